@@ -1,0 +1,29 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "r2",
+    products: [
+        // The C ABI: libr2.so, described by include/r2.h.
+        .library(name: "r2", type: .dynamic, targets: ["R2CABI"]),
+        // The Swift API.
+        .library(name: "R2", targets: ["R2"]),
+    ],
+    targets: [
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CExpat", pkgConfig: "expat", providers: [.apt(["libexpat1-dev"])]),
+        // The ABI's C types (enums, option structs, callbacks, handles); the
+        // public header is composed from this file plus the Swift exports.
+        .target(name: "CR2Types"),
+        .target(name: "R2", dependencies: ["CCurl", "CCrypto", "CExpat", "CR2Types"]),
+        .target(name: "R2CABI", dependencies: ["R2", "CR2Types"]),
+        .testTarget(name: "R2Tests", dependencies: ["R2"]),
+    ]
+)
+
+for target in package.targets where target.type != .system {
+    var settings = target.swiftSettings ?? []
+    settings.append(.enableUpcomingFeature("ExistentialAny"))
+    target.swiftSettings = settings
+}

@@ -1,0 +1,72 @@
+/// A client for Cloudflare R2 (or any S3-compatible endpoint): configuration,
+/// signer and transport. Safe to share between threads and tasks.
+public final class R2Client: Sendable {
+    public let config: ClientConfig
+    public let endpoint: Endpoint
+    package let signer: SigV4Signer
+
+    /// - Throws: `R2Error` with code `.config` when the configuration is invalid.
+    public convenience init(config: ClientConfig) throws(R2Error) {
+        try self.init(config: config, clock: systemClock)
+    }
+
+    package init(config: ClientConfig, clock: @escaping Clock) throws(R2Error) {
+        try config.validate()
+        self.config = config
+        self.endpoint = try config.resolvedEndpoint()
+        self.signer = SigV4Signer(credentials: config.credentials, region: "auto", service: "s3", clock: clock)
+    }
+
+    /// A client configured from the `R2_*` environment variables.
+    public static func fromEnvironment() throws(R2Error) -> R2Client {
+        try R2Client(config: .fromEnvironment())
+    }
+
+    /// The path-style request path `/<bucket>/<key>`, the key encoded once with `/` kept.
+    package static func objectPath(bucket: String, key: String?) -> String {
+        guard let key else { return "/" + bucket }
+        return "/" + bucket + "/" + URIEncoding.encode(key, keepSlash: true)
+    }
+
+    /// Methods a presigned URL may be made for (R2 refuses POST uploads).
+    public static let presignMethods: Set<String> = ["GET", "PUT", "HEAD", "DELETE"]
+
+    /// A presigned URL for GET, PUT, HEAD or DELETE of one object. No network call.
+    /// - Parameters:
+    ///   - method: "GET", "PUT", "HEAD" or "DELETE".
+    ///   - expiresIn: seconds, 1 to 604 800 (7 days).
+    ///   - headers: extra headers to sign (e.g. Content-Type for PUT); the URL's user must send them.
+    ///   - query: extra query parameters (e.g. `response-content-type`, `versionId`).
+    ///   - unixTime: signing time, default now.
+    /// - Throws: `R2Error` `.invalidArgument`, `.invalidBucketName` or `.invalidObjectName`.
+    public func presign(method: String, bucket: String, key: String, expiresIn: Int64,
+                        headers: [(name: String, value: String)] = [], query: [(String, String)] = [],
+                        unixTime: Int64? = nil) throws(R2Error) -> String
+    {
+        guard Self.presignMethods.contains(method) else {
+            throw R2Error.invalidArgument("presign method must be GET, PUT, HEAD or DELETE, not \"\(Validate.printable(method))\"")
+        }
+        try Validate.bucket(bucket)
+        try Validate.key(key)
+        try Validate.presignExpiry(expiresIn)
+        for h in headers { try Self.validateHeader(h) }
+        let path = Self.objectPath(bucket: bucket, key: key)
+        let rawQuery = query.isEmpty ? nil : query.map { URIEncoding.encode($0.0) + "=" + URIEncoding.encode($0.1) }.joined(separator: "&")
+        var signHeaders = [(name: "host", value: endpoint.hostHeader)]
+        signHeaders += headers
+        let request = SigV4Signer.Request(method: method, path: path, query: rawQuery, headers: signHeaders,
+                                          payloadHash: SigV4Signer.unsignedPayload)
+        let time = unixTime.map { SigningTime(unixSeconds: $0) }
+        let presigned = signer.presign(request, expires: expiresIn, at: time)
+        return endpoint.baseURL + path + "?" + presigned.query
+    }
+
+    static func validateHeader(_ h: (name: String, value: String)) throws(R2Error) {
+        guard !h.name.isEmpty, h.name.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f && $0 != UInt8(ascii: ":") }) else {
+            throw R2Error.invalidArgument("invalid header name \"\(Validate.printable(h.name))\"")
+        }
+        guard !h.value.utf8.contains(where: { $0 == 0x0a || $0 == 0x0d || $0 == 0 }) else {
+            throw R2Error.invalidArgument("header \(h.name) has a line break or NUL in its value")
+        }
+    }
+}

@@ -1,0 +1,164 @@
+import CR2Types
+import Glibc
+import R2
+
+// Version, errors, buffers, client lifecycle and presigning.
+
+private let versionString = CStringBox("0.1.0")
+
+/// The library's version as MAJOR*10000 + MINOR*100 + PATCH; compare it with
+/// R2_VERSION_NUMBER to check that the header and the library agree.
+@c public func r2_version_number() -> UInt32 { 100 }
+
+/// The library's version as "MAJOR.MINOR.PATCH". Static; never free it.
+@c public func r2_version_string() -> UnsafePointer<CChar> { UnsafePointer(versionString.pointer) }
+
+private let statusNames: [Int32: CStringBox] = {
+    var table: [Int32: CStringBox] = [:]
+    for code in statusCodes { table[code] = CStringBox(R2Error.Code(rawValue: code).name) }
+    return table
+}()
+private let unknownStatus = CStringBox("Unknown")
+private let statusCodes: [Int32] = [0, -1, -2, -3, -4, -5, -6, -7, -8, -9, -100, -101, -102, -103, -200, -201, -202,
+                                     -300, -301, -302, -303, -304, -305, -400, -401, -402, -403, -500, -501, -502,
+                                     -600, -601, -602, -603, -700, -701, -702, -800, -801, -802, -900]
+
+/// The name of a status code, e.g. "NoSuchKey" for R2_ERR_NO_SUCH_KEY, or
+/// "Unknown". Static; never free it. Thread-safe.
+@c public func r2_status_string(_ code: Int32) -> UnsafePointer<CChar> {
+    UnsafePointer((statusNames[code] ?? unknownStatus).pointer)
+}
+
+/// The last failure on the calling thread. Never NULL. Owned by r2 and valid
+/// until the next failing r2 call on this thread; successful calls leave it
+/// unchanged, so read it right after a call returns non-zero.
+@c public func r2_error_last() -> UnsafePointer<r2_error> {
+    UnsafePointer(errorSlot().record)
+}
+
+/// Releases a buffer r2 returned and sets it to {NULL, 0}. NULL and an empty
+/// buffer are no-ops.
+@c public func r2_buf_dispose(_ buf: UnsafeMutablePointer<r2_buf>?) {
+    guard let buf else { return }
+    free(buf.pointee.ptr)
+    buf.pointee = r2_buf(ptr: nil, size: 0)
+}
+
+/// Fills `opts` with the defaults of `version` (use R2_CLIENT_OPTIONS_VERSION).
+/// Returns R2_OK, or R2_ERR_INVALID_ARGUMENT for NULL or an unknown version.
+@c public func r2_client_options_init(_ opts: UnsafeMutablePointer<r2_client_options>?, _ version: UInt32) -> Int32 {
+    guarded { () throws(R2Error) in
+        guard let opts else { throw invalid("opts is NULL") }
+        try checkVersion(version, current: 1, "r2_client_options")
+        opts.pointee = r2_client_options(
+            version: version, account_id: nil, access_key_id: nil, secret_access_key: nil, session_token: nil,
+            endpoint: nil, jurisdiction: Int32(R2_JURISDICTION_DEFAULT.rawValue), allow_http: false, ca_bundle_path: nil,
+            connect_timeout_ms: 10_000, request_timeout_ms: 60_000, transfer_timeout_ms: 0,
+            multipart_threshold: 100 * 1024 * 1024, multipart_part_size: 10 * 1024 * 1024,
+            multipart_concurrency: 4, pool_size: 20, payload_mode: Int32(R2_PAYLOAD_SIGNED.rawValue))
+    }
+}
+
+func clientConfig(_ o: r2_client_options) throws(R2Error) -> ClientConfig {
+    try checkVersion(o.version, current: 1, "r2_client_options")
+    let credentials = Credentials(accessKeyID: try string(o.access_key_id, "opts->access_key_id"),
+                                  secretAccessKey: try string(o.secret_access_key, "opts->secret_access_key"),
+                                  sessionToken: try optionalString(o.session_token, "opts->session_token"))
+    var config = ClientConfig(accountID: try optionalString(o.account_id, "opts->account_id") ?? "",
+                              credentials: credentials,
+                              endpoint: try optionalString(o.endpoint, "opts->endpoint"))
+    switch UInt32(bitPattern: o.jurisdiction) {
+    case R2_JURISDICTION_DEFAULT.rawValue: config.jurisdiction = .default
+    case R2_JURISDICTION_EU.rawValue: config.jurisdiction = .eu
+    case R2_JURISDICTION_FEDRAMP.rawValue: config.jurisdiction = .fedramp
+    case R2_JURISDICTION_US.rawValue: config.jurisdiction = .us
+    default: throw invalid("opts->jurisdiction \(o.jurisdiction) is not an r2_jurisdiction")
+    }
+    config.allowHTTP = o.allow_http
+    config.caBundlePath = try optionalString(o.ca_bundle_path, "opts->ca_bundle_path")
+    config.connectTimeoutMs = o.connect_timeout_ms
+    config.requestTimeoutMs = o.request_timeout_ms
+    config.transferTimeoutMs = o.transfer_timeout_ms
+    config.multipartThreshold = o.multipart_threshold
+    config.multipartPartSize = o.multipart_part_size
+    config.multipartConcurrency = o.multipart_concurrency
+    config.poolSize = o.pool_size
+    switch UInt32(bitPattern: o.payload_mode) {
+    case R2_PAYLOAD_DEFAULT.rawValue, R2_PAYLOAD_SIGNED.rawValue: config.payloadMode = .signed
+    case R2_PAYLOAD_UNSIGNED.rawValue: config.payloadMode = .unsigned
+    default: throw invalid("opts->payload_mode \(o.payload_mode) is not an r2_payload_mode")
+    }
+    return config
+}
+
+/// Creates a client. On success `*out` owns a new client; release it with
+/// r2_client_free(). The options' strings are copied; the secret is held in
+/// memory that is zeroed when the client is freed.
+/// Returns R2_OK, R2_ERR_INVALID_ARGUMENT (NULL, bad UTF-8, bad version) or
+/// R2_ERR_CONFIG (missing credentials, http:// without allow_http, bad endpoint).
+@c public func r2_client_new(_ out: UnsafeMutablePointer<OpaquePointer?>?, _ opts: UnsafePointer<r2_client_options>?) -> Int32 {
+    guarded { () throws(R2Error) in
+        guard let out else { throw invalid("out is NULL") }
+        out.pointee = nil
+        guard let opts else { throw invalid("opts is NULL") }
+        let client = try R2Client(config: clientConfig(opts.pointee))
+        out.pointee = retain(client)
+    }
+}
+
+/// Creates a client from the R2_* environment variables (R2_ACCOUNT_ID,
+/// R2_ACCESS_KEY_ID, R2_SECRET_ACCESS_KEY, R2_ENDPOINT, R2_ALLOW_HTTP=1, ...;
+/// see the README). Returns R2_OK, R2_ERR_INVALID_ARGUMENT, or R2_ERR_CONFIG
+/// naming the missing or invalid variable.
+@c public func r2_client_new_from_env(_ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    guarded { () throws(R2Error) in
+        guard let out else { throw invalid("out is NULL") }
+        out.pointee = nil
+        out.pointee = retain(try R2Client.fromEnvironment())
+    }
+}
+
+/// Releases a client. NULL is a no-op. In-flight calls on other threads must
+/// have returned first.
+@c public func r2_client_free(_ client: OpaquePointer?) {
+    release(client)
+}
+
+/// Presigns a URL for GET, PUT, HEAD or DELETE of `bucket`/`key`, valid for
+/// `expires_seconds` (1 to 604800). No network call. On success `*out` holds
+/// the URL; release it with r2_buf_dispose(). `opts` may be NULL.
+/// Returns R2_OK, R2_ERR_INVALID_ARGUMENT, R2_ERR_INVALID_BUCKET_NAME or
+/// R2_ERR_INVALID_OBJECT_NAME. Thread-safe.
+@c public func r2_presign(_ out: UnsafeMutablePointer<r2_buf>?, _ client: OpaquePointer?, _ method: UnsafePointer<CChar>?,
+                          _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?, _ expires_seconds: Int64,
+                          _ opts: UnsafePointer<r2_presign_options>?) -> Int32
+{
+    guarded { () throws(R2Error) in
+        guard let out else { throw invalid("out is NULL") }
+        out.pointee = r2_buf(ptr: nil, size: 0)
+        let c = try handle(client, as: R2Client.self, "client")
+        var extra: [(name: String, value: String)] = []
+        var time: Int64? = nil
+        if let opts {
+            try checkVersion(opts.pointee.version, current: 1, "r2_presign_options")
+            extra = try headers(opts.pointee.headers, opts.pointee.header_count, "opts->headers")
+            if opts.pointee.unix_time != 0 { time = opts.pointee.unix_time }
+        }
+        let url = try c.presign(method: string(method, "method"), bucket: string(bucket, "bucket"),
+                                key: string(key, "key"), expiresIn: expires_seconds, headers: extra, unixTime: time)
+        fill(out, url)
+    }
+}
+
+/// Checks a bucket name against R2's rules (3-63 characters of a-z, 0-9 and
+/// '-', starting and ending with a letter or digit, not an IP address).
+/// Returns R2_OK, R2_ERR_INVALID_ARGUMENT or R2_ERR_INVALID_BUCKET_NAME.
+@c public func r2_validate_bucket(_ bucket: UnsafePointer<CChar>?) -> Int32 {
+    guarded { () throws(R2Error) in try Validate.bucket(string(bucket, "bucket")) }
+}
+
+/// Checks an object key (1 to 1024 bytes of UTF-8). Returns R2_OK,
+/// R2_ERR_INVALID_ARGUMENT (NULL, bad UTF-8) or R2_ERR_INVALID_OBJECT_NAME.
+@c public func r2_validate_key(_ key: UnsafePointer<CChar>?) -> Int32 {
+    guarded { () throws(R2Error) in try Validate.key(string(key, "key")) }
+}

@@ -1,0 +1,156 @@
+import CR2Types
+import Glibc
+import R2
+import Synchronization
+
+// The only module that touches raw pointers. Every @c function validates its
+// arguments, runs its body through `guarded`, and never lets a Swift error or
+// trap-prone input cross into the caller's process.
+
+// MARK: Thread-local last error
+
+/// One per thread: the r2_error record and the C strings it points to.
+final class ErrorSlot {
+    /// Stable address handed to C by r2_error_last().
+    let record = UnsafeMutablePointer<r2_error>.allocate(capacity: 1)
+    private var strings: [UnsafeMutablePointer<CChar>] = []
+    private static let empty = CStringBox("")
+
+    init() {
+        let e = UnsafePointer(Self.empty.pointer)
+        record.initialize(to: r2_error(code: 0, http_status: 0, retryable: false, retry_after_ms: -1,
+                                       s3_code: e, message: e, request_id: e))
+    }
+
+    func set(_ e: R2Error) {
+        for s in strings { free(s) }
+        let s3 = strdup(e.s3Code)!, msg = strdup(e.message)!, rid = strdup(e.requestID)!
+        strings = [s3, msg, rid]
+        record.pointee = r2_error(code: e.code.rawValue, http_status: Int32(clamping: e.httpStatus), retryable: e.isRetryable,
+                          retry_after_ms: e.retryAfterMs ?? -1, s3_code: s3, message: msg, request_id: rid)
+    }
+
+    deinit {
+        for s in strings { free(s) }
+        record.deallocate()
+    }
+}
+
+private let errorKey: pthread_key_t = {
+    var key = pthread_key_t()
+    pthread_key_create(&key) { p in
+        if let p { Unmanaged<ErrorSlot>.fromOpaque(p).release() }
+    }
+    return key
+}()
+
+func errorSlot() -> ErrorSlot {
+    if let p = pthread_getspecific(errorKey) { return Unmanaged<ErrorSlot>.fromOpaque(p).takeUnretainedValue() }
+    let slot = ErrorSlot()
+    pthread_setspecific(errorKey, Unmanaged.passRetained(slot).toOpaque())
+    return slot
+}
+
+/// Records `error` as this thread's last error and returns its status code.
+@discardableResult
+func fail(_ error: R2Error) -> Int32 {
+    errorSlot().set(error)
+    return error.code.rawValue
+}
+
+/// Runs `body`; a thrown R2Error becomes the status and the last error.
+@inline(__always)
+func guarded(_ body: () throws(R2Error) -> Void) -> Int32 {
+    do {
+        try body()
+        return R2_OK.rawValue
+    } catch {
+        return fail(error)
+    }
+}
+
+// MARK: Arguments
+
+func invalid(_ message: String) -> R2Error { R2Error(.invalidArgument, message) }
+
+/// A required NUL-terminated UTF-8 string.
+func string(_ p: UnsafePointer<CChar>?, _ name: String) throws(R2Error) -> String {
+    guard let p else { throw invalid("\(name) is NULL") }
+    guard let s = String(validatingCString: p) else { throw invalid("\(name) is not valid UTF-8") }
+    return s
+}
+
+/// An optional string: NULL and "" both mean "not set".
+func optionalString(_ p: UnsafePointer<CChar>?, _ name: String) throws(R2Error) -> String? {
+    guard let p else { return nil }
+    guard let s = String(validatingCString: p) else { throw invalid("\(name) is not valid UTF-8") }
+    return s.isEmpty ? nil : s
+}
+
+func headers(_ p: UnsafePointer<r2_header>?, _ count: Int, _ name: String) throws(R2Error) -> [(name: String, value: String)] {
+    guard count > 0 else { return [] }
+    guard let p else { throw invalid("\(name) is NULL but its count is \(count)") }
+    guard count <= 10_000 else { throw invalid("\(name) count \(count) is out of range") }
+    var out: [(name: String, value: String)] = []
+    out.reserveCapacity(count)
+    for i in 0..<count {
+        out.append((try string(p[i].name, "\(name)[\(i)].name"), try string(p[i].value, "\(name)[\(i)].value")))
+    }
+    return out
+}
+
+func checkVersion(_ version: UInt32, current: UInt32, _ what: String) throws(R2Error) {
+    guard version >= 1, version <= current else {
+        throw invalid("\(what) version \(version) is not supported by this library (1...\(current)); initialise it with the _INIT macro or _init function")
+    }
+}
+
+// MARK: Handles
+
+/// Live handles, so a stale or foreign pointer is refused instead of followed.
+let liveHandles = Mutex<Set<UInt>>([])
+
+func retain<T: AnyObject>(_ object: T) -> OpaquePointer {
+    let raw = Unmanaged.passRetained(object).toOpaque()
+    _ = liveHandles.withLock { $0.insert(UInt(bitPattern: raw)) }
+    return OpaquePointer(raw)
+}
+
+func handle<T: AnyObject>(_ p: OpaquePointer?, as type: T.Type, _ name: String) throws(R2Error) -> T {
+    guard let p else { throw invalid("\(name) is NULL") }
+    let raw = UnsafeMutableRawPointer(p)
+    guard liveHandles.withLock({ $0.contains(UInt(bitPattern: raw)) }) else {
+        throw invalid("\(name) is not a live r2 handle (already freed?)")
+    }
+    guard let object = Unmanaged<AnyObject>.fromOpaque(raw).takeUnretainedValue() as? T else {
+        throw invalid("\(name) is a handle of another type")
+    }
+    return object
+}
+
+func release(_ p: OpaquePointer?) {
+    guard let p else { return }
+    let raw = UnsafeMutableRawPointer(p)
+    guard liveHandles.withLock({ $0.remove(UInt(bitPattern: raw)) != nil }) else { return }
+    Unmanaged<AnyObject>.fromOpaque(raw).release()
+}
+
+// MARK: Owned output
+
+/// Copies `s` into a malloc'ed r2_buf the caller releases with r2_buf_dispose.
+func fill(_ out: UnsafeMutablePointer<r2_buf>, _ s: String) {
+    var s = s
+    s.withUTF8 { bytes in
+        let p = malloc(bytes.count + 1)!.assumingMemoryBound(to: CChar.self)
+        if bytes.count > 0 { memcpy(p, bytes.baseAddress!, bytes.count) }
+        p[bytes.count] = 0
+        out.pointee = r2_buf(ptr: p, size: bytes.count)
+    }
+}
+
+/// A NUL-terminated copy that lives as long as its owner.
+final class CStringBox: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<CChar>
+    init(_ s: String) { pointer = strdup(s)! }
+    deinit { free(pointer) }
+}
