@@ -118,6 +118,10 @@ extension SHA256_CTX: @retroactive @unchecked Sendable {}
 enum Hex {
     private static let digits: [UInt8] = Array("0123456789abcdef".utf8)
 
+    static func append(_ bytes: [UInt8], to out: inout [UInt8]) {
+        for b in bytes { out.append(digits[Int(b >> 4)]); out.append(digits[Int(b & 0x0f)]) }
+    }
+
     static func encode(_ bytes: [UInt8]) -> String {
         String(unsafeUninitializedCapacity: bytes.count * 2) { buf in
             var j = 0

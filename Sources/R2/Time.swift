@@ -11,12 +11,17 @@ package struct SigningTime: Sendable, Equatable {
         var t = time_t(unixSeconds)
         var tmv = tm()
         gmtime_r(&t, &tmv)
-        func pad(_ v: Int32, _ w: Int) -> String {
-            let s = String(v)
-            return String(repeating: "0", count: max(0, w - s.count)) + s
+        var b = [UInt8](repeating: 0, count: 16)
+        func put(_ v: Int32, _ at: Int, _ width: Int) {
+            var v = v
+            for k in stride(from: at + width - 1, through: at, by: -1) { b[k] = UInt8(0x30 + v % 10); v /= 10 }
         }
-        dateStamp = pad(tmv.tm_year + 1900, 4) + pad(tmv.tm_mon + 1, 2) + pad(tmv.tm_mday, 2)
-        amzDate = dateStamp + "T" + pad(tmv.tm_hour, 2) + pad(tmv.tm_min, 2) + pad(tmv.tm_sec, 2) + "Z"
+        put(tmv.tm_year + 1900, 0, 4); put(tmv.tm_mon + 1, 4, 2); put(tmv.tm_mday, 6, 2)
+        b[8] = 0x54  // T
+        put(tmv.tm_hour, 9, 2); put(tmv.tm_min, 11, 2); put(tmv.tm_sec, 13, 2)
+        b[15] = 0x5a  // Z
+        dateStamp = String(decoding: b[0..<8], as: UTF8.self)
+        amzDate = String(decoding: b, as: UTF8.self)
     }
 
     package static func now() -> SigningTime { SigningTime(unixSeconds: Int64(time(nil))) }

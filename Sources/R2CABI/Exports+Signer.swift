@@ -11,26 +11,45 @@ final class SignerBox {
     init(_ signer: SigV4Signer) { self.signer = signer }
 }
 
-/// The outputs of one signing, as C strings owned by the r2_signed handle.
+/// The outputs of one signing as C strings packed into one allocation owned
+/// by the r2_signed handle (one malloc instead of one per string).
 final class SignedBox {
-    let authorization: CStringBox
-    let canonicalRequest: CStringBox
-    let stringToSign: CStringBox
-    let signature: CStringBox
-    let query: CStringBox
-    let headerNames: [CStringBox]
-    let headerValues: [CStringBox]
+    private let arena: UnsafeMutablePointer<CChar>
+    private let offsets: [Int]
+    let headerCount: Int
 
-    init(authorization: String, canonicalRequest: String, stringToSign: String, signature: String, query: String,
+    init(authorization: String, canonicalRequest: [UInt8], stringToSign: [UInt8], signature: String, query: String,
          headers: [(name: String, value: String)]) {
-        self.authorization = CStringBox(authorization)
-        self.canonicalRequest = CStringBox(canonicalRequest)
-        self.stringToSign = CStringBox(stringToSign)
-        self.signature = CStringBox(signature)
-        self.query = CStringBox(query)
-        headerNames = headers.map { CStringBox($0.name) }
-        headerValues = headers.map { CStringBox($0.value) }
+        var total = authorization.utf8.count + canonicalRequest.count + stringToSign.count + signature.utf8.count
+            + query.utf8.count + 5
+        for h in headers { total += h.name.utf8.count + h.value.utf8.count + 2 }
+        arena = .allocate(capacity: total)
+        var offsets: [Int] = []
+        offsets.reserveCapacity(5 + 2 * headers.count)
+        var at = 0
+        let arena = self.arena
+        func put<C: Collection>(_ bytes: C) where C.Element == UInt8 {
+            offsets.append(at)
+            for b in bytes { arena[at] = CChar(bitPattern: b); at += 1 }
+            arena[at] = 0
+            at += 1
+        }
+        put(authorization.utf8); put(canonicalRequest); put(stringToSign); put(signature.utf8); put(query.utf8)
+        for h in headers { put(h.name.utf8); put(h.value.utf8) }
+        self.offsets = offsets
+        headerCount = headers.count
     }
+
+    deinit { arena.deallocate() }
+
+    private func string(_ i: Int) -> UnsafePointer<CChar> { UnsafePointer(arena + offsets[i]) }
+    var authorization: UnsafePointer<CChar> { string(0) }
+    var canonicalRequest: UnsafePointer<CChar> { string(1) }
+    var stringToSign: UnsafePointer<CChar> { string(2) }
+    var signature: UnsafePointer<CChar> { string(3) }
+    var query: UnsafePointer<CChar> { string(4) }
+    func headerName(_ i: Int) -> UnsafePointer<CChar> { string(5 + 2 * i) }
+    func headerValue(_ i: Int) -> UnsafePointer<CChar> { string(6 + 2 * i) }
 }
 
 /// Fills `opts` with the defaults of `version` (region "auto", service "s3").
@@ -127,9 +146,9 @@ private func signerRequest(_ r: r2_sign_request, presign: Bool, service: String)
         guard let req else { throw invalid("req is NULL") }
         let (request, time) = try signerRequest(req.pointee, presign: false, service: box.signer.service)
         let s = box.signer.sign(request, at: time)
-        out.pointee = retain(SignedBox(authorization: s.authorization, canonicalRequest: s.canonicalRequest,
-                                       stringToSign: s.stringToSign, signature: s.signature, query: request.query ?? "",
-                                       headers: s.headers))
+        out.pointee = retain(SignedBox(authorization: s.authorization, canonicalRequest: s.canonicalRequestBytes,
+                                       stringToSign: s.stringToSignBytes, signature: s.signature,
+                                       query: request.query ?? "", headers: s.headers))
     }
 }
 
@@ -149,8 +168,8 @@ private func signerRequest(_ r: r2_sign_request, presign: Bool, service: String)
         try Validate.presignExpiry(expires_seconds)
         let (request, time) = try signerRequest(req.pointee, presign: true, service: box.signer.service)
         let p = box.signer.presign(request, expires: expires_seconds, at: time)
-        out.pointee = retain(SignedBox(authorization: "", canonicalRequest: p.canonicalRequest,
-                                       stringToSign: p.stringToSign, signature: p.signature, query: p.query,
+        out.pointee = retain(SignedBox(authorization: "", canonicalRequest: p.canonicalRequestBytes,
+                                       stringToSign: p.stringToSignBytes, signature: p.signature, query: p.query,
                                        headers: request.headers))
     }
 }
@@ -165,33 +184,33 @@ private func signedBox(_ p: OpaquePointer?) -> SignedBox? {
 /// The Authorization header value ("" for a presigned result), or NULL for
 /// an invalid handle. Owned by `result`.
 @c public func r2_signed_authorization(_ result: OpaquePointer?) -> UnsafePointer<CChar>? {
-    signedBox(result).map { UnsafePointer($0.authorization.pointer) }
+    signedBox(result).map { $0.authorization }
 }
 
 /// The canonical request, or NULL for an invalid handle. Owned by `result`.
 @c public func r2_signed_canonical_request(_ result: OpaquePointer?) -> UnsafePointer<CChar>? {
-    signedBox(result).map { UnsafePointer($0.canonicalRequest.pointer) }
+    signedBox(result).map { $0.canonicalRequest }
 }
 
 /// The string to sign, or NULL for an invalid handle. Owned by `result`.
 @c public func r2_signed_string_to_sign(_ result: OpaquePointer?) -> UnsafePointer<CChar>? {
-    signedBox(result).map { UnsafePointer($0.stringToSign.pointer) }
+    signedBox(result).map { $0.stringToSign }
 }
 
 /// The hex signature, or NULL for an invalid handle. Owned by `result`.
 @c public func r2_signed_signature(_ result: OpaquePointer?) -> UnsafePointer<CChar>? {
-    signedBox(result).map { UnsafePointer($0.signature.pointer) }
+    signedBox(result).map { $0.signature }
 }
 
 /// The query string to send (presigned: with the X-Amz-* parameters), or
 /// NULL for an invalid handle. Owned by `result`.
 @c public func r2_signed_query(_ result: OpaquePointer?) -> UnsafePointer<CChar>? {
-    signedBox(result).map { UnsafePointer($0.query.pointer) }
+    signedBox(result).map { $0.query }
 }
 
 /// The number of headers to send, or 0 for an invalid handle.
 @c public func r2_signed_header_count(_ result: OpaquePointer?) -> UInt {
-    signedBox(result).map { UInt($0.headerNames.count) } ?? 0
+    signedBox(result).map { UInt($0.headerCount) } ?? 0
 }
 
 /// Header `index` to send, as borrowed strings owned by `result`. Returns
@@ -201,10 +220,9 @@ private func signedBox(_ p: OpaquePointer?) -> SignedBox? {
     guarded { () throws(R2Error) in
         guard let out else { throw invalid("out is NULL") }
         let box = try handle(result, as: SignedBox.self, "result")
-        guard index < UInt(box.headerNames.count) else {
-            throw invalid("header index \(index) is out of range (count \(box.headerNames.count))")
+        guard index < UInt(box.headerCount) else {
+            throw invalid("header index \(index) is out of range (count \(box.headerCount))")
         }
-        out.pointee = r2_header(name: UnsafePointer(box.headerNames[Int(index)].pointer),
-                                value: UnsafePointer(box.headerValues[Int(index)].pointer))
+        out.pointee = r2_header(name: box.headerName(Int(index)), value: box.headerValue(Int(index)))
     }
 }
