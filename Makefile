@@ -12,7 +12,7 @@ SHARED ?= $(abspath ../shared)
 FILE ?=
 TYPE ?=
 
-.PHONY: all build header check-header lib ctests vectors swift-test test demo install setup clean
+.PHONY: all build header check-header lib ctests vectors parse-xml xml-fixtures swift-test test demo install setup clean
 
 all: build
 
@@ -44,6 +44,9 @@ header-compile: | $(OUT)
 $(OUT)/vectors: Tests/CABITests/vectors.c Tests/CABITests/json.h include/r2.h $(LIB) | $(OUT)
 	$(CC) $(CFLAGS_STRICT) Tests/CABITests/vectors.c $(CLINK) -o $@
 
+$(OUT)/parse_xml: Tests/CABITests/parse_xml.c include/r2.h $(LIB) | $(OUT)
+	$(CC) $(CFLAGS_STRICT) Tests/CABITests/parse_xml.c $(CLINK) -o $@
+
 $(OUT)/test_abi: Tests/CABITests/test_abi.c include/r2.h $(LIB) | $(OUT)
 	$(CC) $(CFLAGS_STRICT) -pthread Tests/CABITests/test_abi.c $(CLINK) -o $@
 
@@ -58,6 +61,45 @@ vectors: build
 	@$(MAKE) --no-print-directory $(OUT)/vectors
 	@test -n "$(FILE)" || { echo "usage: make vectors FILE=<path to a sigv4 vectors JSON file>"; exit 2; }
 	@$(OUT)/vectors "$(FILE)"
+
+# make parse-xml TYPE=ListObjectsV2 FILE=path/to/body.xml
+parse-xml: build
+	@$(MAKE) --no-print-directory $(OUT)/parse_xml
+	@test -n "$(TYPE)" -a -n "$(FILE)" || { echo "usage: make parse-xml TYPE=<ListObjectsV2|Error|InitiateMultipartUpload|CompleteMultipartUpload|ListParts|ListMultipartUploads|CopyObject|DeleteResult> FILE=<path>"; exit 2; }
+	@$(OUT)/parse_xml "$(TYPE)" "$(FILE)"
+
+# Every shared XML fixture through parse_xml: the type comes from the
+# sidecar's operation (an error status means Error), and the exit status must
+# be 0, or 1 for the bodies that are not one of the types (ListBuckets,
+# ListObjects v1, moto's HTML 500, empty bodies) and for moto's ill-formed
+# no-encoding listing; adversarial cases follow adversarial/manifest.json.
+xml-fixtures: build
+	@$(MAKE) --no-print-directory $(OUT)/parse_xml
+	@fail=0; n=0; x=$(SHARED)/testdata/xml; \
+	check() { n=$$((n+1)); $(OUT)/parse_xml "$$1" "$$2" >/dev/null 2>$(OUT)/parse_xml.err; rc=$$?; \
+		if [ $$rc -ne $$3 ]; then fail=$$((fail+1)); echo "FAIL $$2 as $$1: exit $$rc, want $$3"; cat $(OUT)/parse_xml.err; fi; }; \
+	for j in $$x/seaweedfs/*.json $$x/moto/*.json; do \
+		op=$$(sed -n 's/^ *"operation": "\([A-Za-z0-9]*\)".*/\1/p' $$j); \
+		status=$$(sed -n 's/^ *"status": \([0-9]*\).*/\1/p' $$j); \
+		body=$$(dirname $$j)/$$(sed -n 's/^ *"body_file": "\([^"]*\)".*/\1/p' $$j); \
+		want=0; \
+		case $$status:$$op in \
+			[3-5]??:*) type=Error;; *:ListObjectsV2) type=ListObjectsV2;; \
+			*:CreateMultipartUpload) type=InitiateMultipartUpload;; *:DeleteObjects) type=DeleteResult;; \
+			*:CompleteMultipartUpload|*:ListParts|*:ListMultipartUploads|*:CopyObject) type=$$op;; \
+			*) type=ListObjectsV2; want=1;; \
+		esac; \
+		if [ ! -s "$$body" ] || [ "$${body##*.}" = html ]; then want=1; fi; \
+		case $$j in */moto/list-objects-v2-no-encoding-special-keys.json) want=1;; esac; \
+		check $$type $$body $$want; \
+	done; \
+	cases=$$(python3 -c 'import json,sys; [print(c["file"], c["expected"]) for c in json.load(open(sys.argv[1]))["cases"]]' $$x/adversarial/manifest.json) || exit 1; \
+	while read -r f expected; do \
+		type=ListObjectsV2; grep -q '<Error>' $$x/adversarial/$$f && type=Error; \
+		case $$expected in parse) want=0;; reject) want=1;; *) want=9;; esac; \
+		check $$type $$x/adversarial/$$f $$want; \
+	done <<< "$$cases"; \
+	echo "xml-fixtures: $$n checked, $$fail failed"; test $$fail -eq 0
 
 ctests: build header-compile $(OUT)/test_abi $(OUT)/vectors
 	$(OUT)/test_abi

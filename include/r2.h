@@ -197,10 +197,13 @@ typedef struct r2_client_options {
     uint32_t multipart_concurrency;   /**< default 4 */
     uint32_t pool_size;               /**< idle connections kept; default 20 */
     int32_t payload_mode;             /**< an r2_payload_mode; default R2_PAYLOAD_SIGNED */
+    const char *record_path;          /**< record every exchange to this cassette file (secrets redacted) */
+    const char *replay_path;          /**< serve every request from this cassette; no network */
+    bool replay_latency;              /**< with replay_path: wait as long as each recorded response took */
 } r2_client_options;
 
 #define R2_CLIENT_OPTIONS_VERSION 1
-#define R2_CLIENT_OPTIONS_INIT { R2_CLIENT_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, R2_JURISDICTION_DEFAULT, false, NULL, 10000, 60000, 0, 104857600, 10485760, 4, 20, R2_PAYLOAD_SIGNED }
+#define R2_CLIENT_OPTIONS_INIT { R2_CLIENT_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, R2_JURISDICTION_DEFAULT, false, NULL, 10000, 60000, 0, 104857600, 10485760, 4, 20, R2_PAYLOAD_SIGNED, NULL, NULL, false }
 
 /** Credentials and scope of a standalone signer. Strings are borrowed for the
  * duration of r2_signer_new() only. */
@@ -247,6 +250,161 @@ typedef struct r2_presign_options {
 #define R2_PRESIGN_OPTIONS_VERSION 1
 #define R2_PRESIGN_OPTIONS_INIT { R2_PRESIGN_OPTIONS_VERSION, NULL, 0, 0 }
 
+
+/** Integrity checks sent with an upload. R2 accepts one checksum per request:
+ * Content-MD5 or one x-amz-checksum-* header, never both. None is sent
+ * unless asked for. */
+typedef enum r2_checksum {
+    R2_CHECKSUM_NONE = 0,
+    R2_CHECKSUM_MD5 = 1,     /**< Content-MD5 */
+    R2_CHECKSUM_CRC32 = 2,   /**< x-amz-checksum-crc32 */
+    R2_CHECKSUM_CRC32C = 3,  /**< x-amz-checksum-crc32c */
+    R2_CHECKSUM_SHA1 = 4,    /**< x-amz-checksum-sha1 */
+    R2_CHECKSUM_SHA256 = 5   /**< x-amz-checksum-sha256 */
+} r2_checksum;
+
+/** Options of r2_object_put() and r2_object_put_stream(). Everything is
+ * borrowed for the call; NULL means "not set". */
+typedef struct r2_put_options {
+    uint32_t version;              /**< R2_PUT_OPTIONS_VERSION */
+    const char *content_type;
+    const char *cache_control;
+    const char *content_disposition;
+    const char *content_encoding;
+    const char *content_language;
+    const char *expires;           /**< an HTTP date */
+    const r2_header *metadata;     /**< user metadata; names without the x-amz-meta- prefix */
+    size_t metadata_count;
+    const char *if_match;          /**< conditional write: an ETag, or "*" */
+    const char *if_none_match;     /**< "*" creates only when the key does not exist */
+    const char *if_modified_since; /**< an HTTP date */
+    const char *if_unmodified_since;
+    int32_t payload_mode;          /**< an r2_payload_mode; DEFAULT uses the client's */
+    int32_t checksum;              /**< an r2_checksum */
+    const char *checksum_value;    /**< base64 digest for streams (bytes puts compute it); NULL to compute */
+    const char *storage_class;     /**< "STANDARD" or "STANDARD_IA" */
+} r2_put_options;
+
+#define R2_PUT_OPTIONS_VERSION 1
+#define R2_PUT_OPTIONS_INIT { R2_PUT_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, R2_PAYLOAD_DEFAULT, R2_CHECKSUM_NONE, NULL, NULL }
+
+/** Options of r2_object_get(), r2_object_get_stream() and r2_object_head(). */
+typedef struct r2_get_options {
+    uint32_t version;              /**< R2_GET_OPTIONS_VERSION */
+    const char *range;             /**< "bytes=a-b", "bytes=a-" or "bytes=-n"; NULL for the whole object */
+    const char *if_match;
+    const char *if_none_match;
+    const char *if_modified_since;
+    const char *if_unmodified_since;
+    bool validate_checksum;        /**< check a whole-object x-amz-checksum-* response header against the body */
+} r2_get_options;
+
+#define R2_GET_OPTIONS_VERSION 1
+#define R2_GET_OPTIONS_INIT { R2_GET_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, false }
+
+/** What r2 knows about an object after a put, get, head or copy. Filled by
+ * r2; strings are "" when absent and, like the metadata array, owned by the
+ * struct: release them with r2_object_info_dispose(). */
+typedef struct r2_object_info {
+    const char *etag;
+    const char *version_id;
+    const char *content_type;
+    const char *content_range;     /**< set on ranged gets */
+    const char *last_modified;     /**< as the server sent it (HTTP date) */
+    const char *cache_control;
+    const char *content_disposition;
+    const char *content_encoding;
+    const char *content_language;
+    const char *expires;
+    const char *storage_class;
+    const char *checksum_crc32;    /**< x-amz-checksum-* response headers, when present */
+    const char *checksum_crc32c;
+    const char *checksum_sha1;
+    const char *checksum_sha256;
+    const char *request_id;        /**< x-amz-request-id (or cf-ray) */
+    int64_t content_length;        /**< bytes in this response's body (or the object's size for head) */
+    int32_t http_status;
+    const r2_header *metadata;     /**< user metadata, names without the x-amz-meta- prefix */
+    size_t metadata_count;
+    void *internal;                /**< r2's storage; do not touch */
+} r2_object_info;
+
+/** Options of r2_object_copy(). */
+typedef struct r2_copy_options {
+    uint32_t version;                   /**< R2_COPY_OPTIONS_VERSION */
+    bool replace_metadata;              /**< REPLACE the metadata with the fields below instead of COPYing the source's */
+    const char *content_type;           /**< with replace_metadata */
+    const char *cache_control;
+    const char *content_disposition;
+    const char *content_encoding;
+    const r2_header *metadata;
+    size_t metadata_count;
+    const char *if_match;               /**< x-amz-copy-source-if-match */
+    const char *if_none_match;          /**< x-amz-copy-source-if-none-match */
+    const char *if_modified_since;      /**< x-amz-copy-source-if-modified-since */
+    const char *if_unmodified_since;    /**< x-amz-copy-source-if-unmodified-since */
+} r2_copy_options;
+
+#define R2_COPY_OPTIONS_VERSION 1
+#define R2_COPY_OPTIONS_INIT { R2_COPY_OPTIONS_VERSION, false, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL }
+
+/** Options of r2_list_objects() and r2_list_iter_new(). */
+typedef struct r2_list_options {
+    uint32_t version;                /**< R2_LIST_OPTIONS_VERSION */
+    const char *prefix;
+    const char *delimiter;
+    const char *start_after;
+    const char *continuation_token;
+    uint32_t max_keys;               /**< 1 to 1000; 0 means the server's default (1000) */
+} r2_list_options;
+
+#define R2_LIST_OPTIONS_VERSION 1
+#define R2_LIST_OPTIONS_INIT { R2_LIST_OPTIONS_VERSION, NULL, NULL, NULL, NULL, 0 }
+
+/** One listed object. Strings are owned by the list result or iterator. */
+typedef struct r2_object_entry {
+    const char *key;
+    const char *etag;
+    const char *last_modified;      /**< ISO 8601, as the server sent it */
+    const char *storage_class;
+    uint64_t size;
+} r2_object_entry;
+
+/** One page of ListObjectsV2, keys already URL-decoded. Owned by the struct:
+ * release with r2_list_result_dispose(). */
+typedef struct r2_list_result {
+    const r2_object_entry *objects;
+    size_t object_count;
+    const char *const *common_prefixes;
+    size_t common_prefix_count;
+    bool is_truncated;
+    const char *next_continuation_token;  /**< "" when not truncated */
+    const char *request_id;
+    void *internal;
+} r2_list_result;
+
+/** A lazy iterator over every object of a listing, fetching pages as it goes.
+ * Use it from one thread at a time. */
+typedef struct r2_list_iter r2_list_iter;
+
+/** One failed key of a DeleteObjects call. */
+typedef struct r2_delete_error {
+    const char *key;
+    const char *code;     /**< S3 error code, e.g. "AccessDenied" */
+    const char *message;
+} r2_delete_error;
+
+/** The outcome of r2_objects_delete(): keys deleted and keys that failed (a
+ * partial failure is not an error of the call). Release with
+ * r2_delete_result_dispose(). */
+typedef struct r2_delete_result {
+    const char *const *deleted;
+    size_t deleted_count;
+    const r2_delete_error *errors;
+    size_t error_count;
+    void *internal;
+} r2_delete_result;
+
 /** Download sink: receives each chunk of a body as it arrives. Return 0 to go
  * on, anything else to abort (the call then fails with R2_ERR_ABORTED). */
 typedef int (*r2_write_cb)(const uint8_t *chunk, size_t len, void *userdata);
@@ -282,10 +440,102 @@ R2_API int32_t r2_client_new_from_env(r2_client **out);
 /// Returns R2_OK, or R2_ERR_INVALID_ARGUMENT for NULL or an unknown version.
 R2_API int32_t r2_client_options_init(r2_client_options *opts, uint32_t version);
 
+/// Fills opts with the defaults of version version (R2_COPY_OPTIONS_VERSION).
+R2_API int32_t r2_copy_options_init(r2_copy_options *opts, uint32_t version);
+
+/// Releases what r2 stored in result and zeroes it. NULL is a no-op.
+R2_API void r2_delete_result_dispose(r2_delete_result *result);
+
 /// The last failure on the calling thread. Never NULL. Owned by r2 and valid
 /// until the next failing r2 call on this thread; successful calls leave it
 /// unchanged, so read it right after a call returns non-zero.
 R2_API const r2_error *r2_error_last(void);
+
+/// Fills opts with the defaults of version version (R2_GET_OPTIONS_VERSION).
+R2_API int32_t r2_get_options_init(r2_get_options *opts, uint32_t version);
+
+/// Releases an iterator. NULL is a no-op.
+R2_API void r2_list_iter_free(r2_list_iter *iter);
+
+/// Creates an iterator over every object of bucket matching opts (may be
+/// NULL); pages are fetched lazily by r2_list_iter_next(). Release it with
+/// r2_list_iter_free(). Use an iterator from one thread at a time.
+R2_API int32_t r2_list_iter_new(r2_list_iter **out, r2_client *client, const char *bucket, const r2_list_options *opts);
+
+/// Advances the iterator. On R2_OK, *has_entry says whether *entry holds the
+/// next object (false at the end). The entry's strings stay valid until the
+/// next call on this iterator or r2_list_iter_free(). A failed page fetch
+/// returns its error; calling again retries that page.
+R2_API int32_t r2_list_iter_next(r2_list_iter *iter, r2_object_entry *entry, bool *has_entry);
+
+/// Lists one page of bucket (ListObjectsV2; keys decoded). opts may be NULL.
+/// Pass out->next_continuation_token as opts->continuation_token for the
+/// next page, or use r2_list_iter_new(). Release *out with
+/// r2_list_result_dispose(). Returns R2_OK, R2_ERR_NO_SUCH_BUCKET, ...
+R2_API int32_t r2_list_objects(r2_list_result *out, r2_client *client, const char *bucket, const r2_list_options *opts);
+
+/// Fills opts with the defaults of version version (R2_LIST_OPTIONS_VERSION).
+R2_API int32_t r2_list_options_init(r2_list_options *opts, uint32_t version);
+
+/// Releases what r2 stored in result and zeroes it. NULL is a no-op.
+R2_API void r2_list_result_dispose(r2_list_result *result);
+
+/// Copies src_bucket/src_key to bucket/key on the server (up to 5 GiB).
+/// opts may be NULL (copy the source's metadata). When info is not NULL it
+/// receives the new ETag and last-modified; release it with
+/// r2_object_info_dispose(). Returns R2_OK, R2_ERR_NO_SUCH_KEY,
+/// R2_ERR_PRECONDITION_FAILED (a copy-source condition failed), ...
+R2_API int32_t r2_object_copy(r2_object_info *info, r2_client *client, const char *src_bucket, const char *src_key, const char *bucket, const char *key, const r2_copy_options *opts);
+
+/// Deletes bucket/key. Deleting a missing key succeeds. Returns R2_OK or an error.
+R2_API int32_t r2_object_delete(r2_client *client, const char *bucket, const char *key);
+
+/// Reads bucket/key (or opts->range of it) into memory. On success *body
+/// owns the bytes (release with r2_buf_dispose()) and, when info is not NULL,
+/// *info the response's metadata (release with r2_object_info_dispose()).
+/// Returns R2_OK or R2_ERR_NO_SUCH_KEY, R2_ERR_NOT_MODIFIED,
+/// R2_ERR_PRECONDITION_FAILED, R2_ERR_INVALID_RANGE, R2_ERR_CHECKSUM_MISMATCH, ...
+R2_API int32_t r2_object_get(r2_buf *body, r2_object_info *info, r2_client *client, const char *bucket, const char *key, const r2_get_options *opts);
+
+/// Streams bucket/key to write as the body arrives, in bounded memory.
+/// write runs on the calling thread; a non-zero return aborts the transfer
+/// (R2_ERR_ABORTED). With opts->validate_checksum a mismatch is reported as
+/// R2_ERR_CHECKSUM_MISMATCH after the last chunk was delivered. info as for
+/// r2_object_get().
+R2_API int32_t r2_object_get_stream(r2_object_info *info, r2_client *client, const char *bucket, const char *key, r2_write_cb write, void *userdata, const r2_get_options *opts);
+
+/// Reads the metadata of bucket/key without its body (content_length is the
+/// object's size). info must not be NULL; release it with
+/// r2_object_info_dispose(). Returns R2_OK, R2_ERR_NO_SUCH_KEY (HEAD has no
+/// body, so a missing bucket also reads as 404), R2_ERR_NOT_MODIFIED, ...
+R2_API int32_t r2_object_head(r2_object_info *info, r2_client *client, const char *bucket, const char *key, const r2_get_options *opts);
+
+/// Releases what r2 stored in info and zeroes it. NULL and a zeroed struct are no-ops.
+R2_API void r2_object_info_dispose(r2_object_info *info);
+
+/// Uploads len bytes from data as bucket/key in one PUT. data may be
+/// NULL only when len is 0 (an empty object). opts may be NULL. When info
+/// is not NULL it receives the ETag, version id and request id; release it with
+/// r2_object_info_dispose(). Returns R2_OK or an error: R2_ERR_INVALID_ARGUMENT,
+/// R2_ERR_INVALID_BUCKET_NAME, R2_ERR_INVALID_OBJECT_NAME, R2_ERR_ENTITY_TOO_LARGE
+/// (more than 5 GiB - 5 MiB: use multipart), R2_ERR_PRECONDITION_FAILED, network
+/// and server errors.
+R2_API int32_t r2_object_put(r2_object_info *info, r2_client *client, const char *bucket, const char *key, const uint8_t *data, size_t len, const r2_put_options *opts);
+
+/// Uploads exactly length bytes produced by read as bucket/key in one
+/// PUT (R2 needs the length up front; unknown lengths go through the
+/// multipart orchestrator). The body is sent UNSIGNED-PAYLOAD; a checksum needs
+/// opts->checksum_value. read runs on the calling thread; returning < 0
+/// aborts (R2_ERR_ABORTED), and ending before length bytes is
+/// R2_ERR_INCOMPLETE_BODY. info as for r2_object_put().
+R2_API int32_t r2_object_put_stream(r2_object_info *info, r2_client *client, const char *bucket, const char *key, uint64_t length, r2_read_cb read, void *userdata, const r2_put_options *opts);
+
+/// Deletes count keys, 1000 per request (longer lists are split into batches,
+/// in order). Keys the server could not delete are reported in out->errors;
+/// that is not a failure of the call. With quiet, out->deleted is empty.
+/// Release *out with r2_delete_result_dispose(). Returns R2_OK or an error
+/// (then batches before the failing one may already be deleted).
+R2_API int32_t r2_objects_delete(r2_delete_result *out, r2_client *client, const char *bucket, const char * const *keys, size_t count, bool quiet);
 
 /// Presigns a URL for GET, PUT, HEAD or DELETE of bucket/key, valid for
 /// expires_seconds (1 to 604800). No network call. On success *out holds
@@ -293,6 +543,10 @@ R2_API const r2_error *r2_error_last(void);
 /// Returns R2_OK, R2_ERR_INVALID_ARGUMENT, R2_ERR_INVALID_BUCKET_NAME or
 /// R2_ERR_INVALID_OBJECT_NAME. Thread-safe.
 R2_API int32_t r2_presign(r2_buf *out, r2_client *client, const char *method, const char *bucket, const char *key, int64_t expires_seconds, const r2_presign_options *opts);
+
+/// Fills opts with the defaults of version version (R2_PUT_OPTIONS_VERSION).
+/// For bindings that cannot use the R2_PUT_OPTIONS_INIT macro.
+R2_API int32_t r2_put_options_init(r2_put_options *opts, uint32_t version);
 
 /// Fills req with the defaults of version. Returns R2_OK or
 /// R2_ERR_INVALID_ARGUMENT.
@@ -372,6 +626,24 @@ R2_API uint32_t r2_version_number(void);
 
 /// The library's version as "MAJOR.MINOR.PATCH". Static; never free it.
 R2_API const char *r2_version_string(void);
+
+/// Parses an S3 response body and renders it as JSON. type names the
+/// document: "ListObjectsV2", "Error", "InitiateMultipartUpload",
+/// "CompleteMultipartUpload", "ListParts", "ListMultipartUploads",
+/// "CopyObject" or "DeleteResult". The JSON uses the S3 element names as
+/// keys (e.g. {"Name": ..., "Contents": [{"Key": ..., "Size": ...}], ...}),
+/// null for absent optional values; with encoding-type=url the keys are
+/// already URL-decoded. data is borrowed for the call; it may be NULL only
+/// when len is 0. On success *out owns the JSON text; release it with
+/// r2_buf_dispose(). On failure *out is {NULL, 0}. Thread-safe.
+/// Returns R2_OK; R2_ERR_INVALID_ARGUMENT for NULL out or type, an
+/// unknown type, or NULL data with a non-zero len;
+/// R2_ERR_MALFORMED_RESPONSE for a body that is not well-formed, has a
+/// DOCTYPE, exceeds the depth (64) or size (64 KiB per text, 64 MiB in all)
+/// limits, has another root element or lacks a required element; or, for
+/// CompleteMultipartUpload and CopyObject, the code of the S3 error when the
+/// body is an Error document (S3 may send one with status 200).
+R2_API int32_t r2_xml_parse(r2_buf *out, const char *type, const uint8_t *data, size_t len);
 
 #ifdef __cplusplus
 }

@@ -4,17 +4,35 @@ public final class R2Client: Sendable {
     public let config: ClientConfig
     public let endpoint: Endpoint
     package let signer: SigV4Signer
+    /// libcurl, or a cassette (replay), optionally wrapped by a recorder.
+    package let transport: any Transport
 
     /// - Throws: `R2Error` with code `.config` when the configuration is invalid.
     public convenience init(config: ClientConfig) throws(R2Error) {
         try self.init(config: config, clock: systemClock)
     }
 
-    package init(config: ClientConfig, clock: @escaping Clock) throws(R2Error) {
+    package init(config: ClientConfig, clock: @escaping Clock, transport: (any Transport)? = nil) throws(R2Error) {
         try config.validate()
         self.config = config
         self.endpoint = try config.resolvedEndpoint()
         self.signer = SigV4Signer(credentials: config.credentials, region: "auto", service: "s3", clock: clock)
+        var base: any Transport
+        if let transport {
+            base = transport
+        } else if let replay = config.replayPath {
+            base = try ReplayTransport(path: replay, simulateLatency: config.replayLatency)
+        } else {
+            var options = CurlTransport.Options()
+            options.connectTimeoutMs = config.connectTimeoutMs
+            options.requestTimeoutMs = config.requestTimeoutMs
+            options.transferTimeoutMs = config.transferTimeoutMs
+            options.poolSize = Int(config.poolSize)
+            options.caBundlePath = config.caBundlePath
+            base = try CurlTransport(options: options)
+        }
+        if let record = config.recordPath { base = try RecordingTransport(wrapping: base, path: record) }
+        self.transport = base
     }
 
     /// A client configured from the `R2_*` environment variables.

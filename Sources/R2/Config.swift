@@ -34,6 +34,12 @@ public struct ClientConfig: Sendable, CustomStringConvertible {
     public var multipartConcurrency: UInt32 = 4
     public var poolSize: UInt32 = 20
     public var payloadMode: PayloadMode = .signed
+    /// Record every exchange to this cassette file (secrets redacted).
+    public var recordPath: String?
+    /// Serve every request from this cassette file; nothing goes to the network.
+    public var replayPath: String?
+    /// With `replayPath`: wait as long as each recorded response took.
+    public var replayLatency = false
 
     public init(accountID: String, credentials: Credentials, endpoint: String? = nil) {
         self.accountID = accountID

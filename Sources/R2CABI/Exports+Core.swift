@@ -55,7 +55,8 @@ private let statusCodes: [Int32] = [0, -1, -2, -3, -4, -5, -6, -7, -8, -9, -100,
             endpoint: nil, jurisdiction: Int32(R2_JURISDICTION_DEFAULT.rawValue), allow_http: false, ca_bundle_path: nil,
             connect_timeout_ms: 10_000, request_timeout_ms: 60_000, transfer_timeout_ms: 0,
             multipart_threshold: 100 * 1024 * 1024, multipart_part_size: 10 * 1024 * 1024,
-            multipart_concurrency: 4, pool_size: 20, payload_mode: Int32(R2_PAYLOAD_SIGNED.rawValue))
+            multipart_concurrency: 4, pool_size: 20, payload_mode: Int32(R2_PAYLOAD_SIGNED.rawValue),
+            record_path: nil, replay_path: nil, replay_latency: false)
     }
 }
 
@@ -88,6 +89,9 @@ func clientConfig(_ o: r2_client_options) throws(R2Error) -> ClientConfig {
     case R2_PAYLOAD_UNSIGNED.rawValue: config.payloadMode = .unsigned
     default: throw invalid("opts->payload_mode \(o.payload_mode) is not an r2_payload_mode")
     }
+    config.recordPath = try optionalString(o.record_path, "opts->record_path")
+    config.replayPath = try optionalString(o.replay_path, "opts->replay_path")
+    config.replayLatency = o.replay_latency
     return config
 }
 

@@ -168,10 +168,13 @@ typedef struct r2_client_options {
     uint32_t multipart_concurrency;   /**< default 4 */
     uint32_t pool_size;               /**< idle connections kept; default 20 */
     int32_t payload_mode;             /**< an r2_payload_mode; default R2_PAYLOAD_SIGNED */
+    const char *record_path;          /**< record every exchange to this cassette file (secrets redacted) */
+    const char *replay_path;          /**< serve every request from this cassette; no network */
+    bool replay_latency;              /**< with replay_path: wait as long as each recorded response took */
 } r2_client_options;
 
 #define R2_CLIENT_OPTIONS_VERSION 1
-#define R2_CLIENT_OPTIONS_INIT { R2_CLIENT_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, R2_JURISDICTION_DEFAULT, false, NULL, 10000, 60000, 0, 104857600, 10485760, 4, 20, R2_PAYLOAD_SIGNED }
+#define R2_CLIENT_OPTIONS_INIT { R2_CLIENT_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, R2_JURISDICTION_DEFAULT, false, NULL, 10000, 60000, 0, 104857600, 10485760, 4, 20, R2_PAYLOAD_SIGNED, NULL, NULL, false }
 
 /** Credentials and scope of a standalone signer. Strings are borrowed for the
  * duration of r2_signer_new() only. */
@@ -217,6 +220,161 @@ typedef struct r2_presign_options {
 
 #define R2_PRESIGN_OPTIONS_VERSION 1
 #define R2_PRESIGN_OPTIONS_INIT { R2_PRESIGN_OPTIONS_VERSION, NULL, 0, 0 }
+
+
+/** Integrity checks sent with an upload. R2 accepts one checksum per request:
+ * Content-MD5 or one x-amz-checksum-* header, never both. None is sent
+ * unless asked for. */
+typedef enum r2_checksum {
+    R2_CHECKSUM_NONE = 0,
+    R2_CHECKSUM_MD5 = 1,     /**< Content-MD5 */
+    R2_CHECKSUM_CRC32 = 2,   /**< x-amz-checksum-crc32 */
+    R2_CHECKSUM_CRC32C = 3,  /**< x-amz-checksum-crc32c */
+    R2_CHECKSUM_SHA1 = 4,    /**< x-amz-checksum-sha1 */
+    R2_CHECKSUM_SHA256 = 5   /**< x-amz-checksum-sha256 */
+} r2_checksum;
+
+/** Options of r2_object_put() and r2_object_put_stream(). Everything is
+ * borrowed for the call; NULL means "not set". */
+typedef struct r2_put_options {
+    uint32_t version;              /**< R2_PUT_OPTIONS_VERSION */
+    const char *content_type;
+    const char *cache_control;
+    const char *content_disposition;
+    const char *content_encoding;
+    const char *content_language;
+    const char *expires;           /**< an HTTP date */
+    const r2_header *metadata;     /**< user metadata; names without the x-amz-meta- prefix */
+    size_t metadata_count;
+    const char *if_match;          /**< conditional write: an ETag, or "*" */
+    const char *if_none_match;     /**< "*" creates only when the key does not exist */
+    const char *if_modified_since; /**< an HTTP date */
+    const char *if_unmodified_since;
+    int32_t payload_mode;          /**< an r2_payload_mode; DEFAULT uses the client's */
+    int32_t checksum;              /**< an r2_checksum */
+    const char *checksum_value;    /**< base64 digest for streams (bytes puts compute it); NULL to compute */
+    const char *storage_class;     /**< "STANDARD" or "STANDARD_IA" */
+} r2_put_options;
+
+#define R2_PUT_OPTIONS_VERSION 1
+#define R2_PUT_OPTIONS_INIT { R2_PUT_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, R2_PAYLOAD_DEFAULT, R2_CHECKSUM_NONE, NULL, NULL }
+
+/** Options of r2_object_get(), r2_object_get_stream() and r2_object_head(). */
+typedef struct r2_get_options {
+    uint32_t version;              /**< R2_GET_OPTIONS_VERSION */
+    const char *range;             /**< "bytes=a-b", "bytes=a-" or "bytes=-n"; NULL for the whole object */
+    const char *if_match;
+    const char *if_none_match;
+    const char *if_modified_since;
+    const char *if_unmodified_since;
+    bool validate_checksum;        /**< check a whole-object x-amz-checksum-* response header against the body */
+} r2_get_options;
+
+#define R2_GET_OPTIONS_VERSION 1
+#define R2_GET_OPTIONS_INIT { R2_GET_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, false }
+
+/** What r2 knows about an object after a put, get, head or copy. Filled by
+ * r2; strings are "" when absent and, like the metadata array, owned by the
+ * struct: release them with r2_object_info_dispose(). */
+typedef struct r2_object_info {
+    const char *etag;
+    const char *version_id;
+    const char *content_type;
+    const char *content_range;     /**< set on ranged gets */
+    const char *last_modified;     /**< as the server sent it (HTTP date) */
+    const char *cache_control;
+    const char *content_disposition;
+    const char *content_encoding;
+    const char *content_language;
+    const char *expires;
+    const char *storage_class;
+    const char *checksum_crc32;    /**< x-amz-checksum-* response headers, when present */
+    const char *checksum_crc32c;
+    const char *checksum_sha1;
+    const char *checksum_sha256;
+    const char *request_id;        /**< x-amz-request-id (or cf-ray) */
+    int64_t content_length;        /**< bytes in this response's body (or the object's size for head) */
+    int32_t http_status;
+    const r2_header *metadata;     /**< user metadata, names without the x-amz-meta- prefix */
+    size_t metadata_count;
+    void *internal;                /**< r2's storage; do not touch */
+} r2_object_info;
+
+/** Options of r2_object_copy(). */
+typedef struct r2_copy_options {
+    uint32_t version;                   /**< R2_COPY_OPTIONS_VERSION */
+    bool replace_metadata;              /**< REPLACE the metadata with the fields below instead of COPYing the source's */
+    const char *content_type;           /**< with replace_metadata */
+    const char *cache_control;
+    const char *content_disposition;
+    const char *content_encoding;
+    const r2_header *metadata;
+    size_t metadata_count;
+    const char *if_match;               /**< x-amz-copy-source-if-match */
+    const char *if_none_match;          /**< x-amz-copy-source-if-none-match */
+    const char *if_modified_since;      /**< x-amz-copy-source-if-modified-since */
+    const char *if_unmodified_since;    /**< x-amz-copy-source-if-unmodified-since */
+} r2_copy_options;
+
+#define R2_COPY_OPTIONS_VERSION 1
+#define R2_COPY_OPTIONS_INIT { R2_COPY_OPTIONS_VERSION, false, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL }
+
+/** Options of r2_list_objects() and r2_list_iter_new(). */
+typedef struct r2_list_options {
+    uint32_t version;                /**< R2_LIST_OPTIONS_VERSION */
+    const char *prefix;
+    const char *delimiter;
+    const char *start_after;
+    const char *continuation_token;
+    uint32_t max_keys;               /**< 1 to 1000; 0 means the server's default (1000) */
+} r2_list_options;
+
+#define R2_LIST_OPTIONS_VERSION 1
+#define R2_LIST_OPTIONS_INIT { R2_LIST_OPTIONS_VERSION, NULL, NULL, NULL, NULL, 0 }
+
+/** One listed object. Strings are owned by the list result or iterator. */
+typedef struct r2_object_entry {
+    const char *key;
+    const char *etag;
+    const char *last_modified;      /**< ISO 8601, as the server sent it */
+    const char *storage_class;
+    uint64_t size;
+} r2_object_entry;
+
+/** One page of ListObjectsV2, keys already URL-decoded. Owned by the struct:
+ * release with r2_list_result_dispose(). */
+typedef struct r2_list_result {
+    const r2_object_entry *objects;
+    size_t object_count;
+    const char *const *common_prefixes;
+    size_t common_prefix_count;
+    bool is_truncated;
+    const char *next_continuation_token;  /**< "" when not truncated */
+    const char *request_id;
+    void *internal;
+} r2_list_result;
+
+/** A lazy iterator over every object of a listing, fetching pages as it goes.
+ * Use it from one thread at a time. */
+typedef struct r2_list_iter r2_list_iter;
+
+/** One failed key of a DeleteObjects call. */
+typedef struct r2_delete_error {
+    const char *key;
+    const char *code;     /**< S3 error code, e.g. "AccessDenied" */
+    const char *message;
+} r2_delete_error;
+
+/** The outcome of r2_objects_delete(): keys deleted and keys that failed (a
+ * partial failure is not an error of the call). Release with
+ * r2_delete_result_dispose(). */
+typedef struct r2_delete_result {
+    const char *const *deleted;
+    size_t deleted_count;
+    const r2_delete_error *errors;
+    size_t error_count;
+    void *internal;
+} r2_delete_result;
 
 /** Download sink: receives each chunk of a body as it arrives. Return 0 to go
  * on, anything else to abort (the call then fails with R2_ERR_ABORTED). */

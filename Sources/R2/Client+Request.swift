@@ -1,0 +1,110 @@
+/// Signing, sending and error mapping shared by every operation.
+extension R2Client {
+    /// One operation's request before signing.
+    package struct Call {
+        package var operation: String
+        package var method: String
+        package var bucket: String
+        package var key: String?
+        package var query: [(String, String)] = []
+        package var headers: [(name: String, value: String)] = []
+        package var payloadHash = SigV4Signer.emptyPayloadHash
+        package var isLargeTransfer = false
+
+        package init(operation: String, method: String, bucket: String, key: String? = nil) {
+            self.operation = operation
+            self.method = method
+            self.bucket = bucket
+            self.key = key
+        }
+    }
+
+    /// Builds the signed HTTP request for a call.
+    package func request(for call: Call) -> HTTPRequest {
+        let path = Self.objectPath(bucket: call.bucket, key: call.key)
+        let rawQuery = call.query.isEmpty ? nil
+            : call.query.map { $0.1.isEmpty && $0.0 == "uploads" || $0.0 == "delete" ? URIEncoding.encode($0.0)
+                : URIEncoding.encode($0.0) + "=" + URIEncoding.encode($0.1) }.joined(separator: "&")
+        var headers: [(name: String, value: String)] = [("Host", endpoint.hostHeader)]
+        headers += call.headers
+        let signed = signer.sign(SigV4Signer.Request(method: call.method, path: path, query: rawQuery,
+                                                     headers: headers, payloadHash: call.payloadHash))
+        // Host is set by curl from the URL; sending it twice would be an error.
+        let sendHeaders = signed.headers.filter { !asciiEqualsIgnoringCase($0.name, "host") }
+        var request = HTTPRequest(method: call.method, baseURL: endpoint.baseURL, path: path, query: rawQuery,
+                                  headers: sendHeaders, operation: call.operation)
+        request.isLargeTransfer = call.isLargeTransfer
+        return request
+    }
+
+    /// Sends a call; 2xx responses go to `sink`, error responses become a thrown
+    /// `R2Error` mapped from the status and the S3 error body.
+    @discardableResult
+    package func perform<S: ResponseSink>(_ call: Call, body: RequestBody = .empty, sink: inout S) throws(R2Error) -> ResponseHead {
+        let request = self.request(for: call)
+        var routing = RoutingSink(inner: sink)
+        defer { sink = routing.inner }
+        try transport.send(request, body: body, sink: &routing)
+        let head = routing.head
+        if (200..<300).contains(head.status) { return head }
+        throw Self.error(from: head, body: routing.errorBody, isHead: call.method == "HEAD")
+    }
+
+    /// Sends a call and returns its whole (small) body.
+    package func performBuffered(_ call: Call, body: RequestBody = .empty, limit: Int = 64 * 1024 * 1024)
+        throws(R2Error) -> (head: ResponseHead, body: [UInt8])
+    {
+        var sink = BufferSink(limit: limit)
+        do {
+            let head = try perform(call, body: body, sink: &sink)
+            return (head, sink.bytes)
+        } catch {
+            if sink.overflowed { throw R2Error(.malformedResponse, "\(call.operation) response is larger than \(limit) bytes") }
+            throw error
+        }
+    }
+
+    static func error(from head: ResponseHead, body: [UInt8], isHead: Bool) -> R2Error {
+        var s3Code = "", message = "", requestID = head.requestID
+        if !body.isEmpty, let parsed = try? S3XML.parseError(body) {
+            s3Code = parsed.code
+            message = parsed.message
+            if requestID.isEmpty { requestID = parsed.requestID }
+        }
+        var retryAfter: Int64? = nil
+        if let ra = head.header("retry-after"), let seconds = Int64(ra.trimmingSpaces()) { retryAfter = seconds * 1000 }
+        return R2Error.fromResponse(status: head.status, s3Code: s3Code, message: message, requestID: requestID,
+                                    retryAfterMs: retryAfter, isHead: isHead)
+    }
+}
+
+/// Forwards a 2xx body to the caller's sink; keeps an error body for mapping.
+struct RoutingSink<Inner: ResponseSink>: ResponseSink {
+    var inner: Inner
+    var head = ResponseHead(status: 0, headers: [])
+    var errorBody: [UInt8] = []
+    private var forward = false
+
+    init(inner: Inner) { self.inner = inner }
+
+    mutating func head(_ head: ResponseHead) {
+        self.head = head
+        forward = (200..<300).contains(head.status)
+        if forward { inner.head(head) }
+    }
+
+    mutating func body(_ chunk: UnsafeRawBufferPointer) -> Bool {
+        if forward { return inner.body(chunk) }
+        if errorBody.count < 1024 * 1024 { errorBody.append(contentsOf: chunk) }
+        return true
+    }
+}
+
+extension String {
+    func trimmingSpaces() -> String {
+        var s = Substring(self)
+        while let f = s.first, f == " " || f == "\t" { s = s.dropFirst() }
+        while let l = s.last, l == " " || l == "\t" { s = s.dropLast() }
+        return String(s)
+    }
+}

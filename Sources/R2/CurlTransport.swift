@@ -1,0 +1,236 @@
+import CCurl
+import Glibc
+import Synchronization
+
+/// The libcurl transport: a pool of easy handles, each keeping its own
+/// keep-alive connections. A request borrows a handle, runs
+/// `curl_easy_perform` on the caller's thread, and returns it. Many threads
+/// can be in flight at once (handles beyond the pool size are created on
+/// demand and closed after use), and callbacks run on the calling thread,
+/// which is what C, Python and Node callers expect.
+package final class CurlTransport: Transport {
+    package struct Options: Sendable {
+        package var connectTimeoutMs: UInt32 = 10_000
+        package var requestTimeoutMs: UInt32 = 60_000
+        package var transferTimeoutMs: UInt32 = 0
+        package var poolSize: Int = 20
+        package var caBundlePath: String?
+        package init() {}
+    }
+
+    private let options: Options
+    /// An idle easy handle; only one thread holds it at a time.
+    private struct Handle: @unchecked Sendable { let raw: UnsafeMutableRawPointer }
+    private let idle = Mutex<[Handle]>([])
+
+    private static let globalInit: Bool = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) == CURLE_OK }()
+
+    package init(options: Options) throws(R2Error) {
+        guard Self.globalInit else { throw R2Error(.internalBug, "curl_global_init failed") }
+        self.options = options
+    }
+
+    deinit {
+        for h in idle.withLock({ $0 }) { curl_easy_cleanup(h.raw) }
+    }
+
+    private func acquire() throws(R2Error) -> UnsafeMutableRawPointer {
+        if let h = idle.withLock({ $0.popLast() }) { return h.raw }
+        guard let h = curl_easy_init() else { throw R2Error(.internalBug, "curl_easy_init failed") }
+        return h
+    }
+
+    private func release(_ h: UnsafeMutableRawPointer, reusable: Bool) {
+        let handle = Handle(raw: h)
+        let limit = options.poolSize
+        let kept: Bool = reusable && idle.withLock { pool in
+            guard pool.count < limit else { return false }
+            pool.append(handle)
+            return true
+        }
+        if !kept { curl_easy_cleanup(h) }
+    }
+
+    package func send<S: ResponseSink>(_ request: HTTPRequest, body: RequestBody, sink: inout S) throws(R2Error) {
+        let h = try acquire()
+        var reusable = true
+        defer { release(h, reusable: reusable) }
+        curl_easy_reset(h)
+        let ctx = TransferContext(body: body, sink: sink)
+        var headerList: UnsafeMutablePointer<curl_slist>? = nil
+        defer { curl_slist_free_all(headerList) }
+        for (name, value) in request.headers {
+            headerList = curl_slist_append(headerList, value.isEmpty ? "\(name);" : "\(name): \(value)")
+        }
+        // R2 does not support 100-continue; bodies always have a Content-Length.
+        headerList = curl_slist_append(headerList, "Expect:")
+        headerList = curl_slist_append(headerList, "Accept:")
+
+        let url = request.url
+        _ = r2_curl_setopt_str(h, CURLOPT_URL, url)
+        _ = r2_curl_setopt_long(h, CURLOPT_NOSIGNAL, 1)
+        _ = r2_curl_setopt_long(h, CURLOPT_TCP_NODELAY, 1)
+        _ = r2_curl_setopt_long(h, CURLOPT_TCP_KEEPALIVE, 1)
+        _ = r2_curl_setopt_long(h, CURLOPT_SSL_VERIFYPEER, 1)
+        _ = r2_curl_setopt_long(h, CURLOPT_SSL_VERIFYHOST, 2)
+        _ = r2_curl_setopt_long(h, CURLOPT_SSLVERSION, Int(CURL_SSLVERSION_TLSv1_2))
+        _ = r2_curl_setopt_long(h, CURLOPT_PROTOCOLS, Int(CURLPROTO_HTTP | CURLPROTO_HTTPS))
+        if let ca = options.caBundlePath { _ = r2_curl_setopt_str(h, CURLOPT_CAINFO, ca) }
+        _ = r2_curl_setopt_long(h, CURLOPT_CONNECTTIMEOUT_MS, Int(options.connectTimeoutMs))
+        if request.isLargeTransfer {
+            if options.transferTimeoutMs > 0 { _ = r2_curl_setopt_long(h, CURLOPT_TIMEOUT_MS, Int(options.transferTimeoutMs)) }
+            // A stalled transfer (under 1 byte/s for 60 s) fails instead of hanging.
+            _ = r2_curl_setopt_long(h, CURLOPT_LOW_SPEED_LIMIT, 1)
+            _ = r2_curl_setopt_long(h, CURLOPT_LOW_SPEED_TIME, 60)
+        } else if options.requestTimeoutMs > 0 {
+            _ = r2_curl_setopt_long(h, CURLOPT_TIMEOUT_MS, Int(options.requestTimeoutMs))
+        }
+        _ = r2_curl_setopt_slist(h, CURLOPT_HTTPHEADER, headerList)
+
+        switch request.method {
+        case "GET": break
+        case "HEAD": _ = r2_curl_setopt_long(h, CURLOPT_NOBODY, 1)
+        case "PUT", "POST":
+            _ = r2_curl_setopt_long(h, CURLOPT_UPLOAD, 1)
+            _ = r2_curl_setopt_off(h, CURLOPT_INFILESIZE_LARGE, curl_off_t(body.length))
+            if request.method == "POST" { _ = r2_curl_setopt_str(h, CURLOPT_CUSTOMREQUEST, "POST") }
+        default:
+            _ = r2_curl_setopt_str(h, CURLOPT_CUSTOMREQUEST, request.method)
+        }
+
+        let unmanaged = Unmanaged.passRetained(ctx)
+        defer { unmanaged.release() }
+        let user = unmanaged.toOpaque()
+        _ = r2_curl_setopt_ptr(h, CURLOPT_READDATA, user)
+        _ = r2_curl_setopt_datacb(h, CURLOPT_READFUNCTION, curlRead)
+        _ = r2_curl_setopt_ptr(h, CURLOPT_WRITEDATA, user)
+        _ = r2_curl_setopt_datacb(h, CURLOPT_WRITEFUNCTION, curlWrite)
+        _ = r2_curl_setopt_ptr(h, CURLOPT_HEADERDATA, user)
+        _ = r2_curl_setopt_datacb(h, CURLOPT_HEADERFUNCTION, curlHeader)
+        var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+        let code = errorBuffer.withUnsafeMutableBufferPointer { eb -> CURLcode in
+            _ = r2_curl_setopt_ptr(h, CURLOPT_ERRORBUFFER, eb.baseAddress)
+            let rc = curl_easy_perform(h)
+            _ = r2_curl_setopt_ptr(h, CURLOPT_ERRORBUFFER, nil)
+            return rc
+        }
+        let detail = errorBuffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        defer { sink = ctx.sink as! S }
+        if let error = ctx.sourceError { reusable = false; throw error }
+        if ctx.sinkAborted { reusable = false; throw R2Error(.aborted, "the response body consumer stopped the transfer") }
+        guard code == CURLE_OK else {
+            reusable = false
+            throw Self.mapError(code, detail: detail, request: request, gotHead: ctx.headDelivered)
+        }
+        if !ctx.headDelivered {
+            var status = 0
+            _ = r2_curl_getinfo_long(h, CURLINFO_RESPONSE_CODE, &status)
+            ctx.deliverHead(status: status)
+        }
+    }
+
+    private static func mapError(_ code: CURLcode, detail: String, request: HTTPRequest, gotHead: Bool) -> R2Error {
+        let text = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
+        let message = "\(request.method) \(request.baseURL): \(text)"
+        switch code {
+        case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY, CURLE_COULDNT_CONNECT:
+            return R2Error(.connectionFailed, message)
+        case CURLE_OPERATION_TIMEDOUT:
+            return R2Error(.timeout, message)
+        case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CERTPROBLEM, CURLE_SSL_CIPHER,
+             CURLE_SSL_CACERT_BADFILE, CURLE_SSL_ISSUER_ERROR, CURLE_SSL_PINNEDPUBKEYNOTMATCH, CURLE_SSL_INVALIDCERTSTATUS,
+             CURLE_SSL_ENGINE_NOTFOUND, CURLE_SSL_ENGINE_SETFAILED, CURLE_SSL_CRL_BADFILE, CURLE_SSL_SHUTDOWN_FAILED:
+            return R2Error(.tls, message)
+        case CURLE_PARTIAL_FILE:
+            return R2Error(.incompleteBody, message)
+        case CURLE_RECV_ERROR, CURLE_SEND_ERROR, CURLE_GOT_NOTHING, CURLE_HTTP2, CURLE_HTTP2_STREAM:
+            return gotHead ? R2Error(.streamInterrupted, message) : R2Error(.connectionFailed, message)
+        case CURLE_ABORTED_BY_CALLBACK, CURLE_WRITE_ERROR, CURLE_READ_ERROR:
+            return R2Error(.aborted, message)
+        case CURLE_UNSUPPORTED_PROTOCOL, CURLE_URL_MALFORMAT:
+            return R2Error(.config, message)
+        default:
+            return R2Error(.connectionFailed, message)
+        }
+    }
+}
+
+/// The state one transfer shares with curl's C callbacks.
+private final class TransferContext {
+    let body: RequestBody
+    var bodyOffset = 0
+    var sink: any ResponseSink
+    var status = 0
+    var headers: [(name: String, value: String)] = []
+    var headDelivered = false
+    var sourceError: R2Error?
+    var sinkAborted = false
+
+    init(body: RequestBody, sink: some ResponseSink) {
+        self.body = body
+        self.sink = sink
+    }
+
+    func deliverHead(status: Int) {
+        headDelivered = true
+        sink.head(ResponseHead(status: status, headers: headers))
+    }
+}
+
+private let curlRead: r2_curl_data_cb = { buffer, size, count, user in
+    let ctx = Unmanaged<TransferContext>.fromOpaque(user!).takeUnretainedValue()
+    let capacity = size * count
+    switch ctx.body {
+    case .empty:
+        return 0
+    case .bytes(let bytes):
+        let n = min(capacity, bytes.count - ctx.bodyOffset)
+        if n > 0 { memcpy(buffer!, bytes.baseAddress! + ctx.bodyOffset, n) }
+        ctx.bodyOffset += n
+        return n
+    case .stream(let length, let read):
+        let remaining = Int(length) - ctx.bodyOffset
+        if remaining <= 0 { return 0 }
+        let want = min(capacity, remaining)
+        do throws(R2Error) {
+            let n = try read(UnsafeMutableRawBufferPointer(start: buffer, count: want))
+            if n == 0 {
+                ctx.sourceError = R2Error(.incompleteBody, "the body source ended after \(ctx.bodyOffset) of \(length) bytes")
+                return Int(CURL_READFUNC_ABORT)
+            }
+            ctx.bodyOffset += min(n, want)
+            return min(n, want)
+        } catch {
+            ctx.sourceError = error
+            return Int(CURL_READFUNC_ABORT)
+        }
+    }
+}
+
+private let curlWrite: r2_curl_data_cb = { data, size, count, user in
+    let ctx = Unmanaged<TransferContext>.fromOpaque(user!).takeUnretainedValue()
+    let n = size * count
+    if !ctx.headDelivered { ctx.deliverHead(status: ctx.status) }
+    if ctx.sink.body(UnsafeRawBufferPointer(start: data, count: n)) { return n }
+    ctx.sinkAborted = true
+    return 0
+}
+
+private let curlHeader: r2_curl_data_cb = { data, size, count, user in
+    let ctx = Unmanaged<TransferContext>.fromOpaque(user!).takeUnretainedValue()
+    let n = size * count
+    let line = UnsafeRawBufferPointer(start: data, count: n)
+    if line.starts(with: "HTTP/".utf8) {
+        // A new status line (after a redirect or an interim 1xx): start over.
+        ctx.headers.removeAll()
+        let parts = line.split(separator: 0x20, maxSplits: 2)
+        if parts.count >= 2 { ctx.status = Int(String(decoding: parts[1], as: UTF8.self)) ?? 0 }
+    } else if let colon = line.firstIndex(of: 0x3a) {
+        let name = String(decoding: line[..<colon], as: UTF8.self)
+        var value = line[(colon + 1)...]
+        while let f = value.first, f == 0x20 || f == 0x09 { value = value.dropFirst() }
+        while let l = value.last, l == 0x0d || l == 0x0a || l == 0x20 { value = value.dropLast() }
+        ctx.headers.append((name, String(decoding: value, as: UTF8.self)))
+    }
+    return n
+}

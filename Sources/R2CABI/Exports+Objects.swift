@@ -1,0 +1,448 @@
+import CR2Types
+import Glibc
+import R2
+
+// Object operations. Every call blocks the calling thread until the response
+// is complete; callbacks run on that thread. The client may be used from
+// many threads at once.
+
+// MARK: Options
+
+/// Fills `opts` with the defaults of version `version` (R2_PUT_OPTIONS_VERSION).
+/// For bindings that cannot use the R2_PUT_OPTIONS_INIT macro.
+@c public func r2_put_options_init(_ opts: UnsafeMutablePointer<r2_put_options>?, _ version: UInt32) -> Int32 {
+    guarded { () throws(R2Error) in
+        guard let opts else { throw invalid("opts is NULL") }
+        try checkVersion(version, current: 1, "r2_put_options")
+        opts.pointee = r2_put_options()
+        opts.pointee.version = version
+        opts.pointee.payload_mode = Int32(R2_PAYLOAD_DEFAULT.rawValue)
+        opts.pointee.checksum = Int32(R2_CHECKSUM_NONE.rawValue)
+    }
+}
+
+/// Fills `opts` with the defaults of version `version` (R2_GET_OPTIONS_VERSION).
+@c public func r2_get_options_init(_ opts: UnsafeMutablePointer<r2_get_options>?, _ version: UInt32) -> Int32 {
+    guarded { () throws(R2Error) in
+        guard let opts else { throw invalid("opts is NULL") }
+        try checkVersion(version, current: 1, "r2_get_options")
+        opts.pointee = r2_get_options()
+        opts.pointee.version = version
+    }
+}
+
+/// Fills `opts` with the defaults of version `version` (R2_COPY_OPTIONS_VERSION).
+@c public func r2_copy_options_init(_ opts: UnsafeMutablePointer<r2_copy_options>?, _ version: UInt32) -> Int32 {
+    guarded { () throws(R2Error) in
+        guard let opts else { throw invalid("opts is NULL") }
+        try checkVersion(version, current: 1, "r2_copy_options")
+        opts.pointee = r2_copy_options()
+        opts.pointee.version = version
+    }
+}
+
+/// Fills `opts` with the defaults of version `version` (R2_LIST_OPTIONS_VERSION).
+@c public func r2_list_options_init(_ opts: UnsafeMutablePointer<r2_list_options>?, _ version: UInt32) -> Int32 {
+    guarded { () throws(R2Error) in
+        guard let opts else { throw invalid("opts is NULL") }
+        try checkVersion(version, current: 1, "r2_list_options")
+        opts.pointee = r2_list_options()
+        opts.pointee.version = version
+    }
+}
+
+func putOptions(_ p: UnsafePointer<r2_put_options>?) throws(R2Error) -> PutOptions {
+    var o = PutOptions()
+    guard let p else { return o }
+    let c = p.pointee
+    try checkVersion(c.version, current: 1, "r2_put_options")
+    o.contentType = try optionalString(c.content_type, "opts->content_type")
+    o.cacheControl = try optionalString(c.cache_control, "opts->cache_control")
+    o.contentDisposition = try optionalString(c.content_disposition, "opts->content_disposition")
+    o.contentEncoding = try optionalString(c.content_encoding, "opts->content_encoding")
+    o.contentLanguage = try optionalString(c.content_language, "opts->content_language")
+    o.expires = try optionalString(c.expires, "opts->expires")
+    o.metadata = try headers(c.metadata, c.metadata_count, "opts->metadata")
+    o.ifMatch = try optionalString(c.if_match, "opts->if_match")
+    o.ifNoneMatch = try optionalString(c.if_none_match, "opts->if_none_match")
+    o.ifModifiedSince = try optionalString(c.if_modified_since, "opts->if_modified_since")
+    o.ifUnmodifiedSince = try optionalString(c.if_unmodified_since, "opts->if_unmodified_since")
+    switch UInt32(bitPattern: c.payload_mode) {
+    case R2_PAYLOAD_DEFAULT.rawValue: o.payloadMode = nil
+    case R2_PAYLOAD_SIGNED.rawValue: o.payloadMode = .signed
+    case R2_PAYLOAD_UNSIGNED.rawValue: o.payloadMode = .unsigned
+    default: throw invalid("opts->payload_mode \(c.payload_mode) is not an r2_payload_mode")
+    }
+    o.checksum = try checksumAlgorithm(c.checksum, "opts->checksum")
+    o.checksumValue = try optionalString(c.checksum_value, "opts->checksum_value")
+    o.storageClass = try optionalString(c.storage_class, "opts->storage_class")
+    return o
+}
+
+func checksumAlgorithm(_ v: Int32, _ name: String) throws(R2Error) -> ChecksumAlgorithm {
+    switch UInt32(bitPattern: v) {
+    case R2_CHECKSUM_NONE.rawValue: return .none
+    case R2_CHECKSUM_MD5.rawValue: return .md5
+    case R2_CHECKSUM_CRC32.rawValue: return .crc32
+    case R2_CHECKSUM_CRC32C.rawValue: return .crc32c
+    case R2_CHECKSUM_SHA1.rawValue: return .sha1
+    case R2_CHECKSUM_SHA256.rawValue: return .sha256
+    default: throw invalid("\(name) \(v) is not an r2_checksum")
+    }
+}
+
+func getOptions(_ p: UnsafePointer<r2_get_options>?) throws(R2Error) -> GetOptions {
+    var o = GetOptions()
+    guard let p else { return o }
+    let c = p.pointee
+    try checkVersion(c.version, current: 1, "r2_get_options")
+    o.range = try optionalString(c.range, "opts->range")
+    o.ifMatch = try optionalString(c.if_match, "opts->if_match")
+    o.ifNoneMatch = try optionalString(c.if_none_match, "opts->if_none_match")
+    o.ifModifiedSince = try optionalString(c.if_modified_since, "opts->if_modified_since")
+    o.ifUnmodifiedSince = try optionalString(c.if_unmodified_since, "opts->if_unmodified_since")
+    o.validateChecksum = c.validate_checksum
+    return o
+}
+
+// MARK: Owned results
+
+/// Strings and arrays behind a result struct, freed by its _dispose function.
+final class Arena {
+    private var blocks: [UnsafeMutableRawPointer] = []
+
+    func string(_ s: String) -> UnsafePointer<CChar> {
+        let p = strdup(s)!
+        blocks.append(UnsafeMutableRawPointer(p))
+        return UnsafePointer(p)
+    }
+
+    func array<T>(_ items: [T]) -> UnsafePointer<T>? {
+        guard !items.isEmpty else { return nil }
+        let p = UnsafeMutablePointer<T>.allocate(capacity: items.count)
+        p.initialize(from: items, count: items.count)
+        blocks.append(UnsafeMutableRawPointer(p))
+        return UnsafePointer(p)
+    }
+
+    deinit { for b in blocks { free(b) } }
+
+    var opaque: UnsafeMutableRawPointer { Unmanaged.passRetained(self).toOpaque() }
+    static func release(_ p: UnsafeMutableRawPointer?) {
+        if let p { Unmanaged<Arena>.fromOpaque(p).release() }
+    }
+}
+
+func fillInfo(_ out: UnsafeMutablePointer<r2_object_info>?, _ info: ObjectInfo) {
+    guard let out else { return }
+    let a = Arena()
+    let meta = info.metadata.map { r2_header(name: a.string($0.name), value: a.string($0.value)) }
+    func checksum(_ name: String) -> UnsafePointer<CChar> {
+        a.string(info.checksums.first { $0.algorithm == name }?.value ?? "")
+    }
+    out.pointee = r2_object_info(
+        etag: a.string(info.etag), version_id: a.string(info.versionID), content_type: a.string(info.contentType),
+        content_range: a.string(info.contentRange), last_modified: a.string(info.lastModified),
+        cache_control: a.string(info.cacheControl), content_disposition: a.string(info.contentDisposition),
+        content_encoding: a.string(info.contentEncoding), content_language: a.string(info.contentLanguage),
+        expires: a.string(info.expires), storage_class: a.string(info.storageClass),
+        checksum_crc32: checksum("crc32"), checksum_crc32c: checksum("crc32c"), checksum_sha1: checksum("sha1"),
+        checksum_sha256: checksum("sha256"), request_id: a.string(info.requestID),
+        content_length: info.contentLength, http_status: Int32(info.httpStatus),
+        metadata: a.array(meta), metadata_count: meta.count, internal: a.opaque)
+}
+
+/// Clears `*out` so a failed call leaves nothing to release.
+func clearInfo(_ out: UnsafeMutablePointer<r2_object_info>?) {
+    out?.pointee = r2_object_info()
+}
+
+/// Releases what r2 stored in `info` and zeroes it. NULL and a zeroed struct are no-ops.
+@c public func r2_object_info_dispose(_ info: UnsafeMutablePointer<r2_object_info>?) {
+    guard let info else { return }
+    Arena.release(info.pointee.internal)
+    info.pointee = r2_object_info()
+}
+
+// MARK: PutObject
+
+/// Uploads `len` bytes from `data` as `bucket`/`key` in one PUT. `data` may be
+/// NULL only when `len` is 0 (an empty object). `opts` may be NULL. When `info`
+/// is not NULL it receives the ETag, version id and request id; release it with
+/// r2_object_info_dispose(). Returns R2_OK or an error: R2_ERR_INVALID_ARGUMENT,
+/// R2_ERR_INVALID_BUCKET_NAME, R2_ERR_INVALID_OBJECT_NAME, R2_ERR_ENTITY_TOO_LARGE
+/// (more than 5 GiB - 5 MiB: use multipart), R2_ERR_PRECONDITION_FAILED, network
+/// and server errors.
+@c public func r2_object_put(_ info: UnsafeMutablePointer<r2_object_info>?, _ client: OpaquePointer?,
+                             _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?,
+                             _ data: UnsafePointer<UInt8>?, _ len: UInt, _ opts: UnsafePointer<r2_put_options>?) -> Int32 {
+    guarded { () throws(R2Error) in
+        clearInfo(info)
+        let c = try handle(client, as: R2Client.self, "client")
+        guard data != nil || len == 0 else { throw invalid("data is NULL but len is \(len)") }
+        guard len <= UInt(Int.max) else { throw invalid("len \(len) is out of range") }
+        let result = try c.putObject(bucket: string(bucket, "bucket"), key: string(key, "key"),
+                                     body: UnsafeRawBufferPointer(start: data, count: Int(len)), options: putOptions(opts))
+        fillInfo(info, result)
+    }
+}
+
+/// Uploads exactly `length` bytes produced by `read` as `bucket`/`key` in one
+/// PUT (R2 needs the length up front; unknown lengths go through the
+/// multipart orchestrator). The body is sent UNSIGNED-PAYLOAD; a checksum needs
+/// `opts->checksum_value`. `read` runs on the calling thread; returning < 0
+/// aborts (R2_ERR_ABORTED), and ending before `length` bytes is
+/// R2_ERR_INCOMPLETE_BODY. `info` as for r2_object_put().
+@c public func r2_object_put_stream(_ info: UnsafeMutablePointer<r2_object_info>?, _ client: OpaquePointer?,
+                                    _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?, _ length: UInt64,
+                                    _ read: r2_read_cb?, _ userdata: UnsafeMutableRawPointer?,
+                                    _ opts: UnsafePointer<r2_put_options>?) -> Int32 {
+    guarded { () throws(R2Error) in
+        clearInfo(info)
+        let c = try handle(client, as: R2Client.self, "client")
+        guard let read else { throw invalid("read is NULL") }
+        let result = try c.putObject(bucket: string(bucket, "bucket"), key: string(key, "key"), length: length,
+                                     options: putOptions(opts)) { (buffer) throws(R2Error) -> Int in
+            let n = read(buffer.baseAddress!.assumingMemoryBound(to: UInt8.self), buffer.count, userdata)
+            guard n >= 0 else { throw R2Error(.aborted, "the read callback returned \(n): upload aborted") }
+            guard n <= buffer.count else { throw invalid("the read callback returned \(n) for a \(buffer.count)-byte buffer") }
+            return Int(n)
+        }
+        fillInfo(info, result)
+    }
+}
+
+// MARK: GetObject / HeadObject
+
+/// Reads `bucket`/`key` (or `opts->range` of it) into memory. On success `*body`
+/// owns the bytes (release with r2_buf_dispose()) and, when `info` is not NULL,
+/// `*info` the response's metadata (release with r2_object_info_dispose()).
+/// Returns R2_OK or R2_ERR_NO_SUCH_KEY, R2_ERR_NOT_MODIFIED,
+/// R2_ERR_PRECONDITION_FAILED, R2_ERR_INVALID_RANGE, R2_ERR_CHECKSUM_MISMATCH, ...
+@c public func r2_object_get(_ body: UnsafeMutablePointer<r2_buf>?, _ info: UnsafeMutablePointer<r2_object_info>?,
+                             _ client: OpaquePointer?, _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?,
+                             _ opts: UnsafePointer<r2_get_options>?) -> Int32 {
+    guarded { () throws(R2Error) in
+        guard let body else { throw invalid("body is NULL") }
+        body.pointee = r2_buf(ptr: nil, size: 0)
+        clearInfo(info)
+        let c = try handle(client, as: R2Client.self, "client")
+        let output = try c.getObject(bucket: string(bucket, "bucket"), key: string(key, "key"), options: getOptions(opts))
+        let p = malloc(output.body.count + 1)!.assumingMemoryBound(to: CChar.self)
+        output.body.withUnsafeBytes { if $0.count > 0 { memcpy(p, $0.baseAddress!, $0.count) } }
+        p[output.body.count] = 0
+        body.pointee = r2_buf(ptr: p, size: output.body.count)
+        fillInfo(info, output.info)
+    }
+}
+
+/// Streams `bucket`/`key` to `write` as the body arrives, in bounded memory.
+/// `write` runs on the calling thread; a non-zero return aborts the transfer
+/// (R2_ERR_ABORTED). With `opts->validate_checksum` a mismatch is reported as
+/// R2_ERR_CHECKSUM_MISMATCH after the last chunk was delivered. `info` as for
+/// r2_object_get().
+@c public func r2_object_get_stream(_ info: UnsafeMutablePointer<r2_object_info>?, _ client: OpaquePointer?,
+                                    _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?,
+                                    _ write: r2_write_cb?, _ userdata: UnsafeMutableRawPointer?,
+                                    _ opts: UnsafePointer<r2_get_options>?) -> Int32 {
+    guarded { () throws(R2Error) in
+        clearInfo(info)
+        let c = try handle(client, as: R2Client.self, "client")
+        guard let write else { throw invalid("write is NULL") }
+        let result = try c.getObject(bucket: string(bucket, "bucket"), key: string(key, "key"), options: getOptions(opts)) { chunk in
+            write(chunk.baseAddress?.assumingMemoryBound(to: UInt8.self), chunk.count, userdata) == 0
+        }
+        fillInfo(info, result)
+    }
+}
+
+/// Reads the metadata of `bucket`/`key` without its body (content_length is the
+/// object's size). `info` must not be NULL; release it with
+/// r2_object_info_dispose(). Returns R2_OK, R2_ERR_NO_SUCH_KEY (HEAD has no
+/// body, so a missing bucket also reads as 404), R2_ERR_NOT_MODIFIED, ...
+@c public func r2_object_head(_ info: UnsafeMutablePointer<r2_object_info>?, _ client: OpaquePointer?,
+                              _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?,
+                              _ opts: UnsafePointer<r2_get_options>?) -> Int32 {
+    guarded { () throws(R2Error) in
+        guard let info else { throw invalid("info is NULL") }
+        clearInfo(info)
+        let c = try handle(client, as: R2Client.self, "client")
+        fillInfo(info, try c.headObject(bucket: string(bucket, "bucket"), key: string(key, "key"), options: getOptions(opts)))
+    }
+}
+
+// MARK: Delete
+
+/// Deletes `bucket`/`key`. Deleting a missing key succeeds. Returns R2_OK or an error.
+@c public func r2_object_delete(_ client: OpaquePointer?, _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?) -> Int32 {
+    guarded { () throws(R2Error) in
+        let c = try handle(client, as: R2Client.self, "client")
+        try c.deleteObject(bucket: string(bucket, "bucket"), key: string(key, "key"))
+    }
+}
+
+/// Deletes `count` keys, 1000 per request (longer lists are split into batches,
+/// in order). Keys the server could not delete are reported in `out->errors`;
+/// that is not a failure of the call. With `quiet`, `out->deleted` is empty.
+/// Release `*out` with r2_delete_result_dispose(). Returns R2_OK or an error
+/// (then batches before the failing one may already be deleted).
+@c public func r2_objects_delete(_ out: UnsafeMutablePointer<r2_delete_result>?, _ client: OpaquePointer?,
+                                 _ bucket: UnsafePointer<CChar>?, _ keys: UnsafePointer<UnsafePointer<CChar>?>?,
+                                 _ count: UInt, _ quiet: Bool) -> Int32 {
+    guarded { () throws(R2Error) in
+        guard let out else { throw invalid("out is NULL") }
+        out.pointee = r2_delete_result()
+        let c = try handle(client, as: R2Client.self, "client")
+        guard count > 0, let keys else { throw invalid(count == 0 ? "count is 0" : "keys is NULL") }
+        guard count <= 10_000_000 else { throw invalid("count \(count) is out of range") }
+        var list: [String] = []
+        list.reserveCapacity(Int(count))
+        for i in 0..<Int(count) { list.append(try string(keys[i], "keys[\(i)]")) }
+        let result = try c.deleteObjects(bucket: string(bucket, "bucket"), keys: list, quiet: quiet)
+        let a = Arena()
+        let deleted: [UnsafePointer<CChar>?] = result.deleted.map { a.string($0.key) }
+        let errors = result.errors.map { r2_delete_error(key: a.string($0.key), code: a.string($0.code), message: a.string($0.message)) }
+        out.pointee = r2_delete_result(deleted: a.array(deleted), deleted_count: deleted.count,
+                                       errors: a.array(errors), error_count: errors.count, internal: a.opaque)
+    }
+}
+
+/// Releases what r2 stored in `result` and zeroes it. NULL is a no-op.
+@c public func r2_delete_result_dispose(_ result: UnsafeMutablePointer<r2_delete_result>?) {
+    guard let result else { return }
+    Arena.release(result.pointee.internal)
+    result.pointee = r2_delete_result()
+}
+
+// MARK: Copy
+
+/// Copies `src_bucket`/`src_key` to `bucket`/`key` on the server (up to 5 GiB).
+/// `opts` may be NULL (copy the source's metadata). When `info` is not NULL it
+/// receives the new ETag and last-modified; release it with
+/// r2_object_info_dispose(). Returns R2_OK, R2_ERR_NO_SUCH_KEY,
+/// R2_ERR_PRECONDITION_FAILED (a copy-source condition failed), ...
+@c public func r2_object_copy(_ info: UnsafeMutablePointer<r2_object_info>?, _ client: OpaquePointer?,
+                              _ src_bucket: UnsafePointer<CChar>?, _ src_key: UnsafePointer<CChar>?,
+                              _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?,
+                              _ opts: UnsafePointer<r2_copy_options>?) -> Int32 {
+    guarded { () throws(R2Error) in
+        clearInfo(info)
+        let c = try handle(client, as: R2Client.self, "client")
+        var o = CopyOptions()
+        if let opts {
+            let p = opts.pointee
+            try checkVersion(p.version, current: 1, "r2_copy_options")
+            o.replaceMetadata = p.replace_metadata
+            o.contentType = try optionalString(p.content_type, "opts->content_type")
+            o.cacheControl = try optionalString(p.cache_control, "opts->cache_control")
+            o.contentDisposition = try optionalString(p.content_disposition, "opts->content_disposition")
+            o.contentEncoding = try optionalString(p.content_encoding, "opts->content_encoding")
+            o.metadata = try headers(p.metadata, p.metadata_count, "opts->metadata")
+            o.ifMatch = try optionalString(p.if_match, "opts->if_match")
+            o.ifNoneMatch = try optionalString(p.if_none_match, "opts->if_none_match")
+            o.ifModifiedSince = try optionalString(p.if_modified_since, "opts->if_modified_since")
+            o.ifUnmodifiedSince = try optionalString(p.if_unmodified_since, "opts->if_unmodified_since")
+        }
+        let (result, response) = try c.copyObject(sourceBucket: string(src_bucket, "src_bucket"), sourceKey: string(src_key, "src_key"),
+                                                  bucket: string(bucket, "bucket"), key: string(key, "key"), options: o)
+        var merged = response
+        merged.etag = result.etag
+        merged.lastModified = result.lastModified
+        fillInfo(info, merged)
+    }
+}
+
+// MARK: List
+
+func listOptions(_ p: UnsafePointer<r2_list_options>?) throws(R2Error) -> ListOptions {
+    var o = ListOptions()
+    guard let p else { return o }
+    let c = p.pointee
+    try checkVersion(c.version, current: 1, "r2_list_options")
+    o.prefix = try optionalString(c.prefix, "opts->prefix")
+    o.delimiter = try optionalString(c.delimiter, "opts->delimiter")
+    o.startAfter = try optionalString(c.start_after, "opts->start_after")
+    o.continuationToken = try optionalString(c.continuation_token, "opts->continuation_token")
+    if c.max_keys != 0 { o.maxKeys = Int(c.max_keys) }
+    return o
+}
+
+func entry(_ e: ListBucketResult.Entry, _ a: Arena) -> r2_object_entry {
+    r2_object_entry(key: a.string(e.key), etag: a.string(e.etag), last_modified: a.string(e.lastModified),
+                    storage_class: a.string(e.storageClass), size: e.size)
+}
+
+/// Lists one page of `bucket` (ListObjectsV2; keys decoded). `opts` may be NULL.
+/// Pass `out->next_continuation_token` as `opts->continuation_token` for the
+/// next page, or use r2_list_iter_new(). Release `*out` with
+/// r2_list_result_dispose(). Returns R2_OK, R2_ERR_NO_SUCH_BUCKET, ...
+@c public func r2_list_objects(_ out: UnsafeMutablePointer<r2_list_result>?, _ client: OpaquePointer?,
+                               _ bucket: UnsafePointer<CChar>?, _ opts: UnsafePointer<r2_list_options>?) -> Int32 {
+    guarded { () throws(R2Error) in
+        guard let out else { throw invalid("out is NULL") }
+        out.pointee = r2_list_result()
+        let c = try handle(client, as: R2Client.self, "client")
+        let page = try c.listObjects(bucket: string(bucket, "bucket"), options: listOptions(opts))
+        let a = Arena()
+        let objects = page.result.contents.map { entry($0, a) }
+        let prefixes: [UnsafePointer<CChar>?] = page.result.commonPrefixes.map { a.string($0) }
+        out.pointee = r2_list_result(objects: a.array(objects), object_count: objects.count,
+                                     common_prefixes: a.array(prefixes), common_prefix_count: prefixes.count,
+                                     is_truncated: page.result.isTruncated,
+                                     next_continuation_token: a.string(page.result.nextContinuationToken ?? ""),
+                                     request_id: a.string(page.requestID), internal: a.opaque)
+    }
+}
+
+/// Releases what r2 stored in `result` and zeroes it. NULL is a no-op.
+@c public func r2_list_result_dispose(_ result: UnsafeMutablePointer<r2_list_result>?) {
+    guard let result else { return }
+    Arena.release(result.pointee.internal)
+    result.pointee = r2_list_result()
+}
+
+final class ListIterBox {
+    var iterator: ListObjectsIterator
+    var current: Arena?
+    init(_ iterator: ListObjectsIterator) { self.iterator = iterator }
+}
+
+/// Creates an iterator over every object of `bucket` matching `opts` (may be
+/// NULL); pages are fetched lazily by r2_list_iter_next(). Release it with
+/// r2_list_iter_free(). Use an iterator from one thread at a time.
+@c public func r2_list_iter_new(_ out: UnsafeMutablePointer<OpaquePointer?>?, _ client: OpaquePointer?,
+                                _ bucket: UnsafePointer<CChar>?, _ opts: UnsafePointer<r2_list_options>?) -> Int32 {
+    guarded { () throws(R2Error) in
+        guard let out else { throw invalid("out is NULL") }
+        out.pointee = nil
+        let c = try handle(client, as: R2Client.self, "client")
+        let b = try string(bucket, "bucket")
+        try Validate.bucket(b)
+        out.pointee = retain(ListIterBox(c.listAllObjects(bucket: b, options: try listOptions(opts))))
+    }
+}
+
+/// Advances the iterator. On R2_OK, `*has_entry` says whether `*entry` holds the
+/// next object (false at the end). The entry's strings stay valid until the
+/// next call on this iterator or r2_list_iter_free(). A failed page fetch
+/// returns its error; calling again retries that page.
+@c public func r2_list_iter_next(_ iter: OpaquePointer?, _ entry: UnsafeMutablePointer<r2_object_entry>?,
+                                 _ has_entry: UnsafeMutablePointer<Bool>?) -> Int32 {
+    guarded { () throws(R2Error) in
+        guard let entry, let has_entry else { throw invalid(entry == nil ? "entry is NULL" : "has_entry is NULL") }
+        has_entry.pointee = false
+        entry.pointee = r2_object_entry()
+        let box = try handle(iter, as: ListIterBox.self, "iter")
+        box.current = nil
+        guard let next = try box.iterator.next() else { return }
+        let a = Arena()
+        entry.pointee = R2CABI.entry(next, a)
+        box.current = a
+        has_entry.pointee = true
+    }
+}
+
+/// Releases an iterator. NULL is a no-op.
+@c public func r2_list_iter_free(_ iter: OpaquePointer?) {
+    release(iter)
+}

@@ -1,0 +1,34 @@
+import CR2Types
+import Glibc
+import R2
+
+// The XML layer, exposed for fixture runners and for bindings' own tests.
+
+/// Parses an S3 response body and renders it as JSON. `type` names the
+/// document: "ListObjectsV2", "Error", "InitiateMultipartUpload",
+/// "CompleteMultipartUpload", "ListParts", "ListMultipartUploads",
+/// "CopyObject" or "DeleteResult". The JSON uses the S3 element names as
+/// keys (e.g. {"Name": ..., "Contents": [{"Key": ..., "Size": ...}], ...}),
+/// null for absent optional values; with encoding-type=url the keys are
+/// already URL-decoded. `data` is borrowed for the call; it may be NULL only
+/// when `len` is 0. On success `*out` owns the JSON text; release it with
+/// r2_buf_dispose(). On failure `*out` is {NULL, 0}. Thread-safe.
+/// Returns R2_OK; R2_ERR_INVALID_ARGUMENT for NULL `out` or `type`, an
+/// unknown type, or NULL `data` with a non-zero `len`;
+/// R2_ERR_MALFORMED_RESPONSE for a body that is not well-formed, has a
+/// DOCTYPE, exceeds the depth (64) or size (64 KiB per text, 64 MiB in all)
+/// limits, has another root element or lacks a required element; or, for
+/// CompleteMultipartUpload and CopyObject, the code of the S3 error when the
+/// body is an Error document (S3 may send one with status 200).
+@c public func r2_xml_parse(_ out: UnsafeMutablePointer<r2_buf>?, _ type: UnsafePointer<CChar>?,
+                            _ data: UnsafePointer<UInt8>?, _ len: UInt) -> Int32 {
+    guarded { () throws(R2Error) in
+        guard let out else { throw invalid("out is NULL") }
+        out.pointee = r2_buf(ptr: nil, size: 0)
+        let name = try string(type, "type")
+        guard data != nil || len == 0 else { throw invalid("data is NULL but len is \(len)") }
+        guard len <= UInt(Int.max) else { throw invalid("len \(len) is out of range") }
+        let json = try S3XML.parseToJSON(type: name, body: UnsafeRawBufferPointer(start: data, count: Int(len)))
+        fill(out, json)
+    }
+}
