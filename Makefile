@@ -50,11 +50,14 @@ $(OUT)/parse_xml: Tests/CABITests/parse_xml.c include/r2.h $(LIB) | $(OUT)
 $(OUT)/test_abi: Tests/CABITests/test_abi.c include/r2.h $(LIB) | $(OUT)
 	$(CC) $(CFLAGS_STRICT) -pthread Tests/CABITests/test_abi.c $(CLINK) -o $@
 
+$(OUT)/test_objects: Tests/CABITests/test_objects.c include/r2.h $(LIB) | $(OUT)
+	$(CC) $(CFLAGS_STRICT) -pthread Tests/CABITests/test_objects.c $(CLINK) -lcrypto -o $@
+
 $(OUT)/bench_sign: Tests/CABITests/bench_sign.c include/r2.h $(LIB) | $(OUT)
 	$(CC) $(CFLAGS_STRICT) Tests/CABITests/bench_sign.c $(CLINK) -o $@
 
 $(OUT)/demo: examples/c/demo.c include/r2.h $(LIB) | $(OUT)
-	$(CC) $(CFLAGS_STRICT) examples/c/demo.c $(CLINK) -o $@
+	$(CC) $(CFLAGS_STRICT) examples/c/demo.c $(CLINK) $$(pkg-config --cflags --libs libcurl) -o $@
 
 # make vectors FILE=path/to/vectors.json
 vectors: build

@@ -68,6 +68,8 @@ package final class CurlTransport: Transport {
 
         let url = request.url
         _ = r2_curl_setopt_str(h, CURLOPT_URL, url)
+        // The path is sent exactly as signed: no "/./" or "/../" squashing.
+        _ = r2_curl_setopt_long(h, CURLOPT_PATH_AS_IS, 1)
         _ = r2_curl_setopt_long(h, CURLOPT_NOSIGNAL, 1)
         _ = r2_curl_setopt_long(h, CURLOPT_TCP_NODELAY, 1)
         _ = r2_curl_setopt_long(h, CURLOPT_TCP_KEEPALIVE, 1)

@@ -280,26 +280,25 @@ extension R2Client {
         var call = Call(operation: "GetObject", method: "GET", bucket: bucket, key: key)
         call.headers = try Self.getHeaders(options)
         call.isLargeTransfer = true
-        var (head, sink): (ResponseHead, StreamingGetSink)
+        // The sink holds `write`; nothing of it may outlive this block.
+        let (head, received, check): (ResponseHead, Int64, (algorithm: String, expected: String, actual: String)?)
         do {
-            (head, sink) = try withoutActuallyEscaping(write) { write in
+            (head, received, check) = try withoutActuallyEscaping(write) { write in
                 var sink = StreamingGetSink(write: write, validate: options.validateChecksum && options.range == nil)
                 let head = try perform(call, body: .empty, sink: &sink)
-                return (head, sink)
+                let check = sink.expected.map { (algorithm: $0.0, expected: $0.1, actual: sink.hasher.finalizeBase64()) }
+                return (head, sink.received, check)
             }
         } catch { throw error as! R2Error }
         var info = ObjectInfo(head)
-        if sink.received != info.contentLength && info.contentLength > 0 {
-            throw R2Error(.incompleteBody, "GetObject received \(sink.received) of \(info.contentLength) bytes",
+        if received != info.contentLength && info.contentLength > 0 {
+            throw R2Error(.incompleteBody, "GetObject received \(received) of \(info.contentLength) bytes",
                           httpStatus: head.status, requestID: info.requestID)
         }
-        info.contentLength = sink.received
-        if let (algorithm, expected) = sink.expected {
-            let actual = sink.hasher.finalizeBase64()
-            if actual != expected {
-                throw R2Error(.checksumMismatch, "\(algorithm) of the body is \(actual) but the server said \(expected)",
-                              httpStatus: head.status, requestID: info.requestID)
-            }
+        info.contentLength = received
+        if let check, check.actual != check.expected {
+            throw R2Error(.checksumMismatch, "\(check.algorithm) of the body is \(check.actual) but the server said \(check.expected)",
+                          httpStatus: head.status, requestID: info.requestID)
         }
         return info
     }
