@@ -12,7 +12,7 @@ SHARED ?= $(abspath ../shared)
 FILE ?=
 TYPE ?=
 
-.PHONY: all build header check-header lib ctests vectors parse-xml xml-fixtures swift-test test demo install setup clean
+.PHONY: all build header check-header lib ctests vectors parse-xml xml-fixtures swift-test server-tests integration test demo install setup clean
 
 all: build
 
@@ -113,15 +113,33 @@ ctests: build header-compile $(OUT)/test_abi $(OUT)/vectors
 swift-test:
 	swift test
 
+SERVER_DIR := .build/test-server
+BIG_MIB ?= 1024
+
+# Needs a running server (R2_TEST_* from scripts/test-server.sh): the C object
+# tests over http (with a cassette and a streamed 1 GiB object) and over TLS,
+# then the Swift tests, which replay the C cassette and test against the server.
+server-tests: build $(OUT)/test_objects
+	R2_TEST_CASSETTE=$(abspath $(OUT))/c-session.json R2_TEST_BIG_MIB=$(BIG_MIB) $(OUT)/test_objects "$$R2_TEST_ENDPOINT"
+	$(OUT)/test_objects "$$R2_TEST_TLS_ENDPOINT" "$$R2_TEST_CA"
+	R2_TEST_C_CASSETTE=$(abspath $(OUT))/c-session.json swift test
+
+# Starts the local SeaweedFS, runs server-tests, stops it (also on failure).
+integration: build
+	@bash scripts/test-server.sh run $(SERVER_DIR) -- $(MAKE) --no-print-directory server-tests
+
 bench: build $(OUT)/bench_sign
 	$(OUT)/bench_sign
 
 # Everything, from a fresh machine: packages, build, header check, all tests.
 test: setup
-	@$(MAKE) --no-print-directory check-header ctests swift-test
+	@$(MAKE) --no-print-directory check-header ctests xml-fixtures integration
 
+# The C example against a local server over TLS (started and stopped here).
 demo: setup build $(OUT)/demo
-	$(OUT)/demo
+	@bash scripts/test-server.sh run .build/demo-server -- bash -c 'R2_ENDPOINT="$$R2_TEST_TLS_ENDPOINT" \
+		R2_CA_BUNDLE="$$R2_TEST_CA" R2_ACCESS_KEY_ID="$$R2_TEST_ACCESS_KEY_ID" \
+		R2_SECRET_ACCESS_KEY="$$R2_TEST_SECRET_ACCESS_KEY" R2_DEMO_BUCKET=r2-demo $(OUT)/demo'
 
 install: build
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
