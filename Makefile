@@ -128,8 +128,17 @@ server-tests: build $(OUT)/test_objects
 integration: build
 	@bash scripts/test-server.sh run $(SERVER_DIR) -- $(MAKE) --no-print-directory server-tests
 
-bench: build $(OUT)/bench_sign
+$(OUT)/bench_transfer: Tests/CABITests/bench_transfer.c include/r2.h $(LIB) | $(OUT)
+	$(CC) $(CFLAGS_STRICT) -pthread Tests/CABITests/bench_transfer.c $(CLINK) -o $@
+
+$(OUT)/bench_list: Tests/CABITests/bench_list.c include/r2.h $(LIB) | $(OUT)
+	$(CC) $(CFLAGS_STRICT) Tests/CABITests/bench_list.c $(CLINK) -o $@
+
+# Signing and XML parsing (no server), then transfers against a local server over http.
+bench: setup build $(OUT)/bench_sign $(OUT)/bench_list $(OUT)/bench_transfer
 	$(OUT)/bench_sign
+	$(OUT)/bench_list
+	@bash scripts/test-server.sh run .build/bench-server -- bash -c '$(OUT)/bench_transfer "$$R2_TEST_ENDPOINT"'
 
 # Everything, from a fresh machine: packages, build, header check, all tests.
 test: setup
