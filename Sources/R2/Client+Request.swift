@@ -10,6 +10,7 @@ extension R2Client {
         package var headers: [(name: String, value: String)] = []
         package var payloadHash = SigV4Signer.emptyPayloadHash
         package var isLargeTransfer = false
+        package var cancellation: Cancellation?
 
         package init(operation: String, method: String, bucket: String, key: String? = nil) {
             self.operation = operation
@@ -34,6 +35,7 @@ extension R2Client {
         var request = HTTPRequest(method: call.method, baseURL: endpoint.baseURL, path: path, query: rawQuery,
                                   headers: sendHeaders, operation: call.operation)
         request.isLargeTransfer = call.isLargeTransfer
+        request.cancellation = call.cancellation
         return request
     }
 
@@ -41,6 +43,7 @@ extension R2Client {
     /// `R2Error` mapped from the status and the S3 error body.
     @discardableResult
     package func perform<S: ResponseSink>(_ call: Call, body: RequestBody = .empty, sink: inout S) throws(R2Error) -> ResponseHead {
+        try call.cancellation?.check()
         let request = self.request(for: call)
         var routing = RoutingSink(inner: sink)
         defer { sink = routing.inner }

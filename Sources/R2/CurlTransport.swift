@@ -57,6 +57,7 @@ package final class CurlTransport: Transport {
         defer { release(h, reusable: reusable) }
         curl_easy_reset(h)
         let ctx = TransferContext(body: body, sink: sink)
+        ctx.cancellation = request.cancellation
         var headerList: UnsafeMutablePointer<curl_slist>? = nil
         defer { curl_slist_free_all(headerList) }
         for (name, value) in request.headers {
@@ -107,6 +108,11 @@ package final class CurlTransport: Transport {
         _ = r2_curl_setopt_datacb(h, CURLOPT_READFUNCTION, curlRead)
         _ = r2_curl_setopt_ptr(h, CURLOPT_WRITEDATA, user)
         _ = r2_curl_setopt_datacb(h, CURLOPT_WRITEFUNCTION, curlWrite)
+        if request.cancellation != nil {
+            _ = r2_curl_setopt_long(h, CURLOPT_NOPROGRESS, 0)
+            _ = r2_curl_setopt_ptr(h, CURLOPT_XFERINFODATA, user)
+            _ = r2_curl_setopt_xferinfo(h, curlProgress)
+        }
         _ = r2_curl_setopt_ptr(h, CURLOPT_HEADERDATA, user)
         _ = r2_curl_setopt_datacb(h, CURLOPT_HEADERFUNCTION, curlHeader)
         var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
@@ -119,6 +125,10 @@ package final class CurlTransport: Transport {
         let detail = errorBuffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
         defer { sink = ctx.sink as! S }
         if let error = ctx.sourceError { reusable = false; throw error }
+        if code == CURLE_ABORTED_BY_CALLBACK, ctx.cancellation?.isCancelled == true {
+            reusable = false
+            throw R2Error(.cancelled, "\(request.operation) cancelled")
+        }
         if ctx.sinkAborted { reusable = false; throw R2Error(.aborted, "the response body consumer stopped the transfer") }
         guard code == CURLE_OK else {
             reusable = false
@@ -167,6 +177,7 @@ private final class TransferContext {
     var headDelivered = false
     var sourceError: R2Error?
     var sinkAborted = false
+    var cancellation: Cancellation?
 
     init(body: RequestBody, sink: some ResponseSink) {
         self.body = body
@@ -207,6 +218,11 @@ private let curlRead: r2_curl_data_cb = { buffer, size, count, user in
             return Int(CURL_READFUNC_ABORT)
         }
     }
+}
+
+/// Polled by curl about once a second and on every chunk: non-zero stops the transfer.
+private let curlProgress: r2_curl_xferinfo_cb = { user, _, _, _, _ in
+    Unmanaged<TransferContext>.fromOpaque(user!).takeUnretainedValue().cancellation?.isCancelled == true ? 1 : 0
 }
 
 private let curlWrite: r2_curl_data_cb = { data, size, count, user in

@@ -273,11 +273,12 @@ extension R2Client {
     /// Streams an object to `write` as it arrives; `write` returns false to abort (`.aborted`).
     /// With `validateChecksum` a mismatch is detected at the end, after the bytes were delivered.
     @discardableResult
-    public func getObject(bucket: String, key: String, options: GetOptions = GetOptions(),
+    public func getObject(bucket: String, key: String, options: GetOptions = GetOptions(), cancellation: Cancellation? = nil,
                           write: (UnsafeRawBufferPointer) -> Bool) throws(R2Error) -> ObjectInfo {
         try Validate.bucket(bucket)
         try Validate.key(key)
         var call = Call(operation: "GetObject", method: "GET", bucket: bucket, key: key)
+        call.cancellation = cancellation
         call.headers = try Self.getHeaders(options)
         call.isLargeTransfer = true
         // The sink holds `write`; nothing of it may outlive this block.

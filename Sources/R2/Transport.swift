@@ -1,3 +1,5 @@
+import Synchronization
+
 /// One HTTP request as the services build it: already signed, path-style.
 package struct HTTPRequest: Sendable {
     package var method: String
@@ -12,6 +14,8 @@ package struct HTTPRequest: Sendable {
     package var operation: String
     /// Requests that move large bodies get the transfer timeout instead of the request timeout.
     package var isLargeTransfer = false
+    /// Stops the transfer (`.cancelled`) as soon as it is cancelled, even mid-body.
+    package var cancellation: Cancellation?
 
     package var url: String { query.map { baseURL + path + "?" + $0 } ?? baseURL + path }
 
@@ -92,4 +96,20 @@ package protocol Transport: Sendable {
     ///   `.replayUnmatched` for the replay transport. HTTP error statuses are
     ///   not thrown: they reach the sink like any response.
     func send<S: ResponseSink>(_ request: HTTPRequest, body: RequestBody, sink: inout S) throws(R2Error)
+}
+
+/// A cancel switch for long calls, usable from any thread.
+public final class Cancellation: Sendable {
+    private let flag = Atomic<Bool>(false)
+
+    public init() {}
+
+    /// Asks every call holding this token to stop; they fail with `.cancelled`.
+    public func cancel() { flag.store(true, ordering: .releasing) }
+
+    public var isCancelled: Bool { flag.load(ordering: .acquiring) }
+
+    package func check() throws(R2Error) {
+        if isCancelled { throw R2Error(.cancelled, "cancelled") }
+    }
 }

@@ -1,0 +1,334 @@
+import Glibc
+
+/// Downloads: one GET below the threshold, parallel ranged GETs above it,
+/// every range pinned to the first response's ETag with If-Match, so an
+/// object overwritten mid-download is an error instead of a mix of versions.
+extension R2Client {
+    /// Downloads an object to `path`. Bytes go to a temporary file next to it
+    /// (`<path>.r2-partial`) that is renamed into place at the end: a failed or
+    /// cancelled download never leaves a partial file at `path`. With
+    /// `options.statePath`, the temporary file and the list of finished parts
+    /// are kept on failure, and a later call with the same state continues
+    /// from them (if the object's ETag is unchanged).
+    @discardableResult
+    public func downloadFile(bucket: String, key: String, path: String,
+                             options: TransferOptions = TransferOptions()) throws(R2Error) -> ObjectInfo {
+        try Validate.bucket(bucket)
+        try Validate.key(key)
+        let settings = try resolved(options)
+        let info = try headObject(bucket: bucket, key: key)
+        let size = UInt64(max(info.contentLength, 0))
+        let temporary = path + ".r2-partial"
+        var done = Set<Int>()
+        let partSize = try MultipartLimits.partSize(for: size, preferred: settings.partSize)
+        if let statePath = options.statePath, let saved = try DownloadState.load(statePath) {
+            if saved.etag == info.etag, saved.size == size, saved.partSize == partSize, access(temporary, F_OK) == 0 {
+                done = saved.parts
+            }
+        }
+        let flags = done.isEmpty ? O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC : O_WRONLY | O_CLOEXEC
+        let fd = open(temporary, flags, 0o644)
+        guard fd >= 0 else { throw R2Error.invalidArgument("cannot create \(temporary): \(String(cString: strerror(errno)))") }
+        var closed = false
+        defer { if !closed { close(fd) } }
+        func cleanUp() {
+            if options.statePath == nil { unlink(temporary) }
+        }
+        do throws(R2Error) {
+            if size < settings.threshold && options.statePath == nil {
+                var reporter = ProgressReporter(options, total: size)
+                var written: UInt64 = 0
+                var get = GetOptions()
+                get.ifMatch = info.etag.isEmpty ? nil : info.etag
+                var writeError: R2Error?
+                try getObject(bucket: bucket, key: key, options: get, cancellation: options.cancellation) { chunk in
+                    do throws(R2Error) {
+                        try writeAll(fd, chunk, at: written)
+                    } catch {
+                        writeError = error
+                        return false
+                    }
+                    written += UInt64(chunk.count)
+                    reporter.report(written)
+                    return true
+                }
+                if let writeError { throw writeError }
+                reporter.finish(written)
+            } else {
+                let plan = try UploadPlan(size: size, partSize: partSize)
+                let state = options.statePath.map { DownloadStateBox(DownloadState(etag: info.etag, size: size, partSize: partSize, parts: done), path: $0) }
+                try state?.save()
+                try fetchParts(bucket: bucket, key: key, etag: info.etag, plan: plan, done: done, concurrency: settings.concurrency,
+                               options: options) { (number, chunk, offset) throws(R2Error) in
+                    try writeAll(fd, chunk, at: offset)
+                } finished: { (number) throws(R2Error) in
+                    try state?.finish(number)
+                }
+            }
+            guard fsync(fd) == 0 || errno == EINVAL else { throw R2Error(.aborted, "fsync \(temporary): \(String(cString: strerror(errno)))") }
+            close(fd)
+            closed = true
+            guard rename(temporary, path) == 0 else {
+                throw R2Error(.aborted, "cannot rename \(temporary) to \(path): \(String(cString: strerror(errno)))")
+            }
+            if let statePath = options.statePath { unlink(statePath) }
+            return info
+        } catch {
+            cleanUp()
+            throw error
+        }
+    }
+
+    /// Downloads an object to `write`, in order. Above the threshold, ranges
+    /// are fetched in parallel into at most concurrency + 1 part buffers and
+    /// delivered in order on the calling thread.
+    @discardableResult
+    public func downloadStream(bucket: String, key: String, options: TransferOptions = TransferOptions(),
+                               write: (UnsafeRawBufferPointer) -> Bool) throws(R2Error) -> ObjectInfo {
+        try Validate.bucket(bucket)
+        try Validate.key(key)
+        let settings = try resolved(options)
+        let info = try headObject(bucket: bucket, key: key)
+        let size = UInt64(max(info.contentLength, 0))
+        var reporter = ProgressReporter(options, total: size)
+        if size < settings.threshold || settings.concurrency == 1 {
+            var get = GetOptions()
+            get.ifMatch = info.etag.isEmpty ? nil : info.etag
+            var done: UInt64 = 0
+            try getObject(bucket: bucket, key: key, options: get, cancellation: options.cancellation) { chunk in
+                guard write(chunk) else { return false }
+                done += UInt64(chunk.count)
+                reporter.report(done)
+                return true
+            }
+            reporter.finish(done)
+            return info
+        }
+        let plan = try UploadPlan(size: size, partSize: MultipartLimits.partSize(for: size, preferred: settings.partSize))
+        let ordered = OrderedParts(plan: plan, buffers: settings.concurrency + 1)
+        defer { ordered.release() }
+        var threads = ThreadGroup()
+        let cancellation = options.cancellation
+        for w in 0..<settings.concurrency {
+            threads.start(w) { _ in
+                while let (number, buffer) = ordered.take() {
+                    let range = plan.range(of: number)
+                    var filled = 0
+                    do throws(R2Error) {
+                        try self.getRange(bucket: bucket, key: key, etag: info.etag, range: range, cancellation: cancellation) { chunk in
+                            guard filled + chunk.count <= buffer.count else { return false }
+                            UnsafeMutableRawBufferPointer(rebasing: buffer[filled...]).copyMemory(from: chunk)
+                            filled += chunk.count
+                            return true
+                        }
+                        guard filled == Int(range.count) else {
+                            throw R2Error(.incompleteBody, "part \(number): \(filled) of \(range.count) bytes")
+                        }
+                        ordered.ready(number, count: filled)
+                    } catch {
+                        ordered.fail(error)
+                    }
+                }
+            }
+        }
+        var delivered: UInt64 = 0
+        var failure: R2Error?
+        for number in 1...plan.count {
+            guard let (buffer, count) = ordered.wait(for: number, intervalMs: options.progressIntervalMs, tick: {
+                if cancellation?.isCancelled == true { ordered.fail(R2Error(.cancelled, "download cancelled")) }
+                reporter.report(delivered)
+            }) else { break }
+            let keepGoing = write(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+            ordered.recycle(number)
+            guard keepGoing else {
+                failure = R2Error(.aborted, "the write callback stopped the download")
+                ordered.fail(failure!)
+                break
+            }
+            delivered += UInt64(count)
+            reporter.report(delivered)
+        }
+        threads.join()
+        if let error = failure ?? ordered.error { throw error }
+        reporter.finish(delivered)
+        return info
+    }
+
+    /// Fetches every part not in `done` on worker threads; `write` gets each
+    /// chunk with its file offset, `finished` each completed part number.
+    func fetchParts(bucket: String, key: String, etag: String, plan: UploadPlan, done: Set<Int>, concurrency: Int,
+                    options: TransferOptions,
+                    write: @escaping @Sendable (Int, UnsafeRawBufferPointer, UInt64) throws(R2Error) -> Void,
+                    finished: @escaping @Sendable (Int) throws(R2Error) -> Void) throws(R2Error) {
+        let job = PartJob(plan: plan, done: Dictionary(uniqueKeysWithValues: done.map { ($0, "") }))
+        var reporter = ProgressReporter(options, total: plan.size)
+        var threads = ThreadGroup()
+        let cancellation = options.cancellation
+        for w in 0..<min(concurrency, max(1, plan.count - done.count)) {
+            threads.start(w) { _ in
+                while let number = job.next() {
+                    let range = plan.range(of: number)
+                    var offset = range.lowerBound
+                    var failure: R2Error?
+                    do throws(R2Error) {
+                        try self.getRange(bucket: bucket, key: key, etag: etag, range: range, cancellation: cancellation) { chunk in
+                            do throws(R2Error) { try write(number, chunk, offset) } catch { failure = error; return false }
+                            offset += UInt64(chunk.count)
+                            return true
+                        }
+                        guard offset == range.upperBound else {
+                            throw R2Error(.incompleteBody, "part \(number): \(offset - range.lowerBound) of \(range.count) bytes")
+                        }
+                        try finished(number)
+                        job.finish(number, etag: "", bytes: range.count)
+                    } catch {
+                        job.fail(failure ?? error)
+                    }
+                }
+            }
+        }
+        if threads.count == 0 { job.fail(R2Error(.internalBug, "cannot start worker threads")) }
+        job.waitUntilDone(intervalMs: options.progressIntervalMs) {
+            if cancellation?.isCancelled == true { job.fail(R2Error(.cancelled, "download cancelled")) }
+            reporter.report(job.bytesDone)
+        }
+        threads.join()
+        if let error = job.error { throw error }
+        reporter.finish(plan.size)
+    }
+
+    /// GET of one byte range pinned to `etag`: a changed object is a clear error.
+    func getRange(bucket: String, key: String, etag: String, range: Range<UInt64>, cancellation: Cancellation?,
+                  write: (UnsafeRawBufferPointer) -> Bool) throws(R2Error) {
+        guard range.count > 0 else { return }
+        var get = GetOptions()
+        get.range = "bytes=\(range.lowerBound)-\(range.upperBound - 1)"
+        get.ifMatch = etag.isEmpty ? nil : etag
+        do {
+            try getObject(bucket: bucket, key: key, options: get, cancellation: cancellation, write: write)
+        } catch where error.code == .preconditionFailed {
+            throw R2Error(.preconditionFailed, "\(bucket)/\(key) changed during the download (its ETag is no longer \(etag))",
+                          httpStatus: error.httpStatus, s3Code: error.s3Code, requestID: error.requestID)
+        }
+    }
+}
+
+/// Writes all of `chunk` at `offset` (pwrite is safe from many threads at once).
+private func writeAll(_ fd: Int32, _ chunk: UnsafeRawBufferPointer, at offset: UInt64) throws(R2Error) {
+    var done = 0
+    while done < chunk.count {
+        let n = pwrite(fd, chunk.baseAddress! + done, chunk.count - done, off_t(offset) + off_t(done))
+        if n < 0 && errno == EINTR { continue }
+        guard n > 0 else { throw R2Error(.aborted, "writing the destination file failed: \(String(cString: strerror(errno)))") }
+        done += n
+    }
+}
+
+/// Part buffers handed out in part order and delivered in part order.
+final class OrderedParts: @unchecked Sendable {
+    private let monitor = Monitor()
+    private let plan: UploadPlan
+    private var free: [UnsafeMutableRawBufferPointer]
+    private var all: [UnsafeMutableRawBufferPointer]
+    private var next = 1
+    private var filled: [Int: (UnsafeMutableRawBufferPointer, Int)] = [:]
+    private var taken: [Int: UnsafeMutableRawBufferPointer] = [:]
+    private(set) var error: R2Error?
+
+    init(plan: UploadPlan, buffers: Int) {
+        self.plan = plan
+        all = (0..<buffers).map { _ in UnsafeMutableRawBufferPointer.allocate(byteCount: Int(plan.partSize), alignment: 64) }
+        free = all
+    }
+
+    func release() { for b in all { b.deallocate() } }
+
+    /// The next part number and a buffer for it; waits for a free buffer.
+    func take() -> (Int, UnsafeMutableRawBufferPointer)? {
+        monitor.locked {
+            while error == nil && next <= plan.count && free.isEmpty { monitor.wait(milliseconds: 1000) }
+            guard error == nil, next <= plan.count else { return nil }
+            let b = free.removeLast()
+            taken[next] = b
+            defer { next += 1 }
+            return (next, b)
+        }
+    }
+
+    func ready(_ number: Int, count: Int) {
+        monitor.locked {
+            filled[number] = (taken[number]!, count)
+            monitor.broadcast()
+        }
+    }
+
+    func fail(_ e: R2Error) {
+        monitor.locked {
+            if error == nil { error = e }
+            monitor.broadcast()
+        }
+    }
+
+    /// Waits for part `number`; nil when the download failed.
+    func wait(for number: Int, intervalMs: Int, tick: () -> Void) -> (UnsafeMutableRawBufferPointer, Int)? {
+        while true {
+            let got: (UnsafeMutableRawBufferPointer, Int)?? = monitor.locked {
+                if error == nil && filled[number] == nil { monitor.wait(milliseconds: max(intervalMs, 10)) }
+                if error != nil { return .some(nil) }
+                return filled[number].map { .some($0) }
+            }
+            tick()
+            if let got { return got }
+        }
+    }
+
+    func recycle(_ number: Int) {
+        monitor.locked {
+            if let (b, _) = filled.removeValue(forKey: number) { free.append(b) }
+            taken[number] = nil
+            monitor.broadcast()
+        }
+    }
+}
+
+/// What a resumable download records: the object's ETag and finished parts.
+struct DownloadState: Sendable {
+    static let format = "r2-download-state/1"
+    var etag: String
+    var size: UInt64
+    var partSize: UInt64
+    var parts: Set<Int>
+
+    static func load(_ path: String) throws(R2Error) -> DownloadState? {
+        guard access(path, F_OK) == 0 else { return nil }
+        let json = try JSON.parse(FileIO.read(path))
+        guard json["format"]?.string == format, let etag = json["etag"]?.string, let size = json["size"]?.number,
+              let part = json["part_size"]?.number else { return nil }
+        return DownloadState(etag: etag, size: UInt64(size), partSize: UInt64(part),
+                             parts: Set((json["parts"]?.array ?? []).compactMap { $0.number.map(Int.init) }))
+    }
+
+    func save(_ path: String) throws(R2Error) {
+        let doc = JSON.object([("format", .string(Self.format)), ("etag", .string(etag)), ("size", .number(Double(size))),
+                               ("part_size", .number(Double(partSize))),
+                               ("parts", .array(parts.sorted().map { .number(Double($0)) }))])
+        try FileIO.write(path, Array(doc.serialized().utf8))
+    }
+}
+
+final class DownloadStateBox: @unchecked Sendable {
+    private let monitor = Monitor()
+    private var state: DownloadState
+    private let path: String
+
+    init(_ state: DownloadState, path: String) { self.state = state; self.path = path }
+
+    func save() throws(R2Error) { try monitor.locked { () throws(R2Error) in try state.save(path) } }
+
+    func finish(_ number: Int) throws(R2Error) {
+        try monitor.locked { () throws(R2Error) in
+            state.parts.insert(number)
+            try state.save(path)
+        }
+    }
+}
