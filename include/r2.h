@@ -405,6 +405,70 @@ typedef struct r2_delete_result {
     void *internal;
 } r2_delete_result;
 
+/** A cancel switch for long calls: create it with r2_cancel_new(), pass it in
+ * r2_transfer_options, and call r2_cancel_request() from any thread. */
+typedef struct r2_cancel r2_cancel;
+
+/** Transfer progress: bytes moved so far and the total (-1 when unknown).
+ * Called on the thread that made the call, at most every
+ * progress_interval_ms and once at the end. Return 0 to go on, anything else
+ * to cancel (the call then fails with R2_ERR_CANCELLED). */
+typedef int (*r2_progress_cb)(uint64_t done, int64_t total, void *userdata);
+
+/** Options of the transfer manager (r2_upload_*, r2_download_*, r2_copy_large).
+ * Zero means "the client's setting". Everything is borrowed for the call. */
+typedef struct r2_transfer_options {
+    uint32_t version;                 /**< R2_TRANSFER_OPTIONS_VERSION */
+    uint64_t threshold;               /**< multipart at or above this many bytes; 0: the client's (100 MiB) */
+    uint64_t part_size;               /**< preferred part size; 0: the client's (10 MiB); raised to fit 10 000 parts */
+    uint32_t concurrency;             /**< parts in flight, 1 to 64; 0: the client's (4) */
+    int32_t part_checksum;            /**< per-part check: R2_CHECKSUM_NONE, _MD5, _CRC32 or _CRC32C */
+    const r2_put_options *put;        /**< headers and metadata of an upload; NULL for none */
+    r2_progress_cb progress;          /**< NULL for none */
+    void *progress_userdata;
+    uint32_t progress_interval_ms;    /**< 0: 100 ms */
+    r2_cancel *cancel;                /**< NULL for none */
+    const char *state_path;           /**< resume state file; NULL: no resume (failed uploads are aborted) */
+} r2_transfer_options;
+
+#define R2_TRANSFER_OPTIONS_VERSION 1
+#define R2_TRANSFER_OPTIONS_INIT { R2_TRANSFER_OPTIONS_VERSION, 0, 0, 0, R2_CHECKSUM_NONE, NULL, NULL, NULL, 0, NULL, NULL }
+
+/** A part to assemble with r2_multipart_complete(). */
+typedef struct r2_completed_part {
+    uint32_t part_number;  /**< 1 to 10 000 */
+    const char *etag;      /**< as r2_multipart_upload_part() returned it */
+} r2_completed_part;
+
+/** One uploaded part, from r2_multipart_list_parts(). */
+typedef struct r2_part_info {
+    uint32_t part_number;
+    uint64_t size;
+    const char *etag;
+    const char *last_modified;
+} r2_part_info;
+
+/** Every part of an upload. Release with r2_part_list_dispose(). */
+typedef struct r2_part_list {
+    const r2_part_info *parts;
+    size_t count;
+    void *internal;
+} r2_part_list;
+
+/** One unfinished multipart upload, from r2_multipart_list_uploads(). */
+typedef struct r2_upload_info {
+    const char *key;
+    const char *upload_id;
+    const char *initiated;
+} r2_upload_info;
+
+/** Every unfinished upload under a prefix. Release with r2_upload_list_dispose(). */
+typedef struct r2_upload_list {
+    const r2_upload_info *uploads;
+    size_t count;
+    void *internal;
+} r2_upload_list;
+
 /** Download sink: receives each chunk of a body as it arrives. Return 0 to go
  * on, anything else to abort (the call then fails with R2_ERR_ABORTED). */
 typedef int (*r2_write_cb)(const uint8_t *chunk, size_t len, void *userdata);
@@ -418,6 +482,18 @@ typedef int64_t (*r2_read_cb)(uint8_t *buf, size_t cap, void *userdata);
 /// Releases a buffer r2 returned and sets it to {NULL, 0}. NULL and an empty
 /// buffer are no-ops.
 R2_API void r2_buf_dispose(r2_buf *buf);
+
+/// Releases a cancel switch. NULL is a no-op.
+R2_API void r2_cancel_free(r2_cancel *cancel);
+
+/// Creates a cancel switch. Release it with r2_cancel_free() after the calls
+/// using it have returned. Thread-safe.
+R2_API int32_t r2_cancel_new(r2_cancel **out);
+
+/// Asks every call holding cancel to stop; they fail with R2_ERR_CANCELLED
+/// (an upload is aborted on the server first). Callable from any thread, also
+/// from a signal-handling thread; returns at once.
+R2_API int32_t r2_cancel_request(r2_cancel *cancel);
 
 /// Releases a client. NULL is a no-op. In-flight calls on other threads must
 /// have returned first.
@@ -440,11 +516,32 @@ R2_API int32_t r2_client_new_from_env(r2_client **out);
 /// Returns R2_OK, or R2_ERR_INVALID_ARGUMENT for NULL or an unknown version.
 R2_API int32_t r2_client_options_init(r2_client_options *opts, uint32_t version);
 
+/// Copies src_bucket/src_key to bucket/key on the server: CopyObject
+/// below opts->threshold (default: above 5 GiB only), else UploadPartCopy
+/// ranges in parallel. The source's content headers and metadata are kept
+/// unless opts->put sets a content type or metadata.
+R2_API int32_t r2_copy_large(r2_object_info *info, r2_client *client, const char *src_bucket, const char *src_key, const char *bucket, const char *key, const r2_transfer_options *opts);
+
 /// Fills opts with the defaults of version version (R2_COPY_OPTIONS_VERSION).
 R2_API int32_t r2_copy_options_init(r2_copy_options *opts, uint32_t version);
 
 /// Releases what r2 stored in result and zeroes it. NULL is a no-op.
 R2_API void r2_delete_result_dispose(r2_delete_result *result);
+
+/// Downloads bucket/key to the file at path: one GET below the
+/// threshold, parallel ranged GETs pinned to the object's ETag above it. The
+/// bytes go to <path>.r2-partial, renamed to path at the end: a failed or
+/// cancelled download leaves no partial file at path. With
+/// opts->state_path, a failed download keeps the partial file and its
+/// state, and calling again continues from them. info (may be NULL) gets
+/// the object's metadata.
+R2_API int32_t r2_download_file(r2_object_info *info, r2_client *client, const char *bucket, const char *key, const char *path, const r2_transfer_options *opts);
+
+/// Downloads bucket/key to write, in order, on the calling thread.
+/// Above the threshold, ranges are fetched in parallel into at most
+/// concurrency + 1 part buffers. A non-zero return from write aborts
+/// (R2_ERR_ABORTED).
+R2_API int32_t r2_download_stream(r2_object_info *info, r2_client *client, const char *bucket, const char *key, r2_write_cb write, void *userdata, const r2_transfer_options *opts);
 
 /// The last failure on the calling thread. Never NULL. Owned by r2 and valid
 /// until the next failing r2 call on this thread; successful calls leave it
@@ -479,6 +576,38 @@ R2_API int32_t r2_list_options_init(r2_list_options *opts, uint32_t version);
 
 /// Releases what r2 stored in result and zeroes it. NULL is a no-op.
 R2_API void r2_list_result_dispose(r2_list_result *result);
+
+/// Aborts an upload and frees its parts on the server.
+R2_API int32_t r2_multipart_abort(r2_client *client, const char *bucket, const char *key, const char *upload_id);
+
+/// Completes an upload from count parts (any order; sorted here). info
+/// (may be NULL) gets the object's ETag.
+R2_API int32_t r2_multipart_complete(r2_object_info *info, r2_client *client, const char *bucket, const char *key, const char *upload_id, const r2_completed_part *parts, size_t count);
+
+/// Starts a multipart upload. On success *upload_id holds its id (release
+/// with r2_buf_dispose()). opts (may be NULL) carries the object's headers
+/// and metadata; a checksum there is refused (R2 has no full-object checksum
+/// for multipart: use per-part CRC32/CRC32C or MD5).
+R2_API int32_t r2_multipart_create(r2_buf *upload_id, r2_client *client, const char *bucket, const char *key, const r2_put_options *opts);
+
+/// Lists every part of an upload (all pages). Release *out with
+/// r2_part_list_dispose(). R2_ERR_NO_SUCH_UPLOAD when the upload is gone
+/// (R2 aborts unfinished uploads after 7 days by default).
+R2_API int32_t r2_multipart_list_parts(r2_part_list *out, r2_client *client, const char *bucket, const char *key, const char *upload_id);
+
+/// Lists every unfinished multipart upload of bucket whose key starts with
+/// prefix (NULL for all). Release *out with r2_upload_list_dispose().
+R2_API int32_t r2_multipart_list_uploads(r2_upload_list *out, r2_client *client, const char *bucket, const char *prefix);
+
+/// Uploads part part_number (1 to 10 000) of an upload from len bytes.
+/// checksum is R2_CHECKSUM_NONE, _MD5, _CRC32 or _CRC32C (SHA ones are
+/// refused: R2 answers 501). On success *etag holds the part's ETag for
+/// r2_multipart_complete() (release with r2_buf_dispose()).
+R2_API int32_t r2_multipart_upload_part(r2_buf *etag, r2_client *client, const char *bucket, const char *key, const char *upload_id, uint32_t part_number, const uint8_t *data, size_t len, int32_t checksum);
+
+/// Copies bytes first..last (inclusive) of src_bucket/src_key as part
+/// part_number (UploadPartCopy); first = last = -1 copies the whole source.
+R2_API int32_t r2_multipart_upload_part_copy(r2_buf *etag, r2_client *client, const char *bucket, const char *key, const char *upload_id, uint32_t part_number, const char *src_bucket, const char *src_key, int64_t first, int64_t last);
 
 /// Copies src_bucket/src_key to bucket/key on the server (up to 5 GiB).
 /// opts may be NULL (copy the source's metadata). When info is not NULL it
@@ -536,6 +665,9 @@ R2_API int32_t r2_object_put_stream(r2_object_info *info, r2_client *client, con
 /// Release *out with r2_delete_result_dispose(). Returns R2_OK or an error
 /// (then batches before the failing one may already be deleted).
 R2_API int32_t r2_objects_delete(r2_delete_result *out, r2_client *client, const char *bucket, const char * const *keys, size_t count, bool quiet);
+
+/// Releases what r2 stored in list and zeroes it. NULL is a no-op.
+R2_API void r2_part_list_dispose(r2_part_list *list);
 
 /// Presigns a URL for GET, PUT, HEAD or DELETE of bucket/key, valid for
 /// expires_seconds (1 to 604800). No network call. On success *out holds
@@ -610,6 +742,32 @@ R2_API int32_t r2_signer_sign(r2_signed **out, r2_signer *signer, const r2_sign_
 /// The name of a status code, e.g. "NoSuchKey" for R2_ERR_NO_SUCH_KEY, or
 /// "Unknown". Static; never free it. Thread-safe.
 R2_API const char *r2_status_string(int32_t code);
+
+/// Fills opts with the defaults of version version (R2_TRANSFER_OPTIONS_VERSION).
+R2_API int32_t r2_transfer_options_init(r2_transfer_options *opts, uint32_t version);
+
+/// Uploads len bytes at data (borrowed for the call, never copied) as
+/// bucket/key, multipart at or above the threshold. As r2_upload_file().
+R2_API int32_t r2_upload_buffer(r2_object_info *info, r2_client *client, const char *bucket, const char *key, const uint8_t *data, size_t len, const r2_transfer_options *opts);
+
+/// Uploads the file at path to bucket/key: one PUT below the threshold,
+/// a multipart upload at or above it (parts read at their offsets, sent by
+/// concurrency workers). On failure or cancellation the multipart upload is
+/// aborted (unless opts->state_path is set: then it is kept, and calling
+/// again with the same file and state resumes it, sending only missing parts;
+/// a changed file is refused). info may be NULL; release it with
+/// r2_object_info_dispose(). opts may be NULL.
+R2_API int32_t r2_upload_file(r2_object_info *info, r2_client *client, const char *bucket, const char *key, const char *path, const r2_transfer_options *opts);
+
+/// Releases what r2 stored in list and zeroes it. NULL is a no-op.
+R2_API void r2_upload_list_dispose(r2_upload_list *list);
+
+/// Uploads what read produces. With length >= 0 and below the threshold it
+/// is one streamed PUT; otherwise, and always when length is -1 (unknown),
+/// a multipart upload reading parts in order on the calling thread into at
+/// most concurrency + 1 part buffers. read returns bytes read, 0 at the end,
+/// or < 0 to abort (R2_ERR_ABORTED; the upload is aborted on the server).
+R2_API int32_t r2_upload_stream(r2_object_info *info, r2_client *client, const char *bucket, const char *key, int64_t length, r2_read_cb read, void *userdata, const r2_transfer_options *opts);
 
 /// Checks a bucket name against R2's rules (3-63 characters of a-z, 0-9 and
 /// '-', starting and ending with a letter or digit, not an IP address).

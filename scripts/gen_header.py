@@ -17,7 +17,8 @@ import re
 import sys
 
 HANDLE_PARAMS = {"client": "r2_client", "signer": "r2_signer", "result": "r2_signed",
-                 "iter": "r2_list_iter", "cassette": "r2_cassette"}
+                 "iter": "r2_list_iter", "cassette": "r2_cassette",
+                 "cancel": "r2_cancel"}
 OUT_HANDLES = {
     "r2_client_new": "r2_client",
     "r2_client_new_from_env": "r2_client",
@@ -26,6 +27,7 @@ OUT_HANDLES = {
     "r2_signer_sign": "r2_signed",
     "r2_signer_presign": "r2_signed",
     "r2_list_iter_new": "r2_list_iter",
+    "r2_cancel_new": "r2_cancel",
 }
 # Parameters that are `void *` on purpose (callback payloads).
 OPAQUE_OK = {"userdata"}

@@ -61,6 +61,12 @@ public struct MultipartUpload: Sendable, Equatable {
     public var bucket: String
     public var key: String
     public var uploadID: String
+
+    public init(bucket: String, key: String, uploadID: String) {
+        self.bucket = bucket
+        self.key = key
+        self.uploadID = uploadID
+    }
 }
 
 extension R2Client {

@@ -376,6 +376,70 @@ typedef struct r2_delete_result {
     void *internal;
 } r2_delete_result;
 
+/** A cancel switch for long calls: create it with r2_cancel_new(), pass it in
+ * r2_transfer_options, and call r2_cancel_request() from any thread. */
+typedef struct r2_cancel r2_cancel;
+
+/** Transfer progress: bytes moved so far and the total (-1 when unknown).
+ * Called on the thread that made the call, at most every
+ * progress_interval_ms and once at the end. Return 0 to go on, anything else
+ * to cancel (the call then fails with R2_ERR_CANCELLED). */
+typedef int (*r2_progress_cb)(uint64_t done, int64_t total, void *userdata);
+
+/** Options of the transfer manager (r2_upload_*, r2_download_*, r2_copy_large).
+ * Zero means "the client's setting". Everything is borrowed for the call. */
+typedef struct r2_transfer_options {
+    uint32_t version;                 /**< R2_TRANSFER_OPTIONS_VERSION */
+    uint64_t threshold;               /**< multipart at or above this many bytes; 0: the client's (100 MiB) */
+    uint64_t part_size;               /**< preferred part size; 0: the client's (10 MiB); raised to fit 10 000 parts */
+    uint32_t concurrency;             /**< parts in flight, 1 to 64; 0: the client's (4) */
+    int32_t part_checksum;            /**< per-part check: R2_CHECKSUM_NONE, _MD5, _CRC32 or _CRC32C */
+    const r2_put_options *put;        /**< headers and metadata of an upload; NULL for none */
+    r2_progress_cb progress;          /**< NULL for none */
+    void *progress_userdata;
+    uint32_t progress_interval_ms;    /**< 0: 100 ms */
+    r2_cancel *cancel;                /**< NULL for none */
+    const char *state_path;           /**< resume state file; NULL: no resume (failed uploads are aborted) */
+} r2_transfer_options;
+
+#define R2_TRANSFER_OPTIONS_VERSION 1
+#define R2_TRANSFER_OPTIONS_INIT { R2_TRANSFER_OPTIONS_VERSION, 0, 0, 0, R2_CHECKSUM_NONE, NULL, NULL, NULL, 0, NULL, NULL }
+
+/** A part to assemble with r2_multipart_complete(). */
+typedef struct r2_completed_part {
+    uint32_t part_number;  /**< 1 to 10 000 */
+    const char *etag;      /**< as r2_multipart_upload_part() returned it */
+} r2_completed_part;
+
+/** One uploaded part, from r2_multipart_list_parts(). */
+typedef struct r2_part_info {
+    uint32_t part_number;
+    uint64_t size;
+    const char *etag;
+    const char *last_modified;
+} r2_part_info;
+
+/** Every part of an upload. Release with r2_part_list_dispose(). */
+typedef struct r2_part_list {
+    const r2_part_info *parts;
+    size_t count;
+    void *internal;
+} r2_part_list;
+
+/** One unfinished multipart upload, from r2_multipart_list_uploads(). */
+typedef struct r2_upload_info {
+    const char *key;
+    const char *upload_id;
+    const char *initiated;
+} r2_upload_info;
+
+/** Every unfinished upload under a prefix. Release with r2_upload_list_dispose(). */
+typedef struct r2_upload_list {
+    const r2_upload_info *uploads;
+    size_t count;
+    void *internal;
+} r2_upload_list;
+
 /** Download sink: receives each chunk of a body as it arrives. Return 0 to go
  * on, anything else to abort (the call then fails with R2_ERR_ABORTED). */
 typedef int (*r2_write_cb)(const uint8_t *chunk, size_t len, void *userdata);

@@ -1,0 +1,328 @@
+import CR2Types
+import Glibc
+import R2
+
+// Multipart uploads and the transfer manager. Parts move on worker threads;
+// the caller's read, write and progress callbacks always run on the thread
+// that made the call.
+
+// MARK: Cancellation
+
+/// Creates a cancel switch. Release it with r2_cancel_free() after the calls
+/// using it have returned. Thread-safe.
+@c public func r2_cancel_new(_ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    guarded { () throws(R2Error) in
+        guard let out else { throw invalid("out is NULL") }
+        out.pointee = retain(Cancellation())
+    }
+}
+
+/// Asks every call holding `cancel` to stop; they fail with R2_ERR_CANCELLED
+/// (an upload is aborted on the server first). Callable from any thread, also
+/// from a signal-handling thread; returns at once.
+@c public func r2_cancel_request(_ cancel: OpaquePointer?) -> Int32 {
+    guarded { () throws(R2Error) in try handle(cancel, as: Cancellation.self, "cancel").cancel() }
+}
+
+/// Releases a cancel switch. NULL is a no-op.
+@c public func r2_cancel_free(_ cancel: OpaquePointer?) {
+    release(cancel)
+}
+
+// MARK: Transfer options
+
+/// Fills `opts` with the defaults of version `version` (R2_TRANSFER_OPTIONS_VERSION).
+@c public func r2_transfer_options_init(_ opts: UnsafeMutablePointer<r2_transfer_options>?, _ version: UInt32) -> Int32 {
+    guarded { () throws(R2Error) in
+        guard let opts else { throw invalid("opts is NULL") }
+        try checkVersion(version, current: 1, "r2_transfer_options")
+        opts.pointee = r2_transfer_options()
+        opts.pointee.version = version
+    }
+}
+
+func transferOptions(_ p: UnsafePointer<r2_transfer_options>?) throws(R2Error) -> TransferOptions {
+    var o = TransferOptions()
+    guard let p else { return o }
+    let c = p.pointee
+    try checkVersion(c.version, current: 1, "r2_transfer_options")
+    if c.threshold != 0 { o.threshold = c.threshold }
+    if c.part_size != 0 { o.partSize = c.part_size }
+    if c.concurrency != 0 { o.concurrency = Int(c.concurrency) }
+    o.partChecksum = try checksumAlgorithm(c.part_checksum, "opts->part_checksum")
+    if let put = c.put { o.put = try putOptions(put) }
+    if c.progress_interval_ms != 0 { o.progressIntervalMs = Int(c.progress_interval_ms) }
+    if let cancel = c.cancel { o.cancellation = try handle(cancel, as: Cancellation.self, "opts->cancel") }
+    o.statePath = try optionalString(c.state_path, "opts->state_path")
+    if let progress = c.progress {
+        // A non-zero return cancels: through the caller's switch, or one of our own.
+        let cancellation = o.cancellation ?? Cancellation()
+        o.cancellation = cancellation
+        let userdata = c.progress_userdata
+        o.progress = { p in
+            if progress(p.bytesDone, p.bytesTotal.map { Int64(clamping: $0) } ?? -1, userdata) != 0 { cancellation.cancel() }
+        }
+    }
+    return o
+}
+
+// MARK: Transfer manager
+
+/// Uploads the file at `path` to `bucket`/`key`: one PUT below the threshold,
+/// a multipart upload at or above it (parts read at their offsets, sent by
+/// `concurrency` workers). On failure or cancellation the multipart upload is
+/// aborted (unless `opts->state_path` is set: then it is kept, and calling
+/// again with the same file and state resumes it, sending only missing parts;
+/// a changed file is refused). `info` may be NULL; release it with
+/// r2_object_info_dispose(). `opts` may be NULL.
+@c public func r2_upload_file(_ info: UnsafeMutablePointer<r2_object_info>?, _ client: OpaquePointer?,
+                              _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?, _ path: UnsafePointer<CChar>?,
+                              _ opts: UnsafePointer<r2_transfer_options>?) -> Int32 {
+    guarded { () throws(R2Error) in
+        clearInfo(info)
+        let c = try handle(client, as: R2Client.self, "client")
+        let result = try c.uploadFile(path: string(path, "path"), bucket: string(bucket, "bucket"), key: string(key, "key"),
+                                      options: transferOptions(opts))
+        fillInfo(info, result)
+    }
+}
+
+/// Uploads `len` bytes at `data` (borrowed for the call, never copied) as
+/// `bucket`/`key`, multipart at or above the threshold. As r2_upload_file().
+@c public func r2_upload_buffer(_ info: UnsafeMutablePointer<r2_object_info>?, _ client: OpaquePointer?,
+                                _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?,
+                                _ data: UnsafePointer<UInt8>?, _ len: UInt, _ opts: UnsafePointer<r2_transfer_options>?) -> Int32 {
+    guarded { () throws(R2Error) in
+        clearInfo(info)
+        let c = try handle(client, as: R2Client.self, "client")
+        guard data != nil || len == 0 else { throw invalid("data is NULL but len is \(len)") }
+        guard len <= UInt(Int.max) else { throw invalid("len \(len) is out of range") }
+        let result = try c.uploadBytes(UnsafeRawBufferPointer(start: data, count: Int(len)), bucket: string(bucket, "bucket"),
+                                       key: string(key, "key"), options: transferOptions(opts))
+        fillInfo(info, result)
+    }
+}
+
+/// Uploads what `read` produces. With `length` >= 0 and below the threshold it
+/// is one streamed PUT; otherwise, and always when `length` is -1 (unknown),
+/// a multipart upload reading parts in order on the calling thread into at
+/// most concurrency + 1 part buffers. `read` returns bytes read, 0 at the end,
+/// or < 0 to abort (R2_ERR_ABORTED; the upload is aborted on the server).
+@c public func r2_upload_stream(_ info: UnsafeMutablePointer<r2_object_info>?, _ client: OpaquePointer?,
+                                _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?, _ length: Int64,
+                                _ read: r2_read_cb?, _ userdata: UnsafeMutableRawPointer?,
+                                _ opts: UnsafePointer<r2_transfer_options>?) -> Int32 {
+    guarded { () throws(R2Error) in
+        clearInfo(info)
+        let c = try handle(client, as: R2Client.self, "client")
+        guard let read else { throw invalid("read is NULL") }
+        guard length >= -1 else { throw invalid("length \(length) must be >= 0, or -1 for unknown") }
+        let result = try c.uploadStream(bucket: string(bucket, "bucket"), key: string(key, "key"),
+                                        length: length < 0 ? nil : UInt64(length), options: transferOptions(opts)) { (buffer) throws(R2Error) -> Int in
+            let n = read(buffer.baseAddress!.assumingMemoryBound(to: UInt8.self), buffer.count, userdata)
+            guard n >= 0 else { throw R2Error(.aborted, "the read callback returned \(n): upload aborted") }
+            guard n <= buffer.count else { throw invalid("the read callback returned \(n) for a \(buffer.count)-byte buffer") }
+            return Int(n)
+        }
+        fillInfo(info, result)
+    }
+}
+
+/// Downloads `bucket`/`key` to the file at `path`: one GET below the
+/// threshold, parallel ranged GETs pinned to the object's ETag above it. The
+/// bytes go to `<path>.r2-partial`, renamed to `path` at the end: a failed or
+/// cancelled download leaves no partial file at `path`. With
+/// `opts->state_path`, a failed download keeps the partial file and its
+/// state, and calling again continues from them. `info` (may be NULL) gets
+/// the object's metadata.
+@c public func r2_download_file(_ info: UnsafeMutablePointer<r2_object_info>?, _ client: OpaquePointer?,
+                                _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?, _ path: UnsafePointer<CChar>?,
+                                _ opts: UnsafePointer<r2_transfer_options>?) -> Int32 {
+    guarded { () throws(R2Error) in
+        clearInfo(info)
+        let c = try handle(client, as: R2Client.self, "client")
+        let result = try c.downloadFile(bucket: string(bucket, "bucket"), key: string(key, "key"), path: string(path, "path"),
+                                        options: transferOptions(opts))
+        fillInfo(info, result)
+    }
+}
+
+/// Downloads `bucket`/`key` to `write`, in order, on the calling thread.
+/// Above the threshold, ranges are fetched in parallel into at most
+/// concurrency + 1 part buffers. A non-zero return from `write` aborts
+/// (R2_ERR_ABORTED).
+@c public func r2_download_stream(_ info: UnsafeMutablePointer<r2_object_info>?, _ client: OpaquePointer?,
+                                  _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?,
+                                  _ write: r2_write_cb?, _ userdata: UnsafeMutableRawPointer?,
+                                  _ opts: UnsafePointer<r2_transfer_options>?) -> Int32 {
+    guarded { () throws(R2Error) in
+        clearInfo(info)
+        let c = try handle(client, as: R2Client.self, "client")
+        guard let write else { throw invalid("write is NULL") }
+        let result = try c.downloadStream(bucket: string(bucket, "bucket"), key: string(key, "key"), options: transferOptions(opts)) { chunk in
+            write(chunk.baseAddress?.assumingMemoryBound(to: UInt8.self), chunk.count, userdata) == 0
+        }
+        fillInfo(info, result)
+    }
+}
+
+/// Copies `src_bucket`/`src_key` to `bucket`/`key` on the server: CopyObject
+/// below `opts->threshold` (default: above 5 GiB only), else UploadPartCopy
+/// ranges in parallel. The source's content headers and metadata are kept
+/// unless `opts->put` sets a content type or metadata.
+@c public func r2_copy_large(_ info: UnsafeMutablePointer<r2_object_info>?, _ client: OpaquePointer?,
+                             _ src_bucket: UnsafePointer<CChar>?, _ src_key: UnsafePointer<CChar>?,
+                             _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?,
+                             _ opts: UnsafePointer<r2_transfer_options>?) -> Int32 {
+    guarded { () throws(R2Error) in
+        clearInfo(info)
+        let c = try handle(client, as: R2Client.self, "client")
+        let result = try c.copyLarge(sourceBucket: string(src_bucket, "src_bucket"), sourceKey: string(src_key, "src_key"),
+                                     bucket: string(bucket, "bucket"), key: string(key, "key"), options: transferOptions(opts))
+        fillInfo(info, result)
+    }
+}
+
+// MARK: Low-level multipart
+
+func upload(_ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?, _ id: UnsafePointer<CChar>?) throws(R2Error) -> MultipartUpload {
+    MultipartUpload(bucket: try string(bucket, "bucket"), key: try string(key, "key"), uploadID: try string(id, "upload_id"))
+}
+
+/// Starts a multipart upload. On success `*upload_id` holds its id (release
+/// with r2_buf_dispose()). `opts` (may be NULL) carries the object's headers
+/// and metadata; a checksum there is refused (R2 has no full-object checksum
+/// for multipart: use per-part CRC32/CRC32C or MD5).
+@c public func r2_multipart_create(_ upload_id: UnsafeMutablePointer<r2_buf>?, _ client: OpaquePointer?,
+                                   _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?,
+                                   _ opts: UnsafePointer<r2_put_options>?) -> Int32 {
+    guarded { () throws(R2Error) in
+        guard let upload_id else { throw invalid("upload_id is NULL") }
+        upload_id.pointee = r2_buf(ptr: nil, size: 0)
+        let c = try handle(client, as: R2Client.self, "client")
+        let u = try c.createMultipartUpload(bucket: string(bucket, "bucket"), key: string(key, "key"), options: putOptions(opts))
+        fill(upload_id, u.uploadID)
+    }
+}
+
+/// Uploads part `part_number` (1 to 10 000) of an upload from `len` bytes.
+/// `checksum` is R2_CHECKSUM_NONE, _MD5, _CRC32 or _CRC32C (SHA ones are
+/// refused: R2 answers 501). On success `*etag` holds the part's ETag for
+/// r2_multipart_complete() (release with r2_buf_dispose()).
+@c public func r2_multipart_upload_part(_ etag: UnsafeMutablePointer<r2_buf>?, _ client: OpaquePointer?,
+                                        _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?,
+                                        _ upload_id: UnsafePointer<CChar>?, _ part_number: UInt32,
+                                        _ data: UnsafePointer<UInt8>?, _ len: UInt, _ checksum: Int32) -> Int32 {
+    guarded { () throws(R2Error) in
+        guard let etag else { throw invalid("etag is NULL") }
+        etag.pointee = r2_buf(ptr: nil, size: 0)
+        let c = try handle(client, as: R2Client.self, "client")
+        guard data != nil || len == 0 else { throw invalid("data is NULL but len is \(len)") }
+        guard len <= UInt(Int.max) else { throw invalid("len \(len) is out of range") }
+        let part = try c.uploadPart(upload(bucket, key, upload_id), partNumber: Int(part_number),
+                                    body: UnsafeRawBufferPointer(start: data, count: Int(len)),
+                                    checksum: checksumAlgorithm(checksum, "checksum"))
+        fill(etag, part.etag)
+    }
+}
+
+/// Copies bytes `first`..`last` (inclusive) of `src_bucket`/`src_key` as part
+/// `part_number` (UploadPartCopy); `first` = `last` = -1 copies the whole source.
+@c public func r2_multipart_upload_part_copy(_ etag: UnsafeMutablePointer<r2_buf>?, _ client: OpaquePointer?,
+                                             _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?,
+                                             _ upload_id: UnsafePointer<CChar>?, _ part_number: UInt32,
+                                             _ src_bucket: UnsafePointer<CChar>?, _ src_key: UnsafePointer<CChar>?,
+                                             _ first: Int64, _ last: Int64) -> Int32 {
+    guarded { () throws(R2Error) in
+        guard let etag else { throw invalid("etag is NULL") }
+        etag.pointee = r2_buf(ptr: nil, size: 0)
+        let c = try handle(client, as: R2Client.self, "client")
+        var range: ClosedRange<UInt64>? = nil
+        if first != -1 || last != -1 {
+            guard first >= 0, last >= first else { throw invalid("range \(first)-\(last) is invalid") }
+            range = UInt64(first)...UInt64(last)
+        }
+        let part = try c.uploadPartCopy(upload(bucket, key, upload_id), partNumber: Int(part_number),
+                                        sourceBucket: string(src_bucket, "src_bucket"), sourceKey: string(src_key, "src_key"),
+                                        range: range)
+        fill(etag, part.etag)
+    }
+}
+
+/// Completes an upload from `count` parts (any order; sorted here). `info`
+/// (may be NULL) gets the object's ETag.
+@c public func r2_multipart_complete(_ info: UnsafeMutablePointer<r2_object_info>?, _ client: OpaquePointer?,
+                                     _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?,
+                                     _ upload_id: UnsafePointer<CChar>?, _ parts: UnsafePointer<r2_completed_part>?,
+                                     _ count: UInt) -> Int32 {
+    guarded { () throws(R2Error) in
+        clearInfo(info)
+        let c = try handle(client, as: R2Client.self, "client")
+        guard count > 0, let parts else { throw invalid(count == 0 ? "count is 0" : "parts is NULL") }
+        guard count <= 10_000 else { throw invalid("count \(count) is more than 10 000 parts") }
+        var list: [CompletedPart] = []
+        for i in 0..<Int(count) {
+            list.append(CompletedPart(partNumber: Int(parts[i].part_number), etag: try string(parts[i].etag, "parts[\(i)].etag")))
+        }
+        let result = try c.completeMultipartUpload(upload(bucket, key, upload_id), parts: list)
+        var o = ObjectInfo()
+        o.etag = result.etag
+        fillInfo(info, o)
+    }
+}
+
+/// Aborts an upload and frees its parts on the server.
+@c public func r2_multipart_abort(_ client: OpaquePointer?, _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?,
+                                  _ upload_id: UnsafePointer<CChar>?) -> Int32 {
+    guarded { () throws(R2Error) in
+        let c = try handle(client, as: R2Client.self, "client")
+        try c.abortMultipartUpload(upload(bucket, key, upload_id))
+    }
+}
+
+/// Lists every part of an upload (all pages). Release `*out` with
+/// r2_part_list_dispose(). R2_ERR_NO_SUCH_UPLOAD when the upload is gone
+/// (R2 aborts unfinished uploads after 7 days by default).
+@c public func r2_multipart_list_parts(_ out: UnsafeMutablePointer<r2_part_list>?, _ client: OpaquePointer?,
+                                       _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?,
+                                       _ upload_id: UnsafePointer<CChar>?) -> Int32 {
+    guarded { () throws(R2Error) in
+        guard let out else { throw invalid("out is NULL") }
+        out.pointee = r2_part_list()
+        let c = try handle(client, as: R2Client.self, "client")
+        let parts = try c.listParts(upload(bucket, key, upload_id))
+        let a = Arena()
+        let items = parts.map { r2_part_info(part_number: UInt32($0.partNumber), size: $0.size, etag: a.string($0.etag),
+                                             last_modified: a.string($0.lastModified)) }
+        out.pointee = r2_part_list(parts: a.array(items), count: items.count, internal: a.opaque)
+    }
+}
+
+/// Releases what r2 stored in `list` and zeroes it. NULL is a no-op.
+@c public func r2_part_list_dispose(_ list: UnsafeMutablePointer<r2_part_list>?) {
+    guard let list else { return }
+    Arena.release(list.pointee.internal)
+    list.pointee = r2_part_list()
+}
+
+/// Lists every unfinished multipart upload of `bucket` whose key starts with
+/// `prefix` (NULL for all). Release `*out` with r2_upload_list_dispose().
+@c public func r2_multipart_list_uploads(_ out: UnsafeMutablePointer<r2_upload_list>?, _ client: OpaquePointer?,
+                                         _ bucket: UnsafePointer<CChar>?, _ prefix: UnsafePointer<CChar>?) -> Int32 {
+    guarded { () throws(R2Error) in
+        guard let out else { throw invalid("out is NULL") }
+        out.pointee = r2_upload_list()
+        let c = try handle(client, as: R2Client.self, "client")
+        let uploads = try c.listMultipartUploads(bucket: string(bucket, "bucket"), prefix: optionalString(prefix, "prefix"))
+        let a = Arena()
+        let items = uploads.map { r2_upload_info(key: a.string($0.key), upload_id: a.string($0.uploadID), initiated: a.string($0.initiated)) }
+        out.pointee = r2_upload_list(uploads: a.array(items), count: items.count, internal: a.opaque)
+    }
+}
+
+/// Releases what r2 stored in `list` and zeroes it. NULL is a no-op.
+@c public func r2_upload_list_dispose(_ list: UnsafeMutablePointer<r2_upload_list>?) {
+    guard let list else { return }
+    Arena.release(list.pointee.internal)
+    list.pointee = r2_upload_list()
+}
