@@ -53,6 +53,9 @@ $(OUT)/test_abi: Tests/CABITests/test_abi.c include/r2.h $(LIB) | $(OUT)
 $(OUT)/test_objects: Tests/CABITests/test_objects.c include/r2.h $(LIB) | $(OUT)
 	$(CC) $(CFLAGS_STRICT) -pthread Tests/CABITests/test_objects.c $(CLINK) -lcrypto -o $@
 
+$(OUT)/test_transfer: Tests/CABITests/test_transfer.c include/r2.h $(LIB) | $(OUT)
+	$(CC) $(CFLAGS_STRICT) Tests/CABITests/test_transfer.c $(CLINK) -lcrypto -o $@
+
 $(OUT)/bench_sign: Tests/CABITests/bench_sign.c include/r2.h $(LIB) | $(OUT)
 	$(CC) $(CFLAGS_STRICT) Tests/CABITests/bench_sign.c $(CLINK) -o $@
 
@@ -119,9 +122,10 @@ BIG_MIB ?= 1024
 # Needs a running server (R2_TEST_* from scripts/test-server.sh): the C object
 # tests over http (with a cassette and a streamed 1 GiB object) and over TLS,
 # then the Swift tests, which replay the C cassette and test against the server.
-server-tests: build $(OUT)/test_objects
+server-tests: build $(OUT)/test_objects $(OUT)/test_transfer
 	R2_TEST_CASSETTE=$(abspath $(OUT))/c-session.json R2_TEST_BIG_MIB=$(BIG_MIB) $(OUT)/test_objects "$$R2_TEST_ENDPOINT"
 	$(OUT)/test_objects "$$R2_TEST_TLS_ENDPOINT" "$$R2_TEST_CA"
+	R2_TEST_BIG_MIB=$(BIG_MIB) $(OUT)/test_transfer "$$R2_TEST_ENDPOINT"
 	R2_TEST_C_CASSETTE=$(abspath $(OUT))/c-session.json swift test
 
 # Starts the local SeaweedFS, runs server-tests, stops it (also on failure).
