@@ -296,3 +296,115 @@ struct ServerTests {
         #expect(R2Client.error(from: head, body: [], isHead: false).retryAfterMs == expected)
     }
 }
+
+@Suite struct MultipartRuleTests {
+    let mib: UInt64 = 1024 * 1024
+
+    @Test func uniformPartsPass() throws {
+        try MultipartLimits.validate(partSizes: [5 * mib, 5 * mib, 1])
+        try MultipartLimits.validate(partSizes: [7 * mib])
+        try MultipartLimits.validate(partSizes: [0])
+        try MultipartLimits.validate(partSizes: [8 * mib, 8 * mib])
+    }
+
+    @Test(arguments: [
+        ([5 * 1024 * 1024, 6 * 1024 * 1024, 1], R2Error.Code.invalidPart, "part 2"),
+        ([5 * 1024 * 1024, 5 * 1024 * 1024, 6 * 1024 * 1024], .invalidPart, "last part (3)"),
+        ([4 * 1024 * 1024, 4 * 1024 * 1024], .entityTooSmall, "part 1"),
+        ([6 * 1024 * 1024 * 1024], .entityTooLarge, "part 1"),
+    ] as [([UInt64], R2Error.Code, String)])
+    func violationsNameThePart(sizes: [UInt64], code: R2Error.Code, names: String) {
+        do {
+            try MultipartLimits.validate(partSizes: sizes)
+            Issue.record("\(sizes) must be refused")
+        } catch {
+            #expect(error.code == code)
+            #expect(error.message.contains(names), "\(error.message)")
+        }
+    }
+
+    @Test func tooManyParts() {
+        #expect(throws: R2Error.self) { try MultipartLimits.validate(partSizes: Array(repeating: 5 * mib, count: 10_001)) }
+    }
+
+    @Test func plannerKeepsPreferredSizeWhenItFits() throws {
+        #expect(try MultipartLimits.partSize(for: 1024 * mib, preferred: 10 * mib) == 10 * mib)
+        #expect(try MultipartLimits.partSize(for: 1, preferred: 1) == 5 * mib)
+    }
+
+    @Test(arguments: [UInt64(100) << 30, UInt64(1) << 40, MultipartLimits.maxObjectSize] as [UInt64])
+    func plannerFitsTenThousandParts(size: UInt64) throws {
+        let part = try MultipartLimits.partSize(for: size, preferred: 10 * mib)
+        let plan = try UploadPlan(size: size, partSize: part)
+        #expect(plan.count <= 10_000)
+        #expect(part % mib == 0 && part >= 5 * mib && part <= 5 * 1024 * mib)
+        #expect(plan.sizes.dropLast().allSatisfy { $0 == part } && plan.sizes.last! <= part)
+    }
+
+    @Test func objectsAboveTheMaximumAreRefusedBeforeSending() {
+        #expect(throws: R2Error.self) { try MultipartLimits.partSize(for: MultipartLimits.maxObjectSize + 1, preferred: 10 * mib) }
+    }
+}
+
+/// Fails every UploadPart of one part number with a 500, on top of a real transport.
+final class FailingPartTransport: Transport {
+    let inner: any Transport
+    let failingPart: String
+
+    init(_ inner: any Transport, failingPart: Int) {
+        self.inner = inner
+        self.failingPart = "partNumber=\(failingPart)&"
+    }
+
+    func send<S: ResponseSink>(_ request: HTTPRequest, body: RequestBody, sink: inout S) throws(R2Error) {
+        if request.operation == "UploadPart", let q = request.query, q.hasPrefix(failingPart) {
+            sink.head(ResponseHead(status: 500, headers: [("x-amz-request-id", "injected")]))
+            let xml = Array("<Error><Code>InternalError</Code><Message>injected</Message></Error>".utf8)
+            _ = xml.withUnsafeBytes { sink.body($0) }
+            return
+        }
+        try inner.send(request, body: body, sink: &sink)
+    }
+}
+
+extension ServerTests {
+    @Test func aPartThatFailsPermanentlyAbortsTheUpload() throws {
+        let plain = try client()
+        let failing = try R2Client(config: plain.config, clock: systemClock,
+                                   transport: FailingPartTransport(plain.transport, failingPart: 3))
+        let body = [UInt8](repeating: 7, count: 26 * 1024 * 1024)
+        var options = TransferOptions()
+        options.threshold = 5 * 1024 * 1024
+        options.partSize = 5 * 1024 * 1024
+        do {
+            try body.withUnsafeBytes { raw in _ = try failing.uploadBytes(raw, bucket: bucket, key: "swift-fail/obj", options: options) }
+            Issue.record("the upload must fail")
+        } catch let error as R2Error {
+            #expect(error.code == .internalError)
+            #expect(error.requestID == "injected")
+        }
+        #expect(try plain.listMultipartUploads(bucket: bucket, prefix: "swift-fail/").isEmpty)
+        #expect(throws: R2Error.self) { try plain.headObject(bucket: bucket, key: "swift-fail/obj") }
+    }
+
+    @Test func progressIsReportedOnTheCallingThreadAndEndsAtTheTotal() throws {
+        let c = try client()
+        let body = [UInt8](repeating: 1, count: 12 * 1024 * 1024)
+        var options = TransferOptions()
+        options.threshold = 5 * 1024 * 1024
+        options.partSize = 5 * 1024 * 1024
+        options.progressIntervalMs = 1
+        let caller = pthread_self()
+        var reports: [TransferProgress] = []
+        var onCaller = true
+        options.progress = { p in
+            reports.append(p)
+            onCaller = onCaller && pthread_equal(pthread_self(), caller) != 0
+        }
+        try body.withUnsafeBytes { raw in _ = try c.uploadBytes(raw, bucket: bucket, key: "swift-progress/obj", options: options) }
+        #expect(onCaller)
+        #expect(reports.last == TransferProgress(bytesDone: 12 * 1024 * 1024, bytesTotal: 12 * 1024 * 1024))
+        #expect(zip(reports, reports.dropFirst()).allSatisfy { $0.bytesDone <= $1.bytesDone })
+        try c.deleteObject(bucket: bucket, key: "swift-progress/obj")
+    }
+}
