@@ -138,7 +138,8 @@ int main(int argc, char **argv) {
     int threads = th ? atoi(th) : 16;
     if (threads < 1 || threads > 256) threads = 16;
     printf("endpoint %s\n", argv[1]);
-    big(m ? strtoull(m, NULL, 10) : 1024, 1);
+    uint64_t mib = m ? strtoull(m, NULL, 10) : 1024;
+    if (mib) big(mib, 1);
     int ops = n ? atoi(n) : 2000;
     small(ops, threads, 0);
     small(ops, threads, 1);
