@@ -412,11 +412,15 @@ final class ListBucketSink: XMLSink {
     private var name, prefix, delimiter, continuationToken, nextContinuationToken, startAfter, encodingType: String?
     private var maxKeys, keyCount: Int?
     private var isTruncated: Bool?
-    private var contents: [ListBucketResult.Entry] = []
+    @exclusivity(unchecked) private var contents: [ListBucketResult.Entry] = []
     private var commonPrefixes: [String] = []
-    // The <Contents> or <CommonPrefixes> being read.
-    private var key, lastModified, etag, storageClass, commonPrefix: String?
-    private var size: UInt64?
+    // The <Contents> or <CommonPrefixes> being read (touched once per element: no exclusivity checks).
+    @exclusivity(unchecked) private var key: String?
+    @exclusivity(unchecked) private var lastModified: String?
+    @exclusivity(unchecked) private var etag: String?
+    @exclusivity(unchecked) private var storageClass: String?
+    @exclusivity(unchecked) private var size: UInt64?
+    private var commonPrefix: String?
 
     init() { contents.reserveCapacity(1000) }
 

@@ -1,4 +1,5 @@
 import CExpat
+import Glibc
 
 // A hardened streaming XML reader on expat, for S3 response bodies.
 //
@@ -49,6 +50,8 @@ package struct XMLText {
     /// The text exactly as sent (after XML unescaping).
     package func string() throws(R2Error) -> String {
         if bytes.isEmpty { return "" }
+        // Most S3 text is ASCII, which needs no validation pass.
+        if bytes.allSatisfy({ $0 < 0x80 }) { return String(decoding: bytes, as: UTF8.self) }
         guard let s = bytes.withUnsafeBufferPointer({ String(validating: $0, as: UTF8.self) }) else {
             throw XMLFailure.error("text is not valid UTF-8")
         }
@@ -134,10 +137,14 @@ package final class XMLStreamParser {
     private let parser: XML_Parser
     private let sink: any XMLSink
     private let limits: XMLLimits
-    private var path: [String] = []
-    private var text: [UInt8] = []
+    // Only expat's callbacks on the parsing thread touch these, one at a time,
+    // so the runtime's exclusivity checks (a third of the Swift-side cost) are off.
+    @exclusivity(unchecked) private var path: [String] = []
+    @exclusivity(unchecked) private var text: [UInt8] = []
+    /// Element names seen in this document, so each is made into a String once.
+    @exclusivity(unchecked) private var names: [(bytes: [UInt8], name: String)] = []
     private var total = 0
-    private var failure: R2Error?
+    @exclusivity(unchecked) private var failure: R2Error?
     private var finished = false
     /// The root element's local name, once seen.
     package private(set) var rootName: String?
@@ -193,7 +200,7 @@ package final class XMLStreamParser {
             if p.pointee == 0x3A { local = p + 1 }
             p += 1
         }
-        let element = String(cString: local)
+        let element = intern(UnsafeRawPointer(local).assumingMemoryBound(to: UInt8.self))
         if path.isEmpty {
             rootName = element
             guard sink.rootNames.contains(element) else {
@@ -204,6 +211,17 @@ package final class XMLStreamParser {
         path.append(element)
         text.removeAll(keepingCapacity: true)
         do { try sink.didStart(path) } catch { stop(error) }
+    }
+
+    private func intern(_ name: UnsafePointer<UInt8>) -> String {
+        let n = strlen(UnsafeRawPointer(name).assumingMemoryBound(to: CChar.self))
+        let bytes = UnsafeBufferPointer(start: name, count: n)
+        for entry in names where entry.bytes.count == n && entry.bytes.withUnsafeBufferPointer({ n == 0 || memcmp($0.baseAddress!, name, n) == 0 }) {
+            return entry.name
+        }
+        let s = String(decoding: bytes, as: UTF8.self)
+        if names.count < 64 { names.append((Array(bytes), s)) }
+        return s
     }
 
     private func end() {
