@@ -83,3 +83,24 @@ struct ThreadGroup {
         threads.removeAll()
     }
 }
+
+/// Starts `body` on a detached thread (for the async API). Returns false when
+/// the system refuses a new thread.
+func startDetachedThread(_ body: @escaping @Sendable () -> Void) -> Bool {
+    final class Box: @unchecked Sendable {
+        let body: @Sendable () -> Void
+        init(_ body: @escaping @Sendable () -> Void) { self.body = body }
+    }
+    var attr = pthread_attr_t()
+    pthread_attr_init(&attr)
+    pthread_attr_setdetachstate(&attr, Int32(PTHREAD_CREATE_DETACHED))
+    defer { pthread_attr_destroy(&attr) }
+    var t = pthread_t()
+    let box = Unmanaged.passRetained(Box(body)).toOpaque()
+    let rc = pthread_create(&t, &attr, { p in
+        Unmanaged<Box>.fromOpaque(p!).takeRetainedValue().body()
+        return nil
+    }, box)
+    if rc != 0 { Unmanaged<Box>.fromOpaque(box).release() }
+    return rc == 0
+}

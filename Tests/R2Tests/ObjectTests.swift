@@ -408,3 +408,42 @@ extension ServerTests {
         try c.deleteObject(bucket: bucket, key: "swift-progress/obj")
     }
 }
+
+extension ServerTests {
+    @Test func asyncAPI() async throws {
+        let c = try client()
+        try await c.putObject(bucket: bucket, key: "swift-async/a", body: Array("async".utf8))
+        #expect(try await c.getObject(bucket: bucket, key: "swift-async/a").body == Array("async".utf8))
+        #expect(try await c.headObject(bucket: bucket, key: "swift-async/a").contentLength == 5)
+        var keys: [String] = []
+        var options = ListOptions()
+        options.prefix = "swift-async/"
+        for try await entry in c.objects(bucket: bucket, options: options) { keys.append(entry.key) }
+        #expect(keys == ["swift-async/a"])
+        try await c.deleteObject(bucket: bucket, key: "swift-async/a")
+        await #expect(throws: R2Error.self) { try await c.headObject(bucket: bucket, key: "swift-async/a") }
+    }
+
+    @Test func cancellingTheTaskCancelsTheTransfer() async throws {
+        let c = try client()
+        let path = tempPath("big.bin")
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        #expect(ftruncate(fd, 64 * 1024 * 1024) == 0)
+        close(fd)
+        var options = TransferOptions()
+        options.threshold = 5 * 1024 * 1024
+        options.partSize = 5 * 1024 * 1024
+        options.concurrency = 1
+        let task = Task { try await c.uploadFile(path: path, bucket: bucket, key: "swift-async/cancel", options: options) }
+        try await Task.sleep(nanoseconds: 50_000_000)
+        task.cancel()
+        do {
+            _ = try await task.value
+            Issue.record("the upload must be cancelled")
+        } catch let error as R2Error {
+            #expect(error.code == .cancelled)
+        }
+        #expect(try c.listMultipartUploads(bucket: bucket, prefix: "swift-async/").isEmpty)
+        unlink(path)
+    }
+}
