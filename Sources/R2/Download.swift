@@ -161,39 +161,27 @@ extension R2Client {
                     write: @escaping @Sendable (Int, UnsafeRawBufferPointer, UInt64) throws(R2Error) -> Void,
                     finished: @escaping @Sendable (Int) throws(R2Error) -> Void) throws(R2Error) {
         let job = PartJob(plan: plan, done: Dictionary(uniqueKeysWithValues: done.map { ($0, "") }))
-        var reporter = ProgressReporter(options, total: plan.size)
-        var threads = ThreadGroup()
         let cancellation = options.cancellation
-        for w in 0..<min(concurrency, max(1, plan.count - done.count)) {
-            threads.start(w) { _ in
-                while let number = job.next() {
-                    let range = plan.range(of: number)
-                    var offset = range.lowerBound
-                    var failure: R2Error?
-                    do throws(R2Error) {
-                        try self.getRange(bucket: bucket, key: key, etag: etag, range: range, cancellation: cancellation) { chunk in
-                            do throws(R2Error) { try write(number, chunk, offset) } catch { failure = error; return false }
-                            offset += UInt64(chunk.count)
-                            return true
-                        }
-                        guard offset == range.upperBound else {
-                            throw R2Error(.incompleteBody, "part \(number): \(offset - range.lowerBound) of \(range.count) bytes")
-                        }
-                        try finished(number)
-                        job.finish(number, etag: "", bytes: range.count)
-                    } catch {
-                        job.fail(failure ?? error)
-                    }
+        _ = try job.run(concurrency: concurrency, options: options) { (number, _) throws(R2Error) in
+            let range = plan.range(of: number)
+            var offset = range.lowerBound
+            var failure: R2Error?
+            do throws(R2Error) {
+                try self.getRange(bucket: bucket, key: key, etag: etag, range: range, cancellation: cancellation) { chunk in
+                    do throws(R2Error) { try write(number, chunk, offset) } catch { failure = error; return false }
+                    offset += UInt64(chunk.count)
+                    return true
                 }
+            } catch {
+                throw failure ?? error
             }
+            guard offset == range.upperBound else {
+                throw R2Error(.incompleteBody, "part \(number): \(offset - range.lowerBound) of \(range.count) bytes")
+            }
+            try finished(number)
+            return ("", range.count)
         }
-        if threads.count == 0 { job.fail(R2Error(.internalBug, "cannot start worker threads")) }
-        job.waitUntilDone(intervalMs: options.progressIntervalMs) {
-            if cancellation?.isCancelled == true { job.fail(R2Error(.cancelled, "download cancelled")) }
-            reporter.report(job.bytesDone)
-        }
-        threads.join()
-        if let error = job.error { throw error }
+        var reporter = ProgressReporter(options, total: plan.size)
         reporter.finish(plan.size)
     }
 

@@ -178,46 +178,26 @@ extension R2Client {
                                 fingerprint: fingerprint?.text, parts: [:])
             if let statePath = options.statePath { try state.save(statePath) }
         }
-        let job = PartJob(plan: plan, done: state.parts)
-        var reporter = ProgressReporter(options, total: plan.size)
-        var threads = ThreadGroup()
-        let workers = min(concurrency, max(1, plan.count - state.parts.count))
         let partChecksum = options.partChecksum
         let cancellation = options.cancellation
         let statePath = options.statePath
         let sharedState = StateBox(state)
-        let scratch = bufferSize ?? Int(plan.partSize)
-        for w in 0..<workers {
-            threads.start(w) { _ in
-                let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(scratch, 1), alignment: 64)
-                defer { buffer.deallocate() }
-                while let number = job.next() {
-                    do throws(R2Error) {
-                        try cancellation?.check()
-                        let bytes = try part(number, buffer)
-                        let done = try self.uploadPart(upload, partNumber: number, body: bytes, checksum: partChecksum,
-                                                       cancellation: cancellation)
-                        job.finish(number, etag: done.etag, bytes: UInt64(bytes.count))
-                        if let statePath { try sharedState.record(number, done.etag, to: statePath) }
-                    } catch {
-                        job.fail(error)
-                    }
-                }
+        let parts: [CompletedPart]
+        do {
+            parts = try PartJob(plan: plan, done: state.parts).run(concurrency: concurrency, options: options,
+                                                                   scratchBytes: bufferSize ?? Int(plan.partSize)) { (number, buffer) throws(R2Error) in
+                let bytes = try part(number, buffer)
+                let done = try self.uploadPart(upload, partNumber: number, body: bytes, checksum: partChecksum, cancellation: cancellation)
+                if let statePath { try sharedState.record(number, done.etag, to: statePath) }
+                return (done.etag, UInt64(bytes.count))
             }
-        }
-        if threads.count == 0 { job.fail(R2Error(.internalBug, "cannot start worker threads")) }
-        // The calling thread reports progress and watches for cancellation.
-        job.waitUntilDone(intervalMs: options.progressIntervalMs) {
-            if cancellation?.isCancelled == true { job.fail(R2Error(.cancelled, "upload cancelled")) }
-            reporter.report(job.bytesDone)
-        }
-        threads.join()
-        if let error = job.error {
+        } catch {
             if statePath == nil { abortQuietly(upload) }
             throw error
         }
+        var reporter = ProgressReporter(options, total: plan.size)
         do throws(R2Error) {
-            let result = try completeMultipartUpload(upload, parts: job.parts, partSizes: plan.sizes)
+            let result = try completeMultipartUpload(upload, parts: parts, partSizes: plan.sizes)
             if let statePath { unlink(statePath) }
             reporter.finish(plan.size)
             var info = ObjectInfo()
@@ -317,6 +297,42 @@ final class PartJob: @unchecked Sendable {
     var bytesDone: UInt64 { monitor.locked { bytes } }
 
     var parts: [CompletedPart] { monitor.locked { done.map { CompletedPart(partNumber: $0.key, etag: $0.value) } } }
+
+    /// Runs `work(part number, scratch buffer)` for every part not done yet on
+    /// up to `concurrency` threads; the calling thread reports progress and
+    /// watches for cancellation. Returns every part (done before and now).
+    func run(concurrency: Int, options: TransferOptions, scratchBytes: Int = 0,
+             work: @escaping @Sendable (Int, UnsafeMutableRawBufferPointer) throws(R2Error) -> (etag: String, bytes: UInt64))
+        throws(R2Error) -> [CompletedPart]
+    {
+        let cancellation = options.cancellation
+        var threads = ThreadGroup()
+        let pending = plan.count - monitor.locked { done.count }
+        for w in 0..<min(concurrency, max(1, pending)) {
+            threads.start(w) { _ in
+                let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: max(scratchBytes, 1), alignment: 64)
+                defer { scratch.deallocate() }
+                while let number = self.next() {
+                    do throws(R2Error) {
+                        try cancellation?.check()
+                        let (etag, bytes) = try work(number, scratch)
+                        self.finish(number, etag: etag, bytes: bytes)
+                    } catch {
+                        self.fail(error)
+                    }
+                }
+            }
+        }
+        if threads.count == 0 { fail(R2Error(.internalBug, "cannot start worker threads")) }
+        var reporter = ProgressReporter(options, total: plan.size)
+        waitUntilDone(intervalMs: options.progressIntervalMs) {
+            if cancellation?.isCancelled == true { self.fail(R2Error(.cancelled, "transfer cancelled")) }
+            reporter.report(self.bytesDone)
+        }
+        threads.join()
+        if let error { throw error }
+        return parts
+    }
 
     /// Waits until every part is done or the job failed, calling `tick` on this thread meanwhile.
     func waitUntilDone(intervalMs: Int, tick: () -> Void) {
@@ -490,7 +506,6 @@ final class StreamingUpload: @unchecked Sendable {
         for w in 0..<concurrency { threads.start(w) { _ in self.work(upload) } }
         if threads.count == 0 { fail(R2Error(.internalBug, "cannot start worker threads")) }
         var reporter = ProgressReporter(options, total: total)
-        var read = read
         var number = 0
         var readTotal: UInt64 = 0
         produce: while true {
@@ -630,37 +645,21 @@ extension R2Client {
         }
         let plan = try UploadPlan(size: size, partSize: MultipartLimits.partSize(for: size, preferred: settings.partSize))
         let upload = try createMultipartUpload(bucket: bucket, key: key, options: put)
-        let job = PartJob(plan: plan, done: [:])
-        var threads = ThreadGroup()
-        let cancellation = options.cancellation
-        var reporter = ProgressReporter(options, total: size)
-        for w in 0..<min(settings.concurrency, plan.count) {
-            threads.start(w) { _ in
-                while let number = job.next() {
-                    let range = plan.range(of: number)
-                    do throws(R2Error) {
-                        try cancellation?.check()
-                        let part = try self.uploadPartCopy(upload, partNumber: number, sourceBucket: sourceBucket, sourceKey: sourceKey,
-                                                           range: range.count == 0 ? nil : range.lowerBound...(range.upperBound - 1))
-                        job.finish(number, etag: part.etag, bytes: range.count)
-                    } catch {
-                        job.fail(error)
-                    }
-                }
+        let parts: [CompletedPart]
+        do {
+            parts = try PartJob(plan: plan, done: [:]).run(concurrency: settings.concurrency, options: options) { (number, _) throws(R2Error) in
+                let range = plan.range(of: number)
+                let part = try self.uploadPartCopy(upload, partNumber: number, sourceBucket: sourceBucket, sourceKey: sourceKey,
+                                                   range: range.count == 0 ? nil : range.lowerBound...(range.upperBound - 1))
+                return (part.etag, range.count)
             }
-        }
-        if threads.count == 0 { job.fail(R2Error(.internalBug, "cannot start worker threads")) }
-        job.waitUntilDone(intervalMs: options.progressIntervalMs) {
-            if cancellation?.isCancelled == true { job.fail(R2Error(.cancelled, "copy cancelled")) }
-            reporter.report(job.bytesDone)
-        }
-        threads.join()
-        if let error = job.error {
+        } catch {
             abortQuietly(upload)
             throw error
         }
+        var reporter = ProgressReporter(options, total: size)
         do throws(R2Error) {
-            let result = try completeMultipartUpload(upload, parts: job.parts, partSizes: plan.sizes)
+            let result = try completeMultipartUpload(upload, parts: parts, partSizes: plan.sizes)
             reporter.finish(size)
             var info = ObjectInfo()
             info.etag = result.etag
