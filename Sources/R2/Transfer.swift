@@ -137,7 +137,9 @@ extension R2Client {
             reporter.finish(length)
             return info
         }
-        let partSize = try MultipartLimits.partSize(for: length ?? MultipartLimits.maxObjectSize, preferred: settings.partSize)
+        // An unknown length uses the chosen part size as is (so it can hold at
+        // most 10 000 parts: 100 GiB at 10 MiB; raise part_size for more).
+        let partSize = try MultipartLimits.partSize(for: length ?? 0, preferred: settings.partSize)
         let stream = StreamingUpload(client: self, bucket: bucket, key: key, partSize: partSize, total: length,
                                      concurrency: settings.concurrency, options: options)
         do {
