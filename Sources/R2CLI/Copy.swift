@@ -80,11 +80,12 @@ struct Copy: ParsableCommand {
         let to = try Location(destination)
         switch (from, to) {
         case let (.remote, .remote(toBucket, toKey)):
-            let from = try Location.object(source)
-            let key = toKey.isEmpty || toKey.hasSuffix("/") ? toKey + baseName(from.key) : toKey
+            let object = try Location.object(source)
+            let key = toKey.isEmpty || toKey.hasSuffix("/") ? toKey + baseName(object.key) : toKey
             let client = try makeClient()
             try transfer.run("r2://\(toBucket)/\(key)") { (options) throws(R2Error) in
-                try client.copyLarge(sourceBucket: from.bucket, sourceKey: from.key, bucket: toBucket, key: key, options: options)
+                try client.copyLarge(sourceBucket: object.bucket, sourceKey: object.key, bucket: toBucket, key: key,
+                                     options: options)
             }
         case let (_, .remote(bucket, key)):
             try upload(from, bucket: bucket, key: key)
@@ -106,8 +107,8 @@ struct Copy: ParsableCommand {
             throw Failure("r2://\(bucket)/\(key): standard input needs a key to be stored under")
         }
         let client = try makeClient()
-        try transfer.run("r2://\(bucket)/\(key)") { (o) throws(R2Error) in
-            var options = o
+        try transfer.run("r2://\(bucket)/\(key)") { (transferOptions) throws(R2Error) in
+            var options = transferOptions
             options.put.contentType = contentType
             if case let .local(path) = from {
                 try client.uploadFile(path: path, bucket: bucket, key: key, options: options)

@@ -26,9 +26,11 @@ struct List: ParsableCommand {
         var options = ListOptions()
         options.prefix = prefix.isEmpty ? nil : prefix
         options.delimiter = recursive ? nil : "/"
-        let shown = recursive ? 0 : prefix.utf8.count - (prefix.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).last?.count ?? 0)
-        func name(_ key: String) -> String { String(decoding: key.utf8.dropFirst(shown), as: UTF8.self) }
-        // Page by page, prefixes and objects merged in key order (S3 returns them apart).
+        // One level is shown as a directory would be: names after the prefix's last "/".
+        let hidden = recursive ? 0 : prefix.utf8.count - baseName(prefix).utf8.count
+        func name(_ key: String) -> String { String(decoding: key.utf8.dropFirst(hidden), as: UTF8.self) }
+        // Page by page, prefixes and objects merged in S3's order, by UTF-8 bytes
+        // (the listing returns them apart).
         while true {
             let page = try attempt("r2://\(bucket)/\(prefix)") { () throws(R2Error) in
                 try client.listObjects(bucket: bucket, options: options).result
@@ -38,7 +40,7 @@ struct List: ParsableCommand {
                 let size = humanReadable ? formatBytes(entry.size) : String(entry.size)
                 rows.append((entry.key, timestamp(entry.lastModified) + " " + pad(size, 10) + " " + name(entry.key)))
             }
-            for row in rows.sorted(by: { $0.key < $1.key }) { print(row.line) }
+            for row in rows.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }) { print(row.line) }
             guard page.isTruncated, let token = page.nextContinuationToken, !token.isEmpty else { break }
             options.continuationToken = token
         }
