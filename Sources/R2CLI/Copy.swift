@@ -32,7 +32,7 @@ struct TransferFlags: ParsableArguments {
     /// Runs one transfer: progress display, Ctrl-C, and errors about `subject`.
     @discardableResult
     func run<T>(_ subject: String, progress mode: ProgressDisplay.Mode? = nil,
-                _ body: (TransferOptions) throws(R2Error) -> T) throws(Failure) -> T {
+                _ body: (TransferOptions, ProgressDisplay) throws(R2Error) -> T) throws(Failure) -> T {
         Interrupt.install()
         let display = ProgressDisplay(label: subject, mode: mode ?? self.mode)
         var options = TransferOptions()
@@ -42,7 +42,7 @@ struct TransferFlags: ParsableArguments {
         options.cancellation = Interrupt.cancellation
         options.progress = { display.update($0) }
         do {
-            let result = try body(options)
+            let result = try body(options, display)
             display.finish(success: true)
             return result
         } catch {
@@ -83,7 +83,7 @@ struct Copy: ParsableCommand {
             let object = try Location.object(source)
             let key = toKey.isEmpty || toKey.hasSuffix("/") ? toKey + baseName(object.key) : toKey
             let client = try makeClient()
-            try transfer.run("r2://\(toBucket)/\(key)") { (options) throws(R2Error) in
+            try transfer.run("r2://\(toBucket)/\(key)") { (options, _) throws(R2Error) in
                 try client.copyLarge(sourceBucket: object.bucket, sourceKey: object.key, bucket: toBucket, key: key,
                                      options: options)
             }
@@ -107,32 +107,45 @@ struct Copy: ParsableCommand {
             throw Failure("r2://\(bucket)/\(key): standard input needs a key to be stored under")
         }
         let client = try makeClient()
-        try transfer.run("r2://\(bucket)/\(key)") { (transferOptions) throws(R2Error) in
+        try transfer.run("r2://\(bucket)/\(key)") { (transferOptions, display) throws(R2Error) in
             var options = transferOptions
             options.put.contentType = contentType
             if case let .local(path) = from {
                 try client.uploadFile(path: path, bucket: bucket, key: key, options: options)
             } else {
-                try uploadStandardInput(client, bucket: bucket, key: key, options: options)
+                try uploadStandardInput(client, bucket: bucket, key: key, options: options, display: display)
             }
         }
     }
 
     /// Standard input has no length: its first part is read into memory, so
     /// small input is a plain PUT; anything longer streams as multipart.
-    private func uploadStandardInput(_ client: R2Client, bucket: String, key: String,
-                                     options: TransferOptions) throws(R2Error) {
+    /// Progress counts the bytes read (as `pv` would): the library counts a
+    /// stream's parts as they finish, and sizes them for the largest object
+    /// (~500 MiB); its reports still come, and redraw the display meanwhile.
+    private func uploadStandardInput(_ client: R2Client, bucket: String, key: String, options: TransferOptions,
+                                     display: ProgressDisplay) throws(R2Error) {
+        var options = options
+        var read: UInt64 = 0
+        options.progress = { _ in display.update(done: read, total: nil) }
         let head = UnsafeMutableRawBufferPointer.allocate(byteCount: Int(options.partSize ?? client.config.multipartPartSize),
                                                           alignment: 16)
         defer { head.deallocate() }
         let count = try readFully(head)
+        read = UInt64(count)
         if count < head.count {
             try client.uploadBytes(UnsafeRawBufferPointer(rebasing: head[..<count]), bucket: bucket, key: key, options: options)
+            display.update(done: UInt64(count), total: UInt64(count))
             return
         }
         var offset = 0
         try client.uploadStream(bucket: bucket, key: key, length: nil, options: options) { (buffer) throws(R2Error) -> Int in
-            guard offset < head.count else { return try readSome(buffer) }
+            guard offset < head.count else {
+                let n = try readSome(buffer)
+                read += UInt64(n)
+                display.update(done: read, total: nil)
+                return n
+            }
             let n = min(buffer.count, head.count - offset)
             buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: head[offset..<offset + n]))
             offset += n
@@ -148,7 +161,7 @@ struct Copy: ParsableCommand {
                 path += (path.hasSuffix("/") ? "" : "/") + baseName(source.key)
             }
             let client = try makeClient()
-            try transfer.run(subject) { (options) throws(R2Error) in
+            try transfer.run(subject) { (options, _) throws(R2Error) in
                 try client.downloadFile(bucket: source.bucket, key: source.key, path: path, options: options)
             }
         } else {
@@ -179,7 +192,7 @@ private func writeToStandardOutput(_ source: (bucket: String, key: String), tran
     let client = try makeClient()
     var writeError: Int32 = 0
     do {
-        try transfer.run("r2://\(source.bucket)/\(source.key)", progress: progress) { (options) throws(R2Error) in
+        try transfer.run("r2://\(source.bucket)/\(source.key)", progress: progress) { (options, _) throws(R2Error) in
             try client.downloadStream(bucket: source.bucket, key: source.key, options: options) { chunk in
                 if Console.writeAll(1, chunk) { return true }
                 writeError = errno

@@ -27,11 +27,15 @@ final class ProgressDisplay {
         samples = [(start, 0)]
     }
 
-    func update(_ progress: TransferProgress) {
+    func update(_ progress: TransferProgress) { update(done: progress.bytesDone, total: progress.bytesTotal) }
+
+    func update(done: UInt64, total: UInt64?) {
         guard mode != .never else { return }
-        latest = (progress.bytesDone, progress.bytesTotal)
+        latest = (done, total)
         let now = monotonicSeconds()
-        samples.append((now, progress.bytesDone))
+        // A caller may report every read: sample and redraw ten times a second at most.
+        guard now - samples[samples.count - 1].time >= 0.1 else { return }
+        samples.append((now, done))
         while samples.count > 2, now - samples[1].time >= Self.window { samples.removeFirst() }
         if terminal {
             guard mode == .always || now - start >= 1 else { return }
@@ -74,7 +78,7 @@ final class ProgressDisplay {
             parts.append(compact ? "\(percent) \(formatBytes(done))/\(formatBytes(total))"
                                  : "\(formatBytes(done)) of \(formatBytes(total)) (\(percent))")
         } else {
-            parts.append(formatBytes(done))
+            parts.append(formatBytes(done) + " read")  // only a stream of unknown length has no total
         }
         if let rate = rate(now: now) {
             parts.append(formatBytes(UInt64(rate)) + "/s")
