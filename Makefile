@@ -12,7 +12,7 @@ SHARED ?= $(abspath ../shared)
 FILE ?=
 TYPE ?=
 
-.PHONY: all build header check-header lib ctests vectors parse-xml xml-fixtures swift-test server-tests integration test demo install setup clean
+.PHONY: all build header check-header lib ctests vectors parse-xml xml-fixtures swift-test server-tests integration test demo install setup clean cli cli-test
 
 all: build
 
@@ -21,6 +21,16 @@ setup:
 
 build lib:
 	swift build -c $(CONFIG) --product r2
+
+# The command-line tool (Sources/R2CLI), runnable from here as ./bin/r2.
+CLI := $(BUILD)/r2-cli
+cli:
+	swift build -c $(CONFIG) --product r2-cli
+	@mkdir -p bin && ln -sfn ../$(CLI) bin/r2
+
+# Needs a running server, like server-tests (which ends with it).
+cli-test: cli
+	bash Tests/cli/test_cli.sh ./bin/r2
 
 # Regenerates include/r2.h from the Swift sources (see scripts/gen_header.py).
 header: build
@@ -127,6 +137,7 @@ server-tests: build $(OUT)/test_objects $(OUT)/test_transfer
 	$(OUT)/test_objects "$$R2_TEST_TLS_ENDPOINT" "$$R2_TEST_CA"
 	R2_TEST_BIG_MIB=$(BIG_MIB) $(OUT)/test_transfer "$$R2_TEST_ENDPOINT"
 	R2_TEST_C_CASSETTE=$(abspath $(OUT))/c-session.json swift test
+	$(MAKE) --no-print-directory cli-test
 
 # Starts the local SeaweedFS, runs server-tests, stops it (also on failure).
 integration: build
@@ -148,17 +159,20 @@ bench: setup build $(OUT)/bench_sign $(OUT)/bench_list $(OUT)/bench_transfer
 test: setup
 	@$(MAKE) --no-print-directory check-header ctests xml-fixtures integration
 
-# The C example against a local server over TLS (started and stopped here).
-demo: setup build $(OUT)/demo
-	@bash scripts/test-server.sh run .build/demo-server -- bash -c 'R2_ENDPOINT="$$R2_TEST_TLS_ENDPOINT" \
+# The C example, then a large round trip with ./bin/r2 (examples/cli/demo.sh),
+# against a local server over TLS (started and stopped here).
+demo: setup build cli $(OUT)/demo
+	@bash scripts/test-server.sh run .build/demo-server -- bash -c 'export R2_ENDPOINT="$$R2_TEST_TLS_ENDPOINT" \
 		R2_CA_BUNDLE="$$R2_TEST_CA" R2_ACCESS_KEY_ID="$$R2_TEST_ACCESS_KEY_ID" \
-		R2_SECRET_ACCESS_KEY="$$R2_TEST_SECRET_ACCESS_KEY" R2_DEMO_BUCKET=r2-demo $(OUT)/demo'
+		R2_SECRET_ACCESS_KEY="$$R2_TEST_SECRET_ACCESS_KEY" R2_DEMO_BUCKET=r2-demo; $(OUT)/demo && bash examples/cli/demo.sh'
 
-install: build
+install: build cli
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
 	install -m 0755 $(LIB) $(DESTDIR)$(PREFIX)/lib/libr2.so
 	install -m 0644 include/r2.h $(DESTDIR)$(PREFIX)/include/r2.h
 	sed -e 's|@PREFIX@|$(PREFIX)|g' scripts/r2.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/r2.pc
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(CLI) $(DESTDIR)$(PREFIX)/bin/r2
 
 clean:
 	rm -rf .build bin

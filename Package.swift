@@ -8,6 +8,11 @@ let package = Package(
         .library(name: "r2", type: .dynamic, targets: ["R2CABI"]),
         // The Swift API.
         .library(name: "R2", targets: ["R2"]),
+        // The command-line tool (`make cli` links it as ./bin/r2).
+        .executable(name: "r2-cli", targets: ["R2CLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: [
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
@@ -18,6 +23,9 @@ let package = Package(
         .target(name: "CR2Types"),
         .target(name: "R2", dependencies: ["CCurl", "CCrypto", "CExpat", "CR2Types"]),
         .target(name: "R2CABI", dependencies: ["R2", "CR2Types"]),
+        .executableTarget(name: "R2CLI", dependencies: [
+            "R2", "CR2Types", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         .testTarget(name: "R2Tests", dependencies: ["R2"]),
     ]
 )
