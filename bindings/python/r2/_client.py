@@ -259,11 +259,12 @@ class Client:
         if isinstance(body, (bytes, bytearray, memoryview)):
             data, size, _owner = byte_pointer(body)
             return self._info_call(lambda info, h: self._lib.r2_object_put(info, h, b, k, data, size, byref(opts)))
-        if not hasattr(body, "read") and not isinstance(body, Iterable):
+        file_like = hasattr(body, "readinto") or hasattr(body, "read")
+        if not file_like and not isinstance(body, Iterable):
             raise TypeError(f"body must be bytes, str, a binary file-like object or an iterable of bytes, "
                             f"not {type(body).__name__}")
         if length is None:
-            length = remaining_length(body) if hasattr(body, "read") else None
+            length = remaining_length(body) if file_like else None
             if length is None:
                 raise invalid_argument("the length of this body is unknown: pass length=... (uploads of unknown "
                                        "length need multipart, which libr2's C API does not offer yet)")
