@@ -1,10 +1,10 @@
 """Fixtures: the library, and clients for the local S3 server.
 
 The server tests need the R2_TEST_* variables that scripts/test-server.sh
-exports (`make python-test` runs inside it). Without them those tests are
-skipped, unless R2_TEST_REQUIRE_SERVER=1 (set by the Makefile), which turns
-the skip into a failure so that a run that meant to test the server cannot
-pass without it.
+exports (`make python-test` runs inside it), and the oracle tests need
+botocore. Without them those tests are skipped, unless R2_TEST_STRICT=1 (set
+by `make python-test`), which reports every skip as a failure: a run that
+meant to test everything cannot pass having tested less.
 """
 from __future__ import annotations
 
@@ -22,6 +22,16 @@ sys.path.insert(0, str(PYTHON_DIR))  # test the package in this checkout, not an
 import r2  # noqa: E402
 
 C_CASSETTE = ROOT / "Tests" / "Fixtures" / "c-session.json"
+STRICT = os.environ.get("R2_TEST_STRICT") == "1"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if STRICT and report.skipped:
+        report.outcome = "failed"
+        report.longrepr = f"skipped, which R2_TEST_STRICT=1 does not allow: {report.longrepr}"
 
 
 @pytest.fixture(scope="session")
@@ -49,10 +59,7 @@ class Server:
 @pytest.fixture(scope="session")
 def server() -> Server:
     if "R2_TEST_ENDPOINT" not in os.environ:
-        message = "no test server: run inside scripts/test-server.sh (make python-test does)"
-        if os.environ.get("R2_TEST_REQUIRE_SERVER") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
+        pytest.skip("no test server: run inside scripts/test-server.sh (make python-test does)")
     return Server()
 
 
