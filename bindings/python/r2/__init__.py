@@ -43,6 +43,13 @@ __all__ = [
     "HTTPError",
 ]
 
+# Public names read as r2.X in tracebacks and reprs, not r2._errors.X.
+for _name in __all__:
+    _obj = globals().get(_name)
+    if isinstance(_obj, type):
+        _obj.__module__ = __name__
+del _name, _obj
+
 
 def validate_bucket(name: str) -> None:
     """Raises InvalidBucketName (or InvalidArgument) unless ``name`` is a valid R2 bucket name."""

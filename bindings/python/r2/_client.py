@@ -243,8 +243,8 @@ class Client:
         (exactly that many bytes are read). Uploads of unknown length need
         multipart, which the C API does not offer yet.
 
-        ``callback(n)`` is called with the bytes sent since its last call
-        (streams only), like boto3's Callback. Options: content_type,
+        ``callback(n)`` is called with the bytes sent since its last call,
+        like boto3's Callback (for bytes-like bodies, once at the end). Options: content_type,
         cache_control, content_disposition, content_encoding,
         content_language, expires, metadata (dict), if_match, if_none_match
         ("*" to create only), if_modified_since, if_unmodified_since,
@@ -258,7 +258,10 @@ class Client:
         b, k = cstr(bucket, "bucket"), cstr(key, "key")
         if isinstance(body, (bytes, bytearray, memoryview)):
             data, size, _owner = byte_pointer(body)
-            return self._info_call(lambda info, h: self._lib.r2_object_put(info, h, b, k, data, size, byref(opts)))
+            info = self._info_call(lambda info, h: self._lib.r2_object_put(info, h, b, k, data, size, byref(opts)))
+            if callback is not None:
+                callback(size)  # r2_object_put has no progress callback: report the whole body once it is sent
+            return info
         file_like = hasattr(body, "readinto") or hasattr(body, "read")
         if not file_like and not isinstance(body, Iterable):
             raise TypeError(f"body must be bytes, str, a binary file-like object or an iterable of bytes, "

@@ -76,7 +76,9 @@ def load_library(path: Union[str, os.PathLike, None] = None) -> Library:
     Without ``path`` the places tried are: $R2_LIBRARY, ``libr2.so`` next to
     this package, the checkout's ``.build/release/libr2.so`` when the package
     runs from the repository, then the system loader (LD_LIBRARY_PATH,
-    ldconfig). Raises LibraryError naming every place tried.
+    ldconfig). Raises LibraryError naming every place tried. A library is
+    loaded once per process and path: the default search runs at its first
+    success only, so later changes to $R2_LIBRARY are not seen.
     """
     key = None if path is None else os.fspath(path)
     with _lock:

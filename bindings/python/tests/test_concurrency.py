@@ -70,21 +70,25 @@ def test_close_waits_for_calls_in_flight(server, bucket, prefix):
     started, result = threading.Event(), {}
 
     class SlowSink(io.RawIOBase):
+        written = 0
         def writable(self): return True
         def write(self, b):
             started.set()
             time.sleep(0.002)
+            self.written += len(b)
             return len(b)
+    sink = SlowSink()
 
     def download():
         try:
-            result["info"] = c.download_fileobj(bucket, prefix + "slow", SlowSink())
+            result["info"] = c.download_fileobj(bucket, prefix + "slow", sink)
         except BaseException as e:  # noqa: B036
             result["error"] = e
     t = threading.Thread(target=download)
     t.start()
     assert started.wait(10)
     c.close()  # must wait for the download, not free the client under it
-    assert not t.is_alive()
+    written_when_closed = sink.written
     t.join()
     assert "error" not in result and result["info"].content_length == len(data)
+    assert written_when_closed == len(data)  # the whole body had arrived before the client was freed

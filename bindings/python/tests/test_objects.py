@@ -48,8 +48,10 @@ def test_put_get_head_delete_round_trip(client, bucket, prefix):
     (b"", b""),
 ], ids=["bytes", "bytearray", "readonly-view", "writable-view", "str", "empty"])
 def test_put_bytes_like_bodies(client, bucket, prefix, body, expected):
-    client.put(bucket, prefix + "k", body)
+    progress = []
+    client.put(bucket, prefix + "k", body, callback=progress.append)
     assert client.get(bucket, prefix + "k").body == expected
+    assert progress == [len(expected)]
 
 
 def test_put_streams_file_like_and_iterables(client, bucket, prefix, tmp_path):
