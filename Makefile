@@ -144,6 +144,13 @@ python-test: build
 python-integration: build
 	@bash scripts/test-server.sh run $(SERVER_DIR)-python -- $(MAKE) --no-print-directory python-test
 
+# Python benchmarks vs botocore/boto3/awscrt (installed into .venv) with their own server.
+python-bench: build
+	@test -x .venv/bin/python || bash scripts/setup.sh
+	@.venv/bin/python -c 'import boto3, awscrt' 2>/dev/null || \
+		.venv/bin/pip install -q --disable-pip-version-check boto3 botocore awscrt
+	@bash scripts/test-server.sh run .build/bench-server-python -- .venv/bin/python bindings/python/bench.py $(BENCH_ARGS)
+
 # Regenerates bindings/python/r2/_ffi.py from include/r2.h (tests fail when they differ).
 python-ffi:
 	python3 bindings/python/tools/gen_ffi.py

@@ -4,7 +4,6 @@ from __future__ import annotations
 import builtins
 import datetime
 import os
-import tempfile
 import threading
 import weakref
 from ctypes import POINTER, byref, c_bool, c_char_p, string_at
@@ -62,7 +61,7 @@ class _InUse:
         c = self.client
         with c._lock:
             c._calls -= 1
-            if c._calls == 0:
+            if c._closing and c._calls == 0:
                 c._lock.notify_all()
 
 
@@ -365,6 +364,7 @@ class Client:
         """boto3's download_file: streams bucket/key into a temporary file
         beside ``filename`` and renames it into place once complete, so a
         failed download never leaves a partial file."""
+        import tempfile  # here: it costs a noticeable part of `import r2`
         directory = os.path.dirname(os.path.abspath(filename))
         fd, partial = tempfile.mkstemp(prefix=".r2-", suffix=".part", dir=directory)
         try:

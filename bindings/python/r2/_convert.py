@@ -4,7 +4,6 @@ from __future__ import annotations
 import ctypes
 import datetime
 from collections.abc import Mapping
-from email.utils import format_datetime
 from typing import Any, Iterable, Optional, Union
 
 from . import _ffi
@@ -38,6 +37,7 @@ def http_date(value: HTTPDate, name: str) -> Optional[bytes]:
     if isinstance(value, datetime.datetime):
         if value.tzinfo is None:
             raise invalid_argument(f"{name} must be timezone-aware (e.g. datetime.timezone.utc)")
+        from email.utils import format_datetime  # here: email.utils is slow to import and rarely needed
         value = format_datetime(value.astimezone(datetime.timezone.utc), usegmt=True)
     return cstr(value, name)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 import ctypes
 import os
 import threading
-from pathlib import Path
 from typing import Optional, Union
 
 from . import _ffi
@@ -12,9 +11,9 @@ from . import _ffi
 LIBRARY_ENV = "R2_LIBRARY"
 LIBRARY_FILE = "libr2.so"
 
-_PACKAGE_DIR = Path(__file__).resolve().parent
+_PACKAGE_DIR = os.path.dirname(os.path.realpath(__file__))
 # bindings/python/r2 -> the repository root, when running from a checkout.
-_CHECKOUT_ROOT = _PACKAGE_DIR.parents[2]
+_CHECKOUT_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(_PACKAGE_DIR)))
 
 
 class LibraryError(ImportError):
@@ -63,9 +62,9 @@ def _candidates(path: Optional[str]) -> list[tuple[str, str]]:
     env = os.environ.get(LIBRARY_ENV)
     if env:
         return [(f"${LIBRARY_ENV}", env)]
-    places = [("next to the package", str(_PACKAGE_DIR / LIBRARY_FILE))]
-    if (_CHECKOUT_ROOT / "include" / "r2.h").is_file():
-        places.append(("repository checkout", str(_CHECKOUT_ROOT / ".build" / "release" / LIBRARY_FILE)))
+    places = [("next to the package", os.path.join(_PACKAGE_DIR, LIBRARY_FILE))]
+    if os.path.isfile(os.path.join(_CHECKOUT_ROOT, "include", "r2.h")):
+        places.append(("repository checkout", os.path.join(_CHECKOUT_ROOT, ".build", "release", LIBRARY_FILE)))
     places.append(("system loader", LIBRARY_FILE))
     return places
 
