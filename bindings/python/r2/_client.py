@@ -31,7 +31,8 @@ def _ms(value: Optional[float]) -> Optional[int]:
 
 
 def _range(value: Range) -> Optional[bytes]:
-    """"bytes=a-b" as given, or (start, end) with an inclusive end (None: to the end)."""
+    """The Range header: a str ("bytes=a-b") as given, or (start, end) with
+    an inclusive end (None for "to the end")."""
     if isinstance(value, tuple):
         start, end = value
         value = f"bytes={start}-{'' if end is None else end}"
