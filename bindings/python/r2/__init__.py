@@ -28,7 +28,7 @@ from ._streams import ObjectReader
 from ._types import DeleteError, DeleteResult, ListPage, Object, ObjectEntry, ObjectInfo, Signed
 
 __all__ = [
-    "Client", "Signer", "Library", "LibraryError", "load_library", "ObjectIterator", "ObjectReader",
+    "__version__", "Client", "Signer", "Library", "LibraryError", "load_library", "ObjectIterator", "ObjectReader",
     "ObjectInfo", "Object", "ObjectEntry", "ListPage", "DeleteResult", "DeleteError", "Signed",
     "validate_bucket", "validate_key",
     "R2Error", "AuthError", "BucketError", "ObjectError", "MultipartError", "NetworkError", "ServerError",

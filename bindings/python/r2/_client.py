@@ -313,7 +313,7 @@ class Client:
         finally:
             self._lib.r2_buf_dispose(byref(body))
 
-    def _get_stream(self, bucket: bytes, key: bytes, opts: _ffi.r2_get_options,
+    def _get_stream(self, bucket: Optional[bytes], key: Optional[bytes], opts: _ffi.r2_get_options,
                     on_data: Callable[[Any, int], Any]) -> ObjectInfo:
         """r2_object_get_stream with ``on_data(pointer, size)`` per chunk on
         this thread; a false return cancels, an exception aborts and is re-raised."""

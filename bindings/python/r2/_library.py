@@ -4,7 +4,7 @@ from __future__ import annotations
 import ctypes
 import os
 import threading
-from typing import Optional, Union
+from typing import TYPE_CHECKING, Any, Optional, Union
 
 from . import _ffi
 
@@ -44,6 +44,9 @@ class Library:
         if number // 100 != _ffi.R2_VERSION_NUMBER // 100:
             raise LibraryError(f"{path} is libr2 {self.version}, but this package was generated from r2.h "
                                f"{_ffi.R2_VERSION_STRING}: rebuild the library or regenerate r2/_ffi.py")
+
+    if TYPE_CHECKING:  # the r2_* functions are set per instance from _ffi.FUNCTIONS
+        def __getattr__(self, name: str) -> Any: ...
 
     def __repr__(self) -> str:
         return f"<r2.Library {self.version} from {self.path}>"

@@ -8,7 +8,7 @@ import os
 import queue
 import stat
 import threading
-from typing import Any, Callable, Iterable, Optional
+from typing import Any, Callable, Iterator, Optional, cast
 
 from ._convert import CallbackErrors
 from ._types import ObjectInfo
@@ -78,10 +78,10 @@ class ReadSource:
             return n
         return next_bytes
 
-    def _from_chunks(self, chunks: Iterable) -> Callable[[memoryview], int]:
+    def _from_chunks(self, chunks: Iterator[Any]) -> Callable[[memoryview], int]:
         def next_bytes(view: memoryview) -> int:
             while not self.pending:
-                chunk = next(chunks, _DONE)
+                chunk: Any = next(chunks, _DONE)
                 if chunk is _DONE:
                     return 0
                 if isinstance(chunk, str):
@@ -188,4 +188,4 @@ class ObjectReader(io.BufferedReader):
     @property
     def info(self) -> Optional[ObjectInfo]:
         """What the server said about the object, once it has been read to the end."""
-        return self.raw.info
+        return cast(ObjectStream, self.raw).info

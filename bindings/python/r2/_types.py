@@ -44,8 +44,9 @@ class ObjectInfo:
 
     @classmethod
     def from_c(cls, info: _ffi.r2_object_info) -> ObjectInfo:
-        strings = {name: text(getattr(info, name)) for name, ctype in info._fields_ if ctype is _ffi.c_char_p}
-        metadata = {text(info.metadata[i].name): text(info.metadata[i].value) or "" for i in range(info.metadata_count)}
+        strings = {f[0]: text(getattr(info, f[0])) for f in info._fields_ if f[1] is _ffi.c_char_p}
+        metadata = {text(info.metadata[i].name) or "": text(info.metadata[i].value) or ""
+                    for i in range(info.metadata_count)}
         return cls(**strings, content_length=info.content_length, http_status=info.http_status, metadata=metadata)
 
 
