@@ -17,16 +17,16 @@ config = dict(account_id=env.get("R2_ACCOUNT_ID"), endpoint=env.get("R2_ENDPOINT
               access_key_id=env["R2_ACCESS_KEY_ID"], secret_access_key=env["R2_SECRET_ACCESS_KEY"])
 
 with r2.Client(**config, record=cassette) as live:
-    live.put(bucket, "cassette/demo.txt", "recorded once")
-    print("live:    ", live.get(bucket, "cassette/demo.txt").body)
+    live.put(bucket, "examples/replay.txt", "recorded once")
+    print("live:    ", live.get(bucket, "examples/replay.txt").body)
 
 # Every response now comes from the cassette: the endpoint is never contacted
 # and any credentials do.
 with r2.Client(endpoint="http://127.0.0.1:9", allow_http=True, access_key_id="replay",
                secret_access_key="replay", replay=cassette) as replay:
-    replay.put(bucket, "cassette/demo.txt", "recorded once")
-    print("replayed:", replay.get(bucket, "cassette/demo.txt").body)
+    replay.put(bucket, "examples/replay.txt", "recorded once")
+    print("replayed:", replay.get(bucket, "examples/replay.txt").body)
     try:
-        replay.get(bucket, "cassette/never-recorded")
+        replay.get(bucket, "examples/never-recorded")
     except r2.ReplayUnmatched as e:
         print("unmatched:", e.message)
