@@ -179,7 +179,12 @@ class Client:
 
     def _get_options(self, range: Range = None, if_match: Optional[str] = None, if_none_match: Optional[str] = None,
                      if_modified_since: HTTPDate = None, if_unmodified_since: HTTPDate = None,
-                     validate_checksum: bool = False) -> _ffi.r2_get_options:
+                     validate_checksum: bool = False) -> Any:
+        """byref(r2_get_options), or None (r2's defaults) when nothing is set,
+        which spares a foreign call on the common path."""
+        if validate_checksum is False and all(v is None for v in (range, if_match, if_none_match, if_modified_since,
+                                                                  if_unmodified_since)):
+            return None
         o = _ffi.r2_get_options()
         check(self._lib, self._lib.r2_get_options_init(byref(o), _ffi.R2_GET_OPTIONS_VERSION))
         o.range = _range(range)
@@ -188,7 +193,7 @@ class Client:
         o.if_modified_since = http_date(if_modified_since, "if_modified_since")
         o.if_unmodified_since = http_date(if_unmodified_since, "if_unmodified_since")
         o.validate_checksum = validate_checksum
-        return o
+        return byref(o)
 
     def _put_options(self, content_type: Optional[str] = None, cache_control: Optional[str] = None,
                      content_disposition: Optional[str] = None, content_encoding: Optional[str] = None,
@@ -196,7 +201,13 @@ class Client:
                      if_match: Optional[str] = None, if_none_match: Optional[str] = None,
                      if_modified_since: HTTPDate = None, if_unmodified_since: HTTPDate = None,
                      payload_mode: Optional[str] = None, checksum: Optional[str] = None,
-                     checksum_value: Optional[str] = None, storage_class: Optional[str] = None) -> _ffi.r2_put_options:
+                     checksum_value: Optional[str] = None, storage_class: Optional[str] = None) -> Any:
+        """byref(r2_put_options), or None (r2's defaults) when nothing is set."""
+        if not any(v is not None for v in (content_type, cache_control, content_disposition, content_encoding,
+                                             content_language, expires, metadata, if_match, if_none_match,
+                                             if_modified_since, if_unmodified_since, payload_mode, checksum,
+                                             checksum_value, storage_class)):
+            return None
         o = _ffi.r2_put_options()
         check(self._lib, self._lib.r2_put_options_init(byref(o), _ffi.R2_PUT_OPTIONS_VERSION))
         o.content_type = cstr(content_type, "content_type")
@@ -214,7 +225,7 @@ class Client:
         o.checksum = choice(checksum, CHECKSUMS, "checksum")
         o.checksum_value = cstr(checksum_value, "checksum_value")
         o.storage_class = cstr(storage_class, "storage_class")
-        return o
+        return byref(o)
 
     def _info_call(self, call: Callable[[Any, Any], int], errors: Optional[CallbackErrors] = None) -> ObjectInfo:
         """Runs ``call(byref(info), handle)`` and returns the info it filled."""
@@ -258,7 +269,7 @@ class Client:
         b, k = cstr(bucket, "bucket"), cstr(key, "key")
         if isinstance(body, (bytes, bytearray, memoryview)):
             data, size, _owner = byte_pointer(body)
-            info = self._info_call(lambda info, h: self._lib.r2_object_put(info, h, b, k, data, size, byref(opts)))
+            info = self._info_call(lambda info, h: self._lib.r2_object_put(info, h, b, k, data, size, opts))
             if callback is not None:
                 callback(size)  # r2_object_put has no progress callback: report the whole body once it is sent
             return info
@@ -274,7 +285,7 @@ class Client:
         errors = CallbackErrors()
         read = _ffi.r2_read_cb(ReadSource(body, errors, callback).fill)  # referenced until the call returns
         return self._info_call(lambda info, h: self._lib.r2_object_put_stream(info, h, b, k, length, read, None,
-                                                                              byref(opts)), errors)
+                                                                              opts), errors)
 
     def upload_fileobj(self, fileobj, bucket: str, key: str, *, length: Optional[int] = None,
                        callback: Progress = None, **options: Any) -> ObjectInfo:
@@ -308,12 +319,12 @@ class Client:
         b, k = cstr(bucket, "bucket"), cstr(key, "key")
         body = _ffi.r2_buf()
         try:
-            info = self._info_call(lambda info, h: self._lib.r2_object_get(byref(body), info, h, b, k, byref(opts)))
+            info = self._info_call(lambda info, h: self._lib.r2_object_get(byref(body), info, h, b, k, opts))
             return Object(string_at(body.ptr, body.size) if body.size else b"", info)
         finally:
             self._lib.r2_buf_dispose(byref(body))
 
-    def _get_stream(self, bucket: Optional[bytes], key: Optional[bytes], opts: _ffi.r2_get_options,
+    def _get_stream(self, bucket: Optional[bytes], key: Optional[bytes], opts: Any,
                     on_data: Callable[[Any, int], Any]) -> ObjectInfo:
         """r2_object_get_stream with ``on_data(pointer, size)`` per chunk on
         this thread; a false return cancels, an exception aborts and is re-raised."""
@@ -327,7 +338,7 @@ class Client:
                 return 1
         write_cb = _ffi.r2_write_cb(write)
         return self._info_call(lambda info, h: self._lib.r2_object_get_stream(info, h, bucket, key, write_cb, None,
-                                                                              byref(opts)), errors)
+                                                                              opts), errors)
 
     def open(self, bucket: str, key: str, *, buffer_size: int = 1 << 16, **conditions: Any) -> ObjectReader:
         """Opens bucket/key for reading as a file-like object (io.BufferedReader)
@@ -389,7 +400,7 @@ class Client:
         Conditions as for get()."""
         opts = self._get_options(**conditions)
         b, k = cstr(bucket, "bucket"), cstr(key, "key")
-        return self._info_call(lambda info, h: self._lib.r2_object_head(info, h, b, k, byref(opts)))
+        return self._info_call(lambda info, h: self._lib.r2_object_head(info, h, b, k, opts))
 
     # -- delete, copy -------------------------------------------------------
 
@@ -445,7 +456,10 @@ class Client:
     # -- list ---------------------------------------------------------------
 
     def _list_options(self, prefix: Optional[str], delimiter: Optional[str], start_after: Optional[str],
-                      continuation_token: Optional[str], max_keys: Optional[int]) -> _ffi.r2_list_options:
+                      continuation_token: Optional[str], max_keys: Optional[int]) -> Any:
+        """byref(r2_list_options), or None (r2's defaults) when nothing is set."""
+        if all(v is None for v in (prefix, delimiter, start_after, continuation_token, max_keys)):
+            return None
         o = _ffi.r2_list_options()
         check(self._lib, self._lib.r2_list_options_init(byref(o), _ffi.R2_LIST_OPTIONS_VERSION))
         o.prefix = cstr(prefix, "prefix")
@@ -453,7 +467,7 @@ class Client:
         o.start_after = cstr(start_after, "start_after")
         o.continuation_token = cstr(continuation_token, "continuation_token")
         o.max_keys = max_keys or 0
-        return o
+        return byref(o)
 
     def list(self, bucket: str, *, prefix: Optional[str] = None, delimiter: Optional[str] = None,
              start_after: Optional[str] = None, continuation_token: Optional[str] = None,
@@ -463,7 +477,7 @@ class Client:
         b = cstr(bucket, "bucket")
         page = _ffi.r2_list_result()
         with self._in_use as handle:
-            code = self._lib.r2_list_objects(byref(page), handle, b, byref(opts))
+            code = self._lib.r2_list_objects(byref(page), handle, b, opts)
         try:
             check(self._lib, code)
             return ListPage(
@@ -482,7 +496,7 @@ class Client:
         b = cstr(bucket, "bucket")
         handle = POINTER(_ffi.r2_list_iter)()
         with self._in_use as client:
-            code = self._lib.r2_list_iter_new(byref(handle), client, b, byref(opts))
+            code = self._lib.r2_list_iter_new(byref(handle), client, b, opts)
         check(self._lib, code)
         iterator = ObjectIterator(self, handle)
         with self._lock:
@@ -498,14 +512,17 @@ class Client:
         (e.g. Content-Type for a PUT) are signed, so the URL's user must send
         them. ``unix_time`` (int or aware datetime) fixes the signing time.
         No network call."""
-        o = _ffi.r2_presign_options()
-        o.version = _ffi.R2_PRESIGN_OPTIONS_VERSION  # r2.h has no r2_presign_options_init; the INIT macro is {version, NULL, 0, 0}
-        o.headers, o.header_count = header_array(headers, "headers")
-        o.unix_time = to_unix_time(unix_time)
+        opts = None
+        if headers or unix_time is not None:
+            o = _ffi.r2_presign_options()  # ctypes zero-fills: with the version set, that is R2_PRESIGN_OPTIONS_INIT
+            o.version = _ffi.R2_PRESIGN_OPTIONS_VERSION  # (r2.h has no r2_presign_options_init to call)
+            o.headers, o.header_count = header_array(headers, "headers")
+            o.unix_time = to_unix_time(unix_time)
+            opts = byref(o)
         url = _ffi.r2_buf()
         m, b, k = cstr(method, "method"), cstr(bucket, "bucket"), cstr(key, "key")
         with self._in_use as handle:
-            code = self._lib.r2_presign(byref(url), handle, m, b, k, seconds(expires), byref(o))
+            code = self._lib.r2_presign(byref(url), handle, m, b, k, seconds(expires), opts)
         check(self._lib, code)
         try:
             return string_at(url.ptr, url.size).decode()
