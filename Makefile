@@ -12,7 +12,7 @@ SHARED ?= $(abspath ../shared)
 FILE ?=
 TYPE ?=
 
-.PHONY: all build header check-header lib ctests vectors parse-xml xml-fixtures swift-test server-tests integration test demo install setup clean cli cli-test
+.PHONY: all build header check-header lib ctests vectors parse-xml xml-fixtures swift-test server-tests integration test demo install setup clean cli cli-test python-test python-integration python-ffi python-bench
 
 all: build
 
@@ -138,10 +138,37 @@ server-tests: build $(OUT)/test_objects $(OUT)/test_transfer
 	R2_TEST_BIG_MIB=$(BIG_MIB) $(OUT)/test_transfer "$$R2_TEST_ENDPOINT"
 	R2_TEST_C_CASSETTE=$(abspath $(OUT))/c-session.json swift test
 	$(MAKE) --no-print-directory cli-test
+	$(MAKE) --no-print-directory python-test
 
 # Starts the local SeaweedFS, runs server-tests, stops it (also on failure).
 integration: build
 	@bash scripts/test-server.sh run $(SERVER_DIR) -- $(MAKE) --no-print-directory server-tests
+
+# The Python binding's suite (bindings/python/tests), inside a running server
+# like server-tests: pytest and botocore go into .venv. R2_TEST_STRICT=1 turns
+# any skip into a failure. PYTEST_ARGS passes options, e.g. PYTEST_ARGS='-k oracle'.
+PYTEST_ARGS ?=
+python-test: build
+	@test -x .venv/bin/python || bash scripts/setup.sh
+	@.venv/bin/python -c 'import pytest, botocore' 2>/dev/null || \
+		.venv/bin/pip install -q --disable-pip-version-check pytest botocore
+	cd bindings/python && R2_TEST_STRICT=1 R2_TEST_BIG_MIB=$(BIG_MIB) ../../.venv/bin/python -m pytest -q $(PYTEST_ARGS)
+
+# The Python suite alone, with its own server (ports from R2_TEST_PORT /
+# R2_TEST_TLS_PORT, else the script's defaults).
+python-integration: build
+	@bash scripts/test-server.sh run $(SERVER_DIR)-python -- $(MAKE) --no-print-directory python-test
+
+# Python benchmarks vs botocore/boto3/awscrt (installed into .venv) with their own server.
+python-bench: build
+	@test -x .venv/bin/python || bash scripts/setup.sh
+	@.venv/bin/python -c 'import boto3, awscrt' 2>/dev/null || \
+		.venv/bin/pip install -q --disable-pip-version-check boto3 botocore awscrt
+	@bash scripts/test-server.sh run .build/bench-server-python -- .venv/bin/python bindings/python/bench.py $(BENCH_ARGS)
+
+# Regenerates bindings/python/r2/_ffi.py from include/r2.h (tests fail when they differ).
+python-ffi:
+	python3 bindings/python/tools/gen_ffi.py
 
 $(OUT)/bench_transfer: Tests/CABITests/bench_transfer.c include/r2.h $(LIB) | $(OUT)
 	$(CC) $(CFLAGS_STRICT) -pthread Tests/CABITests/bench_transfer.c $(CLINK) -o $@

@@ -1,0 +1,576 @@
+"""r2.Client: every object operation of the C API, as Python methods."""
+from __future__ import annotations
+
+import builtins
+import datetime
+import os
+import threading
+import weakref
+from ctypes import POINTER, byref, c_bool, c_char_p, string_at
+from typing import Any, Callable, Iterable, Iterator, Optional, Union
+
+from . import _ffi
+from ._convert import (CHECKSUMS, JURISDICTIONS, PAYLOAD_MODES, CallbackErrors, Headers, HTTPDate, byte_pointer,
+                       check, choice, cstr, header_array, http_date, seconds, to_unix_time)
+from ._errors import invalid_argument
+from ._library import Library, load_library
+from ._streams import ObjectReader, ObjectStream, Progress, ReadSource, c_buffer, remaining_length
+from ._types import DeleteError, DeleteResult, ListPage, Object, ObjectEntry, ObjectInfo, text
+
+PathLike = Union[str, "os.PathLike[str]"]
+Body = Union[bytes, bytearray, memoryview, str, Any]  # or a binary file-like object, or an iterable of bytes
+Range = Union[str, "tuple[int, Optional[int]]", None]
+
+
+def _path(value: Optional[PathLike], name: str) -> Optional[bytes]:
+    return None if value is None else cstr(os.fspath(value), name)
+
+
+def _ms(value: Optional[float]) -> Optional[int]:
+    return None if value is None else int(round(value * 1000))
+
+
+def _range(value: Range) -> Optional[bytes]:
+    """The Range header: a str ("bytes=a-b") as given, or (start, end) with
+    an inclusive end (None for "to the end")."""
+    if isinstance(value, tuple):
+        start, end = value
+        value = f"bytes={start}-{'' if end is None else end}"
+    return cstr(value, "range")
+
+
+class _InUse:
+    """``with client._in_use as handle``: the client's handle for one C call.
+
+    r2_client is thread-safe, but r2_client_free must not run while another
+    thread is inside a call, so calls are counted and close() waits for them."""
+
+    __slots__ = ("client",)
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+
+    def __enter__(self):
+        c = self.client
+        with c._lock:
+            if c._handle is None or c._closing:
+                raise ValueError("the r2 client is closed")
+            c._calls += 1
+            return c._handle
+
+    def __exit__(self, *exc) -> None:
+        c = self.client
+        with c._lock:
+            c._calls -= 1
+            if c._closing and c._calls == 0:
+                c._lock.notify_all()
+
+
+class Client:
+    """A client for one R2 account (or any S3-compatible endpoint).
+
+    Safe to share between threads; calls release the GIL while r2 works.
+    Use it as a context manager, or call close(). Strings are str; bodies are
+    bytes. Failures raise r2.R2Error subclasses (r2.NoSuchKey, ...).
+
+    ``replay="cassette.json"`` serves every request from a cassette recorded
+    by any r2 binding (no network); ``record="cassette.json"`` records one.
+    ``library`` is a path to libr2.so (or an r2.Library) when the default
+    search (see r2.load_library) is not wanted.
+    """
+
+    def __init__(self, account_id: Optional[str] = None, access_key_id: Optional[str] = None,
+                 secret_access_key: Optional[str] = None, *, session_token: Optional[str] = None,
+                 endpoint: Optional[str] = None, jurisdiction: Optional[str] = None, allow_http: bool = False,
+                 ca_bundle: Optional[PathLike] = None, connect_timeout: Optional[float] = None,
+                 request_timeout: Optional[float] = None, transfer_timeout: Optional[float] = None,
+                 multipart_threshold: Optional[int] = None, multipart_part_size: Optional[int] = None,
+                 multipart_concurrency: Optional[int] = None, pool_size: Optional[int] = None,
+                 payload_mode: Optional[str] = None, record: Optional[PathLike] = None,
+                 replay: Optional[PathLike] = None, replay_latency: bool = False,
+                 library: Union[Library, PathLike, None] = None) -> None:
+        self._handle = None  # so close() and __del__ work if __init__ fails below
+        lib = library if isinstance(library, Library) else load_library(library)
+        o = _ffi.r2_client_options()
+        check(lib, lib.r2_client_options_init(byref(o), _ffi.R2_CLIENT_OPTIONS_VERSION))
+        o.account_id = cstr(account_id, "account_id")
+        o.access_key_id = cstr(access_key_id, "access_key_id")
+        o.secret_access_key = cstr(secret_access_key, "secret_access_key")
+        o.session_token = cstr(session_token, "session_token")
+        o.endpoint = cstr(endpoint, "endpoint")
+        o.jurisdiction = choice(jurisdiction, JURISDICTIONS, "jurisdiction")
+        o.allow_http = allow_http
+        o.ca_bundle_path = _path(ca_bundle, "ca_bundle")
+        o.record_path = _path(record, "record")
+        o.replay_path = _path(replay, "replay")
+        o.replay_latency = replay_latency
+        if payload_mode is not None:
+            o.payload_mode = choice(payload_mode, PAYLOAD_MODES, "payload_mode")
+        numbers = {"connect_timeout_ms": _ms(connect_timeout), "request_timeout_ms": _ms(request_timeout),
+                   "transfer_timeout_ms": _ms(transfer_timeout), "multipart_threshold": multipart_threshold,
+                   "multipart_part_size": multipart_part_size, "multipart_concurrency": multipart_concurrency,
+                   "pool_size": pool_size}
+        for name, value in numbers.items():
+            if value is not None:
+                setattr(o, name, value)  # r2 validates the range
+        handle = POINTER(_ffi.r2_client)()
+        check(lib, lib.r2_client_new(byref(handle), byref(o)))
+        shown = {"endpoint": endpoint, "account_id": account_id, "jurisdiction": jurisdiction,
+                 "access_key_id": access_key_id, "record": record and os.fspath(record),
+                 "replay": replay and os.fspath(replay)}
+        self._start(lib, handle, ", ".join(f"{k}={v!r}" for k, v in shown.items() if v))
+
+    @classmethod
+    def from_env(cls, *, library: Union[Library, PathLike, None] = None) -> Client:
+        """A client configured by r2 from R2_ACCOUNT_ID, R2_ACCESS_KEY_ID,
+        R2_SECRET_ACCESS_KEY, R2_ENDPOINT, R2_ALLOW_HTTP, R2_CA_BUNDLE, ...
+        (see the README); a missing or invalid one raises r2.ConfigError."""
+        lib = library if isinstance(library, Library) else load_library(library)
+        handle = POINTER(_ffi.r2_client)()
+        check(lib, lib.r2_client_new_from_env(byref(handle)))
+        client = cls.__new__(cls)
+        client._start(lib, handle, "from_env")
+        return client
+
+    def _start(self, lib: Library, handle, description: str) -> None:
+        self._lib = lib
+        self._handle = handle
+        self._description = description
+        self._lock = threading.Condition()
+        self._calls = 0
+        self._closing = False
+        self._in_use = _InUse(self)
+        self._children: weakref.WeakSet = weakref.WeakSet()  # open streams and list iterators
+
+    def __repr__(self) -> str:  # never the secret or the session token
+        state = " closed" if self._handle is None else ""
+        return f"<r2.Client {getattr(self, '_description', '')}{state}>"
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Closes open streams and iterators, waits for calls in flight on
+        other threads, then frees the client. Idempotent. Do not call it from
+        inside a callback of this client's own call (it would wait for itself)."""
+        if self._handle is None:
+            return
+        with self._lock:
+            if self._closing:
+                return
+            children = list(self._children)
+        for child in children:
+            child.close()
+        with self._lock:
+            self._closing = True
+            self._lock.wait_for(lambda: self._calls == 0)
+            handle, self._handle = self._handle, None
+        self._lib.r2_client_free(handle)
+
+    def __del__(self) -> None:
+        if getattr(self, "_handle", None) is not None:
+            self._lib.r2_client_free(self._handle)  # unreachable, so no call is in flight
+            self._handle = None
+
+    # -- options ------------------------------------------------------------
+
+    def _get_options(self, range: Range = None, if_match: Optional[str] = None, if_none_match: Optional[str] = None,
+                     if_modified_since: HTTPDate = None, if_unmodified_since: HTTPDate = None,
+                     validate_checksum: bool = False) -> Any:
+        """byref(r2_get_options), or None (r2's defaults) when nothing is set,
+        which spares a foreign call on the common path."""
+        if validate_checksum is False and all(v is None for v in (range, if_match, if_none_match, if_modified_since,
+                                                                  if_unmodified_since)):
+            return None
+        o = _ffi.r2_get_options()
+        check(self._lib, self._lib.r2_get_options_init(byref(o), _ffi.R2_GET_OPTIONS_VERSION))
+        o.range = _range(range)
+        o.if_match = cstr(if_match, "if_match")
+        o.if_none_match = cstr(if_none_match, "if_none_match")
+        o.if_modified_since = http_date(if_modified_since, "if_modified_since")
+        o.if_unmodified_since = http_date(if_unmodified_since, "if_unmodified_since")
+        o.validate_checksum = validate_checksum
+        return byref(o)
+
+    def _put_options(self, content_type: Optional[str] = None, cache_control: Optional[str] = None,
+                     content_disposition: Optional[str] = None, content_encoding: Optional[str] = None,
+                     content_language: Optional[str] = None, expires: HTTPDate = None, metadata: Headers = None,
+                     if_match: Optional[str] = None, if_none_match: Optional[str] = None,
+                     if_modified_since: HTTPDate = None, if_unmodified_since: HTTPDate = None,
+                     payload_mode: Optional[str] = None, checksum: Optional[str] = None,
+                     checksum_value: Optional[str] = None, storage_class: Optional[str] = None) -> Any:
+        """byref(r2_put_options), or None (r2's defaults) when nothing is set."""
+        if not any(v is not None for v in (content_type, cache_control, content_disposition, content_encoding,
+                                             content_language, expires, metadata, if_match, if_none_match,
+                                             if_modified_since, if_unmodified_since, payload_mode, checksum,
+                                             checksum_value, storage_class)):
+            return None
+        o = _ffi.r2_put_options()
+        check(self._lib, self._lib.r2_put_options_init(byref(o), _ffi.R2_PUT_OPTIONS_VERSION))
+        o.content_type = cstr(content_type, "content_type")
+        o.cache_control = cstr(cache_control, "cache_control")
+        o.content_disposition = cstr(content_disposition, "content_disposition")
+        o.content_encoding = cstr(content_encoding, "content_encoding")
+        o.content_language = cstr(content_language, "content_language")
+        o.expires = http_date(expires, "expires")
+        o.metadata, o.metadata_count = header_array(metadata, "metadata")
+        o.if_match = cstr(if_match, "if_match")
+        o.if_none_match = cstr(if_none_match, "if_none_match")
+        o.if_modified_since = http_date(if_modified_since, "if_modified_since")
+        o.if_unmodified_since = http_date(if_unmodified_since, "if_unmodified_since")
+        o.payload_mode = choice(payload_mode, PAYLOAD_MODES, "payload_mode")
+        o.checksum = choice(checksum, CHECKSUMS, "checksum")
+        o.checksum_value = cstr(checksum_value, "checksum_value")
+        o.storage_class = cstr(storage_class, "storage_class")
+        return byref(o)
+
+    def _info_call(self, call: Callable[[Any, Any], int], errors: Optional[CallbackErrors] = None) -> ObjectInfo:
+        """Runs ``call(byref(info), handle)`` and returns the info it filled."""
+        info = _ffi.r2_object_info()
+        with self._in_use as handle:
+            code = call(byref(info), handle)
+        try:
+            if errors is not None:
+                errors.raise_or_check(self._lib, code)
+            else:
+                check(self._lib, code)
+            return ObjectInfo.from_c(info)
+        finally:
+            self._lib.r2_object_info_dispose(byref(info))
+
+    # -- put ----------------------------------------------------------------
+
+    def put(self, bucket: str, key: str, body: Body = b"", *, length: Optional[int] = None,
+            callback: Progress = None, **options: Any) -> ObjectInfo:
+        """Uploads ``body`` as bucket/key in one PUT and returns the new ETag etc.
+
+        ``body`` is bytes-like, str (sent as UTF-8), a binary file-like
+        object (read from its current position), or an iterable of bytes.
+        Streams go through r2_object_put_stream and need their length: it is
+        found for regular and seekable files; otherwise pass ``length``
+        (exactly that many bytes are read). Uploads of unknown length need
+        multipart, which the C API does not offer yet.
+
+        ``callback(n)`` is called with the bytes sent since its last call,
+        like boto3's Callback (for bytes-like bodies, once at the end). Options: content_type,
+        cache_control, content_disposition, content_encoding,
+        content_language, expires, metadata (dict), if_match, if_none_match
+        ("*" to create only), if_modified_since, if_unmodified_since,
+        payload_mode ("signed"/"unsigned"), checksum ("md5", "crc32",
+        "crc32c", "sha1", "sha256"), checksum_value (base64, for streams),
+        storage_class.
+        """
+        if isinstance(body, str):
+            body = body.encode()
+        opts = self._put_options(**options)
+        b, k = cstr(bucket, "bucket"), cstr(key, "key")
+        if isinstance(body, (bytes, bytearray, memoryview)):
+            data, size, _owner = byte_pointer(body)
+            info = self._info_call(lambda info, h: self._lib.r2_object_put(info, h, b, k, data, size, opts))
+            if callback is not None:
+                callback(size)  # r2_object_put has no progress callback: report the whole body once it is sent
+            return info
+        file_like = hasattr(body, "readinto") or hasattr(body, "read")
+        if not file_like and not isinstance(body, Iterable):
+            raise TypeError(f"body must be bytes, str, a binary file-like object or an iterable of bytes, "
+                            f"not {type(body).__name__}")
+        if length is None:
+            length = remaining_length(body) if file_like else None
+            if length is None:
+                raise invalid_argument("the length of this body is unknown: pass length=... (uploads of unknown "
+                                       "length need multipart, which libr2's C API does not offer yet)")
+        errors = CallbackErrors()
+        read = _ffi.r2_read_cb(ReadSource(body, errors, callback).fill)  # referenced until the call returns
+        return self._info_call(lambda info, h: self._lib.r2_object_put_stream(info, h, b, k, length, read, None,
+                                                                              opts), errors)
+
+    def upload_fileobj(self, fileobj, bucket: str, key: str, *, length: Optional[int] = None,
+                       callback: Progress = None, **options: Any) -> ObjectInfo:
+        """boto3's upload_fileobj: streams a binary file-like object (see put).
+
+        For now one streamed PUT (up to 5 GiB); the multipart orchestrator
+        will take over larger bodies once the C API has it."""
+        return self.put(bucket, key, fileobj, length=length, callback=callback, **options)
+
+    def upload_file(self, filename: PathLike, bucket: str, key: str, *, callback: Progress = None,
+                    **options: Any) -> ObjectInfo:
+        """boto3's upload_file: streams a local file to bucket/key (see put)."""
+        with builtins.open(filename, "rb") as f:
+            return self.put(bucket, key, f, callback=callback, **options)
+
+    # -- get ----------------------------------------------------------------
+
+    def get(self, bucket: str, key: str, *, range: Range = None, if_match: Optional[str] = None,
+            if_none_match: Optional[str] = None, if_modified_since: HTTPDate = None,
+            if_unmodified_since: HTTPDate = None, validate_checksum: bool = False) -> Object:
+        """Reads bucket/key (or a range of it) into memory.
+
+        ``range`` is "bytes=a-b", "bytes=a-", "bytes=-n", or (start, end)
+        with an inclusive end (None for "to the end"). Raises NoSuchKey,
+        NotModified (if_none_match / if_modified_since), PreconditionFailed,
+        InvalidRange, ChecksumMismatch, ... For large objects use open() or
+        download_fileobj(), which stream.
+        """
+        opts = self._get_options(range, if_match, if_none_match, if_modified_since, if_unmodified_since,
+                                 validate_checksum)
+        b, k = cstr(bucket, "bucket"), cstr(key, "key")
+        body = _ffi.r2_buf()
+        try:
+            info = self._info_call(lambda info, h: self._lib.r2_object_get(byref(body), info, h, b, k, opts))
+            return Object(string_at(body.ptr, body.size) if body.size else b"", info)
+        finally:
+            self._lib.r2_buf_dispose(byref(body))
+
+    def _get_stream(self, bucket: Optional[bytes], key: Optional[bytes], opts: Any,
+                    on_data: Callable[[Any, int], Any]) -> ObjectInfo:
+        """r2_object_get_stream with ``on_data(pointer, size)`` per chunk on
+        this thread; a false return cancels, an exception aborts and is re-raised."""
+        errors = CallbackErrors()
+
+        def write(chunk, size, _userdata) -> int:
+            try:
+                return 0 if on_data(chunk, size) is not False else 1
+            except BaseException as e:  # noqa: B036 -- KeyboardInterrupt too: it must abort the transfer
+                errors.record(e)
+                return 1
+        write_cb = _ffi.r2_write_cb(write)
+        return self._info_call(lambda info, h: self._lib.r2_object_get_stream(info, h, bucket, key, write_cb, None,
+                                                                              opts), errors)
+
+    def open(self, bucket: str, key: str, *, buffer_size: int = 1 << 16, **conditions: Any) -> ObjectReader:
+        """Opens bucket/key for reading as a file-like object (io.BufferedReader)
+        that streams the body from one GET in bounded memory.
+
+        Errors before the body (NoSuchKey, NotModified, ...) are raised here.
+        ``reader.info`` is available once the body has been read to the end.
+        Use it with ``with`` (closing early cancels the download).
+        Conditions as for get(): range, if_match, if_none_match,
+        if_modified_since, if_unmodified_since, validate_checksum.
+        """
+        opts = self._get_options(**conditions)
+        b, k = cstr(bucket, "bucket"), cstr(key, "key")
+
+        def run(on_chunk: Callable[[bytes], bool]) -> ObjectInfo:
+            return self._get_stream(b, k, opts, lambda chunk, size: on_chunk(string_at(chunk, size)))
+        stream = ObjectStream(run)
+        with self._lock:
+            self._children.add(stream)
+        return ObjectReader(stream, buffer_size)
+
+    def download_fileobj(self, bucket: str, key: str, fileobj, *, callback: Progress = None,
+                         **conditions: Any) -> ObjectInfo:
+        """boto3's download_fileobj: streams bucket/key into ``fileobj.write``
+        (on this thread, in bounded memory). Conditions as for get()."""
+        def on_data(chunk, size: int) -> None:
+            # bytes, not a view of r2's buffer: an arbitrary fileobj may keep what it is given.
+            fileobj.write(string_at(chunk, size))
+            if callback is not None:
+                callback(size)
+        return self._get_stream(cstr(bucket, "bucket"), cstr(key, "key"), self._get_options(**conditions), on_data)
+
+    def download_file(self, bucket: str, key: str, filename: PathLike, *, callback: Progress = None,
+                      **conditions: Any) -> ObjectInfo:
+        """boto3's download_file: streams bucket/key into a temporary file
+        beside ``filename`` and renames it into place once complete, so a
+        failed download never leaves a partial file."""
+        import tempfile  # here: it costs a noticeable part of `import r2`
+        directory = os.path.dirname(os.path.abspath(filename))
+        fd, partial = tempfile.mkstemp(prefix=".r2-", suffix=".part", dir=directory)
+        try:
+            with builtins.open(fd, "wb") as f:
+                def on_data(chunk, size: int) -> None:
+                    # A view of r2's buffer is safe here: BufferedWriter copies or writes it before returning.
+                    f.write(c_buffer(chunk, size))
+                    if callback is not None:
+                        callback(size)
+                info = self._get_stream(cstr(bucket, "bucket"), cstr(key, "key"), self._get_options(**conditions),
+                                        on_data)
+            os.replace(partial, filename)
+            return info
+        except BaseException:
+            os.unlink(partial)
+            raise
+
+    def head(self, bucket: str, key: str, **conditions: Any) -> ObjectInfo:
+        """The object's metadata without its body (content_length is its size).
+        A missing bucket also reads as NoSuchKey (HEAD responses have no body).
+        Conditions as for get()."""
+        opts = self._get_options(**conditions)
+        b, k = cstr(bucket, "bucket"), cstr(key, "key")
+        return self._info_call(lambda info, h: self._lib.r2_object_head(info, h, b, k, opts))
+
+    # -- delete, copy -------------------------------------------------------
+
+    def delete(self, bucket: str, key: str) -> None:
+        """Deletes bucket/key; deleting a missing key succeeds."""
+        b, k = cstr(bucket, "bucket"), cstr(key, "key")
+        with self._in_use as handle:
+            code = self._lib.r2_object_delete(handle, b, k)
+        check(self._lib, code)
+
+    def delete_objects(self, bucket: str, keys: Iterable[str], *, quiet: bool = False) -> DeleteResult:
+        """Deletes many keys (1000 per request). Keys the server could not
+        delete are in the result's ``errors``; with ``quiet``, ``deleted`` is empty."""
+        encoded = [cstr(key, "key") for key in keys]
+        array = (c_char_p * len(encoded))(*encoded)
+        b = cstr(bucket, "bucket")
+        result = _ffi.r2_delete_result()
+        with self._in_use as handle:
+            code = self._lib.r2_objects_delete(byref(result), handle, b, array, len(encoded), quiet)
+        try:
+            check(self._lib, code)
+            return DeleteResult(
+                deleted=[text(result.deleted[i]) or "" for i in range(result.deleted_count)],
+                errors=[DeleteError(text(e.key) or "", text(e.code) or "", text(e.message) or "")
+                        for e in (result.errors[i] for i in range(result.error_count))])
+        finally:
+            self._lib.r2_delete_result_dispose(byref(result))
+
+    def copy(self, src_bucket: str, src_key: str, bucket: str, key: str, *, replace_metadata: bool = False,
+             content_type: Optional[str] = None, cache_control: Optional[str] = None,
+             content_disposition: Optional[str] = None, content_encoding: Optional[str] = None,
+             metadata: Headers = None, if_match: Optional[str] = None, if_none_match: Optional[str] = None,
+             if_modified_since: HTTPDate = None, if_unmodified_since: HTTPDate = None) -> ObjectInfo:
+        """Copies src_bucket/src_key to bucket/key on the server (up to 5 GiB).
+        The source's metadata is kept unless ``replace_metadata``, which sets
+        the content headers and metadata given here instead. The conditions
+        apply to the source."""
+        o = _ffi.r2_copy_options()
+        check(self._lib, self._lib.r2_copy_options_init(byref(o), _ffi.R2_COPY_OPTIONS_VERSION))
+        o.replace_metadata = replace_metadata
+        o.content_type = cstr(content_type, "content_type")
+        o.cache_control = cstr(cache_control, "cache_control")
+        o.content_disposition = cstr(content_disposition, "content_disposition")
+        o.content_encoding = cstr(content_encoding, "content_encoding")
+        o.metadata, o.metadata_count = header_array(metadata, "metadata")
+        o.if_match = cstr(if_match, "if_match")
+        o.if_none_match = cstr(if_none_match, "if_none_match")
+        o.if_modified_since = http_date(if_modified_since, "if_modified_since")
+        o.if_unmodified_since = http_date(if_unmodified_since, "if_unmodified_since")
+        args = (cstr(src_bucket, "src_bucket"), cstr(src_key, "src_key"), cstr(bucket, "bucket"), cstr(key, "key"))
+        return self._info_call(lambda info, h: self._lib.r2_object_copy(info, h, *args, byref(o)))
+
+    # -- list ---------------------------------------------------------------
+
+    def _list_options(self, prefix: Optional[str], delimiter: Optional[str], start_after: Optional[str],
+                      continuation_token: Optional[str], max_keys: Optional[int]) -> Any:
+        """byref(r2_list_options), or None (r2's defaults) when nothing is set."""
+        if all(v is None for v in (prefix, delimiter, start_after, continuation_token, max_keys)):
+            return None
+        o = _ffi.r2_list_options()
+        check(self._lib, self._lib.r2_list_options_init(byref(o), _ffi.R2_LIST_OPTIONS_VERSION))
+        o.prefix = cstr(prefix, "prefix")
+        o.delimiter = cstr(delimiter, "delimiter")
+        o.start_after = cstr(start_after, "start_after")
+        o.continuation_token = cstr(continuation_token, "continuation_token")
+        o.max_keys = max_keys or 0
+        return byref(o)
+
+    def list(self, bucket: str, *, prefix: Optional[str] = None, delimiter: Optional[str] = None,
+             start_after: Optional[str] = None, continuation_token: Optional[str] = None,
+             max_keys: Optional[int] = None) -> ListPage:
+        """One page of ListObjectsV2 (up to ``max_keys``, default 1000)."""
+        opts = self._list_options(prefix, delimiter, start_after, continuation_token, max_keys)
+        b = cstr(bucket, "bucket")
+        page = _ffi.r2_list_result()
+        with self._in_use as handle:
+            code = self._lib.r2_list_objects(byref(page), handle, b, opts)
+        try:
+            check(self._lib, code)
+            return ListPage(
+                objects=[ObjectEntry.from_c(page.objects[i]) for i in range(page.object_count)],
+                common_prefixes=[text(page.common_prefixes[i]) or "" for i in range(page.common_prefix_count)],
+                is_truncated=page.is_truncated, next_continuation_token=text(page.next_continuation_token),
+                request_id=text(page.request_id))
+        finally:
+            self._lib.r2_list_result_dispose(byref(page))
+
+    def list_all(self, bucket: str, *, prefix: Optional[str] = None, delimiter: Optional[str] = None,
+                 start_after: Optional[str] = None, page_size: Optional[int] = None) -> ObjectIterator:
+        """Every object of bucket (under ``prefix``), lazily, fetching a page
+        of ``page_size`` (default 1000) whenever the previous one is used up."""
+        opts = self._list_options(prefix, delimiter, start_after, None, page_size)
+        b = cstr(bucket, "bucket")
+        handle = POINTER(_ffi.r2_list_iter)()
+        with self._in_use as client:
+            code = self._lib.r2_list_iter_new(byref(handle), client, b, opts)
+        check(self._lib, code)
+        iterator = ObjectIterator(self, handle)
+        with self._lock:
+            self._children.add(iterator)
+        return iterator
+
+    # -- presign ------------------------------------------------------------
+
+    def presign(self, method: str, bucket: str, key: str, expires: Union[int, datetime.timedelta] = 3600, *,
+                headers: Headers = None, unix_time: Union[int, datetime.datetime, None] = None) -> str:
+        """A presigned URL for GET, PUT, HEAD or DELETE of bucket/key, valid
+        for ``expires`` seconds (int or timedelta; 1 s to 7 days). ``headers``
+        (e.g. Content-Type for a PUT) are signed, so the URL's user must send
+        them. ``unix_time`` (int or aware datetime) fixes the signing time.
+        No network call."""
+        opts = None
+        if headers or unix_time is not None:
+            o = _ffi.r2_presign_options()  # ctypes zero-fills: with the version set, that is R2_PRESIGN_OPTIONS_INIT
+            o.version = _ffi.R2_PRESIGN_OPTIONS_VERSION  # (r2.h has no r2_presign_options_init to call)
+            o.headers, o.header_count = header_array(headers, "headers")
+            o.unix_time = to_unix_time(unix_time)
+            opts = byref(o)
+        url = _ffi.r2_buf()
+        m, b, k = cstr(method, "method"), cstr(bucket, "bucket"), cstr(key, "key")
+        with self._in_use as handle:
+            code = self._lib.r2_presign(byref(url), handle, m, b, k, seconds(expires), opts)
+        check(self._lib, code)
+        try:
+            return string_at(url.ptr, url.size).decode()
+        finally:
+            self._lib.r2_buf_dispose(byref(url))
+
+
+class ObjectIterator:
+    """The objects of a listing (ObjectEntry), fetched page by page as the
+    iteration goes (r2_list_iter). Close it (or use ``with``) to release it
+    before the end; it is released at the end and when collected."""
+
+    def __init__(self, client: Client, handle) -> None:
+        self._client = client
+        self._handle = handle
+        self._lock = threading.Lock()  # an r2_list_iter is used from one thread at a time
+
+    def __iter__(self) -> Iterator[ObjectEntry]:
+        return self
+
+    def __next__(self) -> ObjectEntry:
+        lib = self._client._lib
+        with self._lock:
+            if self._handle is None:
+                raise StopIteration
+            entry, has_entry = _ffi.r2_object_entry(), c_bool()
+            with self._client._in_use:
+                code = lib.r2_list_iter_next(self._handle, byref(entry), byref(has_entry))
+            check(lib, code)  # a failed page can be retried by calling next() again
+            if has_entry:
+                return ObjectEntry.from_c(entry)  # copied now: the entry's strings live until the next call
+            self._free()
+            raise StopIteration
+
+    def _free(self) -> None:
+        handle, self._handle = self._handle, None
+        if handle is not None:
+            self._client._lib.r2_list_iter_free(handle)
+
+    def close(self) -> None:
+        with self._lock:
+            self._free()
+
+    def __enter__(self) -> ObjectIterator:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        self._free()

@@ -1,0 +1,124 @@
+"""Plain Python values copied out of r2's result structs (which are released
+right after), so nothing returned to the caller points into C memory."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+from . import _ffi
+
+
+def text(value: Optional[bytes]) -> Optional[str]:
+    """A C string from r2 as str; r2 uses "" for absent, Python uses None."""
+    return value.decode("utf-8", "surrogateescape") if value else None
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    """What the server said about an object after a put, get, head or copy.
+
+    Strings are None when the server did not send them. ``last_modified`` and
+    ``expires`` are HTTP dates as sent. ``content_length`` is the size of this
+    response's body (the object's size for head).
+    """
+
+    etag: Optional[str] = None
+    version_id: Optional[str] = None
+    content_type: Optional[str] = None
+    content_range: Optional[str] = None
+    last_modified: Optional[str] = None
+    cache_control: Optional[str] = None
+    content_disposition: Optional[str] = None
+    content_encoding: Optional[str] = None
+    content_language: Optional[str] = None
+    expires: Optional[str] = None
+    storage_class: Optional[str] = None
+    checksum_crc32: Optional[str] = None
+    checksum_crc32c: Optional[str] = None
+    checksum_sha1: Optional[str] = None
+    checksum_sha256: Optional[str] = None
+    request_id: Optional[str] = None
+    content_length: int = 0
+    http_status: int = 0
+    metadata: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_c(cls, info: _ffi.r2_object_info) -> ObjectInfo:
+        strings = {f[0]: text(getattr(info, f[0])) for f in info._fields_ if f[1] is _ffi.c_char_p}
+        metadata = {text(info.metadata[i].name) or "": text(info.metadata[i].value) or ""
+                    for i in range(info.metadata_count)}
+        return cls(**strings, content_length=info.content_length, http_status=info.http_status, metadata=metadata)
+
+
+@dataclass(frozen=True)
+class Object:
+    """The result of Client.get: the body and what the server said about it."""
+
+    body: bytes
+    info: ObjectInfo
+
+    def __bytes__(self) -> bytes:
+        return self.body
+
+
+@dataclass(frozen=True)
+class ObjectEntry:
+    """One object of a listing. ``last_modified`` is ISO 8601 as sent."""
+
+    key: str
+    size: int
+    etag: Optional[str] = None
+    last_modified: Optional[str] = None
+    storage_class: Optional[str] = None
+
+    @classmethod
+    def from_c(cls, e: _ffi.r2_object_entry) -> ObjectEntry:
+        return cls(key=text(e.key) or "", size=e.size, etag=text(e.etag), last_modified=text(e.last_modified),
+                   storage_class=text(e.storage_class))
+
+
+@dataclass(frozen=True)
+class ListPage:
+    """One page of ListObjectsV2. Pass ``next_continuation_token`` as
+    ``continuation_token`` for the next page (or use Client.list_all)."""
+
+    objects: list[ObjectEntry]
+    common_prefixes: list[str]
+    is_truncated: bool
+    next_continuation_token: Optional[str]
+    request_id: Optional[str]
+
+
+@dataclass(frozen=True)
+class DeleteError:
+    """A key that DeleteObjects could not delete."""
+
+    key: str
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class DeleteResult:
+    """The outcome of Client.delete_objects: a partial failure is reported
+    here, key by key, and is not an exception."""
+
+    deleted: list[str]
+    errors: list[DeleteError]
+
+
+@dataclass(frozen=True)
+class Signed:
+    """A signed (or presigned) request: what to send, and what was signed.
+
+    For a signature, send ``headers`` (they include Authorization). For a
+    presignature, ``query`` is the whole query string and ``authorization``
+    is empty.
+    """
+
+    authorization: str
+    headers: list[tuple[str, str]]
+    query: str
+    signature: str
+    canonical_request: str
+    string_to_sign: str
