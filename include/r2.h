@@ -245,10 +245,12 @@ typedef struct r2_presign_options {
     const r2_header *headers;    /**< extra headers to sign (e.g. Content-Type for PUT); the URL's user must send them */
     size_t header_count;
     int64_t unix_time;           /**< signing time; 0 means now */
+    const r2_header *query;      /**< extra query parameters, unencoded (e.g. response-content-disposition) */
+    size_t query_count;
 } r2_presign_options;
 
 #define R2_PRESIGN_OPTIONS_VERSION 1
-#define R2_PRESIGN_OPTIONS_INIT { R2_PRESIGN_OPTIONS_VERSION, NULL, 0, 0 }
+#define R2_PRESIGN_OPTIONS_INIT { R2_PRESIGN_OPTIONS_VERSION, NULL, 0, 0, NULL, 0 }
 
 
 /** Integrity checks sent with an upload. R2 accepts one checksum per request:
@@ -675,6 +677,9 @@ R2_API void r2_part_list_dispose(r2_part_list *list);
 /// Returns R2_OK, R2_ERR_INVALID_ARGUMENT, R2_ERR_INVALID_BUCKET_NAME or
 /// R2_ERR_INVALID_OBJECT_NAME. Thread-safe.
 R2_API int32_t r2_presign(r2_buf *out, r2_client *client, const char *method, const char *bucket, const char *key, int64_t expires_seconds, const r2_presign_options *opts);
+
+/// Fills opts with the defaults of version version (R2_PRESIGN_OPTIONS_VERSION).
+R2_API int32_t r2_presign_options_init(r2_presign_options *opts, uint32_t version);
 
 /// Fills opts with the defaults of version version (R2_PUT_OPTIONS_VERSION).
 /// For bindings that cannot use the R2_PUT_OPTIONS_INIT macro.

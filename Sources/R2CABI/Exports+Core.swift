@@ -142,15 +142,27 @@ func clientConfig(_ o: r2_client_options) throws(R2Error) -> ClientConfig {
         out.pointee = r2_buf(ptr: nil, size: 0)
         let c = try handle(client, as: R2Client.self, "client")
         var extra: [(name: String, value: String)] = []
+        var query: [(String, String)] = []
         var time: Int64? = nil
         if let opts {
             try checkVersion(opts.pointee.version, current: 1, "r2_presign_options")
             extra = try headers(opts.pointee.headers, opts.pointee.header_count, "opts->headers")
+            query = try headers(opts.pointee.query, opts.pointee.query_count, "opts->query").map { ($0.name, $0.value) }
             if opts.pointee.unix_time != 0 { time = opts.pointee.unix_time }
         }
         let url = try c.presign(method: string(method, "method"), bucket: string(bucket, "bucket"),
-                                key: string(key, "key"), expiresIn: expires_seconds, headers: extra, unixTime: time)
+                                key: string(key, "key"), expiresIn: expires_seconds, headers: extra, query: query, unixTime: time)
         fill(out, url)
+    }
+}
+
+/// Fills `opts` with the defaults of version `version` (R2_PRESIGN_OPTIONS_VERSION).
+@c public func r2_presign_options_init(_ opts: UnsafeMutablePointer<r2_presign_options>?, _ version: UInt32) -> Int32 {
+    guarded { () throws(R2Error) in
+        guard let opts else { throw invalid("opts is NULL") }
+        try checkVersion(version, current: 1, "r2_presign_options")
+        opts.pointee = r2_presign_options()
+        opts.pointee.version = version
     }
 }
 

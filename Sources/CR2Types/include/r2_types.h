@@ -216,10 +216,12 @@ typedef struct r2_presign_options {
     const r2_header *headers;    /**< extra headers to sign (e.g. Content-Type for PUT); the URL's user must send them */
     size_t header_count;
     int64_t unix_time;           /**< signing time; 0 means now */
+    const r2_header *query;      /**< extra query parameters, unencoded (e.g. response-content-disposition) */
+    size_t query_count;
 } r2_presign_options;
 
 #define R2_PRESIGN_OPTIONS_VERSION 1
-#define R2_PRESIGN_OPTIONS_INIT { R2_PRESIGN_OPTIONS_VERSION, NULL, 0, 0 }
+#define R2_PRESIGN_OPTIONS_INIT { R2_PRESIGN_OPTIONS_VERSION, NULL, 0, 0, NULL, 0 }
 
 
 /** Integrity checks sent with an upload. R2 accepts one checksum per request:

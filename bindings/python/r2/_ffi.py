@@ -21,6 +21,7 @@ R2_PUT_OPTIONS_VERSION = 1
 R2_GET_OPTIONS_VERSION = 1
 R2_COPY_OPTIONS_VERSION = 1
 R2_LIST_OPTIONS_VERSION = 1
+R2_TRANSFER_OPTIONS_VERSION = 1
 
 
 # enum r2_status
@@ -177,6 +178,8 @@ class r2_presign_options(Structure):
         ("headers", POINTER(r2_header)),
         ("header_count", c_size_t),
         ("unix_time", c_int64),
+        ("query", POINTER(r2_header)),
+        ("query_count", c_size_t),
     ]
 
 
@@ -322,6 +325,69 @@ class r2_delete_result(Structure):
     ]
 
 
+class r2_cancel(Structure):
+    """An opaque handle: only ever used through a pointer."""
+
+
+r2_progress_cb = CFUNCTYPE(c_int, c_uint64, c_int64, c_void_p)
+
+
+class r2_transfer_options(Structure):
+    _fields_ = [
+        ("version", c_uint32),
+        ("threshold", c_uint64),
+        ("part_size", c_uint64),
+        ("concurrency", c_uint32),
+        ("part_checksum", c_int32),
+        ("put", POINTER(r2_put_options)),
+        ("progress", r2_progress_cb),
+        ("progress_userdata", c_void_p),
+        ("progress_interval_ms", c_uint32),
+        ("cancel", POINTER(r2_cancel)),
+        ("state_path", c_char_p),
+    ]
+
+
+class r2_completed_part(Structure):
+    _fields_ = [
+        ("part_number", c_uint32),
+        ("etag", c_char_p),
+    ]
+
+
+class r2_part_info(Structure):
+    _fields_ = [
+        ("part_number", c_uint32),
+        ("size", c_uint64),
+        ("etag", c_char_p),
+        ("last_modified", c_char_p),
+    ]
+
+
+class r2_part_list(Structure):
+    _fields_ = [
+        ("parts", POINTER(r2_part_info)),
+        ("count", c_size_t),
+        ("internal", c_void_p),
+    ]
+
+
+class r2_upload_info(Structure):
+    _fields_ = [
+        ("key", c_char_p),
+        ("upload_id", c_char_p),
+        ("initiated", c_char_p),
+    ]
+
+
+class r2_upload_list(Structure):
+    _fields_ = [
+        ("uploads", POINTER(r2_upload_info)),
+        ("count", c_size_t),
+        ("internal", c_void_p),
+    ]
+
+
 r2_write_cb = CFUNCTYPE(c_int, POINTER(c_uint8), c_size_t, c_void_p)
 
 
@@ -331,12 +397,18 @@ r2_read_cb = CFUNCTYPE(c_int64, POINTER(c_uint8), c_size_t, c_void_p)
 # name: (restype, argtypes), in header order
 FUNCTIONS = {
     "r2_buf_dispose": (None, [POINTER(r2_buf)]),
+    "r2_cancel_free": (None, [POINTER(r2_cancel)]),
+    "r2_cancel_new": (c_int32, [POINTER(POINTER(r2_cancel))]),
+    "r2_cancel_request": (c_int32, [POINTER(r2_cancel)]),
     "r2_client_free": (None, [POINTER(r2_client)]),
     "r2_client_new": (c_int32, [POINTER(POINTER(r2_client)), POINTER(r2_client_options)]),
     "r2_client_new_from_env": (c_int32, [POINTER(POINTER(r2_client))]),
     "r2_client_options_init": (c_int32, [POINTER(r2_client_options), c_uint32]),
+    "r2_copy_large": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, c_char_p, c_char_p, POINTER(r2_transfer_options)]),
     "r2_copy_options_init": (c_int32, [POINTER(r2_copy_options), c_uint32]),
     "r2_delete_result_dispose": (None, [POINTER(r2_delete_result)]),
+    "r2_download_file": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, c_char_p, POINTER(r2_transfer_options)]),
+    "r2_download_stream": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, r2_write_cb, c_void_p, POINTER(r2_transfer_options)]),
     "r2_error_last": (POINTER(r2_error), []),
     "r2_get_options_init": (c_int32, [POINTER(r2_get_options), c_uint32]),
     "r2_list_iter_free": (None, [POINTER(r2_list_iter)]),
@@ -345,6 +417,13 @@ FUNCTIONS = {
     "r2_list_objects": (c_int32, [POINTER(r2_list_result), POINTER(r2_client), c_char_p, POINTER(r2_list_options)]),
     "r2_list_options_init": (c_int32, [POINTER(r2_list_options), c_uint32]),
     "r2_list_result_dispose": (None, [POINTER(r2_list_result)]),
+    "r2_multipart_abort": (c_int32, [POINTER(r2_client), c_char_p, c_char_p, c_char_p]),
+    "r2_multipart_complete": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, c_char_p, POINTER(r2_completed_part), c_size_t]),
+    "r2_multipart_create": (c_int32, [POINTER(r2_buf), POINTER(r2_client), c_char_p, c_char_p, POINTER(r2_put_options)]),
+    "r2_multipart_list_parts": (c_int32, [POINTER(r2_part_list), POINTER(r2_client), c_char_p, c_char_p, c_char_p]),
+    "r2_multipart_list_uploads": (c_int32, [POINTER(r2_upload_list), POINTER(r2_client), c_char_p, c_char_p]),
+    "r2_multipart_upload_part": (c_int32, [POINTER(r2_buf), POINTER(r2_client), c_char_p, c_char_p, c_char_p, c_uint32, POINTER(c_uint8), c_size_t, c_int32]),
+    "r2_multipart_upload_part_copy": (c_int32, [POINTER(r2_buf), POINTER(r2_client), c_char_p, c_char_p, c_char_p, c_uint32, c_char_p, c_char_p, c_int64, c_int64]),
     "r2_object_copy": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, c_char_p, c_char_p, POINTER(r2_copy_options)]),
     "r2_object_delete": (c_int32, [POINTER(r2_client), c_char_p, c_char_p]),
     "r2_object_get": (c_int32, [POINTER(r2_buf), POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, POINTER(r2_get_options)]),
@@ -354,7 +433,9 @@ FUNCTIONS = {
     "r2_object_put": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, POINTER(c_uint8), c_size_t, POINTER(r2_put_options)]),
     "r2_object_put_stream": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, c_uint64, r2_read_cb, c_void_p, POINTER(r2_put_options)]),
     "r2_objects_delete": (c_int32, [POINTER(r2_delete_result), POINTER(r2_client), c_char_p, POINTER(c_char_p), c_size_t, c_bool]),
+    "r2_part_list_dispose": (None, [POINTER(r2_part_list)]),
     "r2_presign": (c_int32, [POINTER(r2_buf), POINTER(r2_client), c_char_p, c_char_p, c_char_p, c_int64, POINTER(r2_presign_options)]),
+    "r2_presign_options_init": (c_int32, [POINTER(r2_presign_options), c_uint32]),
     "r2_put_options_init": (c_int32, [POINTER(r2_put_options), c_uint32]),
     "r2_sign_request_init": (c_int32, [POINTER(r2_sign_request), c_uint32]),
     "r2_signed_authorization": (c_char_p, [POINTER(r2_signed)]),
@@ -371,6 +452,11 @@ FUNCTIONS = {
     "r2_signer_presign": (c_int32, [POINTER(POINTER(r2_signed)), POINTER(r2_signer), POINTER(r2_sign_request), c_int64]),
     "r2_signer_sign": (c_int32, [POINTER(POINTER(r2_signed)), POINTER(r2_signer), POINTER(r2_sign_request)]),
     "r2_status_string": (c_char_p, [c_int32]),
+    "r2_transfer_options_init": (c_int32, [POINTER(r2_transfer_options), c_uint32]),
+    "r2_upload_buffer": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, POINTER(c_uint8), c_size_t, POINTER(r2_transfer_options)]),
+    "r2_upload_file": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, c_char_p, POINTER(r2_transfer_options)]),
+    "r2_upload_list_dispose": (None, [POINTER(r2_upload_list)]),
+    "r2_upload_stream": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, c_int64, r2_read_cb, c_void_p, POINTER(r2_transfer_options)]),
     "r2_validate_bucket": (c_int32, [c_char_p]),
     "r2_validate_key": (c_int32, [c_char_p]),
     "r2_version_number": (c_uint32, []),
