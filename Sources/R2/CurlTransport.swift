@@ -14,6 +14,8 @@ package final class CurlTransport: Transport {
         package var requestTimeoutMs: UInt32 = 60_000
         package var transferTimeoutMs: UInt32 = 0
         package var poolSize: Int = 20
+        /// Large transfers fail when under 1 byte/s for this long (whole seconds, at least 1).
+        package var stallTimeoutMs: UInt32 = 60_000
         package var caBundlePath: String?
         package init() {}
     }
@@ -79,13 +81,12 @@ package final class CurlTransport: Transport {
         _ = r2_curl_setopt_long(h, CURLOPT_PROTOCOLS, Int(CURLPROTO_HTTP | CURLPROTO_HTTPS))
         if let ca = options.caBundlePath { _ = r2_curl_setopt_str(h, CURLOPT_CAINFO, ca) }
         _ = r2_curl_setopt_long(h, CURLOPT_CONNECTTIMEOUT_MS, Int(options.connectTimeoutMs))
+        let timeout = request.timeoutMs ?? (request.isLargeTransfer ? options.transferTimeoutMs : options.requestTimeoutMs)
+        if timeout > 0 { _ = r2_curl_setopt_long(h, CURLOPT_TIMEOUT_MS, Int(timeout)) }
         if request.isLargeTransfer {
-            if options.transferTimeoutMs > 0 { _ = r2_curl_setopt_long(h, CURLOPT_TIMEOUT_MS, Int(options.transferTimeoutMs)) }
-            // A stalled transfer (under 1 byte/s for 60 s) fails instead of hanging.
+            // A stalled transfer (under 1 byte/s for the stall timeout) fails instead of hanging.
             _ = r2_curl_setopt_long(h, CURLOPT_LOW_SPEED_LIMIT, 1)
-            _ = r2_curl_setopt_long(h, CURLOPT_LOW_SPEED_TIME, 60)
-        } else if options.requestTimeoutMs > 0 {
-            _ = r2_curl_setopt_long(h, CURLOPT_TIMEOUT_MS, Int(options.requestTimeoutMs))
+            _ = r2_curl_setopt_long(h, CURLOPT_LOW_SPEED_TIME, Int(max(1, (options.stallTimeoutMs + 999) / 1000)))
         }
         _ = r2_curl_setopt_slist(h, CURLOPT_HTTPHEADER, headerList)
 

@@ -12,6 +12,8 @@ package struct HTTPRequest: Sendable {
     package var operation: String
     /// Requests that move large bodies get the transfer timeout instead of the request timeout.
     package var isLargeTransfer = false
+    /// This attempt's whole-request timeout (0: none); nil leaves it to the transport's options.
+    package var timeoutMs: UInt32? = nil
 
     package var url: String { query.map { baseURL + path + "?" + $0 } ?? baseURL + path }
 
