@@ -33,11 +33,14 @@ public enum CircuitState: Int32, Sendable {
     case halfOpen = 2
 }
 
-/// One per client. A *failure* is an attempt that says the service is
-/// unhealthy: a 5xx or a network error. SlowDown is not one (the service is
-/// up and asked us to slow down; the retry policy and rate limiter handle
+/// One per client. It counts calls, not attempts: a call that succeeded
+/// after a retry is a success, so a service failing now and then (which
+/// retries absorb) does not open the circuit, while one that is down opens
+/// it after a few calls. A *failure* is a call that failed, retries
+/// included, with a 5xx or a network error. SlowDown is not one (the service
+/// is up and asked us to slow down; the retry policy and rate limiter handle
 /// it) and neither are 4xx answers, which count as successes because the
-/// service answered. Cancelled and aborted attempts do not count at all.
+/// service answered. Cancelled and aborted calls do not count at all.
 package final class CircuitBreaker: Sendable {
     private struct State {
         var state = CircuitState.closed
@@ -81,9 +84,10 @@ package final class CircuitBreaker: Sendable {
         }
     }
 
-    /// Asks to send one request. Returns true when it is a half-open trial (the
-    /// caller must then report its outcome with `record`); throws `.circuitOpen`
-    /// while open, or while half-open with a trial already in flight.
+    /// Asks to start a call. Returns true when it is the half-open trial (the
+    /// only call then allowed); throws `.circuitOpen` while open, or while
+    /// half-open with the trial in flight. Every call that was let in must
+    /// report its outcome with `record`.
     package func permit() throws(R2Error) -> Bool {
         guard policy.failureThreshold > 0 else { return false }
         let now = clock.now()
@@ -112,7 +116,18 @@ package final class CircuitBreaker: Sendable {
         }
     }
 
-    /// Reports an attempt's outcome. Returns the new state when it changed.
+    /// Asks to retry within a call that was let in: a trial always may; any
+    /// other call only while the circuit is still closed (it may have opened
+    /// since the call started).
+    package func permitRetry(trial: Bool) throws(R2Error) {
+        guard policy.failureThreshold > 0, !trial else { return }
+        let state = current
+        if state != .closed {
+            throw R2Error(.circuitOpen, "the circuit breaker opened while this call was retrying (state \(state))")
+        }
+    }
+
+    /// Reports a call's outcome. Returns the new state when it changed.
     @discardableResult
     package func record(_ outcome: Outcome, trial: Bool) -> CircuitState? {
         guard policy.failureThreshold > 0 else { return nil }
@@ -128,6 +143,8 @@ package final class CircuitBreaker: Sendable {
             case (.closed, .failure):
                 s.failures += 1
                 if s.failures >= policy.failureThreshold { s.state = .open; s.openedAt = now }
+            case (.halfOpen, _) where !trial:
+                break  // a call from before the circuit opened: only trials decide now
             case (.halfOpen, .success):
                 s.successes += 1
                 if s.successes >= policy.successThreshold { s.state = .closed; s.failures = 0 }

@@ -125,19 +125,33 @@ extension R2Client {
             t.retries = max(attempt - 1, 0); t.error = error; t.traceparent = traceparent
             tracer(t)
         }
+        var outcome = CircuitBreaker.Outcome.neutral
         func fail(_ error: R2Error) -> R2Error {
+            outcome = CircuitBreaker.outcome(of: error)
             record(.error, "\(call.operation) failed after \(attempt) attempt\(attempt == 1 ? "" : "s"): \(error)",
                    attempt: attempt, status: error.httpStatus, requestID: error.requestID, ms: elapsedMs(), error: error)
             trace(error)
             return error
         }
+        // The breaker lets the call in (or fails it fast) and hears its outcome once, at the end.
+        let trial: Bool
+        do { trial = try r.breaker.permit() } catch {
+            r.metrics.error(operation: call.operation, type: error.code.name)
+            throw fail(error)
+        }
+        defer {
+            if let changed = r.breaker.record(outcome, trial: trial) {
+                record(changed == .open ? .warn : .info, "circuit breaker is now \(changed)")
+            }
+        }
 
         while true {
             attempt += 1
-            let trial: Bool
-            do { trial = try r.breaker.permit() } catch {
-                r.metrics.error(operation: call.operation, type: error.code.name)
-                throw fail(error)
+            if attempt > 1 {
+                do { try r.breaker.permitRetry(trial: trial) } catch {
+                    r.metrics.error(operation: call.operation, type: error.code.name)
+                    throw fail(error)
+                }
             }
             r.limiter?.acquire()
 
@@ -175,10 +189,8 @@ extension R2Client {
             lastRequestID = head.requestID
             r.metrics.request(operation: call.operation, bucket: call.bucket, status: head.status > 0 ? String(head.status) : "none",
                               seconds: seconds, sent: bodySent, received: routing.receivedBytes)
-            if let changed = r.breaker.record(CircuitBreaker.outcome(of: failure), trial: trial) {
-                record(changed == .open ? .warn : .info, "circuit breaker is now \(changed)", attempt: attempt)
-            }
-            if failure?.code == .slowDown { r.limiter?.slowDown() } else if failure == nil { r.limiter?.success() }
+            // Any answer but SlowDown shows the server is not throttling us.
+            if failure?.code == .slowDown { r.limiter?.slowDown() } else if head.status > 0 { r.limiter?.success() }
             if r.logs(.trace) && head.status > 0 {
                 record(.trace, "HTTP \(head.status) [\(Redact.headers(head.headers))]", attempt: attempt, status: head.status,
                        requestID: head.requestID, ms: seconds * 1000)
@@ -189,6 +201,7 @@ extension R2Client {
                        requestID: head.requestID, ms: seconds * 1000)
                 record(.info, "\(call.operation) done: HTTP \(head.status) after \(attempt) attempt\(attempt == 1 ? "" : "s")",
                        attempt: attempt, status: head.status, requestID: head.requestID, ms: elapsedMs())
+                outcome = .success
                 trace(nil)
                 return firstHead ?? head
             }
@@ -214,6 +227,7 @@ extension R2Client {
                     resume!.delivered += routing.forwardedBytes
                     if routing.forwardedBytes > 0 { budgetStart = attempt - 1 }
                     if resume!.offset > resume!.end {  // everything arrived before the connection failed
+                        outcome = .success
                         trace(nil)
                         return firstHead!
                     }
