@@ -56,6 +56,9 @@ $(OUT)/test_resilience: Tests/CABITests/test_resilience.c include/r2.h $(LIB) | 
 $(OUT)/test_objects: Tests/CABITests/test_objects.c include/r2.h $(LIB) | $(OUT)
 	$(CC) $(CFLAGS_STRICT) -pthread Tests/CABITests/test_objects.c $(CLINK) -lcrypto -o $@
 
+$(OUT)/test_proxy: Tests/CABITests/test_proxy.c include/r2.h $(LIB) | $(OUT)
+	$(CC) $(CFLAGS_STRICT) Tests/CABITests/test_proxy.c $(CLINK) -lcrypto -o $@
+
 $(OUT)/bench_sign: Tests/CABITests/bench_sign.c include/r2.h $(LIB) | $(OUT)
 	$(CC) $(CFLAGS_STRICT) Tests/CABITests/bench_sign.c $(CLINK) -o $@
 
@@ -119,13 +122,17 @@ swift-test:
 
 SERVER_DIR := .build/test-server
 BIG_MIB ?= 1024
+PROXY_MIB ?= 256
 
 # Needs a running server (R2_TEST_* from scripts/test-server.sh): the C object
 # tests over http (with a cassette and a streamed 1 GiB object) and over TLS,
-# then the Swift tests, which replay the C cassette and test against the server.
-server-tests: build $(OUT)/test_objects
+# the fault-injecting proxy tests (a 256 MiB download through resets, a stall,
+# SlowDown, reset uploads), then the Swift tests, which replay the C cassette
+# and test against the server.
+server-tests: build $(OUT)/test_objects $(OUT)/test_proxy
 	R2_TEST_CASSETTE=$(abspath $(OUT))/c-session.json R2_TEST_BIG_MIB=$(BIG_MIB) $(OUT)/test_objects "$$R2_TEST_ENDPOINT"
 	$(OUT)/test_objects "$$R2_TEST_TLS_ENDPOINT" "$$R2_TEST_CA"
+	R2_TEST_PROXY_MIB=$(PROXY_MIB) $(OUT)/test_proxy "$$R2_TEST_ENDPOINT"
 	R2_TEST_C_CASSETTE=$(abspath $(OUT))/c-session.json swift test
 
 # Starts the local SeaweedFS, runs server-tests, stops it (also on failure).

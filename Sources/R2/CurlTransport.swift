@@ -14,7 +14,7 @@ package final class CurlTransport: Transport {
         package var requestTimeoutMs: UInt32 = 60_000
         package var transferTimeoutMs: UInt32 = 0
         package var poolSize: Int = 20
-        /// Large transfers fail when under 1 byte/s for this long (whole seconds, at least 1).
+        /// A large transfer fails as a timeout when no byte moved for this long.
         package var stallTimeoutMs: UInt32 = 60_000
         package var caBundlePath: String?
         package init() {}
@@ -83,11 +83,6 @@ package final class CurlTransport: Transport {
         _ = r2_curl_setopt_long(h, CURLOPT_CONNECTTIMEOUT_MS, Int(options.connectTimeoutMs))
         let timeout = request.timeoutMs ?? (request.isLargeTransfer ? options.transferTimeoutMs : options.requestTimeoutMs)
         if timeout > 0 { _ = r2_curl_setopt_long(h, CURLOPT_TIMEOUT_MS, Int(timeout)) }
-        if request.isLargeTransfer {
-            // A stalled transfer (under 1 byte/s for the stall timeout) fails instead of hanging.
-            _ = r2_curl_setopt_long(h, CURLOPT_LOW_SPEED_LIMIT, 1)
-            _ = r2_curl_setopt_long(h, CURLOPT_LOW_SPEED_TIME, Int(max(1, (options.stallTimeoutMs + 999) / 1000)))
-        }
         _ = r2_curl_setopt_slist(h, CURLOPT_HTTPHEADER, headerList)
 
         switch request.method {
@@ -110,6 +105,15 @@ package final class CurlTransport: Transport {
         _ = r2_curl_setopt_datacb(h, CURLOPT_WRITEFUNCTION, curlWrite)
         _ = r2_curl_setopt_ptr(h, CURLOPT_HEADERDATA, user)
         _ = r2_curl_setopt_datacb(h, CURLOPT_HEADERFUNCTION, curlHeader)
+        if request.isLargeTransfer && options.stallTimeoutMs > 0 {
+            // A stalled transfer fails instead of hanging. (curl's low-speed check
+            // averages over several seconds, so it cannot detect a short stall.)
+            ctx.stallNanos = UInt64(options.stallTimeoutMs) * 1_000_000
+            ctx.lastMoved = monotonicNanos()
+            _ = r2_curl_setopt_ptr(h, CURLOPT_XFERINFODATA, user)
+            _ = r2_curl_setopt_xferinfocb(h, CURLOPT_XFERINFOFUNCTION, curlProgress)
+            _ = r2_curl_setopt_long(h, CURLOPT_NOPROGRESS, 0)
+        }
         var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
         let code = errorBuffer.withUnsafeMutableBufferPointer { eb -> CURLcode in
             _ = r2_curl_setopt_ptr(h, CURLOPT_ERRORBUFFER, eb.baseAddress)
@@ -120,6 +124,10 @@ package final class CurlTransport: Transport {
         let detail = errorBuffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
         defer { sink = ctx.sink as! S }
         if let error = ctx.sourceError { reusable = false; throw error }
+        if ctx.stalled {
+            reusable = false
+            throw R2Error(.timeout, "\(request.method) \(request.baseURL): no data moved for \(options.stallTimeoutMs) ms (stalled)")
+        }
         if ctx.sinkAborted { reusable = false; throw R2Error(.aborted, "the response body consumer stopped the transfer") }
         guard code == CURLE_OK else {
             reusable = false
@@ -168,6 +176,11 @@ private final class TransferContext {
     var headDelivered = false
     var sourceError: R2Error?
     var sinkAborted = false
+    /// Stall detection (0: off): when bytes last moved, and how many had.
+    var stallNanos: UInt64 = 0
+    var lastMoved: UInt64 = 0
+    var lastTotal: curl_off_t = 0
+    var stalled = false
 
     init(body: RequestBody, sink: some ResponseSink) {
         self.body = body
@@ -216,6 +229,19 @@ private let curlWrite: r2_curl_data_cb = { data, size, count, user in
     if !ctx.headDelivered { ctx.deliverHead(status: ctx.status) }
     if ctx.sink.body(UnsafeRawBufferPointer(start: data, count: n)) { return n }
     ctx.sinkAborted = true
+    return 0
+}
+
+private let curlProgress: r2_curl_xferinfo_cb = { user, _, downloaded, _, uploaded in
+    let ctx = Unmanaged<TransferContext>.fromOpaque(user!).takeUnretainedValue()
+    let now = monotonicNanos()
+    if downloaded + uploaded != ctx.lastTotal {
+        ctx.lastTotal = downloaded + uploaded
+        ctx.lastMoved = now
+    } else if now - ctx.lastMoved > ctx.stallNanos {
+        ctx.stalled = true
+        return 1
+    }
     return 0
 }
 
