@@ -12,7 +12,7 @@ SHARED ?= $(abspath ../shared)
 FILE ?=
 TYPE ?=
 
-.PHONY: all build header check-header lib ctests vectors parse-xml xml-fixtures swift-test server-tests integration test demo install setup clean
+.PHONY: all build header check-header lib ctests vectors parse-xml xml-fixtures swift-test server-tests integration test demo install setup clean bench-resilience
 
 all: build
 
@@ -160,6 +160,11 @@ demo: setup build $(OUT)/demo
 	@bash scripts/test-server.sh run .build/demo-server -- bash -c 'R2_ENDPOINT="$$R2_TEST_TLS_ENDPOINT" \
 		R2_CA_BUNDLE="$$R2_TEST_CA" R2_ACCESS_KEY_ID="$$R2_TEST_ACCESS_KEY_ID" \
 		R2_SECRET_ACCESS_KEY="$$R2_TEST_SECRET_ACCESS_KEY" R2_DEMO_BUCKET=r2-demo $(OUT)/demo'
+
+# The resilience layer's cost on a cached small GET (release build with
+# testing enabled, in its own build directory so the library build stays as is).
+bench-resilience:
+	R2_BENCH=1 swift test -c release -Xswiftc -enable-testing --scratch-path .build/bench --filter ResilienceBenchmark
 
 install: build
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Retries, resumable downloads, the circuit breaker, the rate limiter,
 /// per-class timeouts, metrics, logs and traces: everything a request goes
 /// through between an operation and the transport. `R2Client.perform` calls
@@ -38,6 +40,14 @@ package final class Resilience: Sendable {
     package let breaker: CircuitBreaker
     package let limiter: RateLimiter?
     package let metrics = MetricsStore()
+    /// Trace and span ids: a generator seeded from the system once, so a
+    /// traceparent costs no system call.
+    private let ids = Mutex(SeededRandom(seed: UInt64.random(in: .min ... .max)))
+
+    package func newTraceparent() -> String {
+        let parent = observability.parentTraceparent?()
+        return ids.withLock { Traceparent.make(parent: parent, rng: &$0) }
+    }
 
     package init(options: ResilienceOptions, observability: ObservabilityOptions, clock: MonotonicClock) {
         self.options = options
@@ -93,8 +103,7 @@ extension R2Client {
         let policy = r.options.retry
         let start = r.clock.now()
         let deadline: UInt64? = policy.deadlineMs > 0 ? start + UInt64(policy.deadlineMs) * 1_000_000 : nil
-        let traceparent = r.observability.propagateTraceparent
-            ? Traceparent.make(parent: r.observability.parentTraceparent?()) : ""
+        let traceparent = r.observability.propagateTraceparent ? r.newTraceparent() : ""
         let tracker = BodyTracker()
         let sendBody = tracker.wrap(body)
         let pristine = sink
@@ -104,14 +113,15 @@ extension R2Client {
         var attempt = 0
         var budgetStart = 0  // attempts before this one do not count against the budget (a resume made progress)
         var sent: UInt64 = 0, received: UInt64 = 0
-        var lastStatus = 0, lastRequestID = ""
+        var lastHead = ResponseHead(status: 0, headers: [])
 
+        // Arguments are autoclosures: with logging off (the default) nothing is formatted or timed.
         func record(_ level: LogLevel, _ message: @autoclosure () -> String, attempt: Int = 0, status: Int = 0,
-                    requestID: String = "", ms: Double = 0, error: R2Error? = nil) {
+                    requestID: @autoclosure () -> String = "", ms: @autoclosure () -> Double = 0, error: R2Error? = nil) {
             r.log(level) {
                 var l = LogRecord(level: level, message: message())
                 l.operation = call.operation; l.bucket = call.bucket; l.key = call.key ?? ""
-                l.attempt = attempt; l.httpStatus = status; l.requestID = requestID; l.durationMs = ms; l.error = error?.code
+                l.attempt = attempt; l.httpStatus = status; l.requestID = requestID(); l.durationMs = ms(); l.error = error?.code
                 return l
             }
         }
@@ -120,7 +130,7 @@ extension R2Client {
             guard let tracer = r.observability.tracer else { return }
             var t = TraceRecord()
             t.operation = call.operation; t.bucket = call.bucket; t.key = call.key ?? ""
-            t.httpStatus = lastStatus; t.requestID = error?.requestID.isEmpty == false ? error!.requestID : lastRequestID
+            t.httpStatus = lastHead.status; t.requestID = error?.requestID.isEmpty == false ? error!.requestID : lastHead.requestID
             t.durationMs = elapsedMs(); t.bytesSent = sent; t.bytesReceived = received
             t.retries = max(attempt - 1, 0); t.error = error; t.traceparent = traceparent
             tracer(t)
@@ -158,7 +168,7 @@ extension R2Client {
             var attemptCall = call
             if let resume { attemptCall.headers = resume.headers(replacing: call.headers) }
             var request = self.request(for: attemptCall)
-            request.timeoutMs = attemptTimeoutMs(call, now: r.clock.now(), deadline: deadline)
+            request.timeoutMs = attemptTimeoutMs(call, deadline: deadline)
             if !traceparent.isEmpty { request.headers.append(("traceparent", traceparent)) }
             if r.logs(.trace) {
                 record(.trace, "\(request.method) \(request.path)\(request.query.map { "?" + Redact.query($0) } ?? "") "
@@ -185,8 +195,7 @@ extension R2Client {
             let bodySent = head.status > 0 ? sendBody.length : tracker.consumed
             sent += bodySent
             received += routing.receivedBytes
-            lastStatus = head.status
-            lastRequestID = head.requestID
+            lastHead = head
             r.metrics.request(operation: call.operation, bucket: call.bucket, status: head.status > 0 ? String(head.status) : "none",
                               seconds: seconds, sent: bodySent, received: routing.receivedBytes)
             // Any answer but SlowDown shows the server is not throttling us.
@@ -251,7 +260,7 @@ extension R2Client {
     }
 
     /// The per-attempt timeout: by operation class, and never past the deadline.
-    func attemptTimeoutMs(_ call: Call, now: UInt64, deadline: UInt64?) -> UInt32 {
+    func attemptTimeoutMs(_ call: Call, deadline: UInt64?) -> UInt32 {
         let byClass: UInt32
         switch call.operation {
         case "ListObjectsV2", "ListParts", "ListMultipartUploads": byClass = resilience.options.listTimeoutMs
@@ -259,6 +268,7 @@ extension R2Client {
         default: byClass = call.isLargeTransfer ? config.transferTimeoutMs : config.requestTimeoutMs
         }
         guard let deadline else { return byClass }
+        let now = resilience.clock.now()
         let left = UInt32(clamping: max((deadline > now ? deadline - now : 0) / 1_000_000, 1))
         return byClass == 0 ? left : min(byClass, left)
     }

@@ -30,15 +30,24 @@ package final class MetricsStore: Sendable {
     /// Histogram upper bounds for `r2_request_duration_seconds`, in seconds.
     package static let durationBuckets: [Double] = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]
 
+    /// Up to three label values (unused ones ""): a fixed struct, not an
+    /// array, so counting a request allocates nothing.
     private struct Labels: Hashable, Comparable {
-        var values: [String]
-        static func < (a: Labels, b: Labels) -> Bool { a.values.lexicographicallyPrecedes(b.values) }
+        var a: String, b = "", c = ""
+        var values: [String] { [a, b, c] }
+        static func < (x: Labels, y: Labels) -> Bool { (x.a, x.b, x.c) < (y.a, y.b, y.c) }
     }
 
     private struct Histogram {
         var counts = [UInt64](repeating: 0, count: MetricsStore.durationBuckets.count + 1)  // last: +Inf
         var sum = 0.0
         var count: UInt64 = 0
+
+        mutating func observe(_ bucket: Int, _ seconds: Double) {
+            counts[bucket] += 1
+            sum += seconds
+            count += 1
+        }
     }
 
     private struct Store {
@@ -60,28 +69,26 @@ package final class MetricsStore: Sendable {
                          sent: UInt64, received: UInt64) {
         let bucketIndex = Self.durationBuckets.firstIndex { seconds <= $0 } ?? Self.durationBuckets.count
         store.withLock { s in
-            s.requests[Labels(values: [operation, bucket, status]), default: 0] += 1
-            s.durations[Labels(values: [operation]), default: Histogram()].counts[bucketIndex] += 1
-            s.durations[Labels(values: [operation])]!.sum += seconds
-            s.durations[Labels(values: [operation])]!.count += 1
-            if sent > 0 { s.bytes[Labels(values: [operation, bucket, "sent"]), default: 0] += sent }
-            if received > 0 { s.bytes[Labels(values: [operation, bucket, "received"]), default: 0] += received }
+            s.requests[Labels(a: operation, b: bucket, c: status), default: 0] += 1
+            s.durations[Labels(a: operation), default: Histogram()].observe(bucketIndex, seconds)
+            if sent > 0 { s.bytes[Labels(a: operation, b: bucket, c: "sent"), default: 0] += sent }
+            if received > 0 { s.bytes[Labels(a: operation, b: bucket, c: "received"), default: 0] += received }
         }
     }
 
     /// One failed attempt (or a call refused before sending, e.g. CircuitOpen).
     package func error(operation: String, type: String) {
-        store.withLock { $0.errors[Labels(values: [operation, type]), default: 0] += 1 }
+        store.withLock { $0.errors[Labels(a: operation, b: type), default: 0] += 1 }
     }
 
     /// A retry is about to be made; `attempt` is its number (2 for the first retry).
     package func retry(operation: String, attempt: Int) {
-        store.withLock { $0.retries[Labels(values: [operation, String(attempt)]), default: 0] += 1 }
+        store.withLock { $0.retries[Labels(a: operation, b: String(attempt)), default: 0] += 1 }
     }
 
     /// The multipart orchestrator's hook: one part finished, uploaded or failed for good.
     package func multipartPart(bucket: String, succeeded: Bool) {
-        store.withLock { $0.parts[Labels(values: [bucket, succeeded ? "success" : "failure"]), default: 0] += 1 }
+        store.withLock { $0.parts[Labels(a: bucket, b: succeeded ? "success" : "failure"), default: 0] += 1 }
     }
 
     /// Every family, in a stable order (series sorted by label values).
@@ -95,7 +102,7 @@ package final class MetricsStore: Sendable {
         var histogram: [MetricSample] = []
         let name = "r2_request_duration_seconds"
         for (key, h) in s.durations.sorted(by: { $0.key < $1.key }) {
-            let op = (name: "operation", value: key.values[0])
+            let op = (name: "operation", value: key.a)
             var cumulative: UInt64 = 0
             for (i, bound) in Self.durationBuckets.enumerated() {
                 cumulative += h.counts[i]

@@ -113,8 +113,9 @@ package enum Redact {
 /// W3C Trace Context `traceparent`: version 00, 16-byte trace id, 8-byte
 /// span id, sampled.
 package enum Traceparent {
-    package static func make(parent: String?) -> String {
-        var rng = SystemRandomNumberGenerator()
+    /// `rng` should be seeded from the system: ids must be unpredictable
+    /// enough not to collide, not secret.
+    package static func make(parent: String?, rng: inout some RandomNumberGenerator) -> String {
         var traceID = ""
         if let parent, let id = parse(parent) { traceID = id } else {
             repeat { traceID = hex(rng.next()) + hex(rng.next()) } while traceID.allSatisfy { $0 == "0" }
