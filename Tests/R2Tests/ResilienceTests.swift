@@ -301,6 +301,33 @@ private typealias Fault = FaultInjectingTransport.Fault
     }
 }
 
+@Suite struct FaultTransportTests {
+    @Test func addsLatencyAndDrawsFaultsReproducibly() throws {
+        let clock = ManualClock()
+        var o = FaultInjectingTransport.Options()
+        o.latencyMs = 250
+        o.clock = clock.clock
+        let rec = Recorder()
+        let client = try testClient(FaultInjectingTransport(wrapping: MemoryS3(), options: o), clock: clock) { rec.install(&$0, level: .off) }
+        _ = try? client.headObject(bucket: "bkt", key: "k")
+        #expect(clock.sleepsMs == [250] && rec.traces.first?.durationMs == 250)
+
+        func draws(seed: UInt64) -> [FaultInjectingTransport.Fault?] {
+            var o = FaultInjectingTransport.Options()
+            o.failureRate = 0.5
+            o.seed = seed
+            let t = FaultInjectingTransport(wrapping: StaticTransport(status: 200), options: o)
+            var sink = BufferSink()
+            for _ in 0..<50 { try? t.send(HTTPRequest(method: "HEAD", baseURL: "http://x", path: "/b/k", headers: [], operation: "HeadObject"),
+                                          body: .empty, sink: &sink) }
+            return t.log.map(\.fault)
+        }
+        #expect(draws(seed: 7) == draws(seed: 7), "the same seed, the same faults")
+        #expect(draws(seed: 7) != draws(seed: 8))
+        #expect(Set(draws(seed: 7).compactMap { $0 }).count >= 4, "every kind gets drawn")
+    }
+}
+
 @Suite struct CircuitBreakerTests {
     @Test func opensFailsFastHalfOpensAndCloses() throws {
         let clock = ManualClock()
