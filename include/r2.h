@@ -516,7 +516,7 @@ R2_API int32_t r2_client_breaker_state(int32_t *out, r2_client *client);
 /// have returned first.
 R2_API void r2_client_free(r2_client *client);
 
-/// The same metrics as one JSON object:
+/// The client's metrics (see r2_client_metrics_prometheus()) as one JSON object:
 /// {"metrics":[{"name","type","help","samples":[{"name","labels":{...},"value"}]}]}.
 /// Release *out with r2_buf_dispose(). Thread-safe.
 R2_API int32_t r2_client_metrics_json(r2_buf *out, r2_client *client);

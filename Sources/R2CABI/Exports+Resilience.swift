@@ -138,7 +138,7 @@ private func withCStrings(_ strings: [String], _ body: ([UnsafePointer<CChar>]) 
     }
 }
 
-/// The same metrics as one JSON object:
+/// The client's metrics (see r2_client_metrics_prometheus()) as one JSON object:
 /// {"metrics":[{"name","type","help","samples":[{"name","labels":{...},"value"}]}]}.
 /// Release `*out` with r2_buf_dispose(). Thread-safe.
 @c public func r2_client_metrics_json(_ out: UnsafeMutablePointer<r2_buf>?, _ client: OpaquePointer?) -> Int32 {
