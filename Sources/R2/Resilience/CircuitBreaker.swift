@@ -90,12 +90,12 @@ package final class CircuitBreaker: Sendable {
     /// report its outcome with `record`.
     package func permit() throws(R2Error) -> Bool {
         guard policy.failureThreshold > 0 else { return false }
-        let now = clock.now()
         let reset = UInt64(policy.resetTimeoutMs) * 1_000_000
         enum Decision { case pass, trial, open(waitMs: Int64), busy }
         let decision: Decision = state.withLock { s in
+            if s.state == .closed { return .pass }
             if s.state == .open {
-                let elapsed = now - s.openedAt
+                let elapsed = clock.now() - s.openedAt
                 if elapsed < reset { return .open(waitMs: Int64((reset - elapsed) / 1_000_000)) }
                 s.state = .halfOpen
                 s.successes = 0
