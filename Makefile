@@ -12,7 +12,7 @@ SHARED ?= $(abspath ../shared)
 FILE ?=
 TYPE ?=
 
-.PHONY: all build header check-header lib ctests vectors parse-xml xml-fixtures swift-test server-tests integration test demo install setup clean cli cli-test python-test python-integration python-ffi python-bench
+.PHONY: all build header check-header lib ctests vectors parse-xml xml-fixtures swift-test server-tests integration test demo install setup clean cli cli-test python-test python-integration python-ffi python-bench bench-resilience
 
 all: build
 
@@ -60,11 +60,17 @@ $(OUT)/parse_xml: Tests/CABITests/parse_xml.c include/r2.h $(LIB) | $(OUT)
 $(OUT)/test_abi: Tests/CABITests/test_abi.c include/r2.h $(LIB) | $(OUT)
 	$(CC) $(CFLAGS_STRICT) -pthread Tests/CABITests/test_abi.c $(CLINK) -o $@
 
+$(OUT)/test_resilience: Tests/CABITests/test_resilience.c include/r2.h $(LIB) | $(OUT)
+	$(CC) $(CFLAGS_STRICT) Tests/CABITests/test_resilience.c $(CLINK) -o $@
+
 $(OUT)/test_objects: Tests/CABITests/test_objects.c include/r2.h $(LIB) | $(OUT)
 	$(CC) $(CFLAGS_STRICT) -pthread Tests/CABITests/test_objects.c $(CLINK) -lcrypto -o $@
 
 $(OUT)/test_transfer: Tests/CABITests/test_transfer.c include/r2.h $(LIB) | $(OUT)
 	$(CC) $(CFLAGS_STRICT) Tests/CABITests/test_transfer.c $(CLINK) -lcrypto -o $@
+
+$(OUT)/test_proxy: Tests/CABITests/test_proxy.c include/r2.h $(LIB) | $(OUT)
+	$(CC) $(CFLAGS_STRICT) Tests/CABITests/test_proxy.c $(CLINK) -lcrypto -o $@
 
 $(OUT)/bench_sign: Tests/CABITests/bench_sign.c include/r2.h $(LIB) | $(OUT)
 	$(CC) $(CFLAGS_STRICT) Tests/CABITests/bench_sign.c $(CLINK) -o $@
@@ -117,8 +123,9 @@ xml-fixtures: build
 	done <<< "$$cases"; \
 	echo "xml-fixtures: $$n checked, $$fail failed"; test $$fail -eq 0
 
-ctests: build header-compile $(OUT)/test_abi $(OUT)/vectors
+ctests: build header-compile $(OUT)/test_abi $(OUT)/test_resilience $(OUT)/vectors
 	$(OUT)/test_abi
+	$(OUT)/test_resilience
 	@for f in $(SHARED)/testdata/sigv4/*.json; do \
 		echo "== vectors $$f"; $(OUT)/vectors "$$f" | tail -n 1; test $${PIPESTATUS[0]} -eq 0 || exit 1; \
 	done
@@ -128,14 +135,18 @@ swift-test:
 
 SERVER_DIR := .build/test-server
 BIG_MIB ?= 1024
+PROXY_MIB ?= 256
 
 # Needs a running server (R2_TEST_* from scripts/test-server.sh): the C object
 # tests over http (with a cassette and a streamed 1 GiB object) and over TLS,
-# then the Swift tests, which replay the C cassette and test against the server.
-server-tests: build $(OUT)/test_objects $(OUT)/test_transfer
+# the transfer tests, the fault-injecting proxy tests (a 256 MiB download
+# through resets, a stall, SlowDown, reset uploads), then the Swift tests,
+# which replay the C cassette and test against the server.
+server-tests: build $(OUT)/test_objects $(OUT)/test_transfer $(OUT)/test_proxy
 	R2_TEST_CASSETTE=$(abspath $(OUT))/c-session.json R2_TEST_BIG_MIB=$(BIG_MIB) $(OUT)/test_objects "$$R2_TEST_ENDPOINT"
 	$(OUT)/test_objects "$$R2_TEST_TLS_ENDPOINT" "$$R2_TEST_CA"
 	R2_TEST_BIG_MIB=$(BIG_MIB) $(OUT)/test_transfer "$$R2_TEST_ENDPOINT"
+	R2_TEST_PROXY_MIB=$(PROXY_MIB) $(OUT)/test_proxy "$$R2_TEST_ENDPOINT"
 	R2_TEST_C_CASSETTE=$(abspath $(OUT))/c-session.json swift test
 	$(MAKE) --no-print-directory cli-test
 	$(MAKE) --no-print-directory python-test
@@ -192,6 +203,11 @@ demo: setup build cli $(OUT)/demo
 	@bash scripts/test-server.sh run .build/demo-server -- bash -c 'export R2_ENDPOINT="$$R2_TEST_TLS_ENDPOINT" \
 		R2_CA_BUNDLE="$$R2_TEST_CA" R2_ACCESS_KEY_ID="$$R2_TEST_ACCESS_KEY_ID" \
 		R2_SECRET_ACCESS_KEY="$$R2_TEST_SECRET_ACCESS_KEY" R2_DEMO_BUCKET=r2-demo; $(OUT)/demo && bash examples/cli/demo.sh'
+
+# The resilience layer's cost on a cached small GET (release build with
+# testing enabled, in its own build directory so the library build stays as is).
+bench-resilience:
+	R2_BENCH=1 swift test -c release -Xswiftc -enable-testing --scratch-path .build/bench --filter ResilienceBenchmark
 
 install: build cli
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig

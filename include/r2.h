@@ -175,6 +175,72 @@ typedef enum r2_jurisdiction {
     R2_JURISDICTION_US = 3
 } r2_jurisdiction;
 
+/** One class of retried failure: attempts in all (the first included; 1
+ * means never retry), the first retry's delay and the longest delay. Each
+ * later delay doubles, with jitter. */
+typedef struct r2_retry_rule {
+    uint32_t max_attempts;
+    uint32_t base_delay_ms;
+    uint32_t max_delay_ms;
+} r2_retry_rule;
+
+/** Log levels, most severe first. */
+typedef enum r2_log_level {
+    R2_LOG_OFF = 0,
+    R2_LOG_ERROR = 1,  /**< a call failed for good */
+    R2_LOG_WARN = 2,   /**< an attempt failed and will be retried; the circuit breaker opened */
+    R2_LOG_INFO = 3,   /**< a call finished; the circuit breaker closed */
+    R2_LOG_DEBUG = 4,  /**< each attempt's outcome */
+    R2_LOG_TRACE = 5   /**< each request and response line with headers (secrets redacted) */
+} r2_log_level;
+
+/** One log event. Strings are never NULL ("" when absent) and are valid only
+ * during the callback. Nothing in a record is secret: Authorization headers,
+ * signatures and security tokens are redacted at every level. */
+typedef struct r2_log_record {
+    int32_t level;           /**< an r2_log_level */
+    const char *message;
+    const char *operation;   /**< e.g. "GetObject" */
+    const char *bucket;
+    const char *key;
+    int32_t http_status;     /**< 0 when there was no response */
+    const char *request_id;
+    uint32_t attempt;        /**< 1 for the first attempt; 0 when not about one attempt */
+    double duration_ms;      /**< of the attempt (or of the call, for call events); 0 when not timed */
+    int32_t error_code;      /**< an r2_status; R2_OK when the event is not a failure */
+} r2_log_record;
+
+/** Receives log events on the thread that made the call. Keep it quick; it
+ * must not call r2 functions on the same client. */
+typedef void (*r2_log_cb)(const r2_log_record *record, void *userdata);
+
+/** One finished call, every attempt included. Strings are never NULL and
+ * are valid only during the callback. */
+typedef struct r2_trace_record {
+    const char *operation;
+    const char *bucket;
+    const char *key;
+    int32_t http_status;     /**< the last response's status, 0 when none */
+    int32_t error_code;      /**< an r2_status; R2_OK on success */
+    const char *error_message; /**< "" on success */
+    const char *request_id;
+    double duration_ms;
+    uint64_t bytes_sent;
+    uint64_t bytes_received;
+    uint32_t retries;
+    const char *traceparent; /**< the W3C traceparent sent, or "" */
+} r2_trace_record;
+
+/** Receives one record per finished call, on the thread that made it. */
+typedef void (*r2_trace_cb)(const r2_trace_record *record, void *userdata);
+
+/** The state of a client's circuit breaker (r2_client_breaker_state()). */
+typedef enum r2_breaker_state {
+    R2_BREAKER_CLOSED = 0,    /**< requests flow */
+    R2_BREAKER_OPEN = 1,      /**< calls fail fast with R2_ERR_CIRCUIT_OPEN */
+    R2_BREAKER_HALF_OPEN = 2  /**< one trial call at a time goes through */
+} r2_breaker_state;
+
 /** Client configuration. Initialise with R2_CLIENT_OPTIONS_INIT or
  * r2_client_options_init(), which fill in the defaults, then set fields.
  * Strings are NUL-terminated UTF-8, borrowed for the duration of
@@ -200,10 +266,33 @@ typedef struct r2_client_options {
     const char *record_path;          /**< record every exchange to this cassette file (secrets redacted) */
     const char *replay_path;          /**< serve every request from this cassette; no network */
     bool replay_latency;              /**< with replay_path: wait as long as each recorded response took */
+    /* Version 2: resilience and observability (README, "Resilience and observability"). */
+    r2_retry_rule retry_slow_down;    /**< SlowDown and HTTP 429; default {5, 1000, 30000}; the server's Retry-After replaces the base delay */
+    r2_retry_rule retry_server;       /**< InternalError, ServiceUnavailable; default {3, 1000, 30000} */
+    r2_retry_rule retry_network;      /**< timeouts, connection failures; default {3, 500, 10000} */
+    r2_retry_rule retry_interrupted;  /**< bodies cut off mid-way; default {2, 500, 500}, a fixed delay; a resumed download that made progress starts afresh */
+    double retry_jitter;              /**< 0 to 1: each delay is drawn from [(1 - jitter) * d, d]; default 0.5 */
+    uint32_t deadline_ms;             /**< the whole call, retries and waits included; default 0 (none) */
+    uint32_t list_timeout_ms;         /**< per attempt of a listing; default 60 000 */
+    uint32_t part_timeout_ms;         /**< per attempt of a multipart part; default 0 (none beyond the stall check) */
+    uint32_t stall_timeout_ms;        /**< a large transfer with no progress for this long fails (a download then resumes); default 60 000 */
+    uint32_t breaker_failure_threshold; /**< consecutive failed calls that open the circuit; 0 disables the breaker; default 5 */
+    uint32_t breaker_success_threshold; /**< successful trial calls that close it again; default 3 */
+    uint32_t breaker_reset_timeout_ms;  /**< how long it stays open; default 30 000 */
+    double rate_limit;                /**< requests per second, adaptive on SlowDown; default 0 (no limit) */
+    int32_t log_level;                /**< an r2_log_level; default R2_LOG_OFF */
+    r2_log_cb log_cb;                 /**< NULL: no logging */
+    void *log_userdata;
+    void (*log_userdata_free)(void *); /**< called with log_userdata when the client is freed (or r2_client_new fails); may be NULL */
+    r2_trace_cb trace_cb;             /**< NULL: no tracing */
+    void *trace_userdata;
+    void (*trace_userdata_free)(void *); /**< as log_userdata_free, for trace_userdata */
+    bool traceparent;                 /**< send a W3C traceparent header (unsigned) with every request */
 } r2_client_options;
 
-#define R2_CLIENT_OPTIONS_VERSION 1
-#define R2_CLIENT_OPTIONS_INIT { R2_CLIENT_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, R2_JURISDICTION_DEFAULT, false, NULL, 10000, 60000, 0, 104857600, 10485760, 4, 20, R2_PAYLOAD_SIGNED, NULL, NULL, false }
+#define R2_CLIENT_OPTIONS_VERSION 2
+#define R2_CLIENT_OPTIONS_INIT { R2_CLIENT_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, R2_JURISDICTION_DEFAULT, false, NULL, 10000, 60000, 0, 104857600, 10485760, 4, 20, R2_PAYLOAD_SIGNED, NULL, NULL, false, \
+    {5, 1000, 30000}, {3, 1000, 30000}, {3, 500, 10000}, {2, 500, 500}, 0.5, 0, 60000, 0, 60000, 5, 3, 30000, 0.0, R2_LOG_OFF, NULL, NULL, NULL, NULL, NULL, NULL, false }
 
 /** Credentials and scope of a standalone signer. Strings are borrowed for the
  * duration of r2_signer_new() only. */
@@ -497,13 +586,35 @@ R2_API int32_t r2_cancel_new(r2_cancel **out);
 /// from a signal-handling thread; returns at once.
 R2_API int32_t r2_cancel_request(r2_cancel *cancel);
 
+/// Reads the state of the client's circuit breaker into *out (an
+/// r2_breaker_state). Returns R2_OK or R2_ERR_INVALID_ARGUMENT. Thread-safe.
+R2_API int32_t r2_client_breaker_state(int32_t *out, r2_client *client);
+
 /// Releases a client. NULL is a no-op. In-flight calls on other threads must
 /// have returned first.
 R2_API void r2_client_free(r2_client *client);
 
+/// The client's metrics (see r2_client_metrics_prometheus()) as one JSON object:
+/// {"metrics":[{"name","type","help","samples":[{"name","labels":{...},"value"}]}]}.
+/// Release *out with r2_buf_dispose(). Thread-safe.
+R2_API int32_t r2_client_metrics_json(r2_buf *out, r2_client *client);
+
+/// The client's metrics in the Prometheus text exposition format (version
+/// 0.0.4): r2_requests_total{operation,bucket,status},
+/// r2_request_duration_seconds (histogram, buckets 0.01 to 60),
+/// r2_bytes_transferred_total{operation,bucket,direction},
+/// r2_errors_total{operation,error_type}, r2_retries_total{operation,attempt},
+/// r2_multipart_parts_total{bucket,status}, r2_circuit_breaker_state and
+/// r2_signing_key_cache_hits_total. On success *out holds the text; release
+/// it with r2_buf_dispose(). Thread-safe.
+R2_API int32_t r2_client_metrics_prometheus(r2_buf *out, r2_client *client);
+
 /// Creates a client. On success *out owns a new client; release it with
 /// r2_client_free(). The options' strings are copied; the secret is held in
-/// memory that is zeroed when the client is freed.
+/// memory that is zeroed when the client is freed. Options of an older
+/// version get today's defaults for the fields they lack. Once the version
+/// is accepted, log_userdata and trace_userdata belong to r2: their _free
+/// functions are called when the client is freed, or at once if this fails.
 /// Returns R2_OK, R2_ERR_INVALID_ARGUMENT (NULL, bad UTF-8, bad version) or
 /// R2_ERR_CONFIG (missing credentials, http:// without allow_http, bad endpoint).
 R2_API int32_t r2_client_new(r2_client **out, const r2_client_options *opts);

@@ -7,8 +7,9 @@ config="$1"; out="$2"
 mkdir -p .build/r2-c
 modules=".build/$config/Modules"
 [ -d "$modules" ] || modules=".build/$config"
-# SwiftPM names the package after its directory; package-level symbols need the same name.
-package_name="$(basename "$PWD" | tr 'A-Z' 'a-z')"
+# SwiftPM names the package after its directory (as an identifier: "wt-res" is
+# "wt_res"); package-level symbols need the same name.
+package_name="$(basename "$PWD" | tr 'A-Z' 'a-z' | sed 's/[^a-z0-9_]/_/g')"
 swiftc -typecheck -parse-as-library -module-name R2CABI -package-name "$package_name" \
     -I "$modules" -I Sources/CR2Types/include \
     -Xcc -fmodule-map-file=Sources/CCurl/module.modulemap \

@@ -12,5 +12,5 @@ static inline CURLcode r2_curl_setopt_datacb(CURL *h, CURLoption o, r2_curl_data
 static inline CURLcode r2_curl_getinfo_long(CURL *h, CURLINFO i, long *v) { return curl_easy_getinfo(h, i, v); }
 static inline CURLcode r2_curl_getinfo_off(CURL *h, CURLINFO i, curl_off_t *v) { return curl_easy_getinfo(h, i, v); }
 static inline CURLcode r2_curl_getinfo_double(CURL *h, CURLINFO i, double *v) { return curl_easy_getinfo(h, i, v); }
-typedef int (*r2_curl_xferinfo_cb)(void *userdata, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow);
-static inline CURLcode r2_curl_setopt_xferinfo(CURL *h, r2_curl_xferinfo_cb v) { return curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, v); }
+typedef int (*r2_curl_xferinfo_cb)(void *clientp, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow);
+static inline CURLcode r2_curl_setopt_xferinfocb(CURL *h, CURLoption o, r2_curl_xferinfo_cb v) { return curl_easy_setopt(h, o, v); }

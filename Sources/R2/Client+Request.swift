@@ -40,17 +40,13 @@ extension R2Client {
     }
 
     /// Sends a call; 2xx responses go to `sink`, error responses become a thrown
-    /// `R2Error` mapped from the status and the S3 error body.
+    /// `R2Error` mapped from the status and the S3 error body. Retries, resumed
+    /// downloads, the circuit breaker, rate limit, metrics, logs and traces
+    /// happen here for every operation (Resilience/Client+Resilience.swift).
     @discardableResult
     package func perform<S: ResponseSink>(_ call: Call, body: RequestBody = .empty, sink: inout S) throws(R2Error) -> ResponseHead {
         try call.cancellation?.check()
-        let request = self.request(for: call)
-        var routing = RoutingSink(inner: sink)
-        defer { sink = routing.inner }
-        try transport.send(request, body: body, sink: &routing)
-        let head = routing.head
-        if (200..<300).contains(head.status) { return head }
-        throw Self.error(from: head, body: routing.errorBody, isHead: call.method == "HEAD")
+        return try performResilient(call, body: body, sink: &sink)
     }
 
     /// Sends a call and returns its whole (small) body.
@@ -78,28 +74,6 @@ extension R2Client {
         if let ra = head.header("retry-after"), let seconds = Int64(ra.trimmingSpaces()) { retryAfter = seconds * 1000 }
         return R2Error.fromResponse(status: head.status, s3Code: s3Code, message: message, requestID: requestID,
                                     retryAfterMs: retryAfter, isHead: isHead)
-    }
-}
-
-/// Forwards a 2xx body to the caller's sink; keeps an error body for mapping.
-struct RoutingSink<Inner: ResponseSink>: ResponseSink {
-    var inner: Inner
-    var head = ResponseHead(status: 0, headers: [])
-    var errorBody: [UInt8] = []
-    private var forward = false
-
-    init(inner: Inner) { self.inner = inner }
-
-    mutating func head(_ head: ResponseHead) {
-        self.head = head
-        forward = (200..<300).contains(head.status)
-        if forward { inner.head(head) }
-    }
-
-    mutating func body(_ chunk: UnsafeRawBufferPointer) -> Bool {
-        if forward { return inner.body(chunk) }
-        if errorBody.count < 1024 * 1024 { errorBody.append(contentsOf: chunk) }
-        return true
     }
 }
 

@@ -6,13 +6,17 @@ public final class R2Client: Sendable {
     package let signer: SigV4Signer
     /// libcurl, or a cassette (replay), optionally wrapped by a recorder.
     package let transport: any Transport
+    /// Retries, circuit breaker, rate limiter, metrics, logs and traces (Resilience/).
+    package let resilience: Resilience
 
     /// - Throws: `R2Error` with code `.config` when the configuration is invalid.
     public convenience init(config: ClientConfig) throws(R2Error) {
         try self.init(config: config, clock: systemClock)
     }
 
-    package init(config: ClientConfig, clock: @escaping Clock, transport: (any Transport)? = nil) throws(R2Error) {
+    /// - Parameter monotonic: the time retries, the breaker and the rate limiter run on (tests use virtual time).
+    package init(config: ClientConfig, clock: @escaping Clock, transport: (any Transport)? = nil,
+                 monotonic: MonotonicClock = .system) throws(R2Error) {
         try config.validate()
         self.config = config
         self.endpoint = try config.resolvedEndpoint()
@@ -29,10 +33,12 @@ public final class R2Client: Sendable {
             options.transferTimeoutMs = config.transferTimeoutMs
             options.poolSize = Int(config.poolSize)
             options.caBundlePath = config.caBundlePath
+            options.stallTimeoutMs = config.resilience.stallTimeoutMs
             base = try CurlTransport(options: options)
         }
         if let record = config.recordPath { base = try RecordingTransport(wrapping: base, path: record) }
         self.transport = base
+        self.resilience = Resilience(options: config.resilience, observability: config.observability, clock: monotonic)
     }
 
     /// A client configured from the `R2_*` environment variables.

@@ -40,6 +40,10 @@ public struct ClientConfig: Sendable, CustomStringConvertible {
     public var replayPath: String?
     /// With `replayPath`: wait as long as each recorded response took.
     public var replayLatency = false
+    /// Retries, circuit breaker, rate limit, more timeouts (Resilience/Client+Resilience.swift).
+    public var resilience = ResilienceOptions()
+    /// Logging and tracing; off by default (Resilience/Observability.swift).
+    public var observability = ObservabilityOptions()
 
     public init(accountID: String, credentials: Credentials, endpoint: String? = nil) {
         self.accountID = accountID
@@ -79,6 +83,7 @@ public struct ClientConfig: Sendable, CustomStringConvertible {
         guard multipartThreshold >= 5 * 1024 * 1024 else { throw R2Error.config("multipart threshold must be at least 5 MiB") }
         guard (1...256).contains(multipartConcurrency) else { throw R2Error.config("multipart concurrency must be 1 to 256") }
         guard (1...1024).contains(poolSize) else { throw R2Error.config("connection pool size must be 1 to 1024") }
+        try resilience.validate()
     }
 
     /// Reads `R2_*` variables: R2_ACCOUNT_ID, R2_ACCESS_KEY_ID, R2_SECRET_ACCESS_KEY,

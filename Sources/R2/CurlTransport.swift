@@ -14,6 +14,8 @@ package final class CurlTransport: Transport {
         package var requestTimeoutMs: UInt32 = 60_000
         package var transferTimeoutMs: UInt32 = 0
         package var poolSize: Int = 20
+        /// A large transfer fails as a timeout when no byte moved for this long.
+        package var stallTimeoutMs: UInt32 = 60_000
         package var caBundlePath: String?
         package init() {}
     }
@@ -80,14 +82,8 @@ package final class CurlTransport: Transport {
         _ = r2_curl_setopt_long(h, CURLOPT_PROTOCOLS, Int(CURLPROTO_HTTP | CURLPROTO_HTTPS))
         if let ca = options.caBundlePath { _ = r2_curl_setopt_str(h, CURLOPT_CAINFO, ca) }
         _ = r2_curl_setopt_long(h, CURLOPT_CONNECTTIMEOUT_MS, Int(options.connectTimeoutMs))
-        if request.isLargeTransfer {
-            if options.transferTimeoutMs > 0 { _ = r2_curl_setopt_long(h, CURLOPT_TIMEOUT_MS, Int(options.transferTimeoutMs)) }
-            // A stalled transfer (under 1 byte/s for 60 s) fails instead of hanging.
-            _ = r2_curl_setopt_long(h, CURLOPT_LOW_SPEED_LIMIT, 1)
-            _ = r2_curl_setopt_long(h, CURLOPT_LOW_SPEED_TIME, 60)
-        } else if options.requestTimeoutMs > 0 {
-            _ = r2_curl_setopt_long(h, CURLOPT_TIMEOUT_MS, Int(options.requestTimeoutMs))
-        }
+        let timeout = request.timeoutMs ?? (request.isLargeTransfer ? options.transferTimeoutMs : options.requestTimeoutMs)
+        if timeout > 0 { _ = r2_curl_setopt_long(h, CURLOPT_TIMEOUT_MS, Int(timeout)) }
         _ = r2_curl_setopt_slist(h, CURLOPT_HTTPHEADER, headerList)
 
         switch request.method {
@@ -108,13 +104,20 @@ package final class CurlTransport: Transport {
         _ = r2_curl_setopt_datacb(h, CURLOPT_READFUNCTION, curlRead)
         _ = r2_curl_setopt_ptr(h, CURLOPT_WRITEDATA, user)
         _ = r2_curl_setopt_datacb(h, CURLOPT_WRITEFUNCTION, curlWrite)
-        if request.cancellation != nil {
-            _ = r2_curl_setopt_long(h, CURLOPT_NOPROGRESS, 0)
-            _ = r2_curl_setopt_ptr(h, CURLOPT_XFERINFODATA, user)
-            _ = r2_curl_setopt_xferinfo(h, curlProgress)
-        }
         _ = r2_curl_setopt_ptr(h, CURLOPT_HEADERDATA, user)
         _ = r2_curl_setopt_datacb(h, CURLOPT_HEADERFUNCTION, curlHeader)
+        if request.isLargeTransfer && options.stallTimeoutMs > 0 {
+            // A stalled transfer fails instead of hanging. (curl's low-speed check
+            // averages over several seconds, so it cannot detect a short stall.)
+            ctx.stallNanos = UInt64(options.stallTimeoutMs) * 1_000_000
+            ctx.lastMoved = monotonicNanos()
+        }
+        // The progress callback watches for stalls and for cancellation.
+        if ctx.stallNanos > 0 || request.cancellation != nil {
+            _ = r2_curl_setopt_ptr(h, CURLOPT_XFERINFODATA, user)
+            _ = r2_curl_setopt_xferinfocb(h, CURLOPT_XFERINFOFUNCTION, curlProgress)
+            _ = r2_curl_setopt_long(h, CURLOPT_NOPROGRESS, 0)
+        }
         var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
         let code = errorBuffer.withUnsafeMutableBufferPointer { eb -> CURLcode in
             _ = r2_curl_setopt_ptr(h, CURLOPT_ERRORBUFFER, eb.baseAddress)
@@ -128,6 +131,10 @@ package final class CurlTransport: Transport {
         if code == CURLE_ABORTED_BY_CALLBACK, ctx.cancellation?.isCancelled == true {
             reusable = false
             throw R2Error(.cancelled, "\(request.operation) cancelled")
+        }
+        if ctx.stalled {
+            reusable = false
+            throw R2Error(.timeout, "\(request.method) \(request.baseURL): no data moved for \(options.stallTimeoutMs) ms (stalled)")
         }
         if ctx.sinkAborted { reusable = false; throw R2Error(.aborted, "the response body consumer stopped the transfer") }
         guard code == CURLE_OK else {
@@ -178,6 +185,11 @@ private final class TransferContext {
     var sourceError: R2Error?
     var sinkAborted = false
     var cancellation: Cancellation?
+    /// Stall detection (0: off): when bytes last moved, and how many had.
+    var stallNanos: UInt64 = 0
+    var lastMoved: UInt64 = 0
+    var lastTotal: curl_off_t = 0
+    var stalled = false
 
     init(body: RequestBody, sink: some ResponseSink) {
         self.body = body
@@ -220,17 +232,28 @@ private let curlRead: r2_curl_data_cb = { buffer, size, count, user in
     }
 }
 
-/// Polled by curl about once a second and on every chunk: non-zero stops the transfer.
-private let curlProgress: r2_curl_xferinfo_cb = { user, _, _, _, _ in
-    Unmanaged<TransferContext>.fromOpaque(user!).takeUnretainedValue().cancellation?.isCancelled == true ? 1 : 0
-}
-
 private let curlWrite: r2_curl_data_cb = { data, size, count, user in
     let ctx = Unmanaged<TransferContext>.fromOpaque(user!).takeUnretainedValue()
     let n = size * count
     if !ctx.headDelivered { ctx.deliverHead(status: ctx.status) }
     if ctx.sink.body(UnsafeRawBufferPointer(start: data, count: n)) { return n }
     ctx.sinkAborted = true
+    return 0
+}
+
+/// Polled by curl about once a second and on every chunk: non-zero stops the transfer.
+private let curlProgress: r2_curl_xferinfo_cb = { user, _, downloaded, _, uploaded in
+    let ctx = Unmanaged<TransferContext>.fromOpaque(user!).takeUnretainedValue()
+    if ctx.cancellation?.isCancelled == true { return 1 }
+    guard ctx.stallNanos > 0 else { return 0 }
+    let now = monotonicNanos()
+    if downloaded + uploaded != ctx.lastTotal {
+        ctx.lastTotal = downloaded + uploaded
+        ctx.lastMoved = now
+    } else if now - ctx.lastMoved > ctx.stallNanos {
+        ctx.stalled = true
+        return 1
+    }
     return 0
 }
 

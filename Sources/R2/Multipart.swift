@@ -108,8 +108,14 @@ extension R2Client {
             ? Payload.sha256Hex(body.baseAddress?.assumingMemoryBound(to: UInt8.self), body.count)
             : SigV4Signer.unsignedPayload
         var sink = BufferSink(limit: 1 << 16)
-        let head = try perform(call, body: .bytes(body), sink: &sink)
-        return try Self.completedPart(partNumber, head)
+        do {
+            let part = try Self.completedPart(partNumber, try perform(call, body: .bytes(body), sink: &sink))
+            recordMultipartPart(bucket: upload.bucket, succeeded: true)
+            return part
+        } catch {
+            if error.code != .cancelled { recordMultipartPart(bucket: upload.bucket, succeeded: false) }
+            throw error
+        }
     }
 
     /// Uploads one part of `length` bytes from `read` (UNSIGNED-PAYLOAD; a

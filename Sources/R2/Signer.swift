@@ -122,10 +122,12 @@ package final class SigV4Signer: Sendable {
         canonical.append(0x0a)
         canonical.appendUTF8(request.payloadHash)
         let signedHeadersString = String(decoding: signedHeaders, as: UTF8.self)
-        let (sts, signature) = stringToSignAndSignature(canonical, t)
+        // One cache lookup per signature, so the cache-hit count is a count of signatures.
+        let d = day(t.dateStamp)
+        let (sts, signature) = stringToSignAndSignature(canonical, t, d)
         var authorization = "AWS4-HMAC-SHA256 Credential="
         authorization.reserveCapacity(200)
-        authorization += day(t.dateStamp).credential
+        authorization += d.credential
         authorization += ", SignedHeaders="
         authorization += signedHeadersString
         authorization += ", Signature="
@@ -150,9 +152,10 @@ package final class SigV4Signer: Sendable {
         headerBytes.reserveCapacity(256)
         let signedHeaders = Self.appendCanonicalHeaders(request.headers, to: &headerBytes)
         let original = Self.parseQueryBytes(request.query)
+        let d = day(t.dateStamp)
         var amz: [([UInt8], [UInt8])] = [
             (Array("X-Amz-Algorithm".utf8), Array("AWS4-HMAC-SHA256".utf8)),
-            (Array("X-Amz-Credential".utf8), Array(day(t.dateStamp).credential.utf8)),
+            (Array("X-Amz-Credential".utf8), Array(d.credential.utf8)),
             (Array("X-Amz-Date".utf8), Array(t.amzDate.utf8)),
             (Array("X-Amz-Expires".utf8), Array(String(expires).utf8)),
             (Array("X-Amz-SignedHeaders".utf8), signedHeaders),
@@ -168,7 +171,7 @@ package final class SigV4Signer: Sendable {
         canonical.append(contentsOf: signedHeaders)
         canonical.append(0x0a)
         canonical.appendUTF8(request.payloadHash)
-        let (sts, signature) = stringToSignAndSignature(canonical, t)
+        let (sts, signature) = stringToSignAndSignature(canonical, t, d)
         amz.append((Array("X-Amz-Signature".utf8), Array(signature.utf8)))
         var query = [UInt8]()
         query.reserveCapacity(512)
@@ -182,18 +185,16 @@ package final class SigV4Signer: Sendable {
                          stringToSignBytes: sts, signature: signature)
     }
 
-    private func scope(_ t: SigningTime) -> String { day(t.dateStamp).scope }
-
-    private func stringToSignAndSignature(_ canonical: [UInt8], _ t: SigningTime) -> (sts: [UInt8], signature: String) {
+    private func stringToSignAndSignature(_ canonical: [UInt8], _ t: SigningTime, _ d: DayContext) -> (sts: [UInt8], signature: String) {
         var sts = [UInt8]()
         sts.reserveCapacity(160)
         sts.appendUTF8("AWS4-HMAC-SHA256\n")
         sts.appendUTF8(t.amzDate)
         sts.append(0x0a)
-        sts.appendUTF8(scope(t))
+        sts.appendUTF8(d.scope)
         sts.append(0x0a)
         Hex.append(Digest.sha256(canonical), to: &sts)
-        let signature = Hex.encode(day(t.dateStamp).key.authenticate(sts))
+        let signature = Hex.encode(d.key.authenticate(sts))
         return (sts, signature)
     }
 

@@ -221,8 +221,16 @@ extension R2Client {
     }
 
     func logAbortFailure(_ upload: MultipartUpload, _ error: R2Error) {
-        // Kept as a seam for the client's logger.
-        _ = (upload, error)
+        resilience.log(.warn) {
+            var r = LogRecord(level: .warn, message: "could not abort multipart upload \(upload.uploadID) after a failure: \(error.message)")
+            r.operation = "AbortMultipartUpload"
+            r.bucket = upload.bucket
+            r.key = upload.key
+            r.httpStatus = error.httpStatus
+            r.requestID = error.requestID
+            r.error = error.code
+            return r
+        }
     }
 }
 

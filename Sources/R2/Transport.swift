@@ -16,6 +16,8 @@ package struct HTTPRequest: Sendable {
     package var isLargeTransfer = false
     /// Stops the transfer (`.cancelled`) as soon as it is cancelled, even mid-body.
     package var cancellation: Cancellation?
+    /// This attempt's whole-request timeout (0: none); nil leaves it to the transport's options.
+    package var timeoutMs: UInt32? = nil
 
     package var url: String { query.map { baseURL + path + "?" + $0 } ?? baseURL + path }
 

@@ -49,19 +49,45 @@ private let statusCodes: [Int32] = [0, -1, -2, -3, -4, -5, -6, -7, -8, -9, -100,
 @c public func r2_client_options_init(_ opts: UnsafeMutablePointer<r2_client_options>?, _ version: UInt32) -> Int32 {
     guarded { () throws(R2Error) in
         guard let opts else { throw invalid("opts is NULL") }
-        try checkVersion(version, current: 1, "r2_client_options")
-        opts.pointee = r2_client_options(
-            version: version, account_id: nil, access_key_id: nil, secret_access_key: nil, session_token: nil,
-            endpoint: nil, jurisdiction: Int32(R2_JURISDICTION_DEFAULT.rawValue), allow_http: false, ca_bundle_path: nil,
-            connect_timeout_ms: 10_000, request_timeout_ms: 60_000, transfer_timeout_ms: 0,
-            multipart_threshold: 100 * 1024 * 1024, multipart_part_size: 10 * 1024 * 1024,
-            multipart_concurrency: 4, pool_size: 20, payload_mode: Int32(R2_PAYLOAD_SIGNED.rawValue),
-            record_path: nil, replay_path: nil, replay_latency: false)
+        try checkVersion(version, current: UInt32(R2_CLIENT_OPTIONS_VERSION), "r2_client_options")
+        var o = defaultClientOptions()
+        o.version = version
+        // Only the fields `version` has: an older caller's struct is shorter.
+        memcpy(opts, &o, clientOptionsSize(version))
     }
 }
 
+/// Every field's default (R2_CLIENT_OPTIONS_INIT).
+func defaultClientOptions() -> r2_client_options {
+    var o = r2_client_options()
+    o.version = UInt32(R2_CLIENT_OPTIONS_VERSION)
+    o.jurisdiction = Int32(R2_JURISDICTION_DEFAULT.rawValue)
+    o.connect_timeout_ms = 10_000
+    o.request_timeout_ms = 60_000
+    o.multipart_threshold = 100 * 1024 * 1024
+    o.multipart_part_size = 10 * 1024 * 1024
+    o.multipart_concurrency = 4
+    o.pool_size = 20
+    o.payload_mode = Int32(R2_PAYLOAD_SIGNED.rawValue)
+    setResilienceDefaults(&o)
+    return o
+}
+
+/// The bytes of r2_client_options that a caller of `version` passes.
+func clientOptionsSize(_ version: UInt32) -> Int {
+    version >= 2 ? MemoryLayout<r2_client_options>.size : MemoryLayout<r2_client_options>.offset(of: \.retry_slow_down)!
+}
+
+/// A full copy of the caller's options: fields its version lacks keep their defaults.
+func clientOptions(_ p: UnsafePointer<r2_client_options>) throws(R2Error) -> r2_client_options {
+    let version = UnsafeRawPointer(p).load(as: UInt32.self)
+    try checkVersion(version, current: UInt32(R2_CLIENT_OPTIONS_VERSION), "r2_client_options")
+    var o = defaultClientOptions()
+    memcpy(&o, p, clientOptionsSize(version))
+    return o
+}
+
 func clientConfig(_ o: r2_client_options) throws(R2Error) -> ClientConfig {
-    try checkVersion(o.version, current: 1, "r2_client_options")
     let credentials = Credentials(accessKeyID: try string(o.access_key_id, "opts->access_key_id"),
                                   secretAccessKey: try string(o.secret_access_key, "opts->secret_access_key"),
                                   sessionToken: try optionalString(o.session_token, "opts->session_token"))
@@ -92,12 +118,16 @@ func clientConfig(_ o: r2_client_options) throws(R2Error) -> ClientConfig {
     config.recordPath = try optionalString(o.record_path, "opts->record_path")
     config.replayPath = try optionalString(o.replay_path, "opts->replay_path")
     config.replayLatency = o.replay_latency
+    try applyResilienceOptions(o, to: &config)
     return config
 }
 
 /// Creates a client. On success `*out` owns a new client; release it with
 /// r2_client_free(). The options' strings are copied; the secret is held in
-/// memory that is zeroed when the client is freed.
+/// memory that is zeroed when the client is freed. Options of an older
+/// version get today's defaults for the fields they lack. Once the version
+/// is accepted, log_userdata and trace_userdata belong to r2: their _free
+/// functions are called when the client is freed, or at once if this fails.
 /// Returns R2_OK, R2_ERR_INVALID_ARGUMENT (NULL, bad UTF-8, bad version) or
 /// R2_ERR_CONFIG (missing credentials, http:// without allow_http, bad endpoint).
 @c public func r2_client_new(_ out: UnsafeMutablePointer<OpaquePointer?>?, _ opts: UnsafePointer<r2_client_options>?) -> Int32 {
@@ -105,7 +135,12 @@ func clientConfig(_ o: r2_client_options) throws(R2Error) -> ClientConfig {
         guard let out else { throw invalid("out is NULL") }
         out.pointee = nil
         guard let opts else { throw invalid("opts is NULL") }
-        let client = try R2Client(config: clientConfig(opts.pointee))
+        let options = try clientOptions(opts)
+        // Callbacks first: their userdata is r2's from here on, whatever fails next.
+        let callbacks = ObservabilityCallbacks(options)
+        var config = try clientConfig(options)
+        callbacks.install(in: &config)
+        let client = try R2Client(config: config)
         out.pointee = retain(client)
     }
 }

@@ -1,0 +1,395 @@
+import Synchronization
+
+/// Retries, resumable downloads, the circuit breaker, the rate limiter,
+/// per-class timeouts, metrics, logs and traces: everything a request goes
+/// through between an operation and the transport. `R2Client.perform` calls
+/// `performResilient`, so every operation gets all of it.
+
+/// Retry policy, circuit breaker, rate limit and the timeouts not in
+/// `ClientConfig` (connect, small-request and large-transfer timeouts are there).
+public struct ResilienceOptions: Sendable {
+    public var retry = RetryPolicy()
+    public var circuitBreaker = CircuitBreakerPolicy()
+    /// Client-side limit in requests per second (adaptive, see `RateLimiter`); 0 means none.
+    public var rateLimit = 0.0
+    /// Per attempt of ListObjectsV2, ListParts and ListMultipartUploads; 0 means none.
+    public var listTimeoutMs: UInt32 = 60_000
+    /// Per attempt of UploadPart and UploadPartCopy; 0 means none beyond the stall check.
+    public var partTimeoutMs: UInt32 = 0
+    /// A large transfer in which no byte moved for this long fails as a
+    /// timeout (and a download resumes); rounded up to whole seconds.
+    public var stallTimeoutMs: UInt32 = 60_000
+
+    public init() {}
+
+    package func validate() throws(R2Error) {
+        try retry.validate()
+        try circuitBreaker.validate()
+        guard rateLimit >= 0, rateLimit <= 1_000_000, !rateLimit.isNaN else {
+            throw R2Error.config("rate limit must be 0 (off) to 1000000 requests per second")
+        }
+        guard stallTimeoutMs >= 1000 else { throw R2Error.config("stall timeout must be at least 1000 ms") }
+    }
+}
+
+/// A client's resilience and observability state, shared by its threads.
+package final class Resilience: Sendable {
+    package let options: ResilienceOptions
+    package let observability: ObservabilityOptions
+    package let clock: MonotonicClock
+    package let breaker: CircuitBreaker
+    package let limiter: RateLimiter?
+    package let metrics = MetricsStore()
+    /// Trace and span ids: a generator seeded from the system once, so a
+    /// traceparent costs no system call.
+    private let ids = Mutex(SeededRandom(seed: UInt64.random(in: .min ... .max)))
+
+    package func newTraceparent() -> String {
+        let parent = observability.parentTraceparent?()
+        return ids.withLock { Traceparent.make(parent: parent, rng: &$0) }
+    }
+
+    package init(options: ResilienceOptions, observability: ObservabilityOptions, clock: MonotonicClock) {
+        self.options = options
+        self.observability = observability
+        self.clock = clock
+        breaker = CircuitBreaker(policy: options.circuitBreaker, clock: clock)
+        limiter = options.rateLimit > 0 ? RateLimiter(requestsPerSecond: options.rateLimit, clock: clock) : nil
+    }
+
+    @inline(__always) func logs(_ level: LogLevel) -> Bool {
+        observability.logger != nil && level <= observability.logLevel
+    }
+
+    func log(_ level: LogLevel, _ make: () -> LogRecord) {
+        guard logs(level), let logger = observability.logger else { return }
+        var record = make()
+        record.level = level
+        logger(record)
+    }
+}
+
+extension R2Client {
+    /// The circuit breaker's state now.
+    public var circuitState: CircuitState { resilience.breaker.current }
+
+    /// Every metric of this client (see `MetricsStore` for names and labels).
+    public func metrics() -> [MetricFamily] {
+        resilience.metrics.families(breakerState: resilience.breaker.current, signingKeyCacheHits: signer.signingKeyCacheHits)
+    }
+
+    /// The metrics in the Prometheus text exposition format.
+    public func metricsPrometheus() -> String { MetricsStore.prometheus(metrics()) }
+
+    /// The metrics as one JSON object: `{"metrics":[{"name","type","help","samples":[{"name","labels","value"}]}]}`.
+    public func metricsJSON() -> String { MetricsStore.json(metrics()) }
+
+    /// The hook for the multipart orchestrator: one part finished (uploaded, or failed for good).
+    package func recordMultipartPart(bucket: String, succeeded: Bool) {
+        resilience.metrics.multipartPart(bucket: bucket, succeeded: succeeded)
+    }
+
+    /// Sends `call` until it succeeds, fails for good, or runs out of attempts
+    /// or time. Between attempts: the retry policy's delay, the circuit
+    /// breaker and the rate limiter. A GET of an object that is cut off
+    /// mid-body resumes with a Range request from the last byte delivered,
+    /// pinned with If-Match to the first response's ETag, so `sink` sees one
+    /// continuous body and the returned head is the first response's. Any
+    /// other call that is retried after part of a body reached `sink` starts
+    /// again from `sink`'s value before the call (sinks are values; one with
+    /// effects outside itself belongs to a resumable GET).
+    package func performResilient<S: ResponseSink>(_ call: Call, body: RequestBody, sink: inout S) throws(R2Error) -> ResponseHead {
+        let r = resilience
+        let policy = r.options.retry
+        let start = r.clock.now()
+        let deadline: UInt64? = policy.deadlineMs > 0 ? start + UInt64(policy.deadlineMs) * 1_000_000 : nil
+        let traceparent = r.observability.propagateTraceparent ? r.newTraceparent() : ""
+        let tracker = BodyTracker()
+        let sendBody = tracker.wrap(body)
+        let pristine = sink
+        let resumable = call.method == "GET" && call.key != nil
+        var resume: Resume? = nil
+        var firstHead: ResponseHead? = nil
+        var attempt = 0
+        var budgetStart = 0  // attempts before this one do not count against the budget (a resume made progress)
+        var sent: UInt64 = 0, received: UInt64 = 0
+        var lastHead = ResponseHead(status: 0, headers: [])
+
+        // Arguments are autoclosures: with logging off (the default) nothing is formatted or timed.
+        func record(_ level: LogLevel, _ message: @autoclosure () -> String, attempt: Int = 0, status: Int = 0,
+                    requestID: @autoclosure () -> String = "", ms: @autoclosure () -> Double = 0, error: R2Error? = nil) {
+            r.log(level) {
+                var l = LogRecord(level: level, message: message())
+                l.operation = call.operation; l.bucket = call.bucket; l.key = call.key ?? ""
+                l.attempt = attempt; l.httpStatus = status; l.requestID = requestID(); l.durationMs = ms(); l.error = error?.code
+                return l
+            }
+        }
+        func elapsedMs() -> Double { Double(r.clock.now() - start) / 1e6 }
+        func trace(_ error: R2Error?) {
+            guard let tracer = r.observability.tracer else { return }
+            var t = TraceRecord()
+            t.operation = call.operation; t.bucket = call.bucket; t.key = call.key ?? ""
+            t.httpStatus = lastHead.status; t.requestID = error?.requestID.isEmpty == false ? error!.requestID : lastHead.requestID
+            t.durationMs = elapsedMs(); t.bytesSent = sent; t.bytesReceived = received
+            t.retries = max(attempt - 1, 0); t.error = error; t.traceparent = traceparent
+            tracer(t)
+        }
+        var outcome = CircuitBreaker.Outcome.neutral
+        func fail(_ error: R2Error) -> R2Error {
+            outcome = CircuitBreaker.outcome(of: error)
+            record(.error, "\(call.operation) failed after \(attempt) attempt\(attempt == 1 ? "" : "s"): \(error)",
+                   attempt: attempt, status: error.httpStatus, requestID: error.requestID, ms: elapsedMs(), error: error)
+            trace(error)
+            return error
+        }
+        // The breaker lets the call in (or fails it fast) and hears its outcome once, at the end.
+        let trial: Bool
+        do { trial = try r.breaker.permit() } catch {
+            r.metrics.error(operation: call.operation, type: error.code.name)
+            throw fail(error)
+        }
+        defer {
+            if let changed = r.breaker.record(outcome, trial: trial) {
+                record(changed == .open ? .warn : .info, "circuit breaker is now \(changed)")
+            }
+        }
+
+        while true {
+            attempt += 1
+            if attempt > 1 {
+                do { try r.breaker.permitRetry(trial: trial) } catch {
+                    r.metrics.error(operation: call.operation, type: error.code.name)
+                    throw fail(error)
+                }
+            }
+            r.limiter?.acquire()
+
+            var attemptCall = call
+            if let resume { attemptCall.headers = resume.headers(replacing: call.headers) }
+            var request = self.request(for: attemptCall)
+            request.timeoutMs = attemptTimeoutMs(call, deadline: deadline)
+            if !traceparent.isEmpty { request.headers.append(("traceparent", traceparent)) }
+            if r.logs(.trace) {
+                record(.trace, "\(request.method) \(request.path)\(request.query.map { "?" + Redact.query($0) } ?? "") "
+                       + "[\(Redact.headers(request.headers))]", attempt: attempt)
+            }
+
+            let t0 = r.clock.now()
+            var routing = AttemptSink(inner: sink, resumeAt: resume.map { $0.offset })
+            var failure: R2Error? = nil
+            do { try transport.send(request, body: sendBody, sink: &routing) } catch { failure = error }
+            sink = routing.inner
+            let head = routing.head
+            if let problem = routing.resumeProblem {
+                failure = R2Error(.malformedResponse, problem, httpStatus: head.status, requestID: head.requestID)
+            } else if failure == nil && !(200..<300).contains(head.status) {
+                var e = Self.error(from: head, body: routing.errorBody, isHead: call.method == "HEAD")
+                if let resume, e.code == .preconditionFailed {
+                    e = e.withMessage("the object changed during the download: If-Match \(resume.etag) failed when resuming at byte \(resume.offset)")
+                }
+                failure = e
+            }
+            if let f = failure { failure = f.withMessage(Redact.scrub(f.message, Redact.secrets(of: request))) }
+            let seconds = Double(r.clock.now() - t0) / 1e9
+            let bodySent = head.status > 0 ? sendBody.length : tracker.consumed
+            sent += bodySent
+            received += routing.receivedBytes
+            lastHead = head
+            r.metrics.request(operation: call.operation, bucket: call.bucket, status: head.status > 0 ? String(head.status) : "none",
+                              seconds: seconds, sent: bodySent, received: routing.receivedBytes)
+            // Any answer but SlowDown shows the server is not throttling us.
+            if failure?.code == .slowDown { r.limiter?.slowDown() } else if head.status > 0 { r.limiter?.success() }
+            if r.logs(.trace) && head.status > 0 {
+                record(.trace, "HTTP \(head.status) [\(Redact.headers(head.headers))]", attempt: attempt, status: head.status,
+                       requestID: head.requestID, ms: seconds * 1000)
+            }
+
+            guard let error = failure else {
+                record(.debug, "\(call.operation) attempt \(attempt): HTTP \(head.status)", attempt: attempt, status: head.status,
+                       requestID: head.requestID, ms: seconds * 1000)
+                record(.info, "\(call.operation) done: HTTP \(head.status) after \(attempt) attempt\(attempt == 1 ? "" : "s")",
+                       attempt: attempt, status: head.status, requestID: head.requestID, ms: elapsedMs())
+                outcome = .success
+                trace(nil)
+                return firstHead ?? head
+            }
+            r.metrics.error(operation: call.operation, type: error.code.name)
+            record(.debug, "\(call.operation) attempt \(attempt) failed: \(error)", attempt: attempt, status: error.httpStatus,
+                   requestID: error.requestID, ms: seconds * 1000, error: error)
+
+            // May it be tried again?
+            guard let retryClass = RetryClass(error), !tracker.sourceFailed else { throw fail(error) }
+            if tracker.consumed > 0 {
+                throw fail(error.withMessage(error.message + " (not retried: the streamed request body was partly sent, "
+                                             + "\(tracker.consumed) bytes, and a stream cannot be replayed)"))
+            }
+            if routing.forwardedHead || resume != nil {
+                if resumable {
+                    if resume == nil {
+                        guard let first = Resume(head: head) else {
+                            throw fail(error.withMessage(error.message + " (not resumed: the response had no ETag or length)"))
+                        }
+                        resume = first
+                        firstHead = head
+                    }
+                    resume!.delivered += routing.forwardedBytes
+                    if routing.forwardedBytes > 0 { budgetStart = attempt - 1 }
+                    if resume!.offset > resume!.end {  // everything arrived before the connection failed
+                        outcome = .success
+                        trace(nil)
+                        return firstHead!
+                    }
+                } else {
+                    sink = pristine
+                }
+            }
+            let rule = policy[retryClass]
+            let made = attempt - budgetStart
+            guard made < Int(rule.maxAttempts) else { throw fail(error) }
+            let delayMs = policy.delayMs(retryClass, retry: made, retryAfterMs: error.retryAfterMs, random: Double.random(in: 0..<1))
+            if let deadline, r.clock.now() + UInt64(delayMs) * 1_000_000 >= deadline {
+                throw fail(error.withMessage(error.message + " (gave up: a retry in \(delayMs) ms would pass the call's deadline of \(policy.deadlineMs) ms)"))
+            }
+            r.metrics.retry(operation: call.operation, attempt: attempt + 1)
+            record(.warn, "\(call.operation) retrying in \(delayMs) ms"
+                   + (resume.map { " from byte \($0.offset)" } ?? "") + " after \(error.code.name): \(error.message)",
+                   attempt: attempt, status: error.httpStatus, requestID: error.requestID, error: error)
+            if delayMs > 0 { r.clock.sleep(UInt64(delayMs) * 1_000_000) }
+        }
+    }
+
+    /// The per-attempt timeout: by operation class, and never past the deadline.
+    func attemptTimeoutMs(_ call: Call, deadline: UInt64?) -> UInt32 {
+        let byClass: UInt32
+        switch call.operation {
+        case "ListObjectsV2", "ListParts", "ListMultipartUploads": byClass = resilience.options.listTimeoutMs
+        case "UploadPart", "UploadPartCopy": byClass = resilience.options.partTimeoutMs
+        default: byClass = call.isLargeTransfer ? config.transferTimeoutMs : config.requestTimeoutMs
+        }
+        guard let deadline else { return byClass }
+        let now = resilience.clock.now()
+        let left = UInt32(clamping: max((deadline > now ? deadline - now : 0) / 1_000_000, 1))
+        return byClass == 0 ? left : min(byClass, left)
+    }
+}
+
+/// Where an interrupted download continues.
+struct Resume {
+    let etag: String
+    /// First and last byte (inclusive) of what the first response carried.
+    let start: UInt64
+    let end: UInt64
+    /// Bytes handed to the caller so far.
+    var delivered: UInt64 = 0
+    var offset: UInt64 { start + delivered }
+
+    init?(head: ResponseHead) {
+        guard let etag = head.header("etag"), !etag.isEmpty else { return nil }
+        if head.status == 206 {
+            guard let range = head.header("content-range").flatMap(Self.contentRange) else { return nil }
+            (start, end) = range
+        } else {
+            guard let length = head.header("content-length").flatMap({ UInt64($0.trimmingSpaces()) }), length > 0 else { return nil }
+            (start, end) = (0, length - 1)
+        }
+        self.etag = etag
+    }
+
+    /// The call's headers with its range and conditions replaced: the rest of
+    /// the range, and If-Match on the ETag so a changed object is an error
+    /// (412) instead of a mix of two versions.
+    func headers(replacing original: [(name: String, value: String)]) -> [(name: String, value: String)] {
+        let dropped: Set<String> = ["range", "if-match", "if-none-match", "if-modified-since", "if-unmodified-since"]
+        return original.filter { !dropped.contains(asciiLowercase($0.name)) }
+            + [("Range", "bytes=\(offset)-\(end)"), ("If-Match", etag)]
+    }
+
+    /// `bytes first-last/total` → (first, last).
+    static func contentRange(_ value: String) -> (UInt64, UInt64)? {
+        let v = value.trimmingSpaces()
+        guard v.hasPrefix("bytes ") else { return nil }
+        let spec = v.dropFirst(6).split(separator: "/").first ?? ""
+        let parts = spec.split(separator: "-")
+        guard parts.count == 2, let a = UInt64(parts[0]), let b = UInt64(parts[1]), a <= b else { return nil }
+        return (a, b)
+    }
+}
+
+/// Counts what the transport read from a streamed body, and whether the
+/// caller's source itself failed (ended early or threw), which is the
+/// caller's error, not the network's, and never retried.
+final class BodyTracker {
+    var consumed: UInt64 = 0
+    var sourceFailed = false
+
+    func wrap(_ body: RequestBody) -> RequestBody {
+        guard case .stream(let length, let read) = body else { return body }
+        return .stream(length: length) { [self] (buffer) throws(R2Error) -> Int in
+            let n: Int
+            do throws(R2Error) { n = try read(buffer) } catch { sourceFailed = true; throw error }
+            // Transports ask only while bytes remain, so 0 means the source ended early.
+            if n <= 0 { sourceFailed = true }
+            consumed += UInt64(max(n, 0))
+            return n
+        }
+    }
+}
+
+/// One attempt's response: a 2xx body goes to the caller's sink, an error
+/// body is kept for mapping. When resuming, the head must be a 206 from the
+/// expected byte and is not passed on (the caller has the first one).
+struct AttemptSink<Inner: ResponseSink>: ResponseSink {
+    var inner: Inner
+    let resumeAt: UInt64?
+    var head = ResponseHead(status: 0, headers: [])
+    var errorBody: [UInt8] = []
+    var forwardedHead = false
+    var forwardedBytes: UInt64 = 0
+    var receivedBytes: UInt64 = 0
+    var resumeProblem: String?
+    private var forward = false
+
+    init(inner: Inner, resumeAt: UInt64?) {
+        self.inner = inner
+        self.resumeAt = resumeAt
+    }
+
+    mutating func head(_ head: ResponseHead) {
+        self.head = head
+        forward = false
+        guard (200..<300).contains(head.status) else { return }
+        guard let resumeAt else {
+            forward = true
+            forwardedHead = true
+            inner.head(head)
+            return
+        }
+        let start = head.status == 206 ? head.header("content-range").flatMap(Resume.contentRange)?.0 : nil
+        if start == resumeAt {
+            forward = true
+        } else {
+            resumeProblem = "resuming a download at byte \(resumeAt), the server answered HTTP \(head.status)"
+                + (head.header("content-range").map { " with Content-Range \($0)" } ?? " without the range")
+        }
+    }
+
+    mutating func body(_ chunk: UnsafeRawBufferPointer) -> Bool {
+        receivedBytes += UInt64(chunk.count)
+        if forward {
+            guard inner.body(chunk) else { return false }
+            forwardedBytes += UInt64(chunk.count)
+            return true
+        }
+        if resumeProblem != nil { return false }
+        if errorBody.count < 1024 * 1024 { errorBody.append(contentsOf: chunk) }
+        return true
+    }
+}
+
+extension R2Error {
+    /// The same error with another message.
+    func withMessage(_ message: String) -> R2Error {
+        R2Error(code, message, httpStatus: httpStatus, s3Code: s3Code, requestID: requestID, retryAfterMs: retryAfterMs)
+    }
+}

@@ -1,0 +1,275 @@
+/* Resilience through a fault-injecting TCP proxy (Tests/FaultProxy/fault_proxy.py)
+ * between libr2 and the local S3 server: a large download completes byte-exact
+ * through repeated connection resets and a stall (it resumes with Range +
+ * If-Match), SlowDown answers are waited out, a reset upload of bytes is
+ * retried and a reset streamed upload is refused with a clear error.
+ *
+ * usage: test_proxy ENDPOINT
+ * env:   R2_TEST_ACCESS_KEY_ID, R2_TEST_SECRET_ACCESS_KEY, R2_TEST_BUCKET,
+ *        R2_TEST_PROXY_MIB (size of the large download, default 256),
+ *        R2_FAULT_PROXY (default Tests/FaultProxy/fault_proxy.py)
+ *
+ * The proxy can also reset uploads (reset_up), which is what the 256 MiB
+ * multipart-upload-through-faults test needs once the orchestrator exists. */
+#define _GNU_SOURCE
+#define OPENSSL_SUPPRESS_DEPRECATED 1
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <openssl/sha.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include "r2.h"
+
+static int passed, failed;
+#define CHECK(cond, ...) do { if (cond) passed++; else { failed++; \
+    fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); fprintf(stderr, __VA_ARGS__); fprintf(stderr, "\n"); } } while (0)
+#define CHECK_OK(call, what) do { int32_t rc_ = (call); CHECK(rc_ == R2_OK, "%s: %s (%s)", what, \
+    r2_error_last()->message, r2_status_string(rc_)); } while (0)
+
+static const char *endpoint, *bucket, *access_key, *secret_key;
+static int proxy_port, control_port;
+
+/* --- the proxy --- */
+
+static FILE *start_proxy(const char *script, const char *upstream) {
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "exec python3 '%s' --upstream '%s'", script, upstream);
+    FILE *p = popen(cmd, "r");
+    if (!p || fscanf(p, "%d %d", &proxy_port, &control_port) != 2) {
+        fprintf(stderr, "cannot start the proxy: %s\n", cmd);
+        exit(2);
+    }
+    return p;
+}
+
+/* Sends one control line; returns the answer (static buffer). */
+static const char *control(const char *line) {
+    static char answer[512];
+    answer[0] = 0;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {0};
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)control_port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) == 0) {
+        if (write(fd, line, strlen(line)) == (ssize_t)strlen(line) && write(fd, "\n", 1) == 1) {
+            ssize_t n, got = 0;
+            while ((n = read(fd, answer + got, sizeof answer - 1 - (size_t)got)) > 0) got += n;
+            answer[got > 0 ? got : 0] = 0;
+        }
+    }
+    close(fd);
+    answer[strcspn(answer, "\n")] = 0;
+    return answer;
+}
+
+static long stat_value(const char *name) {
+    const char *s = control("stats");
+    char key[64];
+    snprintf(key, sizeof key, "%s=", name);
+    const char *p = strstr(s, key);
+    return p ? atol(p + strlen(key)) : -1;
+}
+
+/* --- clients, bodies, records --- */
+
+struct trace_seen { int calls, retries, error; };
+
+static void on_trace(const r2_trace_record *t, void *userdata) {
+    struct trace_seen *s = userdata;
+    s->calls++;
+    s->retries = (int)t->retries;
+    s->error = t->error_code;
+}
+
+static r2_client *make_client(const char *ep, uint32_t stall_ms, struct trace_seen *seen) {
+    r2_client_options o = R2_CLIENT_OPTIONS_INIT;
+    o.endpoint = ep;
+    o.allow_http = true;
+    o.access_key_id = access_key;
+    o.secret_access_key = secret_key;
+    if (stall_ms) o.stall_timeout_ms = stall_ms;
+    o.trace_cb = on_trace;
+    o.trace_userdata = seen;
+    r2_client *c = NULL;
+    if (r2_client_new(&c, &o) != R2_OK) {
+        fprintf(stderr, "r2_client_new: %s\n", r2_error_last()->message);
+        exit(2);
+    }
+    return c;
+}
+
+/* A deterministic pseudo-random body, generated as it is read. */
+struct source { uint64_t state, left, total; SHA256_CTX sha; };
+
+static void source_init(struct source *s, uint64_t seed, uint64_t size) {
+    s->state = seed;
+    s->left = s->total = size;
+    SHA256_Init(&s->sha);
+}
+
+static int64_t read_source(uint8_t *buf, size_t cap, void *userdata) {
+    struct source *s = userdata;
+    size_t n = cap < s->left ? cap : (size_t)s->left;
+    n &= ~(size_t)7;
+    if (n == 0) n = (size_t)s->left;
+    for (size_t i = 0; i < n; i += 8) {
+        s->state ^= s->state << 13; s->state ^= s->state >> 7; s->state ^= s->state << 17;
+        uint64_t v = s->state;
+        memcpy(buf + i, &v, n - i < 8 ? n - i : 8);
+    }
+    SHA256_Update(&s->sha, buf, n);
+    s->left -= n;
+    return (int64_t)n;
+}
+
+struct sink { uint64_t bytes; SHA256_CTX sha; };
+
+static int write_sink(const uint8_t *chunk, size_t len, void *userdata) {
+    struct sink *k = userdata;
+    SHA256_Update(&k->sha, chunk, len);
+    k->bytes += len;
+    return 0;
+}
+
+static double now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* Uploads `size` generated bytes directly (not through the proxy); returns the digest. */
+static void upload(r2_client *direct, const char *key, uint64_t seed, uint64_t size, unsigned char digest[32]) {
+    struct source src;
+    source_init(&src, seed, size);
+    CHECK_OK(r2_object_put_stream(NULL, direct, bucket, key, size, read_source, &src, NULL), "direct upload");
+    SHA256_Final(digest, &src.sha);
+}
+
+static void download(r2_client *c, const char *key, uint64_t size, const unsigned char want[32], const char *what) {
+    struct sink k = {0};
+    SHA256_Init(&k.sha);
+    unsigned char got[32];
+    CHECK_OK(r2_object_get_stream(NULL, c, bucket, key, write_sink, &k, NULL), what);
+    SHA256_Final(got, &k.sha);
+    CHECK(k.bytes == size, "%s: %llu of %llu bytes", what, (unsigned long long)k.bytes, (unsigned long long)size);
+    CHECK(memcmp(got, want, 32) == 0, "%s: the SHA-256 of what arrived differs", what);
+}
+
+/* Prints the client's retry and error counters (the run's numbers). */
+static void report(r2_client *c, const char *phase) {
+    r2_buf text = {0};
+    if (r2_client_metrics_prometheus(&text, c) != R2_OK) return;
+    for (char *line = strtok(text.ptr, "\n"); line; line = strtok(NULL, "\n")) {
+        if (!strncmp(line, "r2_retries_total{", 17) || !strncmp(line, "r2_errors_total{", 16) || !strncmp(line, "r2_requests_total{", 18))
+            printf("  %s: %s\n", phase, line);
+    }
+    r2_buf_dispose(&text);
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) { fprintf(stderr, "usage: %s ENDPOINT\n", argv[0]); return 2; }
+    endpoint = argv[1];
+    access_key = getenv("R2_TEST_ACCESS_KEY_ID");
+    secret_key = getenv("R2_TEST_SECRET_ACCESS_KEY");
+    bucket = getenv("R2_TEST_BUCKET") ? getenv("R2_TEST_BUCKET") : "r2-test";
+    if (!access_key || !secret_key || strncmp(endpoint, "http://", 7) != 0) {
+        fprintf(stderr, "needs an http:// ENDPOINT and R2_TEST_ACCESS_KEY_ID / R2_TEST_SECRET_ACCESS_KEY\n");
+        return 2;
+    }
+    uint64_t big = (uint64_t)(getenv("R2_TEST_PROXY_MIB") ? atoi(getenv("R2_TEST_PROXY_MIB")) : 256) << 20;
+    const char *script = getenv("R2_FAULT_PROXY") ? getenv("R2_FAULT_PROXY") : "Tests/FaultProxy/fault_proxy.py";
+    FILE *proxy = start_proxy(script, endpoint + 7);
+    char via[64];
+    snprintf(via, sizeof via, "http://127.0.0.1:%d", proxy_port);
+    struct trace_seen direct_seen = {0};
+    r2_client *direct = make_client(endpoint, 0, &direct_seen);
+    unsigned char digest[32], small_digest[32];
+    double t0;
+
+    /* 1. A large download through 6 connection resets, one every 40 MiB delivered. */
+    upload(direct, "proxy/big", 42, big, digest);
+    control("plan reset_down=41943040 resets=6");
+    struct trace_seen seen = {0};
+    r2_client *c = make_client(via, 0, &seen);
+    t0 = now_ms();
+    download(c, "proxy/big", big, digest, "download through resets");
+    long resets = stat_value("resets");
+    printf("  %llu MiB through %ld resets in %.0f ms, %d retries (resumed with Range + If-Match)\n",
+           (unsigned long long)(big >> 20), resets, now_ms() - t0, seen.retries);
+    CHECK(resets == 6 || (big < 6 * 41943040ull && resets >= 1), "the proxy reset %ld connections", resets);
+    CHECK(seen.calls == 1 && seen.retries == resets, "one call, one resume per reset: %d retries", seen.retries);
+    report(c, "resets");
+    r2_client_free(c);
+
+    /* 2. A stall: no byte for 4 s after 8 MiB; the 1 s stall timeout fails the attempt and the download resumes. */
+    upload(direct, "proxy/small", 7, 24u << 20, small_digest);
+    control("plan stall_down=8388608 stall_ms=4000 stalls=1");
+    memset(&seen, 0, sizeof seen);
+    c = make_client(via, 1000, &seen);
+    t0 = now_ms();
+    download(c, "proxy/small", 24u << 20, small_digest, "download through a stall");
+    printf("  24 MiB through %ld stall in %.0f ms, %d retries\n", stat_value("stalls"), now_ms() - t0, seen.retries);
+    CHECK(stat_value("stalls") == 1 && seen.retries == 1, "one stall, one resume: %d retries", seen.retries);
+    report(c, "stall");
+    r2_client_free(c);
+
+    /* 3. SlowDown twice (Retry-After: 1): the call waits at least 2 s and succeeds. */
+    control("plan slowdown=2 retry_after=1");
+    memset(&seen, 0, sizeof seen);
+    c = make_client(via, 0, &seen);
+    r2_buf body = {0};
+    r2_get_options range = R2_GET_OPTIONS_INIT;
+    range.range = "bytes=0-99";
+    t0 = now_ms();
+    CHECK_OK(r2_object_get(&body, NULL, c, bucket, "proxy/small", &range), "get after SlowDown");
+    double waited = now_ms() - t0;
+    printf("  2 SlowDowns waited out in %.0f ms, %d retries\n", waited, seen.retries);
+    CHECK(body.size == 100, "range of 100 bytes, got %zu", body.size);
+    CHECK(stat_value("slowdowns") == 2 && seen.retries == 2, "2 retries: %d", seen.retries);
+    CHECK(waited >= 2000, "Retry-After honoured: waited %.0f ms", waited);
+    r2_buf_dispose(&body);
+    report(c, "slowdown");
+    r2_client_free(c);
+
+    /* 4. Uploads reset after 4 MiB: bytes are sent again; a stream cannot be. */
+    size_t up = 8u << 20;
+    uint8_t *data = malloc(up);
+    struct source gen;
+    source_init(&gen, 99, up);
+    read_source(data, up, &gen);
+    control("plan reset_up=4194304 resets=1");
+    memset(&seen, 0, sizeof seen);
+    c = make_client(via, 0, &seen);
+    CHECK_OK(r2_object_put(NULL, c, bucket, "proxy/up", data, up, NULL), "bytes upload through a reset");
+    CHECK(stat_value("resets") == 7 && seen.retries == 1, "retried once after the reset: %d", seen.retries);
+    CHECK_OK(r2_object_get(&body, NULL, direct, bucket, "proxy/up", NULL), "read back");
+    CHECK(body.size == up && memcmp(body.ptr, data, up) == 0, "the object is whole");
+    r2_buf_dispose(&body);
+
+    control("plan reset_up=4194304 resets=1");
+    struct source stream;
+    source_init(&stream, 99, up);
+    int32_t rc = r2_object_put_stream(NULL, c, bucket, "proxy/up-stream", up, read_source, &stream, NULL);
+    CHECK(rc == R2_ERR_CONNECTION_FAILED || rc == R2_ERR_STREAM_INTERRUPTED, "a reset stream upload fails: %s", r2_status_string(rc));
+    CHECK(strstr(r2_error_last()->message, "cannot be replayed") != NULL, "and says why: %s", r2_error_last()->message);
+    CHECK(seen.retries == 0, "without a retry");
+    report(c, "uploads");
+    r2_client_free(c);
+    free(data);
+
+    const char *keys[] = {"proxy/big", "proxy/small", "proxy/up", "proxy/up-stream"};
+    r2_delete_result del = {0};
+    CHECK_OK(r2_objects_delete(&del, direct, bucket, keys, 4, true), "clean up");
+    r2_delete_result_dispose(&del);
+    r2_client_free(direct);
+    printf("  proxy: %s\n", control("stats"));
+    control("quit");
+    pclose(proxy);
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed ? 1 : 0;
+}
