@@ -3,6 +3,7 @@ progress callback that turns r2's (done, total) into boto3-style increments."""
 from __future__ import annotations
 
 import ctypes
+import os
 from ctypes import POINTER, byref
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
@@ -11,7 +12,8 @@ from . import _ffi
 from ._convert import CHECKSUMS, CallbackErrors, check, choice
 from ._errors import invalid_argument
 
-PART_CHECKSUMS = {name: CHECKSUMS[name] for name in ("none", "md5", "crc32", "crc32c")}
+# r2 refuses SHA-1/SHA-256 part checksums itself (r2.Unsupported: R2 answers 501), so they are passed on.
+PART_CHECKSUMS = CHECKSUMS
 
 
 @dataclass(frozen=True)
@@ -40,8 +42,10 @@ class CancelToken:
     Once cancelled it stays cancelled: use a new token for the next transfer."""
 
     def __init__(self, library: Any = None) -> None:
-        from ._library import Library, load_library
-        self._lib = library if isinstance(library, Library) else load_library(library)
+        """``library``: an r2.Library, or a path to libr2.so (default: r2.load_library())."""
+        from ._library import load_library
+        is_path = library is None or isinstance(library, (str, bytes, os.PathLike))
+        self._lib = load_library(library) if is_path else library
         handle = POINTER(_ffi.r2_cancel)()
         check(self._lib, self._lib.r2_cancel_new(byref(handle)))
         self._handle = handle
