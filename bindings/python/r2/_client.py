@@ -699,9 +699,9 @@ class Client:
         sets the ones given with ``replace_metadata``; it takes no conditions.
         """
         conditions = (if_match, if_none_match, if_modified_since, if_unmodified_since)
-        replaced = dict(content_type=content_type, cache_control=cache_control,
-                        content_disposition=content_disposition, content_encoding=content_encoding,
-                        metadata=metadata)
+        replaced: dict[str, Any] = dict(content_type=content_type, cache_control=cache_control,
+                                        content_disposition=content_disposition, content_encoding=content_encoding,
+                                        metadata=metadata)
         managed = any(v is not None for v in (multipart_threshold, part_size, concurrency, callback, progress,
                                               config, cancel))
         if not managed:

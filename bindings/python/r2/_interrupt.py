@@ -29,7 +29,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 _SIGINT = int(signal.SIGINT)
 
@@ -39,7 +39,7 @@ class _Session:
 
     def __init__(self) -> None:
         self.interrupted = False
-        self.previous_handler = None
+        self.previous_handler: Any = None
         self.previous_wakeup_fd: Optional[int] = None  # None: set_wakeup_fd failed, nothing to restore
         self.depth = 0
 

@@ -48,7 +48,7 @@ class CancelToken:
         self._lib = load_library(library) if is_path else library
         handle = POINTER(_ffi.r2_cancel)()
         check(self._lib, self._lib.r2_cancel_new(byref(handle)))
-        self._handle = handle
+        self._handle: Any = handle
         self.cancelled = False
 
     def cancel(self) -> None:
