@@ -12,8 +12,9 @@
    fresh interpreter each time (ms, median of 7).
 3. A 1 GiB file up and down against the local server, each transfer in its own
    process: wall time, CPU (user + sys) and peak RSS of that process.
-   r2 upload_file / download_file (one streamed PUT / GET for now) vs boto3's
-   (multipart, 10 threads, its defaults) vs awscrt's S3Client.
+   r2 upload_file / download_file (r2's transfer manager with its defaults:
+   multipart above 100 MiB, 10 MiB parts, 4 in flight) vs boto3's (multipart,
+   10 threads, its defaults) vs awscrt's S3Client.
 
 Options: --size-mib N (default 1024), --skip-transfers, --rounds N.
 """

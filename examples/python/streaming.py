@@ -28,7 +28,7 @@ key = "uploads/" + os.path.basename(path)
 
 with r2.Client.from_env() as client:
     size = os.path.getsize(path)
-    client.upload_file(path, bucket, key, callback=Progress(size))  # one streamed PUT (up to 5 GiB for now)
+    client.upload_file(path, bucket, key, callback=Progress(size))  # multipart above 100 MiB (see transfer.py)
     print(" uploaded", key)
 
     # A file-like object over one GET: read(), iteration, shutil.copyfileobj...
@@ -45,6 +45,6 @@ with r2.Client.from_env() as client:
     client.download_file(bucket, key, path + ".downloaded", callback=Progress(size))
     print(" downloaded")
 
-    # Any iterable of bytes works when its length is known.
+    # Any iterable of bytes works: one PUT when its length is known, else a multipart upload.
     lines = (f"line {i}\n".encode() for i in range(1000))
     client.put(bucket, "uploads/lines.txt", lines, length=sum(len(f"line {i}\n") for i in range(1000)))

@@ -6,6 +6,7 @@ A thin Python layer over libr2's C API (ctypes; no third-party dependency):
     with r2.Client(account_id="...", access_key_id="...", secret_access_key="...") as client:
         client.put("my-bucket", "hello.txt", "hello")
         print(client.get("my-bucket", "hello.txt").body)
+        client.upload_file("big.iso", "my-bucket", "big.iso")   # multipart above 100 MiB
         url = client.presign("GET", "my-bucket", "hello.txt", expires=3600)
 
 libr2.so is found as described by r2.load_library(); it is loaded when the
@@ -25,11 +26,14 @@ from ._ffi import R2_VERSION_STRING as __version__
 from ._library import Library, LibraryError, load_library
 from ._signer import Signer
 from ._streams import ObjectReader
-from ._types import DeleteError, DeleteResult, ListPage, Object, ObjectEntry, ObjectInfo, Signed
+from ._transfer import CancelToken, TransferConfig
+from ._types import (CompletedPart, DeleteError, DeleteResult, ListPage, MultipartUpload, Object, ObjectEntry,
+                     ObjectInfo, PartInfo, Signed)
 
 __all__ = [
     "__version__", "Client", "Signer", "Library", "LibraryError", "load_library", "ObjectIterator", "ObjectReader",
     "ObjectInfo", "Object", "ObjectEntry", "ListPage", "DeleteResult", "DeleteError", "Signed",
+    "TransferConfig", "CancelToken", "CompletedPart", "PartInfo", "MultipartUpload",
     "validate_bucket", "validate_key",
     "R2Error", "AuthError", "BucketError", "ObjectError", "MultipartError", "NetworkError", "ServerError",
     "RequestError", "TransferError", "NotFound",

@@ -3,19 +3,24 @@ from __future__ import annotations
 
 import builtins
 import datetime
+import io
 import os
 import threading
 import weakref
 from ctypes import POINTER, byref, c_bool, c_char_p, string_at
+from collections.abc import Mapping
 from typing import Any, Callable, Iterable, Iterator, Optional, Union
 
 from . import _ffi
 from ._convert import (CHECKSUMS, JURISDICTIONS, PAYLOAD_MODES, CallbackErrors, Headers, HTTPDate, byte_pointer,
                        check, choice, cstr, header_array, http_date, seconds, to_unix_time)
-from ._errors import invalid_argument
+from ._errors import EntityTooLarge, InvalidRequest, invalid_argument
+from ._interrupt import Interrupts
 from ._library import Library, load_library
 from ._streams import ObjectReader, ObjectStream, Progress, ReadSource, c_buffer, remaining_length
-from ._types import DeleteError, DeleteResult, ListPage, Object, ObjectEntry, ObjectInfo, text
+from ._transfer import PART_CHECKSUMS, CancelToken, ProgressCallback, TransferCall, TransferConfig
+from ._types import (CompletedPart, DeleteError, DeleteResult, ListPage, MultipartUpload, Object, ObjectEntry,
+                     ObjectInfo, PartInfo, text)
 
 PathLike = Union[str, "os.PathLike[str]"]
 Body = Union[bytes, bytearray, memoryview, str, Any]  # or a binary file-like object, or an iterable of bytes
@@ -37,6 +42,69 @@ def _range(value: Range) -> Optional[bytes]:
         start, end = value
         value = f"bytes={start}-{'' if end is None else end}"
     return cstr(value, "range")
+
+
+# boto3's ExtraArgs names and the keyword arguments they stand for.
+UPLOAD_EXTRA_ARGS = {"ContentType": "content_type", "CacheControl": "cache_control",
+                     "ContentDisposition": "content_disposition", "ContentEncoding": "content_encoding",
+                     "ContentLanguage": "content_language", "Expires": "expires", "Metadata": "metadata",
+                     "StorageClass": "storage_class"}
+DOWNLOAD_EXTRA_ARGS = {"IfMatch": "if_match", "IfNoneMatch": "if_none_match",
+                       "IfModifiedSince": "if_modified_since", "IfUnmodifiedSince": "if_unmodified_since",
+                       "Range": "range"}
+
+
+def _boto3_names(options: dict, extra_args: dict, callback: Progress) -> Progress:
+    """Moves boto3's ``ExtraArgs`` into ``options`` under this binding's names
+    and returns the callback (``callback=`` or boto3's ``Callback=``)."""
+    boto3_callback = options.pop("Callback", None)
+    for name, value in (options.pop("ExtraArgs", None) or {}).items():
+        if name not in extra_args:
+            raise invalid_argument(f"ExtraArgs {name!r} is not supported here; supported: {', '.join(extra_args)}")
+        options.setdefault(extra_args[name], value)
+    return boto3_callback if callback is None else callback
+
+
+# The largest source one CopyObject takes in r2 (as its single-PUT limit, 5 GiB - 5 MiB).
+_SINGLE_COPY_LIMIT = 5 * 1024 ** 3 - 5 * 1024 ** 2
+
+
+def _part_number(n: int) -> int:
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise TypeError(f"part_number must be an int, not {type(n).__name__}")
+    if not 0 <= n < 1 << 32:
+        raise invalid_argument(f"part number {n} is out of range (1 to 10 000)")
+    return n  # r2 checks 1 to 10 000
+
+
+def _completed(part: Any) -> tuple[int, str]:
+    if isinstance(part, CompletedPart):
+        return part.part_number, part.etag
+    if isinstance(part, Mapping):
+        return _part_number(part["PartNumber"]), part["ETag"]
+    number, etag = part
+    return _part_number(number), etag
+
+
+def _no_transfer_options(*values: Any) -> None:
+    if any(v is not None for v in values):
+        raise invalid_argument("conditions (range, if_match, ...) make a download one conditional GET: they cannot "
+                               "be combined with threshold, part_size, concurrency, config, cancel or state_path")
+
+
+def _reporting(on_data: Callable[[Any, int], Any], tc: TransferCall) -> Callable[[Any, int], None]:
+    """Wraps a chunk consumer of a plain GET so that it reports progress as a transfer would."""
+    done = 0
+
+    def consume(chunk, size: int) -> None:
+        nonlocal done
+        on_data(chunk, size)
+        done += size
+        if tc.callback is not None:
+            tc.callback(size)
+        if tc.progress is not None:
+            tc.progress(done, None)
+    return consume
 
 
 class _InUse:
@@ -203,6 +271,19 @@ class Client:
                      payload_mode: Optional[str] = None, checksum: Optional[str] = None,
                      checksum_value: Optional[str] = None, storage_class: Optional[str] = None) -> Any:
         """byref(r2_put_options), or None (r2's defaults) when nothing is set."""
+        o = self._put_struct(content_type, cache_control, content_disposition, content_encoding, content_language,
+                             expires, metadata, if_match, if_none_match, if_modified_since, if_unmodified_since,
+                             payload_mode, checksum, checksum_value, storage_class)
+        return None if o is None else byref(o)
+
+    def _put_struct(self, content_type: Optional[str] = None, cache_control: Optional[str] = None,
+                    content_disposition: Optional[str] = None, content_encoding: Optional[str] = None,
+                    content_language: Optional[str] = None, expires: HTTPDate = None, metadata: Headers = None,
+                    if_match: Optional[str] = None, if_none_match: Optional[str] = None,
+                    if_modified_since: HTTPDate = None, if_unmodified_since: HTTPDate = None,
+                    payload_mode: Optional[str] = None, checksum: Optional[str] = None,
+                    checksum_value: Optional[str] = None, storage_class: Optional[str] = None) -> Any:
+        """An r2_put_options, or None when nothing is set."""
         if not any(v is not None for v in (content_type, cache_control, content_disposition, content_encoding,
                                              content_language, expires, metadata, if_match, if_none_match,
                                              if_modified_since, if_unmodified_since, payload_mode, checksum,
@@ -225,7 +306,7 @@ class Client:
         o.checksum = choice(checksum, CHECKSUMS, "checksum")
         o.checksum_value = cstr(checksum_value, "checksum_value")
         o.storage_class = cstr(storage_class, "storage_class")
-        return byref(o)
+        return o
 
     def _info_call(self, call: Callable[[Any, Any], int], errors: Optional[CallbackErrors] = None) -> ObjectInfo:
         """Runs ``call(byref(info), handle)`` and returns the info it filled."""
@@ -241,18 +322,53 @@ class Client:
         finally:
             self._lib.r2_object_info_dispose(byref(info))
 
+    def _transfer(self, tc: TransferCall, call: Callable[[Any, Any, Any], int]) -> ObjectInfo:
+        """Runs ``call(byref(info), handle, byref(transfer options))`` under
+        Ctrl-C protection: SIGINT cancels it through its r2_cancel (even while
+        the network stalls) and is raised as KeyboardInterrupt once r2 has
+        cleaned up (an unfinished multipart upload is aborted first)."""
+        info = _ffi.r2_object_info()
+        with Interrupts(tc.request_cancel) as guard:
+            tc.interrupted = lambda: guard.interrupted
+            with self._in_use as handle:
+                code = call(byref(info), handle, byref(tc.options))
+            try:
+                tc.finish(code)
+                return ObjectInfo.from_c(info)
+            finally:
+                self._lib.r2_object_info_dispose(byref(info))
+
+    def _transfer_call(self, options: dict, extra_args: dict, *, callback: Progress, progress: ProgressCallback,
+                       config: Any, threshold: Optional[int], part_size: Optional[int], concurrency: Optional[int],
+                       part_checksum: Optional[str] = None, state_path: Optional[PathLike] = None,
+                       cancel: Optional[CancelToken] = None, upload: bool = True) -> TransferCall:
+        """A TransferCall from a method's arguments; ``options`` (the rest of
+        its keyword arguments, boto3's Callback/Config/ExtraArgs included) is
+        left with the put options (upload) or get conditions (download)."""
+        callback = _boto3_names(options, extra_args, callback)
+        boto3_config = options.pop("Config", None)
+        config = boto3_config if config is None else config
+        put = self._put_struct(**options) if upload else None
+        return TransferCall(self._lib, config=config, threshold=threshold, part_size=part_size,
+                            concurrency=concurrency, part_checksum=part_checksum,
+                            state_path=_path(state_path, "state_path"), put=put, callback=callback,
+                            progress=progress, cancel=cancel)
+
     # -- put ----------------------------------------------------------------
 
     def put(self, bucket: str, key: str, body: Body = b"", *, length: Optional[int] = None,
             callback: Progress = None, **options: Any) -> ObjectInfo:
-        """Uploads ``body`` as bucket/key in one PUT and returns the new ETag etc.
+        """Uploads ``body`` as bucket/key and returns the new ETag etc.
 
         ``body`` is bytes-like, str (sent as UTF-8), a binary file-like
         object (read from its current position), or an iterable of bytes.
-        Streams go through r2_object_put_stream and need their length: it is
-        found for regular and seekable files; otherwise pass ``length``
-        (exactly that many bytes are read). Uploads of unknown length need
-        multipart, which the C API does not offer yet.
+        Bytes and streams of known length are one PUT (up to 5 GiB - 5 MiB;
+        streams through r2_object_put_stream). The length of regular and
+        seekable files is found; otherwise pass ``length`` (exactly that many
+        bytes are read). A stream of unknown length (an iterable, a pipe)
+        without ``length`` is a multipart upload through the transfer manager
+        (r2_upload_stream), with the client's part size and concurrency: use
+        upload_fileobj to choose them.
 
         ``callback(n)`` is called with the bytes sent since its last call,
         like boto3's Callback (for bytes-like bodies, once at the end). Options: content_type,
@@ -265,9 +381,9 @@ class Client:
         """
         if isinstance(body, str):
             body = body.encode()
-        opts = self._put_options(**options)
         b, k = cstr(bucket, "bucket"), cstr(key, "key")
         if isinstance(body, (bytes, bytearray, memoryview)):
+            opts = self._put_options(**options)
             data, size, _owner = byte_pointer(body)
             info = self._info_call(lambda info, h: self._lib.r2_object_put(info, h, b, k, data, size, opts))
             if callback is not None:
@@ -277,29 +393,103 @@ class Client:
         if not file_like and not isinstance(body, Iterable):
             raise TypeError(f"body must be bytes, str, a binary file-like object or an iterable of bytes, "
                             f"not {type(body).__name__}")
+        if length is None and file_like:
+            length = remaining_length(body)
         if length is None:
-            length = remaining_length(body) if file_like else None
-            if length is None:
-                raise invalid_argument("the length of this body is unknown: pass length=... (uploads of unknown "
-                                       "length need multipart, which libr2's C API does not offer yet)")
+            tc = TransferCall(self._lib, put=self._put_struct(**options), callback=callback)
+            return self._upload_stream(b, k, body, -1, tc)
+        opts = self._put_options(**options)
         errors = CallbackErrors()
-        read = _ffi.r2_read_cb(ReadSource(body, errors, callback).fill)  # referenced until the call returns
-        return self._info_call(lambda info, h: self._lib.r2_object_put_stream(info, h, b, k, length, read, None,
-                                                                              opts), errors)
+        with Interrupts() as guard:
+            read = _ffi.r2_read_cb(ReadSource(body, errors, callback, stop=lambda: guard.interrupted).fill)
+            return self._info_call(lambda info, h: self._lib.r2_object_put_stream(info, h, b, k, length, read, None,
+                                                                                  opts), errors)
 
-    def upload_fileobj(self, fileobj, bucket: str, key: str, *, length: Optional[int] = None,
-                       callback: Progress = None, **options: Any) -> ObjectInfo:
-        """boto3's upload_fileobj: streams a binary file-like object (see put).
-
-        For now one streamed PUT (up to 5 GiB); the multipart orchestrator
-        will take over larger bodies once the C API has it."""
-        return self.put(bucket, key, fileobj, length=length, callback=callback, **options)
+    def _upload_stream(self, bucket: Optional[bytes], key: Optional[bytes], body: Any, length: int,
+                       tc: TransferCall) -> ObjectInfo:
+        """r2_upload_stream from a file-like object or iterable; length -1: unknown (multipart)."""
+        source = ReadSource(body, tc.errors, stop=lambda: tc.interrupted())
+        read = _ffi.r2_read_cb(source.fill)  # referenced until the call returns
+        return self._transfer(tc, lambda info, h, o: self._lib.r2_upload_stream(info, h, bucket, key, length, read,
+                                                                                None, o))
 
     def upload_file(self, filename: PathLike, bucket: str, key: str, *, callback: Progress = None,
+                    progress: ProgressCallback = None, config: Optional[TransferConfig] = None,
+                    threshold: Optional[int] = None, part_size: Optional[int] = None,
+                    concurrency: Optional[int] = None, part_checksum: Optional[str] = None,
+                    state_path: Optional[PathLike] = None, cancel: Optional[CancelToken] = None,
                     **options: Any) -> ObjectInfo:
-        """boto3's upload_file: streams a local file to bucket/key (see put)."""
-        with builtins.open(filename, "rb") as f:
-            return self.put(bucket, key, f, callback=callback, **options)
+        """boto3's upload_file through r2's transfer manager (r2_upload_file):
+        one PUT below the threshold (default 100 MiB), else a multipart upload
+        whose parts r2 reads at their offsets and sends ``concurrency`` at a
+        time, without the GIL. A failed, cancelled or interrupted multipart
+        upload is aborted on the server.
+
+        ``threshold``, ``part_size``, ``concurrency`` and ``part_checksum``
+        ("md5", "crc32", "crc32c") override ``config`` (an r2.TransferConfig or
+        a boto3 TransferConfig), which overrides the client's settings.
+        With ``state_path`` the upload is always multipart and resumable: its
+        id and finished parts are recorded in that file, a failure keeps the
+        upload, and calling again with the same file, key and state sends only
+        the missing parts (a changed file is refused).
+
+        ``callback(n)`` gets the bytes sent since its previous call (boto3's
+        Callback: ``callback=bar.update`` for a tqdm bar), ``progress(done,
+        total)`` the running totals; both run on this thread about every 100 ms
+        and once at the end, and an exception in either cancels the upload and
+        is re-raised. ``cancel`` is an r2.CancelToken to stop it from another
+        thread (r2.Cancelled). Ctrl-C stops it and raises KeyboardInterrupt.
+        Put options (content_type, metadata, ...) as for put(); boto3's
+        ``Callback``, ``Config`` and ``ExtraArgs`` (ContentType, Metadata, ...)
+        are accepted too.
+        """
+        tc = self._transfer_call(options, UPLOAD_EXTRA_ARGS, callback=callback, progress=progress, config=config,
+                                 threshold=threshold, part_size=part_size, concurrency=concurrency,
+                                 part_checksum=part_checksum, state_path=state_path, cancel=cancel)
+        path = _path(filename, "filename")
+        with builtins.open(filename, "rb"):  # FileNotFoundError, PermissionError, ... as Python reports them
+            pass
+        b, k = cstr(bucket, "bucket"), cstr(key, "key")
+        return self._transfer(tc, lambda info, h, o: self._lib.r2_upload_file(info, h, b, k, path, o))
+
+    def upload_fileobj(self, fileobj, bucket: str, key: str, *, length: Optional[int] = None,
+                       callback: Progress = None, progress: ProgressCallback = None,
+                       config: Optional[TransferConfig] = None, threshold: Optional[int] = None,
+                       part_size: Optional[int] = None, concurrency: Optional[int] = None,
+                       part_checksum: Optional[str] = None, cancel: Optional[CancelToken] = None,
+                       **options: Any) -> ObjectInfo:
+        """boto3's upload_fileobj through r2's transfer manager: a binary
+        file-like object, read from its current position on this thread.
+
+        With a known length (``length``, or found for regular and seekable
+        files) below the threshold it is one streamed PUT; otherwise, and
+        always for a stream of unknown length (a pipe, a socket), a multipart
+        upload whose parts are read in order into at most concurrency + 1
+        part buffers and sent by r2's workers (r2_upload_stream). An
+        io.BytesIO is uploaded from its buffer without a copy
+        (r2_upload_buffer). Other arguments as for upload_file (resuming
+        needs upload_file: a stream cannot be read again).
+        """
+        if options.get("state_path") is not None:
+            raise invalid_argument("state_path (resume) needs upload_file: a file object cannot be re-read where it "
+                                   "stopped")
+        options.pop("state_path", None)
+        if not (hasattr(fileobj, "readinto") or hasattr(fileobj, "read")):
+            raise TypeError(f"fileobj must be a binary file-like object, not {type(fileobj).__name__}")
+        tc = self._transfer_call(options, UPLOAD_EXTRA_ARGS, callback=callback, progress=progress, config=config,
+                                 threshold=threshold, part_size=part_size, concurrency=concurrency,
+                                 part_checksum=part_checksum, cancel=cancel)
+        b, k = cstr(bucket, "bucket"), cstr(key, "key")
+        if isinstance(fileobj, io.BytesIO) and length is None:
+            start = fileobj.tell()
+            data, size, _owner = byte_pointer(fileobj.getbuffer()[start:])
+            info = self._transfer(tc, lambda info, h, o: self._lib.r2_upload_buffer(info, h, b, k, data, size, o))
+            del data, _owner  # the view must go before BytesIO may be resized again
+            fileobj.seek(start + size)
+            return info
+        if length is None:
+            length = remaining_length(fileobj)
+        return self._upload_stream(b, k, fileobj, -1 if length is None else length, tc)
 
     # -- get ----------------------------------------------------------------
 
@@ -329,16 +519,18 @@ class Client:
         """r2_object_get_stream with ``on_data(pointer, size)`` per chunk on
         this thread; a false return cancels, an exception aborts and is re-raised."""
         errors = CallbackErrors()
-
-        def write(chunk, size, _userdata) -> int:
-            try:
-                return 0 if on_data(chunk, size) is not False else 1
-            except BaseException as e:  # noqa: B036 -- KeyboardInterrupt too: it must abort the transfer
-                errors.record(e)
-                return 1
-        write_cb = _ffi.r2_write_cb(write)
-        return self._info_call(lambda info, h: self._lib.r2_object_get_stream(info, h, bucket, key, write_cb, None,
-                                                                              opts), errors)
+        with Interrupts() as guard:
+            def write(chunk, size, _userdata) -> int:
+                try:
+                    if guard.interrupted:
+                        return 1
+                    return 0 if on_data(chunk, size) is not False else 1
+                except BaseException as e:  # noqa: B036 -- KeyboardInterrupt too: it must abort the transfer
+                    errors.record(e)
+                    return 1
+            write_cb = _ffi.r2_write_cb(write)
+            return self._info_call(lambda info, h: self._lib.r2_object_get_stream(info, h, bucket, key, write_cb,
+                                                                                  None, opts), errors)
 
     def open(self, bucket: str, key: str, *, buffer_size: int = 1 << 16, **conditions: Any) -> ObjectReader:
         """Opens bucket/key for reading as a file-like object (io.BufferedReader)
@@ -361,33 +553,85 @@ class Client:
         return ObjectReader(stream, buffer_size)
 
     def download_fileobj(self, bucket: str, key: str, fileobj, *, callback: Progress = None,
+                         progress: ProgressCallback = None, config: Optional[TransferConfig] = None,
+                         threshold: Optional[int] = None, part_size: Optional[int] = None,
+                         concurrency: Optional[int] = None, cancel: Optional[CancelToken] = None,
                          **conditions: Any) -> ObjectInfo:
-        """boto3's download_fileobj: streams bucket/key into ``fileobj.write``
-        (on this thread, in bounded memory). Conditions as for get()."""
-        def on_data(chunk, size: int) -> None:
-            # bytes, not a view of r2's buffer: an arbitrary fileobj may keep what it is given.
-            fileobj.write(string_at(chunk, size))
-            if callback is not None:
-                callback(size)
-        return self._get_stream(cstr(bucket, "bucket"), cstr(key, "key"), self._get_options(**conditions), on_data)
+        """boto3's download_fileobj through r2's transfer manager
+        (r2_download_stream): ``fileobj.write`` gets the body in order on this
+        thread. Below the threshold it is one GET; above it, ranges pinned to
+        the object's ETag are fetched ``concurrency`` at a time into at most
+        concurrency + 1 part buffers. Returns the object's metadata (from a
+        HEAD). Callbacks, ``cancel`` and Ctrl-C as for upload_file.
+
+        Conditions (range, if_match, if_none_match, if_modified_since,
+        if_unmodified_since, validate_checksum; or boto3's ExtraArgs IfMatch,
+        Range, ...) make it one conditional GET (r2_object_get_stream), which
+        the transfer manager cannot send.
+        """
+        tc = self._transfer_call(conditions, DOWNLOAD_EXTRA_ARGS, callback=callback, progress=progress, config=config,
+                                 threshold=threshold, part_size=part_size, concurrency=concurrency, cancel=cancel,
+                                 upload=False)
+        b, k = cstr(bucket, "bucket"), cstr(key, "key")
+        if conditions:
+            _no_transfer_options(threshold, part_size, concurrency, cancel, config)
+            return self._get_stream(b, k, self._get_options(**conditions),
+                                    _reporting(lambda chunk, size: fileobj.write(string_at(chunk, size)), tc))
+
+        def write(chunk, size, _userdata) -> int:
+            try:
+                if tc.interrupted():
+                    return 1
+                # bytes, not a view of r2's buffer: an arbitrary fileobj may keep what it is given.
+                fileobj.write(string_at(chunk, size))
+                return 0
+            except BaseException as e:  # noqa: B036 -- KeyboardInterrupt too: it must abort the transfer
+                tc.errors.record(e)
+                return 1
+        write_cb = _ffi.r2_write_cb(write)
+        return self._transfer(tc, lambda info, h, o: self._lib.r2_download_stream(info, h, b, k, write_cb, None, o))
 
     def download_file(self, bucket: str, key: str, filename: PathLike, *, callback: Progress = None,
-                      **conditions: Any) -> ObjectInfo:
-        """boto3's download_file: streams bucket/key into a temporary file
-        beside ``filename`` and renames it into place once complete, so a
-        failed download never leaves a partial file."""
+                      progress: ProgressCallback = None, config: Optional[TransferConfig] = None,
+                      threshold: Optional[int] = None, part_size: Optional[int] = None,
+                      concurrency: Optional[int] = None, state_path: Optional[PathLike] = None,
+                      cancel: Optional[CancelToken] = None, **conditions: Any) -> ObjectInfo:
+        """boto3's download_file through r2's transfer manager (r2_download_file):
+        one GET below the threshold, else parallel ranged GETs pinned to the
+        object's ETag (an overwrite mid-download is PreconditionFailed, not a
+        mix), written by r2 without the GIL. The bytes go to
+        ``<filename>.r2-partial``, renamed into place at the end: a failed,
+        cancelled or interrupted download leaves nothing at ``filename``.
+        With ``state_path`` the partial file and the finished ranges are kept
+        on failure, and calling again continues from them. Returns the
+        object's metadata (from a HEAD). Callbacks, ``cancel`` and Ctrl-C as
+        for upload_file.
+
+        Conditions (as for download_fileobj) make it one conditional GET into
+        a temporary file beside ``filename``.
+        """
+        tc = self._transfer_call(conditions, DOWNLOAD_EXTRA_ARGS, callback=callback, progress=progress, config=config,
+                                 threshold=threshold, part_size=part_size, concurrency=concurrency,
+                                 state_path=state_path, cancel=cancel, upload=False)
+        b, k = cstr(bucket, "bucket"), cstr(key, "key")
+        if conditions:
+            _no_transfer_options(threshold, part_size, concurrency, cancel, config, state_path)
+            return self._download_file_conditional(b, k, filename, self._get_options(**conditions), tc)
+        path = _path(filename, "filename")
+        return self._transfer(tc, lambda info, h, o: self._lib.r2_download_file(info, h, b, k, path, o))
+
+    def _download_file_conditional(self, bucket: Optional[bytes], key: Optional[bytes], filename: PathLike,
+                                   opts: Any, tc: TransferCall) -> ObjectInfo:
+        """One conditional GET streamed into a temporary file beside
+        ``filename``, renamed into place once complete."""
         import tempfile  # here: it costs a noticeable part of `import r2`
         directory = os.path.dirname(os.path.abspath(filename))
         fd, partial = tempfile.mkstemp(prefix=".r2-", suffix=".part", dir=directory)
         try:
             with builtins.open(fd, "wb") as f:
-                def on_data(chunk, size: int) -> None:
-                    # A view of r2's buffer is safe here: BufferedWriter copies or writes it before returning.
-                    f.write(c_buffer(chunk, size))
-                    if callback is not None:
-                        callback(size)
-                info = self._get_stream(cstr(bucket, "bucket"), cstr(key, "key"), self._get_options(**conditions),
-                                        on_data)
+                # A view of r2's buffer is safe here: BufferedWriter copies or writes it before returning.
+                info = self._get_stream(bucket, key, opts, _reporting(lambda chunk, size: f.write(c_buffer(chunk, size)),
+                                                                      tc))
             os.replace(partial, filename)
             return info
         except BaseException:
@@ -433,25 +677,174 @@ class Client:
              content_type: Optional[str] = None, cache_control: Optional[str] = None,
              content_disposition: Optional[str] = None, content_encoding: Optional[str] = None,
              metadata: Headers = None, if_match: Optional[str] = None, if_none_match: Optional[str] = None,
-             if_modified_since: HTTPDate = None, if_unmodified_since: HTTPDate = None) -> ObjectInfo:
-        """Copies src_bucket/src_key to bucket/key on the server (up to 5 GiB).
-        The source's metadata is kept unless ``replace_metadata``, which sets
-        the content headers and metadata given here instead. The conditions
-        apply to the source."""
+             if_modified_since: HTTPDate = None, if_unmodified_since: HTTPDate = None,
+             multipart_threshold: Optional[int] = None, part_size: Optional[int] = None,
+             concurrency: Optional[int] = None, callback: Progress = None, progress: ProgressCallback = None,
+             config: Optional[TransferConfig] = None, cancel: Optional[CancelToken] = None) -> ObjectInfo:
+        """Copies src_bucket/src_key to bucket/key on the server.
+
+        By default one CopyObject (up to 5 GiB). The source's metadata is
+        kept unless ``replace_metadata``, which sets the content headers and
+        metadata given here instead. The conditions (if_match, ...) apply to
+        the source.
+
+        Larger objects go through r2's transfer manager (r2_copy_large):
+        UploadPartCopy ranges of ``part_size``, ``concurrency`` at a time.
+        That happens when the source turns out to be too large for one
+        CopyObject, or on request: with ``multipart_threshold`` (multipart
+        when the source has at least that many bytes), ``part_size``,
+        ``concurrency``, ``config``, a progress ``callback`` / ``progress``
+        or ``cancel`` (as for upload_file; Ctrl-C cancels it too). The
+        multipart path keeps the source's content headers and metadata, or
+        sets the ones given with ``replace_metadata``; it takes no conditions.
+        """
+        conditions = (if_match, if_none_match, if_modified_since, if_unmodified_since)
+        replaced: dict[str, Any] = dict(content_type=content_type, cache_control=cache_control,
+                                        content_disposition=content_disposition, content_encoding=content_encoding,
+                                        metadata=metadata)
+        managed = any(v is not None for v in (multipart_threshold, part_size, concurrency, callback, progress,
+                                              config, cancel))
+        if not managed:
+            try:
+                return self._copy_object(src_bucket, src_key, bucket, key, replace_metadata, replaced, conditions)
+            except (EntityTooLarge, InvalidRequest):
+                # Too large for CopyObject (S3 says InvalidRequest, some servers EntityTooLarge): go multipart
+                # when the source really is larger than one copy may be and nothing asks for a single copy.
+                if any(c is not None for c in conditions):
+                    raise
+                if self.head(src_bucket, src_key).content_length <= _SINGLE_COPY_LIMIT:
+                    raise
+                multipart_threshold = _SINGLE_COPY_LIMIT + 1
+        elif any(c is not None for c in conditions):
+            raise invalid_argument("copy conditions (if_match, ...) need a single CopyObject: they cannot be combined "
+                                   "with multipart_threshold, part_size, concurrency, config, callback, progress or "
+                                   "cancel")
+        tc = TransferCall(self._lib, config=config, threshold=multipart_threshold, part_size=part_size,
+                          concurrency=concurrency, callback=callback, progress=progress, cancel=cancel,
+                          put=self._put_struct(**replaced) if replace_metadata else None)
+        if replace_metadata:
+            # Below its threshold r2_copy_large sends CopyObject without the replaced metadata; do that here instead.
+            threshold = tc.options.threshold or _SINGLE_COPY_LIMIT + 1
+            size = self.head(src_bucket, src_key).content_length
+            if size < threshold:
+                info = self._copy_object(src_bucket, src_key, bucket, key, True, replaced, conditions)
+                tc.report_end(size)
+                return info
+        args = (cstr(src_bucket, "src_bucket"), cstr(src_key, "src_key"), cstr(bucket, "bucket"), cstr(key, "key"))
+        return self._transfer(tc, lambda info, h, o: self._lib.r2_copy_large(info, h, *args, o))
+
+    def _copy_object(self, src_bucket: str, src_key: str, bucket: str, key: str, replace_metadata: bool,
+                     replaced: dict, conditions: tuple) -> ObjectInfo:
+        """One CopyObject (r2_object_copy)."""
         o = _ffi.r2_copy_options()
         check(self._lib, self._lib.r2_copy_options_init(byref(o), _ffi.R2_COPY_OPTIONS_VERSION))
         o.replace_metadata = replace_metadata
-        o.content_type = cstr(content_type, "content_type")
-        o.cache_control = cstr(cache_control, "cache_control")
-        o.content_disposition = cstr(content_disposition, "content_disposition")
-        o.content_encoding = cstr(content_encoding, "content_encoding")
-        o.metadata, o.metadata_count = header_array(metadata, "metadata")
+        o.content_type = cstr(replaced["content_type"], "content_type")
+        o.cache_control = cstr(replaced["cache_control"], "cache_control")
+        o.content_disposition = cstr(replaced["content_disposition"], "content_disposition")
+        o.content_encoding = cstr(replaced["content_encoding"], "content_encoding")
+        o.metadata, o.metadata_count = header_array(replaced["metadata"], "metadata")
+        if_match, if_none_match, if_modified_since, if_unmodified_since = conditions
         o.if_match = cstr(if_match, "if_match")
         o.if_none_match = cstr(if_none_match, "if_none_match")
         o.if_modified_since = http_date(if_modified_since, "if_modified_since")
         o.if_unmodified_since = http_date(if_unmodified_since, "if_unmodified_since")
         args = (cstr(src_bucket, "src_bucket"), cstr(src_key, "src_key"), cstr(bucket, "bucket"), cstr(key, "key"))
         return self._info_call(lambda info, h: self._lib.r2_object_copy(info, h, *args, byref(o)))
+
+    # -- multipart ----------------------------------------------------------
+
+    def create_multipart_upload(self, bucket: str, key: str, **options: Any) -> str:
+        """Starts a multipart upload of bucket/key and returns its upload id.
+        Options as for put() (content_type, metadata, ...); a checksum is
+        refused (R2 has no full-object checksum for multipart uploads: check
+        the parts with upload_part's ``checksum``)."""
+        opts = self._put_options(**options)
+        b, k = cstr(bucket, "bucket"), cstr(key, "key")
+        return self._buf_call(lambda out, h: self._lib.r2_multipart_create(out, h, b, k, opts))
+
+    def upload_part(self, bucket: str, key: str, upload_id: str, part_number: int, body: Any, *,
+                    checksum: Optional[str] = None) -> CompletedPart:
+        """Uploads part ``part_number`` (1 to 10 000) from bytes-like ``body``
+        and returns it for complete_multipart_upload. R2 wants every part but
+        the last to be at least 5 MiB and all of them the same size (r2 checks
+        what it can before sending). ``checksum``: "md5", "crc32" or "crc32c"."""
+        if isinstance(body, str):
+            body = body.encode()
+        data, size, _owner = byte_pointer(body)
+        algorithm = choice(checksum, PART_CHECKSUMS, "checksum")
+        b, k, u = cstr(bucket, "bucket"), cstr(key, "key"), cstr(upload_id, "upload_id")
+        number = _part_number(part_number)
+        etag = self._buf_call(lambda out, h: self._lib.r2_multipart_upload_part(out, h, b, k, u, number, data, size,
+                                                                                  algorithm))
+        return CompletedPart(part_number, etag)
+
+    def upload_part_copy(self, bucket: str, key: str, upload_id: str, part_number: int, src_bucket: str,
+                         src_key: str, *, range: Optional[tuple[int, int]] = None) -> CompletedPart:
+        """Copies bytes of src_bucket/src_key as part ``part_number``
+        (UploadPartCopy): ``range=(first, last)`` with an inclusive last byte,
+        or the whole source without it."""
+        first, last = (-1, -1) if range is None else range
+        args = (cstr(bucket, "bucket"), cstr(key, "key"), cstr(upload_id, "upload_id"), _part_number(part_number),
+                cstr(src_bucket, "src_bucket"), cstr(src_key, "src_key"), first, last)
+        etag = self._buf_call(lambda out, h: self._lib.r2_multipart_upload_part_copy(out, h, *args))
+        return CompletedPart(part_number, etag)
+
+    def complete_multipart_upload(self, bucket: str, key: str, upload_id: str,
+                                  parts: Iterable[Any]) -> ObjectInfo:
+        """Assembles the object from ``parts``: CompletedPart values (what
+        upload_part returns), (part_number, etag) pairs, or boto3's
+        {"PartNumber": n, "ETag": etag} dicts, in any order."""
+        pairs = [_completed(p) for p in parts]
+        array = (_ffi.r2_completed_part * len(pairs))()
+        for i, (number, etag) in enumerate(pairs):
+            array[i].part_number = number
+            array[i].etag = cstr(etag, "etag")
+        b, k, u = cstr(bucket, "bucket"), cstr(key, "key"), cstr(upload_id, "upload_id")
+        return self._info_call(lambda info, h: self._lib.r2_multipart_complete(info, h, b, k, u, array, len(pairs)))
+
+    def abort_multipart_upload(self, bucket: str, key: str, upload_id: str) -> None:
+        """Aborts an upload and frees its parts on the server."""
+        b, k, u = cstr(bucket, "bucket"), cstr(key, "key"), cstr(upload_id, "upload_id")
+        with self._in_use as handle:
+            code = self._lib.r2_multipart_abort(handle, b, k, u)
+        check(self._lib, code)
+
+    def list_parts(self, bucket: str, key: str, upload_id: str) -> list[PartInfo]:
+        """Every uploaded part of an upload (all pages), by part number.
+        NoSuchUpload once it was completed or aborted (or after R2's 7 days)."""
+        b, k, u = cstr(bucket, "bucket"), cstr(key, "key"), cstr(upload_id, "upload_id")
+        result = _ffi.r2_part_list()
+        with self._in_use as handle:
+            code = self._lib.r2_multipart_list_parts(byref(result), handle, b, k, u)
+        try:
+            check(self._lib, code)
+            return [PartInfo.from_c(result.parts[i]) for i in range(result.count)]
+        finally:
+            self._lib.r2_part_list_dispose(byref(result))
+
+    def list_multipart_uploads(self, bucket: str, prefix: Optional[str] = None) -> list[MultipartUpload]:
+        """Every unfinished multipart upload of bucket (whose key starts with ``prefix``)."""
+        b, p = cstr(bucket, "bucket"), cstr(prefix, "prefix")
+        result = _ffi.r2_upload_list()
+        with self._in_use as handle:
+            code = self._lib.r2_multipart_list_uploads(byref(result), handle, b, p)
+        try:
+            check(self._lib, code)
+            return [MultipartUpload.from_c(result.uploads[i]) for i in range(result.count)]
+        finally:
+            self._lib.r2_upload_list_dispose(byref(result))
+
+    def _buf_call(self, call: Callable[[Any, Any], int]) -> str:
+        """Runs ``call(byref(buf), handle)`` and returns the string r2 put in the buffer."""
+        out = _ffi.r2_buf()
+        with self._in_use as handle:
+            code = call(byref(out), handle)
+        try:
+            check(self._lib, code)
+            return string_at(out.ptr, out.size).decode("utf-8", "surrogateescape")
+        finally:
+            self._lib.r2_buf_dispose(byref(out))
 
     # -- list ---------------------------------------------------------------
 
@@ -506,17 +899,22 @@ class Client:
     # -- presign ------------------------------------------------------------
 
     def presign(self, method: str, bucket: str, key: str, expires: Union[int, datetime.timedelta] = 3600, *,
-                headers: Headers = None, unix_time: Union[int, datetime.datetime, None] = None) -> str:
+                headers: Headers = None, query: Headers = None,
+                unix_time: Union[int, datetime.datetime, None] = None) -> str:
         """A presigned URL for GET, PUT, HEAD or DELETE of bucket/key, valid
         for ``expires`` seconds (int or timedelta; 1 s to 7 days). ``headers``
         (e.g. Content-Type for a PUT) are signed, so the URL's user must send
-        them. ``unix_time`` (int or aware datetime) fixes the signing time.
+        them. ``query`` adds signed query parameters (unencoded; r2 encodes
+        them), e.g. ``{"response-content-disposition": 'attachment;
+        filename="a.txt"'}`` to set a header of the GET's response.
+        ``unix_time`` (int or aware datetime) fixes the signing time.
         No network call."""
         opts = None
-        if headers or unix_time is not None:
-            o = _ffi.r2_presign_options()  # ctypes zero-fills: with the version set, that is R2_PRESIGN_OPTIONS_INIT
-            o.version = _ffi.R2_PRESIGN_OPTIONS_VERSION  # (r2.h has no r2_presign_options_init to call)
+        if headers or query or unix_time is not None:
+            o = _ffi.r2_presign_options()
+            check(self._lib, self._lib.r2_presign_options_init(byref(o), _ffi.R2_PRESIGN_OPTIONS_VERSION))
             o.headers, o.header_count = header_array(headers, "headers")
+            o.query, o.query_count = header_array(query, "query")
             o.unix_time = to_unix_time(unix_time)
             opts = byref(o)
         url = _ffi.r2_buf()

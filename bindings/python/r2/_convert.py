@@ -84,8 +84,12 @@ def byte_pointer(data: Union[bytes, bytearray, memoryview]) -> tuple[Any, int, A
     n = view.nbytes
     if n == 0:
         return None, 0, data
+    # The array itself, not ctypes.cast(array, ...): a cast of an array makes a
+    # reference cycle, which would keep the caller's buffer exported (a
+    # bytearray or BytesIO that cannot be resized) until the next GC run.
+    # ctypes passes a c_uint8 array where POINTER(c_uint8) is expected.
     array = (ctypes.c_uint8 * n).from_buffer(view)
-    return ctypes.cast(array, ctypes.POINTER(ctypes.c_uint8)), n, (array, view)
+    return array, n, view
 
 
 def choice(value: Optional[str], choices: Mapping[str, int], name: str) -> int:

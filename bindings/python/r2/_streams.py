@@ -48,9 +48,11 @@ class ReadSource:
     of bytes-like chunks. ``fill`` is the r2_read_cb body: bytes written,
     0 at the end, or -1 after recording the exception in ``errors``."""
 
-    def __init__(self, body, errors: CallbackErrors, progress: Progress = None) -> None:
+    def __init__(self, body, errors: CallbackErrors, progress: Progress = None,
+                 stop: Optional[Callable[[], bool]] = None) -> None:
         self.errors = errors
         self.progress = progress
+        self.stop = stop  # true once the transfer must end (Ctrl-C)
         self.pending = memoryview(b"")
         if hasattr(body, "readinto"):
             self.read_into = self._readinto(body.readinto)
@@ -61,6 +63,8 @@ class ReadSource:
 
     def fill(self, buf, cap: int, _userdata) -> int:
         try:
+            if self.stop is not None and self.stop():
+                return -1
             n = self.read_into(c_buffer(buf, cap))
             if n and self.progress is not None:
                 self.progress(n)

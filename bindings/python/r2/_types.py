@@ -122,3 +122,40 @@ class Signed:
     signature: str
     canonical_request: str
     string_to_sign: str
+
+
+@dataclass(frozen=True)
+class CompletedPart:
+    """A part of a multipart upload, as upload_part and upload_part_copy
+    return it and complete_multipart_upload takes it."""
+
+    part_number: int
+    etag: str
+
+
+@dataclass(frozen=True)
+class PartInfo:
+    """An uploaded part, from list_parts."""
+
+    part_number: int
+    size: int
+    etag: str
+    last_modified: Optional[str] = None
+
+    @classmethod
+    def from_c(cls, p: _ffi.r2_part_info) -> PartInfo:
+        return cls(part_number=p.part_number, size=p.size, etag=text(p.etag) or "",
+                   last_modified=text(p.last_modified))
+
+
+@dataclass(frozen=True)
+class MultipartUpload:
+    """An unfinished multipart upload, from list_multipart_uploads."""
+
+    key: str
+    upload_id: str
+    initiated: Optional[str] = None
+
+    @classmethod
+    def from_c(cls, u: _ffi.r2_upload_info) -> MultipartUpload:
+        return cls(key=text(u.key) or "", upload_id=text(u.upload_id) or "", initiated=text(u.initiated))

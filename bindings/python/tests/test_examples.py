@@ -16,6 +16,7 @@ EXAMPLES = ROOT / "examples" / "python"
     ("basics.py", ["{bucket}"]),
     ("presign.py", ["{bucket}"]),
     ("streaming.py", ["{bucket}", "{tmp}/data.bin"]),
+    ("transfer.py", ["{bucket}", "{tmp}/data.bin"]),
     ("replay.py", ["{bucket}", "{tmp}/session.json"]),
 ])
 def test_example_runs(server, tmp_path, example, args):
@@ -29,5 +30,8 @@ def test_example_runs(server, tmp_path, example, args):
     if example == "streaming.py":
         assert (tmp_path / "data.bin.copy").read_bytes() == (tmp_path / "data.bin").read_bytes()
         assert (tmp_path / "data.bin.downloaded").read_bytes() == (tmp_path / "data.bin").read_bytes()
+    if example == "transfer.py":
+        assert (tmp_path / "data.bin.downloaded").read_bytes() == (tmp_path / "data.bin").read_bytes()
+        assert "unfinished uploads: []" in result.stdout and not (tmp_path / "data.bin.r2-upload").exists()
     if example == "replay.py":
         assert "replayed: b'recorded once'" in result.stdout and "unmatched:" in result.stdout

@@ -11,6 +11,7 @@ import pytest
 
 import r2
 from conftest import PYTHON_DIR
+from stall_server import StallServer
 
 
 def test_no_such_key_carries_the_server_details(client, bucket, prefix):
@@ -152,37 +153,41 @@ INTERRUPT_SCRIPT = r"""
 import os, sys, time
 sys.path.insert(0, sys.argv[1])
 import r2
+mode, endpoint, bucket, key = sys.argv[2:6]
 env = os.environ
-client = r2.Client(endpoint=env["R2_TEST_ENDPOINT"], allow_http=True, access_key_id=env["R2_TEST_ACCESS_KEY_ID"],
-                   secret_access_key=env["R2_TEST_SECRET_ACCESS_KEY"])
-class Slow:  # an endless, slow source: only Ctrl-C can end this upload
+client = r2.Client(endpoint=endpoint, allow_http=True, access_key_id=env.get("R2_TEST_ACCESS_KEY_ID", "a"),
+                   secret_access_key=env.get("R2_TEST_SECRET_ACCESS_KEY", "b"))
+class Source:  # endless: only Ctrl-C can end this upload
     started = False
+    def __init__(self, delay): self.delay = delay
+    def readable(self): return True
     def readinto(self, b):
         if not self.started:
             self.started = True
             print("uploading", flush=True)
-        time.sleep(0.01)
-        b[:4096] = b"s" * 4096
-        return 4096
+        time.sleep(self.delay)
+        n = min(len(b), 1 << 16)
+        b[:n] = bytes(n)
+        return n
 try:
-    client.put(env["R2_TEST_BUCKET"], sys.argv[2], Slow(), length=4 << 30)
+    if mode == "put":  # one streamed PUT whose read callback keeps being called
+        client.put(bucket, key, Source(0.01), length=4 << 30)
+    else:  # a multipart upload of unknown length whose part PUT stalls: no callback at all
+        client.upload_fileobj(Source(0), bucket, key, part_size=5 << 20, concurrency=1)
 except KeyboardInterrupt:
     print("interrupted", flush=True)
     sys.exit(3)
 """
 
 
-def test_ctrl_c_cancels_a_long_upload_promptly(server, bucket, prefix):
-    """SIGINT while the upload's read callback keeps being called: the
-    KeyboardInterrupt raised in the callback aborts the PUT and reaches the
-    caller. (If the network stalled and r2 stopped calling back, Python could
-    not run its signal handler until it called again: see the README.)"""
-    key = prefix + "interrupted"
-    p = subprocess.Popen([sys.executable, "-c", INTERRUPT_SCRIPT, str(PYTHON_DIR), key], stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True)
+def interrupt(mode: str, endpoint: str, bucket: str, key: str, ready) -> None:
+    """Runs INTERRUPT_SCRIPT, sends SIGINT once ``ready()`` returns, and checks
+    that the upload ended with KeyboardInterrupt within a few seconds."""
+    p = subprocess.Popen([sys.executable, "-c", INTERRUPT_SCRIPT, str(PYTHON_DIR), mode, endpoint, bucket, key],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert p.stdout.readline().strip() == "uploading"  # the transfer is under way
-        time.sleep(0.5)
+        ready()
         sent = time.monotonic()
         p.send_signal(signal.SIGINT)
         try:
@@ -197,5 +202,35 @@ def test_ctrl_c_cancels_a_long_upload_promptly(server, bucket, prefix):
     finally:
         p.kill()
         p.communicate()
+
+
+def test_ctrl_c_cancels_a_long_upload_promptly(server, bucket, prefix):
+    """SIGINT while the upload's read callback keeps being called: the
+    binding's temporary SIGINT handler only records it, the next callback
+    aborts the PUT, and KeyboardInterrupt reaches the caller once r2 has
+    returned (never raised half-way through a callback or a clean-up)."""
+    key = prefix + "interrupted"
+    interrupt("put", server.endpoint, bucket, key, lambda: time.sleep(0.5))
     with server.client() as c, pytest.raises(r2.NoSuchKey):
         c.head(bucket, key)
+
+
+def test_ctrl_c_cancels_a_stalled_multipart_upload_promptly():
+    """SIGINT while the main thread waits in r2 for a part PUT that the network
+    no longer moves (no callback would run for a minute): the wakeup-fd
+    watcher cancels the r2_cancel at once, r2 aborts the upload, and the
+    caller gets KeyboardInterrupt."""
+    with StallServer() as stall:
+        def stalled():
+            assert stall.put_started.wait(20), "the part upload never started"
+            time.sleep(1.0)  # every part buffer full: the main thread is inside r2, without callbacks
+        interrupt("stalled", stall.endpoint, "stall", "k", stalled)
+        assert stall.aborted.wait(5), "the multipart upload was not aborted"
+
+
+def test_guarded_calls_restore_the_sigint_handler_and_wakeup_fd(client, bucket, prefix):
+    before = signal.getsignal(signal.SIGINT)
+    client.upload_fileobj(io.BytesIO(b"guarded"), bucket, prefix + "guarded")
+    client.put(bucket, prefix + "guarded", io.BytesIO(b"guarded"))
+    assert signal.getsignal(signal.SIGINT) is before
+    assert signal.set_wakeup_fd(-1) == -1  # nothing left behind
