@@ -210,6 +210,9 @@ typedef struct r2_log_record {
     int32_t error_code;      /**< an r2_status; R2_OK when the event is not a failure */
 } r2_log_record;
 
+/** Releases a userdata pointer the client was given to keep. */
+typedef void (*r2_free_cb)(void *userdata);
+
 /** Receives log events on the thread that made the call. Keep it quick; it
  * must not call r2 functions on the same client. */
 typedef void (*r2_log_cb)(const r2_log_record *record, void *userdata);
@@ -283,10 +286,10 @@ typedef struct r2_client_options {
     int32_t log_level;                /**< an r2_log_level; default R2_LOG_OFF */
     r2_log_cb log_cb;                 /**< NULL: no logging */
     void *log_userdata;
-    void (*log_userdata_free)(void *); /**< called with log_userdata when the client is freed (or r2_client_new fails); may be NULL */
+    r2_free_cb log_userdata_free;     /**< called with log_userdata when the client is freed (or r2_client_new fails); may be NULL */
     r2_trace_cb trace_cb;             /**< NULL: no tracing */
     void *trace_userdata;
-    void (*trace_userdata_free)(void *); /**< as log_userdata_free, for trace_userdata */
+    r2_free_cb trace_userdata_free;   /**< as log_userdata_free, for trace_userdata */
     bool traceparent;                 /**< send a W3C traceparent header (unsigned) with every request */
 } r2_client_options;
 
@@ -632,7 +635,8 @@ R2_API int32_t r2_client_options_init(r2_client_options *opts, uint32_t version)
 /// Copies src_bucket/src_key to bucket/key on the server: CopyObject
 /// below opts->threshold (default: above 5 GiB only), else UploadPartCopy
 /// ranges in parallel. The source's content headers and metadata are kept
-/// unless opts->put sets a content type or metadata.
+/// unless opts->put sets any of them: then those given replace them all
+/// (S3's REPLACE directive).
 R2_API int32_t r2_copy_large(r2_object_info *info, r2_client *client, const char *src_bucket, const char *src_key, const char *bucket, const char *key, const r2_transfer_options *opts);
 
 /// Fills opts with the defaults of version version (R2_COPY_OPTIONS_VERSION).
@@ -883,6 +887,7 @@ R2_API void r2_upload_list_dispose(r2_upload_list *list);
 /// a multipart upload reading parts in order on the calling thread into at
 /// most concurrency + 1 part buffers. read returns bytes read, 0 at the end,
 /// or < 0 to abort (R2_ERR_ABORTED; the upload is aborted on the server).
+/// A stream cannot be resumed: opts->state_path is refused.
 R2_API int32_t r2_upload_stream(r2_object_info *info, r2_client *client, const char *bucket, const char *key, int64_t length, r2_read_cb read, void *userdata, const r2_transfer_options *opts);
 
 /// Checks a bucket name against R2's rules (3-63 characters of a-z, 0-9 and

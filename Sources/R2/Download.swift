@@ -15,8 +15,11 @@ extension R2Client {
                              options: TransferOptions = TransferOptions()) throws(R2Error) -> ObjectInfo {
         try Validate.bucket(bucket)
         try Validate.key(key)
-        let settings = try resolved(options)
-        let info = try headObject(bucket: bucket, key: key)
+        var options = options
+        let settings = try resolved(&options)
+        var headOptions = GetOptions()
+        headOptions.cancellation = options.cancellation
+        let info = try headObject(bucket: bucket, key: key, options: headOptions)
         let size = UInt64(max(info.contentLength, 0))
         let temporary = path + ".r2-partial"
         var done = Set<Int>()
@@ -87,8 +90,11 @@ extension R2Client {
                                write: (UnsafeRawBufferPointer) -> Bool) throws(R2Error) -> ObjectInfo {
         try Validate.bucket(bucket)
         try Validate.key(key)
-        let settings = try resolved(options)
-        let info = try headObject(bucket: bucket, key: key)
+        var options = options
+        let settings = try resolved(&options)
+        var headOptions = GetOptions()
+        headOptions.cancellation = options.cancellation
+        let info = try headObject(bucket: bucket, key: key, options: headOptions)
         let size = UInt64(max(info.contentLength, 0))
         var reporter = ProgressReporter(options, total: size)
         if size < settings.threshold || settings.concurrency == 1 {

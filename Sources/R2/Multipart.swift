@@ -85,6 +85,7 @@ extension R2Client {
         var call = Call(operation: "CreateMultipartUpload", method: "POST", bucket: bucket, key: key)
         call.query = [("uploads", "")]
         call.headers = try Self.putHeaders(options)
+        call.cancellation = options.cancellation
         let response = try performBuffered(call)
         let result = try S3XML.parseInitiateMultipartUpload(response.body)
         return MultipartUpload(bucket: bucket, key: key, uploadID: result.uploadID)

@@ -28,6 +28,8 @@ public struct PutOptions: Sendable {
     public var checksumValue: String?
     /// `STANDARD` or `STANDARD_IA`.
     public var storageClass: String?
+    /// Stops the call from any thread (it fails with `.cancelled`).
+    public var cancellation: Cancellation?
 
     public init() {}
 }
@@ -42,6 +44,8 @@ public struct GetOptions: Sendable {
     public var ifUnmodifiedSince: String?
     /// Check a whole-object `x-amz-checksum-*` response header against the body.
     public var validateChecksum = false
+    /// Stops the call from any thread (it fails with `.cancelled`).
+    public var cancellation: Cancellation?
 
     public init() {}
 }
@@ -168,6 +172,7 @@ extension R2Client {
             ? Payload.sha256Hex(body.baseAddress?.assumingMemoryBound(to: UInt8.self), body.count)
             : SigV4Signer.unsignedPayload
         call.isLargeTransfer = body.count > 8 * 1024 * 1024
+        call.cancellation = options.cancellation
         var sink = BufferSink(limit: 1 << 20)
         return ObjectInfo(try perform(call, body: .bytes(body), sink: &sink))
     }
@@ -198,6 +203,7 @@ extension R2Client {
         }
         call.payloadHash = SigV4Signer.unsignedPayload
         call.isLargeTransfer = length > 8 * 1024 * 1024
+        call.cancellation = options.cancellation
         var sink = BufferSink(limit: 1 << 20)
         let head: ResponseHead
         do {
@@ -278,7 +284,7 @@ extension R2Client {
         try Validate.bucket(bucket)
         try Validate.key(key)
         var call = Call(operation: "GetObject", method: "GET", bucket: bucket, key: key)
-        call.cancellation = cancellation
+        call.cancellation = cancellation ?? options.cancellation
         call.headers = try Self.getHeaders(options)
         call.isLargeTransfer = true
         // The sink holds `write`; nothing of it may outlive this block.
@@ -312,6 +318,7 @@ extension R2Client {
         var o = options
         o.range = nil  // R2: Range has no effect on HEAD
         call.headers = try Self.getHeaders(o)
+        call.cancellation = options.cancellation
         var sink = BufferSink(limit: 0)
         return ObjectInfo(try perform(call, body: .empty, sink: &sink))
     }

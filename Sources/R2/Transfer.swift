@@ -38,7 +38,9 @@ public struct TransferOptions {
 }
 
 extension R2Client {
-    func resolved(_ o: TransferOptions) throws(R2Error) -> (threshold: UInt64, partSize: UInt64, concurrency: Int) {
+    func resolved(_ o: inout TransferOptions) throws(R2Error) -> (threshold: UInt64, partSize: UInt64, concurrency: Int) {
+        // Every request of the transfer, not only the parts, stops on cancel.
+        if o.put.cancellation == nil { o.put.cancellation = o.cancellation }
         let concurrency = o.concurrency ?? Int(config.multipartConcurrency)
         guard (1...64).contains(concurrency) else { throw R2Error.invalidArgument("concurrency is \(concurrency); it must be 1 to 64") }
         let part = o.partSize ?? config.multipartPartSize
@@ -61,7 +63,8 @@ extension R2Client {
     public func uploadFile(path: String, bucket: String, key: String, options: TransferOptions = TransferOptions()) throws(R2Error) -> ObjectInfo {
         try Validate.bucket(bucket)
         try Validate.key(key)
-        let settings = try resolved(options)
+        var options = options
+        let settings = try resolved(&options)
         let file = try SourceFile(path: path)
         defer { file.close() }
         if file.size < settings.threshold && options.statePath == nil {
@@ -94,7 +97,8 @@ extension R2Client {
                             options: TransferOptions = TransferOptions()) throws(R2Error) -> ObjectInfo {
         try Validate.bucket(bucket)
         try Validate.key(key)
-        let settings = try resolved(options)
+        var options = options
+        let settings = try resolved(&options)
         let size = UInt64(body.count)
         if size < settings.threshold {
             var reporter = ProgressReporter(options, total: size)
@@ -123,7 +127,11 @@ extension R2Client {
                              read: (UnsafeMutableRawBufferPointer) throws(R2Error) -> Int) throws(R2Error) -> ObjectInfo {
         try Validate.bucket(bucket)
         try Validate.key(key)
-        let settings = try resolved(options)
+        guard options.statePath == nil else {
+            throw R2Error.invalidArgument("a stream cannot be resumed (its bytes cannot be read again): state_path is for files")
+        }
+        var options = options
+        let settings = try resolved(&options)
         if let length, length < settings.threshold {
             var reporter = ProgressReporter(options, total: length)
             var done: UInt64 = 0
@@ -638,15 +646,31 @@ extension R2Client {
                           options: TransferOptions = TransferOptions()) throws(R2Error) -> ObjectInfo {
         try Validate.bucket(bucket)
         try Validate.key(key)
-        let settings = try resolved(options)
-        let source = try headObject(bucket: sourceBucket, key: sourceKey)
+        var options = options
+        let settings = try resolved(&options)
+        var headOptions = GetOptions()
+        headOptions.cancellation = options.cancellation
+        let source = try headObject(bucket: sourceBucket, key: sourceKey, options: headOptions)
         let size = UInt64(max(source.contentLength, 0))
         let threshold = options.threshold ?? Self.maxSinglePutSize + 1
-        if size < threshold {
-            return try copyObject(sourceBucket: sourceBucket, sourceKey: sourceKey, bucket: bucket, key: key).info
-        }
+        // Headers given in `options.put` replace the source's (all of them, as
+        // S3's REPLACE directive does); none given keeps the source's.
         var put = options.put
-        if put.contentType == nil && put.metadata.isEmpty {
+        let replaces = put.contentType != nil || !put.metadata.isEmpty || put.cacheControl != nil
+            || put.contentDisposition != nil || put.contentEncoding != nil
+        if size < threshold {
+            var copy = CopyOptions()
+            if replaces {
+                copy.replaceMetadata = true
+                copy.contentType = put.contentType
+                copy.cacheControl = put.cacheControl
+                copy.contentDisposition = put.contentDisposition
+                copy.contentEncoding = put.contentEncoding
+                copy.metadata = put.metadata
+            }
+            return try copyObject(sourceBucket: sourceBucket, sourceKey: sourceKey, bucket: bucket, key: key, options: copy).info
+        }
+        if !replaces {
             put.contentType = source.contentType.isEmpty ? nil : source.contentType
             put.cacheControl = source.cacheControl.isEmpty ? nil : source.cacheControl
             put.contentDisposition = source.contentDisposition.isEmpty ? nil : source.contentDisposition

@@ -108,6 +108,7 @@ func transferOptions(_ p: UnsafePointer<r2_transfer_options>?) throws(R2Error) -
 /// a multipart upload reading parts in order on the calling thread into at
 /// most concurrency + 1 part buffers. `read` returns bytes read, 0 at the end,
 /// or < 0 to abort (R2_ERR_ABORTED; the upload is aborted on the server).
+/// A stream cannot be resumed: `opts->state_path` is refused.
 @c public func r2_upload_stream(_ info: UnsafeMutablePointer<r2_object_info>?, _ client: OpaquePointer?,
                                 _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?, _ length: Int64,
                                 _ read: r2_read_cb?, _ userdata: UnsafeMutableRawPointer?,
@@ -169,7 +170,8 @@ func transferOptions(_ p: UnsafePointer<r2_transfer_options>?) throws(R2Error) -
 /// Copies `src_bucket`/`src_key` to `bucket`/`key` on the server: CopyObject
 /// below `opts->threshold` (default: above 5 GiB only), else UploadPartCopy
 /// ranges in parallel. The source's content headers and metadata are kept
-/// unless `opts->put` sets a content type or metadata.
+/// unless `opts->put` sets any of them: then those given replace them all
+/// (S3's REPLACE directive).
 @c public func r2_copy_large(_ info: UnsafeMutablePointer<r2_object_info>?, _ client: OpaquePointer?,
                              _ src_bucket: UnsafePointer<CChar>?, _ src_key: UnsafePointer<CChar>?,
                              _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?,

@@ -181,6 +181,9 @@ typedef struct r2_log_record {
     int32_t error_code;      /**< an r2_status; R2_OK when the event is not a failure */
 } r2_log_record;
 
+/** Releases a userdata pointer the client was given to keep. */
+typedef void (*r2_free_cb)(void *userdata);
+
 /** Receives log events on the thread that made the call. Keep it quick; it
  * must not call r2 functions on the same client. */
 typedef void (*r2_log_cb)(const r2_log_record *record, void *userdata);
@@ -254,10 +257,10 @@ typedef struct r2_client_options {
     int32_t log_level;                /**< an r2_log_level; default R2_LOG_OFF */
     r2_log_cb log_cb;                 /**< NULL: no logging */
     void *log_userdata;
-    void (*log_userdata_free)(void *); /**< called with log_userdata when the client is freed (or r2_client_new fails); may be NULL */
+    r2_free_cb log_userdata_free;     /**< called with log_userdata when the client is freed (or r2_client_new fails); may be NULL */
     r2_trace_cb trace_cb;             /**< NULL: no tracing */
     void *trace_userdata;
-    void (*trace_userdata_free)(void *); /**< as log_userdata_free, for trace_userdata */
+    r2_free_cb trace_userdata_free;   /**< as log_userdata_free, for trace_userdata */
     bool traceparent;                 /**< send a W3C traceparent header (unsigned) with every request */
 } r2_client_options;
 

@@ -13,7 +13,7 @@ R2_VERSION_STRING = "0.1.0"
 R2_MAX_KEY_BYTES = 1024
 R2_MIN_PRESIGN_EXPIRES = 1
 R2_MAX_PRESIGN_EXPIRES = 604800
-R2_CLIENT_OPTIONS_VERSION = 1
+R2_CLIENT_OPTIONS_VERSION = 2
 R2_SIGNER_OPTIONS_VERSION = 1
 R2_SIGN_REQUEST_VERSION = 1
 R2_PRESIGN_OPTIONS_VERSION = 1
@@ -119,6 +119,70 @@ R2_JURISDICTION_FEDRAMP = 2
 R2_JURISDICTION_US = 3
 
 
+class r2_retry_rule(Structure):
+    _fields_ = [
+        ("max_attempts", c_uint32),
+        ("base_delay_ms", c_uint32),
+        ("max_delay_ms", c_uint32),
+    ]
+
+
+# enum r2_log_level
+R2_LOG_OFF = 0
+R2_LOG_ERROR = 1
+R2_LOG_WARN = 2
+R2_LOG_INFO = 3
+R2_LOG_DEBUG = 4
+R2_LOG_TRACE = 5
+
+
+class r2_log_record(Structure):
+    _fields_ = [
+        ("level", c_int32),
+        ("message", c_char_p),
+        ("operation", c_char_p),
+        ("bucket", c_char_p),
+        ("key", c_char_p),
+        ("http_status", c_int32),
+        ("request_id", c_char_p),
+        ("attempt", c_uint32),
+        ("duration_ms", c_double),
+        ("error_code", c_int32),
+    ]
+
+
+r2_free_cb = CFUNCTYPE(None, c_void_p)
+
+
+r2_log_cb = CFUNCTYPE(None, POINTER(r2_log_record), c_void_p)
+
+
+class r2_trace_record(Structure):
+    _fields_ = [
+        ("operation", c_char_p),
+        ("bucket", c_char_p),
+        ("key", c_char_p),
+        ("http_status", c_int32),
+        ("error_code", c_int32),
+        ("error_message", c_char_p),
+        ("request_id", c_char_p),
+        ("duration_ms", c_double),
+        ("bytes_sent", c_uint64),
+        ("bytes_received", c_uint64),
+        ("retries", c_uint32),
+        ("traceparent", c_char_p),
+    ]
+
+
+r2_trace_cb = CFUNCTYPE(None, POINTER(r2_trace_record), c_void_p)
+
+
+# enum r2_breaker_state
+R2_BREAKER_CLOSED = 0
+R2_BREAKER_OPEN = 1
+R2_BREAKER_HALF_OPEN = 2
+
+
 class r2_client_options(Structure):
     _fields_ = [
         ("version", c_uint32),
@@ -141,6 +205,27 @@ class r2_client_options(Structure):
         ("record_path", c_char_p),
         ("replay_path", c_char_p),
         ("replay_latency", c_bool),
+        ("retry_slow_down", r2_retry_rule),
+        ("retry_server", r2_retry_rule),
+        ("retry_network", r2_retry_rule),
+        ("retry_interrupted", r2_retry_rule),
+        ("retry_jitter", c_double),
+        ("deadline_ms", c_uint32),
+        ("list_timeout_ms", c_uint32),
+        ("part_timeout_ms", c_uint32),
+        ("stall_timeout_ms", c_uint32),
+        ("breaker_failure_threshold", c_uint32),
+        ("breaker_success_threshold", c_uint32),
+        ("breaker_reset_timeout_ms", c_uint32),
+        ("rate_limit", c_double),
+        ("log_level", c_int32),
+        ("log_cb", r2_log_cb),
+        ("log_userdata", c_void_p),
+        ("log_userdata_free", r2_free_cb),
+        ("trace_cb", r2_trace_cb),
+        ("trace_userdata", c_void_p),
+        ("trace_userdata_free", r2_free_cb),
+        ("traceparent", c_bool),
     ]
 
 
@@ -400,7 +485,10 @@ FUNCTIONS = {
     "r2_cancel_free": (None, [POINTER(r2_cancel)]),
     "r2_cancel_new": (c_int32, [POINTER(POINTER(r2_cancel))]),
     "r2_cancel_request": (c_int32, [POINTER(r2_cancel)]),
+    "r2_client_breaker_state": (c_int32, [POINTER(c_int32), POINTER(r2_client)]),
     "r2_client_free": (None, [POINTER(r2_client)]),
+    "r2_client_metrics_json": (c_int32, [POINTER(r2_buf), POINTER(r2_client)]),
+    "r2_client_metrics_prometheus": (c_int32, [POINTER(r2_buf), POINTER(r2_client)]),
     "r2_client_new": (c_int32, [POINTER(POINTER(r2_client)), POINTER(r2_client_options)]),
     "r2_client_new_from_env": (c_int32, [POINTER(POINTER(r2_client))]),
     "r2_client_options_init": (c_int32, [POINTER(r2_client_options), c_uint32]),

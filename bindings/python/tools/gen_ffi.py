@@ -28,7 +28,7 @@ DEFAULT_OUT = ROOT / "bindings" / "python" / "r2" / "_ffi.py"
 SCALARS = {
     "void": None, "bool": "c_bool", "char": "c_char", "int": "c_int",
     "int32_t": "c_int32", "uint32_t": "c_uint32", "int64_t": "c_int64", "uint64_t": "c_uint64",
-    "uint8_t": "c_uint8", "size_t": "c_size_t",
+    "uint8_t": "c_uint8", "size_t": "c_size_t", "double": "c_double",
 }
 # Macros that are part of the header's machinery, not of its API.
 IGNORED_MACROS = {"R2_H", "R2_API"}
@@ -49,6 +49,8 @@ def preprocess(text: str) -> tuple[list[tuple[str, str]], str]:
     defined: set[str] = set()
     stack: list[bool] = []  # whether each open conditional's current branch is live
     macros, code = [], []
+    # A backslash-newline continues a line (multi-line #defines).
+    text = re.sub(r"\\\n", lambda m: " ", text)
     for n, line in enumerate(text.splitlines(), 1):
         s = line.strip()
         live = all(stack)
