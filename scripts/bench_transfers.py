@@ -16,8 +16,8 @@ this script's own peak; it is kept in the JSON as wait4_maxrss_mib.
   bench_transfers.py --one TOOL DIR FILE KEY CONCURRENCY PART_MIB   one case (internal)
 
 env: BENCH_MIB (file size, default 1024); BENCH_RUNS_UP / BENCH_RUNS_DOWN (r2 runs
-per upload / download case, default 1 / 2: uploads are server-bound and slow here;
-the run with the least CPU is kept, all are in the JSON); BENCH_OUT (JSON results,
+per upload / download case, default 2 / 2; the run with the least CPU is kept,
+all are in the JSON); BENCH_OUT (JSON results,
 default .build/bench-transfers.json).
 """
 import hashlib
@@ -162,7 +162,7 @@ def make_source(path, size):
 
 def main():
     size = int(os.environ.get("BENCH_MIB", "1024")) * MIB
-    runs = {"upload": int(os.environ.get("BENCH_RUNS_UP", "1")), "download": int(os.environ.get("BENCH_RUNS_DOWN", "2"))}
+    runs = {"upload": int(os.environ.get("BENCH_RUNS_UP", "2")), "download": int(os.environ.get("BENCH_RUNS_DOWN", "2"))}
     out_path = os.environ.get("BENCH_OUT", os.path.join(ROOT, ".build/bench-transfers.json"))
     tmp = tempfile.mkdtemp(prefix="r2-bench-")
     src, dst = os.path.join(tmp, "source.bin"), os.path.join(tmp, "download.bin")
@@ -245,6 +245,8 @@ def report(rows, failures, size, out_path):
         print(f"  r2 {t['direction']:8} c={t['concurrency']:<2} part={t['part_mib']:<2}  CPU {t['cpu_s_per_gib']:.3f} "
               f"s/GiB {'MET' if t['cpu_target_met'] else 'MISSED'}   RSS {t['peak_rss_mib']:.0f} <= "
               f"{t['rss_limit_mib']} MiB {'MET' if t['rss_target_met'] else 'MISSED'}")
+    checked = [r for r in rows if "sha256_ok" in r]
+    print(f"downloads verified: {sum(r['sha256_ok'] for r in checked)} of {len(checked)} SHA-256 equal to the source")
     for f in failures:
         print("FAILURE:", f)
     os.makedirs(os.path.dirname(out_path), exist_ok=True)
