@@ -15,10 +15,13 @@ this script's own peak; it is kept in the JSON as wait4_maxrss_mib.
   bench_transfers.py                      the whole benchmark
   bench_transfers.py --one TOOL DIR FILE KEY CONCURRENCY PART_MIB   one case (internal)
 
+Concurrency is s3transfer's max_concurrency for boto3 and the client's
+max_active_connections_override for awscrt. All three send UNSIGNED-PAYLOAD and
+no checksum headers (checked on the wire against this server).
+
 env: BENCH_MIB (file size, default 1024); BENCH_RUNS_UP / BENCH_RUNS_DOWN (r2 runs
 per upload / download case, default 2 / 2; the run with the least CPU is kept,
-all are in the JSON); BENCH_OUT (JSON results,
-default .build/bench-transfers.json).
+all are in the JSON); BENCH_OUT (default .build/bench-transfers.json).
 """
 import hashlib
 import json
