@@ -219,3 +219,16 @@ install: build cli
 
 clean:
 	rm -rf .build bin
+
+# 1 GiB multipart upload/download against a local server: r2 (bench_multipart, one
+# process per run) next to boto3 and awscrt, in scripts/bench_transfers.py; table on
+# stdout, JSON in .build/bench-transfers.json. Set R2_TEST_PORT / R2_TEST_TLS_PORT
+# when another server uses 8333/8443. The server's data (GiBs) is removed at the end.
+$(OUT)/bench_multipart: Tests/CABITests/bench_multipart.c include/r2.h $(LIB) | $(OUT)
+	$(CC) $(CFLAGS_STRICT) Tests/CABITests/bench_multipart.c $(CLINK) -o $@
+
+.PHONY: bench-transfers
+bench-transfers: setup build $(OUT)/bench_multipart
+	@.venv/bin/python -c 'import boto3, awscrt' 2>/dev/null || .venv/bin/pip install -q --disable-pip-version-check boto3 awscrt
+	@rc=0; bash scripts/test-server.sh run .build/bench-transfers-server -- .venv/bin/python scripts/bench_transfers.py || rc=$$?; \
+		rm -rf .build/bench-transfers-server/data; exit $$rc
