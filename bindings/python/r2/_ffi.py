@@ -2,7 +2,7 @@
 # regenerate with `python3 bindings/python/tools/gen_ffi.py` and commit the result
 # (tests/test_ffi.py fails when this file and the header disagree).
 # fmt: off
-from ctypes import (CFUNCTYPE, POINTER, Structure, c_bool, c_char, c_char_p, c_int,  # noqa: F401
+from ctypes import (CFUNCTYPE, POINTER, Structure, c_bool, c_char, c_char_p, c_double, c_int,  # noqa: F401
                     c_int32, c_int64, c_size_t, c_uint8, c_uint32, c_uint64, c_void_p)
 
 R2_VERSION_MAJOR = 0
