@@ -28,14 +28,20 @@ final class SignedBox {
         offsets.reserveCapacity(5 + 2 * headers.count)
         var at = 0
         let arena = self.arena
-        func put<C: Collection>(_ bytes: C) where C.Element == UInt8 {
+        func put(_ bytes: UnsafeBufferPointer<UInt8>) {
             offsets.append(at)
-            for b in bytes { arena[at] = CChar(bitPattern: b); at += 1 }
+            if let base = bytes.baseAddress, bytes.count > 0 { memcpy(arena + at, base, bytes.count) }
+            at += bytes.count
             arena[at] = 0
             at += 1
         }
-        put(authorization.utf8); put(canonicalRequest); put(stringToSign); put(signature.utf8); put(query.utf8)
-        for h in headers { put(h.name.utf8); put(h.value.utf8) }
+        func put(_ s: String) {
+            var s = s
+            s.withUTF8 { put($0) }
+        }
+        func put(_ a: [UInt8]) { a.withUnsafeBufferPointer { put($0) } }
+        put(authorization); put(canonicalRequest); put(stringToSign); put(signature); put(query)
+        for h in headers { put(h.name); put(h.value) }
         self.offsets = offsets
         headerCount = headers.count
     }
