@@ -517,7 +517,7 @@ typedef struct r2_transfer_options {
     uint64_t part_size;               /**< preferred part size; 0: the client's (10 MiB); raised to fit 10 000 parts */
     uint32_t concurrency;             /**< parts in flight, 1 to 64; 0: the client's (4) */
     int32_t part_checksum;            /**< per-part check: R2_CHECKSUM_NONE, _MD5, _CRC32 or _CRC32C */
-    const r2_put_options *put;        /**< headers and metadata of an upload; NULL for none */
+    const r2_put_options *put;        /**< headers and metadata of an upload (its checksum must be NONE: use part_checksum); NULL for none */
     r2_progress_cb progress;          /**< NULL for none */
     void *progress_userdata;
     uint32_t progress_interval_ms;    /**< 0: 100 ms */

@@ -17,9 +17,7 @@ extension R2Client {
         try Validate.key(key)
         var options = options
         let settings = try resolved(&options)
-        var headOptions = GetOptions()
-        headOptions.cancellation = options.cancellation
-        let info = try headObject(bucket: bucket, key: key, options: headOptions)
+        let info = try transferHead(bucket: bucket, key: key, options)
         let size = UInt64(max(info.contentLength, 0))
         let temporary = path + ".r2-partial"
         var done = Set<Int>()
@@ -92,9 +90,7 @@ extension R2Client {
         try Validate.key(key)
         var options = options
         let settings = try resolved(&options)
-        var headOptions = GetOptions()
-        headOptions.cancellation = options.cancellation
-        let info = try headObject(bucket: bucket, key: key, options: headOptions)
+        let info = try transferHead(bucket: bucket, key: key, options)
         let size = UInt64(max(info.contentLength, 0))
         var reporter = ProgressReporter(options, total: size)
         if size < settings.threshold || settings.concurrency == 1 {

@@ -48,6 +48,10 @@ extension R2Client {
             throw R2Error.invalidArgument("part size \(part) must be between 5 MiB and 5 GiB")
         }
         let threshold = min(o.threshold ?? config.multipartThreshold, Self.maxSinglePutSize)
+        // One rule whatever the size: R2 has no whole-object checksum for multipart.
+        guard o.put.checksum == .none else {
+            throw R2Error(.unsupported, "transfers take a per-part checksum (part_checksum), not a whole-object one: R2 has none for multipart uploads")
+        }
         switch o.partChecksum {
         case .none, .md5, .crc32, .crc32c: break
         case .sha1, .sha256: throw R2Error(.unsupported, "R2 refuses SHA-1/SHA-256 part checksums; use CRC32, CRC32C or MD5")
@@ -102,10 +106,8 @@ extension R2Client {
         let size = UInt64(body.count)
         if size < settings.threshold {
             var reporter = ProgressReporter(options, total: size)
-            var put = options.put
-            put.checksum = .none
             try options.cancellation?.check()
-            let info = try putObject(bucket: bucket, key: key, body: body, options: put)
+            let info = try putObject(bucket: bucket, key: key, body: body, options: options.put)
             reporter.finish(size)
             return info
         }
@@ -218,6 +220,13 @@ extension R2Client {
             if statePath == nil || error.code == .invalidPart { abortQuietly(upload) }
             throw error
         }
+    }
+
+    /// HEAD of the object a transfer reads, cancellable with the transfer.
+    func transferHead(bucket: String, key: String, _ options: TransferOptions) throws(R2Error) -> ObjectInfo {
+        var head = GetOptions()
+        head.cancellation = options.cancellation
+        return try headObject(bucket: bucket, key: key, options: head)
     }
 
     /// Aborts after a failure; the failure is what the caller sees, so an
@@ -640,7 +649,7 @@ extension R2Client {
     /// Copies an object on the server: CopyObject up to the single-copy limit,
     /// UploadPartCopy in parallel above it (or above `options.threshold` when
     /// given). The destination gets the source's content headers and metadata
-    /// unless `options.put` sets a content type or metadata.
+    /// unless `options.put` sets any of them: then those given replace them all.
     @discardableResult
     public func copyLarge(sourceBucket: String, sourceKey: String, bucket: String, key: String,
                           options: TransferOptions = TransferOptions()) throws(R2Error) -> ObjectInfo {
@@ -648,9 +657,7 @@ extension R2Client {
         try Validate.key(key)
         var options = options
         let settings = try resolved(&options)
-        var headOptions = GetOptions()
-        headOptions.cancellation = options.cancellation
-        let source = try headObject(bucket: sourceBucket, key: sourceKey, options: headOptions)
+        let source = try transferHead(bucket: sourceBucket, key: sourceKey, options)
         let size = UInt64(max(source.contentLength, 0))
         let threshold = options.threshold ?? Self.maxSinglePutSize + 1
         // Headers given in `options.put` replace the source's (all of them, as

@@ -191,6 +191,12 @@ static void test_streams(r2_client *c) {
     t.part_checksum = R2_CHECKSUM_SHA256;
     rc = r2_upload_buffer(NULL, c, bucket, "transfer/buffer", buf, n, &t);
     CHECK(rc == R2_ERR_UNSUPPORTED, "SHA-256 part checksums are refused before sending, got %s", r2_status_string(rc));
+    r2_put_options whole = R2_PUT_OPTIONS_INIT;
+    whole.checksum = R2_CHECKSUM_SHA256;
+    t.part_checksum = R2_CHECKSUM_NONE;
+    t.put = &whole;
+    rc = r2_upload_buffer(NULL, c, bucket, "transfer/buffer", buf, 100, &t);
+    CHECK(rc == R2_ERR_UNSUPPORTED, "a whole-object checksum is refused for transfers of any size, got %s", r2_status_string(rc));
     free(buf);
     const char *keys[] = {"transfer/stream", "transfer/small-stream", "transfer/buffer"};
     r2_delete_result del = {0};
