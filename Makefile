@@ -8,24 +8,29 @@ OUT := .build/r2-c
 CC ?= cc
 CFLAGS_STRICT := -std=c99 -Wall -Wextra -Werror -pedantic -O2
 CLINK := -Iinclude -L$(BUILD) -lr2 -Wl,-rpath,$(abspath $(BUILD))
-SHARED ?= $(abspath ../shared)
+# The SigV4 vectors and XML fixtures (copied from the project's shared test
+# data, with their README, credits and licences).
+TESTDATA := Tests/Fixtures/testdata
 FILE ?=
 TYPE ?=
 
-.PHONY: all build header check-header lib ctests vectors parse-xml xml-fixtures swift-test server-tests integration test demo install setup clean cli cli-test python-test python-integration python-ffi python-bench bench-resilience
+.PHONY: all build header check-header check check-ffi check-symbols python-unit dist wheel dist-test lib ctests vectors parse-xml xml-fixtures swift-test server-tests integration test demo install setup clean cli cli-test python-test python-integration python-ffi python-bench bench-resilience
 
 all: build
 
 setup:
 	@bash scripts/setup.sh
 
+# libr2.so and the CLI carry the Swift runtime (linked in statically), so they
+# run where Swift is not installed; libr2.so exports only r2_* (scripts/libr2.map).
+SWIFT_STATIC := -Xswiftc -static-stdlib
 build lib:
-	swift build -c $(CONFIG) --product r2
+	swift build -c $(CONFIG) --product r2 $(SWIFT_STATIC) -Xlinker --version-script=$(abspath scripts/libr2.map)
 
 # The command-line tool (Sources/R2CLI), runnable from here as ./bin/r2.
 CLI := $(BUILD)/r2-cli
 cli:
-	swift build -c $(CONFIG) --product r2-cli
+	swift build -c $(CONFIG) --product r2-cli $(SWIFT_STATIC)
 	@mkdir -p bin && ln -sfn ../$(CLI) bin/r2
 
 # Needs a running server, like server-tests (which ends with it).
@@ -90,14 +95,14 @@ parse-xml: build
 	@test -n "$(TYPE)" -a -n "$(FILE)" || { echo "usage: make parse-xml TYPE=<ListObjectsV2|Error|InitiateMultipartUpload|CompleteMultipartUpload|ListParts|ListMultipartUploads|CopyObject|DeleteResult> FILE=<path>"; exit 2; }
 	@$(OUT)/parse_xml "$(TYPE)" "$(FILE)"
 
-# Every shared XML fixture through parse_xml: the type comes from the
+# Every XML fixture ($(TESTDATA)/xml) through parse_xml: the type comes from the
 # sidecar's operation (an error status means Error), and the exit status must
 # be 0, or 1 for the bodies that are not one of the types (ListBuckets,
 # ListObjects v1, moto's HTML 500, empty bodies) and for moto's ill-formed
 # no-encoding listing; adversarial cases follow adversarial/manifest.json.
 xml-fixtures: build
 	@$(MAKE) --no-print-directory $(OUT)/parse_xml
-	@fail=0; n=0; x=$(SHARED)/testdata/xml; \
+	@fail=0; n=0; x=$(TESTDATA)/xml; \
 	check() { n=$$((n+1)); $(OUT)/parse_xml "$$1" "$$2" >/dev/null 2>$(OUT)/parse_xml.err; rc=$$?; \
 		if [ $$rc -ne $$3 ]; then fail=$$((fail+1)); echo "FAIL $$2 as $$1: exit $$rc, want $$3"; cat $(OUT)/parse_xml.err; fi; }; \
 	for j in $$x/seaweedfs/*.json $$x/moto/*.json; do \
@@ -126,7 +131,7 @@ xml-fixtures: build
 ctests: build header-compile $(OUT)/test_abi $(OUT)/test_resilience $(OUT)/vectors
 	$(OUT)/test_abi
 	$(OUT)/test_resilience
-	@for f in $(SHARED)/testdata/sigv4/*.json; do \
+	@for f in $(TESTDATA)/sigv4/*.json; do \
 		echo "== vectors $$f"; $(OUT)/vectors "$$f" | tail -n 1; test $${PIPESTATUS[0]} -eq 0 || exit 1; \
 	done
 
@@ -193,9 +198,32 @@ bench: setup build $(OUT)/bench_sign $(OUT)/bench_list $(OUT)/bench_transfer
 	$(OUT)/bench_list
 	@bash scripts/test-server.sh run .build/bench-server -- bash -c '$(OUT)/bench_transfer "$$R2_TEST_ENDPOINT"'
 
-# Everything, from a fresh machine: packages, build, header check, all tests.
+# The tier that needs no server, first so that mistakes fail in a minute (once
+# built): header and Python FFI drift, the exported symbols, the C ABI tests and
+# SigV4 vectors (ctests), the XML fixtures, the Python tests that need no server,
+# the Swift unit tests (their server suites are off without R2_TEST_ENDPOINT).
+check: build
+	@$(MAKE) --no-print-directory check-header check-ffi check-symbols ctests xml-fixtures python-unit swift-test
+
+# Fails if bindings/python/r2/_ffi.py differs from what include/r2.h generates.
+check-ffi:
+	@python3 bindings/python/tools/gen_ffi.py --check
+
+# libr2.so exports exactly the functions of r2.h and needs no Swift library.
+check-symbols: build
+	@bash scripts/check-symbols.sh $(LIB) include/r2.h
+
+# The Python tests that need no server (FFI, library lookup, errors).
+python-unit: build
+	@test -x .venv/bin/python || bash scripts/setup.sh
+	@.venv/bin/python -c 'import pytest' 2>/dev/null || .venv/bin/pip install -q --disable-pip-version-check pytest botocore
+	cd bindings/python && R2_TEST_STRICT=1 ../../.venv/bin/python -m pytest -q tests/test_ffi.py tests/test_library.py tests/test_errors.py
+
+# Everything, from a fresh machine: packages, build, the no-server tier, then
+# the tests against a local server, then the install and wheel without Swift.
 test: setup
-	@$(MAKE) --no-print-directory check-header ctests xml-fixtures integration
+	@$(MAKE) --no-print-directory check
+	@$(MAKE) --no-print-directory integration dist-test
 
 # The C example, then a large round trip with ./bin/r2 (examples/cli/demo.sh),
 # against a local server over TLS (started and stopped here).
@@ -209,13 +237,43 @@ demo: setup build cli $(OUT)/demo
 bench-resilience:
 	R2_BENCH=1 swift test -c release -Xswiftc -enable-testing --scratch-path .build/bench --filter ResilienceBenchmark
 
-install: build cli
+# Stripped copies of libr2.so and the CLI, for installing and packaging; their
+# debug info goes into .debug files beside them (gdb finds them through the
+# .gnu_debuglink section).
+DIST := .build/dist
+dist: build cli
+	@mkdir -p $(DIST)
+	objcopy --only-keep-debug $(LIB) $(DIST)/libr2.so.debug
+	strip --strip-unneeded -o $(DIST)/libr2.so $(LIB)
+	cd $(DIST) && objcopy --add-gnu-debuglink=libr2.so.debug libr2.so
+	objcopy --only-keep-debug $(CLI) $(DIST)/r2.debug
+	strip --strip-all -o $(DIST)/r2 $(CLI)
+	cd $(DIST) && objcopy --add-gnu-debuglink=r2.debug r2
+
+# libr2.so, r2.h, r2.pc and the CLI (as r2); none needs Swift installed.
+install: dist
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
-	install -m 0755 $(LIB) $(DESTDIR)$(PREFIX)/lib/libr2.so
+	install -m 0755 $(DIST)/libr2.so $(DESTDIR)$(PREFIX)/lib/libr2.so
 	install -m 0644 include/r2.h $(DESTDIR)$(PREFIX)/include/r2.h
 	sed -e 's|@PREFIX@|$(PREFIX)|g' scripts/r2.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/r2.pc
 	install -d $(DESTDIR)$(PREFIX)/bin
-	install -m 0755 $(CLI) $(DESTDIR)$(PREFIX)/bin/r2
+	install -m 0755 $(DIST)/r2 $(DESTDIR)$(PREFIX)/bin/r2
+
+# The Python wheel with libr2.so and the libraries it needs inside
+# (scripts/build-wheel.sh), in .build/wheel/.
+WHEEL_DIR := .build/wheel
+wheel: dist
+	@bash scripts/build-wheel.sh $(DIST)/libr2.so $(WHEEL_DIR)
+
+# Proof that users need no Swift: installs into a scratch prefix, then with the
+# toolchain hidden (scripts/dist-test.sh) builds and runs the C example
+# against that prefix, uses the wheel from a fresh venv, and runs the CLI, all
+# against a local server.
+DIST_TEST := .build/dist-test
+dist-test: wheel
+	@rm -rf $(DIST_TEST)
+	@$(MAKE) --no-print-directory install PREFIX=$(abspath $(DIST_TEST))/prefix >/dev/null
+	@bash scripts/test-server.sh run $(SERVER_DIR)-dist -- bash scripts/dist-test.sh $(DIST_TEST) $(WHEEL_DIR)
 
 clean:
 	rm -rf .build bin

@@ -1,4 +1,4 @@
-/* Runs a SigV4 test-vector file (the format of shared/testdata/sigv4) through
+/* Runs a SigV4 test-vector file (the format of Tests/Fixtures/testdata/sigv4) through
  * the r2 C ABI and prints one line per case:
  *   PASS name | FAIL name: why | SKIP name: not S3-applicable
  * and last "N passed, M failed, K skipped". Exit status 1 if any case failed.

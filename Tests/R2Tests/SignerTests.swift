@@ -3,7 +3,7 @@ import Testing
 @testable import R2
 
 /// The Amazon S3 documentation's "GET Object" example (sig-v4-header-based-auth),
-/// also in ../shared/testdata/sigv4/s3-doc-examples.json.
+/// also in Tests/Fixtures/testdata/sigv4/s3-doc-examples.json.
 private let docCredentials = Credentials(accessKeyID: "AKIAIOSFODNN7EXAMPLE",
                                          secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
 private let docTime: Int64 = 1_369_353_600  // 2013-05-24T00:00:00Z

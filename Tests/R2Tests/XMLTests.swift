@@ -2,19 +2,18 @@ import Glibc
 import Testing
 @testable import R2
 
-// The XML layer against the shared fixtures (../shared/testdata/xml, see its
+// The XML layer against the fixtures in Tests/Fixtures/testdata/xml (see its
 // README section 2): every captured body, every adversarial case, and the
 // request-body builders.
 
 // MARK: - Fixture access
 
 enum Fixtures {
-    /// ../shared/testdata/xml relative to the package root.
+    /// Tests/Fixtures/testdata/xml in this package.
     static let root: String = {
         var parts = "\(#filePath)".split(separator: "/", omittingEmptySubsequences: false).map(String.init)
-        parts.removeLast(3)  // Tests/R2Tests/XMLTests.swift
-        parts.removeLast()   // the package directory
-        return parts.joined(separator: "/") + "/shared/testdata/xml"
+        parts.removeLast(2)  // R2Tests/XMLTests.swift
+        return parts.joined(separator: "/") + "/Fixtures/testdata/xml"
     }()
 
     static func read(_ path: String) -> [UInt8]? {

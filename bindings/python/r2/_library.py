@@ -58,14 +58,16 @@ _loaded: dict[Optional[str], Library] = {}
 
 def _candidates(path: Optional[str]) -> list[tuple[str, str]]:
     """Where to look, in order, as (description, path) pairs. An explicit path
-    or $R2_LIBRARY is the only candidate: a caller who names a library must
-    never silently get another one."""
+    is the only candidate: a caller who names a library must never silently
+    get another one. Otherwise the library bundled in the package (a wheel's)
+    comes first, as the one built for this package; then $R2_LIBRARY, which
+    when set is the only other candidate; then the checkout and the system."""
     if path is not None:
         return [("explicit path", path)]
+    places = [("next to the package", os.path.join(_PACKAGE_DIR, LIBRARY_FILE))]
     env = os.environ.get(LIBRARY_ENV)
     if env:
-        return [(f"${LIBRARY_ENV}", env)]
-    places = [("next to the package", os.path.join(_PACKAGE_DIR, LIBRARY_FILE))]
+        return places + [(f"${LIBRARY_ENV}", env)]
     if os.path.isfile(os.path.join(_CHECKOUT_ROOT, "include", "r2.h")):
         places.append(("repository checkout", os.path.join(_CHECKOUT_ROOT, ".build", "release", LIBRARY_FILE)))
     places.append(("system loader", LIBRARY_FILE))
@@ -75,10 +77,10 @@ def _candidates(path: Optional[str]) -> list[tuple[str, str]]:
 def load_library(path: Union[str, os.PathLike, None] = None) -> Library:
     """Loads libr2 (once per path) and returns it.
 
-    Without ``path`` the places tried are: $R2_LIBRARY, ``libr2.so`` next to
-    this package, the checkout's ``.build/release/libr2.so`` when the package
-    runs from the repository, then the system loader (LD_LIBRARY_PATH,
-    ldconfig). Raises LibraryError naming every place tried. A library is
+    Without ``path`` the places tried are: ``libr2.so`` next to this package
+    (where a wheel bundles it), $R2_LIBRARY, the checkout's
+    ``.build/release/libr2.so`` when the package runs from the repository,
+    then the system loader (LD_LIBRARY_PATH, ldconfig). Raises LibraryError naming every place tried. A library is
     loaded once per process and path: the default search runs at its first
     success only, so later changes to $R2_LIBRARY are not seen.
     """

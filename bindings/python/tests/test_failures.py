@@ -150,7 +150,10 @@ def test_an_exception_in_a_progress_or_write_callback_aborts_the_download(client
 
 
 INTERRUPT_SCRIPT = r"""
-import os, sys, time
+import os, signal, sys, time
+# A background job of a non-interactive shell starts with SIGINT ignored, and
+# Python then keeps it ignored; this child stands for an interactive program.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 sys.path.insert(0, sys.argv[1])
 import r2
 mode, endpoint, bucket, key = sys.argv[2:6]

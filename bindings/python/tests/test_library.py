@@ -1,4 +1,4 @@
-"""Finding libr2.so: explicit path, $R2_LIBRARY, next to the package, the checkout, the system loader."""
+"""Finding libr2.so: explicit path, next to the package, $R2_LIBRARY, the checkout, the system loader."""
 from __future__ import annotations
 
 import os
@@ -69,6 +69,16 @@ def test_library_next_to_an_installed_package_is_found(tmp_path, lib):
     shutil.copytree(PYTHON_DIR / "r2", site / "r2", ignore=shutil.ignore_patterns("__pycache__"))
     os.symlink(lib.path if os.path.isabs(lib.path) else os.path.abspath(lib.path), site / "r2" / "libr2.so")
     result = run_python("import r2; print(r2.load_library().path)", {}, path=site)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(site / "r2" / "libr2.so")
+
+
+def test_the_bundled_library_comes_before_the_environment_variable(tmp_path, lib):
+    """A wheel's libr2.so is the one built for its package: $R2_LIBRARY does not replace it."""
+    site = tmp_path / "site"
+    shutil.copytree(PYTHON_DIR / "r2", site / "r2", ignore=shutil.ignore_patterns("__pycache__"))
+    os.symlink(os.path.abspath(lib.path), site / "r2" / "libr2.so")
+    result = run_python("import r2; print(r2.load_library().path)", {"R2_LIBRARY": "/nonexistent/libr2.so"}, path=site)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == str(site / "r2" / "libr2.so")
 
