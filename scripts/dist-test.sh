@@ -20,13 +20,13 @@ if [ "${1:-}" != --inside ]; then
     userns=(); [ "$(id -u)" -eq 0 ] || userns=(--map-root-user)
     keep=(); for v in $(compgen -e | grep '^R2_TEST_'); do keep+=("$v=${!v}"); done
     exec unshare --mount --propagation private "${userns[@]}" -- \
-        env -i HOME="$dir" PATH=/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8 "${keep[@]}" \
+        env -i HOME="$dir" PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin LANG=C.UTF-8 "${keep[@]}" \
         bash "$0" --inside "$toolchain" "$dir" "$wheels"
 fi
 
 toolchain=$2; dir=$3; wheels=$4
 prefix=$dir/prefix
-step() { echo "== dist-test: $*"; }
+step() { echo "== dist-test (${SECONDS}s): $*"; }
 fail() { echo "dist-test: FAIL: $*" >&2; exit 1; }
 
 mount --bind "$dir/empty" "$toolchain"
@@ -49,8 +49,9 @@ R2_ENDPOINT=$R2_TEST_TLS_ENDPOINT R2_CA_BUNDLE=$R2_TEST_CA R2_ACCESS_KEY_ID=$R2_
     { cat demo.out; fail "the C example failed"; }
 
 step "Python: the wheel in a fresh venv, no R2_LIBRARY"
-python3 -m venv venv
-venv/bin/pip install -q --no-index --disable-pip-version-check "$wheels"/r2-*.whl
+# A venv without pip of its own (quicker), filled by the repository venv's pip.
+python3 -m venv --without-pip venv
+"$ROOT/.venv/bin/python" -m pip --python venv/bin/python install -q --no-index --disable-pip-version-check "$wheels"/r2-*.whl
 venv/bin/python - <<'PY' || fail "the Python check failed"
 import os, time
 t0 = time.perf_counter()
