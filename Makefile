@@ -23,7 +23,8 @@ setup:
 
 # libr2.so and the CLI carry the Swift runtime (linked in statically), so they
 # run where Swift is not installed; libr2.so exports only r2_* (scripts/libr2.map).
-SWIFT_STATIC := -Xswiftc -static-stdlib
+# lld, unlike gold, also leaves the symbols it made local out of .dynsym.
+SWIFT_STATIC := -Xswiftc -static-stdlib -Xswiftc -use-ld=lld
 build lib:
 	swift build -c $(CONFIG) --product r2 $(SWIFT_STATIC) -Xlinker --version-script=$(abspath scripts/libr2.map)
 

@@ -6,9 +6,7 @@
 set -euo pipefail
 lib=$1; header=$2
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-# Global (upper-case type letter) defined dynamic symbols; LOCAL entries that
-# the linker leaves in .dynsym cannot be bound from outside.
-nm -D --defined-only "$lib" | awk '$2 ~ /^[A-Z]$/ {print $3}' | sort -u > "$tmp/exported"
+nm -D --defined-only "$lib" | awk '{print $3}' | sort -u > "$tmp/exported"
 grep -o 'R2_API[^;]*' "$header" | grep -o 'r2_[a-z0-9_]*[[:space:]]*(' | tr -d ' (' | sort -u > "$tmp/declared"
 if ! diff -u --label "declared in $header" --label "exported by $lib" "$tmp/declared" "$tmp/exported"; then
     echo "check-symbols: $lib must export exactly the R2_API functions of $header" >&2
