@@ -36,6 +36,7 @@ async function controlled(signal, what, start, window) {
 // For calls the C ABI cannot interrupt (one small request each): the promise
 // rejects as soon as the signal fires; the request's outcome is dropped.
 async function abortable(signal, what, promise) {
+  promise.catch(() => {}); // handled below; not an unhandled rejection if the signal wins
   checkSignal(signal, what);
   if (!signal) {
     try { return await promise; } catch (e) { throw fromNative(e); }
@@ -45,7 +46,6 @@ async function abortable(signal, what, promise) {
     onAbort = () => reject(abortError(signal, what));
     signal.addEventListener('abort', onAbort, { once: true });
   });
-  promise.catch(() => {}); // settled after an abort: nobody waits for it any more
   try {
     return await Promise.race([promise, aborted]);
   } catch (e) {

@@ -605,11 +605,6 @@ static void call_on_event(napi_env env, job *j, napi_value *argv, size_t argc, n
     }
 }
 
-static void free_buffer(napi_env env, void *data, void *hint) {
-    (void)env; (void)hint;
-    free(data);
-}
-
 static void on_message(napi_env env, napi_value js_cb, void *context, void *data) {
     (void)js_cb;
     addon *ad = context;
@@ -627,12 +622,8 @@ static void on_message(napi_env env, napi_value js_cb, void *context, void *data
         napi_value args[2], ret = NULL;
         void *dst;
         napi_create_string_utf8(env, "chunk", NAPI_AUTO_LENGTH, &args[0]);
-        /* the worker's copy becomes the Buffer's memory (freed by its finalizer) */
-        if (napi_create_external_buffer(env, m->len, m->data, free_buffer, NULL, &args[1]) == napi_ok) {
-            m->data = NULL;
-        } else {
-            napi_create_buffer_copy(env, m->len, m->data, &dst, &args[1]);
-        }
+        /* a copy V8 accounts for, so GC keeps pace with a fast download */
+        napi_create_buffer_copy(env, m->len, m->data, &dst, &args[1]);
         call_on_event(env, j, args, 2, &ret);
         break;
     }
