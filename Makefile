@@ -253,15 +253,18 @@ node: build $(NODE_ADDON)
 # Debian's node-typescript, installed when missing).
 node-types:
 	@command -v tsc >/dev/null || { if [ "$$(id -u)" = 0 ]; then apt-get install -y -q node-typescript; else sudo apt-get install -y -q node-typescript; fi; }
-	cd $(NODE_DIR) && tsc --strict --noEmit --target es2022 --module commonjs --lib es2022 test/types-check.ts examples-check.ts 2>/dev/null || \
-		cd $(NODE_DIR) && tsc --strict --noEmit --target es2022 --module commonjs --lib es2022 test/types-check.ts ../../examples/node/example.ts
+	tsc --strict --noEmit --target es2022 --module commonjs --lib es2022 $(NODE_DIR)/test/types-check.ts examples/node/*.ts
+	tsc --strict --target es2022 --module commonjs --lib es2022 --rootDir . --outDir .build/node-examples examples/node/*.ts
+	@mkdir -p .build/node-examples/bindings && ln -sfn $(abspath $(NODE_DIR)) .build/node-examples/bindings/node
 
 # The Node suite (bindings/node/test, node:test) inside a running server, like
 # python-test. NODE_BIG_MIB sizes the slow-consumer stream and the file round
 # trip (default 128; 1024 for the issue's full size).
 NODE_BIG_MIB ?= 128
+# The SigV4 vectors: R2_VECTORS_DIR, else the in-repo copy, else ../shared's.
+R2_VECTORS_DIR ?= $(if $(wildcard Tests/Fixtures/testdata/sigv4/*.json),$(abspath Tests/Fixtures/testdata/sigv4),$(SHARED)/testdata/sigv4)
 node-test: node node-types
-	cd $(NODE_DIR) && R2_NODE_BIG_MIB=$(NODE_BIG_MIB) node --test --test-reporter=spec test/
+	cd $(NODE_DIR) && R2_VECTORS_DIR=$(R2_VECTORS_DIR) R2_NODE_BIG_MIB=$(NODE_BIG_MIB) node --test --test-reporter=spec test/
 
 # The Node suite with its own server (ports from R2_TEST_PORT / R2_TEST_TLS_PORT).
 node-integration: node
