@@ -88,3 +88,20 @@ test('secrets never appear in errors', async () => {
   });
   bad.close();
 });
+
+test('import works as well as require, with the same classes', async () => {
+  const esm = await import('../lib/index.mjs');
+  assert.equal(esm.Client, r2.Client);
+  assert.equal(esm.NoSuchKey, r2.NoSuchKey);
+  assert.equal(esm.default, r2);
+  const viaPackage = await import('r2'); // the package's own name (exports self-reference), as an installed package is imported
+  assert.equal(viaPackage.Client, r2.Client);
+});
+
+test('every status has its class', () => {
+  for (const name of ['NoSuchKey', 'SlowDown', 'Cancelled', 'ReplayUnmatched', 'TLS', 'HTTPError', 'CircuitOpen']) {
+    assert.equal(typeof r2[name], 'function');
+    assert.ok(new r2[name]('m', { code: name }) instanceof r2.R2Error);
+    assert.equal(new r2[name]('m').name, name);
+  }
+});
