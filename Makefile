@@ -263,7 +263,7 @@ node-types:
 NODE_BIG_MIB ?= 128
 # The SigV4 vectors: R2_VECTORS_DIR, else the in-repo copy, else ../shared's.
 R2_VECTORS_DIR ?= $(if $(wildcard Tests/Fixtures/testdata/sigv4/*.json),$(abspath Tests/Fixtures/testdata/sigv4),$(SHARED)/testdata/sigv4)
-node-test: node node-types
+node-test: node node-types node-pack
 	cd $(NODE_DIR) && R2_VECTORS_DIR=$(R2_VECTORS_DIR) R2_NODE_BIG_MIB=$(NODE_BIG_MIB) node --test --test-reporter=spec test/
 
 # The Node suite with its own server (ports from R2_TEST_PORT / R2_TEST_TLS_PORT).
