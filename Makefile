@@ -145,7 +145,8 @@ PROXY_MIB ?= 256
 # tests over http (with a cassette and a streamed 1 GiB object) and over TLS,
 # the transfer tests, the fault-injecting proxy tests (a 256 MiB download
 # through resets, a stall, SlowDown, reset uploads), then the Swift tests,
-# which replay the C cassette and test against the server.
+# which replay the C cassette and test against the server; then the CLI,
+# Python and Node suites.
 server-tests: build $(OUT)/test_objects $(OUT)/test_transfer $(OUT)/test_proxy
 	R2_TEST_CASSETTE=$(abspath $(OUT))/c-session.json R2_TEST_BIG_MIB=$(BIG_MIB) $(OUT)/test_objects "$$R2_TEST_ENDPOINT"
 	$(OUT)/test_objects "$$R2_TEST_TLS_ENDPOINT" "$$R2_TEST_CA"
@@ -154,6 +155,7 @@ server-tests: build $(OUT)/test_objects $(OUT)/test_transfer $(OUT)/test_proxy
 	R2_TEST_C_CASSETTE=$(abspath $(OUT))/c-session.json swift test
 	$(MAKE) --no-print-directory cli-test
 	$(MAKE) --no-print-directory python-test
+	$(MAKE) --no-print-directory node-test
 
 # Starts the local SeaweedFS, runs server-tests, stops it (also on failure).
 integration: build
