@@ -498,6 +498,7 @@ enum msg_kind { MSG_DONE, MSG_CHUNK, MSG_NEED, MSG_PROGRESS };
 typedef struct job job;
 
 typedef struct msg {
+    struct msg *next;
     enum msg_kind kind;
     job *job;
     uint64_t done;
@@ -520,10 +521,21 @@ struct job {
     err_info err;
 };
 
+/* Messages from workers wait in one FIFO queue; the threadsafe function only
+ * wakes the JS thread, which handles them in batches of at most BATCH_MSGS or
+ * BATCH_NS and yields to the event loop (setImmediate) between batches, so a
+ * burst of completions never blocks timers and I/O for long. */
 typedef struct addon {
     napi_threadsafe_function tsfn;
     uint64_t pending; /* jobs submitted and not completed (JS thread) */
+    pthread_mutex_t mu;
+    msg *head, *tail;
+    bool wake_pending;  /* a wake-up is posted or a drain is scheduled */
+    napi_ref scheduler; /* JS: schedules drainMessages() on the next turn */
 } addon;
+
+#define BATCH_MSGS 64
+#define BATCH_NS 2000000L
 
 static pthread_mutex_t pool_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t pool_cv = PTHREAD_COND_INITIALIZER;
@@ -531,10 +543,14 @@ static job *queue_head, *queue_tail;
 static unsigned pool_threads, pool_idle, pool_max;
 
 static void post(addon *ad, msg *m) {
-    if (napi_call_threadsafe_function(ad->tsfn, m, napi_tsfn_nonblocking) != napi_ok) {
-        free(m->data);
-        free(m);
-    }
+    m->next = NULL;
+    pthread_mutex_lock(&ad->mu);
+    if (ad->tail) ad->tail->next = m; else ad->head = m;
+    ad->tail = m;
+    bool wake = !ad->wake_pending;
+    ad->wake_pending = true;
+    pthread_mutex_unlock(&ad->mu);
+    if (wake) napi_call_threadsafe_function(ad->tsfn, NULL, napi_tsfn_nonblocking);
 }
 
 static addon *the_addon; /* one per process: the pool posts to it */
@@ -605,15 +621,7 @@ static void call_on_event(napi_env env, job *j, napi_value *argv, size_t argc, n
     }
 }
 
-static void on_message(napi_env env, napi_value js_cb, void *context, void *data) {
-    (void)js_cb;
-    addon *ad = context;
-    msg *m = data;
-    if (!env) { /* tearing down */
-        free(m->data);
-        free(m);
-        return;
-    }
+static void handle_message(napi_env env, addon *ad, msg *m) {
     job *j = m->job;
     napi_handle_scope scope;
     napi_open_handle_scope(env, &scope);
@@ -661,6 +669,58 @@ static void on_message(napi_env env, napi_value js_cb, void *context, void *data
     napi_close_handle_scope(env, scope);
     free(m->data);
     free(m);
+}
+
+static int64_t now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000L + ts.tv_nsec;
+}
+
+/* Handles one batch; when messages remain, asks JS to call drainMessages() next turn. */
+static void drain_batch(napi_env env, addon *ad) {
+    int64_t start = now_ns();
+    for (int n = 0;; n++) {
+        pthread_mutex_lock(&ad->mu);
+        msg *m = ad->head;
+        bool stop = !m || ((n >= BATCH_MSGS || now_ns() - start > BATCH_NS) && ad->scheduler);
+        if (stop) {
+            if (!m) ad->wake_pending = false;
+            pthread_mutex_unlock(&ad->mu);
+            if (m) {
+                napi_value fn, global;
+                napi_get_reference_value(env, ad->scheduler, &fn);
+                napi_get_global(env, &global);
+                if (!fn || napi_call_function(env, global, fn, 0, NULL, NULL) != napi_ok) continue;
+            }
+            return;
+        }
+        ad->head = m->next;
+        if (!ad->head) ad->tail = NULL;
+        pthread_mutex_unlock(&ad->mu);
+        handle_message(env, ad, m);
+    }
+}
+
+static void on_wake(napi_env env, napi_value js_cb, void *context, void *data) {
+    (void)js_cb; (void)data;
+    if (env) drain_batch(env, context); /* else tearing down: the process is exiting */
+}
+
+static napi_value js_drain_messages(napi_env env, napi_callback_info info) {
+    (void)info;
+    drain_batch(env, the_addon);
+    return NULL;
+}
+
+/* setScheduler(fn): fn() must arrange drainMessages() to run on a later turn (setImmediate). */
+static napi_value js_set_scheduler(napi_env env, napi_callback_info info) {
+    size_t argc = 1;
+    napi_value fn;
+    CHECK(napi_get_cb_info(env, info, &argc, &fn, NULL, NULL));
+    if (the_addon->scheduler) napi_delete_reference(env, the_addon->scheduler);
+    CHECK(napi_create_reference(env, fn, 1, &the_addon->scheduler));
+    return NULL;
 }
 
 /* Allocates a job of `size` bytes (a struct starting with `job`). */
@@ -1656,9 +1716,11 @@ static napi_value Init(napi_env env, napi_value exports) {
     const char *max = getenv("R2_NODE_THREADS");
     pool_max = max && atoi(max) > 0 ? (unsigned)atoi(max) : 64;
     addon *ad = calloc(1, sizeof *ad);
+    if (!ad) { napi_throw_error(env, NULL, "out of memory"); return NULL; }
+    pthread_mutex_init(&ad->mu, NULL);
     napi_value name;
     napi_create_string_utf8(env, "r2", NAPI_AUTO_LENGTH, &name);
-    CHECK(napi_create_threadsafe_function(env, NULL, NULL, name, 0, 1, NULL, NULL, ad, on_message, &ad->tsfn));
+    CHECK(napi_create_threadsafe_function(env, NULL, NULL, name, 0, 1, NULL, NULL, ad, on_wake, &ad->tsfn));
     napi_unref_threadsafe_function(env, ad->tsfn);
     the_addon = ad;
     napi_add_env_cleanup_hook(env, addon_cleanup, ad);
@@ -1675,6 +1737,7 @@ static napi_value Init(napi_env env, napi_value exports) {
         FN("multipartComplete", js_mp_complete), FN("multipartAbort", js_mp_abort),
         FN("listParts", js_mp_list_parts), FN("listUploads", js_mp_list_uploads),
         FN("transferFile", js_transfer_file), FN("statusName", js_status_name), FN("validate", js_validate),
+        FN("drainMessages", js_drain_messages), FN("setScheduler", js_set_scheduler),
 #undef FN
     };
     CHECK(napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
