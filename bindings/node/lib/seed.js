@@ -27,8 +27,9 @@ class R2Service {
   constructor(bucket, retryConfig = {}, signingConfig) {
     this.bucket = bucket;
     this.retryConfig = { ...DEFAULT_RETRY, ...retryConfig };
-    this.signingConfig = signingConfig;
-    this._signer = undefined;
+    // not enumerable: printing the service must not print the secret
+    Object.defineProperty(this, '_signingConfig', { value: signingConfig, enumerable: false });
+    Object.defineProperty(this, '_signer', { value: undefined, enumerable: false, writable: true });
   }
 
   async _retry(op) {
@@ -75,9 +76,9 @@ class R2Service {
 
   /** A presigned GET URL; needs signingConfig. */
   async generateSignedUrl(key, expirySeconds) {
-    if (!this.signingConfig) throw new Error('R2Service: generateSignedUrl needs a signingConfig');
-    if (!this._signer) this._signer = signingClient(this.signingConfig);
-    return this._signer.presign('GET', this.signingConfig.bucketName, key, expirySeconds);
+    if (!this._signingConfig) throw new Error('R2Service: generateSignedUrl needs a signingConfig');
+    if (!this._signer) this._signer = signingClient(this._signingConfig);
+    return this._signer.presign('GET', this._signingConfig.bucketName, key, expirySeconds);
   }
 }
 

@@ -781,6 +781,13 @@ static napi_value job_start(napi_env env, job *j) {
         j->err.code = R2_ERR_INTERNAL;
         j->err.message = strdup("r2: could not start a worker thread");
         msg *m = calloc(1, sizeof *m);
+        if (!m) {
+            napi_reject_deferred(env, j->deferred, error_value(env, &j->err));
+            if (--ad->pending == 0) napi_unref_threadsafe_function(env, ad->tsfn);
+            if (j->box) j->box->inflight--;
+            job_free(env, j);
+            return promise;
+        }
         m->kind = MSG_DONE;
         m->job = j;
         post(ad, m);

@@ -119,6 +119,8 @@ test("the seed's R2Service over client.bucket()", async (t) => {
   for (const k of ['video.mp4', 'meta.json', 'big.bin']) await r2s.delete(p + k);
   assert.equal(await r2s.get(p + 'meta.json'), null);
   await assert.rejects(new r2.R2Service(c.bucket(BUCKET)).generateSignedUrl('k', 60), /signingConfig/);
+  const printed = require('node:util').inspect(r2s, { depth: 5 }) + JSON.stringify(r2s) + require('node:util').inspect(c, { depth: 5 });
+  assert.ok(!printed.includes(env.R2_TEST_SECRET_ACCESS_KEY), 'printing the service or client shows the secret');
 });
 
 test("the seed's R2SigningClient and createR2SigningClientFromEnv", async (t) => {
