@@ -15,7 +15,7 @@ TYPE ?=
 NODE_DIR := bindings/node
 NODE_ADDON := $(NODE_DIR)/build/r2.node
 
-.PHONY: node node-test node-integration node-types node-pack
+.PHONY: node node-test node-integration node-types node-pack node-bench
 .PHONY: all build header check-header lib ctests vectors parse-xml xml-fixtures swift-test server-tests integration test demo install setup clean cli cli-test python-test python-integration python-ffi python-bench bench-resilience
 
 all: build
@@ -271,6 +271,13 @@ node-test: node node-types node-pack
 # The Node suite with its own server (ports from R2_TEST_PORT / R2_TEST_TLS_PORT).
 node-integration: node
 	@bash scripts/test-server.sh run $(SERVER_DIR)-node -- $(MAKE) --no-print-directory node-test
+
+# Node benchmarks (bindings/node/bench.js) against their own server: signing,
+# listing, 4 KiB calls at 16/256 in flight, a file up and down (NODE_BENCH_ARGS='--size-mib 1024').
+NODE_BENCH_ARGS ?=
+node-bench: node
+	@rc=0; bash scripts/test-server.sh run .build/bench-server-node -- node $(NODE_DIR)/bench.js $(NODE_BENCH_ARGS) || rc=$$?; \
+		rm -rf .build/bench-server-node/data; exit $$rc
 
 # An installable tarball (npm pack, no registry) with libr2 bundled next to the addon.
 node-pack: node

@@ -97,6 +97,11 @@ test('2000 concurrent small GETs, with the event loop delay', async (t) => {
   t.after(() => c.close());
   const p = prefix('small');
   await Promise.all(Array.from({ length: 20 }, (_, i) => c.put(BUCKET, `${p}${i}`, crypto.randomBytes(4096))));
+  // the machine's own noise, for reading the numbers below: the loop doing nothing for 1 s
+  const idle = delayMonitor();
+  await new Promise((r) => setTimeout(r, 1000));
+  const base = idle();
+  t.diagnostic(`idle event loop (1 s, no calls): delay max ${base.maxMs.toFixed(1)} ms, p99 ${base.p99Ms.toFixed(1)} ms`);
   const stop = delayMonitor();
   const t0 = process.hrtime.bigint();
   const calls = Array.from({ length: 2000 }, (_, i) => c.get(BUCKET, `${p}${i % 20}`));
