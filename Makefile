@@ -245,6 +245,8 @@ bench-transfers: setup build $(OUT)/bench_multipart
 # system loader path).
 NODE_INCLUDE ?= /usr/include/node
 $(NODE_ADDON): $(NODE_DIR)/src/r2_node.c include/r2.h
+	@test -f $(NODE_INCLUDE)/node_api.h || { echo "node: $(NODE_INCLUDE)/node_api.h missing; installing Debian's nodejs"; \
+		if [ "$$(id -u)" = 0 ]; then apt-get install -y -q nodejs; else sudo apt-get install -y -q nodejs; fi; }
 	@mkdir -p $(NODE_DIR)/build
 	$(CC) -std=c11 -O2 -fPIC -shared -fvisibility=hidden -Wall -Wextra -Werror -I$(NODE_INCLUDE) -Iinclude \
 		-DNODE_GYP_MODULE_NAME=r2 -DNAPI_VERSION=8 $< -o $@ -ldl -pthread
