@@ -1,0 +1,567 @@
+'use strict';
+// r2 for Node.js: the public API over the N-API addon (src/r2_node.c).
+const { Readable } = require('node:stream');
+const path = require('node:path');
+const native = require('./native');
+const errors = require('./errors');
+const { fromNative, abortError } = errors;
+
+const MiB = 1024 * 1024;
+const JURISDICTIONS = { default: 0, eu: 1, fedramp: 2, us: 3 };
+const PAYLOAD = { signed: 1, unsigned: 2 };
+const CHECKSUMS = { md5: 1, crc32: 2, crc32c: 3, sha1: 4, sha256: 5 };
+const DOWNLOAD_WINDOW = 8 * MiB; // bytes a getStream may have in flight ahead of its reader
+
+function checkSignal(signal, what) {
+  if (signal && signal.aborted) throw abortError(signal, what);
+}
+
+// Runs start(ctl) with a control block whose cancel switch the signal flips.
+// A call stopped by the signal rejects with an AbortError (r2.Cancelled).
+async function controlled(signal, what, start, window) {
+  checkSignal(signal, what);
+  const ctl = native.ctlNew(window);
+  const onAbort = () => native.ctlCancel(ctl);
+  if (signal) signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    return await start(ctl);
+  } catch (e) {
+    if (signal && signal.aborted) throw abortError(signal, what);
+    throw fromNative(e);
+  } finally {
+    if (signal) signal.removeEventListener('abort', onAbort);
+  }
+}
+
+// For calls the C ABI cannot interrupt (one small request each): the promise
+// rejects as soon as the signal fires; the request's outcome is dropped.
+async function abortable(signal, what, promise) {
+  promise.catch(() => {}); // handled below; not an unhandled rejection if the signal wins
+  checkSignal(signal, what);
+  if (!signal) {
+    try { return await promise; } catch (e) { throw fromNative(e); }
+  }
+  let onAbort;
+  const aborted = new Promise((_, reject) => {
+    onAbort = () => reject(abortError(signal, what));
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([promise, aborted]);
+  } catch (e) {
+    throw fromNative(e);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+}
+
+function sync(fn) {
+  try { return fn(); } catch (e) { throw fromNative(e); }
+}
+
+function toDate(s) {
+  if (!s) return undefined;
+  const d = new Date(s);
+  return Number.isNaN(d.getTime()) ? undefined : d;
+}
+
+function httpDate(v) {
+  if (v === undefined || v === null) return undefined;
+  return v instanceof Date ? v.toUTCString() : String(v);
+}
+
+function pairs(v, what) {
+  if (v === undefined || v === null) return undefined;
+  if (Array.isArray(v)) return v.map(([k, x]) => [String(k), String(x)]);
+  if (typeof v.entries === 'function' && typeof v.get === 'function') return [...v.entries()].map(([k, x]) => [k, String(x)]);
+  if (typeof v === 'object') return Object.entries(v).map(([k, x]) => [k, String(x)]);
+  throw new TypeError(`${what} must be an object of names to values`);
+}
+
+function enumValue(table, v, what) {
+  if (v === undefined || v === null) return undefined;
+  const n = table[String(v).toLowerCase()];
+  if (n === undefined) throw new TypeError(`${what} must be one of ${Object.keys(table).join(', ')}`);
+  return n;
+}
+
+// Body → bytes, or null for a stream (then `iterable` is its async iterable).
+function bytesOf(body) {
+  if (typeof body === 'string') return Buffer.from(body, 'utf8');
+  if (Buffer.isBuffer(body) || body instanceof Uint8Array) return body;
+  if (ArrayBuffer.isView(body)) return new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
+  if (body instanceof ArrayBuffer || (typeof SharedArrayBuffer !== 'undefined' && body instanceof SharedArrayBuffer)) return new Uint8Array(body);
+  if (body === undefined || body === null) return Buffer.alloc(0);
+  return null;
+}
+
+function iterableOf(body) {
+  if (body && typeof body[Symbol.asyncIterator] === 'function') return body;
+  if (body && typeof body.getReader === 'function') {
+    // a web ReadableStream without async iteration
+    return (async function* read() {
+      const reader = body.getReader();
+      try {
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) return;
+          yield value;
+        }
+      } finally {
+        reader.releaseLock();
+      }
+    })();
+  }
+  if (body && typeof body[Symbol.iterator] === 'function') return body;
+  throw new TypeError('body must be a string, Buffer, Uint8Array, ArrayBuffer, Readable, ReadableStream or (async) iterable');
+}
+
+function putOptions(o = {}) {
+  return {
+    contentType: o.contentType,
+    cacheControl: o.cacheControl,
+    contentDisposition: o.contentDisposition,
+    contentEncoding: o.contentEncoding,
+    contentLanguage: o.contentLanguage,
+    expires: httpDate(o.expires),
+    metadata: pairs(o.metadata, 'metadata'),
+    ifMatch: o.ifMatch,
+    ifNoneMatch: o.ifNoneMatch,
+    ifModifiedSince: httpDate(o.ifModifiedSince),
+    ifUnmodifiedSince: httpDate(o.ifUnmodifiedSince),
+    payloadMode: enumValue(PAYLOAD, o.payload, 'payload'),
+    checksum: enumValue(CHECKSUMS, o.checksum, 'checksum'),
+    checksumValue: o.checksumValue,
+    storageClass: o.storageClass,
+  };
+}
+
+function getOptions(o = {}) {
+  return {
+    range: o.range,
+    ifMatch: o.ifMatch,
+    ifNoneMatch: o.ifNoneMatch,
+    ifModifiedSince: httpDate(o.ifModifiedSince),
+    ifUnmodifiedSince: httpDate(o.ifUnmodifiedSince),
+    validateChecksum: o.validateChecksum,
+  };
+}
+
+function transferOptions(o = {}, put) {
+  return {
+    threshold: o.threshold,
+    partSize: o.partSize,
+    concurrency: o.concurrency,
+    partChecksum: enumValue(CHECKSUMS, o.partChecksum, 'partChecksum'),
+    progressIntervalMs: o.progressIntervalMs,
+    statePath: o.statePath,
+    put,
+  };
+}
+
+// r2_object_info → what the API returns for put, head, copy and get.
+function objectInfo(i) {
+  const out = {
+    etag: i.etag,
+    size: i.contentLength,
+    contentType: i.contentType || undefined,
+    lastModified: toDate(i.lastModified),
+    metadata: i.metadata,
+    versionId: i.versionId || undefined,
+    contentRange: i.contentRange || undefined,
+    cacheControl: i.cacheControl || undefined,
+    contentDisposition: i.contentDisposition || undefined,
+    contentEncoding: i.contentEncoding || undefined,
+    contentLanguage: i.contentLanguage || undefined,
+    expires: i.expires || undefined,
+    storageClass: i.storageClass || undefined,
+    checksums: i.checksums,
+    requestId: i.requestId,
+    httpStatus: i.httpStatus,
+  };
+  return out;
+}
+
+function listPage(p) {
+  return {
+    objects: p.objects.map((o) => ({ key: o.key, size: o.size, etag: o.etag, lastModified: toDate(o.lastModified), storageClass: o.storageClass || undefined })),
+    commonPrefixes: p.commonPrefixes,
+    isTruncated: p.isTruncated,
+    nextContinuationToken: p.nextContinuationToken || undefined,
+    requestId: p.requestId,
+  };
+}
+
+function clientOptions(o = {}) {
+  const t = o.timeouts || {};
+  const m = o.multipart || {};
+  return {
+    accountId: o.accountId,
+    accessKeyId: o.accessKeyId,
+    secretAccessKey: o.secretAccessKey,
+    sessionToken: o.sessionToken,
+    endpoint: o.endpoint,
+    jurisdiction: enumValue(JURISDICTIONS, o.jurisdiction, 'jurisdiction'),
+    allowHttp: o.allowHttp,
+    caBundle: o.caBundle,
+    connectTimeoutMs: t.connectMs,
+    requestTimeoutMs: t.requestMs,
+    transferTimeoutMs: t.transferMs,
+    stallTimeoutMs: t.stallMs,
+    deadlineMs: t.deadlineMs,
+    multipartThreshold: m.threshold,
+    multipartPartSize: m.partSize,
+    multipartConcurrency: m.concurrency,
+    poolSize: o.poolSize,
+    payloadMode: enumValue(PAYLOAD, o.payload, 'payload'),
+    record: o.record,
+    replay: o.replay,
+    replayLatency: o.replayLatency,
+    maxAttempts: o.maxAttempts,
+  };
+}
+
+class Client {
+  constructor(options = {}) {
+    if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
+    this._handle = sync(() => native.clientNew(clientOptions(options)));
+    this._threshold = (options.multipart && options.multipart.threshold) || 100 * MiB;
+  }
+
+  /** A client from R2_ACCOUNT_ID, R2_ACCESS_KEY_ID, R2_SECRET_ACCESS_KEY, R2_ENDPOINT, R2_ALLOW_HTTP, ... */
+  static fromEnv() {
+    const c = Object.create(Client.prototype);
+    c._handle = sync(() => native.clientFromEnv());
+    c._threshold = Number(process.env.R2_MULTIPART_THRESHOLD_BYTES) || 100 * MiB;
+    return c;
+  }
+
+  /** Frees the client once the calls in flight have finished. Later calls throw. */
+  close() {
+    if (this._handle) native.clientClose(this._handle);
+    this._closed = true;
+  }
+
+  get _h() {
+    if (this._closed) {
+      const e = new Error('the client is closed');
+      e.code = 'ERR_R2_CLOSED';
+      throw e;
+    }
+    return this._handle;
+  }
+
+  async put(bucket, key, body, opts = {}) {
+    const signal = opts.signal;
+    const bytes = bytesOf(body);
+    const put = putOptions(opts);
+    if (bytes) {
+      // The transfer manager when it can help (multipart, cancellation); one PUT otherwise.
+      const viaTransfer = !put.checksum && (bytes.byteLength >= this._threshold || signal);
+      const info = await controlled(signal, 'put', (ctl) =>
+        native.put(this._h, bucket, key, bytes, viaTransfer ? {} : put, viaTransfer ? transferOptions(opts, put) : null, ctl));
+      return objectInfo(info);
+    }
+    // A stream: fed to the worker chunk by chunk when it asks ("need"), a few chunks ahead.
+    const iterable = iterableOf(body);
+    const iterator = iterable[Symbol.asyncIterator] ? iterable[Symbol.asyncIterator]() : iterable[Symbol.iterator]();
+    let feedError;
+    let ended = false;
+    let chain = Promise.resolve();
+    const info = await controlled(signal, 'put', (ctl) => {
+      const onEvent = (kind) => {
+        if (kind !== 'need') return;
+        chain = chain.then(async () => {
+          if (ended) return;
+          try {
+            const { value, done } = await iterator.next();
+            if (done) {
+              ended = true;
+              native.ctlFeed(ctl, null);
+            } else {
+              native.ctlFeed(ctl, typeof value === 'string' ? Buffer.from(value) : bytesOf(value) || Buffer.from(value));
+            }
+          } catch (e) {
+            feedError = e;
+            ended = true;
+            native.ctlCancel(ctl);
+          }
+        });
+      };
+      const length = opts.length === undefined || opts.length === null ? -1 : opts.length;
+      return native.put(this._h, bucket, key, null, {}, transferOptions(opts, put), ctl, length, onEvent);
+    }).catch(async (e) => {
+      if (!ended && typeof iterator.return === 'function') await Promise.resolve(iterator.return()).catch(() => {});
+      throw feedError !== undefined ? feedError : e;
+    });
+    return objectInfo(info);
+  }
+
+  async get(bucket, key, opts = {}) {
+    const chunks = [];
+    let length = 0;
+    const info = await controlled(opts.signal, 'get', (ctl) =>
+      native.getStream(this._h, bucket, key, getOptions(opts), ctl, (kind, chunk) => {
+        chunks.push(chunk);
+        length += chunk.length;
+        native.ctlAck(ctl, chunk.length);
+      }), 1 << 30);
+    return { body: Buffer.concat(chunks, length), ...objectInfo(info) };
+  }
+
+  /** A Readable of the object's body that honours backpressure. It resolves
+   * once the first bytes arrived (or the body ended); the object's metadata is
+   * emitted as 'info' just before 'end' (and kept as `stream.info`). */
+  getStream(bucket, key, opts = {}) {
+    const signal = opts.signal;
+    return new Promise((resolve, reject) => {
+      try { checkSignal(signal, 'getStream'); } catch (e) { reject(e); return; }
+      const ctl = native.ctlNew(opts.window || DOWNLOAD_WINDOW);
+      let owed = 0;
+      let started = false;
+      let finished = false;
+      const stream = new Readable({
+        highWaterMark: opts.highWaterMark || MiB,
+        read() {
+          if (owed) {
+            native.ctlAck(ctl, owed);
+            owed = 0;
+          }
+        },
+        destroy(err, cb) {
+          if (!finished) native.ctlCancel(ctl);
+          cb(err);
+        },
+      });
+      const onAbort = () => {
+        native.ctlCancel(ctl);
+        if (started) stream.destroy(abortError(signal, 'getStream'));
+      };
+      if (signal) signal.addEventListener('abort', onAbort, { once: true });
+      const onEvent = (kind, chunk) => {
+        if (!started) {
+          started = true;
+          resolve(stream);
+        }
+        if (stream.destroyed) return;
+        if (stream.push(chunk)) native.ctlAck(ctl, chunk.length);
+        else owed += chunk.length;
+      };
+      let promise;
+      try {
+        promise = native.getStream(this._h, bucket, key, getOptions(opts), ctl, onEvent);
+      } catch (e) {
+        reject(fromNative(e));
+        return;
+      }
+      promise.then((info) => {
+        finished = true;
+        stream.info = objectInfo(info);
+        if (!started) resolve(stream);
+        started = true;
+        stream.emit('info', stream.info);
+        stream.push(null);
+      }, (e) => {
+        finished = true;
+        const err = signal && signal.aborted ? abortError(signal, 'getStream') : fromNative(e);
+        if (!started) reject(err);
+        else if (!stream.destroyed) stream.destroy(err);
+      }).finally(() => {
+        if (signal) signal.removeEventListener('abort', onAbort);
+      });
+    });
+  }
+
+  async head(bucket, key, opts = {}) {
+    return objectInfo(await abortable(opts.signal, 'head', native.head(this._h, bucket, key, getOptions(opts))));
+  }
+
+  async delete(bucket, key, opts = {}) {
+    await abortable(opts.signal, 'delete', native.delete(this._h, bucket, key));
+  }
+
+  /** Deletes many keys (batches of 1000); per-key failures are in `errors`, not thrown. */
+  async deleteMany(bucket, keys, opts = {}) {
+    return abortable(opts.signal, 'deleteMany', native.deleteMany(this._h, bucket, [...keys], !!opts.quiet));
+  }
+
+  /** Server-side copy of srcBucket/srcKey to bucket/key (up to 5 GiB; `multipart: true` for larger). */
+  async copy(srcBucket, srcKey, bucket, key, opts = {}) {
+    if (opts.multipart) {
+      const put = opts.replaceMetadata ? putOptions(opts) : undefined;
+      return objectInfo(await controlled(opts.signal, 'copy', (ctl) =>
+        native.copyLarge(this._h, bucket, key, srcBucket, srcKey, transferOptions(opts, put), ctl)));
+    }
+    const copyOpts = {
+      replaceMetadata: !!opts.replaceMetadata,
+      contentType: opts.contentType,
+      cacheControl: opts.cacheControl,
+      contentDisposition: opts.contentDisposition,
+      contentEncoding: opts.contentEncoding,
+      metadata: pairs(opts.metadata, 'metadata'),
+      ifMatch: opts.ifMatch,
+      ifNoneMatch: opts.ifNoneMatch,
+      ifModifiedSince: httpDate(opts.ifModifiedSince),
+      ifUnmodifiedSince: httpDate(opts.ifUnmodifiedSince),
+    };
+    return objectInfo(await abortable(opts.signal, 'copy', native.copy(this._h, bucket, key, srcBucket, srcKey, copyOpts)));
+  }
+
+  /** One page of ListObjectsV2. */
+  async list(bucket, opts = {}) {
+    return listPage(await abortable(opts.signal, 'list', native.list(this._h, bucket, {
+      prefix: opts.prefix, delimiter: opts.delimiter, startAfter: opts.startAfter,
+      continuationToken: opts.continuationToken, maxKeys: opts.maxKeys,
+    })));
+  }
+
+  /** Every object (pages fetched as the iteration goes). */
+  async *listAll(bucket, opts = {}) {
+    let token = opts.continuationToken;
+    for (;;) {
+      const page = await this.list(bucket, { ...opts, continuationToken: token });
+      yield* page.objects;
+      if (!page.isTruncated || !page.nextContinuationToken) return;
+      token = page.nextContinuationToken;
+    }
+  }
+
+  async createMultipartUpload(bucket, key, opts = {}) {
+    return abortable(opts.signal, 'createMultipartUpload', native.multipartCreate(this._h, bucket, key, putOptions(opts)));
+  }
+
+  async uploadPart(bucket, key, uploadId, partNumber, body, opts = {}) {
+    const bytes = bytesOf(body);
+    if (!bytes) throw new TypeError('a part must be bytes (string, Buffer, Uint8Array or ArrayBuffer)');
+    const etag = await abortable(opts.signal, 'uploadPart', native.uploadPart(this._h, bucket, key, uploadId, partNumber, bytes,
+      enumValue(CHECKSUMS, opts.checksum, 'checksum')));
+    return { partNumber, etag };
+  }
+
+  async uploadPartCopy(bucket, key, uploadId, partNumber, srcBucket, srcKey, opts = {}) {
+    const [first, last] = opts.range || [-1, -1];
+    const etag = await abortable(opts.signal, 'uploadPartCopy', native.uploadPartCopy(this._h, bucket, key, uploadId, partNumber, srcBucket, srcKey, first, last));
+    return { partNumber, etag };
+  }
+
+  async completeMultipartUpload(bucket, key, uploadId, parts, opts = {}) {
+    return objectInfo(await abortable(opts.signal, 'completeMultipartUpload', native.multipartComplete(this._h, bucket, key, uploadId, parts)));
+  }
+
+  async abortMultipartUpload(bucket, key, uploadId, opts = {}) {
+    await abortable(opts.signal, 'abortMultipartUpload', native.multipartAbort(this._h, bucket, key, uploadId));
+  }
+
+  async listParts(bucket, key, uploadId, opts = {}) {
+    const parts = await abortable(opts.signal, 'listParts', native.listParts(this._h, bucket, key, uploadId));
+    return parts.map((p) => ({ ...p, lastModified: toDate(p.lastModified) }));
+  }
+
+  async listMultipartUploads(bucket, opts = {}) {
+    const ups = await abortable(opts.signal, 'listMultipartUploads', native.listUploads(this._h, bucket, opts.prefix));
+    return ups.map((u) => ({ ...u, initiated: toDate(u.initiated) }));
+  }
+
+  /** Uploads a file: one PUT below the threshold, parallel parts above it. */
+  async uploadFile(file, bucket, key, opts = {}) {
+    return this._transferFile('upload', file, bucket, key, opts);
+  }
+
+  /** Downloads to <path>.r2-partial, renamed at the end: a failed or aborted download leaves nothing at path. */
+  async downloadFile(bucket, key, file, opts = {}) {
+    return this._transferFile('download', file, bucket, key, opts);
+  }
+
+  async _transferFile(direction, file, bucket, key, opts) {
+    const onProgress = typeof opts.onProgress === 'function' ? opts.onProgress : null;
+    const put = direction === 'upload' ? putOptions(opts) : undefined;
+    const info = await controlled(opts.signal, direction === 'upload' ? 'uploadFile' : 'downloadFile', (ctl) =>
+      native.transferFile(this._h, bucket, key, path.resolve(String(file)), direction, transferOptions(opts, put), ctl,
+        onProgress && ((kind, done, total) => onProgress({ bytes: done, total: total < 0 ? undefined : total }))));
+    return objectInfo(info);
+  }
+
+  /** A presigned URL (no I/O): method GET, PUT, HEAD or DELETE; 1 s to 7 days. */
+  presign(method, bucket, key, expiresInSeconds, opts = {}) {
+    if (typeof expiresInSeconds !== 'number') throw new TypeError('expiresInSeconds must be a number');
+    const unixTime = opts.date === undefined ? undefined : Math.floor(new Date(opts.date).getTime() / 1000);
+    return sync(() => native.presign(this._h, String(method).toUpperCase(), bucket, key, expiresInSeconds,
+      pairs(opts.headers, 'headers'), pairs(opts.query, 'query'), unixTime));
+  }
+
+  /** The client's metrics: Prometheus text, or parsed JSON with { json: true }. */
+  metrics(opts = {}) {
+    const text = sync(() => native.metrics(this._h, !!opts.json));
+    return opts.json ? JSON.parse(text) : text;
+  }
+
+  /** The Workers R2Bucket interface over this client. */
+  bucket(name) {
+    const { R2Bucket } = require('./bucket');
+    return new R2Bucket(this, name);
+  }
+}
+
+class Signer {
+  constructor(options = {}) {
+    this._handle = sync(() => native.signerNew({
+      accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey, sessionToken: options.sessionToken,
+      region: options.region, service: options.service,
+    }));
+  }
+
+  static _request(req) {
+    if (!req || typeof req !== 'object') throw new TypeError('request must be an object');
+    let reqPath = req.path;
+    let query = req.query;
+    const headers = pairs(req.headers, 'headers') || [];
+    if (req.url !== undefined) {
+      const u = new URL(String(req.url));
+      reqPath = reqPath ?? u.pathname;
+      query = query ?? (u.search ? u.search.slice(1) : undefined);
+      if (!headers.some(([n]) => n.toLowerCase() === 'host')) headers.unshift(['host', u.host]);
+    }
+    if (query !== undefined && typeof query !== 'string') {
+      query = new URLSearchParams(pairs(query, 'query')).toString();
+    }
+    const body = req.body === undefined ? undefined : bytesOf(req.body);
+    const date = req.date === undefined ? undefined : new Date(req.date).getTime();
+    return {
+      method: req.method || 'GET', path: reqPath || '/', query, headers, body,
+      payloadHash: req.payloadHash,
+      unixTime: date === undefined ? undefined : Math.floor(date / 1000),
+      contentSha256Header: req.contentSha256Header === undefined ? true : !!req.contentSha256Header,
+      omitSessionToken: !!req.omitSessionToken,
+    };
+  }
+
+  /** Signs a request for the Authorization header. */
+  sign(req) {
+    return sync(() => native.signerSign(this._handle, Signer._request(req)));
+  }
+
+  /** Presigns a request (query-string auth); `query` of the result is the full query string. */
+  presign(req, expiresInSeconds) {
+    if (typeof expiresInSeconds !== 'number') throw new TypeError('expiresInSeconds must be a number');
+    return sync(() => native.signerSign(this._handle, Signer._request(req), expiresInSeconds));
+  }
+}
+
+module.exports = {
+  Client,
+  Signer,
+  ...errors,
+  version: native.libraryVersion,
+  libraryPath: native.libraryPath,
+};
+// The Workers API and the seed's clients load lazily but are plain exports.
+Object.defineProperties(module.exports, {
+  R2Bucket: { enumerable: true, get: () => require('./bucket').R2Bucket },
+  R2Object: { enumerable: true, get: () => require('./bucket').R2Object },
+  R2ObjectBody: { enumerable: true, get: () => require('./bucket').R2ObjectBody },
+  R2Service: { enumerable: true, get: () => require('./seed').R2Service },
+  R2SigningClient: { enumerable: true, get: () => require('./seed').R2SigningClient },
+  createR2SigningClientFromEnv: { enumerable: true, get: () => require('./seed').createR2SigningClientFromEnv },
+});
+delete module.exports.fromNative;
+delete module.exports.STATUSES;

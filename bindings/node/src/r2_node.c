@@ -1,0 +1,1761 @@
+/* r2_node.c: the N-API addon under bindings/node (lib/index.js is the public API).
+ *
+ * libr2 is loaded with dlopen: next to this addon, then $R2_LIBRARY, then the
+ * system loader path; the error names every place tried.
+ *
+ * Blocking r2 calls run on a pool of threads owned by this addon (not libuv's
+ * 4-thread pool): it grows on demand up to R2_NODE_THREADS (default 64), so
+ * streams that wait on JavaScript cannot starve other calls. Every result,
+ * stream chunk and progress report goes back to the JS thread through one
+ * napi_threadsafe_function, in order, so a call's chunks always precede its
+ * completion.
+ *
+ * A "ctl" (control block, created by ctlNew) belongs to one call: it carries
+ * the r2_cancel switch, a cancelled flag the stream callbacks check, and the
+ * flow control of streams: download chunks wait on the worker while more
+ * than `limit` bytes are unacknowledged by JS; upload chunks are fed from JS
+ * into a queue the worker's read callback drains.
+ */
+#define _GNU_SOURCE
+#include <node_api.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "r2.h"
+
+/* ---- libr2, loaded at run time ---- */
+
+#define R2_FUNCS(X) \
+    X(r2_version_number) X(r2_version_string) X(r2_error_last) X(r2_status_string) X(r2_buf_dispose) \
+    X(r2_client_new) X(r2_client_new_from_env) X(r2_client_free) X(r2_client_options_init) \
+    X(r2_client_metrics_json) X(r2_client_metrics_prometheus) \
+    X(r2_cancel_new) X(r2_cancel_free) X(r2_cancel_request) \
+    X(r2_put_options_init) X(r2_get_options_init) X(r2_copy_options_init) X(r2_list_options_init) \
+    X(r2_transfer_options_init) X(r2_presign_options_init) X(r2_sign_request_init) X(r2_signer_options_init) \
+    X(r2_object_put) X(r2_object_get_stream) X(r2_object_head) X(r2_object_info_dispose) \
+    X(r2_object_delete) X(r2_objects_delete) X(r2_delete_result_dispose) X(r2_object_copy) X(r2_copy_large) \
+    X(r2_list_objects) X(r2_list_result_dispose) \
+    X(r2_multipart_create) X(r2_multipart_upload_part) X(r2_multipart_upload_part_copy) \
+    X(r2_multipart_complete) X(r2_multipart_abort) X(r2_multipart_list_parts) X(r2_part_list_dispose) \
+    X(r2_multipart_list_uploads) X(r2_upload_list_dispose) \
+    X(r2_upload_file) X(r2_upload_buffer) X(r2_upload_stream) X(r2_download_file) \
+    X(r2_presign) X(r2_signer_new) X(r2_signer_free) X(r2_signer_sign) X(r2_signer_presign) \
+    X(r2_signed_free) X(r2_signed_header_count) X(r2_signed_header) X(r2_signed_authorization) \
+    X(r2_signed_query) X(r2_signed_signature) X(r2_signed_canonical_request) X(r2_signed_string_to_sign) \
+    X(r2_validate_bucket) X(r2_validate_key)
+
+#define DECL(n) __typeof__(n) *n;
+static struct { R2_FUNCS(DECL) } L;
+#define R2(n) L.n
+
+static char load_error[4096];
+static char loaded_path[2048];
+static void *lib_handle;
+
+static int try_load(const char *path) {
+    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    size_t n = strlen(load_error);
+    if (!h) {
+        snprintf(load_error + n, sizeof load_error - n, "\n  %s: %s", path, dlerror());
+        return 0;
+    }
+#define SYM(fn) \
+    if (!(L.fn = (__typeof__(L.fn))dlsym(h, #fn))) { \
+        n = strlen(load_error); \
+        snprintf(load_error + n, sizeof load_error - n, "\n  %s: lacks %s (too old a libr2?)", path, #fn); \
+        dlclose(h); return 0; }
+    R2_FUNCS(SYM)
+#undef SYM
+    lib_handle = h;
+    snprintf(loaded_path, sizeof loaded_path, "%s", path);
+    return 1;
+}
+
+static int load_libr2(void) {
+    if (lib_handle) return 1;
+    snprintf(load_error, sizeof load_error, "r2: cannot load libr2; tried:");
+    Dl_info info;
+    if (dladdr((void *)load_libr2, &info) && info.dli_fname) {
+        char path[2048];
+        snprintf(path, sizeof path, "%s", info.dli_fname);
+        char *slash = strrchr(path, '/');
+        if (slash) {
+            snprintf(slash + 1, sizeof path - (size_t)(slash + 1 - path), "libr2.so");
+            if (try_load(path)) return 1;
+        }
+    }
+    const char *env = getenv("R2_LIBRARY");
+    if (env && *env) {
+        if (try_load(env)) return 1;
+    } else {
+        size_t n = strlen(load_error);
+        snprintf(load_error + n, sizeof load_error - n, "\n  $R2_LIBRARY: not set");
+    }
+    if (try_load("libr2.so")) return 1;
+    size_t n = strlen(load_error);
+    snprintf(load_error + n, sizeof load_error - n, "\n(build it with `make build node`, or set R2_LIBRARY to the path of libr2.so)");
+    return 0;
+}
+
+/* ---- small N-API helpers ---- */
+
+#define CHECK(call) do { if ((call) != napi_ok) { throw_last(env); return NULL; } } while (0)
+
+static void throw_last(napi_env env) {
+    bool pending = false;
+    napi_is_exception_pending(env, &pending);
+    if (pending) return;
+    const napi_extended_error_info *info = NULL;
+    napi_get_last_error_info(env, &info);
+    napi_throw_error(env, "ERR_R2_NAPI", info && info->error_message ? info->error_message : "N-API call failed");
+}
+
+static napi_value str_value(napi_env env, const char *s) {
+    napi_value v;
+    napi_create_string_utf8(env, s ? s : "", NAPI_AUTO_LENGTH, &v);
+    return v;
+}
+
+static void set_str(napi_env env, napi_value obj, const char *name, const char *s) {
+    napi_set_named_property(env, obj, name, str_value(env, s));
+}
+
+static void set_num(napi_env env, napi_value obj, const char *name, double d) {
+    napi_value v;
+    napi_create_double(env, d, &v);
+    napi_set_named_property(env, obj, name, v);
+}
+
+static void set_bool(napi_env env, napi_value obj, const char *name, bool b) {
+    napi_value v;
+    napi_get_boolean(env, b, &v);
+    napi_set_named_property(env, obj, name, v);
+}
+
+static bool is_nullish(napi_env env, napi_value v) {
+    napi_valuetype t;
+    if (!v || napi_typeof(env, v, &t) != napi_ok) return true;
+    return t == napi_undefined || t == napi_null;
+}
+
+/* An arena of allocations freed together at the end of a call. */
+typedef struct arena {
+    void **ptrs;
+    size_t n, cap;
+} arena;
+
+static void *arena_add(arena *a, void *p) {
+    if (!p) return NULL;
+    if (a->n == a->cap) {
+        size_t cap = a->cap ? a->cap * 2 : 16;
+        void **np = realloc(a->ptrs, cap * sizeof *np);
+        if (!np) { free(p); return NULL; }
+        a->ptrs = np;
+        a->cap = cap;
+    }
+    a->ptrs[a->n++] = p;
+    return p;
+}
+
+static void arena_free(arena *a) {
+    for (size_t i = 0; i < a->n; i++) free(a->ptrs[i]);
+    free(a->ptrs);
+    memset(a, 0, sizeof *a);
+}
+
+/* A JS string (or null/undefined → NULL) copied into the arena. Anything
+ * else is a TypeError naming `what`; returns false then. */
+static bool get_str(napi_env env, napi_value v, arena *a, const char *what, const char **out) {
+    *out = NULL;
+    if (is_nullish(env, v)) return true;
+    size_t len = 0;
+    if (napi_get_value_string_utf8(env, v, NULL, 0, &len) != napi_ok) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "%s must be a string", what);
+        napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", msg);
+        return false;
+    }
+    char *s = arena_add(a, malloc(len + 1));
+    if (!s) { napi_throw_error(env, NULL, "out of memory"); return false; }
+    napi_get_value_string_utf8(env, v, s, len + 1, &len);
+    if (strlen(s) != len) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "%s must not contain NUL characters", what);
+        napi_throw_type_error(env, "ERR_INVALID_ARG_VALUE", msg);
+        return false;
+    }
+    *out = s;
+    return true;
+}
+
+static napi_value prop(napi_env env, napi_value obj, const char *name) {
+    if (is_nullish(env, obj)) return NULL;
+    napi_value v = NULL;
+    if (napi_get_named_property(env, obj, name, &v) != napi_ok) return NULL;
+    return v;
+}
+
+static bool prop_str(napi_env env, napi_value obj, const char *name, arena *a, const char **out) {
+    return get_str(env, prop(env, obj, name), a, name, out);
+}
+
+static bool prop_f64(napi_env env, napi_value obj, const char *name, double *out) {
+    napi_value v = prop(env, obj, name);
+    if (is_nullish(env, v)) return true;
+    if (napi_get_value_double(env, v, out) != napi_ok) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "%s must be a number", name);
+        napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", msg);
+        return false;
+    }
+    return true;
+}
+
+static bool prop_bool(napi_env env, napi_value obj, const char *name, bool *out) {
+    napi_value v = prop(env, obj, name);
+    if (is_nullish(env, v)) return true;
+    bool b = false;
+    napi_coerce_to_bool(env, v, &v);
+    napi_get_value_bool(env, v, &b);
+    *out = b;
+    return true;
+}
+
+#define PROP_U32(obj, name, field) do { double d_ = -1; if (!prop_f64(env, obj, name, &d_)) return false; \
+    if (d_ >= 0) field = (uint32_t)d_; } while (0)
+#define PROP_U64(obj, name, field) do { double d_ = -1; if (!prop_f64(env, obj, name, &d_)) return false; \
+    if (d_ >= 0) field = (uint64_t)d_; } while (0)
+#define PROP_I32(obj, name, field) do { double d_ = 0; bool set_ = false; napi_value v_ = prop(env, obj, name); \
+    if (!is_nullish(env, v_)) { if (!prop_f64(env, obj, name, &d_)) return false; set_ = true; } \
+    if (set_) field = (int32_t)d_; } while (0)
+#define PROP_STR(obj, name, field) do { if (!prop_str(env, obj, name, a, &field)) return false; } while (0)
+
+/* [[name, value], ...] → r2_header array in the arena. */
+static bool get_pairs(napi_env env, napi_value arr, arena *a, const char *what, const r2_header **out, size_t *count) {
+    *out = NULL;
+    *count = 0;
+    if (is_nullish(env, arr)) return true;
+    bool is_array = false;
+    napi_is_array(env, arr, &is_array);
+    if (!is_array) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "%s must be an array of [name, value] pairs", what);
+        napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", msg);
+        return false;
+    }
+    uint32_t n = 0;
+    napi_get_array_length(env, arr, &n);
+    r2_header *h = arena_add(a, calloc(n ? n : 1, sizeof *h));
+    if (!h) { napi_throw_error(env, NULL, "out of memory"); return false; }
+    for (uint32_t i = 0; i < n; i++) {
+        napi_value pair, name, value;
+        napi_get_element(env, arr, i, &pair);
+        if (napi_get_element(env, pair, 0, &name) != napi_ok || napi_get_element(env, pair, 1, &value) != napi_ok) {
+            napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "header pairs must be [name, value]");
+            return false;
+        }
+        if (!get_str(env, name, a, what, &h[i].name) || !get_str(env, value, a, what, &h[i].value)) return false;
+        if (!h[i].name || !h[i].value) {
+            napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "header names and values must be strings");
+            return false;
+        }
+    }
+    *out = h;
+    *count = n;
+    return true;
+}
+
+/* ---- options structs from JS objects (names as in lib/index.js) ---- */
+
+static bool read_put_options(napi_env env, napi_value o, arena *a, r2_put_options *p) {
+    R2(r2_put_options_init)(p, R2_PUT_OPTIONS_VERSION);
+    if (is_nullish(env, o)) return true;
+    PROP_STR(o, "contentType", p->content_type);
+    PROP_STR(o, "cacheControl", p->cache_control);
+    PROP_STR(o, "contentDisposition", p->content_disposition);
+    PROP_STR(o, "contentEncoding", p->content_encoding);
+    PROP_STR(o, "contentLanguage", p->content_language);
+    PROP_STR(o, "expires", p->expires);
+    if (!get_pairs(env, prop(env, o, "metadata"), a, "metadata", &p->metadata, &p->metadata_count)) return false;
+    PROP_STR(o, "ifMatch", p->if_match);
+    PROP_STR(o, "ifNoneMatch", p->if_none_match);
+    PROP_STR(o, "ifModifiedSince", p->if_modified_since);
+    PROP_STR(o, "ifUnmodifiedSince", p->if_unmodified_since);
+    PROP_I32(o, "payloadMode", p->payload_mode);
+    PROP_I32(o, "checksum", p->checksum);
+    PROP_STR(o, "checksumValue", p->checksum_value);
+    PROP_STR(o, "storageClass", p->storage_class);
+    return true;
+}
+
+static bool read_get_options(napi_env env, napi_value o, arena *a, r2_get_options *g) {
+    R2(r2_get_options_init)(g, R2_GET_OPTIONS_VERSION);
+    if (is_nullish(env, o)) return true;
+    PROP_STR(o, "range", g->range);
+    PROP_STR(o, "ifMatch", g->if_match);
+    PROP_STR(o, "ifNoneMatch", g->if_none_match);
+    PROP_STR(o, "ifModifiedSince", g->if_modified_since);
+    PROP_STR(o, "ifUnmodifiedSince", g->if_unmodified_since);
+    return prop_bool(env, o, "validateChecksum", &g->validate_checksum);
+}
+
+static bool read_copy_options(napi_env env, napi_value o, arena *a, r2_copy_options *c) {
+    R2(r2_copy_options_init)(c, R2_COPY_OPTIONS_VERSION);
+    if (is_nullish(env, o)) return true;
+    if (!prop_bool(env, o, "replaceMetadata", &c->replace_metadata)) return false;
+    PROP_STR(o, "contentType", c->content_type);
+    PROP_STR(o, "cacheControl", c->cache_control);
+    PROP_STR(o, "contentDisposition", c->content_disposition);
+    PROP_STR(o, "contentEncoding", c->content_encoding);
+    if (!get_pairs(env, prop(env, o, "metadata"), a, "metadata", &c->metadata, &c->metadata_count)) return false;
+    PROP_STR(o, "ifMatch", c->if_match);
+    PROP_STR(o, "ifNoneMatch", c->if_none_match);
+    PROP_STR(o, "ifModifiedSince", c->if_modified_since);
+    PROP_STR(o, "ifUnmodifiedSince", c->if_unmodified_since);
+    return true;
+}
+
+static bool read_list_options(napi_env env, napi_value o, arena *a, r2_list_options *l) {
+    R2(r2_list_options_init)(l, R2_LIST_OPTIONS_VERSION);
+    if (is_nullish(env, o)) return true;
+    PROP_STR(o, "prefix", l->prefix);
+    PROP_STR(o, "delimiter", l->delimiter);
+    PROP_STR(o, "startAfter", l->start_after);
+    PROP_STR(o, "continuationToken", l->continuation_token);
+    PROP_U32(o, "maxKeys", l->max_keys);
+    return true;
+}
+
+static bool read_transfer_options(napi_env env, napi_value o, arena *a, r2_transfer_options *t, r2_put_options *put) {
+    R2(r2_transfer_options_init)(t, R2_TRANSFER_OPTIONS_VERSION);
+    if (is_nullish(env, o)) return true;
+    PROP_U64(o, "threshold", t->threshold);
+    PROP_U64(o, "partSize", t->part_size);
+    PROP_U32(o, "concurrency", t->concurrency);
+    PROP_I32(o, "partChecksum", t->part_checksum);
+    PROP_U32(o, "progressIntervalMs", t->progress_interval_ms);
+    PROP_STR(o, "statePath", t->state_path);
+    napi_value p = prop(env, o, "put");
+    if (!is_nullish(env, p)) {
+        if (!read_put_options(env, p, a, put)) return false;
+        t->put = put;
+    }
+    return true;
+}
+
+/* ---- results to JS ---- */
+
+static napi_value info_value(napi_env env, const r2_object_info *i) {
+    napi_value o, meta, sums;
+    napi_create_object(env, &o);
+    set_str(env, o, "etag", i->etag);
+    set_str(env, o, "versionId", i->version_id);
+    set_str(env, o, "contentType", i->content_type);
+    set_str(env, o, "contentRange", i->content_range);
+    set_str(env, o, "lastModified", i->last_modified);
+    set_str(env, o, "cacheControl", i->cache_control);
+    set_str(env, o, "contentDisposition", i->content_disposition);
+    set_str(env, o, "contentEncoding", i->content_encoding);
+    set_str(env, o, "contentLanguage", i->content_language);
+    set_str(env, o, "expires", i->expires);
+    set_str(env, o, "storageClass", i->storage_class);
+    set_str(env, o, "requestId", i->request_id);
+    set_num(env, o, "contentLength", (double)i->content_length);
+    set_num(env, o, "httpStatus", i->http_status);
+    napi_create_object(env, &sums);
+    if (i->checksum_crc32 && *i->checksum_crc32) set_str(env, sums, "crc32", i->checksum_crc32);
+    if (i->checksum_crc32c && *i->checksum_crc32c) set_str(env, sums, "crc32c", i->checksum_crc32c);
+    if (i->checksum_sha1 && *i->checksum_sha1) set_str(env, sums, "sha1", i->checksum_sha1);
+    if (i->checksum_sha256 && *i->checksum_sha256) set_str(env, sums, "sha256", i->checksum_sha256);
+    napi_set_named_property(env, o, "checksums", sums);
+    napi_create_object(env, &meta);
+    for (size_t k = 0; k < i->metadata_count; k++) set_str(env, meta, i->metadata[k].name, i->metadata[k].value);
+    napi_set_named_property(env, o, "metadata", meta);
+    return o;
+}
+
+/* ---- errors ---- */
+
+typedef struct err_info {
+    int32_t code, http_status;
+    bool retryable;
+    int64_t retry_after_ms;
+    char *s3_code, *message, *request_id;
+} err_info;
+
+/* Copies the calling thread's r2_error_last() (call right after a failure). */
+static void capture_error(err_info *e, int32_t rc) {
+    const r2_error *le = R2(r2_error_last)();
+    e->code = le->code ? le->code : rc;
+    e->http_status = le->http_status;
+    e->retryable = le->retryable;
+    e->retry_after_ms = le->retry_after_ms;
+    e->s3_code = strdup(le->s3_code ? le->s3_code : "");
+    e->message = strdup(le->message ? le->message : "");
+    e->request_id = strdup(le->request_id ? le->request_id : "");
+}
+
+static void err_info_free(err_info *e) {
+    free(e->s3_code);
+    free(e->message);
+    free(e->request_id);
+    memset(e, 0, sizeof *e);
+}
+
+/* A plain Error with the r2 fields; lib/errors.js turns it into its R2Error subclass. */
+static napi_value error_value(napi_env env, const err_info *e) {
+    napi_value msg, err;
+    napi_create_string_utf8(env, e->message && *e->message ? e->message : R2(r2_status_string)(e->code), NAPI_AUTO_LENGTH, &msg);
+    napi_create_error(env, NULL, msg, &err);
+    set_num(env, err, "r2Status", e->code);
+    set_str(env, err, "r2Name", R2(r2_status_string)(e->code));
+    set_num(env, err, "httpStatus", e->http_status);
+    set_str(env, err, "s3Code", e->s3_code);
+    set_str(env, err, "requestId", e->request_id);
+    set_bool(env, err, "retryable", e->retryable);
+    set_num(env, err, "retryAfterMs", (double)e->retry_after_ms);
+    return err;
+}
+
+static napi_value throw_r2(napi_env env, int32_t rc) {
+    err_info e = {0};
+    capture_error(&e, rc);
+    napi_throw(env, error_value(env, &e));
+    err_info_free(&e);
+    return NULL;
+}
+
+/* ---- handles ---- */
+
+typedef struct client_box {
+    r2_client *client;
+    uint32_t inflight; /* calls running on workers; touched on the JS thread only */
+    bool closing;
+} client_box;
+
+static void client_box_release(client_box *b) {
+    if (b->client && b->inflight == 0 && b->closing) {
+        R2(r2_client_free)(b->client);
+        b->client = NULL;
+    }
+}
+
+static void client_finalize(napi_env env, void *data, void *hint) {
+    (void)env; (void)hint;
+    client_box *b = data;
+    /* Jobs hold a reference to the client's external, so nothing is in flight. */
+    if (b->client) R2(r2_client_free)(b->client);
+    free(b);
+}
+
+typedef struct chunk {
+    struct chunk *next;
+    size_t len, off;
+    uint8_t data[];
+} chunk;
+
+typedef struct ctl {
+    r2_cancel *cancel;
+    atomic_int cancelled;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    /* downloads: bytes sent to JS and not acknowledged yet */
+    uint64_t unacked, limit;
+    /* uploads: chunks fed by JS, end of input, chunk requests outstanding */
+    chunk *head, *tail;
+    bool eof;
+    uint32_t asked;
+} ctl;
+
+static void ctl_finalize(napi_env env, void *data, void *hint) {
+    (void)env; (void)hint;
+    ctl *c = data;
+    R2(r2_cancel_free)(c->cancel);
+    for (chunk *k = c->head; k;) { chunk *n = k->next; free(k); k = n; }
+    pthread_mutex_destroy(&c->mu);
+    pthread_cond_destroy(&c->cv);
+    free(c);
+}
+
+static void ctl_wait(ctl *c) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_nsec += 50 * 1000000L; /* wake now and then to see a cancel */
+    if (ts.tv_nsec >= 1000000000L) { ts.tv_sec++; ts.tv_nsec -= 1000000000L; }
+    pthread_cond_timedwait(&c->cv, &c->mu, &ts);
+}
+
+/* ---- the worker pool and the completion channel ---- */
+
+enum msg_kind { MSG_DONE, MSG_CHUNK, MSG_NEED, MSG_PROGRESS };
+
+typedef struct job job;
+
+typedef struct msg {
+    struct msg *next;
+    enum msg_kind kind;
+    job *job;
+    uint64_t done;
+    int64_t total;
+    size_t len;
+    uint8_t *data;
+} msg;
+
+struct job {
+    job *next;
+    void (*run)(job *);
+    napi_value (*result)(napi_env, job *); /* on success, on the JS thread */
+    void (*cleanup)(job *);                 /* frees what the job owns (may be NULL) */
+    napi_deferred deferred;
+    napi_ref client_ref, ctl_ref, body_ref, on_event_ref;
+    client_box *box;
+    ctl *ctl;
+    arena a;
+    int32_t rc;
+    err_info err;
+};
+
+/* Messages from workers wait in one FIFO queue; the threadsafe function only
+ * wakes the JS thread, which handles them in batches of at most BATCH_MSGS or
+ * BATCH_NS and yields to the event loop (setImmediate) between batches, so a
+ * burst of completions never blocks timers and I/O for long. */
+typedef struct addon {
+    napi_threadsafe_function tsfn;
+    uint64_t pending; /* jobs submitted and not completed (JS thread) */
+    pthread_mutex_t mu;
+    msg *head, *tail;
+    bool wake_pending;  /* a wake-up is posted or a drain is scheduled */
+    napi_ref scheduler; /* JS: schedules drainMessages() on the next turn */
+} addon;
+
+#define BATCH_MSGS 64
+#define BATCH_NS 2000000L
+
+static pthread_mutex_t pool_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t pool_cv = PTHREAD_COND_INITIALIZER;
+static job *queue_head, *queue_tail;
+static unsigned pool_threads, pool_idle, pool_max;
+
+static void post(addon *ad, msg *m) {
+    m->next = NULL;
+    pthread_mutex_lock(&ad->mu);
+    if (ad->tail) ad->tail->next = m; else ad->head = m;
+    ad->tail = m;
+    bool wake = !ad->wake_pending;
+    ad->wake_pending = true;
+    pthread_mutex_unlock(&ad->mu);
+    if (wake) napi_call_threadsafe_function(ad->tsfn, NULL, napi_tsfn_nonblocking);
+}
+
+static addon *the_addon; /* one per process: the pool posts to it */
+
+static void *pool_main(void *arg) {
+    (void)arg;
+    for (;;) {
+        pthread_mutex_lock(&pool_mu);
+        pool_idle++;
+        while (!queue_head) pthread_cond_wait(&pool_cv, &pool_mu);
+        pool_idle--;
+        job *j = queue_head;
+        queue_head = j->next;
+        if (!queue_head) queue_tail = NULL;
+        pthread_mutex_unlock(&pool_mu);
+        j->run(j);
+        msg *m = calloc(1, sizeof *m);
+        if (m) {
+            m->kind = MSG_DONE;
+            m->job = j;
+            post(the_addon, m);
+        }
+    }
+    return NULL;
+}
+
+static bool pool_submit(job *j) {
+    pthread_mutex_lock(&pool_mu);
+    j->next = NULL;
+    if (queue_tail) queue_tail->next = j; else queue_head = j;
+    queue_tail = j;
+    if (pool_idle == 0 && pool_threads < pool_max) {
+        pthread_t t;
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        pthread_attr_setstacksize(&attr, 1 << 20);
+        if (pthread_create(&t, &attr, pool_main, NULL) == 0) pool_threads++;
+        pthread_attr_destroy(&attr);
+    }
+    bool ok = pool_threads > 0;
+    pthread_cond_signal(&pool_cv);
+    pthread_mutex_unlock(&pool_mu);
+    return ok;
+}
+
+static void job_free(napi_env env, job *j) {
+    if (j->cleanup) j->cleanup(j);
+    if (j->client_ref) napi_delete_reference(env, j->client_ref);
+    if (j->ctl_ref) napi_delete_reference(env, j->ctl_ref);
+    if (j->body_ref) napi_delete_reference(env, j->body_ref);
+    if (j->on_event_ref) napi_delete_reference(env, j->on_event_ref);
+    arena_free(&j->a);
+    err_info_free(&j->err);
+    free(j);
+}
+
+static void call_on_event(napi_env env, job *j, napi_value *argv, size_t argc, napi_value *ret) {
+    napi_value fn, global;
+    if (!j->on_event_ref || napi_get_reference_value(env, j->on_event_ref, &fn) != napi_ok || !fn) return;
+    napi_get_global(env, &global);
+    if (napi_call_function(env, global, fn, argc, argv, ret) != napi_ok) {
+        /* an exception in a JS stream callback: cancel the call and report it later */
+        napi_value exc;
+        napi_get_and_clear_last_exception(env, &exc);
+        if (j->ctl) { atomic_store(&j->ctl->cancelled, 1); R2(r2_cancel_request)(j->ctl->cancel); }
+        napi_fatal_exception(env, exc);
+    }
+}
+
+static void handle_message(napi_env env, addon *ad, msg *m) {
+    job *j = m->job;
+    napi_handle_scope scope;
+    napi_open_handle_scope(env, &scope);
+    switch (m->kind) {
+    case MSG_CHUNK: {
+        napi_value args[2], ret = NULL;
+        void *dst;
+        napi_create_string_utf8(env, "chunk", NAPI_AUTO_LENGTH, &args[0]);
+        /* a copy V8 accounts for, so GC keeps pace with a fast download */
+        napi_create_buffer_copy(env, m->len, m->data, &dst, &args[1]);
+        call_on_event(env, j, args, 2, &ret);
+        break;
+    }
+    case MSG_NEED: {
+        napi_value args[1];
+        napi_create_string_utf8(env, "need", NAPI_AUTO_LENGTH, &args[0]);
+        call_on_event(env, j, args, 1, NULL);
+        break;
+    }
+    case MSG_PROGRESS: {
+        napi_value args[3];
+        napi_create_string_utf8(env, "progress", NAPI_AUTO_LENGTH, &args[0]);
+        napi_create_double(env, (double)m->done, &args[1]);
+        napi_create_double(env, (double)m->total, &args[2]);
+        call_on_event(env, j, args, 3, NULL);
+        break;
+    }
+    case MSG_DONE: {
+        if (j->rc == R2_OK) {
+            napi_value v = j->result ? j->result(env, j) : NULL;
+            if (!v) napi_get_undefined(env, &v);
+            napi_resolve_deferred(env, j->deferred, v);
+        } else {
+            napi_reject_deferred(env, j->deferred, error_value(env, &j->err));
+        }
+        if (j->box) {
+            j->box->inflight--;
+            client_box_release(j->box);
+        }
+        job_free(env, j);
+        if (--ad->pending == 0) napi_unref_threadsafe_function(env, ad->tsfn);
+        break;
+    }
+    }
+    napi_close_handle_scope(env, scope);
+    free(m->data);
+    free(m);
+}
+
+static int64_t now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000L + ts.tv_nsec;
+}
+
+/* Handles one batch; when messages remain, asks JS to call drainMessages() next turn. */
+static void drain_batch(napi_env env, addon *ad) {
+    int64_t start = now_ns();
+    for (int n = 0;; n++) {
+        pthread_mutex_lock(&ad->mu);
+        msg *m = ad->head;
+        bool stop = !m || ((n >= BATCH_MSGS || now_ns() - start > BATCH_NS) && ad->scheduler);
+        if (stop) {
+            if (!m) ad->wake_pending = false;
+            pthread_mutex_unlock(&ad->mu);
+            if (m) {
+                napi_value fn, global;
+                napi_get_reference_value(env, ad->scheduler, &fn);
+                napi_get_global(env, &global);
+                if (!fn || napi_call_function(env, global, fn, 0, NULL, NULL) != napi_ok) continue;
+            }
+            return;
+        }
+        ad->head = m->next;
+        if (!ad->head) ad->tail = NULL;
+        pthread_mutex_unlock(&ad->mu);
+        handle_message(env, ad, m);
+    }
+}
+
+static void on_wake(napi_env env, napi_value js_cb, void *context, void *data) {
+    (void)js_cb; (void)data;
+    if (env) drain_batch(env, context); /* else tearing down: the process is exiting */
+}
+
+static napi_value js_drain_messages(napi_env env, napi_callback_info info) {
+    (void)info;
+    drain_batch(env, the_addon);
+    return NULL;
+}
+
+/* setScheduler(fn): fn() must arrange drainMessages() to run on a later turn (setImmediate). */
+static napi_value js_set_scheduler(napi_env env, napi_callback_info info) {
+    size_t argc = 1;
+    napi_value fn;
+    CHECK(napi_get_cb_info(env, info, &argc, &fn, NULL, NULL));
+    if (the_addon->scheduler) napi_delete_reference(env, the_addon->scheduler);
+    CHECK(napi_create_reference(env, fn, 1, &the_addon->scheduler));
+    return NULL;
+}
+
+/* Allocates a job of `size` bytes (a struct starting with `job`). */
+static void *job_new(size_t size, void (*run)(job *), napi_value (*result)(napi_env, job *)) {
+    job *j = calloc(1, size);
+    if (!j) return NULL;
+    j->run = run;
+    j->result = result;
+    return j;
+}
+
+static bool job_client(napi_env env, job *j, napi_value v) {
+    client_box *b = NULL;
+    if (napi_get_value_external(env, v, (void **)&b) != napi_ok || !b) {
+        napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "not an r2 client handle");
+        return false;
+    }
+    if (!b->client || b->closing) {
+        napi_throw_error(env, "ERR_R2_CLOSED", "the client is closed");
+        return false;
+    }
+    j->box = b;
+    napi_create_reference(env, v, 1, &j->client_ref);
+    return true;
+}
+
+static bool job_ctl(napi_env env, job *j, napi_value v) {
+    if (is_nullish(env, v)) return true;
+    ctl *c = NULL;
+    if (napi_get_value_external(env, v, (void **)&c) != napi_ok || !c) {
+        napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "not an r2 control handle");
+        return false;
+    }
+    j->ctl = c;
+    napi_create_reference(env, v, 1, &j->ctl_ref);
+    return true;
+}
+
+static bool job_on_event(napi_env env, job *j, napi_value fn) {
+    if (is_nullish(env, fn)) return true;
+    return napi_create_reference(env, fn, 1, &j->on_event_ref) == napi_ok;
+}
+
+/* Starts j on the pool; returns its promise (or NULL after throwing). */
+static napi_value job_start(napi_env env, job *j) {
+    addon *ad = the_addon;
+    napi_value promise;
+    if (napi_create_promise(env, &j->deferred, &promise) != napi_ok) {
+        job_free(env, j);
+        throw_last(env);
+        return NULL;
+    }
+    if (ad->pending++ == 0) napi_ref_threadsafe_function(env, ad->tsfn);
+    if (j->box) j->box->inflight++;
+    if (!pool_submit(j)) {
+        /* no thread could be made: fail the call, not the process */
+        j->rc = R2_ERR_INTERNAL;
+        j->err.code = R2_ERR_INTERNAL;
+        j->err.message = strdup("r2: could not start a worker thread");
+        msg *m = calloc(1, sizeof *m);
+        if (!m) {
+            napi_reject_deferred(env, j->deferred, error_value(env, &j->err));
+            if (--ad->pending == 0) napi_unref_threadsafe_function(env, ad->tsfn);
+            if (j->box) j->box->inflight--;
+            job_free(env, j);
+            return promise;
+        }
+        m->kind = MSG_DONE;
+        m->job = j;
+        post(ad, m);
+    }
+    return promise;
+}
+
+static void job_fail(job *j, int32_t rc) {
+    j->rc = rc;
+    if (rc != R2_OK) capture_error(&j->err, rc);
+}
+
+static bool cancelled(job *j) { return j->ctl && atomic_load(&j->ctl->cancelled); }
+
+/* ---- argument plumbing ---- */
+
+#define ARGS(n) \
+    size_t argc = n; napi_value argv[n]; \
+    CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL)); \
+    for (size_t i_ = argc; i_ < n; i_++) napi_get_undefined(env, &argv[i_]);
+
+/* Bytes of a Buffer/TypedArray/ArrayBuffer/DataView, kept alive by a reference in the job. */
+static bool get_bytes(napi_env env, job *j, napi_value v, const uint8_t **data, size_t *len) {
+    bool is = false;
+    void *p = NULL;
+    *len = 0;
+    napi_is_typedarray(env, v, &is);
+    if (is) {
+        napi_typedarray_type t;
+        size_t n, off;
+        napi_value ab;
+        napi_get_typedarray_info(env, v, &t, &n, &p, &ab, &off);
+        size_t el = 1;
+        switch (t) {
+        case napi_int16_array: case napi_uint16_array: el = 2; break;
+        case napi_int32_array: case napi_uint32_array: case napi_float32_array: el = 4; break;
+        case napi_float64_array: case napi_bigint64_array: case napi_biguint64_array: el = 8; break;
+        default: break;
+        }
+        *len = n * el;
+    } else if (napi_is_arraybuffer(env, v, &is), is) {
+        napi_get_arraybuffer_info(env, v, &p, len);
+    } else if (napi_is_dataview(env, v, &is), is) {
+        napi_value ab;
+        size_t off;
+        napi_get_dataview_info(env, v, len, &p, &ab, &off);
+    } else {
+        napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "body must be a Buffer, Uint8Array or ArrayBuffer");
+        return false;
+    }
+    *data = p;
+    if (j) napi_create_reference(env, v, 1, &j->body_ref);
+    return true;
+}
+
+/* ---- client ---- */
+
+static bool read_client_options(napi_env env, napi_value o, arena *a, r2_client_options *c) {
+    R2(r2_client_options_init)(c, R2_CLIENT_OPTIONS_VERSION);
+    PROP_STR(o, "accountId", c->account_id);
+    PROP_STR(o, "accessKeyId", c->access_key_id);
+    PROP_STR(o, "secretAccessKey", c->secret_access_key);
+    PROP_STR(o, "sessionToken", c->session_token);
+    PROP_STR(o, "endpoint", c->endpoint);
+    PROP_I32(o, "jurisdiction", c->jurisdiction);
+    if (!prop_bool(env, o, "allowHttp", &c->allow_http)) return false;
+    PROP_STR(o, "caBundle", c->ca_bundle_path);
+    PROP_U32(o, "connectTimeoutMs", c->connect_timeout_ms);
+    PROP_U32(o, "requestTimeoutMs", c->request_timeout_ms);
+    PROP_U32(o, "transferTimeoutMs", c->transfer_timeout_ms);
+    PROP_U32(o, "stallTimeoutMs", c->stall_timeout_ms);
+    PROP_U32(o, "deadlineMs", c->deadline_ms);
+    PROP_U64(o, "multipartThreshold", c->multipart_threshold);
+    PROP_U64(o, "multipartPartSize", c->multipart_part_size);
+    PROP_U32(o, "multipartConcurrency", c->multipart_concurrency);
+    PROP_U32(o, "poolSize", c->pool_size);
+    PROP_I32(o, "payloadMode", c->payload_mode);
+    PROP_STR(o, "record", c->record_path);
+    PROP_STR(o, "replay", c->replay_path);
+    if (!prop_bool(env, o, "replayLatency", &c->replay_latency)) return false;
+    PROP_U32(o, "maxAttempts", c->retry_server.max_attempts);
+    if (c->retry_server.max_attempts == 1) {
+        c->retry_slow_down.max_attempts = c->retry_network.max_attempts = c->retry_interrupted.max_attempts = 1;
+    }
+    PROP_U32(o, "breakerFailureThreshold", c->breaker_failure_threshold);
+    return true;
+}
+
+static napi_value client_external(napi_env env, r2_client *client) {
+    client_box *b = calloc(1, sizeof *b);
+    if (!b) { R2(r2_client_free)(client); napi_throw_error(env, NULL, "out of memory"); return NULL; }
+    b->client = client;
+    napi_value ext;
+    CHECK(napi_create_external(env, b, client_finalize, NULL, &ext));
+    return ext;
+}
+
+static napi_value js_client_new(napi_env env, napi_callback_info info) {
+    ARGS(1);
+    arena a = {0};
+    r2_client_options o;
+    if (!read_client_options(env, argv[0], &a, &o)) { arena_free(&a); return NULL; }
+    r2_client *client = NULL;
+    int32_t rc = R2(r2_client_new)(&client, &o);
+    arena_free(&a);
+    if (rc != R2_OK) return throw_r2(env, rc);
+    return client_external(env, client);
+}
+
+static napi_value js_client_from_env(napi_env env, napi_callback_info info) {
+    (void)info;
+    r2_client *client = NULL;
+    int32_t rc = R2(r2_client_new_from_env)(&client);
+    if (rc != R2_OK) return throw_r2(env, rc);
+    return client_external(env, client);
+}
+
+/* Frees the client once its in-flight calls have finished. */
+static napi_value js_client_close(napi_env env, napi_callback_info info) {
+    ARGS(1);
+    client_box *b = NULL;
+    if (napi_get_value_external(env, argv[0], (void **)&b) != napi_ok || !b) return NULL;
+    b->closing = true;
+    client_box_release(b);
+    return NULL;
+}
+
+static client_box *sync_client(napi_env env, napi_value v) {
+    client_box *b = NULL;
+    if (napi_get_value_external(env, v, (void **)&b) != napi_ok || !b) {
+        napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "not an r2 client handle");
+        return NULL;
+    }
+    if (!b->client || b->closing) {
+        napi_throw_error(env, "ERR_R2_CLOSED", "the client is closed");
+        return NULL;
+    }
+    return b;
+}
+
+static napi_value js_metrics(napi_env env, napi_callback_info info) {
+    ARGS(2);
+    client_box *b = sync_client(env, argv[0]);
+    if (!b) return NULL;
+    bool json = false;
+    napi_get_value_bool(env, argv[1], &json);
+    r2_buf out = {0};
+    int32_t rc = json ? R2(r2_client_metrics_json)(&out, b->client) : R2(r2_client_metrics_prometheus)(&out, b->client);
+    if (rc != R2_OK) return throw_r2(env, rc);
+    napi_value s = str_value(env, out.ptr);
+    R2(r2_buf_dispose)(&out);
+    return s;
+}
+
+/* presign(client, method, bucket, key, expires, headers, query, unixTime) → string */
+static napi_value js_presign(napi_env env, napi_callback_info info) {
+    ARGS(8);
+    client_box *b = sync_client(env, argv[0]);
+    if (!b) return NULL;
+    arena a = {0};
+    const char *method, *bucket, *key;
+    double expires = 0, unix_time = 0;
+    r2_presign_options po;
+    R2(r2_presign_options_init)(&po, R2_PRESIGN_OPTIONS_VERSION);
+    napi_value result = NULL;
+    if (get_str(env, argv[1], &a, "method", &method) && get_str(env, argv[2], &a, "bucket", &bucket) &&
+        get_str(env, argv[3], &a, "key", &key) &&
+        napi_get_value_double(env, argv[4], &expires) == napi_ok &&
+        get_pairs(env, argv[5], &a, "headers", &po.headers, &po.header_count) &&
+        get_pairs(env, argv[6], &a, "query", &po.query, &po.query_count)) {
+        if (!is_nullish(env, argv[7])) napi_get_value_double(env, argv[7], &unix_time);
+        po.unix_time = (int64_t)unix_time;
+        r2_buf out = {0};
+        int32_t rc = R2(r2_presign)(&out, b->client, method, bucket, key, (int64_t)expires, &po);
+        if (rc != R2_OK) throw_r2(env, rc);
+        else { result = str_value(env, out.ptr); R2(r2_buf_dispose)(&out); }
+    } else {
+        bool pending = false;
+        napi_is_exception_pending(env, &pending);
+        if (!pending) napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "expiresInSeconds must be a number");
+    }
+    arena_free(&a);
+    return result;
+}
+
+/* ---- signer ---- */
+
+static void signer_finalize(napi_env env, void *data, void *hint) {
+    (void)env; (void)hint;
+    R2(r2_signer_free)(data);
+}
+
+static napi_value js_signer_new(napi_env env, napi_callback_info info) {
+    ARGS(1);
+    arena a = {0};
+    r2_signer_options so;
+    R2(r2_signer_options_init)(&so, R2_SIGNER_OPTIONS_VERSION);
+    napi_value o = argv[0], ext = NULL;
+    const char *region = NULL, *service = NULL;
+    if (prop_str(env, o, "accessKeyId", &a, &so.access_key_id) && prop_str(env, o, "secretAccessKey", &a, &so.secret_access_key) &&
+        prop_str(env, o, "sessionToken", &a, &so.session_token) && prop_str(env, o, "region", &a, &region) &&
+        prop_str(env, o, "service", &a, &service)) {
+        if (region) so.region = region;
+        if (service) so.service = service;
+        r2_signer *s = NULL;
+        int32_t rc = R2(r2_signer_new)(&s, &so);
+        if (rc != R2_OK) throw_r2(env, rc);
+        else if (napi_create_external(env, s, signer_finalize, NULL, &ext) != napi_ok) { R2(r2_signer_free)(s); throw_last(env); }
+    }
+    arena_free(&a);
+    return ext;
+}
+
+static napi_value signed_value(napi_env env, r2_signed *s) {
+    napi_value o, headers;
+    napi_create_object(env, &o);
+    size_t n = R2(r2_signed_header_count)(s);
+    napi_create_array_with_length(env, n, &headers);
+    for (size_t i = 0; i < n; i++) {
+        r2_header h;
+        if (R2(r2_signed_header)(&h, s, i) != R2_OK) continue;
+        napi_value pair;
+        napi_create_array_with_length(env, 2, &pair);
+        napi_set_element(env, pair, 0, str_value(env, h.name));
+        napi_set_element(env, pair, 1, str_value(env, h.value));
+        napi_set_element(env, headers, (uint32_t)i, pair);
+    }
+    napi_set_named_property(env, o, "headers", headers);
+    set_str(env, o, "authorization", R2(r2_signed_authorization)(s));
+    set_str(env, o, "query", R2(r2_signed_query)(s));
+    set_str(env, o, "signature", R2(r2_signed_signature)(s));
+    set_str(env, o, "canonicalRequest", R2(r2_signed_canonical_request)(s));
+    set_str(env, o, "stringToSign", R2(r2_signed_string_to_sign)(s));
+    return o;
+}
+
+/* signerSign(signer, request, expiresOrUndefined) → signed result */
+static napi_value js_signer_sign(napi_env env, napi_callback_info info) {
+    ARGS(3);
+    r2_signer *signer = NULL;
+    if (napi_get_value_external(env, argv[0], (void **)&signer) != napi_ok || !signer) {
+        napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "not an r2 signer handle");
+        return NULL;
+    }
+    arena a = {0};
+    r2_sign_request sr;
+    R2(r2_sign_request_init)(&sr, R2_SIGN_REQUEST_VERSION);
+    napi_value o = argv[1], result = NULL;
+    double unix_time = 0;
+    if (prop_str(env, o, "method", &a, &sr.method) && prop_str(env, o, "path", &a, &sr.path) &&
+        prop_str(env, o, "query", &a, &sr.query) &&
+        get_pairs(env, prop(env, o, "headers"), &a, "headers", &sr.headers, &sr.header_count) &&
+        prop_str(env, o, "payloadHash", &a, &sr.payload_hash) && prop_f64(env, o, "unixTime", &unix_time) &&
+        prop_bool(env, o, "contentSha256Header", &sr.content_sha256_header) &&
+        prop_bool(env, o, "omitSessionToken", &sr.omit_session_token)) {
+        napi_value body = prop(env, o, "body");
+        bool ok = true;
+        if (!is_nullish(env, body)) ok = get_bytes(env, NULL, body, &sr.body, &sr.body_len);
+        sr.unix_time = (int64_t)unix_time;
+        if (ok) {
+            r2_signed *s = NULL;
+            int32_t rc;
+            if (is_nullish(env, argv[2])) {
+                rc = R2(r2_signer_sign)(&s, signer, &sr);
+            } else {
+                double expires = 0;
+                napi_get_value_double(env, argv[2], &expires);
+                rc = R2(r2_signer_presign)(&s, signer, &sr, (int64_t)expires);
+            }
+            if (rc != R2_OK) throw_r2(env, rc);
+            else { result = signed_value(env, s); R2(r2_signed_free)(s); }
+        }
+    }
+    arena_free(&a);
+    return result;
+}
+
+/* ---- control blocks ---- */
+
+static napi_value js_ctl_new(napi_env env, napi_callback_info info) {
+    ARGS(1);
+    ctl *c = calloc(1, sizeof *c);
+    if (!c) { napi_throw_error(env, NULL, "out of memory"); return NULL; }
+    int32_t rc = R2(r2_cancel_new)(&c->cancel);
+    if (rc != R2_OK) { free(c); return throw_r2(env, rc); }
+    pthread_mutex_init(&c->mu, NULL);
+    pthread_cond_init(&c->cv, NULL);
+    double limit = 8 << 20;
+    if (!is_nullish(env, argv[0])) napi_get_value_double(env, argv[0], &limit);
+    c->limit = (uint64_t)limit;
+    napi_value ext;
+    CHECK(napi_create_external(env, c, ctl_finalize, NULL, &ext));
+    return ext;
+}
+
+static ctl *get_ctl(napi_env env, napi_value v) {
+    ctl *c = NULL;
+    if (napi_get_value_external(env, v, (void **)&c) != napi_ok || !c) {
+        napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "not an r2 control handle");
+        return NULL;
+    }
+    return c;
+}
+
+static napi_value js_ctl_cancel(napi_env env, napi_callback_info info) {
+    ARGS(1);
+    ctl *c = get_ctl(env, argv[0]);
+    if (!c) return NULL;
+    atomic_store(&c->cancelled, 1);
+    R2(r2_cancel_request)(c->cancel);
+    pthread_mutex_lock(&c->mu);
+    pthread_cond_broadcast(&c->cv);
+    pthread_mutex_unlock(&c->mu);
+    return NULL;
+}
+
+/* ctlAck(ctl, bytes): JS consumed that many bytes of a download. */
+static napi_value js_ctl_ack(napi_env env, napi_callback_info info) {
+    ARGS(2);
+    ctl *c = get_ctl(env, argv[0]);
+    if (!c) return NULL;
+    double n = 0;
+    napi_get_value_double(env, argv[1], &n);
+    pthread_mutex_lock(&c->mu);
+    c->unacked = (uint64_t)n >= c->unacked ? 0 : c->unacked - (uint64_t)n;
+    pthread_cond_broadcast(&c->cv);
+    pthread_mutex_unlock(&c->mu);
+    return NULL;
+}
+
+/* ctlFeed(ctl, bytes | null): the next chunk of an upload, or its end (null). */
+static napi_value js_ctl_feed(napi_env env, napi_callback_info info) {
+    ARGS(2);
+    ctl *c = get_ctl(env, argv[0]);
+    if (!c) return NULL;
+    chunk *k = NULL;
+    if (!is_nullish(env, argv[1])) {
+        const uint8_t *data;
+        size_t len;
+        if (!get_bytes(env, NULL, argv[1], &data, &len)) return NULL;
+        if (len > 0) k = malloc(sizeof *k + len);
+        if (len > 0 && !k) { napi_throw_error(env, NULL, "out of memory"); return NULL; }
+        if (k) {
+            k->next = NULL;
+            k->len = len;
+            k->off = 0;
+            memcpy(k->data, data, len);
+        }
+    }
+    pthread_mutex_lock(&c->mu);
+    if (k) {
+        if (c->tail) c->tail->next = k; else c->head = k;
+        c->tail = k;
+    } else if (is_nullish(env, argv[1])) {
+        c->eof = true; /* an empty chunk only answers the request */
+    }
+    if (c->asked) c->asked--;
+    pthread_cond_broadcast(&c->cv);
+    pthread_mutex_unlock(&c->mu);
+    return NULL;
+}
+
+/* ---- worker-side stream callbacks ---- */
+
+/* Download sink: copy the chunk to JS, then wait while too much is unacknowledged. */
+static int stream_write(const uint8_t *data, size_t len, void *userdata) {
+    job *j = userdata;
+    ctl *c = j->ctl;
+    if (atomic_load(&c->cancelled)) return 1;
+    msg *m = calloc(1, sizeof *m);
+    uint8_t *copy = malloc(len ? len : 1);
+    if (!m || !copy) { free(m); free(copy); return 1; }
+    memcpy(copy, data, len);
+    m->kind = MSG_CHUNK;
+    m->job = j;
+    m->data = copy;
+    m->len = len;
+    pthread_mutex_lock(&c->mu);
+    c->unacked += len;
+    pthread_mutex_unlock(&c->mu);
+    post(the_addon, m);
+    pthread_mutex_lock(&c->mu);
+    while (c->unacked > c->limit && !atomic_load(&c->cancelled)) ctl_wait(c);
+    pthread_mutex_unlock(&c->mu);
+    return atomic_load(&c->cancelled) ? 1 : 0;
+}
+
+/* Upload source: drain the fed chunks; ask JS for more (up to 4 in flight). */
+static int64_t stream_read(uint8_t *buf, size_t cap, void *userdata) {
+    job *j = userdata;
+    ctl *c = j->ctl;
+    pthread_mutex_lock(&c->mu);
+    for (;;) {
+        if (atomic_load(&c->cancelled)) { pthread_mutex_unlock(&c->mu); return -1; }
+        if (c->head) {
+            chunk *k = c->head;
+            size_t n = k->len - k->off < cap ? k->len - k->off : cap;
+            memcpy(buf, k->data + k->off, n);
+            k->off += n;
+            if (k->off == k->len) {
+                c->head = k->next;
+                if (!c->head) c->tail = NULL;
+                free(k);
+            }
+            pthread_mutex_unlock(&c->mu);
+            return (int64_t)n;
+        }
+        if (c->eof) { pthread_mutex_unlock(&c->mu); return 0; }
+        while (c->asked < 4) {
+            msg *m = calloc(1, sizeof *m);
+            if (!m) break;
+            m->kind = MSG_NEED;
+            m->job = j;
+            c->asked++;
+            post(the_addon, m);
+        }
+        ctl_wait(c);
+    }
+}
+
+static int transfer_progress(uint64_t done, int64_t total, void *userdata) {
+    job *j = userdata;
+    msg *m = calloc(1, sizeof *m);
+    if (m) {
+        m->kind = MSG_PROGRESS;
+        m->job = j;
+        m->done = done;
+        m->total = total;
+        post(the_addon, m);
+    }
+    return cancelled(j) ? 1 : 0;
+}
+
+/* ---- object calls ---- */
+
+typedef struct obj_job {
+    job j;
+    const char *bucket, *key, *src_bucket, *src_key, *path, *upload_id;
+    const uint8_t *data;
+    size_t len;
+    int64_t length;
+    uint32_t part_number;
+    int32_t checksum;
+    int64_t first, last;
+    bool quiet, stream, use_transfer;
+    r2_put_options put;
+    r2_get_options get;
+    r2_copy_options copy;
+    r2_list_options list;
+    r2_transfer_options transfer;
+    r2_object_info info;
+    r2_buf buf;
+    r2_list_result list_result;
+    r2_delete_result del;
+    r2_part_list parts;
+    r2_upload_list uploads;
+    const char **keys;
+    size_t key_count;
+    r2_completed_part *completed;
+    size_t completed_count;
+} obj_job;
+
+static void obj_cleanup(job *jj) {
+    obj_job *o = (obj_job *)jj;
+    R2(r2_object_info_dispose)(&o->info);
+    R2(r2_buf_dispose)(&o->buf);
+    R2(r2_list_result_dispose)(&o->list_result);
+    R2(r2_delete_result_dispose)(&o->del);
+    R2(r2_part_list_dispose)(&o->parts);
+    R2(r2_upload_list_dispose)(&o->uploads);
+}
+
+static napi_value result_info(napi_env env, job *jj) { return info_value(env, &((obj_job *)jj)->info); }
+
+static napi_value result_buf(napi_env env, job *jj) { return str_value(env, ((obj_job *)jj)->buf.ptr); }
+
+/* Starts an obj_job: client, then strings bucket/key (argv[1], argv[2]). */
+static obj_job *obj_begin(napi_env env, napi_value *argv, void (*run)(job *), napi_value (*result)(napi_env, job *)) {
+    obj_job *o = job_new(sizeof *o, run, result);
+    if (!o) { napi_throw_error(env, NULL, "out of memory"); return NULL; }
+    o->j.cleanup = obj_cleanup;
+    if (!job_client(env, &o->j, argv[0]) || !get_str(env, argv[1], &o->j.a, "bucket", &o->bucket) ||
+        !get_str(env, argv[2], &o->j.a, "key", &o->key)) {
+        job_free(env, &o->j);
+        return NULL;
+    }
+    return o;
+}
+
+#define OBJ_FAIL(o) do { job_free(env, &(o)->j); return NULL; } while (0)
+
+static void run_put(job *jj) {
+    obj_job *o = (obj_job *)jj;
+    r2_client *c = jj->box->client;
+    int32_t rc;
+    if (o->stream) {
+        o->transfer.put = &o->put;
+        o->transfer.cancel = jj->ctl->cancel;
+        rc = R2(r2_upload_stream)(&o->info, c, o->bucket, o->key, o->length, stream_read, jj, &o->transfer);
+    } else if (o->use_transfer) {
+        o->transfer.put = &o->put;
+        o->transfer.cancel = jj->ctl ? jj->ctl->cancel : NULL;
+        rc = R2(r2_upload_buffer)(&o->info, c, o->bucket, o->key, o->data, o->len, &o->transfer);
+    } else {
+        rc = R2(r2_object_put)(&o->info, c, o->bucket, o->key, o->data, o->len, &o->put);
+    }
+    job_fail(jj, rc);
+}
+
+/* put(client, bucket, key, bytes|null, putOpts, transferOpts|null, ctl|null, length, onEvent)
+ * bytes: one PUT (transferOpts null) or the transfer manager (multipart at the threshold);
+ * null bytes: a stream fed by ctlFeed after "need" events, length -1 when unknown. */
+static napi_value js_put(napi_env env, napi_callback_info info) {
+    ARGS(9);
+    obj_job *o = obj_begin(env, argv, run_put, result_info);
+    if (!o) return NULL;
+    arena *a = &o->j.a;
+    if (!read_put_options(env, argv[4], a, &o->put)) OBJ_FAIL(o);
+    o->use_transfer = !is_nullish(env, argv[5]);
+    r2_put_options unused;
+    if (!read_transfer_options(env, argv[5], a, &o->transfer, &unused)) OBJ_FAIL(o);
+    if (!job_ctl(env, &o->j, argv[6])) OBJ_FAIL(o);
+    if (is_nullish(env, argv[3])) {
+        double length = -1;
+        napi_get_value_double(env, argv[7], &length);
+        o->length = (int64_t)length;
+        o->stream = true;
+        if (!o->j.ctl) { napi_throw_type_error(env, NULL, "a streamed put needs a control handle"); OBJ_FAIL(o); }
+        if (!job_on_event(env, &o->j, argv[8])) OBJ_FAIL(o);
+    } else if (!get_bytes(env, &o->j, argv[3], &o->data, &o->len)) {
+        OBJ_FAIL(o);
+    }
+    return job_start(env, &o->j);
+}
+
+static void run_get(job *jj) {
+    obj_job *o = (obj_job *)jj;
+    job_fail(jj, R2(r2_object_get_stream)(&o->info, jj->box->client, o->bucket, o->key, stream_write, jj, &o->get));
+}
+
+/* getStream(client, bucket, key, getOpts, ctl, onEvent): chunks as "chunk" events; resolves to the info. */
+static napi_value js_get_stream(napi_env env, napi_callback_info info) {
+    ARGS(6);
+    obj_job *o = obj_begin(env, argv, run_get, result_info);
+    if (!o) return NULL;
+    if (!read_get_options(env, argv[3], &o->j.a, &o->get) || !job_ctl(env, &o->j, argv[4]) || !o->j.ctl ||
+        !job_on_event(env, &o->j, argv[5])) {
+        bool pending = false;
+        napi_is_exception_pending(env, &pending);
+        if (!pending) napi_throw_type_error(env, NULL, "getStream needs a control handle");
+        OBJ_FAIL(o);
+    }
+    return job_start(env, &o->j);
+}
+
+static void run_head(job *jj) {
+    obj_job *o = (obj_job *)jj;
+    job_fail(jj, R2(r2_object_head)(&o->info, jj->box->client, o->bucket, o->key, &o->get));
+}
+
+static napi_value js_head(napi_env env, napi_callback_info info) {
+    ARGS(4);
+    obj_job *o = obj_begin(env, argv, run_head, result_info);
+    if (!o) return NULL;
+    if (!read_get_options(env, argv[3], &o->j.a, &o->get)) OBJ_FAIL(o);
+    return job_start(env, &o->j);
+}
+
+static void run_delete(job *jj) {
+    obj_job *o = (obj_job *)jj;
+    job_fail(jj, R2(r2_object_delete)(jj->box->client, o->bucket, o->key));
+}
+
+static napi_value js_delete(napi_env env, napi_callback_info info) {
+    ARGS(3);
+    obj_job *o = obj_begin(env, argv, run_delete, NULL);
+    return o ? job_start(env, &o->j) : NULL;
+}
+
+static void run_delete_many(job *jj) {
+    obj_job *o = (obj_job *)jj;
+    job_fail(jj, R2(r2_objects_delete)(&o->del, jj->box->client, o->bucket, o->keys, o->key_count, o->quiet));
+}
+
+static napi_value result_delete_many(napi_env env, job *jj) {
+    obj_job *o = (obj_job *)jj;
+    napi_value r, deleted, errors;
+    napi_create_object(env, &r);
+    napi_create_array_with_length(env, o->del.deleted_count, &deleted);
+    for (size_t i = 0; i < o->del.deleted_count; i++) napi_set_element(env, deleted, (uint32_t)i, str_value(env, o->del.deleted[i]));
+    napi_create_array_with_length(env, o->del.error_count, &errors);
+    for (size_t i = 0; i < o->del.error_count; i++) {
+        napi_value e;
+        napi_create_object(env, &e);
+        set_str(env, e, "key", o->del.errors[i].key);
+        set_str(env, e, "code", o->del.errors[i].code);
+        set_str(env, e, "message", o->del.errors[i].message);
+        napi_set_element(env, errors, (uint32_t)i, e);
+    }
+    napi_set_named_property(env, r, "deleted", deleted);
+    napi_set_named_property(env, r, "errors", errors);
+    return r;
+}
+
+/* deleteMany(client, bucket, keys[], quiet) */
+static napi_value js_delete_many(napi_env env, napi_callback_info info) {
+    ARGS(4);
+    napi_value argv3[3] = {argv[0], argv[1], NULL};
+    napi_get_undefined(env, &argv3[2]);
+    obj_job *o = obj_begin(env, argv3, run_delete_many, result_delete_many);
+    if (!o) return NULL;
+    bool is_array = false;
+    napi_is_array(env, argv[2], &is_array);
+    if (!is_array) { napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "keys must be an array of strings"); OBJ_FAIL(o); }
+    uint32_t n = 0;
+    napi_get_array_length(env, argv[2], &n);
+    o->keys = arena_add(&o->j.a, calloc(n ? n : 1, sizeof *o->keys));
+    for (uint32_t i = 0; i < n; i++) {
+        napi_value k;
+        napi_get_element(env, argv[2], i, &k);
+        if (!get_str(env, k, &o->j.a, "keys[]", &o->keys[i])) OBJ_FAIL(o);
+        if (!o->keys[i]) { napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "keys must be strings"); OBJ_FAIL(o); }
+    }
+    o->key_count = n;
+    napi_coerce_to_bool(env, argv[3], &argv[3]);
+    napi_get_value_bool(env, argv[3], &o->quiet);
+    return job_start(env, &o->j);
+}
+
+static void run_copy(job *jj) {
+    obj_job *o = (obj_job *)jj;
+    job_fail(jj, R2(r2_object_copy)(&o->info, jj->box->client, o->src_bucket, o->src_key, o->bucket, o->key, &o->copy));
+}
+
+/* copy(client, bucket, key, srcBucket, srcKey, copyOpts) */
+static napi_value js_copy(napi_env env, napi_callback_info info) {
+    ARGS(6);
+    obj_job *o = obj_begin(env, argv, run_copy, result_info);
+    if (!o) return NULL;
+    if (!get_str(env, argv[3], &o->j.a, "sourceBucket", &o->src_bucket) || !get_str(env, argv[4], &o->j.a, "sourceKey", &o->src_key) ||
+        !read_copy_options(env, argv[5], &o->j.a, &o->copy))
+        OBJ_FAIL(o);
+    return job_start(env, &o->j);
+}
+
+static void run_list(job *jj) {
+    obj_job *o = (obj_job *)jj;
+    job_fail(jj, R2(r2_list_objects)(&o->list_result, jj->box->client, o->bucket, &o->list));
+}
+
+static napi_value result_list(napi_env env, job *jj) {
+    obj_job *o = (obj_job *)jj;
+    const r2_list_result *l = &o->list_result;
+    napi_value r, objects, prefixes;
+    napi_create_object(env, &r);
+    napi_create_array_with_length(env, l->object_count, &objects);
+    for (size_t i = 0; i < l->object_count; i++) {
+        napi_value e;
+        napi_create_object(env, &e);
+        set_str(env, e, "key", l->objects[i].key);
+        set_str(env, e, "etag", l->objects[i].etag);
+        set_str(env, e, "lastModified", l->objects[i].last_modified);
+        set_str(env, e, "storageClass", l->objects[i].storage_class);
+        set_num(env, e, "size", (double)l->objects[i].size);
+        napi_set_element(env, objects, (uint32_t)i, e);
+    }
+    napi_create_array_with_length(env, l->common_prefix_count, &prefixes);
+    for (size_t i = 0; i < l->common_prefix_count; i++) napi_set_element(env, prefixes, (uint32_t)i, str_value(env, l->common_prefixes[i]));
+    napi_set_named_property(env, r, "objects", objects);
+    napi_set_named_property(env, r, "commonPrefixes", prefixes);
+    set_bool(env, r, "isTruncated", l->is_truncated);
+    set_str(env, r, "nextContinuationToken", l->next_continuation_token);
+    set_str(env, r, "requestId", l->request_id);
+    return r;
+}
+
+/* list(client, bucket, listOpts) */
+static napi_value js_list(napi_env env, napi_callback_info info) {
+    ARGS(3);
+    napi_value argv3[3] = {argv[0], argv[1], NULL};
+    napi_get_undefined(env, &argv3[2]);
+    obj_job *o = obj_begin(env, argv3, run_list, result_list);
+    if (!o) return NULL;
+    if (!read_list_options(env, argv[2], &o->j.a, &o->list)) OBJ_FAIL(o);
+    return job_start(env, &o->j);
+}
+
+/* ---- multipart ---- */
+
+static void run_mp_create(job *jj) {
+    obj_job *o = (obj_job *)jj;
+    job_fail(jj, R2(r2_multipart_create)(&o->buf, jj->box->client, o->bucket, o->key, &o->put));
+}
+
+static napi_value js_mp_create(napi_env env, napi_callback_info info) {
+    ARGS(4);
+    obj_job *o = obj_begin(env, argv, run_mp_create, result_buf);
+    if (!o) return NULL;
+    if (!read_put_options(env, argv[3], &o->j.a, &o->put)) OBJ_FAIL(o);
+    return job_start(env, &o->j);
+}
+
+static void run_mp_part(job *jj) {
+    obj_job *o = (obj_job *)jj;
+    if (o->src_bucket)
+        job_fail(jj, R2(r2_multipart_upload_part_copy)(&o->buf, jj->box->client, o->bucket, o->key, o->upload_id, o->part_number,
+                                                       o->src_bucket, o->src_key, o->first, o->last));
+    else
+        job_fail(jj, R2(r2_multipart_upload_part)(&o->buf, jj->box->client, o->bucket, o->key, o->upload_id, o->part_number,
+                                                  o->data, o->len, o->checksum));
+}
+
+/* uploadPart(client, bucket, key, uploadId, partNumber, bytes, checksum) */
+static napi_value js_mp_part(napi_env env, napi_callback_info info) {
+    ARGS(7);
+    obj_job *o = obj_begin(env, argv, run_mp_part, result_buf);
+    if (!o) return NULL;
+    double pn = 0, ck = 0;
+    if (!get_str(env, argv[3], &o->j.a, "uploadId", &o->upload_id) || napi_get_value_double(env, argv[4], &pn) != napi_ok ||
+        !get_bytes(env, &o->j, argv[5], &o->data, &o->len)) {
+        bool pending = false;
+        napi_is_exception_pending(env, &pending);
+        if (!pending) napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "partNumber must be a number");
+        OBJ_FAIL(o);
+    }
+    if (!is_nullish(env, argv[6])) napi_get_value_double(env, argv[6], &ck);
+    o->part_number = pn < 0 || pn > 4294967295.0 ? 0 : (uint32_t)pn;
+    o->checksum = (int32_t)ck;
+    return job_start(env, &o->j);
+}
+
+/* uploadPartCopy(client, bucket, key, uploadId, partNumber, srcBucket, srcKey, first, last) */
+static napi_value js_mp_part_copy(napi_env env, napi_callback_info info) {
+    ARGS(9);
+    obj_job *o = obj_begin(env, argv, run_mp_part, result_buf);
+    if (!o) return NULL;
+    double pn = 0, first = -1, last = -1;
+    if (!get_str(env, argv[3], &o->j.a, "uploadId", &o->upload_id) || napi_get_value_double(env, argv[4], &pn) != napi_ok ||
+        !get_str(env, argv[5], &o->j.a, "sourceBucket", &o->src_bucket) || !get_str(env, argv[6], &o->j.a, "sourceKey", &o->src_key)) {
+        bool pending = false;
+        napi_is_exception_pending(env, &pending);
+        if (!pending) napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "partNumber must be a number");
+        OBJ_FAIL(o);
+    }
+    if (!o->src_bucket || !o->src_key) { napi_throw_type_error(env, NULL, "the copy source is required"); OBJ_FAIL(o); }
+    if (!is_nullish(env, argv[7])) napi_get_value_double(env, argv[7], &first);
+    if (!is_nullish(env, argv[8])) napi_get_value_double(env, argv[8], &last);
+    o->part_number = pn < 0 || pn > 4294967295.0 ? 0 : (uint32_t)pn;
+    o->first = (int64_t)first;
+    o->last = (int64_t)last;
+    return job_start(env, &o->j);
+}
+
+static void run_mp_complete(job *jj) {
+    obj_job *o = (obj_job *)jj;
+    job_fail(jj, R2(r2_multipart_complete)(&o->info, jj->box->client, o->bucket, o->key, o->upload_id, o->completed, o->completed_count));
+}
+
+/* complete(client, bucket, key, uploadId, [{partNumber, etag}]) */
+static napi_value js_mp_complete(napi_env env, napi_callback_info info) {
+    ARGS(5);
+    obj_job *o = obj_begin(env, argv, run_mp_complete, result_info);
+    if (!o) return NULL;
+    bool is_array = false;
+    napi_is_array(env, argv[4], &is_array);
+    if (!get_str(env, argv[3], &o->j.a, "uploadId", &o->upload_id)) OBJ_FAIL(o);
+    if (!is_array) { napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "parts must be an array of { partNumber, etag }"); OBJ_FAIL(o); }
+    uint32_t n = 0;
+    napi_get_array_length(env, argv[4], &n);
+    o->completed = arena_add(&o->j.a, calloc(n ? n : 1, sizeof *o->completed));
+    for (uint32_t i = 0; i < n; i++) {
+        napi_value p;
+        double pn = 0;
+        napi_get_element(env, argv[4], i, &p);
+        if (!prop_f64(env, p, "partNumber", &pn) || !prop_str(env, p, "etag", &o->j.a, &o->completed[i].etag)) OBJ_FAIL(o);
+        o->completed[i].part_number = pn < 0 || pn > 4294967295.0 ? 0 : (uint32_t)pn;
+    }
+    o->completed_count = n;
+    return job_start(env, &o->j);
+}
+
+static void run_mp_abort(job *jj) {
+    obj_job *o = (obj_job *)jj;
+    job_fail(jj, R2(r2_multipart_abort)(jj->box->client, o->bucket, o->key, o->upload_id));
+}
+
+static napi_value js_mp_abort(napi_env env, napi_callback_info info) {
+    ARGS(4);
+    obj_job *o = obj_begin(env, argv, run_mp_abort, NULL);
+    if (!o) return NULL;
+    if (!get_str(env, argv[3], &o->j.a, "uploadId", &o->upload_id)) OBJ_FAIL(o);
+    return job_start(env, &o->j);
+}
+
+static void run_mp_list_parts(job *jj) {
+    obj_job *o = (obj_job *)jj;
+    job_fail(jj, R2(r2_multipart_list_parts)(&o->parts, jj->box->client, o->bucket, o->key, o->upload_id));
+}
+
+static napi_value result_parts(napi_env env, job *jj) {
+    obj_job *o = (obj_job *)jj;
+    napi_value arr;
+    napi_create_array_with_length(env, o->parts.count, &arr);
+    for (size_t i = 0; i < o->parts.count; i++) {
+        napi_value p;
+        napi_create_object(env, &p);
+        set_num(env, p, "partNumber", o->parts.parts[i].part_number);
+        set_num(env, p, "size", (double)o->parts.parts[i].size);
+        set_str(env, p, "etag", o->parts.parts[i].etag);
+        set_str(env, p, "lastModified", o->parts.parts[i].last_modified);
+        napi_set_element(env, arr, (uint32_t)i, p);
+    }
+    return arr;
+}
+
+static napi_value js_mp_list_parts(napi_env env, napi_callback_info info) {
+    ARGS(4);
+    obj_job *o = obj_begin(env, argv, run_mp_list_parts, result_parts);
+    if (!o) return NULL;
+    if (!get_str(env, argv[3], &o->j.a, "uploadId", &o->upload_id)) OBJ_FAIL(o);
+    return job_start(env, &o->j);
+}
+
+static void run_mp_list_uploads(job *jj) {
+    obj_job *o = (obj_job *)jj;
+    job_fail(jj, R2(r2_multipart_list_uploads)(&o->uploads, jj->box->client, o->bucket, o->key));
+}
+
+static napi_value result_uploads(napi_env env, job *jj) {
+    obj_job *o = (obj_job *)jj;
+    napi_value arr;
+    napi_create_array_with_length(env, o->uploads.count, &arr);
+    for (size_t i = 0; i < o->uploads.count; i++) {
+        napi_value p;
+        napi_create_object(env, &p);
+        set_str(env, p, "key", o->uploads.uploads[i].key);
+        set_str(env, p, "uploadId", o->uploads.uploads[i].upload_id);
+        set_str(env, p, "initiated", o->uploads.uploads[i].initiated);
+        napi_set_element(env, arr, (uint32_t)i, p);
+    }
+    return arr;
+}
+
+/* listUploads(client, bucket, prefix|null) */
+static napi_value js_mp_list_uploads(napi_env env, napi_callback_info info) {
+    ARGS(3);
+    obj_job *o = obj_begin(env, argv, run_mp_list_uploads, result_uploads);
+    return o ? job_start(env, &o->j) : NULL;
+}
+
+/* ---- files ---- */
+
+static void run_file(job *jj) {
+    obj_job *o = (obj_job *)jj;
+    o->transfer.cancel = jj->ctl ? jj->ctl->cancel : NULL;
+    if (jj->on_event_ref) {
+        o->transfer.progress = transfer_progress;
+        o->transfer.progress_userdata = jj;
+    }
+    r2_client *c = jj->box->client;
+    if (o->stream)
+        job_fail(jj, R2(r2_download_file)(&o->info, c, o->bucket, o->key, o->path, &o->transfer));
+    else if (o->src_bucket)
+        job_fail(jj, R2(r2_copy_large)(&o->info, c, o->src_bucket, o->src_key, o->bucket, o->key, &o->transfer));
+    else
+        job_fail(jj, R2(r2_upload_file)(&o->info, c, o->bucket, o->key, o->path, &o->transfer));
+}
+
+/* transferFile(client, bucket, key, path, "upload"|"download", transferOpts, ctl, onProgress) */
+static napi_value js_transfer_file(napi_env env, napi_callback_info info) {
+    ARGS(8);
+    obj_job *o = obj_begin(env, argv, run_file, result_info);
+    if (!o) return NULL;
+    const char *dir = NULL;
+    if (!get_str(env, argv[3], &o->j.a, "path", &o->path) || !get_str(env, argv[4], &o->j.a, "direction", &dir) ||
+        !read_transfer_options(env, argv[5], &o->j.a, &o->transfer, &o->put) || !job_ctl(env, &o->j, argv[6]) ||
+        !job_on_event(env, &o->j, argv[7]))
+        OBJ_FAIL(o);
+    o->stream = dir && !strcmp(dir, "download");
+    return job_start(env, &o->j);
+}
+
+/* copyLarge(client, bucket, key, srcBucket, srcKey, transferOpts, ctl) */
+static napi_value js_copy_large(napi_env env, napi_callback_info info) {
+    ARGS(7);
+    obj_job *o = obj_begin(env, argv, run_file, result_info);
+    if (!o) return NULL;
+    if (!get_str(env, argv[3], &o->j.a, "sourceBucket", &o->src_bucket) || !get_str(env, argv[4], &o->j.a, "sourceKey", &o->src_key) ||
+        !read_transfer_options(env, argv[5], &o->j.a, &o->transfer, &o->put) || !job_ctl(env, &o->j, argv[6]))
+        OBJ_FAIL(o);
+    return job_start(env, &o->j);
+}
+
+/* ---- misc ---- */
+
+static napi_value js_status_name(napi_env env, napi_callback_info info) {
+    ARGS(1);
+    double code = 0;
+    napi_get_value_double(env, argv[0], &code);
+    return str_value(env, R2(r2_status_string)((int32_t)code));
+}
+
+static napi_value js_validate(napi_env env, napi_callback_info info) {
+    ARGS(2);
+    arena a = {0};
+    const char *bucket = NULL, *key = NULL;
+    napi_value r = NULL;
+    if (get_str(env, argv[0], &a, "bucket", &bucket) && get_str(env, argv[1], &a, "key", &key)) {
+        int32_t rc = R2_OK;
+        if (bucket) rc = R2(r2_validate_bucket)(bucket);
+        if (rc == R2_OK && key) rc = R2(r2_validate_key)(key);
+        if (rc != R2_OK) throw_r2(env, rc);
+        else napi_get_undefined(env, &r);
+    }
+    arena_free(&a);
+    return r;
+}
+
+static void addon_cleanup(void *arg) {
+    addon *ad = arg;
+    napi_release_threadsafe_function(ad->tsfn, napi_tsfn_abort);
+}
+
+static napi_value Init(napi_env env, napi_value exports) {
+    if (!load_libr2()) {
+        napi_throw_error(env, "ERR_R2_LIBRARY", load_error);
+        return NULL;
+    }
+    if (the_addon) {
+        napi_throw_error(env, "ERR_R2_ADDON", "r2: the addon can be loaded once per process (not in worker threads)");
+        return NULL;
+    }
+    const char *max = getenv("R2_NODE_THREADS");
+    pool_max = max && atoi(max) > 0 ? (unsigned)atoi(max) : 64;
+    addon *ad = calloc(1, sizeof *ad);
+    if (!ad) { napi_throw_error(env, NULL, "out of memory"); return NULL; }
+    pthread_mutex_init(&ad->mu, NULL);
+    napi_value name;
+    napi_create_string_utf8(env, "r2", NAPI_AUTO_LENGTH, &name);
+    CHECK(napi_create_threadsafe_function(env, NULL, NULL, name, 0, 1, NULL, NULL, ad, on_wake, &ad->tsfn));
+    napi_unref_threadsafe_function(env, ad->tsfn);
+    the_addon = ad;
+    napi_add_env_cleanup_hook(env, addon_cleanup, ad);
+
+    napi_property_descriptor props[] = {
+#define FN(name, fn) {name, NULL, fn, NULL, NULL, NULL, napi_enumerable, NULL}
+        FN("clientNew", js_client_new), FN("clientFromEnv", js_client_from_env), FN("clientClose", js_client_close),
+        FN("metrics", js_metrics), FN("presign", js_presign),
+        FN("signerNew", js_signer_new), FN("signerSign", js_signer_sign),
+        FN("ctlNew", js_ctl_new), FN("ctlCancel", js_ctl_cancel), FN("ctlAck", js_ctl_ack), FN("ctlFeed", js_ctl_feed),
+        FN("put", js_put), FN("getStream", js_get_stream), FN("head", js_head), FN("delete", js_delete),
+        FN("deleteMany", js_delete_many), FN("copy", js_copy), FN("copyLarge", js_copy_large), FN("list", js_list),
+        FN("multipartCreate", js_mp_create), FN("uploadPart", js_mp_part), FN("uploadPartCopy", js_mp_part_copy),
+        FN("multipartComplete", js_mp_complete), FN("multipartAbort", js_mp_abort),
+        FN("listParts", js_mp_list_parts), FN("listUploads", js_mp_list_uploads),
+        FN("transferFile", js_transfer_file), FN("statusName", js_status_name), FN("validate", js_validate),
+        FN("drainMessages", js_drain_messages), FN("setScheduler", js_set_scheduler),
+#undef FN
+    };
+    CHECK(napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
+    napi_value v;
+    napi_create_string_utf8(env, R2(r2_version_string)(), NAPI_AUTO_LENGTH, &v);
+    napi_set_named_property(env, exports, "libraryVersion", v);
+    napi_create_string_utf8(env, loaded_path, NAPI_AUTO_LENGTH, &v);
+    napi_set_named_property(env, exports, "libraryPath", v);
+    napi_create_string_utf8(env, R2_VERSION_STRING, NAPI_AUTO_LENGTH, &v);
+    napi_set_named_property(env, exports, "headerVersion", v);
+    return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)
