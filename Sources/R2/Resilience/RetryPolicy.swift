@@ -123,7 +123,11 @@ public struct RetryPolicy: Sendable, Equatable {
         let exponent = min(retry - 1, 30)
         let d = min(cap, base.multipliedReportingOverflow(by: Int64(1) << exponent).overflow ? cap : base << exponent)
         var delay = Int64((Double(d) * (1 - jitter * random)).rounded())
-        if let ra = retryAfterMs, ra > 0 { delay = max(delay, ra) }
+        if let ra = retryAfterMs, ra > 0 {
+            // A Retry-After at or above the cap would make every client wait exactly
+            // the cap and come back together: draw from below the cap instead.
+            delay = ra >= cap ? Int64((Double(cap) * (1 - jitter * random)).rounded()) : max(delay, ra)
+        }
         return min(max(delay, 0), cap)
     }
 }
