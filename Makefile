@@ -12,7 +12,7 @@ SHARED ?= $(abspath ../shared)
 FILE ?=
 TYPE ?=
 
-.PHONY: all build header check-header lib ctests vectors parse-xml xml-fixtures swift-test server-tests integration test demo install setup clean cli cli-test python-test python-integration python-ffi python-bench bench-resilience
+.PHONY: all build header check-header lib ctests hostile-tests vectors parse-xml xml-fixtures swift-test server-tests integration test demo install setup clean cli cli-test python-test python-integration python-ffi python-bench bench-resilience
 
 all: build
 
@@ -193,9 +193,18 @@ bench: setup build $(OUT)/bench_sign $(OUT)/bench_list $(OUT)/bench_transfer
 	$(OUT)/bench_list
 	@bash scripts/test-server.sh run .build/bench-server -- bash -c '$(OUT)/bench_transfer "$$R2_TEST_ENDPOINT"'
 
+# Hostile servers (Tests/Hostile/hostile.py, issue 15): a loopback server that
+# misbehaves on purpose (wrong Content-Range, NUL keys, endless bodies, 1 byte/s,
+# huge heads, redirects, day-long Retry-After, bad part ETags, slowloris), one
+# child process per case; each must end in its typed error, in time, in bounded
+# memory, leaking nothing. About 20 s; needs no S3 server.
+hostile-tests: build
+	@test -x .venv/bin/python || bash scripts/setup.sh
+	.venv/bin/python Tests/Hostile/hostile.py
+
 # Everything, from a fresh machine: packages, build, header check, all tests.
 test: setup
-	@$(MAKE) --no-print-directory check-header ctests xml-fixtures integration
+	@$(MAKE) --no-print-directory check-header ctests xml-fixtures hostile-tests integration
 
 # The C example, then a large round trip with ./bin/r2 (examples/cli/demo.sh),
 # against a local server over TLS (started and stopped here).

@@ -181,8 +181,9 @@ package final class CurlTransport: Transport {
              CURLE_SSL_ENGINE_NOTFOUND, CURLE_SSL_ENGINE_SETFAILED, CURLE_SSL_CRL_BADFILE, CURLE_SSL_SHUTDOWN_FAILED:
             return R2Error(.tls, message)
         case CURLE_OUT_OF_MEMORY:
-            // curl's own limit on a response header line or block ends here too.
-            return R2Error(.malformedResponse, message + " (response headers too large, or out of memory)")
+            // curl refuses a response header line over 100 KiB with this code, before our callback sees it.
+            return R2Error(.malformedResponse, "\(request.method) \(request.baseURL): the response head could not be read "
+                           + "(a header line larger than 100 KiB, or out of memory)")
         case CURLE_PARTIAL_FILE:
             return R2Error(.incompleteBody, message)
         case CURLE_RECV_ERROR, CURLE_SEND_ERROR, CURLE_GOT_NOTHING, CURLE_HTTP2, CURLE_HTTP2_STREAM:
