@@ -271,6 +271,17 @@ def _(h, sock, req):
         time.sleep(1)
 
 
+@case("get-trickle-resumed-with-retries", error="Timeout", seconds=15, retries=True)
+def _(h, sock, req):  # honours Range, so each retry resumes; a few bytes per attempt must not renew the budget
+    start = requested_range(req)[0] if "range" in req.headers else 0
+    status = "206 Partial Content" if start else "200 OK"
+    extra = f"Content-Range: bytes {start}-99/100\r\n" if start else ""
+    sock.sendall(f"HTTP/1.1 {status}\r\nContent-Length: {100 - start}\r\n{extra}ETag: \"e1\"\r\nConnection: close\r\n\r\n".encode())
+    for _ in range(40):
+        sock.sendall(b"z")
+        time.sleep(1)
+
+
 @case("list-silent-server", error="Timeout", seconds=8)
 def _(h, sock, req):
     time.sleep(20)
@@ -429,6 +440,10 @@ def client_call(name: str, port: int, workdir: str) -> dict[str, Any]:
         client2 = r2.Client(endpoint=f"http://127.0.0.1:{port}", allow_http=True, access_key_id="AKIDHOSTILE",
                             secret_access_key=SECRET, deadline=3)
         client2.get(BUCKET, "k")
+    elif EXPECT[name].get("retries"):  # the default attempt budget (3 for network failures)
+        client3 = r2.Client(endpoint=f"http://127.0.0.1:{port}", allow_http=True, access_key_id="AKIDHOSTILE",
+                            secret_access_key=SECRET, stall_timeout=2)
+        out["body"] = client3.get(BUCKET, "k").body.decode("latin-1")
     else:  # every other case is a GET into memory
         out["body"] = client.get(BUCKET, "k").body.decode("latin-1")[:100]
     out["partial_files"] = sorted(f for f in os.listdir(workdir) if f.startswith("download"))
