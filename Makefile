@@ -60,6 +60,10 @@ $(OUT)/parse_xml: Tests/CABITests/parse_xml.c include/r2.h $(LIB) | $(OUT)
 $(OUT)/test_abi: Tests/CABITests/test_abi.c include/r2.h $(LIB) | $(OUT)
 	$(CC) $(CFLAGS_STRICT) -pthread Tests/CABITests/test_abi.c $(CLINK) -o $@
 
+# Every entry point under misuse: NULL/freed/foreign handles, bad UTF-8, SIZE_MAX, option versions 0 and 999.
+$(OUT)/test_misuse: Tests/CABITests/test_misuse.c include/r2.h $(LIB) | $(OUT)
+	$(CC) $(CFLAGS_STRICT) Tests/CABITests/test_misuse.c $(CLINK) -o $@
+
 $(OUT)/test_resilience: Tests/CABITests/test_resilience.c include/r2.h $(LIB) | $(OUT)
 	$(CC) $(CFLAGS_STRICT) Tests/CABITests/test_resilience.c $(CLINK) -o $@
 
@@ -123,8 +127,9 @@ xml-fixtures: build
 	done <<< "$$cases"; \
 	echo "xml-fixtures: $$n checked, $$fail failed"; test $$fail -eq 0
 
-ctests: build header-compile $(OUT)/test_abi $(OUT)/test_resilience $(OUT)/vectors
+ctests: build header-compile $(OUT)/test_abi $(OUT)/test_misuse $(OUT)/test_resilience $(OUT)/vectors
 	$(OUT)/test_abi
+	$(OUT)/test_misuse
 	$(OUT)/test_resilience
 	@for f in $(SHARED)/testdata/sigv4/*.json; do \
 		echo "== vectors $$f"; $(OUT)/vectors "$$f" | tail -n 1; test $${PIPESTATUS[0]} -eq 0 || exit 1; \

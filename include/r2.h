@@ -747,6 +747,9 @@ R2_API int32_t r2_object_delete(r2_client *client, const char *bucket, const cha
 /// Reads bucket/key (or opts->range of it) into memory. On success *body
 /// owns the bytes (release with r2_buf_dispose()) and, when info is not NULL,
 /// *info the response's metadata (release with r2_object_info_dispose()).
+/// At most the client's max_get_bytes (1 GiB) are held: a larger or endless
+/// body is R2_ERR_ENTITY_TOO_LARGE (use r2_object_get_stream). With a range,
+/// an answer that is not a 206 of exactly that range is R2_ERR_MALFORMED_RESPONSE.
 /// Returns R2_OK or R2_ERR_NO_SUCH_KEY, R2_ERR_NOT_MODIFIED,
 /// R2_ERR_PRECONDITION_FAILED, R2_ERR_INVALID_RANGE, R2_ERR_CHECKSUM_MISMATCH, ...
 R2_API int32_t r2_object_get(r2_buf *body, r2_object_info *info, r2_client *client, const char *bucket, const char *key, const r2_get_options *opts);

@@ -170,7 +170,7 @@ func clientConfig(_ o: r2_client_options) throws(R2Error) -> ClientConfig {
 /// R2_ERR_INVALID_ARGUMENT. (A pointer reused by a later handle is that
 /// handle: keeping a freed pointer is the caller's bug, as with free().)
 @c public func r2_client_free(_ client: OpaquePointer?) {
-    release(client)
+    release(client, as: R2Client.self)
 }
 
 /// Presigns a URL for GET, PUT, HEAD or DELETE of `bucket`/`key`, valid for

@@ -91,7 +91,7 @@ final class SignedBox {
 }
 
 /// Releases a signer. NULL is a no-op.
-@c public func r2_signer_free(_ signer: OpaquePointer?) { release(signer) }
+@c public func r2_signer_free(_ signer: OpaquePointer?) { release(signer, as: SignerBox.self) }
 
 /// Fills `req` with the defaults of `version`. Returns R2_OK or
 /// R2_ERR_INVALID_ARGUMENT.
@@ -181,7 +181,7 @@ private func signerRequest(_ r: r2_sign_request, presign: Bool, service: String)
 }
 
 /// Releases a signing result. NULL is a no-op.
-@c public func r2_signed_free(_ result: OpaquePointer?) { release(result) }
+@c public func r2_signed_free(_ result: OpaquePointer?) { release(result, as: SignedBox.self) }
 
 private func signedBox(_ p: OpaquePointer?) -> SignedBox? {
     do { return try handle(p, as: SignedBox.self, "signed") } catch { fail(error); return nil }

@@ -135,11 +135,18 @@ func handle<T: AnyObject>(_ p: OpaquePointer?, as type: T.Type, _ name: String) 
     return typed
 }
 
-func release(_ p: OpaquePointer?) {
+/// Drops the handle's own reference. A pointer that is not a live handle of
+/// type `T` (NULL, freed, foreign, or a handle of another type) is left alone.
+func release<T: AnyObject>(_ p: OpaquePointer?, as type: T.Type) {
     guard let p else { return }
     let raw = UnsafeMutableRawPointer(p)
-    guard liveHandles.withLock({ $0.remove(UInt(bitPattern: raw)) != nil }) else { return }
-    Unmanaged<AnyObject>.fromOpaque(raw).release()
+    let removed = liveHandles.withLock { live in
+        // Checking the type under the lock is safe: the handle's own reference keeps it alive here.
+        guard live.contains(UInt(bitPattern: raw)), Unmanaged<AnyObject>.fromOpaque(raw).takeUnretainedValue() is T else { return false }
+        live.remove(UInt(bitPattern: raw))
+        return true
+    }
+    if removed { Unmanaged<AnyObject>.fromOpaque(raw).release() }
 }
 
 /// A signing time in seconds since 1970: 1970 to 9999 (SigV4 dates have four-digit years).

@@ -116,7 +116,7 @@ extension R2Client {
         var resume: Resume? = nil
         var firstHead: ResponseHead? = nil
         var attempt = 0
-        var budgetStart = 0  // attempts before this one do not count against the budget (a resume made 1 MiB of progress)
+        var budgetStart = 0  // attempts before this one do not count against the budget (a resume made progress)
         var sent: UInt64 = 0, received: UInt64 = 0
         var lastHead = ResponseHead(status: 0, headers: [])
 
@@ -239,9 +239,10 @@ extension R2Client {
                         firstHead = head
                     }
                     resume!.delivered += routing.forwardedBytes
-                    // Only real progress earns a fresh budget: a server trickling bytes
-                    // (under the stall check's rate) must not keep a call alive forever.
-                    if routing.forwardedBytes >= Self.progressForFreshBudget { budgetStart = attempt - 1 }
+                    // Progress at the stall check's minimum rate or better earns a fresh
+                    // budget; a server trickling bytes (below it) must not keep a call alive forever.
+                    let minRate = Double(r.options.stallMinBytesPerSecond)
+                    if routing.forwardedBytes > 0 && Double(routing.forwardedBytes) >= minRate * seconds { budgetStart = attempt - 1 }
                     if resume!.offset > resume!.end {  // everything arrived before the connection failed
                         outcome = .success
                         trace(nil)
@@ -265,9 +266,6 @@ extension R2Client {
             if delayMs > 0 { r.clock.sleep(UInt64(delayMs) * 1_000_000) }
         }
     }
-
-    /// Bytes one attempt of a download must deliver for its resume to start a fresh attempt budget.
-    static let progressForFreshBudget: UInt64 = 1 << 20
 
     /// The per-attempt timeout: by operation class, and never past the deadline.
     func attemptTimeoutMs(_ call: Call, deadline: UInt64?) -> UInt32 {

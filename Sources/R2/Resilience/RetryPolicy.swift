@@ -58,7 +58,7 @@ public struct RetryPolicy: Sendable, Equatable {
     /// Timeouts and connection failures: 3 attempts from 500 ms, capped at 10 s.
     public var network = RetryRule(maxAttempts: 3, baseDelayMs: 500, maxDelayMs: 10_000)
     /// Interrupted streams: 2 attempts, 500 ms apart. A download that resumes
-    /// and delivers new bytes starts a fresh budget (it is making progress).
+    /// and delivers new bytes (at the stall check's minimum rate or better) starts a fresh budget.
     public var interrupted = RetryRule(maxAttempts: 2, baseDelayMs: 500, maxDelayMs: 500, fixed: true)
     /// Each exponential delay is drawn from [(1 - jitter) * d, d], so clients
     /// that failed together do not retry together. 0 disables jitter.
