@@ -511,8 +511,10 @@ class Client:
         ``range`` is "bytes=a-b", "bytes=a-", "bytes=-n", or (start, end)
         with an inclusive end (None for "to the end"). Raises NoSuchKey,
         NotModified (if_none_match / if_modified_since), PreconditionFailed,
-        InvalidRange, ChecksumMismatch, ... For large objects use open() or
-        download_fileobj(), which stream.
+        InvalidRange, ChecksumMismatch, ... At most the client's
+        ``max_get_bytes`` (1 GiB) are held: a larger or endless body raises
+        EntityTooLarge. For large objects use open() or download_fileobj(),
+        which stream.
         """
         opts = self._get_options(range, if_match, if_none_match, if_modified_since, if_unmodified_since,
                                  validate_checksum)
