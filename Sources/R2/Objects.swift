@@ -518,6 +518,8 @@ public struct ListObjectsIterator {
     /// Common prefixes seen so far (with a delimiter).
     public private(set) var commonPrefixes: [String] = []
     public private(set) var pagesFetched = 0
+    /// The greatest key or prefix so far (pages must come after it).
+    var lastName: String?
 
     init(client: R2Client, bucket: String, options: ListOptions) {
         self.client = client
@@ -530,6 +532,15 @@ public struct ListObjectsIterator {
         while index == page.count {
             if done { return nil }
             let result = try client.listObjects(bucket: bucket, options: options).result
+            // Keys and common prefixes come in UTF-8 byte order across pages: a page that
+            // starts at or before where the last one ended is a listing going round in circles.
+            let names = result.contents.lazy.map(\.key) + result.commonPrefixes
+            if let previous = lastName, let first = names.min(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }),
+               !previous.utf8.lexicographicallyPrecedes(first.utf8) {
+                throw R2Error(.malformedResponse, "ListObjectsV2 page \(pagesFetched + 1) starts at \"\(Validate.printable(first))\", "
+                              + "not after \"\(Validate.printable(previous))\" where the last page ended (the listing does not advance)")
+            }
+            if let last = names.max(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) { lastName = last }
             pagesFetched += 1
             page = result.contents
             index = 0

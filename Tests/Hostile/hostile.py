@@ -390,6 +390,12 @@ def _(h, sock, req):
     h.answer(sock, 200, [], listing(["a"], truncated=True, token="same"))
 
 
+@case("list-tokens-cycle", error="MalformedResponse", seconds=5, max_requests=3)
+def _(h, sock, req):  # tokens A, B, A, B, ...: never the same twice in a row, the keys go round
+    token = "B" if "continuation-token=A" in req.query else "A"
+    h.answer(sock, 200, [], listing(["a", "b"], truncated=True, token=token))
+
+
 @case("list-uploads-markers-repeat", error="MalformedResponse", seconds=5, max_requests=3)
 def _(h, sock, req):
     h.answer(sock, 200, [], (f"<ListMultipartUploadsResult><Bucket>{BUCKET}</Bucket><EncodingType>url</EncodingType>"
@@ -421,7 +427,7 @@ def client_call(name: str, port: int, workdir: str) -> dict[str, Any]:
         with open(path, "rb") as f:
             out["correct"] = f.read() == pattern(0, SIZE)
     elif name in ("nul-in-key", "list-truncated-xml", "list-not-xml", "list-50-mb-body", "list-endless-chunked-body",
-                  "list-silent-server", "list-token-repeats"):
+                  "list-silent-server", "list-token-repeats", "list-tokens-cycle"):
         out["keys"] = [o.key for o in client.list_all(BUCKET)]
     elif name == "nul-in-common-prefix":
         out["prefixes"] = client.list(BUCKET, delimiter="/").common_prefixes
