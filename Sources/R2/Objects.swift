@@ -518,8 +518,7 @@ public struct ListObjectsIterator {
     /// Common prefixes seen so far (with a delimiter).
     public private(set) var commonPrefixes: [String] = []
     public private(set) var pagesFetched = 0
-    /// The greatest key or prefix so far (pages must come after it).
-    var lastName: String?
+    var progress = ListingProgress()
 
     init(client: R2Client, bucket: String, options: ListOptions) {
         self.client = client
@@ -532,24 +531,12 @@ public struct ListObjectsIterator {
         while index == page.count {
             if done { return nil }
             let result = try client.listObjects(bucket: bucket, options: options).result
-            // Keys and common prefixes come in UTF-8 byte order across pages: a page that
-            // starts at or before where the last one ended is a listing going round in circles.
-            let names = result.contents.lazy.map(\.key) + result.commonPrefixes
-            if let previous = lastName, let first = names.min(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }),
-               !previous.utf8.lexicographicallyPrecedes(first.utf8) {
-                throw R2Error(.malformedResponse, "ListObjectsV2 page \(pagesFetched + 1) starts at \"\(Validate.printable(first))\", "
-                              + "not after \"\(Validate.printable(previous))\" where the last page ended (the listing does not advance)")
-            }
-            if let last = names.max(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) { lastName = last }
+            try progress.check(result, sentToken: options.continuationToken)
             pagesFetched += 1
             page = result.contents
             index = 0
             commonPrefixes += result.commonPrefixes
             if result.isTruncated, let token = result.nextContinuationToken, !token.isEmpty {
-                // A server that hands back the token it was given would loop forever.
-                guard token != options.continuationToken else {
-                    throw R2Error(.malformedResponse, "ListObjectsV2 returned the same continuation token again (the listing does not advance)")
-                }
                 options.continuationToken = token
                 options.startAfter = nil
             } else {
@@ -630,6 +617,31 @@ enum ContentRange {
     private static func digits(_ s: Substring) -> UInt64? {
         guard !s.isEmpty, s.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
         return UInt64(s)
+    }
+}
+
+/// Refuses a listing that does not advance, which would otherwise loop
+/// forever: every loop over ListObjectsV2 pages checks each page with it.
+package struct ListingProgress {
+    /// The greatest key or prefix so far: the next page must start after it.
+    private var lastName: String?
+
+    package init() {}
+
+    /// - Throws: `.malformedResponse` when `page` hands back the token it was
+    ///   asked with, or does not start after the previous page (keys and
+    ///   common prefixes come in UTF-8 byte order across pages).
+    package mutating func check(_ page: ListBucketResult, sentToken: String?) throws(R2Error) {
+        if page.isTruncated, let token = page.nextContinuationToken, token == sentToken {
+            throw R2Error(.malformedResponse, "ListObjectsV2 returned the same continuation token again (the listing does not advance)")
+        }
+        let names = page.contents.lazy.map(\.key) + page.commonPrefixes
+        let byBytes: (String, String) -> Bool = { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        if let previous = lastName, let first = names.min(by: byBytes), !byBytes(previous, first) {
+            throw R2Error(.malformedResponse, "a ListObjectsV2 page starts at \"\(Validate.printable(first))\", not after "
+                          + "\"\(Validate.printable(previous))\" where the last page ended (the listing does not advance)")
+        }
+        if let last = names.max(by: byBytes) { lastName = last }
     }
 }
 

@@ -32,6 +32,30 @@ import Testing
         #expect(e.code == .malformedResponse)
     }
 
+    private func page(_ keys: [String], prefixes: [String] = [], token: String? = nil) -> ListBucketResult {
+        var r = ListBucketResult(name: "b", prefix: "", delimiter: "", maxKeys: 1000, keyCount: keys.count, isTruncated: token != nil,
+                                 continuationToken: nil, nextContinuationToken: token, startAfter: "", encodingType: "url",
+                                 contents: [], commonPrefixes: prefixes)
+        r.contents = keys.map { ListBucketResult.Entry(key: $0, lastModified: "", etag: "", size: 1, storageClass: "") }
+        return r
+    }
+
+    @Test func aListingThatDoesNotAdvanceIsMalformed() throws {
+        var p = ListingProgress()
+        try p.check(page(["a", "b"], prefixes: ["c/"], token: "t1"), sentToken: nil)
+        try p.check(page(["c0", "d"], token: "t2"), sentToken: "t1")  // "c0" > "c/" in byte order
+        #expect(throws: R2Error.self) { try p.check(page(["e"], token: "t2"), sentToken: "t2") }  // the same token back
+        var q = ListingProgress()
+        try q.check(page(["a", "b"], token: "A"), sentToken: nil)
+        #expect(throws: R2Error.self) { try q.check(page(["a", "b"], token: "B"), sentToken: "A") }  // keys go round
+        var r = ListingProgress()
+        try r.check(page(["a-b"], prefixes: ["a/"], token: "A"), sentToken: nil)
+        #expect(throws: R2Error.self) { try r.check(page(["a/"]), sentToken: "A") }  // a repeat of the last name
+        var empty = ListingProgress()
+        try empty.check(page([], token: "A"), sentToken: nil)
+        try empty.check(page(["z"]), sentToken: "A")
+    }
+
     @Test func retryAfterSecondsAndHTTPDates() {
         let now: Int64 = 1_700_000_000
         #expect(RetryAfter.milliseconds("120", now: now) == 120_000)
