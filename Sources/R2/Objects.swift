@@ -281,7 +281,7 @@ extension R2Client {
             let info = try getObject(bucket: bucket, key: key, options: options, announced: { length in
                 // Refused before any byte is kept when the announced length is already too large.
                 if length > cap { over = true; return false }
-                body.reserveCapacity(Int(length))
+                body.reserveCapacity(Int(min(length, 64 << 20)))  // a claim, not yet bytes: reserve a bounded amount
                 return true
             }) { chunk in
                 guard UInt64(body.count + chunk.count) <= cap else { over = true; return false }
