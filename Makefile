@@ -62,7 +62,7 @@ $(OUT)/test_abi: Tests/CABITests/test_abi.c include/r2.h $(LIB) | $(OUT)
 
 # Every entry point under misuse: NULL/freed/foreign handles, bad UTF-8, SIZE_MAX, option versions 0 and 999.
 $(OUT)/test_misuse: Tests/CABITests/test_misuse.c include/r2.h $(LIB) | $(OUT)
-	$(CC) $(CFLAGS_STRICT) Tests/CABITests/test_misuse.c $(CLINK) -o $@
+	$(CC) $(CFLAGS_STRICT) -pthread Tests/CABITests/test_misuse.c $(CLINK) -o $@
 
 $(OUT)/test_resilience: Tests/CABITests/test_resilience.c include/r2.h $(LIB) | $(OUT)
 	$(CC) $(CFLAGS_STRICT) Tests/CABITests/test_resilience.c $(CLINK) -o $@

@@ -8,9 +8,15 @@
 #define _DEFAULT_SOURCE
 #include "r2.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
 static int passed, failed;
 
@@ -224,6 +230,50 @@ static void huge_sizes(r2_client *c) {
     INVALID(r2_object_put(&info, c, "bucket", "k", &x, 1, &put), "metadata_count SIZE_MAX");
 }
 
+/* r2_client_free while another thread is mid-request (waiting on a server
+ * that accepted the connection and says nothing): the call runs on its own
+ * reference and ends with its own error (a timeout), not a crash. */
+struct inflight { r2_client *client; int32_t rc; };
+static void *get_in_flight(void *arg) {
+    struct inflight *f = arg;
+    r2_buf body = {NULL, 0};
+    f->rc = r2_object_get(&body, NULL, f->client, "bucket", "k", NULL);
+    r2_buf_dispose(&body);
+    return NULL;
+}
+
+static void free_mid_request(void) {
+    int listener = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in addr;
+    memset(&addr, 0, sizeof addr);
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    CHECK(listener >= 0 && bind(listener, (struct sockaddr *)&addr, sizeof addr) == 0 && listen(listener, 4) == 0
+          && getsockname(listener, (struct sockaddr *)&addr, &len) == 0, "a silent loopback listener");
+    char endpoint[64];
+    snprintf(endpoint, sizeof endpoint, "http://127.0.0.1:%d", ntohs(addr.sin_port));
+    r2_client_options o = R2_CLIENT_OPTIONS_INIT;
+    o.access_key_id = "AKIDMISUSE";
+    o.secret_access_key = "misuse-secret";
+    o.endpoint = endpoint;
+    o.allow_http = true;
+    o.stall_timeout_ms = 1000;
+    o.retry_network.max_attempts = 1;
+    struct inflight f = {NULL, 0};
+    CHECK(r2_client_new(&f.client, &o) == R2_OK, "client: %s", r2_error_last()->message);
+    pthread_t t;
+    pthread_create(&t, NULL, get_in_flight, &f);
+    struct timespec wait = {0, 300 * 1000 * 1000};
+    nanosleep(&wait, NULL);
+    r2_client_free(f.client);  /* the GET is waiting for an answer */
+    pthread_join(t, NULL);
+    CHECK(f.rc == R2_ERR_TIMEOUT, "the call in flight ends with its own error: %s", r2_status_string(f.rc));
+    int32_t state;
+    INVALID(r2_client_breaker_state(&state, f.client), "the freed client afterwards");
+    close(listener);
+}
+
 int main(void) {
     r2_client_options o = R2_CLIENT_OPTIONS_INIT;
     o.access_key_id = "AKIDMISUSE";
@@ -253,6 +303,7 @@ int main(void) {
     bad_strings(live, SURROGATE, "surrogate");
     option_versions(live);
     huge_sizes(live);
+    free_mid_request();
 
     /* The other handle types. */
     r2_signed *out = NULL;
