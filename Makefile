@@ -18,7 +18,7 @@ NODE_DIR := bindings/node
 NODE_ADDON := $(NODE_DIR)/build/r2.node
 
 .PHONY: node node-test node-integration node-types node-pack node-bench
-.PHONY: all build header check-header check check-ffi check-symbols python-unit dist wheel dist-test lib ctests vectors parse-xml xml-fixtures swift-test server-tests integration test demo install setup clean cli cli-test python-test python-integration python-ffi python-bench bench-resilience
+.PHONY: all build header check-header check check-ffi check-symbols python-unit dist wheel dist-test lib ctests hostile-tests vectors parse-xml xml-fixtures swift-test server-tests integration test demo install setup clean cli cli-test python-test python-integration python-ffi python-bench bench-resilience
 
 all: build
 
@@ -69,6 +69,10 @@ $(OUT)/parse_xml: Tests/CABITests/parse_xml.c include/r2.h $(LIB) | $(OUT)
 
 $(OUT)/test_abi: Tests/CABITests/test_abi.c include/r2.h $(LIB) | $(OUT)
 	$(CC) $(CFLAGS_STRICT) -pthread Tests/CABITests/test_abi.c $(CLINK) -o $@
+
+# Every entry point under misuse: NULL/freed/foreign handles, bad UTF-8, SIZE_MAX, option versions 0 and 999.
+$(OUT)/test_misuse: Tests/CABITests/test_misuse.c include/r2.h $(LIB) | $(OUT)
+	$(CC) $(CFLAGS_STRICT) -pthread Tests/CABITests/test_misuse.c $(CLINK) -o $@
 
 $(OUT)/test_resilience: Tests/CABITests/test_resilience.c include/r2.h $(LIB) | $(OUT)
 	$(CC) $(CFLAGS_STRICT) Tests/CABITests/test_resilience.c $(CLINK) -o $@
@@ -133,8 +137,9 @@ xml-fixtures: build
 	done <<< "$$cases"; \
 	echo "xml-fixtures: $$n checked, $$fail failed"; test $$fail -eq 0
 
-ctests: build header-compile $(OUT)/test_abi $(OUT)/test_resilience $(OUT)/vectors
+ctests: build header-compile $(OUT)/test_abi $(OUT)/test_misuse $(OUT)/test_resilience $(OUT)/vectors
 	$(OUT)/test_abi
+	$(OUT)/test_misuse
 	$(OUT)/test_resilience
 	@for f in $(TESTDATA)/sigv4/*.json; do \
 		echo "== vectors $$f"; $(OUT)/vectors "$$f" | tail -n 1; test $${PIPESTATUS[0]} -eq 0 || exit 1; \
@@ -205,6 +210,15 @@ bench: setup build $(OUT)/bench_sign $(OUT)/bench_list $(OUT)/bench_transfer
 	$(OUT)/bench_list
 	@bash scripts/test-server.sh run .build/bench-server -- bash -c '$(OUT)/bench_transfer "$$R2_TEST_ENDPOINT"'
 
+# Hostile servers (Tests/Hostile/hostile.py, issue 15): a loopback server that
+# misbehaves on purpose (wrong Content-Range, NUL keys, endless bodies, 1 byte/s,
+# huge heads, redirects, day-long Retry-After, bad part ETags, slowloris), one
+# child process per case; each must end in its typed error, in time, in bounded
+# memory, leaking nothing. About 20 s; needs no S3 server.
+hostile-tests: build
+	@test -x .venv/bin/python || bash scripts/setup.sh
+	.venv/bin/python Tests/Hostile/hostile.py
+
 # The tier that needs no server, first so that mistakes fail in a minute (once
 # built): header and Python FFI drift, the exported symbols, the C ABI tests and
 # SigV4 vectors (ctests), the XML fixtures, the Python tests that need no server,
@@ -227,10 +241,11 @@ python-unit: build
 	cd bindings/python && R2_TEST_STRICT=1 ../../.venv/bin/python -m pytest -q tests/test_ffi.py tests/test_library.py tests/test_errors.py
 
 # Everything, from a fresh machine: packages, build, the no-server tier, then
-# the tests against a local server, then the install and wheel without Swift.
+# the hostile servers, the tests against a local server, then the install and
+# wheel without Swift.
 test: setup
 	@$(MAKE) --no-print-directory check
-	@$(MAKE) --no-print-directory integration dist-test
+	@$(MAKE) --no-print-directory hostile-tests integration dist-test
 
 # The C example, then a large round trip with ./bin/r2 (examples/cli/demo.sh),
 # against a local server over TLS (started and stopped here).

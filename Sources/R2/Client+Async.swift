@@ -42,9 +42,11 @@ extension R2Client {
         AsyncThrowingStream { continuation in
             let task = Task {
                 var options = options
+                var progress = ListingProgress()
                 do {
                     while true {
                         let page = try await self.listObjects(bucket: bucket, options: options).result
+                        try progress.check(page, sentToken: options.continuationToken)
                         for entry in page.contents { continuation.yield(entry) }
                         guard page.isTruncated, let token = page.nextContinuationToken, !token.isEmpty else { break }
                         options.continuationToken = token

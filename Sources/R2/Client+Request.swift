@@ -1,3 +1,5 @@
+import Glibc
+
 /// Signing, sending and error mapping shared by every operation.
 extension R2Client {
     /// One operation's request before signing.
@@ -58,7 +60,10 @@ extension R2Client {
             let head = try perform(call, body: body, sink: &sink)
             return (head, sink.bytes)
         } catch {
-            if sink.overflowed { throw R2Error(.malformedResponse, "\(call.operation) response is larger than \(limit) bytes") }
+            if sink.overflowed {
+                throw R2Error(.malformedResponse, "\(call.operation) response is larger than \(limit) bytes",
+                              httpStatus: sink.head.status, requestID: sink.head.requestID)
+            }
             throw error
         }
     }
@@ -70,8 +75,7 @@ extension R2Client {
             message = parsed.message
             if requestID.isEmpty { requestID = parsed.requestID }
         }
-        var retryAfter: Int64? = nil
-        if let ra = head.header("retry-after"), let seconds = Int64(ra.trimmingSpaces()) { retryAfter = seconds * 1000 }
+        let retryAfter = head.header("retry-after").flatMap { RetryAfter.milliseconds($0, now: Int64(time(nil))) }
         return R2Error.fromResponse(status: head.status, s3Code: s3Code, message: message, requestID: requestID,
                                     retryAfterMs: retryAfter, isHead: isHead)
     }
@@ -83,5 +87,51 @@ extension String {
         while let f = s.first, f == " " || f == "\t" { s = s.dropFirst() }
         while let l = s.last, l == " " || l == "\t" { s = s.dropLast() }
         return String(s)
+    }
+}
+
+/// `Retry-After`: delay-seconds or an HTTP-date (RFC 9110 10.2.3). Clamped to
+/// a day (the retry policy's cap bounds the wait further); nil when unreadable.
+enum RetryAfter {
+    static func milliseconds(_ value: String, now: Int64) -> Int64? {
+        let v = value.trimmingSpaces()
+        let day: Int64 = 86_400
+        if !v.isEmpty, v.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) {
+            return min(Int64(v.prefix(12)) ?? day, day) * 1000
+        }
+        guard let at = httpDate(v) else { return nil }
+        return min(max(at - now, 0), day) * 1000
+    }
+
+    /// IMF-fixdate, `Sun, 06 Nov 1994 08:49:37 GMT`, to Unix seconds.
+    static func httpDate(_ s: String) -> Int64? {
+        let parts = s.split(separator: " ")
+        guard parts.count == 6, parts[0].hasSuffix(","), parts[5] == "GMT",
+              let day = Int32(parts[1]), let year = Int32(parts[3]), (1...31).contains(day), (1970...9999).contains(year) else { return nil }
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        guard let month = months.firstIndex(of: String(parts[2])) else { return nil }
+        let hms = parts[4].split(separator: ":")
+        guard hms.count == 3, let h = Int32(hms[0]), let m = Int32(hms[1]), let sec = Int32(hms[2]),
+              (0...23).contains(h), (0...59).contains(m), (0...60).contains(sec) else { return nil }
+        var t = tm()
+        t.tm_year = year - 1900; t.tm_mon = Int32(month); t.tm_mday = day
+        t.tm_hour = h; t.tm_min = m; t.tm_sec = sec
+        return Int64(timegm(&t))
+    }
+}
+
+extension R2Error {
+    /// A parse failure of a response body, with the response's status and request id.
+    func from(_ head: ResponseHead) -> R2Error {
+        guard httpStatus == 0 || requestID.isEmpty else { return self }
+        return R2Error(code, message, httpStatus: httpStatus == 0 ? head.status : httpStatus, s3Code: s3Code,
+                       requestID: requestID.isEmpty ? head.requestID : requestID, retryAfterMs: retryAfterMs)
+    }
+}
+
+extension R2Client {
+    /// Parses a response body; a failure carries the response's HTTP status and request id.
+    func parse<T>(_ response: (head: ResponseHead, body: [UInt8]), _ parser: ([UInt8]) throws(R2Error) -> T) throws(R2Error) -> T {
+        do { return try parser(response.body) } catch { throw error.from(response.head) }
     }
 }

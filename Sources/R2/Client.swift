@@ -34,6 +34,7 @@ public final class R2Client: Sendable {
             options.poolSize = Int(config.poolSize)
             options.caBundlePath = config.caBundlePath
             options.stallTimeoutMs = config.resilience.stallTimeoutMs
+            options.stallMinBytesPerSecond = config.resilience.stallMinBytesPerSecond
             base = try CurlTransport(options: options)
         }
         if let record = config.recordPath { base = try RecordingTransport(wrapping: base, path: record) }

@@ -40,6 +40,9 @@ public struct ClientConfig: Sendable, CustomStringConvertible {
     public var replayPath: String?
     /// With `replayPath`: wait as long as each recorded response took.
     public var replayLatency = false
+    /// The most an in-memory `getObject` holds (1 GiB): a larger or endless
+    /// body fails with `.entityTooLarge` instead of growing without bound.
+    public var maxGetBytes: UInt64 = 1 << 30
     /// Retries, circuit breaker, rate limit, more timeouts (Resilience/Client+Resilience.swift).
     public var resilience = ResilienceOptions()
     /// Logging and tracing; off by default (Resilience/Observability.swift).
@@ -83,6 +86,7 @@ public struct ClientConfig: Sendable, CustomStringConvertible {
         guard multipartThreshold >= 5 * 1024 * 1024 else { throw R2Error.config("multipart threshold must be at least 5 MiB") }
         guard (1...256).contains(multipartConcurrency) else { throw R2Error.config("multipart concurrency must be 1 to 256") }
         guard (1...1024).contains(poolSize) else { throw R2Error.config("connection pool size must be 1 to 1024") }
+        guard maxGetBytes >= 1, maxGetBytes <= UInt64(Int.max) else { throw R2Error.config("max get bytes must be at least 1") }
         try resilience.validate()
     }
 

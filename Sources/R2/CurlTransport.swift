@@ -14,8 +14,12 @@ package final class CurlTransport: Transport {
         package var requestTimeoutMs: UInt32 = 60_000
         package var transferTimeoutMs: UInt32 = 0
         package var poolSize: Int = 20
-        /// A large transfer fails as a timeout when no byte moved for this long.
+        /// A request fails as a timeout when no byte moved for this long, or
+        /// when it moved under `stallMinBytesPerSecond` for this long.
         package var stallTimeoutMs: UInt32 = 60_000
+        /// The minimum rate (libcurl's low-speed limit): a server trickling
+        /// bytes slower than this for `stallTimeoutMs` fails the attempt.
+        package var stallMinBytesPerSecond: UInt32 = 1024
         package var caBundlePath: String?
         package init() {}
     }
@@ -80,6 +84,8 @@ package final class CurlTransport: Transport {
         _ = r2_curl_setopt_long(h, CURLOPT_SSL_VERIFYHOST, 2)
         _ = r2_curl_setopt_long(h, CURLOPT_SSLVERSION, Int(CURL_SSLVERSION_TLSv1_2))
         _ = r2_curl_setopt_long(h, CURLOPT_PROTOCOLS, Int(CURLPROTO_HTTP | CURLPROTO_HTTPS))
+        // R2 never redirects: a 3xx is an answer, never followed (no Authorization to another host).
+        _ = r2_curl_setopt_long(h, CURLOPT_FOLLOWLOCATION, 0)
         if let ca = options.caBundlePath { _ = r2_curl_setopt_str(h, CURLOPT_CAINFO, ca) }
         _ = r2_curl_setopt_long(h, CURLOPT_CONNECTTIMEOUT_MS, Int(options.connectTimeoutMs))
         let timeout = request.timeoutMs ?? (request.isLargeTransfer ? options.transferTimeoutMs : options.requestTimeoutMs)
@@ -106,11 +112,17 @@ package final class CurlTransport: Transport {
         _ = r2_curl_setopt_datacb(h, CURLOPT_WRITEFUNCTION, curlWrite)
         _ = r2_curl_setopt_ptr(h, CURLOPT_HEADERDATA, user)
         _ = r2_curl_setopt_datacb(h, CURLOPT_HEADERFUNCTION, curlHeader)
-        if request.isLargeTransfer && options.stallTimeoutMs > 0 {
-            // A stalled transfer fails instead of hanging. (curl's low-speed check
-            // averages over several seconds, so it cannot detect a short stall.)
+        if options.stallTimeoutMs > 0 {
+            // Two checks on every request: no byte at all for the stall time
+            // (the progress callback: quick to see a dead connection), and under
+            // the minimum rate for the stall time (curl's low-speed limit, which
+            // averages over a few seconds: it catches a server trickling 1 byte/s).
             ctx.stallNanos = UInt64(options.stallTimeoutMs) * 1_000_000
             ctx.lastMoved = monotonicNanos()
+            if options.stallMinBytesPerSecond > 0 {
+                _ = r2_curl_setopt_long(h, CURLOPT_LOW_SPEED_LIMIT, Int(options.stallMinBytesPerSecond))
+                _ = r2_curl_setopt_long(h, CURLOPT_LOW_SPEED_TIME, Int((options.stallTimeoutMs + 999) / 1000))
+            }
         }
         // The progress callback watches for stalls and for cancellation.
         if ctx.stallNanos > 0 || request.cancellation != nil {
@@ -136,9 +148,17 @@ package final class CurlTransport: Transport {
             reusable = false
             throw R2Error(.timeout, "\(request.method) \(request.baseURL): no data moved for \(options.stallTimeoutMs) ms (stalled)")
         }
+        if let problem = ctx.headerProblem {
+            reusable = false
+            throw R2Error(.malformedResponse, "\(request.method) \(request.baseURL): \(problem)", httpStatus: ctx.status)
+        }
         if ctx.sinkAborted { reusable = false; throw R2Error(.aborted, "the response body consumer stopped the transfer") }
         guard code == CURLE_OK else {
             reusable = false
+            if code == CURLE_OPERATION_TIMEDOUT && detail.contains("too slow") {
+                throw R2Error(.timeout, "\(request.method) \(request.baseURL): under \(options.stallMinBytesPerSecond) bytes/s for "
+                              + "\(options.stallTimeoutMs) ms (stalled)")
+            }
             throw Self.mapError(code, detail: detail, request: request, gotHead: ctx.headDelivered)
         }
         if !ctx.headDelivered {
@@ -160,6 +180,10 @@ package final class CurlTransport: Transport {
              CURLE_SSL_CACERT_BADFILE, CURLE_SSL_ISSUER_ERROR, CURLE_SSL_PINNEDPUBKEYNOTMATCH, CURLE_SSL_INVALIDCERTSTATUS,
              CURLE_SSL_ENGINE_NOTFOUND, CURLE_SSL_ENGINE_SETFAILED, CURLE_SSL_CRL_BADFILE, CURLE_SSL_SHUTDOWN_FAILED:
             return R2Error(.tls, message)
+        case CURLE_OUT_OF_MEMORY:
+            // curl refuses a response header line over 100 KiB with this code, before our callback sees it.
+            return R2Error(.malformedResponse, "\(request.method) \(request.baseURL): the response head could not be read "
+                           + "(a header line larger than 100 KiB, or out of memory)")
         case CURLE_PARTIAL_FILE:
             return R2Error(.incompleteBody, message)
         case CURLE_RECV_ERROR, CURLE_SEND_ERROR, CURLE_GOT_NOTHING, CURLE_HTTP2, CURLE_HTTP2_STREAM:
@@ -181,6 +205,9 @@ private final class TransferContext {
     var sink: any ResponseSink
     var status = 0
     var headers: [(name: String, value: String)] = []
+    /// Bytes of response head seen (all status lines included), and why it was refused.
+    var headerBytes = 0
+    var headerProblem: String?
     var headDelivered = false
     var sourceError: R2Error?
     var sinkAborted = false
@@ -257,10 +284,26 @@ private let curlProgress: r2_curl_xferinfo_cb = { user, _, downloaded, _, upload
     return 0
 }
 
+let maxResponseHeadBytes = 256 * 1024
+let maxResponseHeaders = 1000
+
 private let curlHeader: r2_curl_data_cb = { data, size, count, user in
     let ctx = Unmanaged<TransferContext>.fromOpaque(user!).takeUnretainedValue()
     let n = size * count
     let line = UnsafeRawBufferPointer(start: data, count: n)
+    // A hostile server cannot grow the head without bound (R2's are a few KiB,
+    // user metadata at most 8 KiB), nor slip a NUL or control byte into a value.
+    ctx.headerBytes += n
+    if ctx.headerBytes > maxResponseHeadBytes || ctx.headers.count >= maxResponseHeaders {
+        ctx.headerProblem = "the response head is larger than \(maxResponseHeadBytes) bytes or \(maxResponseHeaders) headers"
+        return 0
+    }
+    var body = line[...]
+    while let l = body.last, l == 0x0d || l == 0x0a { body = body.dropLast() }
+    if body.contains(where: { ($0 < 0x20 && $0 != 0x09) || $0 == 0x7f }) {
+        ctx.headerProblem = "a response header contains a control character"
+        return 0
+    }
     if line.starts(with: "HTTP/".utf8) {
         // A new status line (after a redirect or an interim 1xx): start over.
         ctx.headers.removeAll()

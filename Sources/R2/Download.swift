@@ -117,7 +117,7 @@ extension R2Client {
                     let range = plan.range(of: number)
                     var filled = 0
                     do throws(R2Error) {
-                        try self.getRange(bucket: bucket, key: key, etag: info.etag, range: range, cancellation: cancellation) { chunk in
+                        try self.getRange(bucket: bucket, key: key, etag: info.etag, range: range, objectSize: size, cancellation: cancellation) { chunk in
                             guard filled + chunk.count <= buffer.count else { return false }
                             UnsafeMutableRawBufferPointer(rebasing: buffer[filled...]).copyMemory(from: chunk)
                             filled += chunk.count
@@ -169,7 +169,7 @@ extension R2Client {
             var offset = range.lowerBound
             var failure: R2Error?
             do throws(R2Error) {
-                try self.getRange(bucket: bucket, key: key, etag: etag, range: range, cancellation: cancellation) { chunk in
+                try self.getRange(bucket: bucket, key: key, etag: etag, range: range, objectSize: plan.size, cancellation: cancellation) { chunk in
                     do throws(R2Error) { try write(number, chunk, offset) } catch { failure = error; return false }
                     offset += UInt64(chunk.count)
                     return true
@@ -187,11 +187,14 @@ extension R2Client {
         reporter.finish(plan.size)
     }
 
-    /// GET of one byte range pinned to `etag`: a changed object is a clear error.
-    func getRange(bucket: String, key: String, etag: String, range: Range<UInt64>, cancellation: Cancellation?,
+    /// GET of one byte range pinned to `etag`: a changed object is a clear error,
+    /// and so is an answer that is not exactly this range of an object of
+    /// `objectSize` bytes (`.malformedResponse`, before any byte is written).
+    func getRange(bucket: String, key: String, etag: String, range: Range<UInt64>, objectSize: UInt64, cancellation: Cancellation?,
                   write: (UnsafeRawBufferPointer) -> Bool) throws(R2Error) {
         guard range.count > 0 else { return }
         var get = GetOptions()
+        get.objectSize = objectSize
         get.range = "bytes=\(range.lowerBound)-\(range.upperBound - 1)"
         get.ifMatch = etag.isEmpty ? nil : etag
         do {

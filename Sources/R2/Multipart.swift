@@ -87,7 +87,7 @@ extension R2Client {
         call.headers = try Self.putHeaders(options)
         call.cancellation = options.cancellation
         let response = try performBuffered(call)
-        let result = try S3XML.parseInitiateMultipartUpload(response.body)
+        let result = try parse(response, S3XML.parseInitiateMultipartUpload)
         return MultipartUpload(bucket: bucket, key: key, uploadID: result.uploadID)
     }
 
@@ -163,6 +163,11 @@ extension R2Client {
         guard let etag = head.header("etag"), !etag.isEmpty else {
             throw R2Error(.malformedResponse, "UploadPart \(partNumber) answered without an ETag", httpStatus: head.status, requestID: head.requestID)
         }
+        // It goes back to the server in CompleteMultipartUpload's XML: printable ASCII only.
+        guard etag.utf8.count <= 1024, etag.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7f }) else {
+            throw R2Error(.malformedResponse, "UploadPart \(partNumber) answered with an unusable ETag \"\(Validate.printable(etag))\"",
+                          httpStatus: head.status, requestID: head.requestID)
+        }
         return CompletedPart(partNumber: partNumber, etag: etag)
     }
 
@@ -177,7 +182,7 @@ extension R2Client {
         call.headers = [("x-amz-copy-source", "/" + sourceBucket + "/" + URIEncoding.encode(sourceKey, keepSlash: true))]
         if let range { call.headers.append(("x-amz-copy-source-range", "bytes=\(range.lowerBound)-\(range.upperBound)")) }
         let response = try performBuffered(call)
-        let result = try S3XML.parseCopyObject(response.body)  // also raises an Error document sent with 200
+        let result = try parse(response, S3XML.parseCopyObject)  // also raises an Error document sent with 200
         return CompletedPart(partNumber: partNumber, etag: result.etag)
     }
 
@@ -198,7 +203,7 @@ extension R2Client {
         call.payloadHash = Hex.encode(Digest.sha256(body))
         let response = try withBytes(body) { (raw) throws(R2Error) in try performBuffered(call, body: .bytes(raw)) }
         // S3 may answer 200 and put an Error document in the body; the parser raises it.
-        return try S3XML.parseCompleteMultipartUpload(response.body)
+        return try parse(response, S3XML.parseCompleteMultipartUpload)
     }
 
     /// Aborts an upload and frees its parts. Aborting an unknown upload is `.noSuchUpload`.
@@ -223,13 +228,21 @@ extension R2Client {
             if let marker { call.query.append(("part-number-marker", String(marker))) }
             let page: ListPartsResult
             do {
-                page = try S3XML.parseListParts(try performBuffered(call).body)
+                page = try parse(try performBuffered(call, limit: Self.maxListingBytes), S3XML.parseListParts)
             } catch where error.code == .noSuchUpload {
                 throw R2Error(.noSuchUpload, "upload \(upload.uploadID) of \(upload.key) no longer exists (completed, aborted, or expired: R2 aborts unfinished uploads after 7 days by default)",
                               httpStatus: error.httpStatus, s3Code: error.s3Code, requestID: error.requestID)
             }
             parts += page.parts
-            marker = page.isTruncated ? page.nextPartNumberMarker : nil
+            let next = page.isTruncated ? page.nextPartNumberMarker : nil
+            // Part numbers only grow: a marker that does not would loop forever.
+            if let next, next <= (marker ?? 0) {
+                throw R2Error(.malformedResponse, "ListParts of \(upload.uploadID): the next part-number marker \(next) does not advance past \(marker ?? 0)")
+            }
+            guard parts.count <= MultipartLimits.maxParts else {
+                throw R2Error(.malformedResponse, "ListParts of \(upload.uploadID) returned more than \(MultipartLimits.maxParts) parts")
+            }
+            marker = next
         } while marker != nil
         return parts
     }
@@ -244,9 +257,13 @@ extension R2Client {
             call.query = [("uploads", ""), ("encoding-type", "url")]
             if let prefix { call.query.append(("prefix", prefix)) }
             if let markers { call.query += [("key-marker", markers.key), ("upload-id-marker", markers.id)] }
-            let page = try S3XML.parseListMultipartUploads(try performBuffered(call).body)
+            let page = try parse(try performBuffered(call, limit: Self.maxListingBytes), S3XML.parseListMultipartUploads)
             uploads += page.uploads
-            if page.isTruncated, let k = page.nextKeyMarker, let u = page.nextUploadIDMarker, (k, u) != (markers?.key ?? "", markers?.id ?? "") {
+            if page.isTruncated, let k = page.nextKeyMarker, let u = page.nextUploadIDMarker {
+                // Markers move forward in key order; one that repeats or goes back would loop forever.
+                if let markers, (k, u) == markers || k.utf8.lexicographicallyPrecedes(markers.key.utf8) {
+                    throw R2Error(.malformedResponse, "ListMultipartUploads: the next markers (\(Validate.printable(k)), \(Validate.printable(u))) do not advance")
+                }
                 markers = (k, u)
             } else {
                 markers = nil

@@ -46,6 +46,9 @@ public struct GetOptions: Sendable {
     public var validateChecksum = false
     /// Stops the call from any thread (it fails with `.cancelled`).
     public var cancellation: Cancellation?
+    /// The object's size when known (a transfer's HEAD): the answer's
+    /// Content-Range must then name exactly this total.
+    var objectSize: UInt64?
 
     public init() {}
 }
@@ -267,13 +270,30 @@ extension R2Client {
     /// Reads an object (or a range of it) into memory.
     /// - Throws: `.noSuchKey`, `.notModified`, `.preconditionFailed`, `.invalidRange`,
     ///   `.checksumMismatch` (whole-object reads with `validateChecksum`).
+    /// The body is bounded by `config.maxGetBytes`: a larger object (or an
+    /// endless body) fails with `.entityTooLarge` after at most that many bytes;
+    /// stream large objects instead.
     public func getObject(bucket: String, key: String, options: GetOptions = GetOptions()) throws(R2Error) -> GetObjectOutput {
         var body: [UInt8] = []
-        let info = try getObject(bucket: bucket, key: key, options: options) { chunk in
-            body.append(contentsOf: chunk)
-            return true
+        let cap = config.maxGetBytes
+        var over = false
+        do {
+            let info = try getObject(bucket: bucket, key: key, options: options, announced: { length in
+                // Refused before any byte is kept when the announced length is already too large.
+                if length > cap { over = true; return false }
+                body.reserveCapacity(Int(min(length, 64 << 20)))  // a claim, not yet bytes: reserve a bounded amount
+                return true
+            }) { chunk in
+                guard UInt64(body.count + chunk.count) <= cap else { over = true; return false }
+                body.append(contentsOf: chunk)
+                return true
+            }
+            return GetObjectOutput(info: info, body: body)
+        } catch {
+            guard over else { throw error }
+            throw R2Error(.entityTooLarge, "\(bucket)/\(key) is larger than the in-memory limit of \(cap) bytes (max_get_bytes); stream it instead",
+                          httpStatus: error.httpStatus, requestID: error.requestID)
         }
-        return GetObjectOutput(info: info, body: body)
     }
 
     /// Streams an object to `write` as it arrives; `write` returns false to abort (`.aborted`).
@@ -281,22 +301,45 @@ extension R2Client {
     @discardableResult
     public func getObject(bucket: String, key: String, options: GetOptions = GetOptions(), cancellation: Cancellation? = nil,
                           write: (UnsafeRawBufferPointer) -> Bool) throws(R2Error) -> ObjectInfo {
+        try getObject(bucket: bucket, key: key, options: options, cancellation: cancellation, announced: { _ in true }, write: write)
+    }
+
+    /// `announced` sees the response's Content-Length before any body byte and may refuse it (false aborts).
+    func getObject(bucket: String, key: String, options: GetOptions, cancellation: Cancellation? = nil,
+                   announced: (UInt64) -> Bool, write: (UnsafeRawBufferPointer) -> Bool) throws(R2Error) -> ObjectInfo {
         try Validate.bucket(bucket)
         try Validate.key(key)
         var call = Call(operation: "GetObject", method: "GET", bucket: bucket, key: key)
         call.cancellation = cancellation ?? options.cancellation
         call.headers = try Self.getHeaders(options)
         call.isLargeTransfer = true
+        let expected = try options.range.map { (r) throws(R2Error) in try RequestedRange(r, objectSize: options.objectSize) }
         // The sink holds `write`; nothing of it may outlive this block.
         let (head, received, check): (ResponseHead, Int64, (algorithm: String, expected: String, actual: String)?)
+        var rangeProblem: String?
         do {
             (head, received, check) = try withoutActuallyEscaping(write) { write in
-                var sink = StreamingGetSink(write: write, validate: options.validateChecksum && options.range == nil)
-                let head = try perform(call, body: .empty, sink: &sink)
-                let check = sink.expected.map { (algorithm: $0.0, expected: $0.1, actual: sink.hasher.finalizeBase64()) }
-                return (head, sink.received, check)
+                try withoutActuallyEscaping(announced) { announced in
+                    var sink = StreamingGetSink(write: write, validate: options.validateChecksum && options.range == nil)
+                    sink.expectedRange = expected
+                    sink.announced = announced
+                    defer { rangeProblem = sink.rangeProblem }
+                    let head = try perform(call, body: .empty, sink: &sink)
+                    let check = sink.expected.map { (algorithm: $0.0, expected: $0.1, actual: sink.hasher.finalizeBase64()) }
+                    return (head, sink.received, check)
+                }
             }
-        } catch { throw error as! R2Error }
+        } catch {
+            let e = error as! R2Error
+            if let rangeProblem { throw R2Error(.malformedResponse, "GetObject \(bucket)/\(key): \(rangeProblem)", httpStatus: e.httpStatus, requestID: e.requestID) }
+            throw e
+        }
+        if let rangeProblem { throw R2Error(.malformedResponse, "GetObject \(bucket)/\(key): \(rangeProblem)", httpStatus: head.status, requestID: head.requestID) }
+        if let expected, head.status != 206 || head.header("content-range") == nil {
+            // An empty 2xx body never reached the sink's checks.
+            throw R2Error(.malformedResponse, "GetObject \(bucket)/\(key): asked \(expected.asked), the server answered HTTP \(head.status) without that range",
+                          httpStatus: head.status, requestID: head.requestID)
+        }
         var info = ObjectInfo(head)
         if received != info.contentLength && info.contentLength > 0 {
             throw R2Error(.incompleteBody, "GetObject received \(received) of \(info.contentLength) bytes",
@@ -383,7 +426,7 @@ extension R2Client {
                             ("Content-MD5", Base64.encode(Digest.md5(body)))]
             call.payloadHash = Hex.encode(Digest.sha256(body))
             let response = try withBytes(body) { (raw) throws(R2Error) in try performBuffered(call, body: .bytes(raw)) }
-            let result = try S3XML.parseDeleteResult(response.body)
+            let result = try parse(response, S3XML.parseDeleteResult)
             total.deleted += result.deleted
             total.errors += result.errors
             start += batch.count
@@ -425,7 +468,7 @@ extension R2Client {
         }
         let response = try performBuffered(call)
         // S3 may answer 200 with an Error document; the parser raises it.
-        return (try S3XML.parseCopyObject(response.body), ObjectInfo(response.head))
+        return (try parse(response, S3XML.parseCopyObject), ObjectInfo(response.head))
     }
 
     // MARK: ListObjectsV2
@@ -444,9 +487,19 @@ extension R2Client {
             guard (1...1000).contains(n) else { throw R2Error.invalidArgument("max-keys is \(n); it must be 1 to 1000") }
             call.query.append(("max-keys", String(n)))
         }
-        let response = try performBuffered(call)
-        return ListPage(result: try S3XML.parseListObjectsV2(response.body), requestID: response.head.requestID)
+        let response = try performBuffered(call, limit: Self.maxListingBytes)
+        let result = try parse(response, S3XML.parseListObjectsV2)
+        // S3 counts keys and common prefixes together against max-keys (at most 1000).
+        guard result.contents.count + result.commonPrefixes.count <= (options.maxKeys ?? 1000) else {
+            throw R2Error(.malformedResponse, "ListObjectsV2 returned \(result.contents.count) keys and \(result.commonPrefixes.count) prefixes; "
+                          + "max-keys is \(options.maxKeys ?? 1000)", httpStatus: response.head.status, requestID: response.head.requestID)
+        }
+        return ListPage(result: result, requestID: response.head.requestID)
     }
+
+    /// The largest listing page read (ListObjectsV2, ListParts, ListMultipartUploads):
+    /// 1000 entries of 1024-byte keys, URL-encoded, fit in well under this.
+    package static let maxListingBytes = 16 * 1024 * 1024
 
     /// Every object under the options' prefix, fetching pages lazily as the iterator advances.
     public func listAllObjects(bucket: String, options: ListOptions = ListOptions()) -> ListObjectsIterator {
@@ -465,6 +518,7 @@ public struct ListObjectsIterator {
     /// Common prefixes seen so far (with a delimiter).
     public private(set) var commonPrefixes: [String] = []
     public private(set) var pagesFetched = 0
+    var progress = ListingProgress()
 
     init(client: R2Client, bucket: String, options: ListOptions) {
         self.client = client
@@ -477,6 +531,7 @@ public struct ListObjectsIterator {
         while index == page.count {
             if done { return nil }
             let result = try client.listObjects(bucket: bucket, options: options).result
+            try progress.check(result, sentToken: options.continuationToken)
             pagesFetched += 1
             page = result.contents
             index = 0
@@ -493,13 +548,118 @@ public struct ListObjectsIterator {
     }
 }
 
+/// The range a GET asked for, and what a 206 must then say in Content-Range.
+struct RequestedRange {
+    let asked: String
+    /// `bytes=a-b` → (a, b); `bytes=a-` → (a, nil); `bytes=-n` → (nil, n).
+    let first: UInt64?
+    let last: UInt64?
+    let objectSize: UInt64?
+
+    init(_ range: String, objectSize: UInt64?) throws(R2Error) {
+        try R2Client.validateRange(range)
+        asked = range
+        let parts = range.dropFirst(6).split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
+        first = UInt64(parts[0])
+        last = UInt64(parts[1])
+        self.objectSize = objectSize
+    }
+
+    /// Why a response's head does not answer this range, or nil when it does:
+    /// a 206 whose `Content-Range: bytes a-b/total` is the range asked (the end
+    /// clamped to the object), and whose length agrees.
+    func problem(_ head: ResponseHead) -> String? {
+        guard head.status == 206 else { return "asked \(asked), the server answered HTTP \(head.status) instead of 206" }
+        guard let value = head.header("content-range"), let (a, b, total) = ContentRange.parse(value) else {
+            return "asked \(asked), the server's 206 has no readable Content-Range (\(Validate.printable(head.header("content-range") ?? "none")))"
+        }
+        let wrong = "asked \(asked), the server answered Content-Range \(Validate.printable(value))"
+        if let objectSize, total != objectSize { return wrong + " (the object is \(objectSize) bytes)" }
+        if let total, b >= total { return wrong }
+        switch (first, last) {
+        case let (f?, l?):
+            // The end may be clamped to the object's last byte, never moved otherwise.
+            guard a == f, b == l || (b < l && total.map { b == $0 - 1 } ?? false) else { return wrong }
+        case let (f?, nil):
+            guard a == f, total.map({ b == $0 - 1 }) ?? true else { return wrong }
+        case let (nil, n?):
+            guard let total, b == total - 1, a == total - min(n, total) else { return wrong }
+        case (nil, nil):
+            return wrong
+        }
+        if let length = head.header("content-length").flatMap({ UInt64($0.trimmingSpaces()) }), length != b - a + 1 {
+            return wrong + " with Content-Length \(length)"
+        }
+        return nil
+    }
+
+    /// The bytes the answer may carry (after `problem` found none).
+    func length(_ head: ResponseHead) -> UInt64 {
+        guard let (a, b, _) = head.header("content-range").flatMap(ContentRange.parse) else { return 0 }
+        return b - a + 1
+    }
+}
+
+/// `Content-Range: bytes first-last/total` (total may be `*`).
+enum ContentRange {
+    static func parse(_ value: String) -> (first: UInt64, last: UInt64, total: UInt64?)? {
+        let v = value.trimmingSpaces()
+        guard v.hasPrefix("bytes ") else { return nil }
+        let halves = v.dropFirst(6).split(separator: "/", omittingEmptySubsequences: false)
+        guard halves.count == 2 else { return nil }
+        let ends = halves[0].split(separator: "-", omittingEmptySubsequences: false)
+        guard ends.count == 2, let a = digits(ends[0]), let b = digits(ends[1]), a <= b else { return nil }
+        if halves[1] == "*" { return (a, b, nil) }
+        guard let total = digits(halves[1]), b < total else { return nil }
+        return (a, b, total)
+    }
+
+    private static func digits(_ s: Substring) -> UInt64? {
+        guard !s.isEmpty, s.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
+        return UInt64(s)
+    }
+}
+
+/// Refuses a listing that does not advance, which would otherwise loop
+/// forever: every loop over ListObjectsV2 pages checks each page with it.
+package struct ListingProgress {
+    /// The greatest key or prefix so far: the next page must start after it.
+    private var lastName: String?
+
+    package init() {}
+
+    /// - Throws: `.malformedResponse` when `page` hands back the token it was
+    ///   asked with, or does not start after the previous page (keys and
+    ///   common prefixes come in UTF-8 byte order across pages).
+    package mutating func check(_ page: ListBucketResult, sentToken: String?) throws(R2Error) {
+        if page.isTruncated, let token = page.nextContinuationToken, token == sentToken {
+            throw R2Error(.malformedResponse, "ListObjectsV2 returned the same continuation token again (the listing does not advance)")
+        }
+        let names = page.contents.lazy.map(\.key) + page.commonPrefixes
+        let byBytes: (String, String) -> Bool = { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        if let previous = lastName, let first = names.min(by: byBytes), !byBytes(previous, first) {
+            throw R2Error(.malformedResponse, "a ListObjectsV2 page starts at \"\(Validate.printable(first))\", not after "
+                          + "\"\(Validate.printable(previous))\" where the last page ended (the listing does not advance)")
+        }
+        if let last = names.max(by: byBytes) { lastName = last }
+    }
+}
+
 /// Delivers a GET body to the caller, counting bytes and hashing when asked.
+/// With a requested range nothing is written unless the answer is that range.
 struct StreamingGetSink: ResponseSink {
     let write: (UnsafeRawBufferPointer) -> Bool
     let validate: Bool
     var received: Int64 = 0
     var hasher = ChecksumHasher(.none)
     var expected: (String, String)?
+    var expectedRange: RequestedRange?
+    var announced: (UInt64) -> Bool = { _ in true }
+    var rangeProblem: String?
+    /// Bytes the head allows (the range's length, else Content-Length); more is refused.
+    var allowed: UInt64 = .max
+    /// `announced` refused the length: nothing is written.
+    var refused = false
 
     init(write: @escaping (UnsafeRawBufferPointer) -> Bool, validate: Bool) {
         self.write = write
@@ -507,6 +667,12 @@ struct StreamingGetSink: ResponseSink {
     }
 
     mutating func head(_ head: ResponseHead) {
+        if let length = head.header("content-length").flatMap({ UInt64($0.trimmingSpaces()) }) { allowed = length }
+        if let expectedRange {
+            rangeProblem = expectedRange.problem(head)
+            if rangeProblem == nil { allowed = expectedRange.length(head) }
+        }
+        if rangeProblem == nil, allowed != .max, !announced(allowed) { refused = true }
         guard validate, head.status == 200 else { return }
         // One check is enough: the strongest the server sent.
         for (name, algorithm) in [("sha256", ChecksumAlgorithm.sha256), ("sha1", .sha1), ("crc32c", .crc32c), ("crc32", .crc32)] {
@@ -519,6 +685,11 @@ struct StreamingGetSink: ResponseSink {
     }
 
     mutating func body(_ chunk: UnsafeRawBufferPointer) -> Bool {
+        if rangeProblem != nil || refused { return false }
+        guard UInt64(received) + UInt64(chunk.count) <= allowed else {
+            rangeProblem = "the body is longer than the \(allowed) bytes its head announced"
+            return false
+        }
         received += Int64(chunk.count)
         if expected != nil { hasher.update(chunk) }
         return write(chunk)

@@ -70,12 +70,17 @@ func defaultClientOptions() -> r2_client_options {
     o.pool_size = 20
     o.payload_mode = Int32(R2_PAYLOAD_SIGNED.rawValue)
     setResilienceDefaults(&o)
+    o.max_get_bytes = 1 << 30
     return o
 }
 
 /// The bytes of r2_client_options that a caller of `version` passes.
 func clientOptionsSize(_ version: UInt32) -> Int {
-    version >= 2 ? MemoryLayout<r2_client_options>.size : MemoryLayout<r2_client_options>.offset(of: \.retry_slow_down)!
+    switch version {
+    case ...1: return MemoryLayout<r2_client_options>.offset(of: \.retry_slow_down)!
+    case 2: return MemoryLayout<r2_client_options>.offset(of: \.max_get_bytes)!
+    default: return MemoryLayout<r2_client_options>.size
+    }
 }
 
 /// A full copy of the caller's options: fields its version lacks keep their defaults.
@@ -118,6 +123,7 @@ func clientConfig(_ o: r2_client_options) throws(R2Error) -> ClientConfig {
     config.recordPath = try optionalString(o.record_path, "opts->record_path")
     config.replayPath = try optionalString(o.replay_path, "opts->replay_path")
     config.replayLatency = o.replay_latency
+    config.maxGetBytes = o.max_get_bytes
     try applyResilienceOptions(o, to: &config)
     return config
 }
@@ -157,10 +163,14 @@ func clientConfig(_ o: r2_client_options) throws(R2Error) -> ClientConfig {
     }
 }
 
-/// Releases a client. NULL is a no-op. In-flight calls on other threads must
-/// have returned first.
+/// Releases a client. NULL is a no-op; a second free of the same pointer is a
+/// no-op too while no new handle took its address. Calls in flight on other
+/// threads hold their own reference: they finish normally and the client is
+/// released when the last returns; a call entering after the free fails with
+/// R2_ERR_INVALID_ARGUMENT. (A pointer reused by a later handle is that
+/// handle: keeping a freed pointer is the caller's bug, as with free().)
 @c public func r2_client_free(_ client: OpaquePointer?) {
-    release(client)
+    release(client, as: R2Client.self)
 }
 
 /// Presigns a URL for GET, PUT, HEAD or DELETE of `bucket`/`key`, valid for
@@ -183,7 +193,7 @@ func clientConfig(_ o: r2_client_options) throws(R2Error) -> ClientConfig {
             try checkVersion(opts.pointee.version, current: 1, "r2_presign_options")
             extra = try headers(opts.pointee.headers, opts.pointee.header_count, "opts->headers")
             query = try headers(opts.pointee.query, opts.pointee.query_count, "opts->query").map { ($0.name, $0.value) }
-            if opts.pointee.unix_time != 0 { time = opts.pointee.unix_time }
+            if opts.pointee.unix_time != 0 { time = try unixTime(opts.pointee.unix_time, "opts->unix_time") }
         }
         let url = try c.presign(method: string(method, "method"), bucket: string(bucket, "bucket"),
                                 key: string(key, "key"), expiresIn: expires_seconds, headers: extra, query: query, unixTime: time)

@@ -217,6 +217,9 @@ func clearInfo(_ out: UnsafeMutablePointer<r2_object_info>?) {
 /// Reads `bucket`/`key` (or `opts->range` of it) into memory. On success `*body`
 /// owns the bytes (release with r2_buf_dispose()) and, when `info` is not NULL,
 /// `*info` the response's metadata (release with r2_object_info_dispose()).
+/// At most the client's max_get_bytes (1 GiB) are held: a larger or endless
+/// body is R2_ERR_ENTITY_TOO_LARGE (use r2_object_get_stream). With a range,
+/// an answer that is not a 206 of exactly that range is R2_ERR_MALFORMED_RESPONSE.
 /// Returns R2_OK or R2_ERR_NO_SUCH_KEY, R2_ERR_NOT_MODIFIED,
 /// R2_ERR_PRECONDITION_FAILED, R2_ERR_INVALID_RANGE, R2_ERR_CHECKSUM_MISMATCH, ...
 @c public func r2_object_get(_ body: UnsafeMutablePointer<r2_buf>?, _ info: UnsafeMutablePointer<r2_object_info>?,
@@ -444,5 +447,5 @@ final class ListIterBox {
 
 /// Releases an iterator. NULL is a no-op.
 @c public func r2_list_iter_free(_ iter: OpaquePointer?) {
-    release(iter)
+    release(iter, as: ListIterBox.self)
 }

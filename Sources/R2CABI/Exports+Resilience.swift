@@ -20,6 +20,7 @@ func setResilienceDefaults(_ o: inout r2_client_options) {
     o.list_timeout_ms = d.listTimeoutMs
     o.part_timeout_ms = d.partTimeoutMs
     o.stall_timeout_ms = d.stallTimeoutMs
+    o.stall_min_bytes_per_s = d.stallMinBytesPerSecond
     o.breaker_failure_threshold = d.circuitBreaker.failureThreshold
     o.breaker_success_threshold = d.circuitBreaker.successThreshold
     o.breaker_reset_timeout_ms = d.circuitBreaker.resetTimeoutMs
@@ -42,6 +43,7 @@ func applyResilienceOptions(_ o: r2_client_options, to config: inout ClientConfi
     r.listTimeoutMs = o.list_timeout_ms
     r.partTimeoutMs = o.part_timeout_ms
     r.stallTimeoutMs = o.stall_timeout_ms
+    r.stallMinBytesPerSecond = o.stall_min_bytes_per_s
     r.circuitBreaker.failureThreshold = o.breaker_failure_threshold
     r.circuitBreaker.successThreshold = o.breaker_success_threshold
     r.circuitBreaker.resetTimeoutMs = o.breaker_reset_timeout_ms

@@ -91,7 +91,7 @@ final class SignedBox {
 }
 
 /// Releases a signer. NULL is a no-op.
-@c public func r2_signer_free(_ signer: OpaquePointer?) { release(signer) }
+@c public func r2_signer_free(_ signer: OpaquePointer?) { release(signer, as: SignerBox.self) }
 
 /// Fills `req` with the defaults of `version`. Returns R2_OK or
 /// R2_ERR_INVALID_ARGUMENT.
@@ -116,6 +116,7 @@ private func signerRequest(_ r: r2_sign_request, presign: Bool, service: String)
     let query = try optionalString(r.query, "req->query")
     let hs = try headers(r.headers, r.header_count, "req->headers")
     guard hs.contains(where: { $0.name.lowercased() == "host" }) else { throw invalid("req->headers must include Host") }
+    guard r.body_len >= 0 else { throw invalid("req->body_len \(UInt(bitPattern: r.body_len)) is out of range") }
     if r.body_len > 0 && r.body == nil { throw invalid("req->body is NULL but body_len is \(r.body_len)") }
     let payloadHash: String
     if let given = try optionalString(r.payload_hash, "req->payload_hash") {
@@ -132,8 +133,7 @@ private func signerRequest(_ r: r2_sign_request, presign: Bool, service: String)
     var request = SigV4Signer.Request(method: method, path: path, query: query, headers: hs, payloadHash: payloadHash)
     request.addContentSHA256Header = r.content_sha256_header
     request.omitSessionToken = r.omit_session_token
-    guard r.unix_time >= 0 else { throw invalid("req->unix_time must not be negative") }
-    return (request, r.unix_time == 0 ? nil : SigningTime(unixSeconds: r.unix_time))
+    return (request, r.unix_time == 0 ? nil : SigningTime(unixSeconds: try unixTime(r.unix_time, "req->unix_time")))
 }
 
 /// Signs `req` for the Authorization header. On success `*out` owns an
@@ -181,7 +181,7 @@ private func signerRequest(_ r: r2_sign_request, presign: Bool, service: String)
 }
 
 /// Releases a signing result. NULL is a no-op.
-@c public func r2_signed_free(_ result: OpaquePointer?) { release(result) }
+@c public func r2_signed_free(_ result: OpaquePointer?) { release(result, as: SignedBox.self) }
 
 private func signedBox(_ p: OpaquePointer?) -> SignedBox? {
     do { return try handle(p, as: SignedBox.self, "signed") } catch { fail(error); return nil }

@@ -26,7 +26,7 @@ import R2
 
 /// Releases a cancel switch. NULL is a no-op.
 @c public func r2_cancel_free(_ cancel: OpaquePointer?) {
-    release(cancel)
+    release(cancel, as: Cancellation.self)
 }
 
 // MARK: Transfer options

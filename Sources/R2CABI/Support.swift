@@ -88,9 +88,10 @@ func optionalString(_ p: UnsafePointer<CChar>?, _ name: String) throws(R2Error) 
 }
 
 func headers(_ p: UnsafePointer<r2_header>?, _ count: Int, _ name: String) throws(R2Error) -> [(name: String, value: String)] {
+    // size_t arrives as Int: 2^63 and above read negative, which must not mean "none".
+    guard count >= 0, count <= 10_000 else { throw invalid("\(name) count \(UInt(bitPattern: count)) is out of range (0...10000)") }
     guard count > 0 else { return [] }
     guard let p else { throw invalid("\(name) is NULL but its count is \(count)") }
-    guard count <= 10_000 else { throw invalid("\(name) count \(count) is out of range") }
     var out: [(name: String, value: String)] = []
     out.reserveCapacity(count)
     for i in 0..<count {
@@ -116,23 +117,42 @@ func retain<T: AnyObject>(_ object: T) -> OpaquePointer {
     return OpaquePointer(raw)
 }
 
+/// The object behind a live handle, with a reference of the caller's own:
+/// it is taken under the same lock `release` removes the handle under, so a
+/// free racing this call either comes first (the call fails cleanly) or
+/// leaves the object alive until the call drops its reference.
 func handle<T: AnyObject>(_ p: OpaquePointer?, as type: T.Type, _ name: String) throws(R2Error) -> T {
     guard let p else { throw invalid("\(name) is NULL") }
     let raw = UnsafeMutableRawPointer(p)
-    guard liveHandles.withLock({ $0.contains(UInt(bitPattern: raw)) }) else {
-        throw invalid("\(name) is not a live r2 handle (already freed?)")
+    let live = liveHandles.withLock { live in
+        guard live.contains(UInt(bitPattern: raw)) else { return false }
+        _ = Unmanaged<AnyObject>.fromOpaque(raw).retain()  // the call's reference, taken under the lock
+        return true
     }
-    guard let object = Unmanaged<AnyObject>.fromOpaque(raw).takeUnretainedValue() as? T else {
-        throw invalid("\(name) is a handle of another type")
-    }
-    return object
+    guard live else { throw invalid("\(name) is not a live r2 handle (already freed?)") }
+    let object = Unmanaged<AnyObject>.fromOpaque(raw).takeRetainedValue()  // dropped when the call ends
+    guard let typed = object as? T else { throw invalid("\(name) is a handle of another type") }
+    return typed
 }
 
-func release(_ p: OpaquePointer?) {
+/// Drops the handle's own reference. A pointer that is not a live handle of
+/// type `T` (NULL, freed, foreign, or a handle of another type) is left alone.
+func release<T: AnyObject>(_ p: OpaquePointer?, as type: T.Type) {
     guard let p else { return }
     let raw = UnsafeMutableRawPointer(p)
-    guard liveHandles.withLock({ $0.remove(UInt(bitPattern: raw)) != nil }) else { return }
-    Unmanaged<AnyObject>.fromOpaque(raw).release()
+    let removed = liveHandles.withLock { live in
+        // Checking the type under the lock is safe: the handle's own reference keeps it alive here.
+        guard live.contains(UInt(bitPattern: raw)), Unmanaged<AnyObject>.fromOpaque(raw).takeUnretainedValue() is T else { return false }
+        live.remove(UInt(bitPattern: raw))
+        return true
+    }
+    if removed { Unmanaged<AnyObject>.fromOpaque(raw).release() }
+}
+
+/// A signing time in seconds since 1970: 1970 to 9999 (SigV4 dates have four-digit years).
+func unixTime(_ t: Int64, _ name: String) throws(R2Error) -> Int64 {
+    guard t >= 0, t <= 253_402_300_799 else { throw invalid("\(name) \(t) is out of range (0 to 253402300799, years 1970 to 9999)") }
+    return t
 }
 
 // MARK: Owned output

@@ -31,9 +31,12 @@ struct List: ParsableCommand {
         func name(_ key: String) -> String { String(decoding: key.utf8.dropFirst(hidden), as: UTF8.self) }
         // Page by page, prefixes and objects merged in S3's order, by UTF-8 bytes
         // (the listing returns them apart).
+        var progress = ListingProgress()
         while true {
             let page = try attempt("r2://\(bucket)/\(prefix)") { () throws(R2Error) in
-                try client.listObjects(bucket: bucket, options: options).result
+                let page = try client.listObjects(bucket: bucket, options: options).result
+                try progress.check(page, sentToken: options.continuationToken)
+                return page
             }
             var rows = page.commonPrefixes.map { (key: $0, line: String(repeating: " ", count: 27) + "PRE " + name($0)) }
             for entry in page.contents {

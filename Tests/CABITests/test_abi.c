@@ -6,6 +6,7 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -347,6 +348,123 @@ static void test_threads(void) {
     r2_client_free(shared_client);
 }
 
+/* Issue 15, item 8: sizes and counts at or above 2^63 read as negative in
+ * Swift's Int; they must be refused, never taken as "none". */
+static void test_huge_counts(void) {
+    r2_client *c = new_client();
+    r2_header h[1] = {{"Content-Type", "text/plain"}};
+    r2_presign_options po = R2_PRESIGN_OPTIONS_INIT;
+    r2_buf url = {NULL, 0};
+    po.headers = h;
+    po.header_count = (size_t)1 << 63;
+    CHECK(r2_presign(&url, c, "PUT", "my-bucket", "k", 60, &po) == R2_ERR_INVALID_ARGUMENT, "header_count 2^63: %s", last_message());
+    po.header_count = SIZE_MAX;
+    CHECK(r2_presign(&url, c, "PUT", "my-bucket", "k", 60, &po) == R2_ERR_INVALID_ARGUMENT, "header_count SIZE_MAX");
+    po.header_count = 1;
+    po.query = h;
+    po.query_count = (size_t)1 << 63;
+    CHECK(r2_presign(&url, c, "PUT", "my-bucket", "k", 60, &po) == R2_ERR_INVALID_ARGUMENT, "query_count 2^63");
+    po.query_count = 0;
+    po.unix_time = INT64_MAX;
+    CHECK(r2_presign(&url, c, "GET", "my-bucket", "k", 60, &po) == R2_ERR_INVALID_ARGUMENT, "unix_time INT64_MAX: %s", last_message());
+    po.unix_time = INT64_MIN;
+    CHECK(r2_presign(&url, c, "GET", "my-bucket", "k", 60, &po) == R2_ERR_INVALID_ARGUMENT, "unix_time INT64_MIN");
+    po.unix_time = 253402300800;  /* year 10000 */
+    CHECK(r2_presign(&url, c, "GET", "my-bucket", "k", 60, &po) == R2_ERR_INVALID_ARGUMENT, "unix_time in year 10000");
+    po.unix_time = 253402300799;
+    CHECK(r2_presign(&url, c, "GET", "my-bucket", "k", 60, &po) == R2_OK, "unix_time in year 9999: %s", last_message());
+    CHECK(url.ptr && strstr(url.ptr, "X-Amz-Date=99991231T235959Z"), "year 9999 date: %s", url.ptr ? url.ptr : "");
+    r2_buf_dispose(&url);
+    r2_put_options put = R2_PUT_OPTIONS_INIT;
+    put.metadata = h;
+    put.metadata_count = (size_t)1 << 63;
+    r2_object_info info;
+    CHECK(r2_object_put(&info, c, "my-bucket", "k", (const uint8_t *)"x", 1, &put) == R2_ERR_INVALID_ARGUMENT,
+          "metadata_count 2^63: %s", last_message());
+    CHECK(r2_object_put(&info, c, "my-bucket", "k", (const uint8_t *)"x", SIZE_MAX, NULL) == R2_ERR_INVALID_ARGUMENT, "put len SIZE_MAX");
+    r2_client_free(c);
+
+    r2_signer_options so = R2_SIGNER_OPTIONS_INIT;
+    so.access_key_id = ACCESS;
+    so.secret_access_key = SECRET;
+    r2_signer *s = NULL;
+    CHECK(r2_signer_new(&s, &so) == R2_OK, "signer");
+    r2_header host[1] = {{"Host", "example.com"}};
+    r2_sign_request r = R2_SIGN_REQUEST_INIT;
+    r2_signed *out = NULL;
+    r.method = "PUT";
+    r.path = "/b/k";
+    r.headers = host;
+    r.header_count = (size_t)1 << 63;
+    CHECK(r2_signer_sign(&out, s, &r) == R2_ERR_INVALID_ARGUMENT, "sign header_count 2^63: %s", last_message());
+    r.header_count = 1;
+    r.body = (const uint8_t *)"abc";
+    r.body_len = SIZE_MAX;
+    CHECK(r2_signer_sign(&out, s, &r) == R2_ERR_INVALID_ARGUMENT, "sign body_len SIZE_MAX: %s", last_message());
+    r.body_len = 3;
+    r.unix_time = INT64_MIN;
+    CHECK(r2_signer_sign(&out, s, &r) == R2_ERR_INVALID_ARGUMENT, "sign unix_time INT64_MIN");
+    r.unix_time = INT64_MAX;
+    CHECK(r2_signer_sign(&out, s, &r) == R2_ERR_INVALID_ARGUMENT, "sign unix_time INT64_MAX");
+    r.unix_time = 0;
+    CHECK(r2_signer_sign(&out, s, &r) == R2_OK, "sign: %s", last_message());
+    r2_signed_free(out);
+    r2_signer_free(s);
+}
+
+/* Issue 15, item 6: a tiny rate limit is a config error, not a crash. */
+static void test_tiny_rate_limit(void) {
+    const double rates[] = {5e-11, 1e-300, 4.9e-324, -1.0, 0.0009};
+    for (size_t i = 0; i < sizeof rates / sizeof rates[0]; i++) {
+        r2_client_options o = R2_CLIENT_OPTIONS_INIT;
+        o.account_id = ACCOUNT;
+        o.access_key_id = ACCESS;
+        o.secret_access_key = SECRET;
+        o.rate_limit = rates[i];
+        r2_client *c = NULL;
+        CHECK(r2_client_new(&c, &o) == R2_ERR_CONFIG && c == NULL, "rate_limit %g is refused", rates[i]);
+    }
+}
+
+/* Issue 15, item 7: r2_client_free racing calls that are entering the
+ * library: each call either runs on a reference of its own or fails with
+ * R2_ERR_INVALID_ARGUMENT; nothing crashes. */
+static r2_client *volatile racing_client;
+static void *racing_caller(void *arg) {
+    long bad = 0;
+    (void)arg;
+    r2_presign_options po = R2_PRESIGN_OPTIONS_INIT;
+    po.unix_time = 1765713600;
+    for (int i = 0; i < 200000 && racing_client; i++) {
+        r2_buf url = {NULL, 0};
+        int rc = r2_presign(&url, racing_client, "GET", "my-bucket", "hello.txt", 1, &po);
+        if (rc != R2_OK && rc != R2_ERR_INVALID_ARGUMENT) bad++;
+        if (rc == R2_OK && !strstr(url.ptr, "X-Amz-Signature=")) bad++;
+        r2_buf_dispose(&url);
+        if (rc == R2_ERR_INVALID_ARGUMENT) break;  /* freed: later calls would only say so again */
+    }
+    return (void *)bad;
+}
+
+static void test_free_race(void) {
+    long bad = 0;
+    for (int round = 0; round < 20; round++) {
+        racing_client = new_client();
+        pthread_t t[4];
+        for (int i = 0; i < 4; i++) pthread_create(&t[i], NULL, racing_caller, NULL);
+        for (volatile int spin = 0; spin < 20000 * (round + 1); spin++) {}
+        r2_client *c = racing_client;
+        r2_client_free(c);  /* while the threads are inside r2_presign */
+        for (int i = 0; i < 4; i++) {
+            void *r;
+            pthread_join(t[i], &r);
+            bad += (long)r;
+        }
+        racing_client = NULL;
+    }
+    CHECK(bad == 0, "%ld calls racing r2_client_free gave something other than OK or INVALID_ARGUMENT", bad);
+}
+
 int main(void) {
     test_version();
     test_client_options();
@@ -356,6 +474,9 @@ int main(void) {
     test_signer_validation();
     test_from_env();
     test_threads();
+    test_huge_counts();
+    test_tiny_rate_limit();
+    test_free_race();
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
 }

@@ -249,7 +249,7 @@ typedef struct r2_client_options {
     uint32_t deadline_ms;             /**< the whole call, retries and waits included; default 0 (none) */
     uint32_t list_timeout_ms;         /**< per attempt of a listing; default 60 000 */
     uint32_t part_timeout_ms;         /**< per attempt of a multipart part; default 0 (none beyond the stall check) */
-    uint32_t stall_timeout_ms;        /**< a large transfer with no progress for this long fails (a download then resumes); default 60 000 */
+    uint32_t stall_timeout_ms;        /**< a request with no byte moved (or under stall_min_bytes_per_s) for this long fails (a download then resumes); default 60 000 */
     uint32_t breaker_failure_threshold; /**< consecutive failed calls that open the circuit; 0 disables the breaker; default 5 */
     uint32_t breaker_success_threshold; /**< successful trial calls that close it again; default 3 */
     uint32_t breaker_reset_timeout_ms;  /**< how long it stays open; default 30 000 */
@@ -262,11 +262,15 @@ typedef struct r2_client_options {
     void *trace_userdata;
     r2_free_cb trace_userdata_free;   /**< as log_userdata_free, for trace_userdata */
     bool traceparent;                 /**< send a W3C traceparent header (unsigned) with every request */
+    /* Version 3: limits against a hostile or broken server (README, "Hostile servers"). */
+    uint64_t max_get_bytes;           /**< the most r2_object_get() holds in memory; larger (or endless) bodies fail with R2_ERR_ENTITY_TOO_LARGE; default 1 GiB */
+    uint32_t stall_min_bytes_per_s;   /**< a request moving under this rate for stall_timeout_ms fails (a server trickling bytes); 0 keeps only the no-byte check; default 1024 */
 } r2_client_options;
 
-#define R2_CLIENT_OPTIONS_VERSION 2
+#define R2_CLIENT_OPTIONS_VERSION 3
 #define R2_CLIENT_OPTIONS_INIT { R2_CLIENT_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, R2_JURISDICTION_DEFAULT, false, NULL, 10000, 60000, 0, 104857600, 10485760, 4, 20, R2_PAYLOAD_SIGNED, NULL, NULL, false, \
-    {5, 1000, 30000}, {3, 1000, 30000}, {3, 500, 10000}, {2, 500, 500}, 0.5, 0, 60000, 0, 60000, 5, 3, 30000, 0.0, R2_LOG_OFF, NULL, NULL, NULL, NULL, NULL, NULL, false }
+    {5, 1000, 30000}, {3, 1000, 30000}, {3, 500, 10000}, {2, 500, 500}, 0.5, 0, 60000, 0, 60000, 5, 3, 30000, 0.0, R2_LOG_OFF, NULL, NULL, NULL, NULL, NULL, NULL, false, \
+    1073741824, 1024 }
 
 /** Credentials and scope of a standalone signer. Strings are borrowed for the
  * duration of r2_signer_new() only. */

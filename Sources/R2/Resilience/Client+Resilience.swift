@@ -16,17 +16,22 @@ public struct ResilienceOptions: Sendable {
     public var listTimeoutMs: UInt32 = 60_000
     /// Per attempt of UploadPart and UploadPartCopy; 0 means none beyond the stall check.
     public var partTimeoutMs: UInt32 = 0
-    /// A large transfer in which no byte moved for this long fails as a
-    /// timeout (and a download resumes); rounded up to whole seconds.
+    /// A request in which no byte moved for this long, or which moved under
+    /// `stallMinBytesPerSecond` for this long, fails as a timeout (and a
+    /// download resumes); the rate check works in whole seconds.
     public var stallTimeoutMs: UInt32 = 60_000
+    /// The minimum rate of the stall check (bytes per second, both ways
+    /// together); 0 keeps only the "no byte at all" check.
+    public var stallMinBytesPerSecond: UInt32 = 1024
 
     public init() {}
 
     package func validate() throws(R2Error) {
         try retry.validate()
         try circuitBreaker.validate()
-        guard rateLimit >= 0, rateLimit <= 1_000_000, !rateLimit.isNaN else {
-            throw R2Error.config("rate limit must be 0 (off) to 1000000 requests per second")
+        // Below 0.001 (one request per 1000 s) the spacing no longer fits the limiter's clock arithmetic.
+        guard rateLimit == 0 || (rateLimit >= 0.001 && rateLimit <= 1_000_000) else {
+            throw R2Error.config("rate limit must be 0 (off) or 0.001 to 1000000 requests per second")
         }
         guard stallTimeoutMs >= 1000 else { throw R2Error.config("stall timeout must be at least 1000 ms") }
     }
@@ -234,7 +239,10 @@ extension R2Client {
                         firstHead = head
                     }
                     resume!.delivered += routing.forwardedBytes
-                    if routing.forwardedBytes > 0 { budgetStart = attempt - 1 }
+                    // Progress at the stall check's minimum rate or better earns a fresh
+                    // budget; a server trickling bytes (below it) must not keep a call alive forever.
+                    let minRate = Double(r.options.stallMinBytesPerSecond)
+                    if routing.forwardedBytes > 0 && Double(routing.forwardedBytes) >= minRate * seconds { budgetStart = attempt - 1 }
                     if resume!.offset > resume!.end {  // everything arrived before the connection failed
                         outcome = .success
                         trace(nil)

@@ -32,7 +32,8 @@ package final class RateLimiter: Sendable {
     package func acquire() {
         let now = clock.now()
         let wait: UInt64 = state.withLock { s in
-            let interval = UInt64(1e9 / (requestsPerSecond * s.factor))
+            // Clamped: a tiny rate must not overflow the conversion (at most one request a day).
+            let interval = UInt64(min(1e9 / (requestsPerSecond * s.factor), 86_400e9))
             let start = max(s.nextAt, now)
             s.nextAt = start + interval
             return start - now

@@ -58,7 +58,7 @@ public struct RetryPolicy: Sendable, Equatable {
     /// Timeouts and connection failures: 3 attempts from 500 ms, capped at 10 s.
     public var network = RetryRule(maxAttempts: 3, baseDelayMs: 500, maxDelayMs: 10_000)
     /// Interrupted streams: 2 attempts, 500 ms apart. A download that resumes
-    /// and delivers new bytes starts a fresh budget (it is making progress).
+    /// and delivers new bytes (at the stall check's minimum rate or better) starts a fresh budget.
     public var interrupted = RetryRule(maxAttempts: 2, baseDelayMs: 500, maxDelayMs: 500, fixed: true)
     /// Each exponential delay is drawn from [(1 - jitter) * d, d], so clients
     /// that failed together do not retry together. 0 disables jitter.
@@ -123,7 +123,11 @@ public struct RetryPolicy: Sendable, Equatable {
         let exponent = min(retry - 1, 30)
         let d = min(cap, base.multipliedReportingOverflow(by: Int64(1) << exponent).overflow ? cap : base << exponent)
         var delay = Int64((Double(d) * (1 - jitter * random)).rounded())
-        if let ra = retryAfterMs, ra > 0 { delay = max(delay, ra) }
+        if let ra = retryAfterMs, ra > 0 {
+            // A Retry-After at or above the cap would make every client wait exactly
+            // the cap and come back together: draw from below the cap instead.
+            delay = ra >= cap ? Int64((Double(cap) * (1 - jitter * random)).rounded()) : max(delay, ra)
+        }
         return min(max(delay, 0), cap)
     }
 }

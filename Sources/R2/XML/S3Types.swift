@@ -330,7 +330,7 @@ enum URLDecoding {
     /// Decodes an `encoding-type=url` value: %XX escapes, and '+' as a space
     /// (S3 form-encodes: it writes a real '+' as %2B; SeaweedFS writes a
     /// space as '+', moto as %20).
-    /// - Throws: `.malformedResponse` for a broken escape or non-UTF-8 result.
+    /// - Throws: `.malformedResponse` for a broken escape, a NUL or a non-UTF-8 result.
     static func decode(_ s: String, _ element: String) throws(R2Error) -> String {
         let utf8 = s.utf8
         guard utf8.contains(where: { $0 == 0x25 || $0 == 0x2B }) else { return s }
@@ -347,6 +347,11 @@ enum URLDecoding {
                 out.append(h << 4 | l)
             default: out.append(b)
             }
+        }
+        // A NUL would cut the value short in every C string downstream (a
+        // list-then-delete loop would delete another key): refuse it.
+        guard !out.contains(0) else {
+            throw XMLFailure.error("<\(element)> contains a NUL after URL-decoding: \(XMLFailure.quote(XMLText(Array(utf8))))")
         }
         guard let r = String(validating: out, as: UTF8.self) else {
             throw XMLFailure.error("<\(element)> is not UTF-8 after URL-decoding: \(XMLFailure.quote(XMLText(Array(utf8))))")

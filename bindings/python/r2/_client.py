@@ -156,6 +156,10 @@ class Client:
                  multipart_concurrency: Optional[int] = None, pool_size: Optional[int] = None,
                  payload_mode: Optional[str] = None, record: Optional[PathLike] = None,
                  replay: Optional[PathLike] = None, replay_latency: bool = False,
+                 stall_timeout: Optional[float] = None, stall_min_rate: Optional[int] = None,
+                 list_timeout: Optional[float] = None, part_timeout: Optional[float] = None,
+                 deadline: Optional[float] = None, max_attempts: Optional[int] = None,
+                 rate_limit: Optional[float] = None, max_get_bytes: Optional[int] = None,
                  library: Union[Library, PathLike, None] = None) -> None:
         self._handle = None  # so close() and __del__ work if __init__ fails below
         lib = library if isinstance(library, Library) else load_library(library)
@@ -177,10 +181,16 @@ class Client:
         numbers = {"connect_timeout_ms": _ms(connect_timeout), "request_timeout_ms": _ms(request_timeout),
                    "transfer_timeout_ms": _ms(transfer_timeout), "multipart_threshold": multipart_threshold,
                    "multipart_part_size": multipart_part_size, "multipart_concurrency": multipart_concurrency,
-                   "pool_size": pool_size}
+                   "pool_size": pool_size, "stall_timeout_ms": _ms(stall_timeout),
+                   "stall_min_bytes_per_s": stall_min_rate, "list_timeout_ms": _ms(list_timeout),
+                   "part_timeout_ms": _ms(part_timeout), "deadline_ms": _ms(deadline),
+                   "rate_limit": rate_limit, "max_get_bytes": max_get_bytes}
         for name, value in numbers.items():
             if value is not None:
                 setattr(o, name, value)  # r2 validates the range
+        if max_attempts is not None:  # one budget for every retry class (1: never retry)
+            for rule in (o.retry_slow_down, o.retry_server, o.retry_network, o.retry_interrupted):
+                rule.max_attempts = max_attempts
         handle = POINTER(_ffi.r2_client)()
         check(lib, lib.r2_client_new(byref(handle), byref(o)))
         shown = {"endpoint": endpoint, "account_id": account_id, "jurisdiction": jurisdiction,
@@ -501,8 +511,10 @@ class Client:
         ``range`` is "bytes=a-b", "bytes=a-", "bytes=-n", or (start, end)
         with an inclusive end (None for "to the end"). Raises NoSuchKey,
         NotModified (if_none_match / if_modified_since), PreconditionFailed,
-        InvalidRange, ChecksumMismatch, ... For large objects use open() or
-        download_fileobj(), which stream.
+        InvalidRange, ChecksumMismatch, ... At most the client's
+        ``max_get_bytes`` (1 GiB) are held: a larger or endless body raises
+        EntityTooLarge. For large objects use open() or download_fileobj(),
+        which stream.
         """
         opts = self._get_options(range, if_match, if_none_match, if_modified_since, if_unmodified_since,
                                  validate_checksum)

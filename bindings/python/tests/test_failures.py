@@ -74,6 +74,19 @@ def test_configuration_errors(server):
         r2.Client(account_id="x", access_key_id="a", secret_access_key="b", jurisdiction="mars")
 
 
+def test_timeout_and_limit_options_are_validated_by_r2():
+    base = dict(access_key_id="a", secret_access_key="b", endpoint="http://127.0.0.1:9", allow_http=True)
+    for bad in (dict(stall_timeout=0.5), dict(rate_limit=5e-11), dict(max_get_bytes=0), dict(max_attempts=0)):
+        with pytest.raises(r2.ConfigError):
+            r2.Client(**base, **bad)
+    with r2.Client(**base, stall_timeout=1, stall_min_rate=0, list_timeout=1, part_timeout=1, deadline=2,
+                   max_attempts=1, rate_limit=0.001, max_get_bytes=1) as c:
+        t = time.monotonic()
+        with pytest.raises(r2.ConnectionFailed):
+            c.get("bucket", "k")
+        assert time.monotonic() - t < 2  # one attempt (max_attempts=1), within the deadline
+
+
 def test_from_env(server, bucket, prefix, monkeypatch):
     monkeypatch.setenv("R2_ENDPOINT", server.endpoint)
     monkeypatch.setenv("R2_ALLOW_HTTP", "1")
