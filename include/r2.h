@@ -74,6 +74,7 @@ typedef enum r2_status {
     R2_ERR_SIGNATURE_MISMATCH = -101,
     R2_ERR_EXPIRED_CREDENTIALS = -102,
     R2_ERR_UNAUTHORIZED = -103,
+    R2_ERR_EXPIRED_REQUEST = -104,  /**< a presigned URL (or request date) that has expired: R2's ExpiredRequest */
 
     /* Bucket. */
     R2_ERR_NO_SUCH_BUCKET = -200,
@@ -87,6 +88,7 @@ typedef enum r2_status {
     R2_ERR_ENTITY_TOO_LARGE = -303,
     R2_ERR_INVALID_RANGE = -304,
     R2_ERR_INVALID_OBJECT_NAME = -305,
+    R2_ERR_METADATA_TOO_LARGE = -306,  /**< user metadata over R2's 8 192 bytes (MetadataTooLarge) */
 
     /* Multipart. */
     R2_ERR_NO_SUCH_UPLOAD = -400,
@@ -357,6 +359,12 @@ typedef enum r2_checksum {
     R2_CHECKSUM_SHA256 = 5   /**< x-amz-checksum-sha256 */
 } r2_checksum;
 
+/** Restarts a streamed upload body from its first byte (rewind a file or a
+ * seekable stream) so that a failed attempt can be sent again. Called with
+ * the read callback's userdata; return 0 when done, anything else when the
+ * body cannot be read again (the error is then final). */
+typedef int (*r2_rewind_cb)(void *userdata);
+
 /** Options of r2_object_put() and r2_object_put_stream(). Everything is
  * borrowed for the call; NULL means "not set". */
 typedef struct r2_put_options {
@@ -376,11 +384,14 @@ typedef struct r2_put_options {
     int32_t payload_mode;          /**< an r2_payload_mode; DEFAULT uses the client's */
     int32_t checksum;              /**< an r2_checksum */
     const char *checksum_value;    /**< base64 digest for streams (bytes puts compute it); NULL to compute */
-    const char *storage_class;     /**< "STANDARD" or "STANDARD_IA" */
+    const char *storage_class;     /**< "STANDARD" or "STANDARD_IA" (anything else is refused before sending); NULL or "" for the bucket's default */
+    /* Version 2. */
+    r2_rewind_cb rewind;           /**< streamed puts (r2_object_put_stream, r2_upload_stream below the threshold): restarts the body
+                                        so a 429/5xx/network failure is sent again; NULL: a one-shot stream, not retried once read */
 } r2_put_options;
 
-#define R2_PUT_OPTIONS_VERSION 1
-#define R2_PUT_OPTIONS_INIT { R2_PUT_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, R2_PAYLOAD_DEFAULT, R2_CHECKSUM_NONE, NULL, NULL }
+#define R2_PUT_OPTIONS_VERSION 2
+#define R2_PUT_OPTIONS_INIT { R2_PUT_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, R2_PAYLOAD_DEFAULT, R2_CHECKSUM_NONE, NULL, NULL, NULL }
 
 /** Options of r2_object_get(), r2_object_get_stream() and r2_object_head(). */
 typedef struct r2_get_options {
@@ -534,6 +545,18 @@ typedef struct r2_completed_part {
     const char *etag;      /**< as r2_multipart_upload_part() returned it */
 } r2_completed_part;
 
+/** Conditions of r2_multipart_complete_with_options(): R2 checks them when
+ * the object is published, and a failed one (R2_ERR_PRECONDITION_FAILED) is
+ * final: R2 then treats the upload as aborted. Strings are borrowed for the call. */
+typedef struct r2_complete_options {
+    uint32_t version;              /**< R2_COMPLETE_OPTIONS_VERSION */
+    const char *if_match;          /**< complete only if the key holds this ETag (or "*": any object) */
+    const char *if_none_match;     /**< "*": complete only if the key does not exist (create-only) */
+} r2_complete_options;
+
+#define R2_COMPLETE_OPTIONS_VERSION 1
+#define R2_COMPLETE_OPTIONS_INIT { R2_COMPLETE_OPTIONS_VERSION, NULL, NULL }
+
 /** One uploaded part, from r2_multipart_list_parts(). */
 typedef struct r2_part_info {
     uint32_t part_number;
@@ -632,6 +655,9 @@ R2_API int32_t r2_client_new_from_env(r2_client **out);
 /// Returns R2_OK, or R2_ERR_INVALID_ARGUMENT for NULL or an unknown version.
 R2_API int32_t r2_client_options_init(r2_client_options *opts, uint32_t version);
 
+/// Fills opts with the defaults of version version (R2_COMPLETE_OPTIONS_VERSION).
+R2_API int32_t r2_complete_options_init(r2_complete_options *opts, uint32_t version);
+
 /// Copies src_bucket/src_key to bucket/key on the server: CopyObject
 /// below opts->threshold (default: above 5 GiB only), else UploadPartCopy
 /// ranges in parallel. The source's content headers and metadata are kept
@@ -698,8 +724,18 @@ R2_API void r2_list_result_dispose(r2_list_result *result);
 R2_API int32_t r2_multipart_abort(r2_client *client, const char *bucket, const char *key, const char *upload_id);
 
 /// Completes an upload from count parts (any order; sorted here). info
-/// (may be NULL) gets the object's ETag.
+/// (may be NULL) gets the object's ETag. Before sending, every part is checked
+/// against R2's size rules (with the sizes this client sent, else ListParts).
+/// An ambiguous failure (timeout, reset, 5xx, lost answer) is resolved by
+/// reading the object back and comparing its ETag with the parts' multipart
+/// ETag, or with ListParts; Complete is never re-sent blindly. A mismatched
+/// multipart ETag is R2_ERR_CHECKSUM_MISMATCH.
 R2_API int32_t r2_multipart_complete(r2_object_info *info, r2_client *client, const char *bucket, const char *key, const char *upload_id, const r2_completed_part *parts, size_t count);
+
+/// r2_multipart_complete() with conditions (opts may be NULL): R2 checks
+/// If-Match / If-None-Match when the object is published; a failed one is
+/// R2_ERR_PRECONDITION_FAILED and final (R2 treats the upload as aborted).
+R2_API int32_t r2_multipart_complete_with_options(r2_object_info *info, r2_client *client, const char *bucket, const char *key, const char *upload_id, const r2_completed_part *parts, size_t count, const r2_complete_options *opts);
 
 /// Starts a multipart upload. On success *upload_id holds its id (release
 /// with r2_buf_dispose()). opts (may be NULL) carries the object's headers
@@ -771,7 +807,10 @@ R2_API int32_t r2_object_put(r2_object_info *info, r2_client *client, const char
 /// Uploads exactly length bytes produced by read as bucket/key in one
 /// PUT (R2 needs the length up front; unknown lengths go through the
 /// multipart orchestrator). The body is sent UNSIGNED-PAYLOAD; a checksum needs
-/// opts->checksum_value. read runs on the calling thread; returning < 0
+/// opts->checksum_value. With opts->rewind (version 2) a failed attempt
+/// (429, 5xx, network) is sent again from the first byte per the retry policy;
+/// without it the stream is one-shot and is not retried once read (the error
+/// says so). read runs on the calling thread; returning < 0
 /// aborts (R2_ERR_ABORTED), and ending before length bytes is
 /// R2_ERR_INCOMPLETE_BODY. info as for r2_object_put().
 R2_API int32_t r2_object_put_stream(r2_object_info *info, r2_client *client, const char *bucket, const char *key, uint64_t length, r2_read_cb read, void *userdata, const r2_put_options *opts);

@@ -8,6 +8,9 @@ public final class R2Client: Sendable {
     package let transport: any Transport
     /// Retries, circuit breaker, rate limiter, metrics, logs and traces (Resilience/).
     package let resilience: Resilience
+    /// Sizes of the parts this client sent per upload id (low-level multipart
+    /// checks R2's equal-size rule before bytes go out, and at Complete).
+    package let sentParts = SentParts()
 
     /// - Throws: `R2Error` with code `.config` when the configuration is invalid.
     public convenience init(config: ClientConfig) throws(R2Error) {

@@ -186,9 +186,14 @@ extension R2Client {
     /// Uploads `length` bytes produced by `read` (which fills the buffer and
     /// returns the count, 0 at the end, or throws to abort). The body is sent
     /// `UNSIGNED-PAYLOAD`; a checksum needs `options.checksumValue`.
+    /// With `rewind` (which starts the source again from its first byte: a
+    /// file, a seekable stream) a failed attempt is re-sent per the retry
+    /// policy (429, 5xx, network); without it the source is one-shot and is not
+    /// retried once any of it was read (the error says so).
     /// - Throws: `.incompleteBody` when `read` ends early or gives more than `length`.
     @discardableResult
     public func putObject(bucket: String, key: String, length: UInt64, options: PutOptions = PutOptions(),
+                          rewind: (() throws(R2Error) -> Void)? = nil,
                           read: (UnsafeMutableRawBufferPointer) throws(R2Error) -> Int) throws(R2Error) -> ObjectInfo {
         try Validate.bucket(bucket)
         try Validate.key(key)
@@ -204,6 +209,7 @@ extension R2Client {
         call.payloadHash = SigV4Signer.unsignedPayload
         call.isLargeTransfer = length > 8 * 1024 * 1024
         call.cancellation = options.cancellation
+        call.rewindBody = rewind
         var sink = BufferSink(limit: 1 << 20)
         let head: ResponseHead
         do {
@@ -224,7 +230,7 @@ extension R2Client {
     static func putHeaders(_ o: PutOptions) throws(R2Error) -> [(name: String, value: String)] {
         var h: [(name: String, value: String)] = []
         func add(_ name: String, _ value: String?) throws(R2Error) {
-            guard let value else { return }
+            guard let value, !value.isEmpty else { return }  // empty means not set: R2 refuses empty header values
             try validateHeader((name, value))
             h.append((name, value))
         }
@@ -238,7 +244,12 @@ extension R2Client {
         try add("If-None-Match", o.ifNoneMatch)
         try add("If-Modified-Since", o.ifModifiedSince)
         try add("If-Unmodified-Since", o.ifUnmodifiedSince)
-        try add("x-amz-storage-class", o.storageClass)
+        if let sc = o.storageClass, !sc.isEmpty {
+            guard sc == "STANDARD" || sc == "STANDARD_IA" else {
+                throw R2Error.invalidArgument("storage class \"\(Validate.printable(sc))\" is not one of R2's: STANDARD or STANDARD_IA")
+            }
+            h.append(("x-amz-storage-class", sc))
+        }
         try h += metadataHeaders(o.metadata)
         if o.checksumValue != nil && o.checksum == .none {
             throw R2Error.invalidArgument("checksum_value is set but no checksum algorithm is chosen")
@@ -258,7 +269,7 @@ extension R2Client {
             total += name.utf8.count + value.utf8.count
             h.append((header, RFC2047.encodeIfNeeded(value)))
         }
-        guard total <= 8192 else { throw R2Error(.entityTooLarge, "user metadata is \(total) bytes; R2 allows 8192") }
+        guard total <= 8192 else { throw R2Error(.metadataTooLarge, "user metadata is \(total) bytes (names and values); R2 allows 8192") }
         return h
     }
 

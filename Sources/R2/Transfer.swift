@@ -76,7 +76,9 @@ extension R2Client {
             var offset: UInt64 = 0
             var put = options.put
             put.payloadMode = .unsigned  // streamed from the file: no second pass to hash it
-            let info = try putObject(bucket: bucket, key: key, length: file.size, options: put) { (buffer) throws(R2Error) -> Int in
+            // A file can be read again: a failed PUT (429, 5xx, network) is re-sent from its first byte.
+            let info = try putObject(bucket: bucket, key: key, length: file.size, options: put,
+                                     rewind: { offset = 0 }) { (buffer) throws(R2Error) -> Int in
                 try options.cancellation?.check()
                 let n = try file.read(into: buffer, at: offset)
                 offset += UInt64(n)
@@ -125,7 +127,10 @@ extension R2Client {
     /// streamed PUT; otherwise (and always for an unknown length) multipart,
     /// reading parts on the calling thread into at most concurrency + 1 buffers.
     @discardableResult
+    /// `rewind` (restart the source from its first byte) lets the one-PUT
+    /// path re-send a failed attempt; without it that PUT is not retried once read.
     public func uploadStream(bucket: String, key: String, length: UInt64?, options: TransferOptions = TransferOptions(),
+                             rewind: (() throws(R2Error) -> Void)? = nil,
                              read: (UnsafeMutableRawBufferPointer) throws(R2Error) -> Int) throws(R2Error) -> ObjectInfo {
         try Validate.bucket(bucket)
         try Validate.key(key)
@@ -137,7 +142,14 @@ extension R2Client {
         if let length, length < settings.threshold {
             var reporter = ProgressReporter(options, total: length)
             var done: UInt64 = 0
-            let info = try putObject(bucket: bucket, key: key, length: length, options: options.put) { (buffer) throws(R2Error) -> Int in
+            var restart: (() throws(R2Error) -> Void)? = nil
+            if let rewind {
+                restart = { () throws(R2Error) in
+                    try rewind()
+                    done = 0
+                }
+            }
+            let info = try putObject(bucket: bucket, key: key, length: length, options: options.put, rewind: restart) { (buffer) throws(R2Error) -> Int in
                 try options.cancellation?.check()
                 let n = try read(buffer)
                 done += UInt64(n)
@@ -173,19 +185,34 @@ extension R2Client {
             guard saved.size == plan.size, saved.fingerprint == fingerprint?.text else {
                 throw R2Error(.invalidArgument, "the source changed since the upload in \(statePath) started (size or modification time differ); refusing to resume")
             }
-            state = saved
-            upload = MultipartUpload(bucket: bucket, key: key, uploadID: saved.uploadID)
-            // The server is the truth: keep only parts it has, at the planned size.
-            let listed = try listParts(upload)
-            state.parts = [:]
-            for p in listed where p.partNumber <= plan.count && p.size == plan.range(of: p.partNumber).count {
-                state.parts[p.partNumber] = p.etag
-            }
             guard plan.partSize == saved.partSize else {
                 throw R2Error(.invalidArgument, "state file \(statePath) used a part size of \(saved.partSize), not \(plan.partSize)")
             }
+            state = saved
+            let resumed = MultipartUpload(bucket: bucket, key: key, uploadID: saved.uploadID)
+            // The server is the truth: keep only parts it has, at the planned size.
+            do {
+                let listed = try listParts(resumed)
+                state.parts = [:]
+                for p in listed where p.partNumber <= plan.count && p.size == plan.range(of: p.partNumber).count {
+                    state.parts[p.partNumber] = p.etag
+                }
+                upload = resumed
+            } catch where error.code == .noSuchUpload {
+                // Expired (R2 aborts unfinished uploads after 7 days) or aborted:
+                // start a new upload and replace the state file.
+                resilience.log(.warn) {
+                    var r = LogRecord(level: .warn, message: "upload \(saved.uploadID) in \(statePath) no longer exists (expired or aborted); starting a new upload")
+                    r.operation = "CreateMultipartUpload"; r.bucket = bucket; r.key = key
+                    return r
+                }
+                upload = try createMultipartUpload(bucket: bucket, key: key, options: Self.withoutConditions(options.put))
+                state.uploadID = upload.uploadID
+                state.parts = [:]
+                try state.save(statePath)
+            }
         } else {
-            upload = try createMultipartUpload(bucket: bucket, key: key, options: options.put)
+            upload = try createMultipartUpload(bucket: bucket, key: key, options: Self.withoutConditions(options.put))
             state = UploadState(bucket: bucket, key: key, uploadID: upload.uploadID, size: plan.size, partSize: plan.partSize,
                                 fingerprint: fingerprint?.text, parts: [:])
             if let statePath = options.statePath { try state.save(statePath) }
@@ -209,7 +236,11 @@ extension R2Client {
         }
         var reporter = ProgressReporter(options, total: plan.size)
         do throws(R2Error) {
-            let result = try completeMultipartUpload(upload, parts: parts, partSizes: plan.sizes)
+            var complete = CompleteOptions()
+            complete.ifMatch = options.put.ifMatch
+            complete.ifNoneMatch = options.put.ifNoneMatch
+            complete.cancellation = options.cancellation
+            let result = try completeMultipartUpload(upload, parts: parts, partSizes: plan.sizes, options: complete)
             if let statePath { unlink(statePath) }
             reporter.finish(plan.size)
             var info = ObjectInfo()
@@ -217,9 +248,20 @@ extension R2Client {
             info.contentLength = Int64(plan.size)
             return info
         } catch {
-            if statePath == nil || error.code == .invalidPart { abortQuietly(upload) }
+            // A failed condition on Complete already ended the upload (R2 treats it as aborted).
+            if error.code == .preconditionFailed { if let statePath { unlink(statePath) } }
+            else if statePath == nil || error.code == .invalidPart { abortQuietly(upload) }
             throw error
         }
+    }
+
+    /// Put options for CreateMultipartUpload: the object's headers without
+    /// the conditions, which go on CompleteMultipartUpload.
+    static func withoutConditions(_ put: PutOptions) -> PutOptions {
+        var p = put
+        p.ifMatch = nil
+        p.ifNoneMatch = nil
+        return p
     }
 
     /// HEAD of the object a transfer reads, cancellable with the transfer.
@@ -525,7 +567,7 @@ final class StreamingUpload: @unchecked Sendable {
     }
 
     func run(read: @escaping (UnsafeMutableRawBufferPointer) throws(R2Error) -> Int) throws(R2Error) -> ObjectInfo {
-        let upload = try client.createMultipartUpload(bucket: bucket, key: key, options: options.put)
+        let upload = try client.createMultipartUpload(bucket: bucket, key: key, options: R2Client.withoutConditions(options.put))
         let buffers = (0...concurrency).map { _ in UnsafeMutableRawBufferPointer.allocate(byteCount: Int(partSize), alignment: 64) }
         defer { for b in buffers { b.deallocate() } }
         free = buffers
@@ -599,7 +641,11 @@ final class StreamingUpload: @unchecked Sendable {
         }
         let sizeList = (1...number).map { sizes[$0] ?? 0 }
         do {
-            let result = try client.completeMultipartUpload(upload, parts: parts, partSizes: sizeList)
+            var complete = CompleteOptions()
+            complete.ifMatch = options.put.ifMatch
+            complete.ifNoneMatch = options.put.ifNoneMatch
+            complete.cancellation = options.cancellation
+            let result = try client.completeMultipartUpload(upload, parts: parts, partSizes: sizeList, options: complete)
             reporter.finish(readTotal)
             var info = ObjectInfo()
             info.etag = result.etag
@@ -685,7 +731,7 @@ extension R2Client {
             put.metadata = source.metadata
         }
         let plan = try UploadPlan(size: size, partSize: MultipartLimits.partSize(for: size, preferred: settings.partSize))
-        let upload = try createMultipartUpload(bucket: bucket, key: key, options: put)
+        let upload = try createMultipartUpload(bucket: bucket, key: key, options: Self.withoutConditions(put))
         let parts: [CompletedPart]
         do {
             parts = try PartJob(plan: plan, done: [:]).run(concurrency: settings.concurrency, options: options) { (number, _) throws(R2Error) in
@@ -700,7 +746,11 @@ extension R2Client {
         }
         var reporter = ProgressReporter(options, total: size)
         do throws(R2Error) {
-            let result = try completeMultipartUpload(upload, parts: parts, partSizes: plan.sizes)
+            var complete = CompleteOptions()
+            complete.ifMatch = options.put.ifMatch
+            complete.ifNoneMatch = options.put.ifNoneMatch
+            complete.cancellation = options.cancellation
+            let result = try completeMultipartUpload(upload, parts: parts, partSizes: plan.sizes, options: complete)
             reporter.finish(size)
             var info = ObjectInfo()
             info.etag = result.etag

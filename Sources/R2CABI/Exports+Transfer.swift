@@ -119,7 +119,8 @@ func transferOptions(_ p: UnsafePointer<r2_transfer_options>?) throws(R2Error) -
         guard let read else { throw invalid("read is NULL") }
         guard length >= -1 else { throw invalid("length \(length) must be >= 0, or -1 for unknown") }
         let result = try c.uploadStream(bucket: string(bucket, "bucket"), key: string(key, "key"),
-                                        length: length < 0 ? nil : UInt64(length), options: transferOptions(opts)) { (buffer) throws(R2Error) -> Int in
+                                        length: length < 0 ? nil : UInt64(length), options: transferOptions(opts),
+                                        rewind: rewindBody(opts?.pointee.put, userdata)) { (buffer) throws(R2Error) -> Int in
             let n = read(buffer.baseAddress!.assumingMemoryBound(to: UInt8.self), buffer.count, userdata)
             guard n >= 0 else { throw R2Error(.aborted, "the read callback returned \(n): upload aborted") }
             guard n <= buffer.count else { throw invalid("the read callback returned \(n) for a \(buffer.count)-byte buffer") }
@@ -252,11 +253,36 @@ func upload(_ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?, _ id:
 }
 
 /// Completes an upload from `count` parts (any order; sorted here). `info`
-/// (may be NULL) gets the object's ETag.
+/// (may be NULL) gets the object's ETag. Before sending, every part is checked
+/// against R2's size rules (with the sizes this client sent, else ListParts).
+/// An ambiguous failure (timeout, reset, 5xx, lost answer) is resolved by
+/// reading the object back and comparing its ETag with the parts' multipart
+/// ETag, or with ListParts; Complete is never re-sent blindly. A mismatched
+/// multipart ETag is R2_ERR_CHECKSUM_MISMATCH.
 @c public func r2_multipart_complete(_ info: UnsafeMutablePointer<r2_object_info>?, _ client: OpaquePointer?,
                                      _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?,
                                      _ upload_id: UnsafePointer<CChar>?, _ parts: UnsafePointer<r2_completed_part>?,
                                      _ count: UInt) -> Int32 {
+    r2_multipart_complete_with_options(info, client, bucket, key, upload_id, parts, count, nil)
+}
+
+/// Fills `opts` with the defaults of version `version` (R2_COMPLETE_OPTIONS_VERSION).
+@c public func r2_complete_options_init(_ opts: UnsafeMutablePointer<r2_complete_options>?, _ version: UInt32) -> Int32 {
+    guarded { () throws(R2Error) in
+        guard let opts else { throw invalid("opts is NULL") }
+        try checkVersion(version, current: 1, "r2_complete_options")
+        opts.pointee = r2_complete_options()
+        opts.pointee.version = version
+    }
+}
+
+/// r2_multipart_complete() with conditions (`opts` may be NULL): R2 checks
+/// If-Match / If-None-Match when the object is published; a failed one is
+/// R2_ERR_PRECONDITION_FAILED and final (R2 treats the upload as aborted).
+@c public func r2_multipart_complete_with_options(_ info: UnsafeMutablePointer<r2_object_info>?, _ client: OpaquePointer?,
+                                                  _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?,
+                                                  _ upload_id: UnsafePointer<CChar>?, _ parts: UnsafePointer<r2_completed_part>?,
+                                                  _ count: UInt, _ opts: UnsafePointer<r2_complete_options>?) -> Int32 {
     guarded { () throws(R2Error) in
         clearInfo(info)
         let c = try handle(client, as: R2Client.self, "client")
@@ -266,7 +292,13 @@ func upload(_ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?, _ id:
         for i in 0..<Int(count) {
             list.append(CompletedPart(partNumber: Int(parts[i].part_number), etag: try string(parts[i].etag, "parts[\(i)].etag")))
         }
-        let result = try c.completeMultipartUpload(upload(bucket, key, upload_id), parts: list)
+        var options = CompleteOptions()
+        if let opts {
+            try checkVersion(opts.pointee.version, current: 1, "r2_complete_options")
+            options.ifMatch = try optionalString(opts.pointee.if_match, "opts->if_match")
+            options.ifNoneMatch = try optionalString(opts.pointee.if_none_match, "opts->if_none_match")
+        }
+        let result = try c.completeMultipartUpload(upload(bucket, key, upload_id), parts: list, options: options)
         var o = ObjectInfo()
         o.etag = result.etag
         fillInfo(info, o)

@@ -45,6 +45,7 @@ typedef enum r2_status {
     R2_ERR_SIGNATURE_MISMATCH = -101,
     R2_ERR_EXPIRED_CREDENTIALS = -102,
     R2_ERR_UNAUTHORIZED = -103,
+    R2_ERR_EXPIRED_REQUEST = -104,  /**< a presigned URL (or request date) that has expired: R2's ExpiredRequest */
 
     /* Bucket. */
     R2_ERR_NO_SUCH_BUCKET = -200,
@@ -58,6 +59,7 @@ typedef enum r2_status {
     R2_ERR_ENTITY_TOO_LARGE = -303,
     R2_ERR_INVALID_RANGE = -304,
     R2_ERR_INVALID_OBJECT_NAME = -305,
+    R2_ERR_METADATA_TOO_LARGE = -306,  /**< user metadata over R2's 8 192 bytes (MetadataTooLarge) */
 
     /* Multipart. */
     R2_ERR_NO_SUCH_UPLOAD = -400,
@@ -328,6 +330,12 @@ typedef enum r2_checksum {
     R2_CHECKSUM_SHA256 = 5   /**< x-amz-checksum-sha256 */
 } r2_checksum;
 
+/** Restarts a streamed upload body from its first byte (rewind a file or a
+ * seekable stream) so that a failed attempt can be sent again. Called with
+ * the read callback's userdata; return 0 when done, anything else when the
+ * body cannot be read again (the error is then final). */
+typedef int (*r2_rewind_cb)(void *userdata);
+
 /** Options of r2_object_put() and r2_object_put_stream(). Everything is
  * borrowed for the call; NULL means "not set". */
 typedef struct r2_put_options {
@@ -347,11 +355,14 @@ typedef struct r2_put_options {
     int32_t payload_mode;          /**< an r2_payload_mode; DEFAULT uses the client's */
     int32_t checksum;              /**< an r2_checksum */
     const char *checksum_value;    /**< base64 digest for streams (bytes puts compute it); NULL to compute */
-    const char *storage_class;     /**< "STANDARD" or "STANDARD_IA" */
+    const char *storage_class;     /**< "STANDARD" or "STANDARD_IA" (anything else is refused before sending); NULL or "" for the bucket's default */
+    /* Version 2. */
+    r2_rewind_cb rewind;           /**< streamed puts (r2_object_put_stream, r2_upload_stream below the threshold): restarts the body
+                                        so a 429/5xx/network failure is sent again; NULL: a one-shot stream, not retried once read */
 } r2_put_options;
 
-#define R2_PUT_OPTIONS_VERSION 1
-#define R2_PUT_OPTIONS_INIT { R2_PUT_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, R2_PAYLOAD_DEFAULT, R2_CHECKSUM_NONE, NULL, NULL }
+#define R2_PUT_OPTIONS_VERSION 2
+#define R2_PUT_OPTIONS_INIT { R2_PUT_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, R2_PAYLOAD_DEFAULT, R2_CHECKSUM_NONE, NULL, NULL, NULL }
 
 /** Options of r2_object_get(), r2_object_get_stream() and r2_object_head(). */
 typedef struct r2_get_options {
@@ -504,6 +515,18 @@ typedef struct r2_completed_part {
     uint32_t part_number;  /**< 1 to 10 000 */
     const char *etag;      /**< as r2_multipart_upload_part() returned it */
 } r2_completed_part;
+
+/** Conditions of r2_multipart_complete_with_options(): R2 checks them when
+ * the object is published, and a failed one (R2_ERR_PRECONDITION_FAILED) is
+ * final: R2 then treats the upload as aborted. Strings are borrowed for the call. */
+typedef struct r2_complete_options {
+    uint32_t version;              /**< R2_COMPLETE_OPTIONS_VERSION */
+    const char *if_match;          /**< complete only if the key holds this ETag (or "*": any object) */
+    const char *if_none_match;     /**< "*": complete only if the key does not exist (create-only) */
+} r2_complete_options;
+
+#define R2_COMPLETE_OPTIONS_VERSION 1
+#define R2_COMPLETE_OPTIONS_INIT { R2_COMPLETE_OPTIONS_VERSION, NULL, NULL }
 
 /** One uploaded part, from r2_multipart_list_parts(). */
 typedef struct r2_part_info {

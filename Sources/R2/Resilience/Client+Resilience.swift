@@ -219,10 +219,11 @@ extension R2Client {
                    requestID: error.requestID, ms: seconds * 1000, error: error)
 
             // May it be tried again?
-            guard let retryClass = RetryClass(error), !tracker.sourceFailed else { throw fail(error) }
-            if tracker.consumed > 0 {
-                throw fail(error.withMessage(error.message + " (not retried: the streamed request body was partly sent, "
-                                             + "\(tracker.consumed) bytes, and a stream cannot be replayed)"))
+            guard let retryClass = RetryClass(error), call.retries, !tracker.sourceFailed else { throw fail(error) }
+            let mustRewind = tracker.consumed > 0
+            if mustRewind && call.rewindBody == nil {
+                throw fail(error.withMessage(error.message + " (not retried: \(tracker.consumed) bytes of the request body were read "
+                                             + "from a one-shot stream, which cannot be read again; upload from a file, a seekable stream or bytes to get retries)"))
             }
             if routing.forwardedHead || resume != nil {
                 if resumable {
@@ -250,6 +251,10 @@ extension R2Client {
             let delayMs = policy.delayMs(retryClass, retry: made, retryAfterMs: error.retryAfterMs, random: Double.random(in: 0..<1))
             if let deadline, r.clock.now() + UInt64(delayMs) * 1_000_000 >= deadline {
                 throw fail(error.withMessage(error.message + " (gave up: a retry in \(delayMs) ms would pass the call's deadline of \(policy.deadlineMs) ms)"))
+            }
+            if mustRewind, let rewind = call.rewindBody {
+                do { try rewind() } catch { throw fail(error) }
+                tracker.consumed = 0
             }
             r.metrics.retry(operation: call.operation, attempt: attempt + 1)
             record(.warn, "\(call.operation) retrying in \(delayMs) ms"
