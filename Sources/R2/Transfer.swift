@@ -248,9 +248,10 @@ extension R2Client {
             info.contentLength = Int64(plan.size)
             return info
         } catch {
-            // A failed condition on Complete already ended the upload (R2 treats it as aborted).
-            if error.code == .preconditionFailed { if let statePath { unlink(statePath) } }
-            else if statePath == nil || error.code == .invalidPart { abortQuietly(upload) }
+            // A failed condition on Complete is final (R2 treats the upload as
+            // aborted; the abort makes sure of it on other servers): never resumed.
+            if error.code == .preconditionFailed, let statePath { unlink(statePath) }
+            if statePath == nil || error.code == .invalidPart || error.code == .preconditionFailed { abortQuietly(upload) }
             throw error
         }
     }

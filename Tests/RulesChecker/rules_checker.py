@@ -39,6 +39,8 @@ Control (connect to the control port, send one line, read one line):
         error200                 200 with an <Error> InternalError document, not forwarded
         lose                     forwarded (so it takes effect), then the connection is closed
                                  without an answer (a lost response)
+        bad_etag / odd_etag      forwarded, and the answer's <ETag> replaced by a wrong
+                                 multipart ETag / one of another form (R2's before 2023-06)
     write_limit on|off           R2's limit of one write per second per key: a second
                                  PUT/Complete to a key within a second gets 429
     violations                   "N" then " | message" per violation
@@ -77,7 +79,9 @@ MESSAGES = {429: ("TooManyRequests", "Reduce your concurrent request rate for th
             500: ("InternalError", "We encountered an internal error. Please try again."),
             503: ("ServiceUnavailable", "Reduce your rate of requests."),
             501: ("NotImplemented", "Header 'x-amz-checksum-crc32' with value 'AAAAAA==' not implemented"),
-            400: ("ExpiredRequest", "Request has expired")}
+            400: ("ExpiredRequest", "Request has expired"),
+            404: ("NoSuchUpload", "The specified multipart upload does not exist. The upload ID may be invalid, "
+                                  "or the upload may have been aborted or completed.")}
 
 
 def operation(method, path, query, headers):
@@ -126,6 +130,7 @@ class State:
         self.expected = 0
         self.injections = []  # [op, action, remaining]
         self.seen = {}
+        self.requests = 0
         self.last_headers = {}
         self.parts = {}  # upload id -> {part number: size}
         self.write_limit = False
@@ -285,6 +290,7 @@ def make_handler(state):
             q = dict(parse_qsl(url.query, keep_blank_values=True))
             with state.lock:
                 state.seen[op] = state.seen.get(op, 0) + 1
+                state.requests += 1
                 state.last_headers[op] = [(k, v) for k, v in headers if k.lower() != "authorization"]
             problems = check_request(self.command, op, url.query, headers)
             body = None
@@ -294,8 +300,7 @@ def make_handler(state):
                     seen = dict(state.parts.get(q.get("uploadId"), {}))
                 problems = check_complete(seen, body)
             if problems:
-                for p in problems:
-                    state.violation(f"{self.command} {url.path} ({op}): {p}")
+                state.violation(f"{self.command} {url.path} ({op}): " + "; ".join(problems))
                 if body is None and "transfer-encoding" not in lower:
                     self.drain()
                 self.close_connection = "transfer-encoding" in lower
@@ -326,11 +331,12 @@ def make_handler(state):
                 return self.answer(200, error_body("InternalError", "We encountered an internal error. Please try again."),
                                    [("Content-Type", "application/xml")])
             try:
-                self.forward(url, headers, lower, op, q, body, lose=action == "lose")
+                self.forward(url, headers, lower, op, q, body, lose=action == "lose",
+                             etag=action if action in ("bad_etag", "odd_etag") else None)
             except (ConnectionError, OSError):
                 self.close_connection = True  # the client went away (a cancelled test): nothing to answer
 
-        def forward(self, url, headers, lower, op, q, body, lose):
+        def forward(self, url, headers, lower, op, q, body, lose, etag=None):
             host, port = state.upstream
             conn = http.client.HTTPConnection(host, port, timeout=600)
             try:
@@ -367,8 +373,15 @@ def make_handler(state):
                             parts[int(q.get("partNumber", 0))] = size
                 out = [(k, v) for k, v in resp.getheaders() if k.lower() not in ("transfer-encoding", "connection")]
                 chunked = (resp.getheader("Transfer-Encoding") or "").lower() == "chunked"
+                if etag in ("bad_etag", "odd_etag") and resp.status == 200:
+                    # Answers with another ETag than the server's: a wrong multipart one, or one of an old form.
+                    data = resp.read()
+                    fake = "&quot;00000000000000000000000000000000-9&quot;" if etag == "bad_etag" else "AbCdEf+/old=="
+                    data = re.sub(rb"<ETag>[^<]*</ETag>", b"<ETag>" + fake.encode() + b"</ETag>", data)
+                    out = [(k, v) for k, v in out if k.lower() != "content-length"] + [("Content-Length", str(len(data)))]
+                    chunked = True
                 self.send_response(resp.status)
-                if chunked:
+                if chunked and etag is None:
                     data = resp.read()
                     out = [(k, v) for k, v in out if k.lower() != "content-length"] + [("Content-Length", str(len(data)))]
                 for k, v in out:
@@ -425,7 +438,7 @@ def main():
     failures = state.failures()
     for v in failures:
         print(f"R2 rules checker: R2 would refuse: {v}", file=sys.stderr)
-    print(f"R2 rules checker: {sum(state.seen.values())} requests, {len(failures)} violations "
+    print(f"R2 rules checker: {state.requests} requests, {len(failures)} violations "
           f"({len(state.violations) - len(failures)} expected)", file=sys.stderr)
     sys.exit(rc if rc != 0 else (1 if failures else 0))
 

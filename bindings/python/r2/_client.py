@@ -7,7 +7,7 @@ import io
 import os
 import threading
 import weakref
-from ctypes import POINTER, byref, c_bool, c_char_p, string_at
+from ctypes import POINTER, byref, c_bool, c_char_p, pointer, string_at
 from collections.abc import Mapping
 from typing import Any, Callable, Iterable, Iterator, Optional, Union
 
@@ -398,18 +398,37 @@ class Client:
         if length is None:
             tc = TransferCall(self._lib, put=self._put_struct(**options), callback=callback)
             return self._upload_stream(b, k, body, -1, tc)
-        opts = self._put_options(**options)
         errors = CallbackErrors()
         with Interrupts() as guard:
-            read = _ffi.r2_read_cb(ReadSource(body, errors, callback, stop=lambda: guard.interrupted).fill)
+            source = ReadSource(body, errors, callback, stop=lambda: guard.interrupted)
+            read = _ffi.r2_read_cb(source.fill)
+            put, rewind = self._rewindable(self._put_struct(**options), source)  # referenced until the call returns
+            opts = None if put is None else byref(put)
             return self._info_call(lambda info, h: self._lib.r2_object_put_stream(info, h, b, k, length, read, None,
                                                                                   opts), errors)
+
+    def _rewindable(self, put: Any, source: ReadSource) -> tuple[Any, Any]:
+        """(put options, rewind callback): a seekable source gets a rewind
+        callback (r2 then re-sends a failed PUT from its start); the callback
+        object must stay referenced until the call returns."""
+        if not source.can_rewind:
+            return put, None
+        if put is None:
+            put = _ffi.r2_put_options()
+            check(self._lib, self._lib.r2_put_options_init(byref(put), _ffi.R2_PUT_OPTIONS_VERSION))
+        rewind = _ffi.r2_rewind_cb(source.rewind)
+        put.rewind = rewind
+        return put, rewind
 
     def _upload_stream(self, bucket: Optional[bytes], key: Optional[bytes], body: Any, length: int,
                        tc: TransferCall) -> ObjectInfo:
         """r2_upload_stream from a file-like object or iterable; length -1: unknown (multipart)."""
         source = ReadSource(body, tc.errors, stop=lambda: tc.interrupted())
         read = _ffi.r2_read_cb(source.fill)  # referenced until the call returns
+        put = tc.options.put.contents if tc.options.put else None
+        put, rewind = self._rewindable(put, source)  # noqa: F841 -- rewind referenced until the call returns
+        if put is not None and not tc.options.put:
+            tc.options.put = pointer(put)
         return self._transfer(tc, lambda info, h, o: self._lib.r2_upload_stream(info, h, bucket, key, length, read,
                                                                                 None, o))
 
@@ -791,17 +810,35 @@ class Client:
         return CompletedPart(part_number, etag)
 
     def complete_multipart_upload(self, bucket: str, key: str, upload_id: str,
-                                  parts: Iterable[Any]) -> ObjectInfo:
+                                  parts: Iterable[Any], *, if_match: Optional[str] = None,
+                                  if_none_match: Optional[str] = None) -> ObjectInfo:
         """Assembles the object from ``parts``: CompletedPart values (what
         upload_part returns), (part_number, etag) pairs, or boto3's
-        {"PartNumber": n, "ETag": etag} dicts, in any order."""
+        {"PartNumber": n, "ETag": etag} dicts, in any order.
+
+        Every part is checked against R2's size rules before sending (r2.InvalidPart,
+        r2.EntityTooSmall). ``if_none_match="*"`` completes only when the key
+        does not exist, ``if_match=etag`` only when it holds that object; a
+        failed condition (r2.PreconditionFailed) is final: R2 treats the upload
+        as aborted. After an ambiguous failure (timeout, reset, 5xx, lost
+        answer) r2 reads the object back and compares its multipart ETag
+        instead of re-sending blindly; a multipart ETag that does not match
+        the parts is r2.ChecksumMismatch."""
         pairs = [_completed(p) for p in parts]
         array = (_ffi.r2_completed_part * len(pairs))()
         for i, (number, etag) in enumerate(pairs):
             array[i].part_number = number
             array[i].etag = cstr(etag, "etag")
         b, k, u = cstr(bucket, "bucket"), cstr(key, "key"), cstr(upload_id, "upload_id")
-        return self._info_call(lambda info, h: self._lib.r2_multipart_complete(info, h, b, k, u, array, len(pairs)))
+        opts = None
+        if if_match is not None or if_none_match is not None:
+            o = _ffi.r2_complete_options()
+            check(self._lib, self._lib.r2_complete_options_init(byref(o), _ffi.R2_COMPLETE_OPTIONS_VERSION))
+            o.if_match = cstr(if_match, "if_match")
+            o.if_none_match = cstr(if_none_match, "if_none_match")
+            opts = byref(o)
+        return self._info_call(lambda info, h: self._lib.r2_multipart_complete_with_options(info, h, b, k, u, array,
+                                                                                            len(pairs), opts))
 
     def abort_multipart_upload(self, bucket: str, key: str, upload_id: str) -> None:
         """Aborts an upload and frees its parts on the server."""

@@ -1,0 +1,254 @@
+"""R2's rules, through the R2 rules checker (Tests/RulesChecker/rules_checker.py).
+
+`make python-test` runs the whole suite behind the checker, which fails the
+run on any request R2 would refuse; these tests also ask it for answers
+SeaweedFS does not give (429 on a second write within a second, a lost
+Complete answer, an <Error> inside a 200, other ETags) and read what reached
+the wire.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import socket
+
+import pytest
+
+import r2
+
+MiB = 1 << 20
+PORT = os.environ.get("R2_RULES_CONTROL_PORT")
+
+
+def rules(command: str) -> str:
+    with socket.create_connection(("127.0.0.1", int(PORT))) as s:
+        s.sendall((command + "\n").encode())
+        return s.makefile().readline().strip()
+
+
+@pytest.fixture(autouse=True)
+def checker():
+    if PORT is None:
+        pytest.skip("needs the R2 rules checker (make python-test runs the suite behind it)")
+    rules("clear")
+    yield
+    rules("clear")
+
+
+def seen(op: str) -> int:
+    return int(rules(f"seen {op}"))
+
+
+def multipart_etag(*parts: bytes) -> str:
+    return '"' + hashlib.md5(b"".join(hashlib.md5(p).digest() for p in parts)).hexdigest() + f'-{len(parts)}"'
+
+
+# 1. Streamed single PUTs are retried when the source can be read again.
+
+def test_put_from_seekable_file_is_resent_after_429(client, bucket, prefix, tmp_path):
+    key = prefix + "twice"
+    path = tmp_path / "body"
+    body = os.urandom(300_000)
+    path.write_bytes(body)
+    rules("write_limit on")  # R2: one write per second per key, else 429
+    client.put(bucket, key, b"first")
+    progress = []
+    with open(path, "rb") as f:
+        client.put(bucket, key, f, callback=progress.append)
+    assert seen("PutObject") == 3  # first, the 429, the re-sent one
+    assert client.get(bucket, key).body == body
+    assert sum(progress) == len(body)  # resent bytes were taken back (boto3-style negative callback)
+
+
+def test_upload_file_below_threshold_is_resent_after_500(client, bucket, prefix, tmp_path):
+    path = tmp_path / "body"
+    body = os.urandom(200_000)
+    path.write_bytes(body)
+    rules("inject PutObject status=500")
+    client.upload_file(str(path), bucket, prefix + "f")
+    assert seen("PutObject") == 2
+    assert client.get(bucket, prefix + "f").body == body
+
+
+def test_upload_fileobj_seekable_is_resent(client, bucket, prefix):
+    body = os.urandom(100_000)
+    rules("inject PutObject status=503")
+    client.upload_fileobj(io.BufferedReader(io.BytesIO(body)), bucket, prefix + "s", length=len(body))
+    assert seen("PutObject") == 2
+    assert client.get(bucket, prefix + "s").body == body
+
+
+def test_one_shot_stream_is_not_resent_and_says_why(client, bucket, prefix):
+    rules("inject PutObject status=500")
+    chunks = iter([b"a" * 50_000, b"b" * 50_000])
+    with pytest.raises(r2.InternalError, match="one-shot stream"):
+        client.put(bucket, prefix + "once", chunks, length=100_000)
+    assert seen("PutObject") == 1
+
+
+# 2. Complete is never re-sent blindly; 3. conditional Complete; 4. multipart ETag check.
+
+def two_parts(client, bucket, key):
+    upload_id = client.create_multipart_upload(bucket, key)
+    p1, p2 = os.urandom(5 * MiB), os.urandom(1000)
+    parts = [client.upload_part(bucket, key, upload_id, 1, p1), client.upload_part(bucket, key, upload_id, 2, p2)]
+    return upload_id, parts, p1 + p2, multipart_etag(p1, p2)
+
+
+def test_lost_complete_answer_is_resolved_by_the_object_etag(client, bucket, prefix):
+    key = prefix + "lost"
+    upload_id, parts, body, etag = two_parts(client, bucket, key)
+    rules("inject CompleteMultipartUpload lose")
+    info = client.complete_multipart_upload(bucket, key, upload_id, parts, if_none_match="*")
+    assert info.etag == etag
+    assert seen("CompleteMultipartUpload") == 1  # not re-sent (it would get NoSuchUpload, or 412)
+    assert client.get(bucket, key).body == body
+
+
+@pytest.mark.parametrize("action", ["error200", "status=500"])
+def test_failed_complete_is_resent_while_the_upload_exists(client, bucket, prefix, action):
+    key = prefix + "again"
+    upload_id, parts, body, etag = two_parts(client, bucket, key)
+    rules(f"inject CompleteMultipartUpload {action}")
+    assert client.complete_multipart_upload(bucket, key, upload_id, parts).etag == etag
+    assert seen("CompleteMultipartUpload") == 2 and seen("ListParts") == 1
+    assert client.get(bucket, key).body == body
+
+
+def test_gone_upload_after_ambiguous_complete_is_reported(client, bucket, prefix):
+    key = prefix + "gone"
+    upload_id, parts, _, _ = two_parts(client, bucket, key)
+    rules("inject CompleteMultipartUpload status=500")
+    rules("inject ListParts status=404")  # stands in for R2's NoSuchUpload after an expiry
+    with pytest.raises(r2.R2Error, match="unknown|no longer exists"):
+        client.complete_multipart_upload(bucket, key, upload_id, parts)
+    assert seen("CompleteMultipartUpload") == 1
+    client.abort_multipart_upload(bucket, key, upload_id)
+
+
+def test_failed_condition_on_complete_is_final(client, bucket, prefix):
+    key = prefix + "exists"
+    client.put(bucket, key, b"old")
+    upload_id, parts, _, _ = two_parts(client, bucket, key)
+    with pytest.raises(r2.PreconditionFailed, match="final"):
+        client.complete_multipart_upload(bucket, key, upload_id, parts, if_none_match="*")
+    assert seen("CompleteMultipartUpload") == 1
+    assert client.get(bucket, key).body == b"old"
+    old = client.head(bucket, key).etag
+    upload_id, parts, body, _ = two_parts(client, bucket, key)
+    client.complete_multipart_upload(bucket, key, upload_id, parts, if_match=old)
+    assert client.get(bucket, key).body == body
+
+
+def test_upload_file_multipart_create_only(client, bucket, prefix, tmp_path):
+    path = tmp_path / "big"
+    path.write_bytes(os.urandom(11 * MiB))
+    key = prefix + "create-only"
+    client.upload_file(str(path), bucket, key, threshold=5 * MiB, part_size=5 * MiB, if_none_match="*")
+    assert "If-None-Match: *" in rules("headers CompleteMultipartUpload")
+    assert "If-None-Match" not in rules("headers CreateMultipartUpload")
+    with pytest.raises(r2.PreconditionFailed):
+        client.upload_file(str(path), bucket, key, threshold=5 * MiB, part_size=5 * MiB, if_none_match="*")
+    assert [u for u in client.list_multipart_uploads(bucket, prefix=key)] == []
+
+
+def test_multipart_etag_mismatch_is_an_integrity_error(client, bucket, prefix):
+    key = prefix + "etag"
+    upload_id, parts, _, _ = two_parts(client, bucket, key)
+    rules("inject CompleteMultipartUpload bad_etag")
+    with pytest.raises(r2.ChecksumMismatch, match="MD5 of the part MD5s"):
+        client.complete_multipart_upload(bucket, key, upload_id, parts)
+    upload_id, parts, _, _ = two_parts(client, bucket, key + "2")
+    rules("inject CompleteMultipartUpload odd_etag")  # an ETag of another form is not an error
+    assert client.complete_multipart_upload(bucket, key + "2", upload_id, parts).etag == "AbCdEf+/old=="
+
+
+# 5. The low-level multipart API checks R2's part rules before sending.
+
+def test_unequal_part_is_refused_before_sending(client, bucket, prefix):
+    key = prefix + "unequal"
+    upload_id = client.create_multipart_upload(bucket, key)
+    client.upload_part(bucket, key, upload_id, 1, b"\0" * (5 * MiB))
+    with pytest.raises(r2.InvalidPart, match="larger than the other parts"):
+        client.upload_part(bucket, key, upload_id, 2, b"\0" * (5 * MiB + 1))
+    assert seen("UploadPart") == 1
+    client.abort_multipart_upload(bucket, key, upload_id)
+
+
+def test_complete_checks_parts_it_did_not_send_with_list_parts(server, client, bucket, prefix):
+    key = prefix + "others"
+    upload_id = client.create_multipart_upload(bucket, key)
+    with server.client() as a, server.client() as b:  # two other clients, each knowing one part
+        p1 = a.upload_part(bucket, key, upload_id, 1, b"\0" * (5 * MiB))
+        p2 = b.upload_part(bucket, key, upload_id, 2, b"\0" * (6 * MiB))
+    with pytest.raises(r2.InvalidPart, match="larger than the other parts"):
+        client.complete_multipart_upload(bucket, key, upload_id, [p1, p2])
+    assert seen("ListParts") == 1 and seen("CompleteMultipartUpload") == 0
+    client.abort_multipart_upload(bucket, key, upload_id)
+
+
+# 6. Storage class; no empty header value.
+
+def test_storage_class(client, bucket, prefix):
+    with pytest.raises(r2.InvalidArgument, match="STANDARD or STANDARD_IA"):
+        client.put(bucket, prefix + "sc", b"x", storage_class="GLACIER")
+    assert seen("PutObject") == 0
+    client.put(bucket, prefix + "sc", b"x", storage_class="", content_type="")
+    assert "x-amz-storage-class" not in rules("headers PutObject").lower()
+    client.put(bucket, prefix + "sc", b"x", storage_class="STANDARD_IA")
+    assert "x-amz-storage-class: STANDARD_IA" in rules("headers PutObject")
+
+
+# 8. An expired upload on resume starts a new one.
+
+def test_resume_of_an_expired_upload_starts_a_new_one(client, bucket, prefix, tmp_path):
+    path, state = tmp_path / "big", tmp_path / "state"
+    body = os.urandom(15 * MiB)
+    path.write_bytes(body)
+    key = prefix + "expired"
+
+    def stop(done, total):
+        if done >= 5 * MiB:
+            raise KeyboardInterrupt  # any exception cancels; the upload is kept for resuming
+
+    with pytest.raises(KeyboardInterrupt):
+        client.upload_file(str(path), bucket, key, threshold=5 * MiB, part_size=5 * MiB, concurrency=1,
+                           state_path=str(state), progress=stop)
+    assert state.exists()
+    for upload in client.list_multipart_uploads(bucket, prefix=key):  # as R2 does after 7 days
+        client.abort_multipart_upload(bucket, key, upload.upload_id)
+    progress = []
+    client.upload_file(str(path), bucket, key, threshold=5 * MiB, part_size=5 * MiB, state_path=str(state),
+                       progress=lambda done, total: progress.append((done, total)))
+    assert not state.exists()
+    assert progress[-1] == (len(body), len(body))
+    assert client.get(bucket, key).body == body
+
+
+# 11. Smaller points.
+
+def test_metadata_over_8192_bytes_has_its_own_error(client, bucket, prefix):
+    with pytest.raises(r2.MetadataTooLarge):
+        client.put(bucket, prefix + "meta", b"x", metadata={"big": "v" * 8200})
+    assert seen("PutObject") == 0
+
+
+def test_expired_request_is_its_own_code(client, bucket, prefix):
+    rules("inject GetObject status=400")  # R2's ExpiredRequest (an expired presigned URL)
+    with pytest.raises(r2.ExpiredRequest):
+        client.get(bucket, prefix + "whatever")
+
+
+def test_rules_checker_refuses_what_r2_refuses(server, bucket):
+    """The checker itself: a request R2 would refuse is answered 400 and recorded."""
+    import http.client
+    rules("expect_violations 1")
+    host, port = server.endpoint.split("//")[1].split(":")
+    conn = http.client.HTTPConnection(host, int(port))
+    conn.request("PUT", f"/{bucket}/x", body=b"x", headers={"x-amz-storage-class": "", "Content-MD5": "a",
+                                                            "x-amz-checksum-crc32": "b"})
+    resp = conn.getresponse()
+    assert resp.status == 400 and b"R2RulesViolation" in resp.read()
+    last = rules("violations").split(" | ")[-1]
+    assert "(expected)" in last and "empty value" in last and "more than one checksum" in last
