@@ -139,6 +139,8 @@ public struct CompleteOptions: Sendable {
     public var ifMatch: String?
     /// `*`: complete only when the key does not exist (create-only).
     public var ifNoneMatch: String?
+    /// The upload's SSE-C key (also used to read the object back after an ambiguous failure).
+    public var sseCustomerKey: SSECustomerKey?
     public var cancellation: Cancellation?
 
     public init() {}
@@ -184,9 +186,10 @@ extension R2Client {
     /// (R2 answers 501 to them).
     /// - Returns: the part number and the ETag to pass to `completeMultipartUpload`.
     public func uploadPart(_ upload: MultipartUpload, partNumber: Int, body: UnsafeRawBufferPointer,
-                           checksum: ChecksumAlgorithm = .none, payloadMode: PayloadMode? = nil) throws(R2Error) -> CompletedPart {
+                           checksum: ChecksumAlgorithm = .none, payloadMode: PayloadMode? = nil,
+                           sseCustomerKey: SSECustomerKey? = nil) throws(R2Error) -> CompletedPart {
         let part = try uploadPart(upload, partNumber: partNumber, body: body, checksum: checksum, payloadMode: payloadMode,
-                                  cancellation: nil, checkSizes: true)
+                                  cancellation: nil, checkSizes: true, sseCustomerKey: sseCustomerKey)
         sentParts.record(upload.uploadID, number: partNumber, size: UInt64(body.count))
         return part
     }
@@ -195,8 +198,10 @@ extension R2Client {
     /// parts this client already sent (the low-level API; the transfer
     /// manager's parts are uniform by construction).
     func uploadPart(_ upload: MultipartUpload, partNumber: Int, body: UnsafeRawBufferPointer, checksum: ChecksumAlgorithm,
-                    payloadMode: PayloadMode? = nil, cancellation: Cancellation?, checkSizes: Bool = false) throws(R2Error) -> CompletedPart {
+                    payloadMode: PayloadMode? = nil, cancellation: Cancellation?, checkSizes: Bool = false,
+                    sseCustomerKey: SSECustomerKey? = nil) throws(R2Error) -> CompletedPart {
         var call = try partCall(upload, partNumber: partNumber, size: UInt64(body.count), checksum: checksum)
+        if let key = sseCustomerKey { call.headers += key.headers() }
         if checkSizes { try sentParts.check(upload.uploadID, number: partNumber, size: UInt64(body.count)) }
         call.cancellation = cancellation
         if let name = checksum.headerName { call.headers.append((name, ChecksumHasher.base64(checksum, of: body))) }
@@ -217,9 +222,10 @@ extension R2Client {
     /// Uploads one part of `length` bytes from `read` (UNSIGNED-PAYLOAD; a
     /// checksum needs its precomputed base64 `checksumValue`).
     public func uploadPart(_ upload: MultipartUpload, partNumber: Int, length: UInt64,
-                           checksum: ChecksumAlgorithm = .none, checksumValue: String? = nil,
+                           checksum: ChecksumAlgorithm = .none, checksumValue: String? = nil, sseCustomerKey: SSECustomerKey? = nil,
                            read: (UnsafeMutableRawBufferPointer) throws(R2Error) -> Int) throws(R2Error) -> CompletedPart {
         var call = try partCall(upload, partNumber: partNumber, size: length, checksum: checksum)
+        if let key = sseCustomerKey { call.headers += key.headers() }
         if let name = checksum.headerName {
             guard let checksumValue else { throw R2Error.invalidArgument("a streamed part needs the value of its \(name)") }
             call.headers.append((name, checksumValue))
@@ -267,19 +273,26 @@ extension R2Client {
     /// Copies bytes `range` (inclusive, `first...last`) of an existing object
     /// as one part (UploadPartCopy), for copies above 5 GiB.
     public func uploadPartCopy(_ upload: MultipartUpload, partNumber: Int, sourceBucket: String, sourceKey: String,
-                               range: ClosedRange<UInt64>?) throws(R2Error) -> CompletedPart {
+                               range: ClosedRange<UInt64>?, sseCustomerKey: SSECustomerKey? = nil,
+                               sourceSSECustomerKey: SSECustomerKey? = nil) throws(R2Error) -> CompletedPart {
         try Validate.bucket(sourceBucket)
         try Validate.key(sourceKey)
         // The part's size decides whether R2 will accept the upload: without a
         // range it is the whole source, so ask for its size first.
         let size: UInt64
         if let range { size = range.upperBound - range.lowerBound + 1 }
-        else { size = UInt64(max(try headObject(bucket: sourceBucket, key: sourceKey).contentLength, 0)) }
+        else {
+            var head = GetOptions()
+            head.sseCustomerKey = sourceSSECustomerKey
+            size = UInt64(max(try headObject(bucket: sourceBucket, key: sourceKey, options: head).contentLength, 0))
+        }
         try sentParts.check(upload.uploadID, number: partNumber, size: size)
         var call = try partCall(upload, partNumber: partNumber, size: size, checksum: .none)
         call.operation = "UploadPartCopy"
         call.headers = [("x-amz-copy-source", "/" + sourceBucket + "/" + URIEncoding.encode(sourceKey, keepSlash: true))]
         if let range { call.headers.append(("x-amz-copy-source-range", "bytes=\(range.lowerBound)-\(range.upperBound)")) }
+        if let key = sseCustomerKey { call.headers += key.headers() }
+        if let key = sourceSSECustomerKey { call.headers += key.headers(copySource: true) }
         let response = try performBuffered(call)
         let result = try S3XML.parseCopyObject(response.body)  // also raises an Error document sent with 200
         sentParts.record(upload.uploadID, number: partNumber, size: size)
@@ -325,6 +338,7 @@ extension R2Client {
             try Self.validateHeader((name, value))
             call.headers.append((name, value))
         }
+        if let key = options.sseCustomerKey { call.headers += key.headers() }
         call.payloadHash = Hex.encode(Digest.sha256(body))
         call.cancellation = options.cancellation
         call.retries = false  // an ambiguous failure is resolved below, never re-sent blindly
@@ -353,7 +367,7 @@ extension R2Client {
             }
             // SlowDown/429 refused the request; anything else may or may not have completed it.
             if retryClass != .slowDown {
-                if let done = try resolveComplete(upload, expected: expected, failure: failure) {
+                if let done = try resolveComplete(upload, expected: expected, failure: failure, sseCustomerKey: options.sseCustomerKey) {
                     sentParts.forget(upload.uploadID)
                     return done
                 }
@@ -394,13 +408,16 @@ extension R2Client {
     /// parts), nil when the upload still exists (Complete may be sent again).
     /// - Throws: when the upload is gone and the object is not this upload's,
     ///   or the truth cannot be found out.
-    private func resolveComplete(_ upload: MultipartUpload, expected: String?, failure: R2Error) throws(R2Error) -> CompleteMultipartUploadResult? {
+    private func resolveComplete(_ upload: MultipartUpload, expected: String?, failure: R2Error,
+                                 sseCustomerKey: SSECustomerKey?) throws(R2Error) -> CompleteMultipartUploadResult? {
         func note(_ what: String) -> R2Error {
             failure.withMessage(failure.message + " (CompleteMultipartUpload failed ambiguously; " + what + ")")
         }
         if let expected {
             do {
-                let head = try headObject(bucket: upload.bucket, key: upload.key)
+                var get = GetOptions()
+                get.sseCustomerKey = sseCustomerKey
+                let head = try headObject(bucket: upload.bucket, key: upload.key, options: get)
                 if MultipartLimits.bareETag(head.etag) == expected {
                     resilience.log(.info) {
                         var r = LogRecord(level: .info, message: "CompleteMultipartUpload: the answer was lost (\(failure.code.name)) but the object has this upload's ETag \(expected): completed")

@@ -80,6 +80,7 @@ extension R2Error.Code {
     public static let invalidRange = Self(R2_ERR_INVALID_RANGE)
     public static let invalidObjectName = Self(R2_ERR_INVALID_OBJECT_NAME)
     public static let metadataTooLarge = Self(R2_ERR_METADATA_TOO_LARGE)
+    public static let sseCustomerKeyRequired = Self(R2_ERR_SSE_CUSTOMER_KEY_REQUIRED)
     public static let noSuchUpload = Self(R2_ERR_NO_SUCH_UPLOAD)
     public static let invalidPart = Self(R2_ERR_INVALID_PART)
     public static let invalidPartOrder = Self(R2_ERR_INVALID_PART_ORDER)
@@ -106,7 +107,7 @@ extension R2Error.Code {
         -100: "InvalidAccessKey", -101: "SignatureDoesNotMatch", -102: "ExpiredCredentials", -103: "Unauthorized", -104: "ExpiredRequest",
         -200: "NoSuchBucket", -201: "AccessDenied", -202: "InvalidBucketName",
         -300: "NoSuchKey", -301: "PreconditionFailed", -302: "NotModified", -303: "EntityTooLarge",
-        -304: "InvalidRange", -305: "InvalidObjectName", -306: "MetadataTooLarge",
+        -304: "InvalidRange", -305: "InvalidObjectName", -306: "MetadataTooLarge", -307: "SSECustomerKeyRequired",
         -400: "NoSuchUpload", -401: "InvalidPart", -402: "InvalidPartOrder", -403: "EntityTooSmall",
         -500: "ConnectionFailed", -501: "Timeout", -502: "TLS",
         -600: "InternalError", -601: "ServiceUnavailable", -602: "SlowDown", -603: "NotImplemented",
@@ -124,7 +125,7 @@ extension R2Error {
     /// is known, the HTTP status otherwise (HEAD responses carry no body).
     static func fromResponse(status: Int, s3Code: String, message: String, requestID: String,
                              retryAfterMs: Int64?, isHead: Bool = false) -> R2Error {
-        let code: Code
+        var code: Code
         switch s3Code {
         case "InvalidAccessKeyId": code = .invalidAccessKey
         case "SignatureDoesNotMatch": code = .signatureMismatch
@@ -169,7 +170,14 @@ extension R2Error {
             default: code = .http
             }
         }
-        let text = message.isEmpty ? (s3Code.isEmpty ? "HTTP \(status)" : s3Code) : message
+        var text = message.isEmpty ? (s3Code.isEmpty ? "HTTP \(status)" : s3Code) : message
+        // A read of an SSE-C object without its key: S3 servers answer 400
+        // InvalidRequest/InvalidArgument naming customer keys or SSE.
+        let lower = asciiLowercase(message)
+        if status == 400, lower.contains("customer") || lower.contains("server side encryption") {
+            code = .sseCustomerKeyRequired
+            text += " (the object is encrypted with a customer key, SSE-C: pass sse_customer_key)"
+        }
         return R2Error(code, text, httpStatus: status, s3Code: s3Code, requestID: requestID,
                        retryAfterMs: retryAfterMs)
     }

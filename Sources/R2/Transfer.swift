@@ -33,6 +33,10 @@ public struct TransferOptions {
     /// failure then leaves the upload for a later call to resume instead of
     /// aborting it); downloads record finished ranges next to a temporary file.
     public var statePath: String?
+    /// SSE-C: the key of the object written or read (uploads: set here or in
+    /// `put`), and of a copy's source.
+    public var sseCustomerKey: SSECustomerKey?
+    public var sourceSSECustomerKey: SSECustomerKey?
 
     public init() {}
 }
@@ -41,6 +45,8 @@ extension R2Client {
     func resolved(_ o: inout TransferOptions) throws(R2Error) -> (threshold: UInt64, partSize: UInt64, concurrency: Int) {
         // Every request of the transfer, not only the parts, stops on cancel.
         if o.put.cancellation == nil { o.put.cancellation = o.cancellation }
+        if o.put.sseCustomerKey == nil { o.put.sseCustomerKey = o.sseCustomerKey }
+        if o.sseCustomerKey == nil { o.sseCustomerKey = o.put.sseCustomerKey }
         let concurrency = o.concurrency ?? Int(config.multipartConcurrency)
         guard (1...64).contains(concurrency) else { throw R2Error.invalidArgument("concurrency is \(concurrency); it must be 1 to 64") }
         let part = o.partSize ?? config.multipartPartSize
@@ -220,13 +226,15 @@ extension R2Client {
         let partChecksum = options.partChecksum
         let cancellation = options.cancellation
         let statePath = options.statePath
+        let sseKey = options.sseCustomerKey
         let sharedState = StateBox(state)
         let parts: [CompletedPart]
         do {
             parts = try PartJob(plan: plan, done: state.parts).run(concurrency: concurrency, options: options,
                                                                    scratchBytes: bufferSize ?? Int(plan.partSize)) { (number, buffer) throws(R2Error) in
                 let bytes = try part(number, buffer)
-                let done = try self.uploadPart(upload, partNumber: number, body: bytes, checksum: partChecksum, cancellation: cancellation)
+                let done = try self.uploadPart(upload, partNumber: number, body: bytes, checksum: partChecksum, cancellation: cancellation,
+                                               sseCustomerKey: sseKey)
                 if let statePath { try sharedState.record(number, done.etag, to: statePath) }
                 return (done.etag, UInt64(bytes.count))
             }
@@ -240,6 +248,7 @@ extension R2Client {
             complete.ifMatch = options.put.ifMatch
             complete.ifNoneMatch = options.put.ifNoneMatch
             complete.cancellation = options.cancellation
+            complete.sseCustomerKey = options.sseCustomerKey
             let result = try completeMultipartUpload(upload, parts: parts, partSizes: plan.sizes, options: complete)
             if let statePath { unlink(statePath) }
             reporter.finish(plan.size)
@@ -269,6 +278,7 @@ extension R2Client {
     func transferHead(bucket: String, key: String, _ options: TransferOptions) throws(R2Error) -> ObjectInfo {
         var head = GetOptions()
         head.cancellation = options.cancellation
+        head.sseCustomerKey = options.sseCustomerKey
         return try headObject(bucket: bucket, key: key, options: head)
     }
 
@@ -646,6 +656,7 @@ final class StreamingUpload: @unchecked Sendable {
             complete.ifMatch = options.put.ifMatch
             complete.ifNoneMatch = options.put.ifNoneMatch
             complete.cancellation = options.cancellation
+            complete.sseCustomerKey = options.sseCustomerKey
             let result = try client.completeMultipartUpload(upload, parts: parts, partSizes: sizeList, options: complete)
             reporter.finish(readTotal)
             var info = ObjectInfo()
@@ -676,7 +687,8 @@ final class StreamingUpload: @unchecked Sendable {
             do throws(R2Error) {
                 let part = try client.uploadPart(upload, partNumber: job.number,
                                                  body: UnsafeRawBufferPointer(rebasing: job.bytes[0..<job.count]),
-                                                 checksum: options.partChecksum, cancellation: options.cancellation)
+                                                 checksum: options.partChecksum, cancellation: options.cancellation,
+                                                 sseCustomerKey: options.sseCustomerKey)
                 monitor.locked {
                     parts.append(part)
                     sizes[job.number] = UInt64(job.count)
@@ -704,7 +716,9 @@ extension R2Client {
         try Validate.key(key)
         var options = options
         let settings = try resolved(&options)
-        let source = try transferHead(bucket: sourceBucket, key: sourceKey, options)
+        var sourceOptions = options
+        sourceOptions.sseCustomerKey = options.sourceSSECustomerKey
+        let source = try transferHead(bucket: sourceBucket, key: sourceKey, sourceOptions)
         let size = UInt64(max(source.contentLength, 0))
         let threshold = options.threshold ?? Self.maxSinglePutSize + 1
         // Headers given in `options.put` replace the source's (all of them, as
@@ -714,6 +728,8 @@ extension R2Client {
             || put.contentDisposition != nil || put.contentEncoding != nil
         if size < threshold {
             var copy = CopyOptions()
+            copy.sseCustomerKey = options.sseCustomerKey
+            copy.sourceSSECustomerKey = options.sourceSSECustomerKey
             if replaces {
                 copy.replaceMetadata = true
                 copy.contentType = put.contentType
@@ -733,12 +749,14 @@ extension R2Client {
         }
         let plan = try UploadPlan(size: size, partSize: MultipartLimits.partSize(for: size, preferred: settings.partSize))
         let upload = try createMultipartUpload(bucket: bucket, key: key, options: Self.withoutConditions(put))
+        let sseKey = options.sseCustomerKey, sourceSSEKey = options.sourceSSECustomerKey
         let parts: [CompletedPart]
         do {
             parts = try PartJob(plan: plan, done: [:]).run(concurrency: settings.concurrency, options: options) { (number, _) throws(R2Error) in
                 let range = plan.range(of: number)
                 let part = try self.uploadPartCopy(upload, partNumber: number, sourceBucket: sourceBucket, sourceKey: sourceKey,
-                                                   range: range.count == 0 ? nil : range.lowerBound...(range.upperBound - 1))
+                                                   range: range.count == 0 ? nil : range.lowerBound...(range.upperBound - 1),
+                                                   sseCustomerKey: sseKey, sourceSSECustomerKey: sourceSSEKey)
                 return (part.etag, range.count)
             }
         } catch {
@@ -751,6 +769,7 @@ extension R2Client {
             complete.ifMatch = options.put.ifMatch
             complete.ifNoneMatch = options.put.ifNoneMatch
             complete.cancellation = options.cancellation
+            complete.sseCustomerKey = options.sseCustomerKey
             let result = try completeMultipartUpload(upload, parts: parts, partSizes: plan.sizes, options: complete)
             reporter.finish(size)
             var info = ObjectInfo()

@@ -20,7 +20,7 @@ private let statusNames: [Int32: CStringBox] = {
 }()
 private let unknownStatus = CStringBox("Unknown")
 private let statusCodes: [Int32] = [0, -1, -2, -3, -4, -5, -6, -7, -8, -9, -100, -101, -102, -103, -104, -200, -201, -202,
-                                     -300, -301, -302, -303, -304, -305, -306, -400, -401, -402, -403, -500, -501, -502,
+                                     -300, -301, -302, -303, -304, -305, -306, -307, -400, -401, -402, -403, -500, -501, -502,
                                      -600, -601, -602, -603, -700, -701, -702, -800, -801, -802, -900]
 
 /// The name of a status code, e.g. "NoSuchKey" for R2_ERR_NO_SUCH_KEY, or

@@ -25,7 +25,7 @@ import R2
 @c public func r2_get_options_init(_ opts: UnsafeMutablePointer<r2_get_options>?, _ version: UInt32) -> Int32 {
     guarded { () throws(R2Error) in
         guard let opts else { throw invalid("opts is NULL") }
-        try checkVersion(version, current: 1, "r2_get_options")
+        try checkVersion(version, current: 2, "r2_get_options")
         opts.pointee = r2_get_options()
         opts.pointee.version = version
     }
@@ -35,7 +35,7 @@ import R2
 @c public func r2_copy_options_init(_ opts: UnsafeMutablePointer<r2_copy_options>?, _ version: UInt32) -> Int32 {
     guarded { () throws(R2Error) in
         guard let opts else { throw invalid("opts is NULL") }
-        try checkVersion(version, current: 1, "r2_copy_options")
+        try checkVersion(version, current: 2, "r2_copy_options")
         opts.pointee = r2_copy_options()
         opts.pointee.version = version
     }
@@ -76,6 +76,7 @@ func putOptions(_ p: UnsafePointer<r2_put_options>?) throws(R2Error) -> PutOptio
     o.checksum = try checksumAlgorithm(c.checksum, "opts->checksum")
     o.checksumValue = try optionalString(c.checksum_value, "opts->checksum_value")
     o.storageClass = try optionalString(c.storage_class, "opts->storage_class")
+    if c.version >= 2 { o.sseCustomerKey = try sseKey(c.sse_customer_key) }
     return o
 }
 
@@ -105,13 +106,14 @@ func getOptions(_ p: UnsafePointer<r2_get_options>?) throws(R2Error) -> GetOptio
     var o = GetOptions()
     guard let p else { return o }
     let c = p.pointee
-    try checkVersion(c.version, current: 1, "r2_get_options")
+    try checkVersion(c.version, current: 2, "r2_get_options")
     o.range = try optionalString(c.range, "opts->range")
     o.ifMatch = try optionalString(c.if_match, "opts->if_match")
     o.ifNoneMatch = try optionalString(c.if_none_match, "opts->if_none_match")
     o.ifModifiedSince = try optionalString(c.if_modified_since, "opts->if_modified_since")
     o.ifUnmodifiedSince = try optionalString(c.if_unmodified_since, "opts->if_unmodified_since")
     o.validateChecksum = c.validate_checksum
+    if c.version >= 2 { o.sseCustomerKey = try sseKey(c.sse_customer_key) }
     return o
 }
 
@@ -344,7 +346,7 @@ func clearInfo(_ out: UnsafeMutablePointer<r2_object_info>?) {
         var o = CopyOptions()
         if let opts {
             let p = opts.pointee
-            try checkVersion(p.version, current: 1, "r2_copy_options")
+            try checkVersion(p.version, current: 2, "r2_copy_options")
             o.replaceMetadata = p.replace_metadata
             o.contentType = try optionalString(p.content_type, "opts->content_type")
             o.cacheControl = try optionalString(p.cache_control, "opts->cache_control")
@@ -355,6 +357,10 @@ func clearInfo(_ out: UnsafeMutablePointer<r2_object_info>?) {
             o.ifNoneMatch = try optionalString(p.if_none_match, "opts->if_none_match")
             o.ifModifiedSince = try optionalString(p.if_modified_since, "opts->if_modified_since")
             o.ifUnmodifiedSince = try optionalString(p.if_unmodified_since, "opts->if_unmodified_since")
+            if p.version >= 2 {
+                o.sseCustomerKey = try sseKey(p.sse_customer_key)
+                o.sourceSSECustomerKey = try sseKey(p.source_sse_customer_key)
+            }
         }
         let (result, response) = try c.copyObject(sourceBucket: string(src_bucket, "src_bucket"), sourceKey: string(src_key, "src_key"),
                                                   bucket: string(bucket, "bucket"), key: string(key, "key"), options: o)

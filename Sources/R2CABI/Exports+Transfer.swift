@@ -35,7 +35,7 @@ import R2
 @c public func r2_transfer_options_init(_ opts: UnsafeMutablePointer<r2_transfer_options>?, _ version: UInt32) -> Int32 {
     guarded { () throws(R2Error) in
         guard let opts else { throw invalid("opts is NULL") }
-        try checkVersion(version, current: 1, "r2_transfer_options")
+        try checkVersion(version, current: 2, "r2_transfer_options")
         opts.pointee = r2_transfer_options()
         opts.pointee.version = version
     }
@@ -45,7 +45,7 @@ func transferOptions(_ p: UnsafePointer<r2_transfer_options>?) throws(R2Error) -
     var o = TransferOptions()
     guard let p else { return o }
     let c = p.pointee
-    try checkVersion(c.version, current: 1, "r2_transfer_options")
+    try checkVersion(c.version, current: 2, "r2_transfer_options")
     if c.threshold != 0 { o.threshold = c.threshold }
     if c.part_size != 0 { o.partSize = c.part_size }
     if c.concurrency != 0 { o.concurrency = Int(c.concurrency) }
@@ -54,6 +54,10 @@ func transferOptions(_ p: UnsafePointer<r2_transfer_options>?) throws(R2Error) -
     if c.progress_interval_ms != 0 { o.progressIntervalMs = Int(c.progress_interval_ms) }
     if let cancel = c.cancel { o.cancellation = try handle(cancel, as: Cancellation.self, "opts->cancel") }
     o.statePath = try optionalString(c.state_path, "opts->state_path")
+    if c.version >= 2 {
+        o.sseCustomerKey = try sseKey(c.sse_customer_key)
+        o.sourceSSECustomerKey = try sseKey(c.source_sse_customer_key)
+    }
     if let progress = c.progress {
         // A non-zero return cancels: through the caller's switch, or one of our own.
         let cancellation = o.cancellation ?? Cancellation()
@@ -229,6 +233,71 @@ func upload(_ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?, _ id:
     }
 }
 
+/// Fills `opts` with the defaults of version `version` (R2_PART_OPTIONS_VERSION).
+@c public func r2_part_options_init(_ opts: UnsafeMutablePointer<r2_part_options>?, _ version: UInt32) -> Int32 {
+    guarded { () throws(R2Error) in
+        guard let opts else { throw invalid("opts is NULL") }
+        try checkVersion(version, current: 1, "r2_part_options")
+        opts.pointee = r2_part_options()
+        opts.pointee.version = version
+    }
+}
+
+func partOptions(_ p: UnsafePointer<r2_part_options>?) throws(R2Error) -> (ChecksumAlgorithm, SSECustomerKey?, SSECustomerKey?) {
+    guard let p else { return (.none, nil, nil) }
+    try checkVersion(p.pointee.version, current: 1, "r2_part_options")
+    return (try checksumAlgorithm(p.pointee.checksum, "opts->checksum"), try sseKey(p.pointee.sse_customer_key),
+            try sseKey(p.pointee.source_sse_customer_key))
+}
+
+/// r2_multipart_upload_part() with options (`opts` may be NULL): the part
+/// checksum and the upload's SSE-C key. A part that breaks R2's equal-size rule
+/// given the parts this client already sent for the upload is refused before
+/// its bytes are sent (R2_ERR_INVALID_PART / R2_ERR_ENTITY_TOO_SMALL).
+@c public func r2_multipart_upload_part_with_options(_ etag: UnsafeMutablePointer<r2_buf>?, _ client: OpaquePointer?,
+                                                     _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?,
+                                                     _ upload_id: UnsafePointer<CChar>?, _ part_number: UInt32,
+                                                     _ data: UnsafePointer<UInt8>?, _ len: UInt,
+                                                     _ opts: UnsafePointer<r2_part_options>?) -> Int32 {
+    guarded { () throws(R2Error) in
+        guard let etag else { throw invalid("etag is NULL") }
+        etag.pointee = r2_buf(ptr: nil, size: 0)
+        let c = try handle(client, as: R2Client.self, "client")
+        guard data != nil || len == 0 else { throw invalid("data is NULL but len is \(len)") }
+        guard len <= UInt(Int.max) else { throw invalid("len \(len) is out of range") }
+        let (checksum, sse, _) = try partOptions(opts)
+        let part = try c.uploadPart(upload(bucket, key, upload_id), partNumber: Int(part_number),
+                                    body: UnsafeRawBufferPointer(start: data, count: Int(len)), checksum: checksum,
+                                    sseCustomerKey: sse)
+        fill(etag, part.etag)
+    }
+}
+
+/// r2_multipart_upload_part_copy() with options (`opts` may be NULL): the
+/// upload's and the source's SSE-C keys.
+@c public func r2_multipart_upload_part_copy_with_options(_ etag: UnsafeMutablePointer<r2_buf>?, _ client: OpaquePointer?,
+                                                          _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?,
+                                                          _ upload_id: UnsafePointer<CChar>?, _ part_number: UInt32,
+                                                          _ src_bucket: UnsafePointer<CChar>?, _ src_key: UnsafePointer<CChar>?,
+                                                          _ first: Int64, _ last: Int64,
+                                                          _ opts: UnsafePointer<r2_part_options>?) -> Int32 {
+    guarded { () throws(R2Error) in
+        guard let etag else { throw invalid("etag is NULL") }
+        etag.pointee = r2_buf(ptr: nil, size: 0)
+        let c = try handle(client, as: R2Client.self, "client")
+        var range: ClosedRange<UInt64>? = nil
+        if first != -1 || last != -1 {
+            guard first >= 0, last >= first else { throw invalid("range \(first)-\(last) is invalid") }
+            range = UInt64(first)...UInt64(last)
+        }
+        let (_, sse, sourceSSE) = try partOptions(opts)
+        let part = try c.uploadPartCopy(upload(bucket, key, upload_id), partNumber: Int(part_number),
+                                        sourceBucket: string(src_bucket, "src_bucket"), sourceKey: string(src_key, "src_key"),
+                                        range: range, sseCustomerKey: sse, sourceSSECustomerKey: sourceSSE)
+        fill(etag, part.etag)
+    }
+}
+
 /// Copies bytes `first`..`last` (inclusive) of `src_bucket`/`src_key` as part
 /// `part_number` (UploadPartCopy); `first` = `last` = -1 copies the whole source.
 @c public func r2_multipart_upload_part_copy(_ etag: UnsafeMutablePointer<r2_buf>?, _ client: OpaquePointer?,
@@ -297,6 +366,7 @@ func upload(_ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?, _ id:
             try checkVersion(opts.pointee.version, current: 1, "r2_complete_options")
             options.ifMatch = try optionalString(opts.pointee.if_match, "opts->if_match")
             options.ifNoneMatch = try optionalString(opts.pointee.if_none_match, "opts->if_none_match")
+            options.sseCustomerKey = try sseKey(opts.pointee.sse_customer_key)
         }
         let result = try c.completeMultipartUpload(upload(bucket, key, upload_id), parts: list, options: options)
         var o = ObjectInfo()

@@ -278,6 +278,45 @@ static void test_expired_resume(r2_client *c, const uint8_t *data) {
     unlink(path);
 }
 
+/* 7. SSE-C on put, get, head and the transfer manager; a GET without the key is a clear error. */
+static void test_sse_c(r2_client *c, const uint8_t *data) {
+    rules("clear");
+    uint8_t key32[32];
+    for (int i = 0; i < 32; i++) key32[i] = (uint8_t)(i * 7 + 1);
+    r2_put_options po = R2_PUT_OPTIONS_INIT;
+    po.sse_customer_key = key32;
+    CHECK_OK(r2_object_put(NULL, c, bucket, key("ssec"), (const uint8_t *)"secret", 6, &po), "SSE-C put");
+    CHECK(strstr(rules("headers PutObject"), "x-amz-server-side-encryption-customer-algorithm: AES256") != NULL, "SSE-C headers sent");
+    r2_buf got = {0};
+    int32_t rc = r2_object_get(&got, NULL, c, bucket, key("ssec"), NULL);
+    CHECK(rc == R2_ERR_SSE_CUSTOMER_KEY_REQUIRED, "GET without the key: %s (%s)", r2_status_string(rc), r2_error_last()->message);
+    r2_get_options go = R2_GET_OPTIONS_INIT;
+    go.sse_customer_key = key32;
+    CHECK_OK(r2_object_get(&got, NULL, c, bucket, key("ssec"), &go), "GET with the key");
+    CHECK(got.size == 6 && memcmp(got.ptr, "secret", 6) == 0, "SSE-C body");
+    r2_buf_dispose(&got);
+    r2_object_info info = {0};
+    CHECK_OK(r2_object_head(&info, c, bucket, key("ssec"), &go), "HEAD with the key");
+    r2_object_info_dispose(&info);
+
+    char path[] = "/tmp/r2-rules-XXXXXX", out[64];
+    int fd = mkstemp(path);
+    CHECK(fd >= 0 && write(fd, data, 11 * MiB) == (ssize_t)(11 * MiB), "temp file");
+    close(fd);
+    snprintf(out, sizeof out, "%s.out", path);
+    r2_transfer_options to = R2_TRANSFER_OPTIONS_INIT;
+    to.threshold = 5 * MiB;
+    to.part_size = 5 * MiB;
+    to.sse_customer_key = key32;
+    CHECK_OK(r2_upload_file(NULL, c, bucket, key("ssec-mp"), path, &to), "SSE-C multipart upload");
+    CHECK(strstr(rules("headers UploadPart"), "x-amz-server-side-encryption-customer-key-MD5") != NULL, "parts carry the key");
+    CHECK_OK(r2_download_file(NULL, c, bucket, key("ssec-mp"), out, &to), "SSE-C parallel download");
+    struct stat st;
+    CHECK(stat(out, &st) == 0 && st.st_size == (off_t)(11 * MiB), "downloaded size");
+    unlink(path);
+    unlink(out);
+}
+
 int main(void) {
     bucket = getenv("R2_TEST_BUCKET");
     const char *port = getenv("R2_RULES_CONTROL_PORT");
@@ -295,6 +334,7 @@ int main(void) {
     test_part_rules(c, data);
     test_headers(c);
     test_expired_resume(c, data);
+    test_sse_c(c, data);
     rules("clear");
     r2_client_free(c);
     free(data);

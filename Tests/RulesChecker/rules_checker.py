@@ -404,6 +404,14 @@ def make_handler(state):
     return Handler
 
 
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            super().handle_error(request, client_address)  # a client that went away is not news
+
+
 def serve_control(state, sock):
     while True:
         conn, _ = sock.accept()
@@ -420,8 +428,7 @@ def main():
     args = ap.parse_args()
     host, _, port = args.upstream.rpartition(":")
     state = State((host or "127.0.0.1", int(port)))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(state))
-    server.daemon_threads = True
+    server = Server(("127.0.0.1", 0), make_handler(state))
     control = socket.socket()
     control.bind(("127.0.0.1", 0))
     control.listen(16)

@@ -60,6 +60,7 @@ typedef enum r2_status {
     R2_ERR_INVALID_RANGE = -304,
     R2_ERR_INVALID_OBJECT_NAME = -305,
     R2_ERR_METADATA_TOO_LARGE = -306,  /**< user metadata over R2's 8 192 bytes (MetadataTooLarge) */
+    R2_ERR_SSE_CUSTOMER_KEY_REQUIRED = -307, /**< the object is encrypted with a customer key (SSE-C) and the request did not give it */
 
     /* Multipart. */
     R2_ERR_NO_SUCH_UPLOAD = -400,
@@ -359,10 +360,11 @@ typedef struct r2_put_options {
     /* Version 2. */
     r2_rewind_cb rewind;           /**< streamed puts (r2_object_put_stream, r2_upload_stream below the threshold): restarts the body
                                         so a 429/5xx/network failure is sent again; NULL: a one-shot stream, not retried once read */
+    const uint8_t *sse_customer_key; /**< SSE-C: 32 bytes (AES-256) to encrypt the object with; reads then need it; NULL for none */
 } r2_put_options;
 
 #define R2_PUT_OPTIONS_VERSION 2
-#define R2_PUT_OPTIONS_INIT { R2_PUT_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, R2_PAYLOAD_DEFAULT, R2_CHECKSUM_NONE, NULL, NULL, NULL }
+#define R2_PUT_OPTIONS_INIT { R2_PUT_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, R2_PAYLOAD_DEFAULT, R2_CHECKSUM_NONE, NULL, NULL, NULL, NULL }
 
 /** Options of r2_object_get(), r2_object_get_stream() and r2_object_head(). */
 typedef struct r2_get_options {
@@ -373,10 +375,12 @@ typedef struct r2_get_options {
     const char *if_modified_since;
     const char *if_unmodified_since;
     bool validate_checksum;        /**< check a whole-object x-amz-checksum-* response header against the body */
+    /* Version 2. */
+    const uint8_t *sse_customer_key; /**< SSE-C: the 32-byte key the object was written with; NULL for none */
 } r2_get_options;
 
-#define R2_GET_OPTIONS_VERSION 1
-#define R2_GET_OPTIONS_INIT { R2_GET_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, false }
+#define R2_GET_OPTIONS_VERSION 2
+#define R2_GET_OPTIONS_INIT { R2_GET_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, false, NULL }
 
 /** What r2 knows about an object after a put, get, head or copy. Filled by
  * r2; strings are "" when absent and, like the metadata array, owned by the
@@ -419,10 +423,13 @@ typedef struct r2_copy_options {
     const char *if_none_match;          /**< x-amz-copy-source-if-none-match */
     const char *if_modified_since;      /**< x-amz-copy-source-if-modified-since */
     const char *if_unmodified_since;    /**< x-amz-copy-source-if-unmodified-since */
+    /* Version 2. */
+    const uint8_t *sse_customer_key;        /**< SSE-C: 32-byte key to encrypt the copy with; NULL for none */
+    const uint8_t *source_sse_customer_key; /**< SSE-C: 32-byte key the source was written with; NULL for none */
 } r2_copy_options;
 
-#define R2_COPY_OPTIONS_VERSION 1
-#define R2_COPY_OPTIONS_INIT { R2_COPY_OPTIONS_VERSION, false, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL }
+#define R2_COPY_OPTIONS_VERSION 2
+#define R2_COPY_OPTIONS_INIT { R2_COPY_OPTIONS_VERSION, false, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL }
 
 /** Options of r2_list_objects() and r2_list_iter_new(). */
 typedef struct r2_list_options {
@@ -505,10 +512,13 @@ typedef struct r2_transfer_options {
     uint32_t progress_interval_ms;    /**< 0: 100 ms */
     r2_cancel *cancel;                /**< NULL for none */
     const char *state_path;           /**< resume state file; NULL: no resume (failed uploads are aborted) */
+    /* Version 2. */
+    const uint8_t *sse_customer_key;        /**< SSE-C: 32-byte key of the object uploaded or downloaded (uploads: or put->sse_customer_key); NULL for none */
+    const uint8_t *source_sse_customer_key; /**< SSE-C: 32-byte key of r2_copy_large's source; NULL for none */
 } r2_transfer_options;
 
-#define R2_TRANSFER_OPTIONS_VERSION 1
-#define R2_TRANSFER_OPTIONS_INIT { R2_TRANSFER_OPTIONS_VERSION, 0, 0, 0, R2_CHECKSUM_NONE, NULL, NULL, NULL, 0, NULL, NULL }
+#define R2_TRANSFER_OPTIONS_VERSION 2
+#define R2_TRANSFER_OPTIONS_INIT { R2_TRANSFER_OPTIONS_VERSION, 0, 0, 0, R2_CHECKSUM_NONE, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL }
 
 /** A part to assemble with r2_multipart_complete(). */
 typedef struct r2_completed_part {
@@ -523,10 +533,23 @@ typedef struct r2_complete_options {
     uint32_t version;              /**< R2_COMPLETE_OPTIONS_VERSION */
     const char *if_match;          /**< complete only if the key holds this ETag (or "*": any object) */
     const char *if_none_match;     /**< "*": complete only if the key does not exist (create-only) */
+    const uint8_t *sse_customer_key; /**< SSE-C: the upload's 32-byte key; NULL for none */
 } r2_complete_options;
 
 #define R2_COMPLETE_OPTIONS_VERSION 1
-#define R2_COMPLETE_OPTIONS_INIT { R2_COMPLETE_OPTIONS_VERSION, NULL, NULL }
+#define R2_COMPLETE_OPTIONS_INIT { R2_COMPLETE_OPTIONS_VERSION, NULL, NULL, NULL }
+
+/** Options of r2_multipart_upload_part_with_options() and
+ * r2_multipart_upload_part_copy_with_options(). */
+typedef struct r2_part_options {
+    uint32_t version;              /**< R2_PART_OPTIONS_VERSION */
+    int32_t checksum;              /**< R2_CHECKSUM_NONE, _MD5, _CRC32 or _CRC32C (uploaded parts only) */
+    const uint8_t *sse_customer_key;        /**< SSE-C: the upload's 32-byte key; NULL for none */
+    const uint8_t *source_sse_customer_key; /**< SSE-C: 32-byte key of an UploadPartCopy source; NULL for none */
+} r2_part_options;
+
+#define R2_PART_OPTIONS_VERSION 1
+#define R2_PART_OPTIONS_INIT { R2_PART_OPTIONS_VERSION, R2_CHECKSUM_NONE, NULL, NULL }
 
 /** One uploaded part, from r2_multipart_list_parts(). */
 typedef struct r2_part_info {

@@ -7,7 +7,7 @@ import io
 import os
 import threading
 import weakref
-from ctypes import POINTER, byref, c_bool, c_char_p, pointer, string_at
+from ctypes import POINTER, byref, c_bool, c_char_p, c_uint8, pointer, string_at
 from collections.abc import Mapping
 from typing import Any, Callable, Iterable, Iterator, Optional, Union
 
@@ -67,6 +67,15 @@ def _boto3_names(options: dict, extra_args: dict, callback: Progress) -> Progres
 
 # The largest source one CopyObject takes in r2 (as its single-PUT limit, 5 GiB - 5 MiB).
 _SINGLE_COPY_LIMIT = 5 * 1024 ** 3 - 5 * 1024 ** 2
+
+
+def _sse_key(value: Optional[bytes], name: str = "sse_customer_key") -> Any:
+    """A 32-byte SSE-C key as the c_uint8 array r2 reads (None: no key)."""
+    if value is None:
+        return None
+    if not isinstance(value, (bytes, bytearray, memoryview)) or len(bytes(value)) != 32:
+        raise invalid_argument(f"{name} must be 32 bytes (an AES-256 key)")
+    return (c_uint8 * 32).from_buffer_copy(bytes(value))
 
 
 def _part_number(n: int) -> int:
@@ -247,11 +256,11 @@ class Client:
 
     def _get_options(self, range: Range = None, if_match: Optional[str] = None, if_none_match: Optional[str] = None,
                      if_modified_since: HTTPDate = None, if_unmodified_since: HTTPDate = None,
-                     validate_checksum: bool = False) -> Any:
+                     validate_checksum: bool = False, sse_customer_key: Optional[bytes] = None) -> Any:
         """byref(r2_get_options), or None (r2's defaults) when nothing is set,
         which spares a foreign call on the common path."""
         if validate_checksum is False and all(v is None for v in (range, if_match, if_none_match, if_modified_since,
-                                                                  if_unmodified_since)):
+                                                                  if_unmodified_since, sse_customer_key)):
             return None
         o = _ffi.r2_get_options()
         check(self._lib, self._lib.r2_get_options_init(byref(o), _ffi.R2_GET_OPTIONS_VERSION))
@@ -261,6 +270,7 @@ class Client:
         o.if_modified_since = http_date(if_modified_since, "if_modified_since")
         o.if_unmodified_since = http_date(if_unmodified_since, "if_unmodified_since")
         o.validate_checksum = validate_checksum
+        o.sse_customer_key = _sse_key(sse_customer_key)
         return byref(o)
 
     def _put_options(self, content_type: Optional[str] = None, cache_control: Optional[str] = None,
@@ -269,11 +279,12 @@ class Client:
                      if_match: Optional[str] = None, if_none_match: Optional[str] = None,
                      if_modified_since: HTTPDate = None, if_unmodified_since: HTTPDate = None,
                      payload_mode: Optional[str] = None, checksum: Optional[str] = None,
-                     checksum_value: Optional[str] = None, storage_class: Optional[str] = None) -> Any:
+                     checksum_value: Optional[str] = None, storage_class: Optional[str] = None,
+                     sse_customer_key: Optional[bytes] = None) -> Any:
         """byref(r2_put_options), or None (r2's defaults) when nothing is set."""
         o = self._put_struct(content_type, cache_control, content_disposition, content_encoding, content_language,
                              expires, metadata, if_match, if_none_match, if_modified_since, if_unmodified_since,
-                             payload_mode, checksum, checksum_value, storage_class)
+                             payload_mode, checksum, checksum_value, storage_class, sse_customer_key)
         return None if o is None else byref(o)
 
     def _put_struct(self, content_type: Optional[str] = None, cache_control: Optional[str] = None,
@@ -282,12 +293,13 @@ class Client:
                     if_match: Optional[str] = None, if_none_match: Optional[str] = None,
                     if_modified_since: HTTPDate = None, if_unmodified_since: HTTPDate = None,
                     payload_mode: Optional[str] = None, checksum: Optional[str] = None,
-                    checksum_value: Optional[str] = None, storage_class: Optional[str] = None) -> Any:
+                    checksum_value: Optional[str] = None, storage_class: Optional[str] = None,
+                    sse_customer_key: Optional[bytes] = None) -> Any:
         """An r2_put_options, or None when nothing is set."""
         if not any(v is not None for v in (content_type, cache_control, content_disposition, content_encoding,
                                              content_language, expires, metadata, if_match, if_none_match,
                                              if_modified_since, if_unmodified_since, payload_mode, checksum,
-                                             checksum_value, storage_class)):
+                                             checksum_value, storage_class, sse_customer_key)):
             return None
         o = _ffi.r2_put_options()
         check(self._lib, self._lib.r2_put_options_init(byref(o), _ffi.R2_PUT_OPTIONS_VERSION))
@@ -306,6 +318,7 @@ class Client:
         o.checksum = choice(checksum, CHECKSUMS, "checksum")
         o.checksum_value = cstr(checksum_value, "checksum_value")
         o.storage_class = cstr(storage_class, "storage_class")
+        o.sse_customer_key = _sse_key(sse_customer_key)
         return o
 
     def _info_call(self, call: Callable[[Any, Any], int], errors: Optional[CallbackErrors] = None) -> ObjectInfo:
@@ -514,7 +527,8 @@ class Client:
 
     def get(self, bucket: str, key: str, *, range: Range = None, if_match: Optional[str] = None,
             if_none_match: Optional[str] = None, if_modified_since: HTTPDate = None,
-            if_unmodified_since: HTTPDate = None, validate_checksum: bool = False) -> Object:
+            if_unmodified_since: HTTPDate = None, validate_checksum: bool = False,
+            sse_customer_key: Optional[bytes] = None) -> Object:
         """Reads bucket/key (or a range of it) into memory.
 
         ``range`` is "bytes=a-b", "bytes=a-", "bytes=-n", or (start, end)
@@ -524,7 +538,7 @@ class Client:
         download_fileobj(), which stream.
         """
         opts = self._get_options(range, if_match, if_none_match, if_modified_since, if_unmodified_since,
-                                 validate_checksum)
+                                 validate_checksum, sse_customer_key)
         b, k = cstr(bucket, "bucket"), cstr(key, "key")
         body = _ffi.r2_buf()
         try:
@@ -629,11 +643,14 @@ class Client:
         Conditions (as for download_fileobj) make it one conditional GET into
         a temporary file beside ``filename``.
         """
+        sse_customer_key = conditions.pop("sse_customer_key", None)
         tc = self._transfer_call(conditions, DOWNLOAD_EXTRA_ARGS, callback=callback, progress=progress, config=config,
                                  threshold=threshold, part_size=part_size, concurrency=concurrency,
                                  state_path=state_path, cancel=cancel, upload=False)
+        tc.options.sse_customer_key = _sse_key(sse_customer_key)
         b, k = cstr(bucket, "bucket"), cstr(key, "key")
         if conditions:
+            conditions["sse_customer_key"] = sse_customer_key
             _no_transfer_options(threshold, part_size, concurrency, cancel, config, state_path)
             return self._download_file_conditional(b, k, filename, self._get_options(**conditions), tc)
         path = _path(filename, "filename")
@@ -699,8 +716,12 @@ class Client:
              if_modified_since: HTTPDate = None, if_unmodified_since: HTTPDate = None,
              multipart_threshold: Optional[int] = None, part_size: Optional[int] = None,
              concurrency: Optional[int] = None, callback: Progress = None, progress: ProgressCallback = None,
-             config: Optional[TransferConfig] = None, cancel: Optional[CancelToken] = None) -> ObjectInfo:
+             config: Optional[TransferConfig] = None, cancel: Optional[CancelToken] = None,
+             sse_customer_key: Optional[bytes] = None, source_sse_customer_key: Optional[bytes] = None) -> ObjectInfo:
         """Copies src_bucket/src_key to bucket/key on the server.
+
+        SSE-C: ``sse_customer_key`` encrypts the copy, ``source_sse_customer_key``
+        is the key the source was written with (32 bytes each).
 
         By default one CopyObject (up to 5 GiB). The source's metadata is
         kept unless ``replace_metadata``, which sets the content headers and
@@ -725,13 +746,15 @@ class Client:
                                               config, cancel))
         if not managed:
             try:
-                return self._copy_object(src_bucket, src_key, bucket, key, replace_metadata, replaced, conditions)
+                return self._copy_object(src_bucket, src_key, bucket, key, replace_metadata, replaced, conditions,
+                                         (sse_customer_key, source_sse_customer_key))
             except (EntityTooLarge, InvalidRequest):
                 # Too large for CopyObject (S3 says InvalidRequest, some servers EntityTooLarge): go multipart
                 # when the source really is larger than one copy may be and nothing asks for a single copy.
                 if any(c is not None for c in conditions):
                     raise
-                if self.head(src_bucket, src_key).content_length <= _SINGLE_COPY_LIMIT:
+                if self.head(src_bucket, src_key, sse_customer_key=source_sse_customer_key).content_length \
+                        <= _SINGLE_COPY_LIMIT:
                     raise
                 multipart_threshold = _SINGLE_COPY_LIMIT + 1
         elif any(c is not None for c in conditions):
@@ -741,22 +764,27 @@ class Client:
         tc = TransferCall(self._lib, config=config, threshold=multipart_threshold, part_size=part_size,
                           concurrency=concurrency, callback=callback, progress=progress, cancel=cancel,
                           put=self._put_struct(**replaced) if replace_metadata else None)
+        tc.options.sse_customer_key = _sse_key(sse_customer_key)
+        tc.options.source_sse_customer_key = _sse_key(source_sse_customer_key, "source_sse_customer_key")
         if replace_metadata:
             # Below its threshold r2_copy_large sends CopyObject without the replaced metadata; do that here instead.
             threshold = tc.options.threshold or _SINGLE_COPY_LIMIT + 1
-            size = self.head(src_bucket, src_key).content_length
+            size = self.head(src_bucket, src_key, sse_customer_key=source_sse_customer_key).content_length
             if size < threshold:
-                info = self._copy_object(src_bucket, src_key, bucket, key, True, replaced, conditions)
+                info = self._copy_object(src_bucket, src_key, bucket, key, True, replaced, conditions,
+                                         (sse_customer_key, source_sse_customer_key))
                 tc.report_end(size)
                 return info
         args = (cstr(src_bucket, "src_bucket"), cstr(src_key, "src_key"), cstr(bucket, "bucket"), cstr(key, "key"))
         return self._transfer(tc, lambda info, h, o: self._lib.r2_copy_large(info, h, *args, o))
 
     def _copy_object(self, src_bucket: str, src_key: str, bucket: str, key: str, replace_metadata: bool,
-                     replaced: dict, conditions: tuple) -> ObjectInfo:
+                     replaced: dict, conditions: tuple, keys: tuple = (None, None)) -> ObjectInfo:
         """One CopyObject (r2_object_copy)."""
         o = _ffi.r2_copy_options()
         check(self._lib, self._lib.r2_copy_options_init(byref(o), _ffi.R2_COPY_OPTIONS_VERSION))
+        o.sse_customer_key = _sse_key(keys[0])
+        o.source_sse_customer_key = _sse_key(keys[1], "source_sse_customer_key")
         o.replace_metadata = replace_metadata
         o.content_type = cstr(replaced["content_type"], "content_type")
         o.cache_control = cstr(replaced["cache_control"], "cache_control")
@@ -783,7 +811,7 @@ class Client:
         return self._buf_call(lambda out, h: self._lib.r2_multipart_create(out, h, b, k, opts))
 
     def upload_part(self, bucket: str, key: str, upload_id: str, part_number: int, body: Any, *,
-                    checksum: Optional[str] = None) -> CompletedPart:
+                    checksum: Optional[str] = None, sse_customer_key: Optional[bytes] = None) -> CompletedPart:
         """Uploads part ``part_number`` (1 to 10 000) from bytes-like ``body``
         and returns it for complete_multipart_upload. R2 wants every part but
         the last to be at least 5 MiB and all of them the same size (r2 checks
@@ -794,24 +822,36 @@ class Client:
         algorithm = choice(checksum, PART_CHECKSUMS, "checksum")
         b, k, u = cstr(bucket, "bucket"), cstr(key, "key"), cstr(upload_id, "upload_id")
         number = _part_number(part_number)
-        etag = self._buf_call(lambda out, h: self._lib.r2_multipart_upload_part(out, h, b, k, u, number, data, size,
-                                                                                  algorithm))
+        o = _ffi.r2_part_options()
+        check(self._lib, self._lib.r2_part_options_init(byref(o), _ffi.R2_PART_OPTIONS_VERSION))
+        o.checksum = algorithm
+        o.sse_customer_key = _sse_key(sse_customer_key)
+        etag = self._buf_call(lambda out, h: self._lib.r2_multipart_upload_part_with_options(out, h, b, k, u, number,
+                                                                                               data, size, byref(o)))
         return CompletedPart(part_number, etag)
 
     def upload_part_copy(self, bucket: str, key: str, upload_id: str, part_number: int, src_bucket: str,
-                         src_key: str, *, range: Optional[tuple[int, int]] = None) -> CompletedPart:
+                         src_key: str, *, range: Optional[tuple[int, int]] = None,
+                         sse_customer_key: Optional[bytes] = None,
+                         source_sse_customer_key: Optional[bytes] = None) -> CompletedPart:
         """Copies bytes of src_bucket/src_key as part ``part_number``
         (UploadPartCopy): ``range=(first, last)`` with an inclusive last byte,
         or the whole source without it."""
         first, last = (-1, -1) if range is None else range
         args = (cstr(bucket, "bucket"), cstr(key, "key"), cstr(upload_id, "upload_id"), _part_number(part_number),
                 cstr(src_bucket, "src_bucket"), cstr(src_key, "src_key"), first, last)
-        etag = self._buf_call(lambda out, h: self._lib.r2_multipart_upload_part_copy(out, h, *args))
+        o = _ffi.r2_part_options()
+        check(self._lib, self._lib.r2_part_options_init(byref(o), _ffi.R2_PART_OPTIONS_VERSION))
+        o.sse_customer_key = _sse_key(sse_customer_key)
+        o.source_sse_customer_key = _sse_key(source_sse_customer_key, "source_sse_customer_key")
+        etag = self._buf_call(lambda out, h: self._lib.r2_multipart_upload_part_copy_with_options(out, h, *args,
+                                                                                                    byref(o)))
         return CompletedPart(part_number, etag)
 
     def complete_multipart_upload(self, bucket: str, key: str, upload_id: str,
                                   parts: Iterable[Any], *, if_match: Optional[str] = None,
-                                  if_none_match: Optional[str] = None) -> ObjectInfo:
+                                  if_none_match: Optional[str] = None,
+                                  sse_customer_key: Optional[bytes] = None) -> ObjectInfo:
         """Assembles the object from ``parts``: CompletedPart values (what
         upload_part returns), (part_number, etag) pairs, or boto3's
         {"PartNumber": n, "ETag": etag} dicts, in any order.
@@ -831,11 +871,12 @@ class Client:
             array[i].etag = cstr(etag, "etag")
         b, k, u = cstr(bucket, "bucket"), cstr(key, "key"), cstr(upload_id, "upload_id")
         opts = None
-        if if_match is not None or if_none_match is not None:
+        if if_match is not None or if_none_match is not None or sse_customer_key is not None:
             o = _ffi.r2_complete_options()
             check(self._lib, self._lib.r2_complete_options_init(byref(o), _ffi.R2_COMPLETE_OPTIONS_VERSION))
             o.if_match = cstr(if_match, "if_match")
             o.if_none_match = cstr(if_none_match, "if_none_match")
+            o.sse_customer_key = _sse_key(sse_customer_key)
             opts = byref(o)
         return self._info_call(lambda info, h: self._lib.r2_multipart_complete_with_options(info, h, b, k, u, array,
                                                                                             len(pairs), opts))
@@ -937,7 +978,8 @@ class Client:
 
     def presign(self, method: str, bucket: str, key: str, expires: Union[int, datetime.timedelta] = 3600, *,
                 headers: Headers = None, query: Headers = None,
-                unix_time: Union[int, datetime.datetime, None] = None) -> str:
+                unix_time: Union[int, datetime.datetime, None] = None,
+                sse_customer_key: Optional[bytes] = None) -> str:
         """A presigned URL for GET, PUT, HEAD or DELETE of bucket/key, valid
         for ``expires`` seconds (int or timedelta; 1 s to 7 days). ``headers``
         (e.g. Content-Type for a PUT) are signed, so the URL's user must send
@@ -945,7 +987,17 @@ class Client:
         them), e.g. ``{"response-content-disposition": 'attachment;
         filename="a.txt"'}`` to set a header of the GET's response.
         ``unix_time`` (int or aware datetime) fixes the signing time.
-        No network call."""
+        ``sse_customer_key`` signs the SSE-C headers (the URL's user must send
+        them too: the algorithm, the base64 key and its MD5). No network call."""
+        if sse_customer_key is not None:
+            _sse_key(sse_customer_key)
+            import base64
+            import hashlib
+            headers = dict(headers.items() if isinstance(headers, Mapping) else (headers or []))
+            headers.update({"x-amz-server-side-encryption-customer-algorithm": "AES256",
+                            "x-amz-server-side-encryption-customer-key": base64.b64encode(bytes(sse_customer_key)).decode(),
+                            "x-amz-server-side-encryption-customer-key-MD5":
+                                base64.b64encode(hashlib.md5(bytes(sse_customer_key)).digest()).decode()})
         opts = None
         if headers or query or unix_time is not None:
             o = _ffi.r2_presign_options()

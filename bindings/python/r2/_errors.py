@@ -91,6 +91,7 @@ class EntityTooLarge(ObjectError): status = "EntityTooLarge"
 class InvalidRange(ObjectError): status = "InvalidRange"
 class InvalidObjectName(ObjectError, InvalidArgument): status = "InvalidObjectName"
 class MetadataTooLarge(ObjectError): status = "MetadataTooLarge"
+class SSECustomerKeyRequired(ObjectError): status = "SSECustomerKeyRequired"
 # Multipart.
 class NoSuchUpload(MultipartError, NotFound): status = "NoSuchUpload"
 class InvalidPart(MultipartError): status = "InvalidPart"
@@ -142,6 +143,7 @@ BY_CODE: dict[int, type[R2Error]] = {
     _ffi.R2_ERR_INVALID_RANGE: InvalidRange,
     _ffi.R2_ERR_INVALID_OBJECT_NAME: InvalidObjectName,
     _ffi.R2_ERR_METADATA_TOO_LARGE: MetadataTooLarge,
+    _ffi.R2_ERR_SSE_CUSTOMER_KEY_REQUIRED: SSECustomerKeyRequired,
     _ffi.R2_ERR_NO_SUCH_UPLOAD: NoSuchUpload,
     _ffi.R2_ERR_INVALID_PART: InvalidPart,
     _ffi.R2_ERR_INVALID_PART_ORDER: InvalidPartOrder,

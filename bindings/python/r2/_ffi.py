@@ -18,11 +18,12 @@ R2_SIGNER_OPTIONS_VERSION = 1
 R2_SIGN_REQUEST_VERSION = 1
 R2_PRESIGN_OPTIONS_VERSION = 1
 R2_PUT_OPTIONS_VERSION = 2
-R2_GET_OPTIONS_VERSION = 1
-R2_COPY_OPTIONS_VERSION = 1
+R2_GET_OPTIONS_VERSION = 2
+R2_COPY_OPTIONS_VERSION = 2
 R2_LIST_OPTIONS_VERSION = 1
-R2_TRANSFER_OPTIONS_VERSION = 1
+R2_TRANSFER_OPTIONS_VERSION = 2
 R2_COMPLETE_OPTIONS_VERSION = 1
+R2_PART_OPTIONS_VERSION = 1
 
 
 # enum r2_status
@@ -51,6 +52,7 @@ R2_ERR_ENTITY_TOO_LARGE = -303
 R2_ERR_INVALID_RANGE = -304
 R2_ERR_INVALID_OBJECT_NAME = -305
 R2_ERR_METADATA_TOO_LARGE = -306
+R2_ERR_SSE_CUSTOMER_KEY_REQUIRED = -307
 R2_ERR_NO_SUCH_UPLOAD = -400
 R2_ERR_INVALID_PART = -401
 R2_ERR_INVALID_PART_ORDER = -402
@@ -303,6 +305,7 @@ class r2_put_options(Structure):
         ("checksum_value", c_char_p),
         ("storage_class", c_char_p),
         ("rewind", r2_rewind_cb),
+        ("sse_customer_key", POINTER(c_uint8)),
     ]
 
 
@@ -315,6 +318,7 @@ class r2_get_options(Structure):
         ("if_modified_since", c_char_p),
         ("if_unmodified_since", c_char_p),
         ("validate_checksum", c_bool),
+        ("sse_customer_key", POINTER(c_uint8)),
     ]
 
 
@@ -358,6 +362,8 @@ class r2_copy_options(Structure):
         ("if_none_match", c_char_p),
         ("if_modified_since", c_char_p),
         ("if_unmodified_since", c_char_p),
+        ("sse_customer_key", POINTER(c_uint8)),
+        ("source_sse_customer_key", POINTER(c_uint8)),
     ]
 
 
@@ -437,6 +443,8 @@ class r2_transfer_options(Structure):
         ("progress_interval_ms", c_uint32),
         ("cancel", POINTER(r2_cancel)),
         ("state_path", c_char_p),
+        ("sse_customer_key", POINTER(c_uint8)),
+        ("source_sse_customer_key", POINTER(c_uint8)),
     ]
 
 
@@ -452,6 +460,16 @@ class r2_complete_options(Structure):
         ("version", c_uint32),
         ("if_match", c_char_p),
         ("if_none_match", c_char_p),
+        ("sse_customer_key", POINTER(c_uint8)),
+    ]
+
+
+class r2_part_options(Structure):
+    _fields_ = [
+        ("version", c_uint32),
+        ("checksum", c_int32),
+        ("sse_customer_key", POINTER(c_uint8)),
+        ("source_sse_customer_key", POINTER(c_uint8)),
     ]
 
 
@@ -529,6 +547,8 @@ FUNCTIONS = {
     "r2_multipart_list_uploads": (c_int32, [POINTER(r2_upload_list), POINTER(r2_client), c_char_p, c_char_p]),
     "r2_multipart_upload_part": (c_int32, [POINTER(r2_buf), POINTER(r2_client), c_char_p, c_char_p, c_char_p, c_uint32, POINTER(c_uint8), c_size_t, c_int32]),
     "r2_multipart_upload_part_copy": (c_int32, [POINTER(r2_buf), POINTER(r2_client), c_char_p, c_char_p, c_char_p, c_uint32, c_char_p, c_char_p, c_int64, c_int64]),
+    "r2_multipart_upload_part_copy_with_options": (c_int32, [POINTER(r2_buf), POINTER(r2_client), c_char_p, c_char_p, c_char_p, c_uint32, c_char_p, c_char_p, c_int64, c_int64, POINTER(r2_part_options)]),
+    "r2_multipart_upload_part_with_options": (c_int32, [POINTER(r2_buf), POINTER(r2_client), c_char_p, c_char_p, c_char_p, c_uint32, POINTER(c_uint8), c_size_t, POINTER(r2_part_options)]),
     "r2_object_copy": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, c_char_p, c_char_p, POINTER(r2_copy_options)]),
     "r2_object_delete": (c_int32, [POINTER(r2_client), c_char_p, c_char_p]),
     "r2_object_get": (c_int32, [POINTER(r2_buf), POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, POINTER(r2_get_options)]),
@@ -539,6 +559,7 @@ FUNCTIONS = {
     "r2_object_put_stream": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, c_uint64, r2_read_cb, c_void_p, POINTER(r2_put_options)]),
     "r2_objects_delete": (c_int32, [POINTER(r2_delete_result), POINTER(r2_client), c_char_p, POINTER(c_char_p), c_size_t, c_bool]),
     "r2_part_list_dispose": (None, [POINTER(r2_part_list)]),
+    "r2_part_options_init": (c_int32, [POINTER(r2_part_options), c_uint32]),
     "r2_presign": (c_int32, [POINTER(r2_buf), POINTER(r2_client), c_char_p, c_char_p, c_char_p, c_int64, POINTER(r2_presign_options)]),
     "r2_presign_options_init": (c_int32, [POINTER(r2_presign_options), c_uint32]),
     "r2_put_options_init": (c_int32, [POINTER(r2_put_options), c_uint32]),
