@@ -29,11 +29,11 @@ extension R2Client {
 
     /// Builds the signed HTTP request for a call.
     package func request(for call: Call) -> HTTPRequest {
-        let path = Self.objectPath(bucket: call.bucket, key: call.key)
+        let (baseURL, host, path) = location(bucket: call.bucket, key: call.key)
         let rawQuery = call.query.isEmpty ? nil
             : call.query.map { $0.1.isEmpty && $0.0 == "uploads" || $0.0 == "delete" ? URIEncoding.encode($0.0)
                 : URIEncoding.encode($0.0) + "=" + URIEncoding.encode($0.1) }.joined(separator: "&")
-        var headers: [(name: String, value: String)] = [("Host", endpoint.hostHeader)]
+        var headers: [(name: String, value: String)] = [("Host", host)]
         // No request carries an empty header value (R2 answers 501 to one,
         // e.g. `x-amz-storage-class:`): an empty optional value means "not set".
         headers += call.headers.filter { !$0.value.isEmpty }
@@ -41,7 +41,7 @@ extension R2Client {
                                                      headers: headers, payloadHash: call.payloadHash))
         // Host is set by curl from the URL; sending it twice would be an error.
         let sendHeaders = signed.headers.filter { !asciiEqualsIgnoringCase($0.name, "host") }
-        var request = HTTPRequest(method: call.method, baseURL: endpoint.baseURL, path: path, query: rawQuery,
+        var request = HTTPRequest(method: call.method, baseURL: baseURL, path: path, query: rawQuery,
                                   headers: sendHeaders, operation: call.operation)
         request.isLargeTransfer = call.isLargeTransfer
         request.cancellation = call.cancellation

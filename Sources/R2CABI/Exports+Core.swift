@@ -75,7 +75,11 @@ func defaultClientOptions() -> r2_client_options {
 
 /// The bytes of r2_client_options that a caller of `version` passes.
 func clientOptionsSize(_ version: UInt32) -> Int {
-    version >= 2 ? MemoryLayout<r2_client_options>.size : MemoryLayout<r2_client_options>.offset(of: \.retry_slow_down)!
+    switch version {
+    case ...1: return MemoryLayout<r2_client_options>.offset(of: \.retry_slow_down)!
+    case 2: return MemoryLayout<r2_client_options>.offset(of: \.virtual_hosted_style)!
+    default: return MemoryLayout<r2_client_options>.size
+    }
 }
 
 /// A full copy of the caller's options: fields its version lacks keep their defaults.
@@ -119,6 +123,12 @@ func clientConfig(_ o: r2_client_options) throws(R2Error) -> ClientConfig {
     config.replayPath = try optionalString(o.replay_path, "opts->replay_path")
     config.replayLatency = o.replay_latency
     try applyResilienceOptions(o, to: &config)
+    config.virtualHostedStyle = o.virtual_hosted_style
+    // NULL means R2's "auto"; "" is kept: R2 accepts an empty region (tools that cannot set one).
+    if let region = o.region {
+        guard let r = String(validatingCString: region) else { throw invalid("opts->region is not valid UTF-8") }
+        config.region = r
+    }
     return config
 }
 
@@ -167,7 +177,9 @@ func clientConfig(_ o: r2_client_options) throws(R2Error) -> ClientConfig {
 /// `expires_seconds` (1 to 604800). No network call. On success `*out` holds
 /// the URL; release it with r2_buf_dispose(). `opts` may be NULL.
 /// Returns R2_OK, R2_ERR_INVALID_ARGUMENT, R2_ERR_INVALID_BUCKET_NAME or
-/// R2_ERR_INVALID_OBJECT_NAME. Thread-safe.
+/// R2_ERR_INVALID_OBJECT_NAME. Thread-safe. A NULL `key` presigns a
+/// bucket-level request: GET with `opts->query` list-type=2, prefix,
+/// delimiter, continuation-token, encoding-type=url is a ListObjectsV2 URL.
 @c public func r2_presign(_ out: UnsafeMutablePointer<r2_buf>?, _ client: OpaquePointer?, _ method: UnsafePointer<CChar>?,
                           _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?, _ expires_seconds: Int64,
                           _ opts: UnsafePointer<r2_presign_options>?) -> Int32
@@ -186,7 +198,7 @@ func clientConfig(_ o: r2_client_options) throws(R2Error) -> ClientConfig {
             if opts.pointee.unix_time != 0 { time = opts.pointee.unix_time }
         }
         let url = try c.presign(method: string(method, "method"), bucket: string(bucket, "bucket"),
-                                key: string(key, "key"), expiresIn: expires_seconds, headers: extra, query: query, unixTime: time)
+                                key: optionalString(key, "key"), expiresIn: expires_seconds, headers: extra, query: query, unixTime: time)
         fill(out, url)
     }
 }

@@ -317,6 +317,67 @@ static void test_sse_c(r2_client *c, const uint8_t *data) {
     unlink(out);
 }
 
+/* 9. Virtual-hosted style and the signing region; 10. auth-failure diagnostics in the debug log only. */
+static char logged[8192];
+static void on_log(const r2_log_record *r, void *ud) {
+    (void)ud;
+    if (strlen(logged) + strlen(r->message) + 2 < sizeof logged) { strcat(logged, r->message); strcat(logged, "\n"); }
+}
+static void test_addressing_and_auth(void) {
+    rules("clear");
+    const char *endpoint = getenv("R2_TEST_ENDPOINT");
+    char local[128];
+    snprintf(local, sizeof local, "http://localhost:%s", strrchr(endpoint, ':') + 1);
+    r2_client_options o = R2_CLIENT_OPTIONS_INIT;
+    o.endpoint = local;
+    o.allow_http = true;
+    o.access_key_id = getenv("R2_TEST_ACCESS_KEY_ID");
+    o.secret_access_key = getenv("R2_TEST_SECRET_ACCESS_KEY");
+    o.virtual_hosted_style = true;
+    r2_client *vh = NULL;
+    CHECK_OK(r2_client_new(&vh, &o), "virtual-hosted client");
+    CHECK_OK(r2_object_put(NULL, vh, bucket, key("vh"), (const uint8_t *)"hosted", 6, NULL), "virtual-hosted put");
+    char host[160];
+    snprintf(host, sizeof host, "Host: %s.localhost:%s", bucket, strrchr(endpoint, ':') + 1);
+    CHECK(strstr(rules("headers PutObject"), host) != NULL, "sent to %s", host);
+    CHECK(body_is(vh, key("vh"), (const uint8_t *)"hosted", 6), "virtual-hosted get");
+    r2_client_free(vh);
+
+    o.virtual_hosted_style = false;
+    o.endpoint = endpoint;
+    o.region = "eu-west-1";
+    CHECK(r2_client_new(&vh, &o) == R2_ERR_CONFIG && strstr(r2_error_last()->message, "auto"), "region eu-west-1 refused");
+    o.region = "us-east-1";
+    CHECK_OK(r2_client_new(&vh, &o), "region us-east-1");
+    CHECK(body_is(vh, key("vh"), (const uint8_t *)"hosted", 6), "signed for us-east-1");
+    r2_client_free(vh);
+
+    o.region = NULL;
+    o.secret_access_key = "wrong-secret-wrong-secret-wrong-secret";
+    o.log_level = R2_LOG_DEBUG;
+    o.log_cb = on_log;
+    CHECK_OK(r2_client_new(&vh, &o), "client with a wrong secret");
+    int32_t rc = r2_object_put(NULL, vh, bucket, key("auth"), (const uint8_t *)"x", 1, NULL);
+    CHECK(rc == R2_ERR_SIGNATURE_MISMATCH || rc == R2_ERR_ACCESS_DENIED || rc == R2_ERR_INVALID_ACCESS_KEY, "auth failure: %s", r2_status_string(rc));
+    CHECK(rc != R2_ERR_SIGNATURE_MISMATCH || (strstr(logged, "auth failure diagnostics: PUT") && strstr(logged, "signed headers [host;")
+          && strstr(logged, "payload hash signed SHA-256")), "diagnostics in the debug log: %s", logged);
+    CHECK(strstr(logged, "wrong-secret") == NULL && strstr(logged, "Signature=") == NULL, "no secret or signature in the log");
+    CHECK(strstr(r2_error_last()->message, "diagnostics") == NULL, "not in the error message");
+    r2_client_free(vh);
+
+    /* A bucket-level presigned ListObjectsV2 URL (NULL key). */
+    r2_client *c = make_client();
+    r2_header q[3] = {{"list-type", "2"}, {"prefix", prefix}, {"encoding-type", "url"}};
+    r2_presign_options po = R2_PRESIGN_OPTIONS_INIT;
+    po.query = q;
+    po.query_count = 3;
+    r2_buf url = {0};
+    CHECK_OK(r2_presign(&url, c, "GET", bucket, NULL, 60, &po), "presign ListObjectsV2");
+    CHECK(url.ptr && strstr(url.ptr, "list-type=2") && strstr(url.ptr, "X-Amz-Signature="), "bucket-level URL: %s", url.ptr);
+    r2_buf_dispose(&url);
+    r2_client_free(c);
+}
+
 int main(void) {
     bucket = getenv("R2_TEST_BUCKET");
     const char *port = getenv("R2_RULES_CONTROL_PORT");
@@ -335,6 +396,7 @@ int main(void) {
     test_headers(c);
     test_expired_resume(c, data);
     test_sse_c(c, data);
+    test_addressing_and_auth();
     rules("clear");
     r2_client_free(c);
     free(data);

@@ -291,7 +291,10 @@ def make_handler(state):
             with state.lock:
                 state.seen[op] = state.seen.get(op, 0) + 1
                 state.requests += 1
-                state.last_headers[op] = [(k, v) for k, v in headers if k.lower() != "authorization"]
+                # Never the signature: of Authorization only its credential scope (date/region/service).
+                state.last_headers[op] = [(k, v) if k.lower() != "authorization"
+                                          else ("Authorization-Scope", "/" + re.sub(r".*Credential=[^/]*/([^,]*).*", r"\1", v))
+                                          for k, v in headers]
             problems = check_request(self.command, op, url.query, headers)
             body = None
             if op == "CompleteMultipartUpload" and not problems:

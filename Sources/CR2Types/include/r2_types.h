@@ -265,11 +265,15 @@ typedef struct r2_client_options {
     void *trace_userdata;
     r2_free_cb trace_userdata_free;   /**< as log_userdata_free, for trace_userdata */
     bool traceparent;                 /**< send a W3C traceparent header (unsigned) with every request */
+    /* Version 3: addressing and signing region. */
+    bool virtual_hosted_style;        /**< <bucket>.<host>/<key> URLs instead of <host>/<bucket>/<key> (R2 accepts both) */
+    const char *region;               /**< SigV4 region: NULL or "auto" (R2's), "us-east-1" or "" (aliases R2 accepts); others are refused */
 } r2_client_options;
 
-#define R2_CLIENT_OPTIONS_VERSION 2
+#define R2_CLIENT_OPTIONS_VERSION 3
 #define R2_CLIENT_OPTIONS_INIT { R2_CLIENT_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, R2_JURISDICTION_DEFAULT, false, NULL, 10000, 60000, 0, 104857600, 10485760, 4, 20, R2_PAYLOAD_SIGNED, NULL, NULL, false, \
-    {5, 1000, 30000}, {3, 1000, 30000}, {3, 500, 10000}, {2, 500, 500}, 0.5, 0, 60000, 0, 60000, 5, 3, 30000, 0.0, R2_LOG_OFF, NULL, NULL, NULL, NULL, NULL, NULL, false }
+    {5, 1000, 30000}, {3, 1000, 30000}, {3, 500, 10000}, {2, 500, 500}, 0.5, 0, 60000, 0, 60000, 5, 3, 30000, 0.0, R2_LOG_OFF, NULL, NULL, NULL, NULL, NULL, NULL, false, \
+    false, NULL }
 
 /** Credentials and scope of a standalone signer. Strings are borrowed for the
  * duration of r2_signer_new() only. */

@@ -138,6 +138,13 @@ extension R2Client {
         var outcome = CircuitBreaker.Outcome.neutral
         func fail(_ error: R2Error) -> R2Error {
             outcome = CircuitBreaker.outcome(of: error)
+            if error.code == .notModified {
+                // A conditional GET's 304 is an answer (not modified), not a failure.
+                record(.info, "\(call.operation) done: not modified (HTTP 304)", attempt: attempt, status: error.httpStatus,
+                       requestID: error.requestID, ms: elapsedMs())
+                trace(nil)
+                return error
+            }
             record(.error, "\(call.operation) failed after \(attempt) attempt\(attempt == 1 ? "" : "s"): \(error)",
                    attempt: attempt, status: error.httpStatus, requestID: error.requestID, ms: elapsedMs(), error: error)
             trace(error)
@@ -214,7 +221,11 @@ extension R2Client {
                 trace(nil)
                 return firstHead ?? head
             }
-            r.metrics.error(operation: call.operation, type: error.code.name)
+            if error.code != .notModified { r.metrics.error(operation: call.operation, type: error.code.name) }
+            if error.code == .signatureMismatch || error.code == .unauthorized, r.logs(.debug) {
+                record(.debug, Self.authDiagnostics(request, region: config.region), attempt: attempt, status: error.httpStatus,
+                       requestID: error.requestID)
+            }
             record(.debug, "\(call.operation) attempt \(attempt) failed: \(error)", attempt: attempt, status: error.httpStatus,
                    requestID: error.requestID, ms: seconds * 1000, error: error)
 
@@ -262,6 +273,23 @@ extension R2Client {
                    attempt: attempt, status: error.httpStatus, requestID: error.requestID, error: error)
             if delayMs > 0 { r.clock.sleep(UInt64(delayMs) * 1_000_000) }
         }
+    }
+
+    /// What was signed, for an auth failure: R2 answers some unsupported
+    /// encodings (aws-chunked trailers, streaming payloads) with misleading
+    /// SignatureDoesNotMatch/Unauthorized errors. Method, path, the canonical
+    /// request's header names and the payload-hash mode; never a secret, a
+    /// signature or a header value.
+    static func authDiagnostics(_ request: HTTPRequest, region: String) -> String {
+        let authorization = request.header("authorization") ?? ""
+        var signed = ""
+        if let r = authorization.firstRange(of: "SignedHeaders=") {
+            signed = String(authorization[r.upperBound...].prefix { $0 != "," && $0 != " " })
+        }
+        let hash = request.header("x-amz-content-sha256") ?? "(none)"
+        let mode = hash == SigV4Signer.unsignedPayload || hash.hasPrefix("STREAMING-") || hash == "(none)" ? hash : "signed SHA-256 of the body"
+        return "auth failure diagnostics: \(request.method) \(request.path), region \"\(region)\", signed headers [\(signed)], "
+            + "payload hash \(mode), sent headers [\(request.headers.map { asciiLowercase($0.name) }.joined(separator: ";"))]"
     }
 
     /// The per-attempt timeout: by operation class, and never past the deadline.

@@ -165,6 +165,7 @@ class Client:
                  multipart_concurrency: Optional[int] = None, pool_size: Optional[int] = None,
                  payload_mode: Optional[str] = None, record: Optional[PathLike] = None,
                  replay: Optional[PathLike] = None, replay_latency: bool = False,
+                 virtual_hosted_style: bool = False, region: Optional[str] = None,
                  library: Union[Library, PathLike, None] = None) -> None:
         self._handle = None  # so close() and __del__ work if __init__ fails below
         lib = library if isinstance(library, Library) else load_library(library)
@@ -181,6 +182,8 @@ class Client:
         o.record_path = _path(record, "record")
         o.replay_path = _path(replay, "replay")
         o.replay_latency = replay_latency
+        o.virtual_hosted_style = virtual_hosted_style
+        o.region = cstr(region, "region")  # "auto" (default), "us-east-1" or ""; others raise r2.ConfigError
         if payload_mode is not None:
             o.payload_mode = choice(payload_mode, PAYLOAD_MODES, "payload_mode")
         numbers = {"connect_timeout_ms": _ms(connect_timeout), "request_timeout_ms": _ms(request_timeout),
@@ -1006,8 +1009,30 @@ class Client:
             o.query, o.query_count = header_array(query, "query")
             o.unix_time = to_unix_time(unix_time)
             opts = byref(o)
+        return self._presign(method, bucket, cstr(key, "key"), expires, opts)
+
+    def presign_list_objects(self, bucket: str, expires: Union[int, datetime.timedelta] = 3600, *,
+                             prefix: Optional[str] = None, delimiter: Optional[str] = None,
+                             continuation_token: Optional[str] = None, start_after: Optional[str] = None,
+                             max_keys: Optional[int] = None, encoding_type: Optional[str] = "url",
+                             unix_time: Union[int, datetime.datetime, None] = None) -> str:
+        """A presigned ListObjectsV2 URL of ``bucket`` (a bucket-level GET) with
+        the listing's parameters signed in. No network call."""
+        query = {"list-type": "2"}
+        for name, value in (("prefix", prefix), ("delimiter", delimiter), ("continuation-token", continuation_token),
+                            ("start-after", start_after), ("max-keys", None if max_keys is None else str(max_keys)),
+                            ("encoding-type", encoding_type)):
+            if value is not None:
+                query[name] = value
+        o = _ffi.r2_presign_options()
+        check(self._lib, self._lib.r2_presign_options_init(byref(o), _ffi.R2_PRESIGN_OPTIONS_VERSION))
+        o.query, o.query_count = header_array(query, "query")
+        o.unix_time = to_unix_time(unix_time)
+        return self._presign("GET", bucket, None, expires, byref(o))
+
+    def _presign(self, method: str, bucket: str, k: Optional[bytes], expires: Any, opts: Any) -> str:
         url = _ffi.r2_buf()
-        m, b, k = cstr(method, "method"), cstr(bucket, "bucket"), cstr(key, "key")
+        m, b = cstr(method, "method"), cstr(bucket, "bucket")
         with self._in_use as handle:
             code = self._lib.r2_presign(byref(url), handle, m, b, k, seconds(expires), opts)
         check(self._lib, code)

@@ -13,7 +13,7 @@ R2_VERSION_STRING = "0.1.0"
 R2_MAX_KEY_BYTES = 1024
 R2_MIN_PRESIGN_EXPIRES = 1
 R2_MAX_PRESIGN_EXPIRES = 604800
-R2_CLIENT_OPTIONS_VERSION = 2
+R2_CLIENT_OPTIONS_VERSION = 3
 R2_SIGNER_OPTIONS_VERSION = 1
 R2_SIGN_REQUEST_VERSION = 1
 R2_PRESIGN_OPTIONS_VERSION = 1
@@ -231,6 +231,8 @@ class r2_client_options(Structure):
         ("trace_userdata", c_void_p),
         ("trace_userdata_free", r2_free_cb),
         ("traceparent", c_bool),
+        ("virtual_hosted_style", c_bool),
+        ("region", c_char_p),
     ]
 
 

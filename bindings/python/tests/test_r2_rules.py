@@ -301,3 +301,37 @@ def test_sse_c_round_trip(client, bucket, prefix, tmp_path):
 
     url = client.presign("GET", bucket, k, 60, sse_customer_key=key)
     assert "x-amz-server-side-encryption-customer-key" in url.lower()  # in X-Amz-SignedHeaders
+
+
+# 9. Addressing and the signing region.
+
+def test_virtual_hosted_style_and_region(server, bucket, prefix):
+    port = server.endpoint.rsplit(":", 1)[1]
+    with server.client(endpoint=f"http://localhost:{port}", virtual_hosted_style=True) as vh:
+        vh.put(bucket, prefix + "vh", b"hosted")
+        sent = rules("headers PutObject")
+        assert f"Host: {bucket}.localhost:{port}" in sent
+        assert vh.get(bucket, prefix + "vh").body == b"hosted"
+        assert [e.key for e in vh.list_all(bucket, prefix=prefix)] == [prefix + "vh"]
+    for region in ("auto", "us-east-1", ""):
+        with server.client(region=region) as c:
+            assert c.get(bucket, prefix + "vh").body == b"hosted"
+            assert f"/{region}/s3/aws4_request" in rules("headers GetObject")
+    with pytest.raises(r2.ConfigError, match="auto"):
+        server.client(region="eu-west-1")
+
+
+# 11. A presigned bucket-level ListObjectsV2 URL.
+
+def test_presign_list_objects(client, bucket, prefix):
+    import urllib.request
+    client.put(bucket, prefix + "a b", b"1")
+    client.put(bucket, prefix + "dir/c", b"2")
+    url = client.presign_list_objects(bucket, 60, prefix=prefix, delimiter="/")
+    assert "list-type=2" in url and "encoding-type=url" in url
+    body = urllib.request.urlopen(url).read().decode()
+    import re
+    from urllib.parse import unquote_plus
+    keys = [unquote_plus(k) for k in re.findall(r"<Key>([^<]*)</Key>", body)]
+    assert keys == [prefix + "a b"]  # URL-encoded (encoding-type=url), one level (delimiter)
+    assert "<CommonPrefixes>" in body
