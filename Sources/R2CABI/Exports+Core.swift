@@ -198,7 +198,7 @@ func clientConfig(_ o: r2_client_options) throws(R2Error) -> ClientConfig {
             if opts.pointee.unix_time != 0 { time = opts.pointee.unix_time }
         }
         let url = try c.presign(method: string(method, "method"), bucket: string(bucket, "bucket"),
-                                key: optionalString(key, "key"), expiresIn: expires_seconds, headers: extra, query: query, unixTime: time)
+                                key: key == nil ? nil : string(key, "key"), expiresIn: expires_seconds, headers: extra, query: query, unixTime: time)
         fill(out, url)
     }
 }
