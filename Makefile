@@ -129,7 +129,7 @@ xml-fixtures: build
 ctests: build header-compile $(OUT)/test_abi $(OUT)/test_resilience $(OUT)/vectors
 	$(OUT)/test_abi
 	$(OUT)/test_resilience
-	@for f in $(SHARED)/testdata/sigv4/*.json; do \
+	@for f in $(SHARED)/testdata/sigv4/*.json Tests/Fixtures/sigv4-presign-operations.json; do \
 		echo "== vectors $$f"; $(OUT)/vectors "$$f" | tail -n 1; test $${PIPESTATUS[0]} -eq 0 || exit 1; \
 	done
 
