@@ -365,6 +365,23 @@ static void test_addressing_and_auth(void) {
     CHECK(strstr(r2_error_last()->message, "diagnostics") == NULL, "not in the error message");
     r2_client_free(vh);
 
+    /* 11. A 304 for a conditional GET is a result: R2_ERR_NOT_MODIFIED, not logged or counted as a failure. */
+    o.secret_access_key = getenv("R2_TEST_SECRET_ACCESS_KEY");
+    o.log_level = R2_LOG_ERROR;
+    CHECK_OK(r2_client_new(&vh, &o), "client logging errors");
+    logged[0] = 0;
+    rules("inject GetObject status=304");
+    r2_get_options go = R2_GET_OPTIONS_INIT;
+    go.if_none_match = "\"abc\"";
+    r2_buf got = {0};
+    rc = r2_object_get(&got, NULL, vh, bucket, key("vh"), &go);
+    r2_buf metrics = {0};
+    CHECK_OK(r2_client_metrics_prometheus(&metrics, vh), "metrics");
+    CHECK(rc == R2_ERR_NOT_MODIFIED && logged[0] == 0 && metrics.ptr && strstr(metrics.ptr, "error_type=\"NotModified\"") == NULL,
+          "304: %s, error log [%s]", r2_status_string(rc), logged);
+    r2_buf_dispose(&metrics);
+    r2_client_free(vh);
+
     /* A bucket-level presigned ListObjectsV2 URL (NULL key). */
     r2_client *c = make_client();
     r2_header q[3] = {{"list-type", "2"}, {"prefix", prefix}, {"encoding-type", "url"}};

@@ -335,3 +335,11 @@ def test_presign_list_objects(client, bucket, prefix):
     keys = [unquote_plus(k) for k in re.findall(r"<Key>([^<]*)</Key>", body)]
     assert keys == [prefix + "a b"]  # URL-encoded (encoding-type=url), one level (delimiter)
     assert "<CommonPrefixes>" in body
+
+
+def test_304_is_not_modified(client, bucket, prefix):
+    client.put(bucket, prefix + "c", b"x")
+    rules("inject GetObject status=304")
+    with pytest.raises(r2.NotModified) as e:
+        client.get(bucket, prefix + "c", if_none_match='"abc"')
+    assert e.value.http_status == 304
