@@ -87,7 +87,8 @@ static void free_seen(void *userdata) { ((struct seen *)userdata)->frees++; }
 static void test_option_defaults(void) {
     r2_client_options a = R2_CLIENT_OPTIONS_INIT, b;
     CHECK(r2_client_options_init(&b, R2_CLIENT_OPTIONS_VERSION) == R2_OK, "init v2");
-    CHECK(R2_CLIENT_OPTIONS_VERSION == 2, "version %d", R2_CLIENT_OPTIONS_VERSION);
+    CHECK(R2_CLIENT_OPTIONS_VERSION == 3, "version %d", R2_CLIENT_OPTIONS_VERSION);
+    CHECK(!a.virtual_hosted_style && a.region == NULL && !b.virtual_hosted_style && b.region == NULL, "v3: path style, region auto");
     CHECK(a.retry_slow_down.max_attempts == 5 && a.retry_slow_down.base_delay_ms == 1000 && a.retry_slow_down.max_delay_ms == 30000,
           "SlowDown: 5 attempts from 1 s, capped at 30 s");
     CHECK(a.retry_server.max_attempts == 3 && a.retry_server.base_delay_ms == 1000 && a.retry_server.max_delay_ms == 30000, "server");
