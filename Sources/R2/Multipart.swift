@@ -342,7 +342,8 @@ extension R2Client {
         call.payloadHash = Hex.encode(Digest.sha256(body))
         call.cancellation = options.cancellation
         call.retries = false  // an ambiguous failure is resolved below, never re-sent blindly
-        let expected = MultipartLimits.multipartETag(partETags: sorted.map(\.etag))
+        // SSE-C objects' ETags are not MD5s of their bytes (as on S3): nothing to compare then.
+        let expected = options.sseCustomerKey == nil ? MultipartLimits.multipartETag(partETags: sorted.map(\.etag)) : nil
         let policy = resilience.options.retry
         var attempt = 0
         while true {

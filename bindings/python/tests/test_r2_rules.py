@@ -343,3 +343,10 @@ def test_304_is_not_modified(client, bucket, prefix):
     with pytest.raises(r2.NotModified) as e:
         client.get(bucket, prefix + "c", if_none_match='"abc"')
     assert e.value.http_status == 304
+
+
+def test_501_names_the_header_and_is_not_retried(client, bucket, prefix):
+    rules("inject PutObject status=501")  # R2's answer to a header it does not implement
+    with pytest.raises(r2.ServerNotImplemented, match="x-amz-checksum-crc32"):
+        client.put(bucket, prefix + "n", b"x")
+    assert seen("PutObject") == 1
