@@ -83,6 +83,9 @@ $(OUT)/test_objects: Tests/CABITests/test_objects.c include/r2.h $(LIB) | $(OUT)
 $(OUT)/test_transfer: Tests/CABITests/test_transfer.c include/r2.h $(LIB) | $(OUT)
 	$(CC) $(CFLAGS_STRICT) Tests/CABITests/test_transfer.c $(CLINK) -lcrypto -o $@
 
+$(OUT)/test_rules: Tests/CABITests/test_rules.c include/r2.h $(LIB) | $(OUT)
+	$(CC) $(CFLAGS_STRICT) Tests/CABITests/test_rules.c $(CLINK) -o $@
+
 $(OUT)/test_proxy: Tests/CABITests/test_proxy.c include/r2.h $(LIB) | $(OUT)
 	$(CC) $(CFLAGS_STRICT) Tests/CABITests/test_proxy.c $(CLINK) -lcrypto -o $@
 
@@ -141,7 +144,7 @@ ctests: build header-compile $(OUT)/test_abi $(OUT)/test_misuse $(OUT)/test_resi
 	$(OUT)/test_abi
 	$(OUT)/test_misuse
 	$(OUT)/test_resilience
-	@for f in $(TESTDATA)/sigv4/*.json; do \
+	@for f in $(TESTDATA)/sigv4/*.json Tests/Fixtures/sigv4-presign-operations.json; do \
 		echo "== vectors $$f"; $(OUT)/vectors "$$f" | tail -n 1; test $${PIPESTATUS[0]} -eq 0 || exit 1; \
 	done
 
@@ -152,16 +155,24 @@ SERVER_DIR := .build/test-server
 BIG_MIB ?= 1024
 PROXY_MIB ?= 256
 
+# The R2 rules checker (Tests/RulesChecker): runs a command with R2_TEST_ENDPOINT
+# pointing at a proxy to the local server that fails the run on any request R2
+# would refuse (two checksums, aws-chunked, no Content-Length or
+# x-amz-content-sha256, unequal parts, unsupported or empty headers).
+RULES = python3 Tests/RulesChecker/rules_checker.py --upstream "$${R2_TEST_ENDPOINT\#http://}" run --
+
 # Needs a running server (R2_TEST_* from scripts/test-server.sh): the C object
-# tests over http (with a cassette and a streamed 1 GiB object) and over TLS,
-# the transfer tests, the fault-injecting proxy tests (a 256 MiB download
-# through resets, a stall, SlowDown, reset uploads), then the Swift tests,
-# which replay the C cassette and test against the server; then the CLI,
-# Python and Node suites.
-server-tests: build $(OUT)/test_objects $(OUT)/test_transfer $(OUT)/test_proxy
-	R2_TEST_CASSETTE=$(abspath $(OUT))/c-session.json R2_TEST_BIG_MIB=$(BIG_MIB) $(OUT)/test_objects "$$R2_TEST_ENDPOINT"
+# tests over http (with a cassette and a streamed 1 GiB object) and the transfer
+# tests, both behind the R2 rules checker, the object tests over TLS, the R2
+# rules tests (test_rules.c, behind the checker), the fault-injecting proxy
+# tests (a 256 MiB download through resets, a stall, SlowDown, reset uploads),
+# then the Swift tests, which replay the C cassette and test against the server;
+# then the CLI, Python and Node suites.
+server-tests: build $(OUT)/test_objects $(OUT)/test_transfer $(OUT)/test_rules $(OUT)/test_proxy
+	R2_TEST_CASSETTE=$(abspath $(OUT))/c-session.json R2_TEST_BIG_MIB=$(BIG_MIB) $(RULES) bash -c '$(OUT)/test_objects "$$R2_TEST_ENDPOINT"'
 	$(OUT)/test_objects "$$R2_TEST_TLS_ENDPOINT" "$$R2_TEST_CA"
-	R2_TEST_BIG_MIB=$(BIG_MIB) $(OUT)/test_transfer "$$R2_TEST_ENDPOINT"
+	R2_TEST_BIG_MIB=$(BIG_MIB) $(RULES) bash -c '$(OUT)/test_transfer "$$R2_TEST_ENDPOINT"'
+	$(RULES) $(OUT)/test_rules
 	R2_TEST_PROXY_MIB=$(PROXY_MIB) $(OUT)/test_proxy "$$R2_TEST_ENDPOINT"
 	R2_TEST_C_CASSETTE=$(abspath $(OUT))/c-session.json swift test
 	$(MAKE) --no-print-directory cli-test
@@ -173,14 +184,14 @@ integration: build
 	@bash scripts/test-server.sh run $(SERVER_DIR) -- $(MAKE) --no-print-directory server-tests
 
 # The Python binding's suite (bindings/python/tests), inside a running server
-# like server-tests: pytest and botocore go into .venv. R2_TEST_STRICT=1 turns
+# like server-tests, behind the R2 rules checker: pytest and botocore go into .venv. R2_TEST_STRICT=1 turns
 # any skip into a failure. PYTEST_ARGS passes options, e.g. PYTEST_ARGS='-k oracle'.
 PYTEST_ARGS ?=
 python-test: build
 	@test -x .venv/bin/python || bash scripts/setup.sh
 	@.venv/bin/python -c 'import pytest, botocore' 2>/dev/null || \
 		.venv/bin/pip install -q --disable-pip-version-check pytest botocore
-	cd bindings/python && R2_TEST_STRICT=1 R2_TEST_BIG_MIB=$(BIG_MIB) ../../.venv/bin/python -m pytest -q $(PYTEST_ARGS)
+	R2_TEST_STRICT=1 R2_TEST_BIG_MIB=$(BIG_MIB) $(RULES) bash -c 'cd bindings/python && ../../.venv/bin/python -m pytest -q $(PYTEST_ARGS)'
 
 # The Python suite alone, with its own server (ports from R2_TEST_PORT /
 # R2_TEST_TLS_PORT, else the script's defaults).

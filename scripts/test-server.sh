@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # Local S3 server (SeaweedFS `weed mini`) for the tests, on 127.0.0.1 only.
+# Virtual-hosted-style requests work as <bucket>.localhost:<port> (libcurl
+# resolves *.localhost to the loopback address).
 #
 #   scripts/test-server.sh start DIR            start; writes DIR/env
 #   scripts/test-server.sh stop DIR             stop (idempotent)
@@ -109,7 +111,7 @@ start() {
         -master.telemetry=false -admin.ui=false -webdav=false \
         -s3.config="$DIR/ids.json" -s3.port="$PORT" -s3.port.https="$TLS_PORT" \
         -s3.cert.file="$DIR/server.pem" -s3.key.file="$DIR/server.key" \
-        -s3.port.iceberg=0 -s3.port.lance=0 -s3.port.grpc="$S3_GRPC" \
+        -s3.port.iceberg=0 -s3.port.lance=0 -s3.port.grpc="$S3_GRPC" -s3.domainName=localhost \
         -master.port="$MASTER" -volume.port="$VOLUME" -filer.port="$FILER" -admin.port="$ADMIN" \
         </dev/null >"$DIR/weed.log" 2>&1 &
     pid=$!

@@ -28,8 +28,8 @@ package enum Cassette {
     static let inlineLimit = 64 * 1024
 
     /// Headers that are never written to a cassette.
-    static let redactedHeaders: Set<String> = ["authorization", "x-amz-security-token", "x-amz-date",
-                                               "x-amz-content-sha256", "user-agent"]
+    static let redactedHeaders: Set<String> = Set(["authorization", "x-amz-security-token", "x-amz-date",
+                                                   "x-amz-content-sha256", "user-agent"]).union(SSECustomerKey.secretHeaders)
     /// Query parameters that are never written and never matched on.
     static let redactedQuery: Set<String> = ["x-amz-signature", "x-amz-credential", "x-amz-security-token",
                                              "x-amz-date", "x-amz-algorithm", "x-amz-expires", "x-amz-signedheaders"]

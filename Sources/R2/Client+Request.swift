@@ -13,6 +13,13 @@ extension R2Client {
         package var payloadHash = SigV4Signer.emptyPayloadHash
         package var isLargeTransfer = false
         package var cancellation: Cancellation?
+        /// Starts a streamed body again from its first byte (a file, a seekable
+        /// stream), so a failed attempt can be re-sent; nil: a one-shot stream,
+        /// not retried once any of it was read.
+        package var rewindBody: (() throws(R2Error) -> Void)?
+        /// False for a request whose retry is not safe to send blindly
+        /// (CompleteMultipartUpload: the caller resolves an ambiguous failure).
+        package var retries = true
 
         package init(operation: String, method: String, bucket: String, key: String? = nil) {
             self.operation = operation
@@ -24,17 +31,19 @@ extension R2Client {
 
     /// Builds the signed HTTP request for a call.
     package func request(for call: Call) -> HTTPRequest {
-        let path = Self.objectPath(bucket: call.bucket, key: call.key)
+        let (baseURL, host, path) = location(bucket: call.bucket, key: call.key)
         let rawQuery = call.query.isEmpty ? nil
             : call.query.map { $0.1.isEmpty && $0.0 == "uploads" || $0.0 == "delete" ? URIEncoding.encode($0.0)
                 : URIEncoding.encode($0.0) + "=" + URIEncoding.encode($0.1) }.joined(separator: "&")
-        var headers: [(name: String, value: String)] = [("Host", endpoint.hostHeader)]
-        headers += call.headers
+        var headers: [(name: String, value: String)] = [("Host", host)]
+        // No request carries an empty header value (R2 answers 501 to one,
+        // e.g. `x-amz-storage-class:`): an empty optional value means "not set".
+        headers += call.headers.filter { !$0.value.isEmpty }
         let signed = signer.sign(SigV4Signer.Request(method: call.method, path: path, query: rawQuery,
                                                      headers: headers, payloadHash: call.payloadHash))
         // Host is set by curl from the URL; sending it twice would be an error.
         let sendHeaders = signed.headers.filter { !asciiEqualsIgnoringCase($0.name, "host") }
-        var request = HTTPRequest(method: call.method, baseURL: endpoint.baseURL, path: path, query: rawQuery,
+        var request = HTTPRequest(method: call.method, baseURL: baseURL, path: path, query: rawQuery,
                                   headers: sendHeaders, operation: call.operation)
         request.isLargeTransfer = call.isLargeTransfer
         request.cancellation = call.cancellation

@@ -8,6 +8,9 @@ public final class R2Client: Sendable {
     package let transport: any Transport
     /// Retries, circuit breaker, rate limiter, metrics, logs and traces (Resilience/).
     package let resilience: Resilience
+    /// Sizes of the parts this client sent per upload id (low-level multipart
+    /// checks R2's equal-size rule before bytes go out, and at Complete).
+    package let sentParts = SentParts()
 
     /// - Throws: `R2Error` with code `.config` when the configuration is invalid.
     public convenience init(config: ClientConfig) throws(R2Error) {
@@ -20,7 +23,7 @@ public final class R2Client: Sendable {
         try config.validate()
         self.config = config
         self.endpoint = try config.resolvedEndpoint()
-        self.signer = SigV4Signer(credentials: config.credentials, region: "auto", service: "s3", clock: clock)
+        self.signer = SigV4Signer(credentials: config.credentials, region: config.region, service: "s3", clock: clock)
         var base: any Transport
         if let transport {
             base = transport
@@ -47,6 +50,16 @@ public final class R2Client: Sendable {
         try R2Client(config: .fromEnvironment())
     }
 
+    /// Where a request for `bucket`/`key` goes: path style (`host/bucket/key`)
+    /// or, with `virtualHostedStyle`, `bucket.host/key`; the key encoded once with `/` kept.
+    package func location(bucket: String, key: String?) -> (baseURL: String, host: String, path: String) {
+        guard config.virtualHostedStyle, !bucket.isEmpty else {
+            return (endpoint.baseURL, endpoint.hostHeader, Self.objectPath(bucket: bucket, key: key))
+        }
+        let host = bucket + "." + endpoint.hostHeader
+        return (endpoint.scheme + "://" + host, host, "/" + (key.map { URIEncoding.encode($0, keepSlash: true) } ?? ""))
+    }
+
     /// The path-style request path `/<bucket>/<key>`, the key encoded once with `/` kept.
     package static func objectPath(bucket: String, key: String?) -> String {
         guard let key else { return "/" + bucket }
@@ -56,7 +69,8 @@ public final class R2Client: Sendable {
     /// Methods a presigned URL may be made for (R2 refuses POST uploads).
     public static let presignMethods: Set<String> = ["GET", "PUT", "HEAD", "DELETE"]
 
-    /// A presigned URL for GET, PUT, HEAD or DELETE of one object. No network call.
+    /// A presigned URL for GET, PUT, HEAD or DELETE of one object, or (key nil)
+    /// of the bucket, e.g. a ListObjectsV2 URL with `presignListObjects`. No network call.
     /// - Parameters:
     ///   - method: "GET", "PUT", "HEAD" or "DELETE".
     ///   - expiresIn: seconds, 1 to 604 800 (7 days).
@@ -64,7 +78,7 @@ public final class R2Client: Sendable {
     ///   - query: extra query parameters (e.g. `response-content-type`, `versionId`).
     ///   - unixTime: signing time, default now.
     /// - Throws: `R2Error` `.invalidArgument`, `.invalidBucketName` or `.invalidObjectName`.
-    public func presign(method: String, bucket: String, key: String, expiresIn: Int64,
+    public func presign(method: String, bucket: String, key: String?, expiresIn: Int64,
                         headers: [(name: String, value: String)] = [], query: [(String, String)] = [],
                         unixTime: Int64? = nil) throws(R2Error) -> String
     {
@@ -72,18 +86,39 @@ public final class R2Client: Sendable {
             throw R2Error.invalidArgument("presign method must be GET, PUT, HEAD or DELETE, not \"\(Validate.printable(method))\"")
         }
         try Validate.bucket(bucket)
-        try Validate.key(key)
+        if let key { try Validate.key(key) }
         try Validate.presignExpiry(expiresIn)
         for h in headers { try Self.validateHeader(h) }
-        let path = Self.objectPath(bucket: bucket, key: key)
+        let (baseURL, host, path) = location(bucket: bucket, key: key)
         let rawQuery = query.isEmpty ? nil : query.map { URIEncoding.encode($0.0) + "=" + URIEncoding.encode($0.1) }.joined(separator: "&")
-        var signHeaders = [(name: "host", value: endpoint.hostHeader)]
+        var signHeaders = [(name: "host", value: host)]
         signHeaders += headers
         let request = SigV4Signer.Request(method: method, path: path, query: rawQuery, headers: signHeaders,
                                           payloadHash: SigV4Signer.unsignedPayload)
         let time = unixTime.map { SigningTime(unixSeconds: $0) }
         let presigned = signer.presign(request, expires: expiresIn, at: time)
-        return endpoint.baseURL + path + "?" + presigned.query
+        return baseURL + path + "?" + presigned.query
+    }
+
+    /// A presigned ListObjectsV2 URL (GET on the bucket) with the listing's
+    /// parameters signed in; `encodingType` "url" makes any key survive XML.
+    public func presignListObjects(bucket: String, prefix: String? = nil, delimiter: String? = nil,
+                                   continuationToken: String? = nil, startAfter: String? = nil, maxKeys: Int? = nil,
+                                   encodingType: String? = "url", expiresIn: Int64, unixTime: Int64? = nil) throws(R2Error) -> String {
+        var query: [(String, String)] = [("list-type", "2")]
+        if let v = prefix { query.append(("prefix", v)) }
+        if let v = delimiter { query.append(("delimiter", v)) }
+        if let v = continuationToken { query.append(("continuation-token", v)) }
+        if let v = startAfter { query.append(("start-after", v)) }
+        if let n = maxKeys {
+            guard (1...1000).contains(n) else { throw R2Error.invalidArgument("max-keys is \(n); it must be 1 to 1000") }
+            query.append(("max-keys", String(n)))
+        }
+        if let v = encodingType {
+            guard v == "url" else { throw R2Error.invalidArgument("encoding-type must be \"url\" (the only one S3 defines)") }
+            query.append(("encoding-type", v))
+        }
+        return try presign(method: "GET", bucket: bucket, key: nil, expiresIn: expiresIn, query: query, unixTime: unixTime)
     }
 
     static func validateHeader(_ h: (name: String, value: String)) throws(R2Error) {

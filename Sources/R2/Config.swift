@@ -47,6 +47,15 @@ public struct ClientConfig: Sendable, CustomStringConvertible {
     public var resilience = ResilienceOptions()
     /// Logging and tracing; off by default (Resilience/Observability.swift).
     public var observability = ObservabilityOptions()
+    /// Virtual-hosted-style URLs (`<bucket>.<endpoint host>/<key>`) instead of
+    /// path style (`<endpoint host>/<bucket>/<key>`); R2 accepts both.
+    public var virtualHostedStyle = false
+    /// The SigV4 signing region: R2's is `auto`; `us-east-1` and "" are
+    /// accepted as aliases of it (for tools that cannot say `auto`).
+    public var region = "auto"
+
+    /// The regions R2 accepts in a signature.
+    public static let regions: Set<String> = ["auto", "us-east-1", ""]
 
     public init(accountID: String, credentials: Credentials, endpoint: String? = nil) {
         self.accountID = accountID
@@ -80,6 +89,9 @@ public struct ClientConfig: Sendable, CustomStringConvertible {
         guard !credentials.accessKeyID.isEmpty else { throw R2Error.config("access key id is required") }
         guard !credentials.secret.isEmpty else { throw R2Error.config("secret access key is required") }
         _ = try resolvedEndpoint()
+        guard Self.regions.contains(region) else {
+            throw R2Error.config("region \"\(Validate.printable(region))\" is not R2's: R2 signs with \"auto\" (\"us-east-1\" and \"\" are accepted as aliases)")
+        }
         guard multipartPartSize >= 5 * 1024 * 1024, multipartPartSize <= 5 * 1024 * 1024 * 1024 else {
             throw R2Error.config("multipart part size must be between 5 MiB and 5 GiB")
         }

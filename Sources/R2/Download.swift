@@ -40,6 +40,7 @@ extension R2Client {
                 var reporter = ProgressReporter(options, total: size)
                 var written: UInt64 = 0
                 var get = GetOptions()
+                get.sseCustomerKey = options.sseCustomerKey
                 get.ifMatch = info.etag.isEmpty ? nil : info.etag
                 var writeError: R2Error?
                 try getObject(bucket: bucket, key: key, options: get, cancellation: options.cancellation) { chunk in
@@ -95,6 +96,7 @@ extension R2Client {
         var reporter = ProgressReporter(options, total: size)
         if size < settings.threshold || settings.concurrency == 1 {
             var get = GetOptions()
+            get.sseCustomerKey = options.sseCustomerKey
             get.ifMatch = info.etag.isEmpty ? nil : info.etag
             var done: UInt64 = 0
             try getObject(bucket: bucket, key: key, options: get, cancellation: options.cancellation) { chunk in
@@ -111,13 +113,15 @@ extension R2Client {
         defer { ordered.release() }
         var threads = ThreadGroup()
         let cancellation = options.cancellation
+        let sseKey = options.sseCustomerKey
         for w in 0..<settings.concurrency {
             threads.start(w) { _ in
                 while let (number, buffer) = ordered.take() {
                     let range = plan.range(of: number)
                     var filled = 0
                     do throws(R2Error) {
-                        try self.getRange(bucket: bucket, key: key, etag: info.etag, range: range, objectSize: size, cancellation: cancellation) { chunk in
+                        try self.getRange(bucket: bucket, key: key, etag: info.etag, range: range, objectSize: size, cancellation: cancellation,
+                                      sseCustomerKey: sseKey) { chunk in
                             guard filled + chunk.count <= buffer.count else { return false }
                             UnsafeMutableRawBufferPointer(rebasing: buffer[filled...]).copyMemory(from: chunk)
                             filled += chunk.count
@@ -164,12 +168,14 @@ extension R2Client {
                     finished: @escaping @Sendable (Int) throws(R2Error) -> Void) throws(R2Error) {
         let job = PartJob(plan: plan, done: Dictionary(uniqueKeysWithValues: done.map { ($0, "") }))
         let cancellation = options.cancellation
+        let sseKey = options.sseCustomerKey
         _ = try job.run(concurrency: concurrency, options: options) { (number, _) throws(R2Error) in
             let range = plan.range(of: number)
             var offset = range.lowerBound
             var failure: R2Error?
             do throws(R2Error) {
-                try self.getRange(bucket: bucket, key: key, etag: etag, range: range, objectSize: plan.size, cancellation: cancellation) { chunk in
+                try self.getRange(bucket: bucket, key: key, etag: etag, range: range, objectSize: plan.size, cancellation: cancellation,
+                                      sseCustomerKey: sseKey) { chunk in
                     do throws(R2Error) { try write(number, chunk, offset) } catch { failure = error; return false }
                     offset += UInt64(chunk.count)
                     return true
@@ -191,10 +197,11 @@ extension R2Client {
     /// and so is an answer that is not exactly this range of an object of
     /// `objectSize` bytes (`.malformedResponse`, before any byte is written).
     func getRange(bucket: String, key: String, etag: String, range: Range<UInt64>, objectSize: UInt64, cancellation: Cancellation?,
-                  write: (UnsafeRawBufferPointer) -> Bool) throws(R2Error) {
+                  sseCustomerKey: SSECustomerKey? = nil, write: (UnsafeRawBufferPointer) -> Bool) throws(R2Error) {
         guard range.count > 0 else { return }
         var get = GetOptions()
         get.objectSize = objectSize
+        get.sseCustomerKey = sseCustomerKey
         get.range = "bytes=\(range.lowerBound)-\(range.upperBound - 1)"
         get.ifMatch = etag.isEmpty ? nil : etag
         do {

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// The low-level multipart API: create, upload part (bytes, stream or copy),
 /// complete, abort, list parts, list uploads; and R2's part-size rules,
 /// checked on the client before anything is sent.
@@ -5,13 +7,14 @@
 /// R2's multipart limits.
 public enum MultipartLimits {
     public static let minPartSize: UInt64 = 5 * 1024 * 1024
-    public static let maxPartSize: UInt64 = 5 * 1024 * 1024 * 1024
+    /// R2's largest part (and single PUT): 5 GiB less 5 MiB (R2-FACTS, Limits).
+    public static let maxPartSize: UInt64 = 5 * 1024 * 1024 * 1024 - 5 * 1024 * 1024
     public static let maxParts = 10_000
     /// R2's largest object: 5 TiB less 5 GiB (R2-FACTS: 4.995 TiB).
     public static let maxObjectSize: UInt64 = 5 * 1024 * 1024 * 1024 * 1024 - 5 * 1024 * 1024 * 1024
 
     /// Checks a whole upload's part sizes (in part order) against R2's rules:
-    /// 1 to 10 000 parts, each at most 5 GiB, every part but the last the same
+    /// 1 to 10 000 parts, each at most 5 GiB - 5 MiB, every part but the last the same
     /// size and at least 5 MiB, the last no larger. R2 itself only says
     /// "InvalidPart: All non-trailing parts must have the same length" at
     /// Complete, after every byte was sent.
@@ -24,7 +27,7 @@ public enum MultipartLimits {
         for (i, size) in partSizes.enumerated() {
             let number = i + 1
             guard size <= maxPartSize else {
-                throw R2Error(.entityTooLarge, "part \(number) is \(size) bytes; the maximum is \(maxPartSize) (5 GiB)")
+                throw R2Error(.entityTooLarge, "part \(number) is \(size) bytes; the maximum is \(maxPartSize) (5 GiB - 5 MiB)")
             }
             if number < partSizes.count {
                 guard size >= minPartSize else {
@@ -54,6 +57,93 @@ public enum MultipartLimits {
         }
         return part
     }
+    /// The ETag R2 (like S3) gives a multipart object: the MD5 of the
+    /// concatenated binary MD5s of its parts, then `-<parts>`. nil when a part
+    /// ETag is not a hex MD5 (uploads before 2023-06-21 had other ETags).
+    public static func multipartETag(partETags: [String]) -> String? {
+        var concatenated: [UInt8] = []
+        for etag in partETags {
+            guard let md5 = hexMD5(etag) else { return nil }
+            concatenated += md5
+        }
+        return Hex.encode(Digest.md5(concatenated)) + "-\(partETags.count)"
+    }
+
+    /// An ETag without quotes (and a weak `W/` prefix), lowercased.
+    static func bareETag(_ etag: String) -> String {
+        var e = Substring(etag.trimmingSpaces())
+        if e.hasPrefix("W/") { e = e.dropFirst(2) }
+        if e.hasPrefix("\""), e.hasSuffix("\""), e.count >= 2 { e = e.dropFirst().dropLast() }
+        return asciiLowercase(String(e))
+    }
+
+    /// The 16 bytes of a 32-hex-digit ETag, else nil.
+    static func hexMD5(_ etag: String) -> [UInt8]? {
+        let hex = Array(bareETag(etag).utf8)
+        guard hex.count == 32 else { return nil }
+        var out: [UInt8] = []
+        for i in stride(from: 0, to: 32, by: 2) {
+            guard let b = UInt8(String(decoding: hex[i..<i + 2], as: UTF8.self), radix: 16) else { return nil }
+            out.append(b)
+        }
+        return out
+    }
+
+    /// True for `<32 hex digits>-<n>`: the form a checked multipart ETag has.
+    static func isHexMultipartETag(_ etag: String) -> Bool {
+        let e = bareETag(etag)
+        guard let dash = e.firstIndex(of: "-") else { return false }
+        return hexMD5(String(e[..<dash])) != nil && Int(e[e.index(after: dash)...]) != nil
+    }
+}
+
+/// Part sizes this client sent, per upload id: R2 checks its equal-size rule
+/// only at Complete, after every byte went out, so the low-level API checks it
+/// before each part and before Complete.
+package final class SentParts: Sendable {
+    private let uploads = Mutex<[String: [Int: UInt64]]>([:])
+
+    package init() {}
+
+    /// Refuses part `number` of `size` bytes when, with the parts already sent
+    /// for this upload, R2's rule is already broken (a subset of a valid
+    /// upload, in part order, is itself valid: so this never refuses a part
+    /// that could still end in a valid upload).
+    func check(_ uploadID: String, number: Int, size: UInt64) throws(R2Error) {
+        var known = uploads.withLock { $0[uploadID] ?? [:] }
+        known[number] = size
+        try MultipartLimits.validate(partSizes: known.sorted { $0.key < $1.key }.map(\.value))
+    }
+
+    func record(_ uploadID: String, number: Int, size: UInt64) {
+        uploads.withLock { $0[uploadID, default: [:]][number] = size }
+    }
+
+    /// The sizes of `numbers`, when this client sent every one of them.
+    func sizes(_ uploadID: String, _ numbers: [Int]) -> [UInt64]? {
+        uploads.withLock { all in
+            guard let known = all[uploadID] else { return nil }
+            var out: [UInt64] = []
+            for n in numbers { guard let s = known[n] else { return nil }; out.append(s) }
+            return out
+        }
+    }
+
+    func forget(_ uploadID: String) { _ = uploads.withLock { $0.removeValue(forKey: uploadID) } }
+}
+
+/// Conditions on CompleteMultipartUpload (R2 checks them when the object is
+/// published; a failed one is final: R2 then treats the upload as aborted).
+public struct CompleteOptions: Sendable {
+    /// An ETag, or `*`: complete only when the key holds that object.
+    public var ifMatch: String?
+    /// `*`: complete only when the key does not exist (create-only).
+    public var ifNoneMatch: String?
+    /// The upload's SSE-C key (also used to read the object back after an ambiguous failure).
+    public var sseCustomerKey: SSECustomerKey?
+    public var cancellation: Cancellation?
+
+    public init() {}
 }
 
 /// An upload in progress on the server.
@@ -80,7 +170,7 @@ extension R2Client {
             throw R2Error(.unsupported, "R2 has no full-object checksum for multipart uploads; use a per-part CRC32 or CRC32C (or Content-MD5) on each part")
         }
         guard options.ifMatch == nil, options.ifNoneMatch == nil, options.ifModifiedSince == nil, options.ifUnmodifiedSince == nil else {
-            throw R2Error.invalidArgument("conditional headers do not apply to CreateMultipartUpload")
+            throw R2Error.invalidArgument("conditional headers go on CompleteMultipartUpload (if_match / if_none_match of the complete call), where R2 checks them when the object is published")
         }
         var call = Call(operation: "CreateMultipartUpload", method: "POST", bucket: bucket, key: key)
         call.query = [("uploads", "")]
@@ -96,13 +186,23 @@ extension R2Client {
     /// (R2 answers 501 to them).
     /// - Returns: the part number and the ETag to pass to `completeMultipartUpload`.
     public func uploadPart(_ upload: MultipartUpload, partNumber: Int, body: UnsafeRawBufferPointer,
-                           checksum: ChecksumAlgorithm = .none, payloadMode: PayloadMode? = nil) throws(R2Error) -> CompletedPart {
-        try uploadPart(upload, partNumber: partNumber, body: body, checksum: checksum, payloadMode: payloadMode, cancellation: nil)
+                           checksum: ChecksumAlgorithm = .none, payloadMode: PayloadMode? = nil,
+                           sseCustomerKey: SSECustomerKey? = nil) throws(R2Error) -> CompletedPart {
+        let part = try uploadPart(upload, partNumber: partNumber, body: body, checksum: checksum, payloadMode: payloadMode,
+                                  cancellation: nil, checkSizes: true, sseCustomerKey: sseCustomerKey)
+        sentParts.record(upload.uploadID, number: partNumber, size: UInt64(body.count))
+        return part
     }
 
+    /// `checkSizes`: refuse a part that breaks R2's equal-size rule given the
+    /// parts this client already sent (the low-level API; the transfer
+    /// manager's parts are uniform by construction).
     func uploadPart(_ upload: MultipartUpload, partNumber: Int, body: UnsafeRawBufferPointer, checksum: ChecksumAlgorithm,
-                    payloadMode: PayloadMode? = nil, cancellation: Cancellation?) throws(R2Error) -> CompletedPart {
+                    payloadMode: PayloadMode? = nil, cancellation: Cancellation?, checkSizes: Bool = false,
+                    sseCustomerKey: SSECustomerKey? = nil) throws(R2Error) -> CompletedPart {
         var call = try partCall(upload, partNumber: partNumber, size: UInt64(body.count), checksum: checksum)
+        if let key = sseCustomerKey { call.headers += key.headers() }
+        if checkSizes { try sentParts.check(upload.uploadID, number: partNumber, size: UInt64(body.count)) }
         call.cancellation = cancellation
         if let name = checksum.headerName { call.headers.append((name, ChecksumHasher.base64(checksum, of: body))) }
         call.payloadHash = (payloadMode ?? config.payloadMode) == .signed
@@ -122,20 +222,24 @@ extension R2Client {
     /// Uploads one part of `length` bytes from `read` (UNSIGNED-PAYLOAD; a
     /// checksum needs its precomputed base64 `checksumValue`).
     public func uploadPart(_ upload: MultipartUpload, partNumber: Int, length: UInt64,
-                           checksum: ChecksumAlgorithm = .none, checksumValue: String? = nil,
+                           checksum: ChecksumAlgorithm = .none, checksumValue: String? = nil, sseCustomerKey: SSECustomerKey? = nil,
                            read: (UnsafeMutableRawBufferPointer) throws(R2Error) -> Int) throws(R2Error) -> CompletedPart {
         var call = try partCall(upload, partNumber: partNumber, size: length, checksum: checksum)
+        if let key = sseCustomerKey { call.headers += key.headers() }
         if let name = checksum.headerName {
             guard let checksumValue else { throw R2Error.invalidArgument("a streamed part needs the value of its \(name)") }
             call.headers.append((name, checksumValue))
         }
         call.payloadHash = SigV4Signer.unsignedPayload
+        try sentParts.check(upload.uploadID, number: partNumber, size: length)
         var sink = BufferSink(limit: 1 << 16)
         let head: ResponseHead
         do {
             head = try withoutActuallyEscaping(read) { read in try perform(call, body: .stream(length: length, read: read), sink: &sink) }
         } catch { throw error as! R2Error }
-        return try Self.completedPart(partNumber, head)
+        let part = try Self.completedPart(partNumber, head)
+        sentParts.record(upload.uploadID, number: partNumber, size: length)
+        return part
     }
 
     private func partCall(_ upload: MultipartUpload, partNumber: Int, size: UInt64, checksum: ChecksumAlgorithm) throws(R2Error) -> Call {
@@ -146,7 +250,7 @@ extension R2Client {
             throw R2Error(.invalidPart, "part number \(partNumber) is out of range 1...10000")
         }
         guard size <= MultipartLimits.maxPartSize else {
-            throw R2Error(.entityTooLarge, "part \(partNumber) is \(size) bytes; the maximum is 5 GiB")
+            throw R2Error(.entityTooLarge, "part \(partNumber) is \(size) bytes; the maximum is \(MultipartLimits.maxPartSize) (5 GiB - 5 MiB)")
         }
         switch checksum {
         case .none, .md5, .crc32, .crc32c: break
@@ -174,36 +278,190 @@ extension R2Client {
     /// Copies bytes `range` (inclusive, `first...last`) of an existing object
     /// as one part (UploadPartCopy), for copies above 5 GiB.
     public func uploadPartCopy(_ upload: MultipartUpload, partNumber: Int, sourceBucket: String, sourceKey: String,
-                               range: ClosedRange<UInt64>?) throws(R2Error) -> CompletedPart {
+                               range: ClosedRange<UInt64>?, sseCustomerKey: SSECustomerKey? = nil,
+                               sourceSSECustomerKey: SSECustomerKey? = nil) throws(R2Error) -> CompletedPart {
         try Validate.bucket(sourceBucket)
         try Validate.key(sourceKey)
-        var call = try partCall(upload, partNumber: partNumber, size: range.map { $0.upperBound - $0.lowerBound + 1 } ?? 0, checksum: .none)
+        // The part's size decides whether R2 will accept the upload: without a
+        // range it is the whole source, so ask for its size first.
+        let size: UInt64
+        if let range { size = range.upperBound - range.lowerBound + 1 }
+        else {
+            var head = GetOptions()
+            head.sseCustomerKey = sourceSSECustomerKey
+            size = UInt64(max(try headObject(bucket: sourceBucket, key: sourceKey, options: head).contentLength, 0))
+        }
+        try sentParts.check(upload.uploadID, number: partNumber, size: size)
+        var call = try partCall(upload, partNumber: partNumber, size: size, checksum: .none)
         call.operation = "UploadPartCopy"
         call.headers = [("x-amz-copy-source", "/" + sourceBucket + "/" + URIEncoding.encode(sourceKey, keepSlash: true))]
         if let range { call.headers.append(("x-amz-copy-source-range", "bytes=\(range.lowerBound)-\(range.upperBound)")) }
+        if let key = sseCustomerKey { call.headers += key.headers() }
+        if let key = sourceSSECustomerKey { call.headers += key.headers(copySource: true) }
         let response = try performBuffered(call)
         let result = try parse(response, S3XML.parseCopyObject)  // also raises an Error document sent with 200
+        sentParts.record(upload.uploadID, number: partNumber, size: size)
         return CompletedPart(partNumber: partNumber, etag: result.etag)
     }
 
     /// Completes an upload from its parts (sorted by number here; ETags as UploadPart returned them).
-    /// With `partSizes` (same order as `parts` after sorting) R2's size rules are checked first.
+    ///
+    /// Before sending, every part is checked against R2's size rules: with
+    /// `partSizes` (same order as `parts` after sorting), else with the sizes
+    /// this client sent, else with ListParts (which also shows a part that was
+    /// never uploaded). Conditions in `options` are checked by R2 when the
+    /// object is published; a failed one (`.preconditionFailed`) is final.
+    ///
+    /// Complete is never re-sent blindly: after an ambiguous failure (timeout,
+    /// reset, 5xx, an Error inside a 200, a lost response) the object is read
+    /// back (HEAD) and its ETag compared with the multipart ETag of these parts;
+    /// when it matches the upload completed, else ListParts tells whether the
+    /// upload still exists (then Complete is sent again) or is gone (an error
+    /// that says so). When every part ETag is a hex MD5, the object's ETag must
+    /// be the MD5 of the concatenated part MD5s plus `-N`, or the call fails
+    /// with `.checksumMismatch`.
     @discardableResult
     public func completeMultipartUpload(_ upload: MultipartUpload, parts: [CompletedPart],
-                                        partSizes: [UInt64]? = nil) throws(R2Error) -> CompleteMultipartUploadResult {
+                                        partSizes: [UInt64]? = nil,
+                                        options: CompleteOptions = CompleteOptions()) throws(R2Error) -> CompleteMultipartUploadResult {
+        try Validate.bucket(upload.bucket)
+        try Validate.key(upload.key)
+        guard !upload.uploadID.isEmpty else { throw R2Error.invalidArgument("upload id is empty") }
         let sorted = parts.sorted { $0.partNumber < $1.partNumber }
         for (a, b) in zip(sorted, sorted.dropFirst()) where a.partNumber == b.partNumber {
             throw R2Error(.invalidPartOrder, "part \(a.partNumber) is listed twice")
         }
-        if let partSizes { try MultipartLimits.validate(partSizes: partSizes) }
+        let sizes: [UInt64]
+        if let partSizes { sizes = partSizes } else { sizes = try completeSizes(upload, sorted) }
+        try MultipartLimits.validate(partSizes: sizes)
         let body = try XMLBuilder.completeMultipartUpload(sorted)
         var call = Call(operation: "CompleteMultipartUpload", method: "POST", bucket: upload.bucket, key: upload.key)
         call.query = [("uploadId", upload.uploadID)]
         call.headers = [("Content-Type", "application/xml")]
+        for (name, value) in [("If-Match", options.ifMatch), ("If-None-Match", options.ifNoneMatch)] {
+            guard let value, !value.isEmpty else { continue }
+            try Self.validateHeader((name, value))
+            call.headers.append((name, value))
+        }
+        if let key = options.sseCustomerKey { call.headers += key.headers() }
         call.payloadHash = Hex.encode(Digest.sha256(body))
-        let response = try withBytes(body) { (raw) throws(R2Error) in try performBuffered(call, body: .bytes(raw)) }
-        // S3 may answer 200 and put an Error document in the body; the parser raises it.
-        return try parse(response, S3XML.parseCompleteMultipartUpload)
+        call.cancellation = options.cancellation
+        call.retries = false  // an ambiguous failure is resolved below, never re-sent blindly
+        // SSE-C objects' ETags are not MD5s of their bytes (as on S3): nothing to compare then.
+        let expected = options.sseCustomerKey == nil ? MultipartLimits.multipartETag(partETags: sorted.map(\.etag)) : nil
+        let policy = resilience.options.retry
+        var attempt = 0
+        while true {
+            attempt += 1
+            var failure: R2Error
+            do {
+                let response = try withBytes(body) { (raw) throws(R2Error) in try performBuffered(call, body: .bytes(raw)) }
+                // S3 may answer 200 and put an Error document in the body; the parser raises it.
+                let result = try parse(response, S3XML.parseCompleteMultipartUpload)
+                try Self.checkMultipartETag(result.etag, expected: expected, upload)
+                sentParts.forget(upload.uploadID)
+                return result
+            } catch {
+                failure = error
+            }
+            guard let retryClass = RetryClass(failure) else {
+                if failure.code == .preconditionFailed {
+                    sentParts.forget(upload.uploadID)
+                    throw failure.withMessage(failure.message + " (a failed condition on CompleteMultipartUpload is final: R2 treats the upload as aborted)")
+                }
+                throw failure
+            }
+            // SlowDown/429 refused the request; anything else may or may not have completed it.
+            if retryClass != .slowDown {
+                if let done = try resolveComplete(upload, expected: expected, failure: failure, sseCustomerKey: options.sseCustomerKey) {
+                    sentParts.forget(upload.uploadID)
+                    return done
+                }
+            }
+            let rule = policy[retryClass]
+            guard attempt < Int(rule.maxAttempts) else { throw failure }
+            let delayMs = policy.delayMs(retryClass, retry: attempt, retryAfterMs: failure.retryAfterMs, random: Double.random(in: 0..<1))
+            resilience.log(.warn) {
+                var r = LogRecord(level: .warn, message: "CompleteMultipartUpload: the upload is still open after \(failure.code.name); sending Complete again in \(delayMs) ms")
+                r.operation = "CompleteMultipartUpload"; r.bucket = upload.bucket; r.key = upload.key; r.error = failure.code
+                return r
+            }
+            if delayMs > 0 { resilience.clock.sleep(UInt64(delayMs) * 1_000_000) }
+            try options.cancellation?.check()
+        }
+    }
+
+    /// The sizes of `parts`: from what this client sent, else from ListParts.
+    private func completeSizes(_ upload: MultipartUpload, _ parts: [CompletedPart]) throws(R2Error) -> [UInt64] {
+        if let known = sentParts.sizes(upload.uploadID, parts.map(\.partNumber)) { return known }
+        var listed: [Int: ListPartsResult.Part] = [:]
+        for p in try listParts(upload) { listed[p.partNumber] = p }
+        var sizes: [UInt64] = []
+        for part in parts {
+            guard let p = listed[part.partNumber] else {
+                throw R2Error(.invalidPart, "part \(part.partNumber) was never uploaded to upload \(upload.uploadID) (ListParts does not list it)")
+            }
+            if MultipartLimits.bareETag(p.etag) != MultipartLimits.bareETag(part.etag) {
+                throw R2Error(.invalidPart, "part \(part.partNumber)'s ETag is \(part.etag) but the server has \(p.etag) (uploaded again since?)")
+            }
+            sizes.append(p.size)
+        }
+        return sizes
+    }
+
+    /// After an ambiguous Complete failure: the result when the object at
+    /// the key is this upload's (its ETag is the multipart ETag of these
+    /// parts), nil when the upload still exists (Complete may be sent again).
+    /// - Throws: when the upload is gone and the object is not this upload's,
+    ///   or the truth cannot be found out.
+    private func resolveComplete(_ upload: MultipartUpload, expected: String?, failure: R2Error,
+                                 sseCustomerKey: SSECustomerKey?) throws(R2Error) -> CompleteMultipartUploadResult? {
+        func note(_ what: String) -> R2Error {
+            failure.withMessage(failure.message + " (CompleteMultipartUpload failed ambiguously; " + what + ")")
+        }
+        if let expected {
+            do {
+                var get = GetOptions()
+                get.sseCustomerKey = sseCustomerKey
+                let head = try headObject(bucket: upload.bucket, key: upload.key, options: get)
+                if MultipartLimits.bareETag(head.etag) == expected {
+                    resilience.log(.info) {
+                        var r = LogRecord(level: .info, message: "CompleteMultipartUpload: the answer was lost (\(failure.code.name)) but the object has this upload's ETag \(expected): completed")
+                        r.operation = "CompleteMultipartUpload"; r.bucket = upload.bucket; r.key = upload.key
+                        return r
+                    }
+                    return CompleteMultipartUploadResult(location: "", bucket: upload.bucket, key: upload.key, etag: head.etag)
+                }
+            } catch where error.code == .noSuchKey {
+                // not there: fall through to ListParts
+            } catch {
+                throw note("reading the object back failed too (\(error.code.name)): whether it completed is unknown")
+            }
+        }
+        do {
+            _ = try listParts(upload)
+            return nil
+        } catch where error.code == .noSuchUpload {
+            if expected == nil {
+                throw note("the upload no longer exists and its part ETags are not MD5s, so whether the object is this upload cannot be checked")
+            }
+            throw R2Error(.noSuchUpload, "CompleteMultipartUpload failed (\(failure.code.name): \(failure.message)) and upload \(upload.uploadID) no longer exists, "
+                          + "but the object at \(upload.key) is not this upload (its ETag is not \(expected!)): it was aborted, expired or completed by someone else",
+                          httpStatus: error.httpStatus, s3Code: error.s3Code, requestID: error.requestID)
+        } catch {
+            throw note("ListParts failed too (\(error.code.name)): whether it completed is unknown")
+        }
+    }
+
+    /// R2's ETag of a completed multipart object against the one computed
+    /// from the parts. An ETag of another form (objects of older uploads) is
+    /// not an error: there is nothing to compare.
+    static func checkMultipartETag(_ etag: String, expected: String?, _ upload: MultipartUpload) throws(R2Error) {
+        guard let expected, MultipartLimits.isHexMultipartETag(etag) else { return }
+        guard MultipartLimits.bareETag(etag) == expected else {
+            throw R2Error(.checksumMismatch, "the completed object \(upload.key) has ETag \(etag), but its parts give \(expected) "
+                          + "(MD5 of the part MD5s): the server assembled something other than the parts sent")
+        }
     }
 
     /// Aborts an upload and frees its parts. Aborting an unknown upload is `.noSuchUpload`.
@@ -213,6 +471,7 @@ extension R2Client {
         var call = Call(operation: "AbortMultipartUpload", method: "DELETE", bucket: upload.bucket, key: upload.key)
         call.query = [("uploadId", upload.uploadID)]
         _ = try performBuffered(call, limit: 1 << 16)
+        sentParts.forget(upload.uploadID)
     }
 
     /// Every uploaded part of an upload (all pages).

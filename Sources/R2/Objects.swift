@@ -28,6 +28,8 @@ public struct PutOptions: Sendable {
     public var checksumValue: String?
     /// `STANDARD` or `STANDARD_IA`.
     public var storageClass: String?
+    /// Encrypt with this customer key (SSE-C); reads then need it too.
+    public var sseCustomerKey: SSECustomerKey?
     /// Stops the call from any thread (it fails with `.cancelled`).
     public var cancellation: Cancellation?
 
@@ -44,6 +46,8 @@ public struct GetOptions: Sendable {
     public var ifUnmodifiedSince: String?
     /// Check a whole-object `x-amz-checksum-*` response header against the body.
     public var validateChecksum = false
+    /// The customer key the object was written with (SSE-C).
+    public var sseCustomerKey: SSECustomerKey?
     /// Stops the call from any thread (it fails with `.cancelled`).
     public var cancellation: Cancellation?
     /// The object's size when known (a transfer's HEAD): the answer's
@@ -132,6 +136,9 @@ public struct CopyOptions: Sendable {
     public var ifNoneMatch: String?
     public var ifModifiedSince: String?
     public var ifUnmodifiedSince: String?
+    /// SSE-C: the key to encrypt the copy with, and the key the source was written with.
+    public var sseCustomerKey: SSECustomerKey?
+    public var sourceSSECustomerKey: SSECustomerKey?
 
     public init() {}
 }
@@ -189,9 +196,14 @@ extension R2Client {
     /// Uploads `length` bytes produced by `read` (which fills the buffer and
     /// returns the count, 0 at the end, or throws to abort). The body is sent
     /// `UNSIGNED-PAYLOAD`; a checksum needs `options.checksumValue`.
+    /// With `rewind` (which starts the source again from its first byte: a
+    /// file, a seekable stream) a failed attempt is re-sent per the retry
+    /// policy (429, 5xx, network); without it the source is one-shot and is not
+    /// retried once any of it was read (the error says so).
     /// - Throws: `.incompleteBody` when `read` ends early or gives more than `length`.
     @discardableResult
     public func putObject(bucket: String, key: String, length: UInt64, options: PutOptions = PutOptions(),
+                          rewind: (() throws(R2Error) -> Void)? = nil,
                           read: (UnsafeMutableRawBufferPointer) throws(R2Error) -> Int) throws(R2Error) -> ObjectInfo {
         try Validate.bucket(bucket)
         try Validate.key(key)
@@ -207,6 +219,7 @@ extension R2Client {
         call.payloadHash = SigV4Signer.unsignedPayload
         call.isLargeTransfer = length > 8 * 1024 * 1024
         call.cancellation = options.cancellation
+        call.rewindBody = rewind
         var sink = BufferSink(limit: 1 << 20)
         let head: ResponseHead
         do {
@@ -227,7 +240,7 @@ extension R2Client {
     static func putHeaders(_ o: PutOptions) throws(R2Error) -> [(name: String, value: String)] {
         var h: [(name: String, value: String)] = []
         func add(_ name: String, _ value: String?) throws(R2Error) {
-            guard let value else { return }
+            guard let value, !value.isEmpty else { return }  // empty means not set: R2 refuses empty header values
             try validateHeader((name, value))
             h.append((name, value))
         }
@@ -241,8 +254,14 @@ extension R2Client {
         try add("If-None-Match", o.ifNoneMatch)
         try add("If-Modified-Since", o.ifModifiedSince)
         try add("If-Unmodified-Since", o.ifUnmodifiedSince)
-        try add("x-amz-storage-class", o.storageClass)
+        if let sc = o.storageClass, !sc.isEmpty {
+            guard sc == "STANDARD" || sc == "STANDARD_IA" else {
+                throw R2Error.invalidArgument("storage class \"\(Validate.printable(sc))\" is not one of R2's: STANDARD or STANDARD_IA")
+            }
+            h.append(("x-amz-storage-class", sc))
+        }
         try h += metadataHeaders(o.metadata)
+        if let key = o.sseCustomerKey { h += key.headers() }
         if o.checksumValue != nil && o.checksum == .none {
             throw R2Error.invalidArgument("checksum_value is set but no checksum algorithm is chosen")
         }
@@ -261,7 +280,7 @@ extension R2Client {
             total += name.utf8.count + value.utf8.count
             h.append((header, RFC2047.encodeIfNeeded(value)))
         }
-        guard total <= 8192 else { throw R2Error(.entityTooLarge, "user metadata is \(total) bytes; R2 allows 8192") }
+        guard total <= 8192 else { throw R2Error(.metadataTooLarge, "user metadata is \(total) bytes (names and values); R2 allows 8192") }
         return h
     }
 
@@ -374,10 +393,11 @@ extension R2Client {
         }
         for (name, value) in [("If-Match", o.ifMatch), ("If-None-Match", o.ifNoneMatch),
                               ("If-Modified-Since", o.ifModifiedSince), ("If-Unmodified-Since", o.ifUnmodifiedSince)] {
-            guard let value else { continue }
+            guard let value, !value.isEmpty else { continue }
             try validateHeader((name, value))
             h.append((name, value))
         }
+        if let key = o.sseCustomerKey { h += key.headers() }
         return h
     }
 
@@ -455,6 +475,8 @@ extension R2Client {
         try add("x-amz-copy-source-if-none-match", options.ifNoneMatch)
         try add("x-amz-copy-source-if-modified-since", options.ifModifiedSince)
         try add("x-amz-copy-source-if-unmodified-since", options.ifUnmodifiedSince)
+        if let k = options.sseCustomerKey { call.headers += k.headers() }
+        if let k = options.sourceSSECustomerKey { call.headers += k.headers(copySource: true) }
         if options.replaceMetadata {
             call.headers.append(("x-amz-metadata-directive", "REPLACE"))
             try add("Content-Type", options.contentType)
@@ -732,4 +754,36 @@ enum RFC2047 {
 /// `Array.withUnsafeBytes` with a typed throw.
 func withBytes<R>(_ bytes: [UInt8], _ body: (UnsafeRawBufferPointer) throws(R2Error) -> R) throws(R2Error) -> R {
     do { return try bytes.withUnsafeBytes { raw in try body(raw) } } catch { throw error as! R2Error }
+}
+
+/// A customer-provided encryption key (SSE-C): 32 bytes. R2 encrypts the
+/// object with it and needs it again on every read, copy and part. r2 sends
+/// `x-amz-server-side-encryption-customer-algorithm: AES256`, the key in base64
+/// and its MD5; the key never appears in logs, errors or recordings.
+public struct SSECustomerKey: Sendable, CustomStringConvertible {
+    let keyBase64: String
+    let md5Base64: String
+
+    /// - Throws: `.invalidArgument` unless `key` is 32 bytes.
+    public init(_ key: [UInt8]) throws(R2Error) {
+        guard key.count == 32 else {
+            throw R2Error.invalidArgument("an SSE-C key is 32 bytes (AES-256), not \(key.count)")
+        }
+        keyBase64 = Base64.encode(key)
+        md5Base64 = Base64.encode(Digest.md5(key))
+    }
+
+    public var description: String { "SSECustomerKey(<redacted>)" }
+
+    /// The three headers, for the object (`x-amz-server-side-encryption-customer-*`)
+    /// or for a copy's source (`x-amz-copy-source-server-side-encryption-customer-*`).
+    /// Pass them to `presign(headers:)` to sign them into a URL.
+    public func headers(copySource: Bool = false) -> [(name: String, value: String)] {
+        let p = copySource ? "x-amz-copy-source-server-side-encryption-customer-" : "x-amz-server-side-encryption-customer-"
+        return [(p + "algorithm", "AES256"), (p + "key", keyBase64), (p + "key-MD5", md5Base64)]
+    }
+
+    /// Header names whose values are secret (redacted from logs and recordings).
+    static let secretHeaders: Set<String> = ["x-amz-server-side-encryption-customer-key",
+                                             "x-amz-copy-source-server-side-encryption-customer-key"]
 }

@@ -69,6 +69,7 @@ extension R2Error.Code {
     public static let signatureMismatch = Self(R2_ERR_SIGNATURE_MISMATCH)
     public static let expiredCredentials = Self(R2_ERR_EXPIRED_CREDENTIALS)
     public static let unauthorized = Self(R2_ERR_UNAUTHORIZED)
+    public static let expiredRequest = Self(R2_ERR_EXPIRED_REQUEST)
     public static let noSuchBucket = Self(R2_ERR_NO_SUCH_BUCKET)
     public static let accessDenied = Self(R2_ERR_ACCESS_DENIED)
     public static let invalidBucketName = Self(R2_ERR_INVALID_BUCKET_NAME)
@@ -78,6 +79,8 @@ extension R2Error.Code {
     public static let entityTooLarge = Self(R2_ERR_ENTITY_TOO_LARGE)
     public static let invalidRange = Self(R2_ERR_INVALID_RANGE)
     public static let invalidObjectName = Self(R2_ERR_INVALID_OBJECT_NAME)
+    public static let metadataTooLarge = Self(R2_ERR_METADATA_TOO_LARGE)
+    public static let sseCustomerKeyRequired = Self(R2_ERR_SSE_CUSTOMER_KEY_REQUIRED)
     public static let noSuchUpload = Self(R2_ERR_NO_SUCH_UPLOAD)
     public static let invalidPart = Self(R2_ERR_INVALID_PART)
     public static let invalidPartOrder = Self(R2_ERR_INVALID_PART_ORDER)
@@ -101,10 +104,10 @@ extension R2Error.Code {
         0: "OK",
         -1: "InvalidArgument", -2: "Config", -3: "Aborted", -4: "Cancelled", -5: "Internal",
         -6: "MalformedResponse", -7: "ReplayUnmatched", -8: "CircuitOpen", -9: "Unsupported",
-        -100: "InvalidAccessKey", -101: "SignatureDoesNotMatch", -102: "ExpiredCredentials", -103: "Unauthorized",
+        -100: "InvalidAccessKey", -101: "SignatureDoesNotMatch", -102: "ExpiredCredentials", -103: "Unauthorized", -104: "ExpiredRequest",
         -200: "NoSuchBucket", -201: "AccessDenied", -202: "InvalidBucketName",
         -300: "NoSuchKey", -301: "PreconditionFailed", -302: "NotModified", -303: "EntityTooLarge",
-        -304: "InvalidRange", -305: "InvalidObjectName",
+        -304: "InvalidRange", -305: "InvalidObjectName", -306: "MetadataTooLarge", -307: "SSECustomerKeyRequired",
         -400: "NoSuchUpload", -401: "InvalidPart", -402: "InvalidPartOrder", -403: "EntityTooSmall",
         -500: "ConnectionFailed", -501: "Timeout", -502: "TLS",
         -600: "InternalError", -601: "ServiceUnavailable", -602: "SlowDown", -603: "NotImplemented",
@@ -122,18 +125,20 @@ extension R2Error {
     /// is known, the HTTP status otherwise (HEAD responses carry no body).
     static func fromResponse(status: Int, s3Code: String, message: String, requestID: String,
                              retryAfterMs: Int64?, isHead: Bool = false) -> R2Error {
-        let code: Code
+        var code: Code
         switch s3Code {
         case "InvalidAccessKeyId": code = .invalidAccessKey
         case "SignatureDoesNotMatch": code = .signatureMismatch
-        case "ExpiredToken", "ExpiredRequest", "TokenRefreshRequired": code = .expiredCredentials
+        case "ExpiredToken", "TokenRefreshRequired": code = .expiredCredentials
+        case "ExpiredRequest": code = .expiredRequest
         case "Unauthorized": code = .unauthorized
         case "NoSuchBucket": code = .noSuchBucket
         case "AccessDenied", "NotEntitled", "ObjectLockedByBucketPolicy": code = .accessDenied
         case "InvalidBucketName": code = .invalidBucketName
         case "NoSuchKey": code = .noSuchKey
         case "PreconditionFailed": code = .preconditionFailed
-        case "EntityTooLarge", "MetadataTooLarge": code = .entityTooLarge
+        case "EntityTooLarge": code = .entityTooLarge
+        case "MetadataTooLarge": code = .metadataTooLarge
         case "InvalidRange": code = .invalidRange
         case "InvalidObjectName", "KeyTooLongError": code = .invalidObjectName
         case "NoSuchUpload": code = .noSuchUpload
@@ -165,7 +170,14 @@ extension R2Error {
             default: code = .http
             }
         }
-        let text = message.isEmpty ? (s3Code.isEmpty ? "HTTP \(status)" : s3Code) : message
+        var text = message.isEmpty ? (s3Code.isEmpty ? "HTTP \(status)" : s3Code) : message
+        // A read of an SSE-C object without its key: S3 servers answer 400
+        // InvalidRequest/InvalidArgument naming customer keys or SSE.
+        let lower = asciiLowercase(message)
+        if status == 400, lower.contains("customer") || lower.contains("server side encryption") {
+            code = .sseCustomerKeyRequired
+            text += " (the object is encrypted with a customer key, SSE-C: pass sse_customer_key)"
+        }
         return R2Error(code, text, httpStatus: status, s3Code: s3Code, requestID: requestID,
                        retryAfterMs: retryAfterMs)
     }

@@ -33,6 +33,10 @@ public struct TransferOptions {
     /// failure then leaves the upload for a later call to resume instead of
     /// aborting it); downloads record finished ranges next to a temporary file.
     public var statePath: String?
+    /// SSE-C: the key of the object written or read (uploads: set here or in
+    /// `put`), and of a copy's source.
+    public var sseCustomerKey: SSECustomerKey?
+    public var sourceSSECustomerKey: SSECustomerKey?
 
     public init() {}
 }
@@ -41,6 +45,8 @@ extension R2Client {
     func resolved(_ o: inout TransferOptions) throws(R2Error) -> (threshold: UInt64, partSize: UInt64, concurrency: Int) {
         // Every request of the transfer, not only the parts, stops on cancel.
         if o.put.cancellation == nil { o.put.cancellation = o.cancellation }
+        if o.put.sseCustomerKey == nil { o.put.sseCustomerKey = o.sseCustomerKey }
+        if o.sseCustomerKey == nil { o.sseCustomerKey = o.put.sseCustomerKey }
         let concurrency = o.concurrency ?? Int(config.multipartConcurrency)
         guard (1...64).contains(concurrency) else { throw R2Error.invalidArgument("concurrency is \(concurrency); it must be 1 to 64") }
         let part = o.partSize ?? config.multipartPartSize
@@ -76,7 +82,9 @@ extension R2Client {
             var offset: UInt64 = 0
             var put = options.put
             put.payloadMode = .unsigned  // streamed from the file: no second pass to hash it
-            let info = try putObject(bucket: bucket, key: key, length: file.size, options: put) { (buffer) throws(R2Error) -> Int in
+            // A file can be read again: a failed PUT (429, 5xx, network) is re-sent from its first byte.
+            let info = try putObject(bucket: bucket, key: key, length: file.size, options: put,
+                                     rewind: { offset = 0 }) { (buffer) throws(R2Error) -> Int in
                 try options.cancellation?.check()
                 let n = try file.read(into: buffer, at: offset)
                 offset += UInt64(n)
@@ -125,7 +133,10 @@ extension R2Client {
     /// streamed PUT; otherwise (and always for an unknown length) multipart,
     /// reading parts on the calling thread into at most concurrency + 1 buffers.
     @discardableResult
+    /// `rewind` (restart the source from its first byte) lets the one-PUT
+    /// path re-send a failed attempt; without it that PUT is not retried once read.
     public func uploadStream(bucket: String, key: String, length: UInt64?, options: TransferOptions = TransferOptions(),
+                             rewind: (() throws(R2Error) -> Void)? = nil,
                              read: (UnsafeMutableRawBufferPointer) throws(R2Error) -> Int) throws(R2Error) -> ObjectInfo {
         try Validate.bucket(bucket)
         try Validate.key(key)
@@ -137,7 +148,14 @@ extension R2Client {
         if let length, length < settings.threshold {
             var reporter = ProgressReporter(options, total: length)
             var done: UInt64 = 0
-            let info = try putObject(bucket: bucket, key: key, length: length, options: options.put) { (buffer) throws(R2Error) -> Int in
+            var restart: (() throws(R2Error) -> Void)? = nil
+            if let rewind {
+                restart = { () throws(R2Error) in
+                    try rewind()
+                    done = 0
+                }
+            }
+            let info = try putObject(bucket: bucket, key: key, length: length, options: options.put, rewind: restart) { (buffer) throws(R2Error) -> Int in
                 try options.cancellation?.check()
                 let n = try read(buffer)
                 done += UInt64(n)
@@ -173,19 +191,34 @@ extension R2Client {
             guard saved.size == plan.size, saved.fingerprint == fingerprint?.text else {
                 throw R2Error(.invalidArgument, "the source changed since the upload in \(statePath) started (size or modification time differ); refusing to resume")
             }
-            state = saved
-            upload = MultipartUpload(bucket: bucket, key: key, uploadID: saved.uploadID)
-            // The server is the truth: keep only parts it has, at the planned size.
-            let listed = try listParts(upload)
-            state.parts = [:]
-            for p in listed where p.partNumber <= plan.count && p.size == plan.range(of: p.partNumber).count {
-                state.parts[p.partNumber] = p.etag
-            }
             guard plan.partSize == saved.partSize else {
                 throw R2Error(.invalidArgument, "state file \(statePath) used a part size of \(saved.partSize), not \(plan.partSize)")
             }
+            state = saved
+            let resumed = MultipartUpload(bucket: bucket, key: key, uploadID: saved.uploadID)
+            // The server is the truth: keep only parts it has, at the planned size.
+            do {
+                let listed = try listParts(resumed)
+                state.parts = [:]
+                for p in listed where p.partNumber <= plan.count && p.size == plan.range(of: p.partNumber).count {
+                    state.parts[p.partNumber] = p.etag
+                }
+                upload = resumed
+            } catch where error.code == .noSuchUpload {
+                // Expired (R2 aborts unfinished uploads after 7 days) or aborted:
+                // start a new upload and replace the state file.
+                resilience.log(.warn) {
+                    var r = LogRecord(level: .warn, message: "upload \(saved.uploadID) in \(statePath) no longer exists (expired or aborted); starting a new upload")
+                    r.operation = "CreateMultipartUpload"; r.bucket = bucket; r.key = key
+                    return r
+                }
+                upload = try createMultipartUpload(bucket: bucket, key: key, options: Self.withoutConditions(options.put))
+                state.uploadID = upload.uploadID
+                state.parts = [:]
+                try state.save(statePath)
+            }
         } else {
-            upload = try createMultipartUpload(bucket: bucket, key: key, options: options.put)
+            upload = try createMultipartUpload(bucket: bucket, key: key, options: Self.withoutConditions(options.put))
             state = UploadState(bucket: bucket, key: key, uploadID: upload.uploadID, size: plan.size, partSize: plan.partSize,
                                 fingerprint: fingerprint?.text, parts: [:])
             if let statePath = options.statePath { try state.save(statePath) }
@@ -193,13 +226,15 @@ extension R2Client {
         let partChecksum = options.partChecksum
         let cancellation = options.cancellation
         let statePath = options.statePath
+        let sseKey = options.sseCustomerKey
         let sharedState = StateBox(state)
         let parts: [CompletedPart]
         do {
             parts = try PartJob(plan: plan, done: state.parts).run(concurrency: concurrency, options: options,
                                                                    scratchBytes: bufferSize ?? Int(plan.partSize)) { (number, buffer) throws(R2Error) in
                 let bytes = try part(number, buffer)
-                let done = try self.uploadPart(upload, partNumber: number, body: bytes, checksum: partChecksum, cancellation: cancellation)
+                let done = try self.uploadPart(upload, partNumber: number, body: bytes, checksum: partChecksum, cancellation: cancellation,
+                                               sseCustomerKey: sseKey)
                 if let statePath { try sharedState.record(number, done.etag, to: statePath) }
                 return (done.etag, UInt64(bytes.count))
             }
@@ -209,7 +244,12 @@ extension R2Client {
         }
         var reporter = ProgressReporter(options, total: plan.size)
         do throws(R2Error) {
-            let result = try completeMultipartUpload(upload, parts: parts, partSizes: plan.sizes)
+            var complete = CompleteOptions()
+            complete.ifMatch = options.put.ifMatch
+            complete.ifNoneMatch = options.put.ifNoneMatch
+            complete.cancellation = options.cancellation
+            complete.sseCustomerKey = options.sseCustomerKey
+            let result = try completeMultipartUpload(upload, parts: parts, partSizes: plan.sizes, options: complete)
             if let statePath { unlink(statePath) }
             reporter.finish(plan.size)
             var info = ObjectInfo()
@@ -217,15 +257,28 @@ extension R2Client {
             info.contentLength = Int64(plan.size)
             return info
         } catch {
-            if statePath == nil || error.code == .invalidPart { abortQuietly(upload) }
+            // A failed condition on Complete is final (R2 treats the upload as
+            // aborted; the abort makes sure of it on other servers): never resumed.
+            if error.code == .preconditionFailed, let statePath { unlink(statePath) }
+            if statePath == nil || error.code == .invalidPart || error.code == .preconditionFailed { abortQuietly(upload) }
             throw error
         }
+    }
+
+    /// Put options for CreateMultipartUpload: the object's headers without
+    /// the conditions, which go on CompleteMultipartUpload.
+    static func withoutConditions(_ put: PutOptions) -> PutOptions {
+        var p = put
+        p.ifMatch = nil
+        p.ifNoneMatch = nil
+        return p
     }
 
     /// HEAD of the object a transfer reads, cancellable with the transfer.
     func transferHead(bucket: String, key: String, _ options: TransferOptions) throws(R2Error) -> ObjectInfo {
         var head = GetOptions()
         head.cancellation = options.cancellation
+        head.sseCustomerKey = options.sseCustomerKey
         return try headObject(bucket: bucket, key: key, options: head)
     }
 
@@ -525,7 +578,7 @@ final class StreamingUpload: @unchecked Sendable {
     }
 
     func run(read: @escaping (UnsafeMutableRawBufferPointer) throws(R2Error) -> Int) throws(R2Error) -> ObjectInfo {
-        let upload = try client.createMultipartUpload(bucket: bucket, key: key, options: options.put)
+        let upload = try client.createMultipartUpload(bucket: bucket, key: key, options: R2Client.withoutConditions(options.put))
         let buffers = (0...concurrency).map { _ in UnsafeMutableRawBufferPointer.allocate(byteCount: Int(partSize), alignment: 64) }
         defer { for b in buffers { b.deallocate() } }
         free = buffers
@@ -599,7 +652,12 @@ final class StreamingUpload: @unchecked Sendable {
         }
         let sizeList = (1...number).map { sizes[$0] ?? 0 }
         do {
-            let result = try client.completeMultipartUpload(upload, parts: parts, partSizes: sizeList)
+            var complete = CompleteOptions()
+            complete.ifMatch = options.put.ifMatch
+            complete.ifNoneMatch = options.put.ifNoneMatch
+            complete.cancellation = options.cancellation
+            complete.sseCustomerKey = options.sseCustomerKey
+            let result = try client.completeMultipartUpload(upload, parts: parts, partSizes: sizeList, options: complete)
             reporter.finish(readTotal)
             var info = ObjectInfo()
             info.etag = result.etag
@@ -629,7 +687,8 @@ final class StreamingUpload: @unchecked Sendable {
             do throws(R2Error) {
                 let part = try client.uploadPart(upload, partNumber: job.number,
                                                  body: UnsafeRawBufferPointer(rebasing: job.bytes[0..<job.count]),
-                                                 checksum: options.partChecksum, cancellation: options.cancellation)
+                                                 checksum: options.partChecksum, cancellation: options.cancellation,
+                                                 sseCustomerKey: options.sseCustomerKey)
                 monitor.locked {
                     parts.append(part)
                     sizes[job.number] = UInt64(job.count)
@@ -657,7 +716,9 @@ extension R2Client {
         try Validate.key(key)
         var options = options
         let settings = try resolved(&options)
-        let source = try transferHead(bucket: sourceBucket, key: sourceKey, options)
+        var sourceOptions = options
+        sourceOptions.sseCustomerKey = options.sourceSSECustomerKey
+        let source = try transferHead(bucket: sourceBucket, key: sourceKey, sourceOptions)
         let size = UInt64(max(source.contentLength, 0))
         let threshold = options.threshold ?? Self.maxSinglePutSize + 1
         // Headers given in `options.put` replace the source's (all of them, as
@@ -667,6 +728,8 @@ extension R2Client {
             || put.contentDisposition != nil || put.contentEncoding != nil
         if size < threshold {
             var copy = CopyOptions()
+            copy.sseCustomerKey = options.sseCustomerKey
+            copy.sourceSSECustomerKey = options.sourceSSECustomerKey
             if replaces {
                 copy.replaceMetadata = true
                 copy.contentType = put.contentType
@@ -685,13 +748,15 @@ extension R2Client {
             put.metadata = source.metadata
         }
         let plan = try UploadPlan(size: size, partSize: MultipartLimits.partSize(for: size, preferred: settings.partSize))
-        let upload = try createMultipartUpload(bucket: bucket, key: key, options: put)
+        let upload = try createMultipartUpload(bucket: bucket, key: key, options: Self.withoutConditions(put))
+        let sseKey = options.sseCustomerKey, sourceSSEKey = options.sourceSSECustomerKey
         let parts: [CompletedPart]
         do {
             parts = try PartJob(plan: plan, done: [:]).run(concurrency: settings.concurrency, options: options) { (number, _) throws(R2Error) in
                 let range = plan.range(of: number)
                 let part = try self.uploadPartCopy(upload, partNumber: number, sourceBucket: sourceBucket, sourceKey: sourceKey,
-                                                   range: range.count == 0 ? nil : range.lowerBound...(range.upperBound - 1))
+                                                   range: range.count == 0 ? nil : range.lowerBound...(range.upperBound - 1),
+                                                   sseCustomerKey: sseKey, sourceSSECustomerKey: sourceSSEKey)
                 return (part.etag, range.count)
             }
         } catch {
@@ -700,7 +765,12 @@ extension R2Client {
         }
         var reporter = ProgressReporter(options, total: size)
         do throws(R2Error) {
-            let result = try completeMultipartUpload(upload, parts: parts, partSizes: plan.sizes)
+            var complete = CompleteOptions()
+            complete.ifMatch = options.put.ifMatch
+            complete.ifNoneMatch = options.put.ifNoneMatch
+            complete.cancellation = options.cancellation
+            complete.sseCustomerKey = options.sseCustomerKey
+            let result = try completeMultipartUpload(upload, parts: parts, partSizes: plan.sizes, options: complete)
             reporter.finish(size)
             var info = ObjectInfo()
             info.etag = result.etag

@@ -19,8 +19,8 @@ private let statusNames: [Int32: CStringBox] = {
     return table
 }()
 private let unknownStatus = CStringBox("Unknown")
-private let statusCodes: [Int32] = [0, -1, -2, -3, -4, -5, -6, -7, -8, -9, -100, -101, -102, -103, -200, -201, -202,
-                                     -300, -301, -302, -303, -304, -305, -400, -401, -402, -403, -500, -501, -502,
+private let statusCodes: [Int32] = [0, -1, -2, -3, -4, -5, -6, -7, -8, -9, -100, -101, -102, -103, -104, -200, -201, -202,
+                                     -300, -301, -302, -303, -304, -305, -306, -307, -400, -401, -402, -403, -500, -501, -502,
                                      -600, -601, -602, -603, -700, -701, -702, -800, -801, -802, -900]
 
 /// The name of a status code, e.g. "NoSuchKey" for R2_ERR_NO_SUCH_KEY, or
@@ -125,6 +125,12 @@ func clientConfig(_ o: r2_client_options) throws(R2Error) -> ClientConfig {
     config.replayLatency = o.replay_latency
     config.maxGetBytes = o.max_get_bytes
     try applyResilienceOptions(o, to: &config)
+    config.virtualHostedStyle = o.virtual_hosted_style
+    // NULL means R2's "auto"; "" is kept: R2 accepts an empty region (tools that cannot set one).
+    if let region = o.region {
+        guard let r = String(validatingCString: region) else { throw invalid("opts->region is not valid UTF-8") }
+        config.region = r
+    }
     return config
 }
 
@@ -177,7 +183,9 @@ func clientConfig(_ o: r2_client_options) throws(R2Error) -> ClientConfig {
 /// `expires_seconds` (1 to 604800). No network call. On success `*out` holds
 /// the URL; release it with r2_buf_dispose(). `opts` may be NULL.
 /// Returns R2_OK, R2_ERR_INVALID_ARGUMENT, R2_ERR_INVALID_BUCKET_NAME or
-/// R2_ERR_INVALID_OBJECT_NAME. Thread-safe.
+/// R2_ERR_INVALID_OBJECT_NAME. Thread-safe. A NULL `key` presigns a
+/// bucket-level request: GET with `opts->query` list-type=2, prefix,
+/// delimiter, continuation-token, encoding-type=url is a ListObjectsV2 URL.
 @c public func r2_presign(_ out: UnsafeMutablePointer<r2_buf>?, _ client: OpaquePointer?, _ method: UnsafePointer<CChar>?,
                           _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?, _ expires_seconds: Int64,
                           _ opts: UnsafePointer<r2_presign_options>?) -> Int32
@@ -196,7 +204,7 @@ func clientConfig(_ o: r2_client_options) throws(R2Error) -> ClientConfig {
             if opts.pointee.unix_time != 0 { time = try unixTime(opts.pointee.unix_time, "opts->unix_time") }
         }
         let url = try c.presign(method: string(method, "method"), bucket: string(bucket, "bucket"),
-                                key: string(key, "key"), expiresIn: expires_seconds, headers: extra, query: query, unixTime: time)
+                                key: key == nil ? nil : string(key, "key"), expiresIn: expires_seconds, headers: extra, query: query, unixTime: time)
         fill(out, url)
     }
 }

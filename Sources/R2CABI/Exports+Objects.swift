@@ -13,7 +13,7 @@ import R2
 @c public func r2_put_options_init(_ opts: UnsafeMutablePointer<r2_put_options>?, _ version: UInt32) -> Int32 {
     guarded { () throws(R2Error) in
         guard let opts else { throw invalid("opts is NULL") }
-        try checkVersion(version, current: 1, "r2_put_options")
+        try checkVersion(version, current: 2, "r2_put_options")
         opts.pointee = r2_put_options()
         opts.pointee.version = version
         opts.pointee.payload_mode = Int32(R2_PAYLOAD_DEFAULT.rawValue)
@@ -25,7 +25,7 @@ import R2
 @c public func r2_get_options_init(_ opts: UnsafeMutablePointer<r2_get_options>?, _ version: UInt32) -> Int32 {
     guarded { () throws(R2Error) in
         guard let opts else { throw invalid("opts is NULL") }
-        try checkVersion(version, current: 1, "r2_get_options")
+        try checkVersion(version, current: 2, "r2_get_options")
         opts.pointee = r2_get_options()
         opts.pointee.version = version
     }
@@ -35,7 +35,7 @@ import R2
 @c public func r2_copy_options_init(_ opts: UnsafeMutablePointer<r2_copy_options>?, _ version: UInt32) -> Int32 {
     guarded { () throws(R2Error) in
         guard let opts else { throw invalid("opts is NULL") }
-        try checkVersion(version, current: 1, "r2_copy_options")
+        try checkVersion(version, current: 2, "r2_copy_options")
         opts.pointee = r2_copy_options()
         opts.pointee.version = version
     }
@@ -55,7 +55,7 @@ func putOptions(_ p: UnsafePointer<r2_put_options>?) throws(R2Error) -> PutOptio
     var o = PutOptions()
     guard let p else { return o }
     let c = p.pointee
-    try checkVersion(c.version, current: 1, "r2_put_options")
+    try checkVersion(c.version, current: 2, "r2_put_options")
     o.contentType = try optionalString(c.content_type, "opts->content_type")
     o.cacheControl = try optionalString(c.cache_control, "opts->cache_control")
     o.contentDisposition = try optionalString(c.content_disposition, "opts->content_disposition")
@@ -76,7 +76,18 @@ func putOptions(_ p: UnsafePointer<r2_put_options>?) throws(R2Error) -> PutOptio
     o.checksum = try checksumAlgorithm(c.checksum, "opts->checksum")
     o.checksumValue = try optionalString(c.checksum_value, "opts->checksum_value")
     o.storageClass = try optionalString(c.storage_class, "opts->storage_class")
+    if c.version >= 2 { o.sseCustomerKey = try sseKey(c.sse_customer_key) }
     return o
+}
+
+/// The rewind callback of version 2 put options, as a Swift closure over
+/// the read callback's userdata; nil when not set (a one-shot stream).
+func rewindBody(_ p: UnsafePointer<r2_put_options>?, _ userdata: UnsafeMutableRawPointer?) -> (() throws(R2Error) -> Void)? {
+    guard let p, p.pointee.version >= 2, let rewind = p.pointee.rewind else { return nil }
+    return { () throws(R2Error) in
+        let rc = rewind(userdata)
+        guard rc == 0 else { throw R2Error(.aborted, "the rewind callback returned \(rc): the body cannot be sent again") }
+    }
 }
 
 func checksumAlgorithm(_ v: Int32, _ name: String) throws(R2Error) -> ChecksumAlgorithm {
@@ -95,13 +106,14 @@ func getOptions(_ p: UnsafePointer<r2_get_options>?) throws(R2Error) -> GetOptio
     var o = GetOptions()
     guard let p else { return o }
     let c = p.pointee
-    try checkVersion(c.version, current: 1, "r2_get_options")
+    try checkVersion(c.version, current: 2, "r2_get_options")
     o.range = try optionalString(c.range, "opts->range")
     o.ifMatch = try optionalString(c.if_match, "opts->if_match")
     o.ifNoneMatch = try optionalString(c.if_none_match, "opts->if_none_match")
     o.ifModifiedSince = try optionalString(c.if_modified_since, "opts->if_modified_since")
     o.ifUnmodifiedSince = try optionalString(c.if_unmodified_since, "opts->if_unmodified_since")
     o.validateChecksum = c.validate_checksum
+    if c.version >= 2 { o.sseCustomerKey = try sseKey(c.sse_customer_key) }
     return o
 }
 
@@ -190,7 +202,10 @@ func clearInfo(_ out: UnsafeMutablePointer<r2_object_info>?) {
 /// Uploads exactly `length` bytes produced by `read` as `bucket`/`key` in one
 /// PUT (R2 needs the length up front; unknown lengths go through the
 /// multipart orchestrator). The body is sent UNSIGNED-PAYLOAD; a checksum needs
-/// `opts->checksum_value`. `read` runs on the calling thread; returning < 0
+/// `opts->checksum_value`. With `opts->rewind` (version 2) a failed attempt
+/// (429, 5xx, network) is sent again from the first byte per the retry policy;
+/// without it the stream is one-shot and is not retried once read (the error
+/// says so). `read` runs on the calling thread; returning < 0
 /// aborts (R2_ERR_ABORTED), and ending before `length` bytes is
 /// R2_ERR_INCOMPLETE_BODY. `info` as for r2_object_put().
 @c public func r2_object_put_stream(_ info: UnsafeMutablePointer<r2_object_info>?, _ client: OpaquePointer?,
@@ -202,7 +217,7 @@ func clearInfo(_ out: UnsafeMutablePointer<r2_object_info>?) {
         let c = try handle(client, as: R2Client.self, "client")
         guard let read else { throw invalid("read is NULL") }
         let result = try c.putObject(bucket: string(bucket, "bucket"), key: string(key, "key"), length: length,
-                                     options: putOptions(opts)) { (buffer) throws(R2Error) -> Int in
+                                     options: putOptions(opts), rewind: rewindBody(opts, userdata)) { (buffer) throws(R2Error) -> Int in
             let n = read(buffer.baseAddress!.assumingMemoryBound(to: UInt8.self), buffer.count, userdata)
             guard n >= 0 else { throw R2Error(.aborted, "the read callback returned \(n): upload aborted") }
             guard n <= buffer.count else { throw invalid("the read callback returned \(n) for a \(buffer.count)-byte buffer") }
@@ -334,7 +349,7 @@ func clearInfo(_ out: UnsafeMutablePointer<r2_object_info>?) {
         var o = CopyOptions()
         if let opts {
             let p = opts.pointee
-            try checkVersion(p.version, current: 1, "r2_copy_options")
+            try checkVersion(p.version, current: 2, "r2_copy_options")
             o.replaceMetadata = p.replace_metadata
             o.contentType = try optionalString(p.content_type, "opts->content_type")
             o.cacheControl = try optionalString(p.cache_control, "opts->cache_control")
@@ -345,6 +360,10 @@ func clearInfo(_ out: UnsafeMutablePointer<r2_object_info>?) {
             o.ifNoneMatch = try optionalString(p.if_none_match, "opts->if_none_match")
             o.ifModifiedSince = try optionalString(p.if_modified_since, "opts->if_modified_since")
             o.ifUnmodifiedSince = try optionalString(p.if_unmodified_since, "opts->if_unmodified_since")
+            if p.version >= 2 {
+                o.sseCustomerKey = try sseKey(p.sse_customer_key)
+                o.sourceSSECustomerKey = try sseKey(p.source_sse_customer_key)
+            }
         }
         let (result, response) = try c.copyObject(sourceBucket: string(src_bucket, "src_bucket"), sourceKey: string(src_key, "src_key"),
                                                   bucket: string(bucket, "bucket"), key: string(key, "key"), options: o)

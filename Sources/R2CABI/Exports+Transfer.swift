@@ -35,7 +35,7 @@ import R2
 @c public func r2_transfer_options_init(_ opts: UnsafeMutablePointer<r2_transfer_options>?, _ version: UInt32) -> Int32 {
     guarded { () throws(R2Error) in
         guard let opts else { throw invalid("opts is NULL") }
-        try checkVersion(version, current: 1, "r2_transfer_options")
+        try checkVersion(version, current: 2, "r2_transfer_options")
         opts.pointee = r2_transfer_options()
         opts.pointee.version = version
     }
@@ -45,7 +45,7 @@ func transferOptions(_ p: UnsafePointer<r2_transfer_options>?) throws(R2Error) -
     var o = TransferOptions()
     guard let p else { return o }
     let c = p.pointee
-    try checkVersion(c.version, current: 1, "r2_transfer_options")
+    try checkVersion(c.version, current: 2, "r2_transfer_options")
     if c.threshold != 0 { o.threshold = c.threshold }
     if c.part_size != 0 { o.partSize = c.part_size }
     if c.concurrency != 0 { o.concurrency = Int(c.concurrency) }
@@ -54,6 +54,10 @@ func transferOptions(_ p: UnsafePointer<r2_transfer_options>?) throws(R2Error) -
     if c.progress_interval_ms != 0 { o.progressIntervalMs = Int(c.progress_interval_ms) }
     if let cancel = c.cancel { o.cancellation = try handle(cancel, as: Cancellation.self, "opts->cancel") }
     o.statePath = try optionalString(c.state_path, "opts->state_path")
+    if c.version >= 2 {
+        o.sseCustomerKey = try sseKey(c.sse_customer_key)
+        o.sourceSSECustomerKey = try sseKey(c.source_sse_customer_key)
+    }
     if let progress = c.progress {
         // A non-zero return cancels: through the caller's switch, or one of our own.
         let cancellation = o.cancellation ?? Cancellation()
@@ -119,7 +123,8 @@ func transferOptions(_ p: UnsafePointer<r2_transfer_options>?) throws(R2Error) -
         guard let read else { throw invalid("read is NULL") }
         guard length >= -1 else { throw invalid("length \(length) must be >= 0, or -1 for unknown") }
         let result = try c.uploadStream(bucket: string(bucket, "bucket"), key: string(key, "key"),
-                                        length: length < 0 ? nil : UInt64(length), options: transferOptions(opts)) { (buffer) throws(R2Error) -> Int in
+                                        length: length < 0 ? nil : UInt64(length), options: transferOptions(opts),
+                                        rewind: rewindBody(opts?.pointee.put, userdata)) { (buffer) throws(R2Error) -> Int in
             let n = read(buffer.baseAddress!.assumingMemoryBound(to: UInt8.self), buffer.count, userdata)
             guard n >= 0 else { throw R2Error(.aborted, "the read callback returned \(n): upload aborted") }
             guard n <= buffer.count else { throw invalid("the read callback returned \(n) for a \(buffer.count)-byte buffer") }
@@ -228,6 +233,71 @@ func upload(_ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?, _ id:
     }
 }
 
+/// Fills `opts` with the defaults of version `version` (R2_PART_OPTIONS_VERSION).
+@c public func r2_part_options_init(_ opts: UnsafeMutablePointer<r2_part_options>?, _ version: UInt32) -> Int32 {
+    guarded { () throws(R2Error) in
+        guard let opts else { throw invalid("opts is NULL") }
+        try checkVersion(version, current: 1, "r2_part_options")
+        opts.pointee = r2_part_options()
+        opts.pointee.version = version
+    }
+}
+
+func partOptions(_ p: UnsafePointer<r2_part_options>?) throws(R2Error) -> (ChecksumAlgorithm, SSECustomerKey?, SSECustomerKey?) {
+    guard let p else { return (.none, nil, nil) }
+    try checkVersion(p.pointee.version, current: 1, "r2_part_options")
+    return (try checksumAlgorithm(p.pointee.checksum, "opts->checksum"), try sseKey(p.pointee.sse_customer_key),
+            try sseKey(p.pointee.source_sse_customer_key))
+}
+
+/// r2_multipart_upload_part() with options (`opts` may be NULL): the part
+/// checksum and the upload's SSE-C key. A part that breaks R2's equal-size rule
+/// given the parts this client already sent for the upload is refused before
+/// its bytes are sent (R2_ERR_INVALID_PART / R2_ERR_ENTITY_TOO_SMALL).
+@c public func r2_multipart_upload_part_with_options(_ etag: UnsafeMutablePointer<r2_buf>?, _ client: OpaquePointer?,
+                                                     _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?,
+                                                     _ upload_id: UnsafePointer<CChar>?, _ part_number: UInt32,
+                                                     _ data: UnsafePointer<UInt8>?, _ len: UInt,
+                                                     _ opts: UnsafePointer<r2_part_options>?) -> Int32 {
+    guarded { () throws(R2Error) in
+        guard let etag else { throw invalid("etag is NULL") }
+        etag.pointee = r2_buf(ptr: nil, size: 0)
+        let c = try handle(client, as: R2Client.self, "client")
+        guard data != nil || len == 0 else { throw invalid("data is NULL but len is \(len)") }
+        guard len <= UInt(Int.max) else { throw invalid("len \(len) is out of range") }
+        let (checksum, sse, _) = try partOptions(opts)
+        let part = try c.uploadPart(upload(bucket, key, upload_id), partNumber: Int(part_number),
+                                    body: UnsafeRawBufferPointer(start: data, count: Int(len)), checksum: checksum,
+                                    sseCustomerKey: sse)
+        fill(etag, part.etag)
+    }
+}
+
+/// r2_multipart_upload_part_copy() with options (`opts` may be NULL): the
+/// upload's and the source's SSE-C keys.
+@c public func r2_multipart_upload_part_copy_with_options(_ etag: UnsafeMutablePointer<r2_buf>?, _ client: OpaquePointer?,
+                                                          _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?,
+                                                          _ upload_id: UnsafePointer<CChar>?, _ part_number: UInt32,
+                                                          _ src_bucket: UnsafePointer<CChar>?, _ src_key: UnsafePointer<CChar>?,
+                                                          _ first: Int64, _ last: Int64,
+                                                          _ opts: UnsafePointer<r2_part_options>?) -> Int32 {
+    guarded { () throws(R2Error) in
+        guard let etag else { throw invalid("etag is NULL") }
+        etag.pointee = r2_buf(ptr: nil, size: 0)
+        let c = try handle(client, as: R2Client.self, "client")
+        var range: ClosedRange<UInt64>? = nil
+        if first != -1 || last != -1 {
+            guard first >= 0, last >= first else { throw invalid("range \(first)-\(last) is invalid") }
+            range = UInt64(first)...UInt64(last)
+        }
+        let (_, sse, sourceSSE) = try partOptions(opts)
+        let part = try c.uploadPartCopy(upload(bucket, key, upload_id), partNumber: Int(part_number),
+                                        sourceBucket: string(src_bucket, "src_bucket"), sourceKey: string(src_key, "src_key"),
+                                        range: range, sseCustomerKey: sse, sourceSSECustomerKey: sourceSSE)
+        fill(etag, part.etag)
+    }
+}
+
 /// Copies bytes `first`..`last` (inclusive) of `src_bucket`/`src_key` as part
 /// `part_number` (UploadPartCopy); `first` = `last` = -1 copies the whole source.
 @c public func r2_multipart_upload_part_copy(_ etag: UnsafeMutablePointer<r2_buf>?, _ client: OpaquePointer?,
@@ -252,11 +322,36 @@ func upload(_ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?, _ id:
 }
 
 /// Completes an upload from `count` parts (any order; sorted here). `info`
-/// (may be NULL) gets the object's ETag.
+/// (may be NULL) gets the object's ETag. Before sending, every part is checked
+/// against R2's size rules (with the sizes this client sent, else ListParts).
+/// An ambiguous failure (timeout, reset, 5xx, lost answer) is resolved by
+/// reading the object back and comparing its ETag with the parts' multipart
+/// ETag, or with ListParts; Complete is never re-sent blindly. A mismatched
+/// multipart ETag is R2_ERR_CHECKSUM_MISMATCH.
 @c public func r2_multipart_complete(_ info: UnsafeMutablePointer<r2_object_info>?, _ client: OpaquePointer?,
                                      _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?,
                                      _ upload_id: UnsafePointer<CChar>?, _ parts: UnsafePointer<r2_completed_part>?,
                                      _ count: UInt) -> Int32 {
+    r2_multipart_complete_with_options(info, client, bucket, key, upload_id, parts, count, nil)
+}
+
+/// Fills `opts` with the defaults of version `version` (R2_COMPLETE_OPTIONS_VERSION).
+@c public func r2_complete_options_init(_ opts: UnsafeMutablePointer<r2_complete_options>?, _ version: UInt32) -> Int32 {
+    guarded { () throws(R2Error) in
+        guard let opts else { throw invalid("opts is NULL") }
+        try checkVersion(version, current: 1, "r2_complete_options")
+        opts.pointee = r2_complete_options()
+        opts.pointee.version = version
+    }
+}
+
+/// r2_multipart_complete() with conditions (`opts` may be NULL): R2 checks
+/// If-Match / If-None-Match when the object is published; a failed one is
+/// R2_ERR_PRECONDITION_FAILED and final (R2 treats the upload as aborted).
+@c public func r2_multipart_complete_with_options(_ info: UnsafeMutablePointer<r2_object_info>?, _ client: OpaquePointer?,
+                                                  _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?,
+                                                  _ upload_id: UnsafePointer<CChar>?, _ parts: UnsafePointer<r2_completed_part>?,
+                                                  _ count: UInt, _ opts: UnsafePointer<r2_complete_options>?) -> Int32 {
     guarded { () throws(R2Error) in
         clearInfo(info)
         let c = try handle(client, as: R2Client.self, "client")
@@ -266,7 +361,14 @@ func upload(_ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?, _ id:
         for i in 0..<Int(count) {
             list.append(CompletedPart(partNumber: Int(parts[i].part_number), etag: try string(parts[i].etag, "parts[\(i)].etag")))
         }
-        let result = try c.completeMultipartUpload(upload(bucket, key, upload_id), parts: list)
+        var options = CompleteOptions()
+        if let opts {
+            try checkVersion(opts.pointee.version, current: 1, "r2_complete_options")
+            options.ifMatch = try optionalString(opts.pointee.if_match, "opts->if_match")
+            options.ifNoneMatch = try optionalString(opts.pointee.if_none_match, "opts->if_none_match")
+            options.sseCustomerKey = try sseKey(opts.pointee.sse_customer_key)
+        }
+        let result = try c.completeMultipartUpload(upload(bucket, key, upload_id), parts: list, options: options)
         var o = ObjectInfo()
         o.etag = result.etag
         fillInfo(info, o)

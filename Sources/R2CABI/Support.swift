@@ -174,3 +174,9 @@ final class CStringBox: @unchecked Sendable {
     init(_ s: String) { pointer = strdup(s)! }
     deinit { free(pointer) }
 }
+
+/// An SSE-C key from a pointer to 32 bytes (NULL: none).
+func sseKey(_ p: UnsafePointer<UInt8>?) throws(R2Error) -> SSECustomerKey? {
+    guard let p else { return nil }
+    return try SSECustomerKey(Array(UnsafeBufferPointer(start: p, count: 32)))
+}

@@ -91,6 +91,7 @@ static void test_option_defaults(void) {
     CHECK(a.max_get_bytes == b.max_get_bytes && a.max_get_bytes == 1073741824u
           && a.stall_min_bytes_per_s == b.stall_min_bytes_per_s && a.stall_min_bytes_per_s == 1024,
           "version 3: max_get_bytes 1 GiB, stall_min_bytes_per_s 1024 (macro and _init agree)");
+    CHECK(!a.virtual_hosted_style && a.region == NULL && !b.virtual_hosted_style && b.region == NULL, "v3: path style, region auto");
     CHECK(a.retry_slow_down.max_attempts == 5 && a.retry_slow_down.base_delay_ms == 1000 && a.retry_slow_down.max_delay_ms == 30000,
           "SlowDown: 5 attempts from 1 s, capped at 30 s");
     CHECK(a.retry_server.max_attempts == 3 && a.retry_server.base_delay_ms == 1000 && a.retry_server.max_delay_ms == 30000, "server");

@@ -323,6 +323,35 @@ struct ServerTests {
         }
     }
 
+    /// R2's largest part is 5 GiB - 5 MiB, not 5 GiB.
+    @Test func largestPart() throws {
+        try MultipartLimits.validate(partSizes: [5 * 1024 * 1024 * 1024 - 5 * 1024 * 1024])
+        #expect(throws: R2Error.self) { try MultipartLimits.validate(partSizes: [5 * 1024 * 1024 * 1024 - 5 * 1024 * 1024 + 1]) }
+    }
+
+    /// The multipart ETag: MD5 of the binary part MD5s, then -N (the value
+    /// SeaweedFS and R2 gave for these two parts); other ETag forms give nil.
+    @Test func multipartETag() {
+        #expect(MultipartLimits.multipartETag(partETags: ["\"4359616ae6c90bc9d021c5b495f61264\"", "6a286f04916c6ac6c8860398590ae7f1"])
+                == "1853e3887819a0ac65794bacbaf99f7f-2")
+        #expect(MultipartLimits.multipartETag(partETags: ["AbCdEf+/old=="]) == nil)
+        #expect(MultipartLimits.isHexMultipartETag("\"1853e3887819a0ac65794bacbaf99f7f-2\""))
+        #expect(!MultipartLimits.isHexMultipartETag("AbCdEf+/old=="))
+    }
+
+    /// Parts already sent decide whether a new one can still end in a valid upload.
+    @Test func sentPartsRefuseEarly() throws {
+        let mib: UInt64 = 1024 * 1024
+        let sent = SentParts()
+        sent.record("u", number: 1, size: 5 * mib)
+        try sent.check("u", number: 3, size: 5 * mib)       // a gap is fine: part 2 may come
+        try sent.check("u", number: 2, size: 1)              // may be the last
+        #expect(throws: R2Error.self) { try sent.check("u", number: 2, size: 6 * mib) }  // larger than part 1
+        sent.record("u", number: 3, size: 1)
+        #expect(throws: R2Error.self) { try sent.check("u", number: 2, size: 1) }        // 2 is not last, too small
+        #expect(sent.sizes("u", [1, 3]) == [5 * mib, 1] && sent.sizes("u", [1, 2]) == nil)
+    }
+
     @Test func tooManyParts() {
         #expect(throws: R2Error.self) { try MultipartLimits.validate(partSizes: Array(repeating: 5 * mib, count: 10_001)) }
     }

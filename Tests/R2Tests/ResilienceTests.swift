@@ -203,10 +203,23 @@ private typealias Fault = FaultInjectingTransport.Fault
         let lateClient = try testClient(late, clock: clock)
         do { try put(lateClient); Issue.record("must fail") } catch {
             #expect(error.code == .connectionFailed)
-            #expect(error.message.contains("stream cannot be replayed"))
+            #expect(error.message.contains("one-shot stream"))
             #expect(error.message.contains("300000 bytes"))
         }
         #expect(late.log.count == 1)
+
+        // The same reset with a source that can start again (rewind): re-sent whole.
+        let rewound = scripted(mem, [.connectionReset], clock: clock)
+        var at = 0, rewinds = 0
+        try testClient(rewound, clock: clock).putObject(bucket: bucket, key: "r", length: UInt64(data.count),
+                                                        rewind: { at = 0; rewinds += 1 }) { buffer in
+            let n = min(buffer.count, data.count - at)
+            data[at..<at + n].withUnsafeBytes { buffer.copyMemory(from: $0) }
+            at += n
+            return n
+        }
+        #expect(rewound.log.count == 2 && rewinds == 1)
+        #expect(try testClient(mem).getObject(bucket: bucket, key: "r").body == data)
 
         // A source that ends early is the caller's error: not retried, not annotated.
         let short = scripted(mem, [], clock: clock)

@@ -45,6 +45,7 @@ typedef enum r2_status {
     R2_ERR_SIGNATURE_MISMATCH = -101,
     R2_ERR_EXPIRED_CREDENTIALS = -102,
     R2_ERR_UNAUTHORIZED = -103,
+    R2_ERR_EXPIRED_REQUEST = -104,  /**< a presigned URL (or request date) that has expired: R2's ExpiredRequest */
 
     /* Bucket. */
     R2_ERR_NO_SUCH_BUCKET = -200,
@@ -58,6 +59,8 @@ typedef enum r2_status {
     R2_ERR_ENTITY_TOO_LARGE = -303,
     R2_ERR_INVALID_RANGE = -304,
     R2_ERR_INVALID_OBJECT_NAME = -305,
+    R2_ERR_METADATA_TOO_LARGE = -306,  /**< user metadata over R2's 8 192 bytes (MetadataTooLarge) */
+    R2_ERR_SSE_CUSTOMER_KEY_REQUIRED = -307, /**< the object is encrypted with a customer key (SSE-C) and the request did not give it */
 
     /* Multipart. */
     R2_ERR_NO_SUCH_UPLOAD = -400,
@@ -262,15 +265,18 @@ typedef struct r2_client_options {
     void *trace_userdata;
     r2_free_cb trace_userdata_free;   /**< as log_userdata_free, for trace_userdata */
     bool traceparent;                 /**< send a W3C traceparent header (unsigned) with every request */
-    /* Version 3: limits against a hostile or broken server (README, "Hostile servers"). */
+    /* Version 3: limits against a hostile or broken server (README, "Hostile servers"),
+     * addressing and signing region. */
     uint64_t max_get_bytes;           /**< the most r2_object_get() holds in memory; larger (or endless) bodies fail with R2_ERR_ENTITY_TOO_LARGE; default 1 GiB */
     uint32_t stall_min_bytes_per_s;   /**< a request moving under this rate for stall_timeout_ms fails (a server trickling bytes); 0 keeps only the no-byte check; default 1024 */
+    bool virtual_hosted_style;        /**< <bucket>.<host>/<key> URLs instead of <host>/<bucket>/<key> (R2 accepts both) */
+    const char *region;               /**< SigV4 region: NULL or "auto" (R2's), "us-east-1" or "" (aliases R2 accepts); others are refused */
 } r2_client_options;
 
 #define R2_CLIENT_OPTIONS_VERSION 3
 #define R2_CLIENT_OPTIONS_INIT { R2_CLIENT_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, R2_JURISDICTION_DEFAULT, false, NULL, 10000, 60000, 0, 104857600, 10485760, 4, 20, R2_PAYLOAD_SIGNED, NULL, NULL, false, \
     {5, 1000, 30000}, {3, 1000, 30000}, {3, 500, 10000}, {2, 500, 500}, 0.5, 0, 60000, 0, 60000, 5, 3, 30000, 0.0, R2_LOG_OFF, NULL, NULL, NULL, NULL, NULL, NULL, false, \
-    1073741824, 1024 }
+    1073741824, 1024, false, NULL }
 
 /** Credentials and scope of a standalone signer. Strings are borrowed for the
  * duration of r2_signer_new() only. */
@@ -332,6 +338,12 @@ typedef enum r2_checksum {
     R2_CHECKSUM_SHA256 = 5   /**< x-amz-checksum-sha256 */
 } r2_checksum;
 
+/** Restarts a streamed upload body from its first byte (rewind a file or a
+ * seekable stream) so that a failed attempt can be sent again. Called with
+ * the read callback's userdata; return 0 when done, anything else when the
+ * body cannot be read again (the error is then final). */
+typedef int (*r2_rewind_cb)(void *userdata);
+
 /** Options of r2_object_put() and r2_object_put_stream(). Everything is
  * borrowed for the call; NULL means "not set". */
 typedef struct r2_put_options {
@@ -351,11 +363,15 @@ typedef struct r2_put_options {
     int32_t payload_mode;          /**< an r2_payload_mode; DEFAULT uses the client's */
     int32_t checksum;              /**< an r2_checksum */
     const char *checksum_value;    /**< base64 digest for streams (bytes puts compute it); NULL to compute */
-    const char *storage_class;     /**< "STANDARD" or "STANDARD_IA" */
+    const char *storage_class;     /**< "STANDARD" or "STANDARD_IA" (anything else is refused before sending); NULL or "" for the bucket's default */
+    /* Version 2. */
+    r2_rewind_cb rewind;           /**< streamed puts (r2_object_put_stream, r2_upload_stream below the threshold): restarts the body
+                                        so a 429/5xx/network failure is sent again; NULL: a one-shot stream, not retried once read */
+    const uint8_t *sse_customer_key; /**< SSE-C: 32 bytes (AES-256) to encrypt the object with; reads then need it; NULL for none */
 } r2_put_options;
 
-#define R2_PUT_OPTIONS_VERSION 1
-#define R2_PUT_OPTIONS_INIT { R2_PUT_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, R2_PAYLOAD_DEFAULT, R2_CHECKSUM_NONE, NULL, NULL }
+#define R2_PUT_OPTIONS_VERSION 2
+#define R2_PUT_OPTIONS_INIT { R2_PUT_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, R2_PAYLOAD_DEFAULT, R2_CHECKSUM_NONE, NULL, NULL, NULL, NULL }
 
 /** Options of r2_object_get(), r2_object_get_stream() and r2_object_head(). */
 typedef struct r2_get_options {
@@ -366,10 +382,12 @@ typedef struct r2_get_options {
     const char *if_modified_since;
     const char *if_unmodified_since;
     bool validate_checksum;        /**< check a whole-object x-amz-checksum-* response header against the body */
+    /* Version 2. */
+    const uint8_t *sse_customer_key; /**< SSE-C: the 32-byte key the object was written with; NULL for none */
 } r2_get_options;
 
-#define R2_GET_OPTIONS_VERSION 1
-#define R2_GET_OPTIONS_INIT { R2_GET_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, false }
+#define R2_GET_OPTIONS_VERSION 2
+#define R2_GET_OPTIONS_INIT { R2_GET_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, false, NULL }
 
 /** What r2 knows about an object after a put, get, head or copy. Filled by
  * r2; strings are "" when absent and, like the metadata array, owned by the
@@ -412,10 +430,13 @@ typedef struct r2_copy_options {
     const char *if_none_match;          /**< x-amz-copy-source-if-none-match */
     const char *if_modified_since;      /**< x-amz-copy-source-if-modified-since */
     const char *if_unmodified_since;    /**< x-amz-copy-source-if-unmodified-since */
+    /* Version 2. */
+    const uint8_t *sse_customer_key;        /**< SSE-C: 32-byte key to encrypt the copy with; NULL for none */
+    const uint8_t *source_sse_customer_key; /**< SSE-C: 32-byte key the source was written with; NULL for none */
 } r2_copy_options;
 
-#define R2_COPY_OPTIONS_VERSION 1
-#define R2_COPY_OPTIONS_INIT { R2_COPY_OPTIONS_VERSION, false, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL }
+#define R2_COPY_OPTIONS_VERSION 2
+#define R2_COPY_OPTIONS_INIT { R2_COPY_OPTIONS_VERSION, false, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL }
 
 /** Options of r2_list_objects() and r2_list_iter_new(). */
 typedef struct r2_list_options {
@@ -498,16 +519,44 @@ typedef struct r2_transfer_options {
     uint32_t progress_interval_ms;    /**< 0: 100 ms */
     r2_cancel *cancel;                /**< NULL for none */
     const char *state_path;           /**< resume state file; NULL: no resume (failed uploads are aborted) */
+    /* Version 2. */
+    const uint8_t *sse_customer_key;        /**< SSE-C: 32-byte key of the object uploaded or downloaded (uploads: or put->sse_customer_key); NULL for none */
+    const uint8_t *source_sse_customer_key; /**< SSE-C: 32-byte key of r2_copy_large's source; NULL for none */
 } r2_transfer_options;
 
-#define R2_TRANSFER_OPTIONS_VERSION 1
-#define R2_TRANSFER_OPTIONS_INIT { R2_TRANSFER_OPTIONS_VERSION, 0, 0, 0, R2_CHECKSUM_NONE, NULL, NULL, NULL, 0, NULL, NULL }
+#define R2_TRANSFER_OPTIONS_VERSION 2
+#define R2_TRANSFER_OPTIONS_INIT { R2_TRANSFER_OPTIONS_VERSION, 0, 0, 0, R2_CHECKSUM_NONE, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL }
 
 /** A part to assemble with r2_multipart_complete(). */
 typedef struct r2_completed_part {
     uint32_t part_number;  /**< 1 to 10 000 */
     const char *etag;      /**< as r2_multipart_upload_part() returned it */
 } r2_completed_part;
+
+/** Conditions of r2_multipart_complete_with_options(): R2 checks them when
+ * the object is published, and a failed one (R2_ERR_PRECONDITION_FAILED) is
+ * final: R2 then treats the upload as aborted. Strings are borrowed for the call. */
+typedef struct r2_complete_options {
+    uint32_t version;              /**< R2_COMPLETE_OPTIONS_VERSION */
+    const char *if_match;          /**< complete only if the key holds this ETag (or "*": any object) */
+    const char *if_none_match;     /**< "*": complete only if the key does not exist (create-only) */
+    const uint8_t *sse_customer_key; /**< SSE-C: the upload's 32-byte key; NULL for none */
+} r2_complete_options;
+
+#define R2_COMPLETE_OPTIONS_VERSION 1
+#define R2_COMPLETE_OPTIONS_INIT { R2_COMPLETE_OPTIONS_VERSION, NULL, NULL, NULL }
+
+/** Options of r2_multipart_upload_part_with_options() and
+ * r2_multipart_upload_part_copy_with_options(). */
+typedef struct r2_part_options {
+    uint32_t version;              /**< R2_PART_OPTIONS_VERSION */
+    int32_t checksum;              /**< R2_CHECKSUM_NONE, _MD5, _CRC32 or _CRC32C (uploaded parts only) */
+    const uint8_t *sse_customer_key;        /**< SSE-C: the upload's 32-byte key; NULL for none */
+    const uint8_t *source_sse_customer_key; /**< SSE-C: 32-byte key of an UploadPartCopy source; NULL for none */
+} r2_part_options;
+
+#define R2_PART_OPTIONS_VERSION 1
+#define R2_PART_OPTIONS_INIT { R2_PART_OPTIONS_VERSION, R2_CHECKSUM_NONE, NULL, NULL }
 
 /** One uploaded part, from r2_multipart_list_parts(). */
 typedef struct r2_part_info {

@@ -143,6 +143,13 @@ extension R2Client {
         var outcome = CircuitBreaker.Outcome.neutral
         func fail(_ error: R2Error) -> R2Error {
             outcome = CircuitBreaker.outcome(of: error)
+            if error.code == .notModified {
+                // A conditional GET's 304 is an answer (not modified), not a failure.
+                record(.info, "\(call.operation) done: not modified (HTTP 304)", attempt: attempt, status: error.httpStatus,
+                       requestID: error.requestID, ms: elapsedMs())
+                trace(nil)
+                return error
+            }
             record(.error, "\(call.operation) failed after \(attempt) attempt\(attempt == 1 ? "" : "s"): \(error)",
                    attempt: attempt, status: error.httpStatus, requestID: error.requestID, ms: elapsedMs(), error: error)
             trace(error)
@@ -219,15 +226,20 @@ extension R2Client {
                 trace(nil)
                 return firstHead ?? head
             }
-            r.metrics.error(operation: call.operation, type: error.code.name)
+            if error.code != .notModified { r.metrics.error(operation: call.operation, type: error.code.name) }
+            if error.code == .signatureMismatch || error.code == .unauthorized, r.logs(.debug) {
+                record(.debug, Self.authDiagnostics(request, region: config.region), attempt: attempt, status: error.httpStatus,
+                       requestID: error.requestID)
+            }
             record(.debug, "\(call.operation) attempt \(attempt) failed: \(error)", attempt: attempt, status: error.httpStatus,
                    requestID: error.requestID, ms: seconds * 1000, error: error)
 
             // May it be tried again?
-            guard let retryClass = RetryClass(error), !tracker.sourceFailed else { throw fail(error) }
-            if tracker.consumed > 0 {
-                throw fail(error.withMessage(error.message + " (not retried: the streamed request body was partly sent, "
-                                             + "\(tracker.consumed) bytes, and a stream cannot be replayed)"))
+            guard let retryClass = RetryClass(error), call.retries, !tracker.sourceFailed else { throw fail(error) }
+            let mustRewind = tracker.consumed > 0
+            if mustRewind && call.rewindBody == nil {
+                throw fail(error.withMessage(error.message + " (not retried: \(tracker.consumed) bytes of the request body were read "
+                                             + "from a one-shot stream, which cannot be read again; upload from a file, a seekable stream or bytes to get retries)"))
             }
             if routing.forwardedHead || resume != nil {
                 if resumable {
@@ -259,12 +271,33 @@ extension R2Client {
             if let deadline, r.clock.now() + UInt64(delayMs) * 1_000_000 >= deadline {
                 throw fail(error.withMessage(error.message + " (gave up: a retry in \(delayMs) ms would pass the call's deadline of \(policy.deadlineMs) ms)"))
             }
+            if mustRewind, let rewind = call.rewindBody {
+                do { try rewind() } catch { throw fail(error) }
+                tracker.consumed = 0
+            }
             r.metrics.retry(operation: call.operation, attempt: attempt + 1)
             record(.warn, "\(call.operation) retrying in \(delayMs) ms"
                    + (resume.map { " from byte \($0.offset)" } ?? "") + " after \(error.code.name): \(error.message)",
                    attempt: attempt, status: error.httpStatus, requestID: error.requestID, error: error)
             if delayMs > 0 { r.clock.sleep(UInt64(delayMs) * 1_000_000) }
         }
+    }
+
+    /// What was signed, for an auth failure: R2 answers some unsupported
+    /// encodings (aws-chunked trailers, streaming payloads) with misleading
+    /// SignatureDoesNotMatch/Unauthorized errors. Method, path, the canonical
+    /// request's header names and the payload-hash mode; never a secret, a
+    /// signature or a header value.
+    static func authDiagnostics(_ request: HTTPRequest, region: String) -> String {
+        let authorization = request.header("authorization") ?? ""
+        var signed = ""
+        if let r = authorization.firstRange(of: "SignedHeaders=") {
+            signed = String(authorization[r.upperBound...].prefix { $0 != "," && $0 != " " })
+        }
+        let hash = request.header("x-amz-content-sha256") ?? "(none)"
+        let mode = hash == SigV4Signer.unsignedPayload || hash.hasPrefix("STREAMING-") || hash == "(none)" ? hash : "signed SHA-256 of the body"
+        return "auth failure diagnostics: \(request.method) \(request.path), region \"\(region)\", signed headers [\(signed)], "
+            + "payload hash \(mode), sent headers [\(request.headers.map { asciiLowercase($0.name) }.joined(separator: ";"))]"
     }
 
     /// The per-attempt timeout: by operation class, and never past the deadline.

@@ -70,7 +70,8 @@ public struct ObservabilityOptions: Sendable {
 
 /// What logs and error messages must never show.
 package enum Redact {
-    static let headers: Set<String> = ["authorization", "proxy-authorization", "x-amz-security-token", "cookie", "set-cookie"]
+    static let headers: Set<String> = Set(["authorization", "proxy-authorization", "x-amz-security-token", "cookie", "set-cookie"])
+        .union(SSECustomerKey.secretHeaders)
     static let query: Set<String> = ["x-amz-signature", "x-amz-credential", "x-amz-security-token"]
     static let mark = "<redacted>"
 

@@ -15,6 +15,7 @@ first Client or Signer is made, so ``import r2`` does not touch it.
 from ._client import Client, ObjectIterator
 from ._errors import (Aborted, AccessDenied, AuthError, BadDigest, BucketError, Cancelled, ChecksumMismatch,
                       CircuitOpen, ConfigError, ConnectionFailed, EntityTooLarge, EntityTooSmall, ExpiredCredentials,
+                      ExpiredRequest, MetadataTooLarge, SSECustomerKeyRequired,
                       HTTPError, IncompleteBody, InternalError, InternalLibraryError, InvalidAccessKey,
                       InvalidArgument, InvalidBucketName, InvalidObjectName, InvalidPart, InvalidPartOrder,
                       InvalidRange, InvalidRequest, MalformedResponse, MissingContentLength, MultipartError,
@@ -39,7 +40,7 @@ __all__ = [
     "RequestError", "TransferError", "NotFound",
     "InvalidArgument", "ConfigError", "Aborted", "Cancelled", "InternalLibraryError", "MalformedResponse",
     "ReplayUnmatched", "CircuitOpen", "Unsupported", "InvalidAccessKey", "SignatureDoesNotMatch",
-    "ExpiredCredentials", "Unauthorized", "NoSuchBucket", "AccessDenied", "InvalidBucketName", "NoSuchKey",
+    "ExpiredCredentials", "ExpiredRequest", "MetadataTooLarge", "SSECustomerKeyRequired", "Unauthorized", "NoSuchBucket", "AccessDenied", "InvalidBucketName", "NoSuchKey",
     "PreconditionFailed", "NotModified", "EntityTooLarge", "InvalidRange", "InvalidObjectName", "NoSuchUpload",
     "InvalidPart", "InvalidPartOrder", "EntityTooSmall", "ConnectionFailed", "Timeout", "TLSError",
     "InternalError", "ServiceUnavailable", "SlowDown", "ServerNotImplemented", "BadDigest",

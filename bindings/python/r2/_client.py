@@ -7,7 +7,7 @@ import io
 import os
 import threading
 import weakref
-from ctypes import POINTER, byref, c_bool, c_char_p, string_at
+from ctypes import POINTER, byref, c_bool, c_char_p, c_uint8, pointer, string_at
 from collections.abc import Mapping
 from typing import Any, Callable, Iterable, Iterator, Optional, Union
 
@@ -67,6 +67,15 @@ def _boto3_names(options: dict, extra_args: dict, callback: Progress) -> Progres
 
 # The largest source one CopyObject takes in r2 (as its single-PUT limit, 5 GiB - 5 MiB).
 _SINGLE_COPY_LIMIT = 5 * 1024 ** 3 - 5 * 1024 ** 2
+
+
+def _sse_key(value: Optional[bytes], name: str = "sse_customer_key") -> Any:
+    """A 32-byte SSE-C key as the c_uint8 array r2 reads (None: no key)."""
+    if value is None:
+        return None
+    if not isinstance(value, (bytes, bytearray, memoryview)) or len(bytes(value)) != 32:
+        raise invalid_argument(f"{name} must be 32 bytes (an AES-256 key)")
+    return (c_uint8 * 32).from_buffer_copy(bytes(value))
 
 
 def _part_number(n: int) -> int:
@@ -160,6 +169,7 @@ class Client:
                  list_timeout: Optional[float] = None, part_timeout: Optional[float] = None,
                  deadline: Optional[float] = None, max_attempts: Optional[int] = None,
                  rate_limit: Optional[float] = None, max_get_bytes: Optional[int] = None,
+                 virtual_hosted_style: bool = False, region: Optional[str] = None,
                  library: Union[Library, PathLike, None] = None) -> None:
         self._handle = None  # so close() and __del__ work if __init__ fails below
         lib = library if isinstance(library, Library) else load_library(library)
@@ -176,6 +186,8 @@ class Client:
         o.record_path = _path(record, "record")
         o.replay_path = _path(replay, "replay")
         o.replay_latency = replay_latency
+        o.virtual_hosted_style = virtual_hosted_style
+        o.region = cstr(region, "region")  # "auto" (default), "us-east-1" or ""; others raise r2.ConfigError
         if payload_mode is not None:
             o.payload_mode = choice(payload_mode, PAYLOAD_MODES, "payload_mode")
         numbers = {"connect_timeout_ms": _ms(connect_timeout), "request_timeout_ms": _ms(request_timeout),
@@ -257,11 +269,11 @@ class Client:
 
     def _get_options(self, range: Range = None, if_match: Optional[str] = None, if_none_match: Optional[str] = None,
                      if_modified_since: HTTPDate = None, if_unmodified_since: HTTPDate = None,
-                     validate_checksum: bool = False) -> Any:
+                     validate_checksum: bool = False, sse_customer_key: Optional[bytes] = None) -> Any:
         """byref(r2_get_options), or None (r2's defaults) when nothing is set,
         which spares a foreign call on the common path."""
         if validate_checksum is False and all(v is None for v in (range, if_match, if_none_match, if_modified_since,
-                                                                  if_unmodified_since)):
+                                                                  if_unmodified_since, sse_customer_key)):
             return None
         o = _ffi.r2_get_options()
         check(self._lib, self._lib.r2_get_options_init(byref(o), _ffi.R2_GET_OPTIONS_VERSION))
@@ -271,6 +283,7 @@ class Client:
         o.if_modified_since = http_date(if_modified_since, "if_modified_since")
         o.if_unmodified_since = http_date(if_unmodified_since, "if_unmodified_since")
         o.validate_checksum = validate_checksum
+        o.sse_customer_key = _sse_key(sse_customer_key)
         return byref(o)
 
     def _put_options(self, content_type: Optional[str] = None, cache_control: Optional[str] = None,
@@ -279,11 +292,12 @@ class Client:
                      if_match: Optional[str] = None, if_none_match: Optional[str] = None,
                      if_modified_since: HTTPDate = None, if_unmodified_since: HTTPDate = None,
                      payload_mode: Optional[str] = None, checksum: Optional[str] = None,
-                     checksum_value: Optional[str] = None, storage_class: Optional[str] = None) -> Any:
+                     checksum_value: Optional[str] = None, storage_class: Optional[str] = None,
+                     sse_customer_key: Optional[bytes] = None) -> Any:
         """byref(r2_put_options), or None (r2's defaults) when nothing is set."""
         o = self._put_struct(content_type, cache_control, content_disposition, content_encoding, content_language,
                              expires, metadata, if_match, if_none_match, if_modified_since, if_unmodified_since,
-                             payload_mode, checksum, checksum_value, storage_class)
+                             payload_mode, checksum, checksum_value, storage_class, sse_customer_key)
         return None if o is None else byref(o)
 
     def _put_struct(self, content_type: Optional[str] = None, cache_control: Optional[str] = None,
@@ -292,12 +306,13 @@ class Client:
                     if_match: Optional[str] = None, if_none_match: Optional[str] = None,
                     if_modified_since: HTTPDate = None, if_unmodified_since: HTTPDate = None,
                     payload_mode: Optional[str] = None, checksum: Optional[str] = None,
-                    checksum_value: Optional[str] = None, storage_class: Optional[str] = None) -> Any:
+                    checksum_value: Optional[str] = None, storage_class: Optional[str] = None,
+                    sse_customer_key: Optional[bytes] = None) -> Any:
         """An r2_put_options, or None when nothing is set."""
         if not any(v is not None for v in (content_type, cache_control, content_disposition, content_encoding,
                                              content_language, expires, metadata, if_match, if_none_match,
                                              if_modified_since, if_unmodified_since, payload_mode, checksum,
-                                             checksum_value, storage_class)):
+                                             checksum_value, storage_class, sse_customer_key)):
             return None
         o = _ffi.r2_put_options()
         check(self._lib, self._lib.r2_put_options_init(byref(o), _ffi.R2_PUT_OPTIONS_VERSION))
@@ -316,6 +331,7 @@ class Client:
         o.checksum = choice(checksum, CHECKSUMS, "checksum")
         o.checksum_value = cstr(checksum_value, "checksum_value")
         o.storage_class = cstr(storage_class, "storage_class")
+        o.sse_customer_key = _sse_key(sse_customer_key)
         return o
 
     def _info_call(self, call: Callable[[Any, Any], int], errors: Optional[CallbackErrors] = None) -> ObjectInfo:
@@ -408,18 +424,37 @@ class Client:
         if length is None:
             tc = TransferCall(self._lib, put=self._put_struct(**options), callback=callback)
             return self._upload_stream(b, k, body, -1, tc)
-        opts = self._put_options(**options)
         errors = CallbackErrors()
         with Interrupts() as guard:
-            read = _ffi.r2_read_cb(ReadSource(body, errors, callback, stop=lambda: guard.interrupted).fill)
+            source = ReadSource(body, errors, callback, stop=lambda: guard.interrupted)
+            read = _ffi.r2_read_cb(source.fill)
+            put, rewind = self._rewindable(self._put_struct(**options), source)  # referenced until the call returns
+            opts = None if put is None else byref(put)
             return self._info_call(lambda info, h: self._lib.r2_object_put_stream(info, h, b, k, length, read, None,
                                                                                   opts), errors)
+
+    def _rewindable(self, put: Any, source: ReadSource) -> tuple[Any, Any]:
+        """(put options, rewind callback): a seekable source gets a rewind
+        callback (r2 then re-sends a failed PUT from its start); the callback
+        object must stay referenced until the call returns."""
+        if not source.can_rewind:
+            return put, None
+        if put is None:
+            put = _ffi.r2_put_options()
+            check(self._lib, self._lib.r2_put_options_init(byref(put), _ffi.R2_PUT_OPTIONS_VERSION))
+        rewind = _ffi.r2_rewind_cb(source.rewind)
+        put.rewind = rewind
+        return put, rewind
 
     def _upload_stream(self, bucket: Optional[bytes], key: Optional[bytes], body: Any, length: int,
                        tc: TransferCall) -> ObjectInfo:
         """r2_upload_stream from a file-like object or iterable; length -1: unknown (multipart)."""
         source = ReadSource(body, tc.errors, stop=lambda: tc.interrupted())
         read = _ffi.r2_read_cb(source.fill)  # referenced until the call returns
+        put = tc.options.put.contents if tc.options.put else None
+        put, rewind = self._rewindable(put, source)  # noqa: F841 -- rewind referenced until the call returns
+        if put is not None and not tc.options.put:
+            tc.options.put = pointer(put)
         return self._transfer(tc, lambda info, h, o: self._lib.r2_upload_stream(info, h, bucket, key, length, read,
                                                                                 None, o))
 
@@ -505,7 +540,8 @@ class Client:
 
     def get(self, bucket: str, key: str, *, range: Range = None, if_match: Optional[str] = None,
             if_none_match: Optional[str] = None, if_modified_since: HTTPDate = None,
-            if_unmodified_since: HTTPDate = None, validate_checksum: bool = False) -> Object:
+            if_unmodified_since: HTTPDate = None, validate_checksum: bool = False,
+            sse_customer_key: Optional[bytes] = None) -> Object:
         """Reads bucket/key (or a range of it) into memory.
 
         ``range`` is "bytes=a-b", "bytes=a-", "bytes=-n", or (start, end)
@@ -517,7 +553,7 @@ class Client:
         which stream.
         """
         opts = self._get_options(range, if_match, if_none_match, if_modified_since, if_unmodified_since,
-                                 validate_checksum)
+                                 validate_checksum, sse_customer_key)
         b, k = cstr(bucket, "bucket"), cstr(key, "key")
         body = _ffi.r2_buf()
         try:
@@ -622,11 +658,14 @@ class Client:
         Conditions (as for download_fileobj) make it one conditional GET into
         a temporary file beside ``filename``.
         """
+        sse_customer_key = conditions.pop("sse_customer_key", None)
         tc = self._transfer_call(conditions, DOWNLOAD_EXTRA_ARGS, callback=callback, progress=progress, config=config,
                                  threshold=threshold, part_size=part_size, concurrency=concurrency,
                                  state_path=state_path, cancel=cancel, upload=False)
+        tc.options.sse_customer_key = _sse_key(sse_customer_key)
         b, k = cstr(bucket, "bucket"), cstr(key, "key")
         if conditions:
+            conditions["sse_customer_key"] = sse_customer_key
             _no_transfer_options(threshold, part_size, concurrency, cancel, config, state_path)
             return self._download_file_conditional(b, k, filename, self._get_options(**conditions), tc)
         path = _path(filename, "filename")
@@ -692,8 +731,12 @@ class Client:
              if_modified_since: HTTPDate = None, if_unmodified_since: HTTPDate = None,
              multipart_threshold: Optional[int] = None, part_size: Optional[int] = None,
              concurrency: Optional[int] = None, callback: Progress = None, progress: ProgressCallback = None,
-             config: Optional[TransferConfig] = None, cancel: Optional[CancelToken] = None) -> ObjectInfo:
+             config: Optional[TransferConfig] = None, cancel: Optional[CancelToken] = None,
+             sse_customer_key: Optional[bytes] = None, source_sse_customer_key: Optional[bytes] = None) -> ObjectInfo:
         """Copies src_bucket/src_key to bucket/key on the server.
+
+        SSE-C: ``sse_customer_key`` encrypts the copy, ``source_sse_customer_key``
+        is the key the source was written with (32 bytes each).
 
         By default one CopyObject (up to 5 GiB). The source's metadata is
         kept unless ``replace_metadata``, which sets the content headers and
@@ -718,13 +761,15 @@ class Client:
                                               config, cancel))
         if not managed:
             try:
-                return self._copy_object(src_bucket, src_key, bucket, key, replace_metadata, replaced, conditions)
+                return self._copy_object(src_bucket, src_key, bucket, key, replace_metadata, replaced, conditions,
+                                         (sse_customer_key, source_sse_customer_key))
             except (EntityTooLarge, InvalidRequest):
                 # Too large for CopyObject (S3 says InvalidRequest, some servers EntityTooLarge): go multipart
                 # when the source really is larger than one copy may be and nothing asks for a single copy.
                 if any(c is not None for c in conditions):
                     raise
-                if self.head(src_bucket, src_key).content_length <= _SINGLE_COPY_LIMIT:
+                if self.head(src_bucket, src_key, sse_customer_key=source_sse_customer_key).content_length \
+                        <= _SINGLE_COPY_LIMIT:
                     raise
                 multipart_threshold = _SINGLE_COPY_LIMIT + 1
         elif any(c is not None for c in conditions):
@@ -734,22 +779,27 @@ class Client:
         tc = TransferCall(self._lib, config=config, threshold=multipart_threshold, part_size=part_size,
                           concurrency=concurrency, callback=callback, progress=progress, cancel=cancel,
                           put=self._put_struct(**replaced) if replace_metadata else None)
+        tc.options.sse_customer_key = _sse_key(sse_customer_key)
+        tc.options.source_sse_customer_key = _sse_key(source_sse_customer_key, "source_sse_customer_key")
         if replace_metadata:
             # Below its threshold r2_copy_large sends CopyObject without the replaced metadata; do that here instead.
             threshold = tc.options.threshold or _SINGLE_COPY_LIMIT + 1
-            size = self.head(src_bucket, src_key).content_length
+            size = self.head(src_bucket, src_key, sse_customer_key=source_sse_customer_key).content_length
             if size < threshold:
-                info = self._copy_object(src_bucket, src_key, bucket, key, True, replaced, conditions)
+                info = self._copy_object(src_bucket, src_key, bucket, key, True, replaced, conditions,
+                                         (sse_customer_key, source_sse_customer_key))
                 tc.report_end(size)
                 return info
         args = (cstr(src_bucket, "src_bucket"), cstr(src_key, "src_key"), cstr(bucket, "bucket"), cstr(key, "key"))
         return self._transfer(tc, lambda info, h, o: self._lib.r2_copy_large(info, h, *args, o))
 
     def _copy_object(self, src_bucket: str, src_key: str, bucket: str, key: str, replace_metadata: bool,
-                     replaced: dict, conditions: tuple) -> ObjectInfo:
+                     replaced: dict, conditions: tuple, keys: tuple = (None, None)) -> ObjectInfo:
         """One CopyObject (r2_object_copy)."""
         o = _ffi.r2_copy_options()
         check(self._lib, self._lib.r2_copy_options_init(byref(o), _ffi.R2_COPY_OPTIONS_VERSION))
+        o.sse_customer_key = _sse_key(keys[0])
+        o.source_sse_customer_key = _sse_key(keys[1], "source_sse_customer_key")
         o.replace_metadata = replace_metadata
         o.content_type = cstr(replaced["content_type"], "content_type")
         o.cache_control = cstr(replaced["cache_control"], "cache_control")
@@ -776,7 +826,7 @@ class Client:
         return self._buf_call(lambda out, h: self._lib.r2_multipart_create(out, h, b, k, opts))
 
     def upload_part(self, bucket: str, key: str, upload_id: str, part_number: int, body: Any, *,
-                    checksum: Optional[str] = None) -> CompletedPart:
+                    checksum: Optional[str] = None, sse_customer_key: Optional[bytes] = None) -> CompletedPart:
         """Uploads part ``part_number`` (1 to 10 000) from bytes-like ``body``
         and returns it for complete_multipart_upload. R2 wants every part but
         the last to be at least 5 MiB and all of them the same size (r2 checks
@@ -787,33 +837,64 @@ class Client:
         algorithm = choice(checksum, PART_CHECKSUMS, "checksum")
         b, k, u = cstr(bucket, "bucket"), cstr(key, "key"), cstr(upload_id, "upload_id")
         number = _part_number(part_number)
-        etag = self._buf_call(lambda out, h: self._lib.r2_multipart_upload_part(out, h, b, k, u, number, data, size,
-                                                                                  algorithm))
+        o = _ffi.r2_part_options()
+        check(self._lib, self._lib.r2_part_options_init(byref(o), _ffi.R2_PART_OPTIONS_VERSION))
+        o.checksum = algorithm
+        o.sse_customer_key = _sse_key(sse_customer_key)
+        etag = self._buf_call(lambda out, h: self._lib.r2_multipart_upload_part_with_options(out, h, b, k, u, number,
+                                                                                               data, size, byref(o)))
         return CompletedPart(part_number, etag)
 
     def upload_part_copy(self, bucket: str, key: str, upload_id: str, part_number: int, src_bucket: str,
-                         src_key: str, *, range: Optional[tuple[int, int]] = None) -> CompletedPart:
+                         src_key: str, *, range: Optional[tuple[int, int]] = None,
+                         sse_customer_key: Optional[bytes] = None,
+                         source_sse_customer_key: Optional[bytes] = None) -> CompletedPart:
         """Copies bytes of src_bucket/src_key as part ``part_number``
         (UploadPartCopy): ``range=(first, last)`` with an inclusive last byte,
         or the whole source without it."""
         first, last = (-1, -1) if range is None else range
         args = (cstr(bucket, "bucket"), cstr(key, "key"), cstr(upload_id, "upload_id"), _part_number(part_number),
                 cstr(src_bucket, "src_bucket"), cstr(src_key, "src_key"), first, last)
-        etag = self._buf_call(lambda out, h: self._lib.r2_multipart_upload_part_copy(out, h, *args))
+        o = _ffi.r2_part_options()
+        check(self._lib, self._lib.r2_part_options_init(byref(o), _ffi.R2_PART_OPTIONS_VERSION))
+        o.sse_customer_key = _sse_key(sse_customer_key)
+        o.source_sse_customer_key = _sse_key(source_sse_customer_key, "source_sse_customer_key")
+        etag = self._buf_call(lambda out, h: self._lib.r2_multipart_upload_part_copy_with_options(out, h, *args,
+                                                                                                    byref(o)))
         return CompletedPart(part_number, etag)
 
     def complete_multipart_upload(self, bucket: str, key: str, upload_id: str,
-                                  parts: Iterable[Any]) -> ObjectInfo:
+                                  parts: Iterable[Any], *, if_match: Optional[str] = None,
+                                  if_none_match: Optional[str] = None,
+                                  sse_customer_key: Optional[bytes] = None) -> ObjectInfo:
         """Assembles the object from ``parts``: CompletedPart values (what
         upload_part returns), (part_number, etag) pairs, or boto3's
-        {"PartNumber": n, "ETag": etag} dicts, in any order."""
+        {"PartNumber": n, "ETag": etag} dicts, in any order.
+
+        Every part is checked against R2's size rules before sending (r2.InvalidPart,
+        r2.EntityTooSmall). ``if_none_match="*"`` completes only when the key
+        does not exist, ``if_match=etag`` only when it holds that object; a
+        failed condition (r2.PreconditionFailed) is final: R2 treats the upload
+        as aborted. After an ambiguous failure (timeout, reset, 5xx, lost
+        answer) r2 reads the object back and compares its multipart ETag
+        instead of re-sending blindly; a multipart ETag that does not match
+        the parts is r2.ChecksumMismatch."""
         pairs = [_completed(p) for p in parts]
         array = (_ffi.r2_completed_part * len(pairs))()
         for i, (number, etag) in enumerate(pairs):
             array[i].part_number = number
             array[i].etag = cstr(etag, "etag")
         b, k, u = cstr(bucket, "bucket"), cstr(key, "key"), cstr(upload_id, "upload_id")
-        return self._info_call(lambda info, h: self._lib.r2_multipart_complete(info, h, b, k, u, array, len(pairs)))
+        opts = None
+        if if_match is not None or if_none_match is not None or sse_customer_key is not None:
+            o = _ffi.r2_complete_options()
+            check(self._lib, self._lib.r2_complete_options_init(byref(o), _ffi.R2_COMPLETE_OPTIONS_VERSION))
+            o.if_match = cstr(if_match, "if_match")
+            o.if_none_match = cstr(if_none_match, "if_none_match")
+            o.sse_customer_key = _sse_key(sse_customer_key)
+            opts = byref(o)
+        return self._info_call(lambda info, h: self._lib.r2_multipart_complete_with_options(info, h, b, k, u, array,
+                                                                                            len(pairs), opts))
 
     def abort_multipart_upload(self, bucket: str, key: str, upload_id: str) -> None:
         """Aborts an upload and frees its parts on the server."""
@@ -912,7 +993,8 @@ class Client:
 
     def presign(self, method: str, bucket: str, key: str, expires: Union[int, datetime.timedelta] = 3600, *,
                 headers: Headers = None, query: Headers = None,
-                unix_time: Union[int, datetime.datetime, None] = None) -> str:
+                unix_time: Union[int, datetime.datetime, None] = None,
+                sse_customer_key: Optional[bytes] = None) -> str:
         """A presigned URL for GET, PUT, HEAD or DELETE of bucket/key, valid
         for ``expires`` seconds (int or timedelta; 1 s to 7 days). ``headers``
         (e.g. Content-Type for a PUT) are signed, so the URL's user must send
@@ -920,7 +1002,17 @@ class Client:
         them), e.g. ``{"response-content-disposition": 'attachment;
         filename="a.txt"'}`` to set a header of the GET's response.
         ``unix_time`` (int or aware datetime) fixes the signing time.
-        No network call."""
+        ``sse_customer_key`` signs the SSE-C headers (the URL's user must send
+        them too: the algorithm, the base64 key and its MD5). No network call."""
+        if sse_customer_key is not None:
+            _sse_key(sse_customer_key)
+            import base64
+            import hashlib
+            headers = dict(headers.items() if isinstance(headers, Mapping) else (headers or []))
+            headers.update({"x-amz-server-side-encryption-customer-algorithm": "AES256",
+                            "x-amz-server-side-encryption-customer-key": base64.b64encode(bytes(sse_customer_key)).decode(),
+                            "x-amz-server-side-encryption-customer-key-MD5":
+                                base64.b64encode(hashlib.md5(bytes(sse_customer_key)).digest()).decode()})
         opts = None
         if headers or query or unix_time is not None:
             o = _ffi.r2_presign_options()
@@ -929,8 +1021,30 @@ class Client:
             o.query, o.query_count = header_array(query, "query")
             o.unix_time = to_unix_time(unix_time)
             opts = byref(o)
+        return self._presign(method, bucket, cstr(key, "key"), expires, opts)
+
+    def presign_list_objects(self, bucket: str, expires: Union[int, datetime.timedelta] = 3600, *,
+                             prefix: Optional[str] = None, delimiter: Optional[str] = None,
+                             continuation_token: Optional[str] = None, start_after: Optional[str] = None,
+                             max_keys: Optional[int] = None, encoding_type: Optional[str] = "url",
+                             unix_time: Union[int, datetime.datetime, None] = None) -> str:
+        """A presigned ListObjectsV2 URL of ``bucket`` (a bucket-level GET) with
+        the listing's parameters signed in. No network call."""
+        query = {"list-type": "2"}
+        for name, value in (("prefix", prefix), ("delimiter", delimiter), ("continuation-token", continuation_token),
+                            ("start-after", start_after), ("max-keys", None if max_keys is None else str(max_keys)),
+                            ("encoding-type", encoding_type)):
+            if value is not None:
+                query[name] = value
+        o = _ffi.r2_presign_options()
+        check(self._lib, self._lib.r2_presign_options_init(byref(o), _ffi.R2_PRESIGN_OPTIONS_VERSION))
+        o.query, o.query_count = header_array(query, "query")
+        o.unix_time = to_unix_time(unix_time)
+        return self._presign("GET", bucket, None, expires, byref(o))
+
+    def _presign(self, method: str, bucket: str, k: Optional[bytes], expires: Any, opts: Any) -> str:
         url = _ffi.r2_buf()
-        m, b, k = cstr(method, "method"), cstr(bucket, "bucket"), cstr(key, "key")
+        m, b = cstr(method, "method"), cstr(bucket, "bucket")
         with self._in_use as handle:
             code = self._lib.r2_presign(byref(url), handle, m, b, k, seconds(expires), opts)
         check(self._lib, code)

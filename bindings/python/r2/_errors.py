@@ -78,6 +78,7 @@ class InvalidAccessKey(AuthError): status = "InvalidAccessKey"
 class SignatureDoesNotMatch(AuthError): status = "SignatureDoesNotMatch"
 class ExpiredCredentials(AuthError): status = "ExpiredCredentials"
 class Unauthorized(AuthError): status = "Unauthorized"
+class ExpiredRequest(AuthError): status = "ExpiredRequest"
 # Bucket.
 class NoSuchBucket(BucketError, NotFound): status = "NoSuchBucket"
 class AccessDenied(BucketError): status = "AccessDenied"
@@ -89,6 +90,8 @@ class NotModified(ObjectError): status = "NotModified"
 class EntityTooLarge(ObjectError): status = "EntityTooLarge"
 class InvalidRange(ObjectError): status = "InvalidRange"
 class InvalidObjectName(ObjectError, InvalidArgument): status = "InvalidObjectName"
+class MetadataTooLarge(ObjectError): status = "MetadataTooLarge"
+class SSECustomerKeyRequired(ObjectError): status = "SSECustomerKeyRequired"
 # Multipart.
 class NoSuchUpload(MultipartError, NotFound): status = "NoSuchUpload"
 class InvalidPart(MultipartError): status = "InvalidPart"
@@ -129,6 +132,7 @@ BY_CODE: dict[int, type[R2Error]] = {
     _ffi.R2_ERR_SIGNATURE_MISMATCH: SignatureDoesNotMatch,
     _ffi.R2_ERR_EXPIRED_CREDENTIALS: ExpiredCredentials,
     _ffi.R2_ERR_UNAUTHORIZED: Unauthorized,
+    _ffi.R2_ERR_EXPIRED_REQUEST: ExpiredRequest,
     _ffi.R2_ERR_NO_SUCH_BUCKET: NoSuchBucket,
     _ffi.R2_ERR_ACCESS_DENIED: AccessDenied,
     _ffi.R2_ERR_INVALID_BUCKET_NAME: InvalidBucketName,
@@ -138,6 +142,8 @@ BY_CODE: dict[int, type[R2Error]] = {
     _ffi.R2_ERR_ENTITY_TOO_LARGE: EntityTooLarge,
     _ffi.R2_ERR_INVALID_RANGE: InvalidRange,
     _ffi.R2_ERR_INVALID_OBJECT_NAME: InvalidObjectName,
+    _ffi.R2_ERR_METADATA_TOO_LARGE: MetadataTooLarge,
+    _ffi.R2_ERR_SSE_CUSTOMER_KEY_REQUIRED: SSECustomerKeyRequired,
     _ffi.R2_ERR_NO_SUCH_UPLOAD: NoSuchUpload,
     _ffi.R2_ERR_INVALID_PART: InvalidPart,
     _ffi.R2_ERR_INVALID_PART_ORDER: InvalidPartOrder,

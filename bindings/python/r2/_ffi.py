@@ -17,11 +17,13 @@ R2_CLIENT_OPTIONS_VERSION = 3
 R2_SIGNER_OPTIONS_VERSION = 1
 R2_SIGN_REQUEST_VERSION = 1
 R2_PRESIGN_OPTIONS_VERSION = 1
-R2_PUT_OPTIONS_VERSION = 1
-R2_GET_OPTIONS_VERSION = 1
-R2_COPY_OPTIONS_VERSION = 1
+R2_PUT_OPTIONS_VERSION = 2
+R2_GET_OPTIONS_VERSION = 2
+R2_COPY_OPTIONS_VERSION = 2
 R2_LIST_OPTIONS_VERSION = 1
-R2_TRANSFER_OPTIONS_VERSION = 1
+R2_TRANSFER_OPTIONS_VERSION = 2
+R2_COMPLETE_OPTIONS_VERSION = 1
+R2_PART_OPTIONS_VERSION = 1
 
 
 # enum r2_status
@@ -39,6 +41,7 @@ R2_ERR_INVALID_ACCESS_KEY = -100
 R2_ERR_SIGNATURE_MISMATCH = -101
 R2_ERR_EXPIRED_CREDENTIALS = -102
 R2_ERR_UNAUTHORIZED = -103
+R2_ERR_EXPIRED_REQUEST = -104
 R2_ERR_NO_SUCH_BUCKET = -200
 R2_ERR_ACCESS_DENIED = -201
 R2_ERR_INVALID_BUCKET_NAME = -202
@@ -48,6 +51,8 @@ R2_ERR_NOT_MODIFIED = -302
 R2_ERR_ENTITY_TOO_LARGE = -303
 R2_ERR_INVALID_RANGE = -304
 R2_ERR_INVALID_OBJECT_NAME = -305
+R2_ERR_METADATA_TOO_LARGE = -306
+R2_ERR_SSE_CUSTOMER_KEY_REQUIRED = -307
 R2_ERR_NO_SUCH_UPLOAD = -400
 R2_ERR_INVALID_PART = -401
 R2_ERR_INVALID_PART_ORDER = -402
@@ -228,6 +233,8 @@ class r2_client_options(Structure):
         ("traceparent", c_bool),
         ("max_get_bytes", c_uint64),
         ("stall_min_bytes_per_s", c_uint32),
+        ("virtual_hosted_style", c_bool),
+        ("region", c_char_p),
     ]
 
 
@@ -279,6 +286,9 @@ R2_CHECKSUM_SHA1 = 4
 R2_CHECKSUM_SHA256 = 5
 
 
+r2_rewind_cb = CFUNCTYPE(c_int, c_void_p)
+
+
 class r2_put_options(Structure):
     _fields_ = [
         ("version", c_uint32),
@@ -298,6 +308,8 @@ class r2_put_options(Structure):
         ("checksum", c_int32),
         ("checksum_value", c_char_p),
         ("storage_class", c_char_p),
+        ("rewind", r2_rewind_cb),
+        ("sse_customer_key", POINTER(c_uint8)),
     ]
 
 
@@ -310,6 +322,7 @@ class r2_get_options(Structure):
         ("if_modified_since", c_char_p),
         ("if_unmodified_since", c_char_p),
         ("validate_checksum", c_bool),
+        ("sse_customer_key", POINTER(c_uint8)),
     ]
 
 
@@ -353,6 +366,8 @@ class r2_copy_options(Structure):
         ("if_none_match", c_char_p),
         ("if_modified_since", c_char_p),
         ("if_unmodified_since", c_char_p),
+        ("sse_customer_key", POINTER(c_uint8)),
+        ("source_sse_customer_key", POINTER(c_uint8)),
     ]
 
 
@@ -432,6 +447,8 @@ class r2_transfer_options(Structure):
         ("progress_interval_ms", c_uint32),
         ("cancel", POINTER(r2_cancel)),
         ("state_path", c_char_p),
+        ("sse_customer_key", POINTER(c_uint8)),
+        ("source_sse_customer_key", POINTER(c_uint8)),
     ]
 
 
@@ -439,6 +456,24 @@ class r2_completed_part(Structure):
     _fields_ = [
         ("part_number", c_uint32),
         ("etag", c_char_p),
+    ]
+
+
+class r2_complete_options(Structure):
+    _fields_ = [
+        ("version", c_uint32),
+        ("if_match", c_char_p),
+        ("if_none_match", c_char_p),
+        ("sse_customer_key", POINTER(c_uint8)),
+    ]
+
+
+class r2_part_options(Structure):
+    _fields_ = [
+        ("version", c_uint32),
+        ("checksum", c_int32),
+        ("sse_customer_key", POINTER(c_uint8)),
+        ("source_sse_customer_key", POINTER(c_uint8)),
     ]
 
 
@@ -494,6 +529,7 @@ FUNCTIONS = {
     "r2_client_new": (c_int32, [POINTER(POINTER(r2_client)), POINTER(r2_client_options)]),
     "r2_client_new_from_env": (c_int32, [POINTER(POINTER(r2_client))]),
     "r2_client_options_init": (c_int32, [POINTER(r2_client_options), c_uint32]),
+    "r2_complete_options_init": (c_int32, [POINTER(r2_complete_options), c_uint32]),
     "r2_copy_large": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, c_char_p, c_char_p, POINTER(r2_transfer_options)]),
     "r2_copy_options_init": (c_int32, [POINTER(r2_copy_options), c_uint32]),
     "r2_delete_result_dispose": (None, [POINTER(r2_delete_result)]),
@@ -509,11 +545,14 @@ FUNCTIONS = {
     "r2_list_result_dispose": (None, [POINTER(r2_list_result)]),
     "r2_multipart_abort": (c_int32, [POINTER(r2_client), c_char_p, c_char_p, c_char_p]),
     "r2_multipart_complete": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, c_char_p, POINTER(r2_completed_part), c_size_t]),
+    "r2_multipart_complete_with_options": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, c_char_p, POINTER(r2_completed_part), c_size_t, POINTER(r2_complete_options)]),
     "r2_multipart_create": (c_int32, [POINTER(r2_buf), POINTER(r2_client), c_char_p, c_char_p, POINTER(r2_put_options)]),
     "r2_multipart_list_parts": (c_int32, [POINTER(r2_part_list), POINTER(r2_client), c_char_p, c_char_p, c_char_p]),
     "r2_multipart_list_uploads": (c_int32, [POINTER(r2_upload_list), POINTER(r2_client), c_char_p, c_char_p]),
     "r2_multipart_upload_part": (c_int32, [POINTER(r2_buf), POINTER(r2_client), c_char_p, c_char_p, c_char_p, c_uint32, POINTER(c_uint8), c_size_t, c_int32]),
     "r2_multipart_upload_part_copy": (c_int32, [POINTER(r2_buf), POINTER(r2_client), c_char_p, c_char_p, c_char_p, c_uint32, c_char_p, c_char_p, c_int64, c_int64]),
+    "r2_multipart_upload_part_copy_with_options": (c_int32, [POINTER(r2_buf), POINTER(r2_client), c_char_p, c_char_p, c_char_p, c_uint32, c_char_p, c_char_p, c_int64, c_int64, POINTER(r2_part_options)]),
+    "r2_multipart_upload_part_with_options": (c_int32, [POINTER(r2_buf), POINTER(r2_client), c_char_p, c_char_p, c_char_p, c_uint32, POINTER(c_uint8), c_size_t, POINTER(r2_part_options)]),
     "r2_object_copy": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, c_char_p, c_char_p, POINTER(r2_copy_options)]),
     "r2_object_delete": (c_int32, [POINTER(r2_client), c_char_p, c_char_p]),
     "r2_object_get": (c_int32, [POINTER(r2_buf), POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, POINTER(r2_get_options)]),
@@ -524,6 +563,7 @@ FUNCTIONS = {
     "r2_object_put_stream": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, c_uint64, r2_read_cb, c_void_p, POINTER(r2_put_options)]),
     "r2_objects_delete": (c_int32, [POINTER(r2_delete_result), POINTER(r2_client), c_char_p, POINTER(c_char_p), c_size_t, c_bool]),
     "r2_part_list_dispose": (None, [POINTER(r2_part_list)]),
+    "r2_part_options_init": (c_int32, [POINTER(r2_part_options), c_uint32]),
     "r2_presign": (c_int32, [POINTER(r2_buf), POINTER(r2_client), c_char_p, c_char_p, c_char_p, c_int64, POINTER(r2_presign_options)]),
     "r2_presign_options_init": (c_int32, [POINTER(r2_presign_options), c_uint32]),
     "r2_put_options_init": (c_int32, [POINTER(r2_put_options), c_uint32]),

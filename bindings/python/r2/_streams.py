@@ -54,6 +54,16 @@ class ReadSource:
         self.progress = progress
         self.stop = stop  # true once the transfer must end (Ctrl-C)
         self.pending = memoryview(b"")
+        self.sent = 0
+        # A seekable file can be read again from here, so r2 may re-send a
+        # failed PUT (429, 5xx, network); other streams are one-shot.
+        self.start: Optional[int] = None
+        try:
+            if hasattr(body, "seek") and body.seekable():
+                self.start = body.tell()
+        except (OSError, ValueError):
+            self.start = None
+        self.body = body
         if hasattr(body, "readinto"):
             self.read_into = self._readinto(body.readinto)
         elif hasattr(body, "read"):
@@ -66,10 +76,29 @@ class ReadSource:
             if self.stop is not None and self.stop():
                 return -1
             n = self.read_into(c_buffer(buf, cap))
+            self.sent += n
             if n and self.progress is not None:
                 self.progress(n)
             return n
         except BaseException as e:  # noqa: B036 -- KeyboardInterrupt too: it must abort the transfer
+            self.errors.record(e)
+            return -1
+
+    @property
+    def can_rewind(self) -> bool:
+        return self.start is not None
+
+    def rewind(self, _userdata) -> int:
+        """The r2_rewind_cb body: back to where the upload started; a
+        boto3-style progress callback hears the resent bytes taken back."""
+        try:
+            self.body.seek(self.start)
+            self.pending = memoryview(b"")
+            if self.sent and self.progress is not None:
+                self.progress(-self.sent)
+            self.sent = 0
+            return 0
+        except BaseException as e:  # noqa: B036
             self.errors.record(e)
             return -1
 
