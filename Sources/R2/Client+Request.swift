@@ -140,7 +140,17 @@ extension R2Error {
 
 extension R2Client {
     /// Parses a response body; a failure carries the response's HTTP status and request id.
+    /// An `<Error>` document where a result was expected (S3 and R2 may answer
+    /// 200 with one) is the server's error, whatever the operation.
     func parse<T>(_ response: (head: ResponseHead, body: [UInt8]), _ parser: ([UInt8]) throws(R2Error) -> T) throws(R2Error) -> T {
-        do { return try parser(response.body) } catch { throw error.from(response.head) }
+        do { return try parser(response.body) } catch {
+            if error.code == .malformedResponse, let e = try? S3XML.parseError(response.body), !e.code.isEmpty {
+                let text = e.message.isEmpty ? e.code : e.message
+                throw R2Error.fromResponse(status: response.head.status, s3Code: e.code,
+                                           message: "\(text) (an error document in a \(response.head.status) response)",
+                                           requestID: e.requestID.isEmpty ? response.head.requestID : e.requestID, retryAfterMs: nil)
+            }
+            throw error.from(response.head)
+        }
     }
 }
