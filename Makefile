@@ -67,26 +67,26 @@ $(OUT)/vectors: Tests/CABITests/vectors.c Tests/CABITests/json.h include/r2.h $(
 $(OUT)/parse_xml: Tests/CABITests/parse_xml.c include/r2.h $(LIB) | $(OUT)
 	$(CC) $(CFLAGS_STRICT) Tests/CABITests/parse_xml.c $(CLINK) -o $@
 
-$(OUT)/test_abi: Tests/CABITests/test_abi.c include/r2.h $(LIB) | $(OUT)
+$(OUT)/test_abi: Tests/CABITests/test_abi.c Tests/CABITests/check.h include/r2.h $(LIB) | $(OUT)
 	$(CC) $(CFLAGS_STRICT) -pthread Tests/CABITests/test_abi.c $(CLINK) -o $@
 
 # Every entry point under misuse: NULL/freed/foreign handles, bad UTF-8, SIZE_MAX, option versions 0 and 999.
-$(OUT)/test_misuse: Tests/CABITests/test_misuse.c include/r2.h $(LIB) | $(OUT)
+$(OUT)/test_misuse: Tests/CABITests/test_misuse.c Tests/CABITests/check.h include/r2.h $(LIB) | $(OUT)
 	$(CC) $(CFLAGS_STRICT) -pthread Tests/CABITests/test_misuse.c $(CLINK) -o $@
 
-$(OUT)/test_resilience: Tests/CABITests/test_resilience.c include/r2.h $(LIB) | $(OUT)
+$(OUT)/test_resilience: Tests/CABITests/test_resilience.c Tests/CABITests/check.h include/r2.h $(LIB) | $(OUT)
 	$(CC) $(CFLAGS_STRICT) Tests/CABITests/test_resilience.c $(CLINK) -o $@
 
-$(OUT)/test_objects: Tests/CABITests/test_objects.c include/r2.h $(LIB) | $(OUT)
+$(OUT)/test_objects: Tests/CABITests/test_objects.c Tests/CABITests/check.h include/r2.h $(LIB) | $(OUT)
 	$(CC) $(CFLAGS_STRICT) -pthread Tests/CABITests/test_objects.c $(CLINK) -lcrypto -o $@
 
-$(OUT)/test_transfer: Tests/CABITests/test_transfer.c include/r2.h $(LIB) | $(OUT)
+$(OUT)/test_transfer: Tests/CABITests/test_transfer.c Tests/CABITests/check.h include/r2.h $(LIB) | $(OUT)
 	$(CC) $(CFLAGS_STRICT) Tests/CABITests/test_transfer.c $(CLINK) -lcrypto -o $@
 
-$(OUT)/test_rules: Tests/CABITests/test_rules.c include/r2.h $(LIB) | $(OUT)
+$(OUT)/test_rules: Tests/CABITests/test_rules.c Tests/CABITests/check.h include/r2.h $(LIB) | $(OUT)
 	$(CC) $(CFLAGS_STRICT) Tests/CABITests/test_rules.c $(CLINK) -o $@
 
-$(OUT)/test_proxy: Tests/CABITests/test_proxy.c include/r2.h $(LIB) | $(OUT)
+$(OUT)/test_proxy: Tests/CABITests/test_proxy.c Tests/CABITests/check.h include/r2.h $(LIB) | $(OUT)
 	$(CC) $(CFLAGS_STRICT) Tests/CABITests/test_proxy.c $(CLINK) -lcrypto -o $@
 
 $(OUT)/bench_sign: Tests/CABITests/bench_sign.c include/r2.h $(LIB) | $(OUT)

@@ -10,19 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int passed, failed;
-
-#define CHECK(cond, ...)                                                       \
-    do {                                                                       \
-        if (cond) {                                                            \
-            passed++;                                                          \
-        } else {                                                               \
-            failed++;                                                          \
-            printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);             \
-            printf(__VA_ARGS__);                                               \
-            printf("\n");                                                      \
-        }                                                                      \
-    } while (0)
+#include "check.h"
 
 #define SECRET "3b0f9c6a2e4d8b1f7a5c9e3d2b6f8a0c4e1d7b9f3a5c2e8d6b4f0a9c1e3d5b7f"
 #define ACCESS "e8b8f6d1c2a34f5b9d7e0a1b2c3d4e5f"

@@ -24,11 +24,7 @@
 #include <unistd.h>
 #include "r2.h"
 
-static int passed, failed;
-#define CHECK(cond, ...) do { if (cond) passed++; else { failed++; \
-    fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); fprintf(stderr, __VA_ARGS__); fprintf(stderr, "\n"); } } while (0)
-#define CHECK_OK(call, what) do { int32_t rc_ = (call); CHECK(rc_ == R2_OK, "%s: %s (%s)", what, \
-    r2_error_last()->message, r2_status_string(rc_)); } while (0)
+#include "check.h"
 
 static const char *endpoint, *bucket, *access_key, *secret_key;
 static int proxy_port, control_port;

@@ -1,0 +1,30 @@
+/* The C tests' one assertion: counts passes, prints each failure with its
+ * place, condition and a message (on stderr). Each test prints "N passed, M failed" last. */
+#ifndef R2_TEST_CHECK_H
+#define R2_TEST_CHECK_H
+
+#include <stdio.h>
+
+static int passed, failed;
+
+#define CHECK(cond, ...)                                                       \
+    do {                                                                       \
+        if (cond) {                                                            \
+            passed++;                                                          \
+        } else {                                                               \
+            failed++;                                                          \
+            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);    \
+            fprintf(stderr, __VA_ARGS__);                                      \
+            fprintf(stderr, "\n");                                             \
+        }                                                                      \
+    } while (0)
+
+/* A call that must succeed; the failure names r2's last error. */
+#define CHECK_OK(call, what)                                                   \
+    do {                                                                       \
+        int32_t rc_ = (call);                                                  \
+        CHECK(rc_ == R2_OK, "%s: %s (%s)", what, r2_error_last()->message,     \
+              r2_status_string(rc_));                                          \
+    } while (0)
+
+#endif
