@@ -220,17 +220,10 @@ func upload(_ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?, _ id:
                                         _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?,
                                         _ upload_id: UnsafePointer<CChar>?, _ part_number: UInt32,
                                         _ data: UnsafePointer<UInt8>?, _ len: UInt, _ checksum: Int32) -> Int32 {
-    guarded { () throws(R2Error) in
-        guard let etag else { throw invalid("etag is NULL") }
-        etag.pointee = r2_buf(ptr: nil, size: 0)
-        let c = try handle(client, as: R2Client.self, "client")
-        guard data != nil || len == 0 else { throw invalid("data is NULL but len is \(len)") }
-        guard len <= UInt(Int.max) else { throw invalid("len \(len) is out of range") }
-        let part = try c.uploadPart(upload(bucket, key, upload_id), partNumber: Int(part_number),
-                                    body: UnsafeRawBufferPointer(start: data, count: Int(len)),
-                                    checksum: checksumAlgorithm(checksum, "checksum"))
-        fill(etag, part.etag)
-    }
+    var opts = r2_part_options()
+    opts.version = 1
+    opts.checksum = checksum
+    return r2_multipart_upload_part_with_options(etag, client, bucket, key, upload_id, part_number, data, len, &opts)
 }
 
 /// Fills `opts` with the defaults of version `version` (R2_PART_OPTIONS_VERSION).
@@ -305,20 +298,8 @@ func partOptions(_ p: UnsafePointer<r2_part_options>?) throws(R2Error) -> (Check
                                              _ upload_id: UnsafePointer<CChar>?, _ part_number: UInt32,
                                              _ src_bucket: UnsafePointer<CChar>?, _ src_key: UnsafePointer<CChar>?,
                                              _ first: Int64, _ last: Int64) -> Int32 {
-    guarded { () throws(R2Error) in
-        guard let etag else { throw invalid("etag is NULL") }
-        etag.pointee = r2_buf(ptr: nil, size: 0)
-        let c = try handle(client, as: R2Client.self, "client")
-        var range: ClosedRange<UInt64>? = nil
-        if first != -1 || last != -1 {
-            guard first >= 0, last >= first else { throw invalid("range \(first)-\(last) is invalid") }
-            range = UInt64(first)...UInt64(last)
-        }
-        let part = try c.uploadPartCopy(upload(bucket, key, upload_id), partNumber: Int(part_number),
-                                        sourceBucket: string(src_bucket, "src_bucket"), sourceKey: string(src_key, "src_key"),
-                                        range: range)
-        fill(etag, part.etag)
-    }
+    r2_multipart_upload_part_copy_with_options(etag, client, bucket, key, upload_id, part_number, src_bucket, src_key,
+                                               first, last, nil)
 }
 
 /// Completes an upload from `count` parts (any order; sorted here). `info`
