@@ -79,7 +79,7 @@ $(OUT)/test_proxy: Tests/CABITests/test_proxy.c include/r2.h $(LIB) | $(OUT)
 	$(CC) $(CFLAGS_STRICT) Tests/CABITests/test_proxy.c $(CLINK) -lcrypto -o $@
 
 $(OUT)/bench_sign: Tests/CABITests/bench_sign.c include/r2.h $(LIB) | $(OUT)
-	$(CC) $(CFLAGS_STRICT) Tests/CABITests/bench_sign.c $(CLINK) -o $@
+	$(CC) $(CFLAGS_STRICT) Tests/CABITests/bench_sign.c $(CLINK) -lcrypto -o $@
 
 $(OUT)/demo: examples/c/demo.c include/r2.h $(LIB) | $(OUT)
 	$(CC) $(CFLAGS_STRICT) examples/c/demo.c $(CLINK) $$(pkg-config --cflags --libs libcurl) -o $@

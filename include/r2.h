@@ -349,10 +349,12 @@ typedef struct r2_signed_fields {
     size_t query_len;
     const r2_header *headers;       /**< the headers to send, in order */
     size_t header_count;
+    const uint8_t *header_block;    /**< the same headers as consecutive NUL-terminated strings: name, value, name, ... (for bindings: one copy, split there) */
+    size_t header_block_len;        /**< including every NUL */
 } r2_signed_fields;
 
 #define R2_SIGNED_FIELDS_VERSION 1
-#define R2_SIGNED_FIELDS_INIT { R2_SIGNED_FIELDS_VERSION, NULL, 0, NULL, 0, NULL, 0, NULL, 0, NULL, 0, NULL, 0 }
+#define R2_SIGNED_FIELDS_INIT { R2_SIGNED_FIELDS_VERSION, NULL, 0, NULL, 0, NULL, 0, NULL, 0, NULL, 0, NULL, 0, NULL, 0 }
 
 /** Options of r2_presign(). */
 typedef struct r2_presign_options {

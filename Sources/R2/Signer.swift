@@ -381,6 +381,12 @@ struct ByteBuffer {
     func disposeIfOwned() { if owned { free(base) } }
 
     @inline(__always) mutating func reserve(_ n: Int) { if count + n > capacity { grow(count + n) } }
+    /// Reserves `max` bytes and lets `body` write up to that many at the end
+    /// through a raw pointer (no per-byte bookkeeping); it returns how many.
+    @inline(__always) mutating func write(max: Int, _ body: (UnsafeMutablePointer<UInt8>) -> Int) {
+        reserve(max)
+        count += body(base + count)
+    }
     @inline(__always) mutating func append(_ b: UInt8) { reserve(1); base[count] = b; count += 1 }
     @inline(__always) mutating func append(_ p: Bytes) {
         reserve(p.count)
@@ -403,44 +409,51 @@ struct ByteBuffer {
         return s
     }
     @inline(__always) mutating func appendHex(_ p: UnsafeRawBufferPointer) {
-        reserve(p.count * 2)
-        for b in p {
-            base[count] = Hex.lower[Int(b >> 4)]; base[count + 1] = Hex.lower[Int(b & 0x0f)]
-            count += 2
+        write(max: p.count * 2) { out in
+            let digits = Hex.lower
+            for i in 0..<p.count {
+                let b = p[i]
+                out[2 * i] = digits[Int(b >> 4)]; out[2 * i + 1] = digits[Int(b & 0x0f)]
+            }
+            return p.count * 2
         }
     }
     /// Appends `bytes` decoded (`%XX` escapes) and then encoded strictly
     /// (unreserved kept, the rest `%XX` upper-case): SigV4's canonical form of
     /// a query name or value, whatever escaping the caller used.
     mutating func appendRecoded(_ bytes: Bytes) {
-        reserve(bytes.count * 3)
-        var i = 0
-        let n = bytes.count
-        while i < n {
-            var b = bytes[i]
-            if b == 0x25, i + 2 < n, let h = hexDigitValue(bytes[i + 1]), let l = hexDigitValue(bytes[i + 2]) {
-                b = h << 4 | l; i += 3
-            } else {
-                i += 1
+        write(max: bytes.count * 3) { out in
+            var i = 0, o = 0
+            let n = bytes.count
+            while i < n {
+                var b = bytes[i]
+                if b == 0x25, i + 2 < n, let h = hexDigitValue(bytes[i + 1]), let l = hexDigitValue(bytes[i + 2]) {
+                    b = h << 4 | l; i += 3
+                } else {
+                    i += 1
+                }
+                o += encode(b, out + o)
             }
-            appendEncodedUnchecked(b)
+            return o
         }
     }
     /// Appends `bytes` encoded strictly.
     mutating func appendEncoded(_ bytes: Bytes) {
-        reserve(bytes.count * 3)
-        for b in bytes { appendEncodedUnchecked(b) }
-    }
-    @inline(__always) mutating func appendEncoded(byte b: UInt8) { reserve(3); appendEncodedUnchecked(b) }
-    @inline(__always) private mutating func appendEncodedUnchecked(_ b: UInt8) {
-        if URIEncoding.isUnreserved(b) {
-            base[count] = b; count += 1
-        } else {
-            base[count] = 0x25; base[count + 1] = Hex.upper[Int(b >> 4)]; base[count + 2] = Hex.upper[Int(b & 0x0f)]
-            count += 3
+        write(max: bytes.count * 3) { out in
+            var o = 0
+            for b in bytes { o += encode(b, out + o) }
+            return o
         }
     }
+    @inline(__always) mutating func appendEncoded(byte b: UInt8) { write(max: 3) { encode(b, $0) } }
     func bytes(_ s: Span) -> Bytes { Bytes(start: base + s.offset, count: s.count) }
+}
+
+/// Writes `b` encoded strictly (unreserved kept, the rest `%XX`); returns the length.
+@inline(__always) private func encode(_ b: UInt8, _ out: UnsafeMutablePointer<UInt8>) -> Int {
+    if URIEncoding.isUnreserved(b) { out[0] = b; return 1 }
+    out[0] = 0x25; out[1] = Hex.upper[Int(b >> 4)]; out[2] = Hex.upper[Int(b & 0x0f)]
+    return 3
 }
 
 @inline(__always) private func hexDigitValue(_ b: UInt8) -> UInt8? {
@@ -468,14 +481,16 @@ package final class SigningResult: @unchecked Sendable {
     package let stringToSign: Span
     package let signature: Span
     package let query: Span
+    /// The headers' strings, consecutive: name, NUL, value, NUL, name, ...
+    package let headerBlock: Span
     package let headerCount: Int
 
     fileprivate init(buffer: ByteBuffer, authorization: Span, canonicalRequest: Span, stringToSign: Span,
-                     signature: Span, query: Span, headerCount: Int) {
+                     signature: Span, query: Span, headerBlock: Span, headerCount: Int) {
         base = buffer.base
         self.authorization = authorization; self.canonicalRequest = canonicalRequest
         self.stringToSign = stringToSign; self.signature = signature; self.query = query
-        self.headerCount = headerCount
+        self.headerBlock = headerBlock; self.headerCount = headerCount
     }
 
     deinit { free(base) }
@@ -483,6 +498,7 @@ package final class SigningResult: @unchecked Sendable {
     package func bytes(_ s: Span) -> Bytes { Bytes(start: base + s.offset, count: s.count) }
     package func cString(_ s: Span) -> UnsafePointer<CChar> { UnsafeRawPointer(base + s.offset).assumingMemoryBound(to: CChar.self) }
     package func string(_ s: Span) -> String { String(decoding: bytes(s), as: UTF8.self) }
+    package func pointer(_ s: Span) -> UnsafePointer<UInt8> { UnsafePointer(base + s.offset) }
     /// The headers to send, as C strings owned by this result.
     package var headers: UnsafePointer<r2_header> { UnsafeRawPointer(base).assumingMemoryBound(to: r2_header.self) }
 }
@@ -526,6 +542,7 @@ private func equalsLowercase(_ a: Bytes, _ literal: StaticString) -> Bool {
 
 /// Byte order of two header names compared lower-cased.
 private func lowercaseLess(_ a: Bytes, _ b: Bytes) -> Int {
+    if a.baseAddress == b.baseAddress && a.count == b.count { return 0 }
     let n = min(a.count, b.count)
     for i in 0..<n {
         let x = lower(a[i]), y = lower(b[i])
@@ -568,8 +585,7 @@ extension SigV4Signer {
         var i = 0
         while i < n {
             let name = headers[order[i]].name
-            out.reserve(name.count + 1)
-            for b in name { out.append(lower(b)) }
+            appendLowercased(name, to: &out)
             out.append(0x3a)
             var first = true
             while i < n && lowercaseLess(headers[order[i]].name, name) == 0 {
@@ -594,26 +610,39 @@ extension SigV4Signer {
                 for b in name { out.appendEncoded(byte: lower(b)) }
             } else {
                 if previous != nil { out.append(0x3b) }
-                out.reserve(name.count)
-                for b in name { out.append(lower(b)) }
+                appendLowercased(name, to: &out)
             }
             previous = name
         }
     }
 
+    @inline(__always) private static func appendLowercased(_ name: Bytes, to out: inout ByteBuffer) {
+        out.write(max: name.count) { p in
+            for i in 0..<name.count { p[i] = lower(name[i]) }
+            return name.count
+        }
+    }
+
     /// Trims the value and folds each run of inner whitespace to one space.
     private static func appendFolded(_ value: Bytes, to out: inout ByteBuffer) {
-        out.reserve(value.count)
-        var pendingSpace = false
-        var started = false
-        for b in value {
-            if b == 0x20 || b == 0x09 || b == 0x0a || b == 0x0d {
-                pendingSpace = started
-            } else {
-                if pendingSpace { out.append(0x20); pendingSpace = false }
-                out.append(b)
-                started = true
+        // Whitespace is all <= 0x20: a value without such bytes is copied as is.
+        var least: UInt8 = 0xff
+        for b in value { least = min(least, b) }
+        if least > 0x20 { out.append(value); return }
+        out.write(max: value.count) { p in
+            var o = 0
+            var pendingSpace = false
+            var started = false
+            for b in value {
+                if b == 0x20 || b == 0x09 || b == 0x0a || b == 0x0d {
+                    pendingSpace = started
+                } else {
+                    if pendingSpace { p[o] = 0x20; o += 1; pendingSpace = false }
+                    p[o] = b; o += 1
+                    started = true
+                }
             }
+            return o
         }
     }
 
@@ -621,22 +650,20 @@ extension SigV4Signer {
     /// unreserved or `/` percent-encoded once; existing `%XX` escapes are kept.
     private static func appendCanonicalURI(_ path: Bytes, to out: inout ByteBuffer) {
         if path.isEmpty { out.append(0x2f); return }
-        out.reserve(path.count * 3)
-        var i = 0
-        let n = path.count
-        while i < n {
-            let b = path[i]
-            if b == 0x25, i + 2 < n, hexDigitValue(path[i + 1]) != nil, hexDigitValue(path[i + 2]) != nil {
-                out.append(b); out.append(upperHex(path[i + 1])); out.append(upperHex(path[i + 2]))
-                i += 3
-                continue
+        out.write(max: path.count * 3) { p in
+            var i = 0, o = 0
+            let n = path.count
+            while i < n {
+                let b = path[i]
+                if b == 0x25, i + 2 < n, hexDigitValue(path[i + 1]) != nil, hexDigitValue(path[i + 2]) != nil {
+                    p[o] = b; p[o + 1] = upperHex(path[i + 1]); p[o + 2] = upperHex(path[i + 2])
+                    i += 3; o += 3
+                    continue
+                }
+                if b == 0x2f { p[o] = b; o += 1 } else { o += encode(b, p + o) }
+                i += 1
             }
-            if URIEncoding.isUnreserved(b) || b == 0x2f {
-                out.append(b)
-            } else {
-                out.append(0x25); out.append(Hex.upper[Int(b >> 4)]); out.append(Hex.upper[Int(b & 0x0f)])
-            }
-            i += 1
+            return o
         }
     }
     @inline(__always) private static func upperHex(_ b: UInt8) -> UInt8 { b >= 0x61 && b <= 0x66 ? b - 0x20 : b }
@@ -812,6 +839,7 @@ extension SigV4Signer {
         let queryStart = out.count
         out.append(r.query)
         let query = out.terminate(from: queryStart)
+        let blockStart = out.count
         for (i, h) in headers.enumerated() { Self.appendHeaderStrings(h.name, h.value, slot: i, to: &out) }
         let nameAt = out.count
         out.append("Authorization"); out.append(0)
@@ -819,9 +847,10 @@ extension SigV4Signer {
         out.append(authorization); out.append(0)
         let table = UnsafeMutableRawPointer(out.base).assumingMemoryBound(to: Int.self)
         table[2 * (sent - 1)] = nameAt; table[2 * (sent - 1) + 1] = valueAt
+        let block = Span(offset: blockStart, count: out.count - blockStart)
         Self.finishHeaderTable(out, sent)
         return SigningResult(buffer: out, authorization: authorization, canonicalRequest: canonical, stringToSign: sts,
-                             signature: signature, query: query, headerCount: sent)
+                             signature: signature, query: query, headerBlock: block, headerCount: sent)
     }
 
     /// Presigns: the signature goes in the query, which is the request's
@@ -898,10 +927,12 @@ extension SigV4Signer {
         if n > 0 { out.append(0x26) }
         out.append("X-Amz-Signature="); out.append(signature)
         let query = out.terminate(from: queryStart)
+        let blockStart = out.count
         for (i, h) in headers.enumerated() { Self.appendHeaderStrings(h.name, h.value, slot: i, to: &out) }
+        let block = Span(offset: blockStart, count: out.count - blockStart)
         Self.finishHeaderTable(out, headers.count)
         return SigningResult(buffer: out, authorization: authorization, canonicalRequest: canonical, stringToSign: sts,
-                             signature: signature, query: query, headerCount: headers.count)
+                             signature: signature, query: query, headerBlock: block, headerCount: headers.count)
     }
 }
 

@@ -90,7 +90,8 @@ private func withSignerRequest(_ r: r2_sign_request, presign: Bool, signer: SigV
         for i in 0..<count {
             let name = try cBytes(hs[i].name, "req->headers[\(i)].name")
             _ = try cBytes(hs[i].value, "req->headers[\(i)].value")
-            if name.count == 4 && name.elementsEqual("host".utf8, by: { $0 | 0x20 == $1 }) { hasHost = true }
+            if name.count == 4 && name[0] | 0x20 == 0x68 && name[1] | 0x20 == 0x6f && name[2] | 0x20 == 0x73
+                && name[3] | 0x20 == 0x74 { hasHost = true }  // "host", any case
         }
     }
     guard hasHost else { throw invalid("req->headers must include Host") }
@@ -100,7 +101,7 @@ private func withSignerRequest(_ r: r2_sign_request, presign: Bool, signer: SigV
     if let given = r.payload_hash, given[0] != 0 {
         let hash = try cBytes(given, "req->payload_hash")
         let isHex = hash.count == 64 && hash.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }
-        guard isHex || hash.elementsEqual(unsignedPayloadBytes) else {
+        guard isHex || (hash.count == 16 && memcmp(hash.baseAddress!, unsignedPayloadBytes.baseAddress!, 16) == 0) else {
             throw invalid("req->payload_hash must be 64 lower-case hex digits or UNSIGNED-PAYLOAD")
         }
         payloadHash = hash
@@ -190,7 +191,8 @@ private func signedBox(_ p: OpaquePointer?) -> SigningResult? {
             string_to_sign: r.cString(r.stringToSign), string_to_sign_len: r.stringToSign.count,
             signature: r.cString(r.signature), signature_len: r.signature.count,
             query: r.cString(r.query), query_len: r.query.count,
-            headers: r.headers, header_count: r.headerCount)
+            headers: r.headers, header_count: r.headerCount,
+            header_block: r.pointer(r.headerBlock), header_block_len: r.headerBlock.count)
     }
 }
 

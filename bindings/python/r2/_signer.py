@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 import os
-from ctypes import POINTER, byref
+from ctypes import POINTER, byref, string_at
 from typing import Optional, Union
 
 from . import _ffi
@@ -56,7 +56,7 @@ class Signer:
                  payload_hash: Optional[str], unix_time, content_sha256_header: bool,
                  omit_session_token: bool) -> tuple[_ffi.r2_sign_request, object]:
         r = _ffi.r2_sign_request()
-        check(self._lib, self._lib.r2_sign_request_init(byref(r), _ffi.R2_SIGN_REQUEST_VERSION))
+        r.version = _ffi.R2_SIGN_REQUEST_VERSION  # every field is set below: no init call needed
         r.method = cstr(method, "method")
         r.path = cstr(path, "path")
         r.query = cstr(query, "query")
@@ -76,15 +76,12 @@ class Signer:
         check(self._lib, call(byref(result)))
         lib = self._lib
         try:
-            headers = []
-            header = _ffi.r2_header()
-            for i in range(lib.r2_signed_header_count(result)):
-                check(lib, lib.r2_signed_header(byref(header), result, i))
-                headers.append((header.name.decode(), header.value.decode()))
-            return Signed(authorization=lib.r2_signed_authorization(result).decode(), headers=headers,
-                          query=lib.r2_signed_query(result).decode(), signature=lib.r2_signed_signature(result).decode(),
-                          canonical_request=lib.r2_signed_canonical_request(result).decode(),
-                          string_to_sign=lib.r2_signed_string_to_sign(result).decode())
+            f = _ffi.r2_signed_fields()
+            f.version = _ffi.R2_SIGNED_FIELDS_VERSION
+            check(lib, lib.r2_signed_get(byref(f), result))  # every field in one call
+            # c_char_p fields read as bytes (copies); decoding waits until a field is used.
+            return Signed._from_bytes(f.authorization, string_at(f.header_block, f.header_block_len), f.query,
+                                      f.signature, f.canonical_request, f.string_to_sign)
         finally:
             lib.r2_signed_free(result)
 
