@@ -78,52 +78,51 @@ package final class SigV4Signer: Sendable {
         }
     }
 
+    /// A signature; each output is read from the signing's buffer when used.
     package struct Signed {
+        package let result: SigningResult
         /// The request's headers plus the ones signing added, Authorization last.
-        package var headers: [(name: String, value: String)]
-        package var authorization: String
-        package var canonicalRequestBytes: [UInt8]
-        package var stringToSignBytes: [UInt8]
-        package var signature: String
-        package var canonicalRequest: String { String(decoding: canonicalRequestBytes, as: UTF8.self) }
-        package var stringToSign: String { String(decoding: stringToSignBytes, as: UTF8.self) }
+        package var headers: [(name: String, value: String)] {
+            (0..<result.headerCount).map { (String(cString: result.headers[$0].name), String(cString: result.headers[$0].value)) }
+        }
+        package var authorization: String { result.string(result.authorization) }
+        package var canonicalRequestBytes: [UInt8] { Array(result.bytes(result.canonicalRequest)) }
+        package var stringToSignBytes: [UInt8] { Array(result.bytes(result.stringToSign)) }
+        package var signature: String { result.string(result.signature) }
+        package var canonicalRequest: String { result.string(result.canonicalRequest) }
+        package var stringToSign: String { result.string(result.stringToSign) }
     }
 
+    /// A presignature; each output is read from the signing's buffer when used.
     package struct Presigned {
+        package let result: SigningResult
         /// The query string to send: the request's parameters, then the X-Amz-* ones.
-        package var query: String
-        package var canonicalRequestBytes: [UInt8]
-        package var stringToSignBytes: [UInt8]
-        package var signature: String
-        package var canonicalRequest: String { String(decoding: canonicalRequestBytes, as: UTF8.self) }
-        package var stringToSign: String { String(decoding: stringToSignBytes, as: UTF8.self) }
+        package var query: String { result.string(result.query) }
+        package var canonicalRequestBytes: [UInt8] { Array(result.bytes(result.canonicalRequest)) }
+        package var stringToSignBytes: [UInt8] { Array(result.bytes(result.stringToSign)) }
+        package var signature: String { result.string(result.signature) }
+        package var canonicalRequest: String { result.string(result.canonicalRequest) }
+        package var stringToSign: String { result.string(result.stringToSign) }
     }
 
     /// Signs a request for the Authorization header.
     package func sign(_ request: Request, at time: SigningTime? = nil) -> Signed {
         let unix = time?.unixSeconds ?? clock()
-        let r = withBytes(of: request) { sign($0, unixSeconds: unix) }
-        var headers: [(name: String, value: String)] = []
-        headers.reserveCapacity(r.headerCount)
-        for i in 0..<r.headerCount {
-            headers.append((String(cString: r.headers[i].name), String(cString: r.headers[i].value)))
-        }
-        return Signed(headers: headers, authorization: r.string(r.authorization),
-                      canonicalRequestBytes: Array(r.bytes(r.canonicalRequest)),
-                      stringToSignBytes: Array(r.bytes(r.stringToSign)), signature: r.string(r.signature))
+        return Signed(result: withBytes(of: request) { sign($0, unixSeconds: unix) })
     }
 
     /// Presigns a request: the signature goes in the query string.
     package func presign(_ request: Request, expires: Int64, at time: SigningTime? = nil) -> Presigned {
         let unix = time?.unixSeconds ?? clock()
-        let r = withBytes(of: request) { presign($0, expires: expires, unixSeconds: unix) }
-        return Presigned(query: r.string(r.query), canonicalRequestBytes: Array(r.bytes(r.canonicalRequest)),
-                         stringToSignBytes: Array(r.bytes(r.stringToSign)), signature: r.string(r.signature))
+        return Presigned(result: withBytes(of: request) { presign($0, expires: expires, unixSeconds: unix) })
     }
 
     /// Calls `body` with a byte view of `request` (its strings copied into one array).
     private func withBytes<R>(of request: Request, _ body: (RequestBytes) -> R) -> R {
+        var size = request.method.utf8.count + request.path.utf8.count + (request.query?.utf8.count ?? 0) + request.payloadHash.utf8.count
+        for h in request.headers { size += h.name.utf8.count + h.value.utf8.count }
         var storage = [UInt8]()
+        storage.reserveCapacity(size)
         var ends = [Int]()
         ends.reserveCapacity(4 + 2 * request.headers.count)
         func put(_ s: String) { storage.appendUTF8(s); ends.append(storage.count) }

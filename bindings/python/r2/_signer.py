@@ -13,6 +13,27 @@ from ._library import Library, load_library
 from ._types import Signed
 
 
+class _SignedResult:
+    """Owns one r2_signed (freed when collected) and reads it in one call."""
+
+    __slots__ = ("_lib", "_handle")
+
+    def __init__(self, lib: Library, handle) -> None:
+        self._lib, self._handle = lib, handle
+
+    def read(self) -> tuple:
+        f = _ffi.r2_signed_fields()
+        f.version = _ffi.R2_SIGNED_FIELDS_VERSION
+        check(self._lib, self._lib.r2_signed_get(byref(f), self._handle))
+        parts = string_at(f.header_block, f.header_block_len).decode().split("\0")
+        headers = list(zip(parts[0:-1:2], parts[1:-1:2]))
+        return (f.authorization.decode(), headers, f.query.decode(), f.signature.decode(),
+                f.canonical_request.decode(), f.string_to_sign.decode())
+
+    def __del__(self) -> None:
+        self._lib.r2_signed_free(self._handle)
+
+
 class Signer:
     """AWS Signature Version 4 with S3's rules (region "auto", service "s3"
     by default). Thread-safe. Paths are signed exactly as given (already
@@ -55,18 +76,12 @@ class Signer:
     def _request(self, method: str, path: str, query: Optional[str], headers: Headers, body: bytes,
                  payload_hash: Optional[str], unix_time, content_sha256_header: bool,
                  omit_session_token: bool) -> tuple[_ffi.r2_sign_request, object]:
-        r = _ffi.r2_sign_request()
-        r.version = _ffi.R2_SIGN_REQUEST_VERSION  # every field is set below: no init call needed
-        r.method = cstr(method, "method")
-        r.path = cstr(path, "path")
-        r.query = cstr(query, "query")
-        r.headers, r.header_count = header_array(headers, "headers")
-        data, r.body_len, owner = byte_pointer(body)
-        r.body = data
-        r.payload_hash = cstr(payload_hash, "payload_hash")
-        r.unix_time = to_unix_time(unix_time)
-        r.content_sha256_header = content_sha256_header
-        r.omit_session_token = omit_session_token
+        array, count = header_array(headers, "headers")
+        data, size, owner = byte_pointer(body)
+        # Every field given at once (no r2_sign_request_init call: one foreign call less).
+        r = _ffi.r2_sign_request(_ffi.R2_SIGN_REQUEST_VERSION, cstr(method, "method"), cstr(path, "path"),
+                                 cstr(query, "query"), array, count, data, size, cstr(payload_hash, "payload_hash"),
+                                 to_unix_time(unix_time), content_sha256_header, omit_session_token)
         return r, owner
 
     def _signed(self, call) -> Signed:
@@ -74,16 +89,7 @@ class Signer:
             raise ValueError("the r2 signer is closed")
         result = POINTER(_ffi.r2_signed)()
         check(self._lib, call(byref(result)))
-        lib = self._lib
-        try:
-            f = _ffi.r2_signed_fields()
-            f.version = _ffi.R2_SIGNED_FIELDS_VERSION
-            check(lib, lib.r2_signed_get(byref(f), result))  # every field in one call
-            # c_char_p fields read as bytes (copies); decoding waits until a field is used.
-            return Signed._from_bytes(f.authorization, string_at(f.header_block, f.header_block_len), f.query,
-                                      f.signature, f.canonical_request, f.string_to_sign)
-        finally:
-            lib.r2_signed_free(result)
+        return Signed._lazy(_SignedResult(self._lib, result))
 
     def sign(self, method: str, path: str, *, query: Optional[str] = None, headers: Headers = None,
              body: bytes = b"", payload_hash: Optional[str] = None,

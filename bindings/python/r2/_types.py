@@ -112,54 +112,44 @@ class Signed:
 
     For a signature, send ``headers`` (they include Authorization). For a
     presignature, ``query`` is the whole query string and ``authorization``
-    is empty. Read-only; the strings are decoded on first access.
+    is empty. Read-only. From a Signer, nothing is read from the library
+    until a field is used (then all of them, in one call).
     """
 
-    __slots__ = ("_raw", "_fields")
-    _NAMES = ("authorization", "headers", "query", "signature", "canonical_request", "string_to_sign")
+    __slots__ = ("_source", "_fields")
 
     def __init__(self, authorization: str, headers: list[tuple[str, str]], query: str, signature: str,
                  canonical_request: str, string_to_sign: str) -> None:
-        object.__setattr__(self, "_raw", None)
-        object.__setattr__(self, "_fields", (authorization, headers, query, signature, canonical_request,
-                                             string_to_sign))
+        self._source = None
+        self._fields = (authorization, headers, query, signature, canonical_request, string_to_sign)
 
     @classmethod
-    def _from_bytes(cls, authorization: bytes, header_block: bytes, query: bytes, signature: bytes,
-                    canonical_request: bytes, string_to_sign: bytes) -> "Signed":
-        """From r2_signed_fields' bytes (``header_block``: name NUL value NUL ...), decoded lazily."""
-        s = object.__new__(cls)
-        object.__setattr__(s, "_raw", (authorization, header_block, query, signature, canonical_request,
-                                       string_to_sign))
-        object.__setattr__(s, "_fields", None)
+    def _lazy(cls, source) -> "Signed":
+        """Fields read on first use from ``source.read()`` (which returns the
+        six in order); ``source`` owns the library's result."""
+        s = cls.__new__(cls)
+        s._source, s._fields = source, None
         return s
 
     def _get(self, i: int):
         fields = self._fields
         if fields is None:
-            a, block, q, sig, cr, sts = self._raw
-            parts = block.decode().split("\0")
-            headers = list(zip(parts[0:-1:2], parts[1:-1:2]))
-            fields = (a.decode(), headers, q.decode(), sig.decode(), cr.decode(), sts.decode())
-            object.__setattr__(self, "_fields", fields)
+            fields = self._fields = self._source.read()
         return fields[i]
 
-    authorization = property(lambda self: self._get(0))
-    headers = property(lambda self: self._get(1))
-    query = property(lambda self: self._get(2))
-    signature = property(lambda self: self._get(3))
+    authorization = property(lambda self: self._get(0), doc="the Authorization header value")
+    headers = property(lambda self: self._get(1), doc="the headers to send, in order")
+    query = property(lambda self: self._get(2), doc="the query string to send")
+    signature = property(lambda self: self._get(3), doc="the hex signature")
     canonical_request = property(lambda self: self._get(4))
     string_to_sign = property(lambda self: self._get(5))
-
-    def __setattr__(self, name, value):
-        raise AttributeError(f"Signed is read-only (cannot set {name})")
 
     def __eq__(self, other) -> bool:
         if not isinstance(other, Signed):
             return NotImplemented
         return all(self._get(i) == other._get(i) for i in range(6))
 
-    __hash__ = None  # like the frozen dataclass it was: headers is a list
+    __hash__ = None  # type: ignore[assignment]  # like the frozen dataclass it was: headers is a list
 
     def __repr__(self) -> str:  # never the signature or the Authorization value
         return f"Signed(headers={[n for n, _ in self.headers]!r}, query_length={len(self.query)}, signature=<redacted>)"
