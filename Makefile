@@ -191,7 +191,7 @@ $(OUT)/bench_transfer: Tests/CABITests/bench_transfer.c include/r2.h $(LIB) | $(
 	$(CC) $(CFLAGS_STRICT) -pthread Tests/CABITests/bench_transfer.c $(CLINK) -o $@
 
 $(OUT)/bench_list: Tests/CABITests/bench_list.c include/r2.h $(LIB) | $(OUT)
-	$(CC) $(CFLAGS_STRICT) Tests/CABITests/bench_list.c $(CLINK) -o $@
+	$(CC) $(CFLAGS_STRICT) Tests/CABITests/bench_list.c $(CLINK) -lexpat -o $@
 
 # Signing and XML parsing (no server), then transfers against a local server over http.
 bench: setup build $(OUT)/bench_sign $(OUT)/bench_list $(OUT)/bench_transfer
