@@ -448,9 +448,19 @@ struct ByteBuffer {
     func bytes(_ s: Span) -> Bytes { Bytes(start: base + s.offset, count: s.count) }
 }
 
+/// RFC 3986 unreserved bytes as bit masks (bytes 0-63, 64-127): one shift
+/// and test instead of a chain of range comparisons.
+private let unreservedLow: UInt64 = 0x03ff_6000_0000_0000   // 0-9 - .
+private let unreservedHigh: UInt64 = 0x47ff_fffe_87ff_fffe  // A-Z _ a-z ~
+private let pathLow: UInt64 = 0x03ff_e000_0000_0000         // the same and /
+
+@inline(__always) private func inMask(_ b: UInt8, _ low: UInt64, _ high: UInt64) -> Bool {
+    b < 64 ? (low >> UInt64(b)) & 1 != 0 : b < 128 && (high >> UInt64(b - 64)) & 1 != 0
+}
+
 /// Writes `b` encoded strictly (unreserved kept, the rest `%XX`); returns the length.
 @inline(__always) private func encode(_ b: UInt8, _ out: UnsafeMutablePointer<UInt8>) -> Int {
-    if URIEncoding.isUnreserved(b) { out[0] = b; return 1 }
+    if inMask(b, unreservedLow, unreservedHigh) { out[0] = b; return 1 }
     out[0] = 0x25; out[1] = Hex.upper[Int(b >> 4)]; out[2] = Hex.upper[Int(b & 0x0f)]
     return 3
 }
@@ -649,6 +659,10 @@ extension SigV4Signer {
     /// unreserved or `/` percent-encoded once; existing `%XX` escapes are kept.
     private static func appendCanonicalURI(_ path: Bytes, to out: inout ByteBuffer) {
         if path.isEmpty { out.append(0x2f); return }
+        // Most paths need no escaping at all: copy them whole.
+        var clean = true
+        for b in path where !inMask(b, pathLow, unreservedHigh) { clean = false; break }
+        if clean { out.append(path); return }
         out.write(max: path.count * 3) { p in
             var i = 0, o = 0
             let n = path.count
