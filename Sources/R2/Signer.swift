@@ -117,29 +117,33 @@ package final class SigV4Signer: Sendable {
         return Presigned(result: withBytes(of: request) { presign($0, expires: expires, unixSeconds: unix) })
     }
 
-    /// Calls `body` with a byte view of `request` (its strings copied into one array).
+    /// Calls `body` with a byte view of `request`, its strings copied into one
+    /// temporary (stack) buffer.
     private func withBytes<R>(of request: Request, _ body: (RequestBytes) -> R) -> R {
         var size = request.method.utf8.count + request.path.utf8.count + (request.query?.utf8.count ?? 0) + request.payloadHash.utf8.count
         for h in request.headers { size += h.name.utf8.count + h.value.utf8.count }
-        var storage = [UInt8]()
-        storage.reserveCapacity(size)
-        var ends = [Int]()
-        ends.reserveCapacity(4 + 2 * request.headers.count)
-        func put(_ s: String) { storage.appendUTF8(s); ends.append(storage.count) }
-        put(request.method); put(request.path); put(request.query ?? ""); put(request.payloadHash)
-        for h in request.headers { put(h.name); put(h.value) }
-        return storage.withUnsafeBufferPointer { all in
-            func field(_ i: Int) -> Bytes {
-                let start = i == 0 ? 0 : ends[i - 1]
-                return Bytes(rebasing: all[start..<ends[i]])
-            }
-            return withUnsafeTemporaryAllocation(of: HeaderBytes.self, capacity: request.headers.count) { hs in
-                for i in 0..<request.headers.count { hs[i] = HeaderBytes(name: field(4 + 2 * i), value: field(5 + 2 * i)) }
-                var r = RequestBytes(method: field(0), path: field(1), query: field(2), headers: UnsafeBufferPointer(hs),
-                                     payloadHash: field(3))
-                r.addContentSHA256Header = request.addContentSHA256Header
-                r.omitSessionToken = request.omitSessionToken
-                return body(r)
+        let fields = 4 + 2 * request.headers.count
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(size, 1)) { storage in
+            withUnsafeTemporaryAllocation(of: Bytes.self, capacity: fields) { spans in
+                var at = 0, n = 0
+                func put(_ s: String) {
+                    var s = s
+                    s.withUTF8 { b in
+                        if b.count > 0 { memcpy(storage.baseAddress! + at, b.baseAddress!, b.count) }
+                        spans[n] = Bytes(start: storage.baseAddress! + at, count: b.count)
+                    }
+                    at += spans[n].count; n += 1
+                }
+                put(request.method); put(request.path); put(request.query ?? ""); put(request.payloadHash)
+                for h in request.headers { put(h.name); put(h.value) }
+                return withUnsafeTemporaryAllocation(of: HeaderBytes.self, capacity: request.headers.count) { hs in
+                    for i in 0..<request.headers.count { hs[i] = HeaderBytes(name: spans[4 + 2 * i], value: spans[5 + 2 * i]) }
+                    var r = RequestBytes(method: spans[0], path: spans[1], query: spans[2], headers: UnsafeBufferPointer(hs),
+                                         payloadHash: spans[3])
+                    r.addContentSHA256Header = request.addContentSHA256Header
+                    r.omitSessionToken = request.omitSessionToken
+                    return body(r)
+                }
             }
         }
     }
