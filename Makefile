@@ -90,7 +90,7 @@ $(OUT)/test_proxy: Tests/CABITests/test_proxy.c Tests/CABITests/check.h include/
 	$(CC) $(CFLAGS_STRICT) Tests/CABITests/test_proxy.c $(CLINK) -lcrypto -o $@
 
 $(OUT)/bench_sign: Tests/CABITests/bench_sign.c include/r2.h $(LIB) | $(OUT)
-	$(CC) $(CFLAGS_STRICT) Tests/CABITests/bench_sign.c $(CLINK) -o $@
+	$(CC) $(CFLAGS_STRICT) Tests/CABITests/bench_sign.c $(CLINK) -lcrypto -o $@
 
 $(OUT)/demo: examples/c/demo.c include/r2.h $(LIB) | $(OUT)
 	$(CC) $(CFLAGS_STRICT) examples/c/demo.c $(CLINK) $$(pkg-config --cflags --libs libcurl) -o $@
@@ -213,7 +213,7 @@ $(OUT)/bench_transfer: Tests/CABITests/bench_transfer.c include/r2.h $(LIB) | $(
 	$(CC) $(CFLAGS_STRICT) -pthread Tests/CABITests/bench_transfer.c $(CLINK) -o $@
 
 $(OUT)/bench_list: Tests/CABITests/bench_list.c include/r2.h $(LIB) | $(OUT)
-	$(CC) $(CFLAGS_STRICT) Tests/CABITests/bench_list.c $(CLINK) -o $@
+	$(CC) $(CFLAGS_STRICT) Tests/CABITests/bench_list.c $(CLINK) -lexpat -o $@
 
 # Signing and XML parsing (no server), then transfers against a local server over http.
 bench: setup build $(OUT)/bench_sign $(OUT)/bench_list $(OUT)/bench_transfer
@@ -249,7 +249,7 @@ check-symbols: build
 python-unit: build
 	@test -x .venv/bin/python || bash scripts/setup.sh
 	@.venv/bin/python -c 'import pytest' 2>/dev/null || .venv/bin/pip install -q --disable-pip-version-check pytest botocore
-	cd bindings/python && R2_TEST_STRICT=1 ../../.venv/bin/python -m pytest -q tests/test_ffi.py tests/test_library.py tests/test_errors.py
+	cd bindings/python && R2_TEST_STRICT=1 ../../.venv/bin/python -m pytest -q tests/test_ffi.py tests/test_library.py tests/test_errors.py tests/test_signer.py
 
 # Everything, from a fresh machine: packages, build, the no-server tier, then
 # the hostile servers, the tests against a local server, then the install and

@@ -341,6 +341,31 @@ typedef struct r2_sign_request {
 #define R2_SIGN_REQUEST_VERSION 1
 #define R2_SIGN_REQUEST_INIT { R2_SIGN_REQUEST_VERSION, NULL, NULL, NULL, NULL, 0, NULL, 0, NULL, 0, true, false }
 
+/** Everything an r2_signed holds, read in one call (r2_signed_get) instead of
+ * one call per field. The caller sets `version`; the library fills the rest
+ * with strings borrowed from the r2_signed (NUL-terminated, lengths given),
+ * valid until r2_signed_free(). */
+typedef struct r2_signed_fields {
+    uint32_t version;               /**< R2_SIGNED_FIELDS_VERSION */
+    const char *authorization;      /**< "" for a presigned result */
+    size_t authorization_len;
+    const char *canonical_request;
+    size_t canonical_request_len;
+    const char *string_to_sign;
+    size_t string_to_sign_len;
+    const char *signature;
+    size_t signature_len;
+    const char *query;              /**< the query string to send */
+    size_t query_len;
+    const r2_header *headers;       /**< the headers to send, in order */
+    size_t header_count;
+    const uint8_t *header_block;    /**< the same headers as consecutive NUL-terminated strings: name, value, name, ... (for bindings: one copy, split there) */
+    size_t header_block_len;        /**< including every NUL */
+} r2_signed_fields;
+
+#define R2_SIGNED_FIELDS_VERSION 1
+#define R2_SIGNED_FIELDS_INIT { R2_SIGNED_FIELDS_VERSION, NULL, 0, NULL, 0, NULL, 0, NULL, 0, NULL, 0, NULL, 0, NULL, 0 }
+
 /** Options of r2_presign(). */
 typedef struct r2_presign_options {
     uint32_t version;            /**< R2_PRESIGN_OPTIONS_VERSION */
@@ -904,6 +929,12 @@ R2_API const char *r2_signed_canonical_request(const r2_signed *result);
 
 /// Releases a signing result. NULL is a no-op.
 R2_API void r2_signed_free(r2_signed *result);
+
+/// Fills out with everything result holds, in one call: strings
+/// borrowed from result (see r2_signed_fields). Set out->version first.
+/// Returns R2_OK or R2_ERR_INVALID_ARGUMENT (NULL, an unsupported version or
+/// an invalid handle).
+R2_API int32_t r2_signed_get(r2_signed_fields *out, const r2_signed *result);
 
 /// Header index to send, as borrowed strings owned by result. Returns
 /// R2_OK, or R2_ERR_INVALID_ARGUMENT for NULL, an invalid handle or an index

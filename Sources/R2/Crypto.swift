@@ -103,6 +103,16 @@ package struct HMACKey: Sendable {
         return out
     }
 
+    /// Writes the 32-byte MAC of `message` to `out`, allocating nothing.
+    func authenticate(_ message: UnsafeRawBufferPointer, into out: UnsafeMutablePointer<UInt8>) {
+        var i = inner
+        if let base = message.baseAddress, message.count > 0 { SHA256_Update(&i, base, message.count) }
+        SHA256_Final(out, &i)
+        var o = outer
+        SHA256_Update(&o, out, 32)
+        SHA256_Final(out, &o)
+    }
+
     func authenticate(_ message: String) -> [UInt8] {
         var m = message
         return m.withUTF8 { authenticate(UnsafeRawBufferPointer($0)) }
@@ -117,6 +127,9 @@ extension SHA256_CTX: @retroactive @unchecked Sendable {}
 
 enum Hex {
     private static let digits: [UInt8] = Array("0123456789abcdef".utf8)
+    /// Digit tables in static storage: no lazy initialisation on each use.
+    static var lower: UnsafePointer<UInt8> { ("0123456789abcdef" as StaticString).utf8Start }
+    static var upper: UnsafePointer<UInt8> { ("0123456789ABCDEF" as StaticString).utf8Start }
 
     static func append(_ bytes: [UInt8], to out: inout [UInt8]) {
         for b in bytes { out.append(digits[Int(b >> 4)]); out.append(digits[Int(b & 0x0f)]) }

@@ -11,53 +11,6 @@ final class SignerBox {
     init(_ signer: SigV4Signer) { self.signer = signer }
 }
 
-/// The outputs of one signing as C strings packed into one allocation owned
-/// by the r2_signed handle (one malloc instead of one per string).
-final class SignedBox {
-    private let arena: UnsafeMutablePointer<CChar>
-    private let offsets: [Int]
-    let headerCount: Int
-
-    init(authorization: String, canonicalRequest: [UInt8], stringToSign: [UInt8], signature: String, query: String,
-         headers: [(name: String, value: String)]) {
-        var total = authorization.utf8.count + canonicalRequest.count + stringToSign.count + signature.utf8.count
-            + query.utf8.count + 5
-        for h in headers { total += h.name.utf8.count + h.value.utf8.count + 2 }
-        arena = .allocate(capacity: total)
-        var offsets: [Int] = []
-        offsets.reserveCapacity(5 + 2 * headers.count)
-        var at = 0
-        let arena = self.arena
-        func put(_ bytes: UnsafeBufferPointer<UInt8>) {
-            offsets.append(at)
-            if let base = bytes.baseAddress, bytes.count > 0 { memcpy(arena + at, base, bytes.count) }
-            at += bytes.count
-            arena[at] = 0
-            at += 1
-        }
-        func put(_ s: String) {
-            var s = s
-            s.withUTF8 { put($0) }
-        }
-        func put(_ a: [UInt8]) { a.withUnsafeBufferPointer { put($0) } }
-        put(authorization); put(canonicalRequest); put(stringToSign); put(signature); put(query)
-        for h in headers { put(h.name); put(h.value) }
-        self.offsets = offsets
-        headerCount = headers.count
-    }
-
-    deinit { arena.deallocate() }
-
-    private func string(_ i: Int) -> UnsafePointer<CChar> { UnsafePointer(arena + offsets[i]) }
-    var authorization: UnsafePointer<CChar> { string(0) }
-    var canonicalRequest: UnsafePointer<CChar> { string(1) }
-    var stringToSign: UnsafePointer<CChar> { string(2) }
-    var signature: UnsafePointer<CChar> { string(3) }
-    var query: UnsafePointer<CChar> { string(4) }
-    func headerName(_ i: Int) -> UnsafePointer<CChar> { string(5 + 2 * i) }
-    func headerValue(_ i: Int) -> UnsafePointer<CChar> { string(6 + 2 * i) }
-}
-
 /// Fills `opts` with the defaults of `version` (region "auto", service "s3").
 /// Returns R2_OK or R2_ERR_INVALID_ARGUMENT.
 @c public func r2_signer_options_init(_ opts: UnsafeMutablePointer<r2_signer_options>?, _ version: UInt32) -> Int32 {
@@ -105,35 +58,77 @@ final class SignedBox {
     }
 }
 
-private func signerRequest(_ r: r2_sign_request, presign: Bool, service: String) throws(R2Error) -> (SigV4Signer.Request, SigningTime?) {
+/// A required NUL-terminated UTF-8 string as borrowed bytes (no copy).
+private func cBytes(_ p: UnsafePointer<CChar>?, _ name: @autoclosure () -> String) throws(R2Error) -> Bytes {
+    guard let p else { throw invalid("\(name()) is NULL") }
+    let bytes = Bytes(start: UnsafeRawPointer(p).assumingMemoryBound(to: UInt8.self), count: strlen(p))
+    var high: UInt8 = 0
+    for b in bytes { high |= b }
+    if high >= 0x80 && String(validatingCString: p) == nil { throw invalid("\(name()) is not valid UTF-8") }
+    return bytes
+}
+
+private var unsignedPayloadBytes: Bytes { Bytes(staticString: "UNSIGNED-PAYLOAD") }
+
+/// Checks `r` and calls `body` with it as borrowed bytes and the signing
+/// time; nothing is copied.
+private func withSignerRequest(_ r: r2_sign_request, presign: Bool, signer: SigV4Signer,
+                               _ body: (RequestBytes, Int64) -> SigningResult) throws(R2Error) -> SigningResult {
     try checkVersion(r.version, current: 1, "r2_sign_request")
-    let method = try string(r.method, "req->method")
-    guard !method.isEmpty, method.utf8.allSatisfy({ $0 >= 0x41 && $0 <= 0x5a }) else {
+    let method = try cBytes(r.method, "req->method")
+    guard !method.isEmpty, method.allSatisfy({ $0 >= 0x41 && $0 <= 0x5a }) else {
         throw invalid("req->method must be an upper-case HTTP method")
     }
-    let path = try string(r.path, "req->path")
-    guard path.hasPrefix("/") else { throw invalid("req->path must start with '/'") }
-    let query = try optionalString(r.query, "req->query")
-    let hs = try headers(r.headers, r.header_count, "req->headers")
-    guard hs.contains(where: { $0.name.lowercased() == "host" }) else { throw invalid("req->headers must include Host") }
+    let path = try cBytes(r.path, "req->path")
+    guard path.first == 0x2f else { throw invalid("req->path must start with '/'") }
+    let query = r.query == nil ? Bytes(start: nil, count: 0) : try cBytes(r.query, "req->query")
+    let count = r.header_count
+    // size_t arrives as Int: 2^63 and above read negative, which must not mean "none".
+    guard count >= 0, count <= 10_000 else {
+        throw invalid("req->headers count \(UInt(bitPattern: count)) is out of range (0...10000)")
+    }
+    var hasHost = false
+    if count > 0 {
+        guard let hs = r.headers else { throw invalid("req->headers is NULL but its count is \(count)") }
+        for i in 0..<count {
+            let name = try cBytes(hs[i].name, "req->headers[\(i)].name")
+            _ = try cBytes(hs[i].value, "req->headers[\(i)].value")
+            if name.count == 4 && name[0] | 0x20 == 0x68 && name[1] | 0x20 == 0x6f && name[2] | 0x20 == 0x73
+                && name[3] | 0x20 == 0x74 { hasHost = true }  // "host", any case
+        }
+    }
+    guard hasHost else { throw invalid("req->headers must include Host") }
     guard r.body_len >= 0 else { throw invalid("req->body_len \(UInt(bitPattern: r.body_len)) is out of range") }
     if r.body_len > 0 && r.body == nil { throw invalid("req->body is NULL but body_len is \(r.body_len)") }
-    let payloadHash: String
-    if let given = try optionalString(r.payload_hash, "req->payload_hash") {
-        let isHex = given.utf8.count == 64 && given.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }
-        guard isHex || given == SigV4Signer.unsignedPayload else {
+    var payloadHash = unsignedPayloadBytes
+    var computedHash: String? = nil
+    if let given = r.payload_hash, given[0] != 0 {
+        let hash = try cBytes(given, "req->payload_hash")
+        let isHex = hash.count == 64 && hash.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }
+        guard isHex || (hash.count == 16 && memcmp(hash.baseAddress!, unsignedPayloadBytes.baseAddress!, 16) == 0) else {
             throw invalid("req->payload_hash must be 64 lower-case hex digits or UNSIGNED-PAYLOAD")
         }
-        payloadHash = given
-    } else if presign && service == "s3" {
-        payloadHash = SigV4Signer.unsignedPayload
-    } else {
-        payloadHash = Payload.sha256Hex(r.body, r.body_len)
+        payloadHash = hash
+    } else if !(presign && signer.service == "s3") {
+        computedHash = Payload.sha256Hex(r.body, r.body_len)
     }
-    var request = SigV4Signer.Request(method: method, path: path, query: query, headers: hs, payloadHash: payloadHash)
-    request.addContentSHA256Header = r.content_sha256_header
-    request.omitSessionToken = r.omit_session_token
-    return (request, r.unix_time == 0 ? nil : SigningTime(unixSeconds: try unixTime(r.unix_time, "req->unix_time")))
+    let time = r.unix_time == 0 ? signer.clock() : try unixTime(r.unix_time, "req->unix_time")
+    func run(_ payloadHash: Bytes) -> SigningResult {
+        withUnsafeTemporaryAllocation(of: HeaderBytes.self, capacity: count) { headers in
+            for i in 0..<count {
+                let h = r.headers![i]
+                headers[i] = HeaderBytes(name: Bytes(start: UnsafeRawPointer(h.name!).assumingMemoryBound(to: UInt8.self), count: strlen(h.name!)),
+                                         value: Bytes(start: UnsafeRawPointer(h.value!).assumingMemoryBound(to: UInt8.self), count: strlen(h.value!)))
+            }
+            var request = RequestBytes(method: method, path: path, query: query, headers: UnsafeBufferPointer(headers),
+                                       payloadHash: payloadHash)
+            request.addContentSHA256Header = r.content_sha256_header
+            request.omitSessionToken = r.omit_session_token
+            return body(request, time)
+        }
+    }
+    if var computedHash { return computedHash.withUTF8 { run($0) } }
+    return run(payloadHash)
 }
 
 /// Signs `req` for the Authorization header. On success `*out` owns an
@@ -150,11 +145,8 @@ private func signerRequest(_ r: r2_sign_request, presign: Bool, service: String)
         out.pointee = nil
         let box = try handle(signer, as: SignerBox.self, "signer")
         guard let req else { throw invalid("req is NULL") }
-        let (request, time) = try signerRequest(req.pointee, presign: false, service: box.signer.service)
-        let s = box.signer.sign(request, at: time)
-        out.pointee = retain(SignedBox(authorization: s.authorization, canonicalRequest: s.canonicalRequestBytes,
-                                       stringToSign: s.stringToSignBytes, signature: s.signature,
-                                       query: request.query ?? "", headers: s.headers))
+        let signer = box.signer
+        out.pointee = retain(try withSignerRequest(req.pointee, presign: false, signer: signer) { signer.sign($0, unixSeconds: $1) })
     }
 }
 
@@ -172,46 +164,66 @@ private func signerRequest(_ r: r2_sign_request, presign: Bool, service: String)
         let box = try handle(signer, as: SignerBox.self, "signer")
         guard let req else { throw invalid("req is NULL") }
         try Validate.presignExpiry(expires_seconds)
-        let (request, time) = try signerRequest(req.pointee, presign: true, service: box.signer.service)
-        let p = box.signer.presign(request, expires: expires_seconds, at: time)
-        out.pointee = retain(SignedBox(authorization: "", canonicalRequest: p.canonicalRequestBytes,
-                                       stringToSign: p.stringToSignBytes, signature: p.signature, query: p.query,
-                                       headers: request.headers))
+        let signer = box.signer
+        out.pointee = retain(try withSignerRequest(req.pointee, presign: true, signer: signer) {
+            signer.presign($0, expires: expires_seconds, unixSeconds: $1)
+        })
     }
 }
 
 /// Releases a signing result. NULL is a no-op.
-@c public func r2_signed_free(_ result: OpaquePointer?) { release(result, as: SignedBox.self) }
+@c public func r2_signed_free(_ result: OpaquePointer?) { release(result, as: SigningResult.self) }
 
-private func signedBox(_ p: OpaquePointer?) -> SignedBox? {
-    do { return try handle(p, as: SignedBox.self, "signed") } catch { fail(error); return nil }
+private func signedBox(_ p: OpaquePointer?) -> SigningResult? {
+    do { return try handle(p, as: SigningResult.self, "signed") } catch { fail(error); return nil }
+}
+
+/// Fills `out` with everything `result` holds, in one call: strings
+/// borrowed from `result` (see r2_signed_fields). Set `out->version` first.
+/// Returns R2_OK or R2_ERR_INVALID_ARGUMENT (NULL, an unsupported version or
+/// an invalid handle).
+@c public func r2_signed_get(_ out: UnsafeMutablePointer<r2_signed_fields>?, _ result: OpaquePointer?) -> Int32 {
+    guarded { () throws(R2Error) in
+        guard let out else { throw invalid("out is NULL") }
+        try checkVersion(out.pointee.version, current: 1, "r2_signed_fields")
+        let r = try handle(result, as: SigningResult.self, "result")
+        out.pointee = r2_signed_fields(
+            version: out.pointee.version,
+            authorization: r.cString(r.authorization), authorization_len: r.authorization.count,
+            canonical_request: r.cString(r.canonicalRequest), canonical_request_len: r.canonicalRequest.count,
+            string_to_sign: r.cString(r.stringToSign), string_to_sign_len: r.stringToSign.count,
+            signature: r.cString(r.signature), signature_len: r.signature.count,
+            query: r.cString(r.query), query_len: r.query.count,
+            headers: r.headers, header_count: r.headerCount,
+            header_block: r.pointer(r.headerBlock), header_block_len: r.headerBlock.count)
+    }
 }
 
 /// The Authorization header value ("" for a presigned result), or NULL for
 /// an invalid handle. Owned by `result`.
 @c public func r2_signed_authorization(_ result: OpaquePointer?) -> UnsafePointer<CChar>? {
-    signedBox(result).map { $0.authorization }
+    signedBox(result).map { $0.cString($0.authorization) }
 }
 
 /// The canonical request, or NULL for an invalid handle. Owned by `result`.
 @c public func r2_signed_canonical_request(_ result: OpaquePointer?) -> UnsafePointer<CChar>? {
-    signedBox(result).map { $0.canonicalRequest }
+    signedBox(result).map { $0.cString($0.canonicalRequest) }
 }
 
 /// The string to sign, or NULL for an invalid handle. Owned by `result`.
 @c public func r2_signed_string_to_sign(_ result: OpaquePointer?) -> UnsafePointer<CChar>? {
-    signedBox(result).map { $0.stringToSign }
+    signedBox(result).map { $0.cString($0.stringToSign) }
 }
 
 /// The hex signature, or NULL for an invalid handle. Owned by `result`.
 @c public func r2_signed_signature(_ result: OpaquePointer?) -> UnsafePointer<CChar>? {
-    signedBox(result).map { $0.signature }
+    signedBox(result).map { $0.cString($0.signature) }
 }
 
 /// The query string to send (presigned: with the X-Amz-* parameters), or
 /// NULL for an invalid handle. Owned by `result`.
 @c public func r2_signed_query(_ result: OpaquePointer?) -> UnsafePointer<CChar>? {
-    signedBox(result).map { $0.query }
+    signedBox(result).map { $0.cString($0.query) }
 }
 
 /// The number of headers to send, or 0 for an invalid handle.
@@ -225,10 +237,10 @@ private func signedBox(_ p: OpaquePointer?) -> SignedBox? {
 @c public func r2_signed_header(_ out: UnsafeMutablePointer<r2_header>?, _ result: OpaquePointer?, _ index: UInt) -> Int32 {
     guarded { () throws(R2Error) in
         guard let out else { throw invalid("out is NULL") }
-        let box = try handle(result, as: SignedBox.self, "result")
-        guard index < UInt(box.headerCount) else {
-            throw invalid("header index \(index) is out of range (count \(box.headerCount))")
+        let r = try handle(result, as: SigningResult.self, "result")
+        guard index < UInt(r.headerCount) else {
+            throw invalid("header index \(index) is out of range (count \(r.headerCount))")
         }
-        out.pointee = r2_header(name: box.headerName(Int(index)), value: box.headerValue(Int(index)))
+        out.pointee = r.headers[Int(index)]
     }
 }

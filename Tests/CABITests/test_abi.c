@@ -266,6 +266,39 @@ static void test_signer_validation(void) {
     CHECK(saw_sha && saw_date && saw_auth, "GET carries x-amz-content-sha256 (empty hash), X-Amz-Date and Authorization");
     r2_header hh;
     CHECK(r2_signed_header(&hh, out, n) == R2_ERR_INVALID_ARGUMENT, "index out of range");
+
+    /* r2_signed_get: everything at once, the same bytes as the getters. */
+    r2_signed_fields f = R2_SIGNED_FIELDS_INIT;
+    CHECK(r2_signed_get(&f, out) == R2_OK, "r2_signed_get: %s", last_message());
+    CHECK(f.authorization == r2_signed_authorization(out) && strlen(f.authorization) == f.authorization_len &&
+          f.canonical_request == r2_signed_canonical_request(out) && strlen(f.canonical_request) == f.canonical_request_len &&
+          f.string_to_sign == r2_signed_string_to_sign(out) && strlen(f.string_to_sign) == f.string_to_sign_len &&
+          f.signature == r2_signed_signature(out) && f.signature_len == 64 &&
+          f.query == r2_signed_query(out) && strlen(f.query) == f.query_len && f.header_count == n,
+          "r2_signed_fields matches the getters");
+    size_t at = 0;
+    for (size_t i = 0; i < n; i++) {
+        CHECK(r2_signed_header(&hh, out, i) == R2_OK && !strcmp(f.headers[i].name, hh.name) && !strcmp(f.headers[i].value, hh.value),
+              "header table %zu", i);
+        const char *block = (const char *)f.header_block;
+        CHECK(at < f.header_block_len && !strcmp(block + at, hh.name), "header block name %zu", i);
+        at += strlen(hh.name) + 1;
+        CHECK(at < f.header_block_len && !strcmp(block + at, hh.value), "header block value %zu", i);
+        at += strlen(hh.value) + 1;
+    }
+    CHECK(at == f.header_block_len, "header block length %zu, walked %zu", f.header_block_len, at);
+    CHECK(r2_signed_get(NULL, out) == R2_ERR_INVALID_ARGUMENT, "r2_signed_get NULL out");
+    CHECK(r2_signed_get(&f, NULL) == R2_ERR_INVALID_ARGUMENT, "r2_signed_get NULL result");
+    f.version = 0;
+    CHECK(r2_signed_get(&f, out) == R2_ERR_INVALID_ARGUMENT, "r2_signed_get version 0");
+    f.version = R2_SIGNED_FIELDS_VERSION + 1;
+    CHECK(r2_signed_get(&f, out) == R2_ERR_INVALID_ARGUMENT, "r2_signed_get future version");
+    r2_signed_free(out);
+    f.version = R2_SIGNED_FIELDS_VERSION;
+    CHECK(r2_signed_get(&f, out) == R2_ERR_INVALID_ARGUMENT, "r2_signed_get on a freed result is refused");
+    CHECK(r2_signer_presign(&out, s, &r, 60) == R2_OK, "presign: %s", last_message());
+    CHECK(r2_signed_get(&f, out) == R2_OK && f.authorization_len == 0 && strstr(f.query, "X-Amz-Signature=") != NULL,
+          "presigned fields: empty Authorization, signature in the query");
     r2_signed_free(out);
     r2_signer_free(s);
 }

@@ -312,6 +312,31 @@ typedef struct r2_sign_request {
 #define R2_SIGN_REQUEST_VERSION 1
 #define R2_SIGN_REQUEST_INIT { R2_SIGN_REQUEST_VERSION, NULL, NULL, NULL, NULL, 0, NULL, 0, NULL, 0, true, false }
 
+/** Everything an r2_signed holds, read in one call (r2_signed_get) instead of
+ * one call per field. The caller sets `version`; the library fills the rest
+ * with strings borrowed from the r2_signed (NUL-terminated, lengths given),
+ * valid until r2_signed_free(). */
+typedef struct r2_signed_fields {
+    uint32_t version;               /**< R2_SIGNED_FIELDS_VERSION */
+    const char *authorization;      /**< "" for a presigned result */
+    size_t authorization_len;
+    const char *canonical_request;
+    size_t canonical_request_len;
+    const char *string_to_sign;
+    size_t string_to_sign_len;
+    const char *signature;
+    size_t signature_len;
+    const char *query;              /**< the query string to send */
+    size_t query_len;
+    const r2_header *headers;       /**< the headers to send, in order */
+    size_t header_count;
+    const uint8_t *header_block;    /**< the same headers as consecutive NUL-terminated strings: name, value, name, ... (for bindings: one copy, split there) */
+    size_t header_block_len;        /**< including every NUL */
+} r2_signed_fields;
+
+#define R2_SIGNED_FIELDS_VERSION 1
+#define R2_SIGNED_FIELDS_INIT { R2_SIGNED_FIELDS_VERSION, NULL, 0, NULL, 0, NULL, 0, NULL, 0, NULL, 0, NULL, 0, NULL, 0 }
+
 /** Options of r2_presign(). */
 typedef struct r2_presign_options {
     uint32_t version;            /**< R2_PRESIGN_OPTIONS_VERSION */

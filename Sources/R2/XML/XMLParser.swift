@@ -142,9 +142,17 @@ package final class XMLStreamParser {
     @exclusivity(unchecked) private var path: [String] = []
     @exclusivity(unchecked) private var text: [UInt8] = []
     /// Element names seen in this document, so each is made into a String once.
-    @exclusivity(unchecked) private var names: [(bytes: [UInt8], name: String)] = []
+    @exclusivity(unchecked) private var names: [InternedName] = []
+    /// A struct, not a tuple: iterating an array of tuples looks up the tuple's
+    /// type metadata at run time on each call.
+    private struct InternedName {
+        let bytes: [UInt8]
+        let name: String
+    }
     private var total = 0
     @exclusivity(unchecked) private var failure: R2Error?
+    /// `failure != nil`, as a flag the callbacks test without copying the error.
+    @exclusivity(unchecked) private var failed = false
     private var finished = false
     /// The root element's local name, once seen.
     package private(set) var rootName: String?
@@ -187,12 +195,12 @@ package final class XMLStreamParser {
     }
 
     private func stop(_ error: R2Error) {
-        if failure == nil { failure = error }
+        if !failed { failure = error; failed = true }
         XML_StopParser(parser, 0)
     }
 
     private func start(_ name: UnsafePointer<XML_Char>) {
-        guard failure == nil else { return }
+        guard !failed else { return }
         // The local name: whatever follows the last ':' of a prefixed name.
         var local = name
         var p = name
@@ -209,7 +217,7 @@ package final class XMLStreamParser {
         }
         guard path.count < limits.maxDepth else { return stop(XMLFailure.error("nesting deeper than \(limits.maxDepth)")) }
         path.append(element)
-        text.removeAll(keepingCapacity: true)
+        if !text.isEmpty { text.removeAll(keepingCapacity: true) }
         do { try sink.didStart(path) } catch { stop(error) }
     }
 
@@ -220,23 +228,24 @@ package final class XMLStreamParser {
             return entry.name
         }
         let s = String(decoding: bytes, as: UTF8.self)
-        if names.count < 64 { names.append((Array(bytes), s)) }
+        if names.count < 64 { names.append(InternedName(bytes: Array(bytes), name: s)) }
         return s
     }
 
     private func end() {
-        guard failure == nil else { return }
+        guard !failed else { return }
         do { try sink.didEnd(path, XMLText(text)) } catch { return stop(error) }
         path.removeLast()
-        text.removeAll(keepingCapacity: true)
+        if !text.isEmpty { text.removeAll(keepingCapacity: true) }
     }
 
     private func characters(_ s: UnsafeRawPointer, _ len: Int) {
-        guard failure == nil else { return }
+        guard !failed else { return }
         guard text.count + len <= limits.maxTextBytes else {
             return stop(XMLFailure.error("text node larger than \(limits.maxTextBytes) bytes"))
         }
-        text.append(contentsOf: UnsafeRawBufferPointer(start: s, count: len))
+        // Typed bytes: Array's contiguous (memcpy) append, not the element-wise one.
+        text.append(contentsOf: UnsafeBufferPointer(start: s.assumingMemoryBound(to: UInt8.self), count: len))
     }
 
     /// Parses the next piece of the document.
@@ -245,7 +254,7 @@ package final class XMLStreamParser {
         if let failure { throw failure }
         guard !finished else { throw R2Error(.internalBug, "XML: feed after finish") }
         guard bytes.count <= limits.maxDocumentBytes - total else {
-            failure = XMLFailure.error("document larger than \(limits.maxDocumentBytes) bytes")
+            failed = true; failure = XMLFailure.error("document larger than \(limits.maxDocumentBytes) bytes")
             throw failure!
         }
         total += bytes.count
@@ -264,12 +273,12 @@ package final class XMLStreamParser {
         guard !finished else { return }
         finished = true
         guard total > 0 else {
-            failure = XMLFailure.error("empty document")
+            failed = true; failure = XMLFailure.error("empty document")
             throw failure!
         }
         try parse(UnsafeRawBufferPointer(start: nil, count: 0), isFinal: true)
         guard rootName != nil, path.isEmpty else {
-            failure = XMLFailure.error("document has no complete root element")
+            failed = true; failure = XMLFailure.error("document has no complete root element")
             throw failure!
         }
     }
@@ -282,7 +291,7 @@ package final class XMLStreamParser {
             let code = XML_GetErrorCode(parser)
             let reason = XML_ErrorString(code).map { String(cString: $0) } ?? "error \(code.rawValue)"
             let line = XML_GetCurrentLineNumber(parser), column = XML_GetCurrentColumnNumber(parser) + 1
-            failure = XMLFailure.error("\(reason) at line \(line), column \(column)")
+            failed = true; failure = XMLFailure.error("\(reason) at line \(line), column \(column)")
             throw failure!
         }
     }

@@ -1015,11 +1015,11 @@ class Client:
                                 base64.b64encode(hashlib.md5(bytes(sse_customer_key)).digest()).decode()})
         opts = None
         if headers or query or unix_time is not None:
-            o = _ffi.r2_presign_options()
-            check(self._lib, self._lib.r2_presign_options_init(byref(o), _ffi.R2_PRESIGN_OPTIONS_VERSION))
-            o.headers, o.header_count = header_array(headers, "headers")
-            o.query, o.query_count = header_array(query, "query")
-            o.unix_time = to_unix_time(unix_time)
+            # Every field given at once (no r2_presign_options_init call: one foreign call less).
+            header_list, header_count = header_array(headers, "headers")
+            query_list, query_count = header_array(query, "query")
+            o = _ffi.r2_presign_options(_ffi.R2_PRESIGN_OPTIONS_VERSION, header_list, header_count,
+                                        to_unix_time(unix_time), query_list, query_count)
             opts = byref(o)
         return self._presign(method, bucket, cstr(key, "key"), expires, opts)
 

@@ -60,16 +60,21 @@ def seconds(value: Union[int, float, datetime.timedelta]) -> int:
 
 
 def header_array(headers: Headers, name: str) -> tuple[Any, int]:
-    """(POINTER(r2_header) or None, count) for a mapping or sequence of pairs,
-    in the order given. The array keeps its encoded strings alive."""
+    """(r2_header array or None, count) for a mapping or sequence of pairs,
+    in the order given, to assign to a POINTER(r2_header) field (no cast: a
+    cast costs more than the rest). The array keeps its encoded strings alive."""
     if not headers:
         return None, 0
     pairs = list(headers.items()) if isinstance(headers, Mapping) else list(headers)
     array = (_ffi.r2_header * len(pairs))()
     for i, (key, value) in enumerate(pairs):
-        array[i].name = cstr(key, f"{name} name")
-        array[i].value = cstr(value, f"{name} {key!r}")
-    return ctypes.cast(array, ctypes.POINTER(_ffi.r2_header)), len(pairs)
+        h = array[i]
+        if type(key) is str and type(value) is str and "\0" not in key and "\0" not in value:
+            h.name, h.value = key.encode("utf-8", "surrogatepass"), value.encode("utf-8", "surrogatepass")
+        else:  # the checks, with the parameter's name for the error
+            h.name = cstr(key, f"{name} name")
+            h.value = cstr(value, f"{name} {key!r}")
+    return array, len(pairs)
 
 
 def byte_pointer(data: Union[bytes, bytearray, memoryview]) -> tuple[Any, int, Any]:

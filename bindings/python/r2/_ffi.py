@@ -16,6 +16,7 @@ R2_MAX_PRESIGN_EXPIRES = 604800
 R2_CLIENT_OPTIONS_VERSION = 3
 R2_SIGNER_OPTIONS_VERSION = 1
 R2_SIGN_REQUEST_VERSION = 1
+R2_SIGNED_FIELDS_VERSION = 1
 R2_PRESIGN_OPTIONS_VERSION = 1
 R2_PUT_OPTIONS_VERSION = 2
 R2_GET_OPTIONS_VERSION = 2
@@ -263,6 +264,26 @@ class r2_sign_request(Structure):
         ("unix_time", c_int64),
         ("content_sha256_header", c_bool),
         ("omit_session_token", c_bool),
+    ]
+
+
+class r2_signed_fields(Structure):
+    _fields_ = [
+        ("version", c_uint32),
+        ("authorization", c_char_p),
+        ("authorization_len", c_size_t),
+        ("canonical_request", c_char_p),
+        ("canonical_request_len", c_size_t),
+        ("string_to_sign", c_char_p),
+        ("string_to_sign_len", c_size_t),
+        ("signature", c_char_p),
+        ("signature_len", c_size_t),
+        ("query", c_char_p),
+        ("query_len", c_size_t),
+        ("headers", POINTER(r2_header)),
+        ("header_count", c_size_t),
+        ("header_block", POINTER(c_uint8)),
+        ("header_block_len", c_size_t),
     ]
 
 
@@ -571,6 +592,7 @@ FUNCTIONS = {
     "r2_signed_authorization": (c_char_p, [POINTER(r2_signed)]),
     "r2_signed_canonical_request": (c_char_p, [POINTER(r2_signed)]),
     "r2_signed_free": (None, [POINTER(r2_signed)]),
+    "r2_signed_get": (c_int32, [POINTER(r2_signed_fields), POINTER(r2_signed)]),
     "r2_signed_header": (c_int32, [POINTER(r2_header), POINTER(r2_signed), c_size_t]),
     "r2_signed_header_count": (c_size_t, [POINTER(r2_signed)]),
     "r2_signed_query": (c_char_p, [POINTER(r2_signed)]),

@@ -107,21 +107,52 @@ class DeleteResult:
     errors: list[DeleteError]
 
 
-@dataclass(frozen=True)
 class Signed:
     """A signed (or presigned) request: what to send, and what was signed.
 
     For a signature, send ``headers`` (they include Authorization). For a
     presignature, ``query`` is the whole query string and ``authorization``
-    is empty.
+    is empty. Read-only. From a Signer, nothing is read from the library
+    until a field is used (then all of them, in one call).
     """
 
-    authorization: str
-    headers: list[tuple[str, str]]
-    query: str
-    signature: str
-    canonical_request: str
-    string_to_sign: str
+    __slots__ = ("_source", "_fields")
+
+    def __init__(self, authorization: str, headers: list[tuple[str, str]], query: str, signature: str,
+                 canonical_request: str, string_to_sign: str) -> None:
+        self._source = None
+        self._fields = (authorization, headers, query, signature, canonical_request, string_to_sign)
+
+    @classmethod
+    def _lazy(cls, source) -> "Signed":
+        """Fields read on first use from ``source.read()`` (which returns the
+        six in order); ``source`` owns the library's result."""
+        s = cls.__new__(cls)
+        s._source, s._fields = source, None
+        return s
+
+    def _get(self, i: int):
+        fields = self._fields
+        if fields is None:
+            fields = self._fields = self._source.read()
+        return fields[i]
+
+    authorization = property(lambda self: self._get(0), doc="the Authorization header value")
+    headers = property(lambda self: self._get(1), doc="the headers to send, in order")
+    query = property(lambda self: self._get(2), doc="the query string to send")
+    signature = property(lambda self: self._get(3), doc="the hex signature")
+    canonical_request = property(lambda self: self._get(4))
+    string_to_sign = property(lambda self: self._get(5))
+
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, Signed):
+            return NotImplemented
+        return all(self._get(i) == other._get(i) for i in range(6))
+
+    __hash__ = None  # type: ignore[assignment]  # like the frozen dataclass it was: headers is a list
+
+    def __repr__(self) -> str:  # never the signature or the Authorization value
+        return f"Signed(headers={[n for n, _ in self.headers]!r}, query_length={len(self.query)}, signature=<redacted>)"
 
 
 @dataclass(frozen=True)
