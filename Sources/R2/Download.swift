@@ -291,7 +291,11 @@ struct DownloadState: Sendable {
 
     static func load(_ path: String) throws(R2Error) -> DownloadState? {
         guard access(path, F_OK) == 0 else { return nil }
-        let json = try JSON.parse(FileIO.read(path))
+        return try parse(FileIO.read(path))
+    }
+
+    static func parse(_ bytes: [UInt8]) throws(R2Error) -> DownloadState? {
+        let json = try JSON.parse(bytes)
         guard json["format"]?.string == format, let etag = json["etag"]?.string, let size = json["size"]?.number,
               let part = json["part_size"]?.number else { return nil }
         return DownloadState(etag: etag, size: UInt64(size), partSize: UInt64(part),

@@ -461,7 +461,11 @@ struct UploadState: Sendable {
 
     static func load(_ path: String) throws(R2Error) -> UploadState? {
         guard access(path, F_OK) == 0 else { return nil }
-        let json = try JSON.parse(FileIO.read(path))
+        return try parse(FileIO.read(path), path: path)
+    }
+
+    static func parse(_ bytes: [UInt8], path: String) throws(R2Error) -> UploadState? {
+        let json = try JSON.parse(bytes)
         guard json["format"]?.string == format, let bucket = json["bucket"]?.string, let key = json["key"]?.string,
               let id = json["upload_id"]?.string, let size = json["size"]?.number, let part = json["part_size"]?.number
         else { throw R2Error.invalidArgument("\(path) is not an r2 upload state file") }
