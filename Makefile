@@ -12,7 +12,7 @@ SHARED ?= $(abspath ../shared)
 FILE ?=
 TYPE ?=
 
-.PHONY: all build header check-header lib ctests vectors parse-xml xml-fixtures swift-test server-tests integration test demo install setup clean cli cli-test python-test python-integration python-ffi python-bench bench-resilience
+.PHONY: all build header check-header lib ctests vectors parse-xml xml-fixtures swift-test server-tests integration test demo install setup clean cli cli-test python-test python-integration python-ffi python-bench bench-resilience fuzz fuzz-smoke sanitize tsan
 
 all: build
 
@@ -192,6 +192,19 @@ bench: setup build $(OUT)/bench_sign $(OUT)/bench_list $(OUT)/bench_transfer
 	$(OUT)/bench_sign
 	$(OUT)/bench_list
 	@bash scripts/test-server.sh run .build/bench-server -- bash -c '$(OUT)/bench_transfer "$$R2_TEST_ENDPOINT"'
+
+# libFuzzer over every parser of untrusted bytes (Tests/Fuzz, scripts/fuzz.sh): each target
+# for FUZZ_SECONDS (default 60, so about 15 minutes), executions per target and the total.
+# FUZZ_TARGETS="json headers" narrows the list. Crashes land in .build/fuzz/crashes.
+FUZZ_SECONDS ?= 60
+fuzz:
+	bash scripts/fuzz.sh run $(FUZZ_SECONDS)
+
+# The short pass in `make test`: every seed and past crash of every target once,
+# then 2 s of fuzzing each.
+fuzz-smoke:
+	bash scripts/fuzz.sh corpus
+	bash scripts/fuzz.sh run 2
 
 # Everything, from a fresh machine: packages, build, header check, all tests.
 test: setup

@@ -19,7 +19,7 @@ build() {
     mkdir -p "$OUT"
     local sources=(Sources/R2/*.swift Sources/R2/*/*.swift Tests/Fuzz/FuzzTargets.swift)
     local newest
-    newest=$(ls -t "${sources[@]}" scripts/fuzz.sh | head -n 1)
+    newest=$(ls -t "${sources[@]}" | head -n 1)
     if [ -x "$BIN" ] && [ "$BIN" -nt "$newest" ]; then return; fi
     echo "fuzz: building $BIN"
     local t0=$SECONDS

@@ -30,4 +30,20 @@ import Testing
         #expect(v6.host == "[::1]" && v6.port == 8443)
         #expect(try Endpoint.parse("https://[::1]", allowHTTP: false).host == "[::1]")
     }
+
+    @Test func transferStateFilesWithOutOfRangeNumbersAreRefusedNotATrap() throws {
+        // A damaged state file's huge or negative size was converted to UInt64 and trapped.
+        let huge = #"{"format": "r2-upload-state/1", "bucket": "b", "key": "k", "upload_id": "u1", "size": 1e300, "part_size": 10485760, "parts": [{"number": 1e30, "etag": "e"}]}"#
+        #expect(throws: R2Error.self) { try UploadState.parse(Array(huge.utf8), path: "s.json") }
+        let negative = #"{"format": "r2-upload-state/1", "bucket": "b", "key": "k", "upload_id": "u1", "size": 10, "part_size": -1}"#
+        #expect(throws: R2Error.self) { try UploadState.parse(Array(negative.utf8), path: "s.json") }
+        let good = #"{"format": "r2-upload-state/1", "bucket": "b", "key": "k", "upload_id": "u1", "size": 10, "part_size": 5, "parts": [{"number": 1, "etag": "e"}, {"number": 1e30, "etag": "x"}]}"#
+        let state = try #require(try UploadState.parse(Array(good.utf8), path: "s.json"))
+        #expect(state.size == 10 && state.partSize == 5 && state.parts == [1: "e"])
+
+        #expect(try DownloadState.parse(Array(#"{"format": "r2-download-state/1", "etag": "e", "size": -5, "part_size": 5}"#.utf8)) == nil)
+        #expect(try DownloadState.parse(Array(#"{"format": "r2-download-state/1", "etag": "e", "size": 5, "part_size": 1e19}"#.utf8)) == nil)
+        let download = try #require(try DownloadState.parse(Array(#"{"format": "r2-download-state/1", "etag": "e", "size": 5, "part_size": 5, "parts": [1, -1e300]}"#.utf8)))
+        #expect(download.parts == [1])
+    }
 }
