@@ -206,9 +206,19 @@ fuzz-smoke:
 	bash scripts/fuzz.sh corpus
 	bash scripts/fuzz.sh run 2
 
+# The C suites (abi, resilience, objects, transfer, proxy) against an ASan build of libr2
+# (C side also UBSan) with a local server; sizes from SAN_BIG_MIB / SAN_PROXY_MIB (32).
+sanitize: setup
+	bash scripts/sanitize.sh address
+
+# ThreadSanitizer: swift test --sanitize=thread with a local server, then a TSan libr2
+# under the C tests that use threads.
+tsan: setup
+	bash scripts/sanitize.sh thread
+
 # Everything, from a fresh machine: packages, build, header check, all tests.
 test: setup
-	@$(MAKE) --no-print-directory check-header ctests xml-fixtures integration
+	@$(MAKE) --no-print-directory check-header ctests xml-fixtures fuzz-smoke integration
 
 # The C example, then a large round trip with ./bin/r2 (examples/cli/demo.sh),
 # against a local server over TLS (started and stopped here).

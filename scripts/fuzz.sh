@@ -39,9 +39,11 @@ run_target() {
     local name=$1; shift
     local log=$OUT/logs/$name.log
     mkdir -p "$OUT/corpus/$name" "$OUT/crashes" "$OUT/logs" "$SEEDS/$name"
-    local rc=0
+    local rc=0 dict=()
+    case $name in xml-*) dict=(-dict=Tests/Fuzz/dict/xml.dict);; cassette) dict=(-dict=Tests/Fuzz/dict/json.dict);;
+        *) [ -f "Tests/Fuzz/dict/$name.dict" ] && dict=(-dict="Tests/Fuzz/dict/$name.dict");; esac
     R2_FUZZ_TARGET=$name "$BIN" "$OUT/corpus/$name" "$SEEDS/$name" -artifact_prefix="$OUT/crashes/$name-" \
-        -max_len=65536 -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 "$@" >"$log" 2>&1 || rc=$?
+        -max_len=65536 -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 "${dict[@]}" "$@" >"$log" 2>&1 || rc=$?
     local runs
     runs=$(sed -n 's/^stat::number_of_executed_units: *\([0-9]*\).*/\1/p' "$log" | tail -n 1)
     runs=${runs:-0}

@@ -46,4 +46,11 @@ import Testing
         let download = try #require(try DownloadState.parse(Array(#"{"format": "r2-download-state/1", "etag": "e", "size": 5, "part_size": 5, "parts": [1, -1e300]}"#.utf8)))
         #expect(download.parts == [1])
     }
+
+    @Test func jsonNumbersBeyondDoubleAreRefused() throws {
+        // "1e3086" was read as infinity and written back as "inf", which is not JSON.
+        #expect(throws: R2Error.self) { try R2.JSON.parse(Array("1e3086".utf8)) }
+        #expect(throws: R2Error.self) { try R2.JSON.parse(Array("[-1e400]".utf8)) }
+        #expect(try R2.JSON.parse(Array("1.5e300".utf8)) == .number(1.5e300))
+    }
 }
