@@ -71,7 +71,11 @@ extension R2Client {
             if requestID.isEmpty { requestID = parsed.requestID }
         }
         var retryAfter: Int64? = nil
-        if let ra = head.header("retry-after"), let seconds = Int64(ra.trimmingSpaces()) { retryAfter = seconds * 1000 }
+        // Whole non-negative seconds; a huge value saturates (found by fuzzing: "-1" gave a negative
+        // wait, which the C ABI reads as "none", and 19 digits overflowed the multiplication).
+        if let ra = head.header("retry-after"), let seconds = UInt64(ra.trimmingSpaces()) {
+            retryAfter = Int64(min(seconds, UInt64(Int64.max / 1000))) * 1000
+        }
         return R2Error.fromResponse(status: head.status, s3Code: s3Code, message: message, requestID: requestID,
                                     retryAfterMs: retryAfter, isHead: isHead)
     }

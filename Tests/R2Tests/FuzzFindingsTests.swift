@@ -53,4 +53,16 @@ import Testing
         #expect(throws: R2Error.self) { try R2.JSON.parse(Array("[-1e400]".utf8)) }
         #expect(try R2.JSON.parse(Array("1.5e300".utf8)) == .number(1.5e300))
     }
+
+    @Test func retryAfterIsWholeNonNegativeSecondsAndSaturates() {
+        func retryAfter(_ value: String) -> Int64? {
+            R2Client.error(from: ResponseHead(status: 503, headers: [("Retry-After", value)]), body: [], isHead: false).retryAfterMs
+        }
+        // "-1" gave -1000 ms (the C ABI's "none" is -1); 19 digits overflowed and trapped.
+        #expect(retryAfter("-1") == nil)
+        #expect(retryAfter("-04") == nil)
+        #expect(retryAfter("9223372036854775807") == Int64.max / 1000 * 1000)
+        #expect(retryAfter("18446744073709551615") == Int64.max / 1000 * 1000)
+        #expect(retryAfter(" 7 ") == 7000)
+    }
 }
