@@ -207,7 +207,8 @@ fuzz-smoke:
 	bash scripts/fuzz.sh run 2
 
 # The C suites (abi, resilience, objects, transfer, proxy) against an ASan build of libr2
-# (C side also UBSan) with a local server; sizes from SAN_BIG_MIB / SAN_PROXY_MIB (32).
+# (C side also UBSan) with a local server; sizes from SAN_BIG_MIB (32) / SAN_PROXY_MIB (256:
+# test_proxy counts 6 resets, one every 40 MiB).
 sanitize: setup
 	bash scripts/sanitize.sh address
 

@@ -57,7 +57,7 @@ if [ "$mode" = address ]; then
         echo "== test_objects (http)"; R2_TEST_BIG_MIB='"${SAN_BIG_MIB:-32}"' $OUT/test_objects "$R2_TEST_ENDPOINT"
         echo "== test_objects (tls)"; $OUT/test_objects "$R2_TEST_TLS_ENDPOINT" "$R2_TEST_CA"
         echo "== test_transfer"; R2_TEST_BIG_MIB='"${SAN_BIG_MIB:-32}"' $OUT/test_transfer "$R2_TEST_ENDPOINT"
-        echo "== test_proxy"; R2_TEST_PROXY_MIB='"${SAN_PROXY_MIB:-32}"' $OUT/test_proxy "$R2_TEST_ENDPOINT"'
+        echo "== test_proxy"; R2_TEST_PROXY_MIB='"${SAN_PROXY_MIB:-256}"' $OUT/test_proxy "$R2_TEST_ENDPOINT"'
 else
     # The C tests that call libr2 from several threads at once.
     for t in test_abi test_objects; do build_c $t -lcrypto; done
