@@ -18,7 +18,7 @@ NODE_DIR := bindings/node
 NODE_ADDON := $(NODE_DIR)/build/r2.node
 
 .PHONY: node node-test node-integration node-types node-pack node-bench
-.PHONY: all build header check-header check check-ffi check-symbols python-unit dist wheel dist-test lib ctests hostile-tests vectors parse-xml xml-fixtures swift-test server-tests integration test demo install setup clean cli cli-test python-test python-integration python-ffi python-bench bench-resilience
+.PHONY: all build header check-header check check-ffi check-symbols python-unit dist wheel dist-test lib ctests hostile-tests vectors parse-xml xml-fixtures swift-test server-tests integration test demo install setup clean cli cli-test python-test python-integration python-ffi python-bench bench-resilience fuzz fuzz-smoke sanitize tsan
 
 all: build
 
@@ -221,6 +221,30 @@ bench: setup build $(OUT)/bench_sign $(OUT)/bench_list $(OUT)/bench_transfer
 	$(OUT)/bench_list
 	@bash scripts/test-server.sh run .build/bench-server -- bash -c '$(OUT)/bench_transfer "$$R2_TEST_ENDPOINT"'
 
+# libFuzzer over every parser of untrusted bytes (Tests/Fuzz, scripts/fuzz.sh): each target
+# for FUZZ_SECONDS (default 75, about 18 minutes: 10 M executions here), executions per target and the total.
+# FUZZ_TARGETS="json headers" narrows the list. Crashes land in .build/fuzz/crashes.
+FUZZ_SECONDS ?= 75
+fuzz:
+	bash scripts/fuzz.sh run $(FUZZ_SECONDS)
+
+# The short pass in `make test`: every seed and past crash of every target once,
+# then 2 s of fuzzing each.
+fuzz-smoke:
+	bash scripts/fuzz.sh corpus
+	bash scripts/fuzz.sh run 2
+
+# The C suites (abi, resilience, objects, transfer, proxy) against an ASan build of libr2
+# (C side also UBSan) with a local server; sizes from SAN_BIG_MIB (32) / SAN_PROXY_MIB (256:
+# test_proxy counts 6 resets, one every 40 MiB).
+sanitize: setup
+	bash scripts/sanitize.sh address
+
+# ThreadSanitizer: swift test --sanitize=thread with a local server, then a TSan libr2
+# under the C tests that use threads.
+tsan: setup
+	bash scripts/sanitize.sh thread
+
 # Hostile servers (Tests/Hostile/hostile.py, issue 15): a loopback server that
 # misbehaves on purpose (wrong Content-Range, NUL keys, endless bodies, 1 byte/s,
 # huge heads, redirects, day-long Retry-After, bad part ETags, slowloris), one
@@ -252,11 +276,11 @@ python-unit: build
 	cd bindings/python && R2_TEST_STRICT=1 ../../.venv/bin/python -m pytest -q tests/test_ffi.py tests/test_library.py tests/test_errors.py tests/test_signer.py
 
 # Everything, from a fresh machine: packages, build, the no-server tier, then
-# the hostile servers, the tests against a local server, then the install and
+# the hostile servers, a short fuzzing pass, the tests against a local server, then the install and
 # wheel without Swift.
 test: setup
 	@$(MAKE) --no-print-directory check
-	@$(MAKE) --no-print-directory hostile-tests integration dist-test
+	@$(MAKE) --no-print-directory hostile-tests fuzz-smoke integration dist-test
 
 # The C example, then a large round trip with ./bin/r2 (examples/cli/demo.sh),
 # against a local server over TLS (started and stopped here).

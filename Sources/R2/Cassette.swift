@@ -178,11 +178,17 @@ package final class ReplayTransport: Transport {
     private let path: String
     private let simulateLatency: Bool
 
-    package init(path: String, simulateLatency: Bool = false) throws(R2Error) {
-        self.path = path
-        self.simulateLatency = simulateLatency
+    package convenience init(path: String, simulateLatency: Bool = false) throws(R2Error) {
         let bytes: [UInt8]
         do { bytes = try FileIO.read(path) } catch { throw R2Error(.config, "cannot read cassette \(path): \(error.message)") }
+        try self.init(cassette: bytes, path: path, simulateLatency: simulateLatency)
+    }
+
+    /// A cassette's bytes as read from `path` (which names it in errors and
+    /// locates its body files); the fuzz harness feeds this directly.
+    package init(cassette bytes: [UInt8], path: String, simulateLatency: Bool = false) throws(R2Error) {
+        self.path = path
+        self.simulateLatency = simulateLatency
         let doc: JSON
         do { doc = try JSON.parse(bytes) } catch { throw R2Error(.config, "cassette \(path) is not valid JSON: \(error.message)") }
         guard doc["format"]?.string == Cassette.format, let items = doc["interactions"]?.array else {

@@ -185,7 +185,9 @@ public struct Endpoint: Sendable, Equatable {
             host = String(rest[..<colon])
             if !((scheme == "https" && p == 443) || (scheme == "http" && p == 80)) { port = p }
         }
-        guard !host.isEmpty, host.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f }) else {
+        // A colon belongs only in a bracketed IPv6 address ("h:x:443" is not a host; found by fuzzing).
+        let bracketed = host.hasPrefix("[") && host.hasSuffix("]")
+        guard !host.isEmpty, host.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f }), bracketed || !host.contains(":") else {
             throw R2Error.config("endpoint \"\(Validate.printable(s))\" has an invalid host")
         }
         return Endpoint(scheme: scheme, host: host, port: port)

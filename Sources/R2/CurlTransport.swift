@@ -304,17 +304,35 @@ private let curlHeader: r2_curl_data_cb = { data, size, count, user in
         ctx.headerProblem = "a response header contains a control character"
         return 0
     }
-    if line.starts(with: "HTTP/".utf8) {
+    switch HeaderLine.parse(line) {
+    case .status(let status):
         // A new status line (after a redirect or an interim 1xx): start over.
         ctx.headers.removeAll()
-        let parts = line.split(separator: 0x20, maxSplits: 2)
-        if parts.count >= 2 { ctx.status = Int(String(decoding: parts[1], as: UTF8.self)) ?? 0 }
-    } else if let colon = line.firstIndex(of: 0x3a) {
+        ctx.status = status
+    case .field(let name, let value): ctx.headers.append((name, value))
+    case .other: break
+    }
+    return n
+}
+
+/// One line of a response head as curl hands it over (CRLF included).
+enum HeaderLine: Equatable {
+    /// `HTTP/x 200 OK`: the status code, 0 when it is not a number.
+    case status(Int)
+    case field(name: String, value: String)
+    /// The blank line that ends the head, or a line without a colon.
+    case other
+
+    static func parse(_ line: UnsafeRawBufferPointer) -> HeaderLine {
+        if line.starts(with: "HTTP/".utf8) {
+            let parts = line.split(separator: 0x20, maxSplits: 2)
+            return .status(parts.count >= 2 ? Int(String(decoding: parts[1], as: UTF8.self)) ?? 0 : 0)
+        }
+        guard let colon = line.firstIndex(of: 0x3a) else { return .other }
         let name = String(decoding: line[..<colon], as: UTF8.self)
         var value = line[(colon + 1)...]
         while let f = value.first, f == 0x20 || f == 0x09 { value = value.dropFirst() }
         while let l = value.last, l == 0x0d || l == 0x0a || l == 0x20 { value = value.dropLast() }
-        ctx.headers.append((name, String(decoding: value, as: UTF8.self)))
+        return .field(name: name, value: String(decoding: value, as: UTF8.self))
     }
-    return n
 }

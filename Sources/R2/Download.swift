@@ -301,11 +301,16 @@ struct DownloadState: Sendable {
 
     static func load(_ path: String) throws(R2Error) -> DownloadState? {
         guard access(path, F_OK) == 0 else { return nil }
-        let json = try JSON.parse(FileIO.read(path))
-        guard json["format"]?.string == format, let etag = json["etag"]?.string, let size = json["size"]?.number,
-              let part = json["part_size"]?.number else { return nil }
+        return try parse(FileIO.read(path))
+    }
+
+    static func parse(_ bytes: [UInt8]) throws(R2Error) -> DownloadState? {
+        let json = try JSON.parse(bytes)
+        // Whole numbers in range only: a damaged file converted a huge or negative number and trapped (found by fuzzing).
+        guard json["format"]?.string == format, let etag = json["etag"]?.string, let size = json["size"]?.int, size >= 0,
+              let part = json["part_size"]?.int, part > 0 else { return nil }
         return DownloadState(etag: etag, size: UInt64(size), partSize: UInt64(part),
-                             parts: Set((json["parts"]?.array ?? []).compactMap { $0.number.map(Int.init) }))
+                             parts: Set((json["parts"]?.array ?? []).compactMap { $0.int }))
     }
 
     func save(_ path: String) throws(R2Error) {

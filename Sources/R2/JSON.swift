@@ -165,7 +165,8 @@ package enum JSON: Equatable, Sendable {
             default:
                 let start = i
                 while i < bytes.count, "+-0123456789.eE".utf8.contains(bytes[i]) { i += 1 }
-                guard let n = Double(String(decoding: bytes[start..<i], as: UTF8.self)) else { throw fail("bad number") }
+                // Finite only: "1e999" read as infinity, which the writer cannot write back (found by fuzzing).
+                guard let n = Double(String(decoding: bytes[start..<i], as: UTF8.self)), n.isFinite else { throw fail("bad number") }
                 return .number(n)
             }
         }
@@ -203,7 +204,9 @@ package enum JSON: Equatable, Sendable {
                         if cp >= 0xD800 && cp < 0xDC00, i + 1 < bytes.count, bytes[i] == 0x5c, bytes[i + 1] == UInt8(ascii: "u") {
                             i += 2
                             let lo = try hex4()
-                            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo &- 0xDC00)
+                            // A high surrogate needs a low one (found by fuzzing: anything else overflowed).
+                            guard lo >= 0xDC00 && lo < 0xE000 else { throw fail("bad surrogate pair") }
+                            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00)
                         }
                         guard let scalar = Unicode.Scalar(cp) else { throw fail("bad code point") }
                         out.append(contentsOf: Array(String(Character(scalar)).utf8))

@@ -721,7 +721,9 @@ struct StreamingGetSink: ResponseSink {
 /// RFC 2047 encoded words for metadata values that are not printable ASCII.
 enum RFC2047 {
     static func encodeIfNeeded(_ value: String) -> String {
-        if value.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7f }) { return value }
+        // Printable ASCII goes as is, unless it reads as encoded words itself
+        // ("=?UTF-8?B?aGk=?=" would come back as "hi"; found by fuzzing).
+        if value.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7f }) && decode(value) == value { return value }
         return "=?UTF-8?B?" + Base64.encode(Array(value.utf8)) + "?="
     }
 

@@ -514,13 +514,18 @@ struct UploadState: Sendable {
 
     static func load(_ path: String) throws(R2Error) -> UploadState? {
         guard access(path, F_OK) == 0 else { return nil }
-        let json = try JSON.parse(FileIO.read(path))
+        return try parse(FileIO.read(path), path: path)
+    }
+
+    static func parse(_ bytes: [UInt8], path: String) throws(R2Error) -> UploadState? {
+        let json = try JSON.parse(bytes)
+        // Whole numbers in range only: a damaged file converted a huge or negative number and trapped (found by fuzzing).
         guard json["format"]?.string == format, let bucket = json["bucket"]?.string, let key = json["key"]?.string,
-              let id = json["upload_id"]?.string, let size = json["size"]?.number, let part = json["part_size"]?.number
+              let id = json["upload_id"]?.string, let size = json["size"]?.int, size >= 0, let part = json["part_size"]?.int, part > 0
         else { throw R2Error.invalidArgument("\(path) is not an r2 upload state file") }
         var parts: [Int: String] = [:]
         for p in json["parts"]?.array ?? [] {
-            if let n = p["number"]?.number, let etag = p["etag"]?.string { parts[Int(n)] = etag }
+            if let n = p["number"]?.int, let etag = p["etag"]?.string { parts[n] = etag }
         }
         return UploadState(bucket: bucket, key: key, uploadID: id, size: UInt64(size), partSize: UInt64(part),
                            fingerprint: json["source"]?.string, parts: parts)
