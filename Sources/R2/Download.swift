@@ -176,7 +176,7 @@ extension R2Client {
         let job = PartJob(plan: plan, done: Dictionary(uniqueKeysWithValues: done.map { ($0, "") }))
         let cancellation = options.cancellation
         let sseKey = options.sseCustomerKey
-        _ = try job.run(concurrency: concurrency, options: options) { (number, _) throws(R2Error) in
+        _ = try job.run(concurrency: concurrency, options: options) { (number) throws(R2Error) in
             let range = plan.range(of: number)
             var offset = range.lowerBound
             var failure: R2Error?

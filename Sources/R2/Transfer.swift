@@ -237,7 +237,7 @@ extension R2Client {
         let sharedState = StateBox(state)
         let parts: [CompletedPart]
         do {
-            parts = try PartJob(plan: plan, done: state.parts).run(concurrency: concurrency, options: options) { (number, _) throws(R2Error) in
+            parts = try PartJob(plan: plan, done: state.parts).run(concurrency: concurrency, options: options) { (number) throws(R2Error) in
                 let done: CompletedPart
                 switch source {
                 case .memory(let bytes):
@@ -390,11 +390,11 @@ final class PartJob: @unchecked Sendable {
 
     var parts: [CompletedPart] { monitor.locked { done.map { CompletedPart(partNumber: $0.key, etag: $0.value) } } }
 
-    /// Runs `work(part number, scratch buffer)` for every part not done yet on
+    /// Runs `work(part number)` for every part not done yet on
     /// up to `concurrency` threads; the calling thread reports progress and
     /// watches for cancellation. Returns every part (done before and now).
-    func run(concurrency: Int, options: TransferOptions, scratchBytes: Int = 0,
-             work: @escaping @Sendable (Int, UnsafeMutableRawBufferPointer) throws(R2Error) -> (etag: String, bytes: UInt64))
+    func run(concurrency: Int, options: TransferOptions,
+             work: @escaping @Sendable (Int) throws(R2Error) -> (etag: String, bytes: UInt64))
         throws(R2Error) -> [CompletedPart]
     {
         let cancellation = options.cancellation
@@ -402,12 +402,10 @@ final class PartJob: @unchecked Sendable {
         let pending = plan.count - monitor.locked { done.count }
         for w in 0..<min(concurrency, max(1, pending)) {
             threads.start(w) { _ in
-                let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: max(scratchBytes, 1), alignment: 64)
-                defer { scratch.deallocate() }
                 while let number = self.next() {
                     do throws(R2Error) {
                         try cancellation?.check()
-                        let (etag, bytes) = try work(number, scratch)
+                        let (etag, bytes) = try work(number)
                         self.finish(number, etag: etag, bytes: bytes)
                     } catch {
                         self.fail(error)
@@ -764,7 +762,7 @@ extension R2Client {
         let sseKey = options.sseCustomerKey, sourceSSEKey = options.sourceSSECustomerKey
         let parts: [CompletedPart]
         do {
-            parts = try PartJob(plan: plan, done: [:]).run(concurrency: settings.concurrency, options: options) { (number, _) throws(R2Error) in
+            parts = try PartJob(plan: plan, done: [:]).run(concurrency: settings.concurrency, options: options) { (number) throws(R2Error) in
                 let range = plan.range(of: number)
                 let part = try self.uploadPartCopy(upload, partNumber: number, sourceBucket: sourceBucket, sourceKey: sourceKey,
                                                    range: range.count == 0 ? nil : range.lowerBound...(range.upperBound - 1),
