@@ -12,6 +12,8 @@ extension R2Client {
         package var headers: [(name: String, value: String)] = []
         package var payloadHash = SigV4Signer.emptyPayloadHash
         package var isLargeTransfer = false
+        /// The body is known to be large (a part, a big object): see `HTTPRequest.isBulkBody`.
+        package var isBulkBody = false
         package var cancellation: Cancellation?
         /// Starts a streamed body again from its first byte (a file, a seekable
         /// stream), so a failed attempt can be re-sent; nil: a one-shot stream,
@@ -46,6 +48,7 @@ extension R2Client {
         var request = HTTPRequest(method: call.method, baseURL: baseURL, path: path, query: rawQuery,
                                   headers: sendHeaders, operation: call.operation)
         request.isLargeTransfer = call.isLargeTransfer
+        request.isBulkBody = call.isBulkBody
         request.cancellation = call.cancellation
         return request
     }

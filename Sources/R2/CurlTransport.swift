@@ -25,6 +25,8 @@ package final class CurlTransport: Transport {
     }
 
     private let options: Options
+    static let bulkReceiveBufferBytes = 512 * 1024
+    static let bulkSendBufferBytes = 128 * 1024
     /// An idle easy handle; only one thread holds it at a time.
     private struct Handle: @unchecked Sendable { let raw: UnsafeMutableRawPointer }
     private let idle = Mutex<[Handle]>([])
@@ -91,6 +93,17 @@ package final class CurlTransport: Transport {
         let timeout = request.timeoutMs ?? (request.isLargeTransfer ? options.transferTimeoutMs : options.requestTimeoutMs)
         if timeout > 0 { _ = r2_curl_setopt_long(h, CURLOPT_TIMEOUT_MS, Int(timeout)) }
         _ = r2_curl_setopt_slist(h, CURLOPT_HTTPHEADER, headerList)
+        if request.isBulkBody {
+            // Downloads: libcurl's largest receive buffer (its default, 16 KiB,
+            // costs a recv, a poll and a write per 16 KiB). Uploads: twice its
+            // default send buffer; it is filled by every worker at once, so it
+            // stays small (the part is read from its source into it).
+            if request.method == "GET" {
+                _ = r2_curl_setopt_long(h, CURLOPT_BUFFERSIZE, Self.bulkReceiveBufferBytes)
+            } else {
+                _ = r2_curl_setopt_long(h, CURLOPT_UPLOAD_BUFFERSIZE, Self.bulkSendBufferBytes)
+            }
+        }
 
         switch request.method {
         case "GET": break

@@ -219,6 +219,57 @@ extension R2Client {
         }
     }
 
+    /// Uploads part `partNumber` = bytes `range` of `file`, read at their offset
+    /// while curl sends them (and read again on a retry): no buffer holds the part.
+    /// A checksum or a signed payload hash needs the digest before sending: one
+    /// more pass over the part through a small buffer (the page cache has it).
+    func uploadPart(_ upload: MultipartUpload, partNumber: Int, file: SourceFile, range: Range<UInt64>,
+                    checksum: ChecksumAlgorithm, cancellation: Cancellation?, sseCustomerKey: SSECustomerKey?) throws(R2Error) -> CompletedPart {
+        var call = try partCall(upload, partNumber: partNumber, size: range.count, checksum: checksum)
+        if let key = sseCustomerKey { call.headers += key.headers() }
+        call.cancellation = cancellation
+        let signed = config.payloadMode == .signed
+        call.payloadHash = SigV4Signer.unsignedPayload
+        if signed || checksum.headerName != nil {
+            var sha = ChecksumHasher(signed ? .sha256 : .none)
+            var sum = ChecksumHasher(checksum)
+            let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.partDigestChunk, alignment: 64)
+            defer { chunk.deallocate() }
+            var offset = range.lowerBound
+            while offset < range.upperBound {
+                try cancellation?.check()
+                let want = Int(min(UInt64(chunk.count), range.upperBound - offset))
+                let n = try file.read(into: UnsafeMutableRawBufferPointer(rebasing: chunk[0..<want]), at: offset, exactly: true)
+                let bytes = UnsafeRawBufferPointer(rebasing: chunk[0..<n])
+                sha.update(bytes)
+                sum.update(bytes)
+                offset += UInt64(n)
+            }
+            if signed { call.payloadHash = Hex.encode(sha.finalize()) }
+            if let name = checksum.headerName { call.headers.append((name, sum.finalizeBase64())) }
+        }
+        var offset = range.lowerBound
+        call.rewindBody = { offset = range.lowerBound }
+        var sink = BufferSink(limit: 1 << 16)
+        do {
+            let head = try perform(call, body: .stream(length: range.count) { (buffer) throws(R2Error) -> Int in
+                let want = Int(min(UInt64(buffer.count), range.upperBound - offset))
+                let n = try file.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<want]), at: offset, exactly: true)
+                offset += UInt64(n)
+                return n
+            }, sink: &sink)
+            let part = try Self.completedPart(partNumber, head)
+            recordMultipartPart(bucket: upload.bucket, succeeded: true)
+            return part
+        } catch {
+            if error.code != .cancelled { recordMultipartPart(bucket: upload.bucket, succeeded: false) }
+            throw error
+        }
+    }
+
+    /// The buffer of the digest pass over a part read from a file.
+    static let partDigestChunk = 64 * 1024
+
     /// Uploads one part of `length` bytes from `read` (UNSIGNED-PAYLOAD; a
     /// checksum needs its precomputed base64 `checksumValue`).
     public func uploadPart(_ upload: MultipartUpload, partNumber: Int, length: UInt64,
@@ -260,6 +311,7 @@ extension R2Client {
         var call = Call(operation: "UploadPart", method: "PUT", bucket: upload.bucket, key: upload.key)
         call.query = [("partNumber", String(partNumber)), ("uploadId", upload.uploadID)]
         call.isLargeTransfer = true
+        call.isBulkBody = size >= Self.bulkBodyBytes
         return call
     }
 

@@ -1,3 +1,5 @@
+import Glibc
+
 /// Object operations: put, get, head, delete, delete many, copy, list.
 /// Every call blocks its thread (the async API in Client+Async.swift runs
 /// them off the cooperative pool); callbacks run on the calling thread.
@@ -53,6 +55,8 @@ public struct GetOptions: Sendable {
     /// The object's size when known (a transfer's HEAD): the answer's
     /// Content-Range must then name exactly this total.
     var objectSize: UInt64?
+    /// The body is large (a transfer's part or big object): bigger transport buffers.
+    var isBulkBody = false
 
     public init() {}
 }
@@ -218,6 +222,7 @@ extension R2Client {
         }
         call.payloadHash = SigV4Signer.unsignedPayload
         call.isLargeTransfer = length > 8 * 1024 * 1024
+        call.isBulkBody = length >= Self.bulkBodyBytes
         call.cancellation = options.cancellation
         call.rewindBody = rewind
         var sink = BufferSink(limit: 1 << 20)
@@ -227,6 +232,9 @@ extension R2Client {
         } catch { throw error as! R2Error }
         return ObjectInfo(head)
     }
+
+    /// From this size on a body moves through the transport's larger buffers.
+    static let bulkBodyBytes: UInt64 = 1 << 20
 
     /// R2's single-PUT limit (5 GiB less 5 MiB); larger objects go multipart.
     package static let maxSinglePutSize: UInt64 = 5 * 1024 * 1024 * 1024 - 5 * 1024 * 1024
@@ -315,6 +323,47 @@ extension R2Client {
         }
     }
 
+    /// The body in one `malloc`'d buffer with a NUL after it, which the C ABI
+    /// hands to its caller as is: reserved from the Content-Length and filled
+    /// as the bytes arrive, so each byte is copied once. The caller `free`s it.
+    package func getObjectMalloced(bucket: String, key: String, options: GetOptions = GetOptions())
+        throws(R2Error) -> (info: ObjectInfo, body: UnsafeMutablePointer<UInt8>, count: Int)
+    {
+        let cap = config.maxGetBytes
+        var over = false, outOfMemory = false
+        var buffer: UnsafeMutablePointer<UInt8>? = nil
+        var capacity = 0, count = 0
+        func reserve(_ n: Int) -> Bool {
+            guard n > capacity || buffer == nil else { return true }
+            guard let p = realloc(buffer, n + 1) else { outOfMemory = true; return false }
+            buffer = p.assumingMemoryBound(to: UInt8.self)
+            capacity = n
+            return true
+        }
+        do throws(R2Error) {
+            let info = try getObject(bucket: bucket, key: key, options: options, announced: { length in
+                // Refused before any byte is kept when the announced length is already too large.
+                if length > cap { over = true; return false }
+                return reserve(Int(min(length, 64 << 20)))  // a claim, not yet bytes: reserve a bounded amount
+            }) { chunk in
+                guard UInt64(count + chunk.count) <= cap else { over = true; return false }
+                guard reserve(count + chunk.count <= capacity ? capacity : max(count + chunk.count, capacity * 2)) else { return false }
+                if chunk.count > 0 { memcpy(buffer! + count, chunk.baseAddress!, chunk.count) }
+                count += chunk.count
+                return true
+            }
+            guard reserve(count) else { throw R2Error(.internalBug, "out of memory for a \(count)-byte body") }
+            buffer![count] = 0
+            return (info, buffer!, count)
+        } catch {
+            free(buffer)
+            if outOfMemory { throw R2Error(.internalBug, "out of memory for the body of \(bucket)/\(key)") }
+            guard over else { throw error }
+            throw R2Error(.entityTooLarge, "\(bucket)/\(key) is larger than the in-memory limit of \(cap) bytes (max_get_bytes); stream it instead",
+                          httpStatus: error.httpStatus, requestID: error.requestID)
+        }
+    }
+
     /// Streams an object to `write` as it arrives; `write` returns false to abort (`.aborted`).
     /// With `validateChecksum` a mismatch is detected at the end, after the bytes were delivered.
     @discardableResult
@@ -332,6 +381,7 @@ extension R2Client {
         call.cancellation = cancellation ?? options.cancellation
         call.headers = try Self.getHeaders(options)
         call.isLargeTransfer = true
+        call.isBulkBody = options.isBulkBody
         let expected = try options.range.map { (r) throws(R2Error) in try RequestedRange(r, objectSize: options.objectSize) }
         // The sink holds `write`; nothing of it may outlive this block.
         let (head, received, check): (ResponseHead, Int64, (algorithm: String, expected: String, actual: String)?)

@@ -37,6 +37,10 @@ public struct TransferOptions {
     /// `put`), and of a copy's source.
     public var sseCustomerKey: SSECustomerKey?
     public var sourceSSECustomerKey: SSECustomerKey?
+    /// Downloads to a file: fsync it before renaming it into place (on by
+    /// default), so that after a crash `path` holds the whole object or
+    /// nothing. Off saves the wait for the disk (curl and boto3 do not sync).
+    public var fsync = true
 
     public init() {}
 }
@@ -96,11 +100,7 @@ extension R2Client {
         }
         let plan = try UploadPlan(size: file.size, partSize: MultipartLimits.partSize(for: file.size, preferred: settings.partSize))
         return try uploadParts(bucket: bucket, key: key, plan: plan, concurrency: settings.concurrency, options: options,
-                               fingerprint: file.fingerprint) { (number, buffer) throws(R2Error) in
-            let range = plan.range(of: number)
-            let n = try file.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<Int(range.count)]), at: range.lowerBound, exactly: true)
-            return UnsafeRawBufferPointer(rebasing: buffer[0..<n])
-        }
+                               fingerprint: file.fingerprint, source: .file(file))
     }
 
     /// Uploads bytes already in memory: one PUT below the threshold, else multipart without copying.
@@ -123,10 +123,10 @@ extension R2Client {
         // The caller's buffer outlives the call, and every worker has finished with it when it returns.
         nonisolated(unsafe) let base = body.baseAddress!
         return try uploadParts(bucket: bucket, key: key, plan: plan, concurrency: settings.concurrency, options: options,
-                               fingerprint: nil, bufferSize: 0) { (number, _) throws(R2Error) in
+                               fingerprint: nil, source: .memory { number in
             let range = plan.range(of: number)
             return UnsafeRawBufferPointer(start: base + Int(range.lowerBound), count: Int(range.count))
-        }
+        })
     }
 
     /// Uploads a stream. With a known `length` below the threshold it is one
@@ -175,11 +175,18 @@ extension R2Client {
         } catch { throw error as! R2Error }
     }
 
+    /// Where the parts of a random-access upload come from.
+    enum PartSource: Sendable {
+        /// Bytes already in memory: part number → its bytes.
+        case memory(@Sendable (Int) -> UnsafeRawBufferPointer)
+        /// A file, read at each part's offset while the part is sent: no buffer per worker.
+        case file(SourceFile)
+    }
+
     /// The multipart path for random-access sources: workers take part
-    /// numbers in order and call `part(number, scratch)` for its bytes.
+    /// numbers in order and send each from `source`.
     func uploadParts(bucket: String, key: String, plan: UploadPlan, concurrency: Int, options: TransferOptions,
-                     fingerprint: SourceFingerprint?, bufferSize: Int? = nil,
-                     part: @escaping @Sendable (Int, UnsafeMutableRawBufferPointer) throws(R2Error) -> UnsafeRawBufferPointer)
+                     fingerprint: SourceFingerprint?, source: PartSource)
         throws(R2Error) -> ObjectInfo
     {
         var state: UploadState
@@ -230,13 +237,18 @@ extension R2Client {
         let sharedState = StateBox(state)
         let parts: [CompletedPart]
         do {
-            parts = try PartJob(plan: plan, done: state.parts).run(concurrency: concurrency, options: options,
-                                                                   scratchBytes: bufferSize ?? Int(plan.partSize)) { (number, buffer) throws(R2Error) in
-                let bytes = try part(number, buffer)
-                let done = try self.uploadPart(upload, partNumber: number, body: bytes, checksum: partChecksum, cancellation: cancellation,
-                                               sseCustomerKey: sseKey)
+            parts = try PartJob(plan: plan, done: state.parts).run(concurrency: concurrency, options: options) { (number) throws(R2Error) in
+                let done: CompletedPart
+                switch source {
+                case .memory(let bytes):
+                    done = try self.uploadPart(upload, partNumber: number, body: bytes(number), checksum: partChecksum,
+                                               cancellation: cancellation, sseCustomerKey: sseKey)
+                case .file(let file):
+                    done = try self.uploadPart(upload, partNumber: number, file: file, range: plan.range(of: number),
+                                               checksum: partChecksum, cancellation: cancellation, sseCustomerKey: sseKey)
+                }
                 if let statePath { try sharedState.record(number, done.etag, to: statePath) }
-                return (done.etag, UInt64(bytes.count))
+                return (done.etag, plan.range(of: number).count)
             }
         } catch {
             if statePath == nil { abortQuietly(upload) }
@@ -378,11 +390,11 @@ final class PartJob: @unchecked Sendable {
 
     var parts: [CompletedPart] { monitor.locked { done.map { CompletedPart(partNumber: $0.key, etag: $0.value) } } }
 
-    /// Runs `work(part number, scratch buffer)` for every part not done yet on
+    /// Runs `work(part number)` for every part not done yet on
     /// up to `concurrency` threads; the calling thread reports progress and
     /// watches for cancellation. Returns every part (done before and now).
-    func run(concurrency: Int, options: TransferOptions, scratchBytes: Int = 0,
-             work: @escaping @Sendable (Int, UnsafeMutableRawBufferPointer) throws(R2Error) -> (etag: String, bytes: UInt64))
+    func run(concurrency: Int, options: TransferOptions,
+             work: @escaping @Sendable (Int) throws(R2Error) -> (etag: String, bytes: UInt64))
         throws(R2Error) -> [CompletedPart]
     {
         let cancellation = options.cancellation
@@ -390,12 +402,10 @@ final class PartJob: @unchecked Sendable {
         let pending = plan.count - monitor.locked { done.count }
         for w in 0..<min(concurrency, max(1, pending)) {
             threads.start(w) { _ in
-                let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: max(scratchBytes, 1), alignment: 64)
-                defer { scratch.deallocate() }
                 while let number = self.next() {
                     do throws(R2Error) {
                         try cancellation?.check()
-                        let (etag, bytes) = try work(number, scratch)
+                        let (etag, bytes) = try work(number)
                         self.finish(number, etag: etag, bytes: bytes)
                     } catch {
                         self.fail(error)
@@ -757,7 +767,7 @@ extension R2Client {
         let sseKey = options.sseCustomerKey, sourceSSEKey = options.sourceSSECustomerKey
         let parts: [CompletedPart]
         do {
-            parts = try PartJob(plan: plan, done: [:]).run(concurrency: settings.concurrency, options: options) { (number, _) throws(R2Error) in
+            parts = try PartJob(plan: plan, done: [:]).run(concurrency: settings.concurrency, options: options) { (number) throws(R2Error) in
                 let range = plan.range(of: number)
                 let part = try self.uploadPartCopy(upload, partNumber: number, sourceBucket: sourceBucket, sourceKey: sourceKey,
                                                    range: range.count == 0 ? nil : range.lowerBound...(range.upperBound - 1),

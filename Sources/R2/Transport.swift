@@ -18,6 +18,9 @@ package struct HTTPRequest: Sendable {
     package var cancellation: Cancellation?
     /// This attempt's whole-request timeout (0: none); nil leaves it to the transport's options.
     package var timeoutMs: UInt32? = nil
+    /// A body of many MiB: the transport moves it through larger buffers (fewer
+    /// system calls and callbacks than libcurl's default 16 KiB receive buffer).
+    package var isBulkBody = false
 
     package var url: String { query.map { baseURL + path + "?" + $0 } ?? baseURL + path }
 

@@ -35,7 +35,7 @@ import R2
 @c public func r2_transfer_options_init(_ opts: UnsafeMutablePointer<r2_transfer_options>?, _ version: UInt32) -> Int32 {
     guarded { () throws(R2Error) in
         guard let opts else { throw invalid("opts is NULL") }
-        try checkVersion(version, current: 2, "r2_transfer_options")
+        try checkVersion(version, current: 3, "r2_transfer_options")
         opts.pointee = r2_transfer_options()
         opts.pointee.version = version
     }
@@ -45,7 +45,7 @@ func transferOptions(_ p: UnsafePointer<r2_transfer_options>?) throws(R2Error) -
     var o = TransferOptions()
     guard let p else { return o }
     let c = p.pointee
-    try checkVersion(c.version, current: 2, "r2_transfer_options")
+    try checkVersion(c.version, current: 3, "r2_transfer_options")
     if c.threshold != 0 { o.threshold = c.threshold }
     if c.part_size != 0 { o.partSize = c.part_size }
     if c.concurrency != 0 { o.concurrency = Int(c.concurrency) }
@@ -57,6 +57,10 @@ func transferOptions(_ p: UnsafePointer<r2_transfer_options>?) throws(R2Error) -
     if c.version >= 2 {
         o.sseCustomerKey = try sseKey(c.sse_customer_key)
         o.sourceSSECustomerKey = try sseKey(c.source_sse_customer_key)
+    }
+    if c.version >= 3 {
+        guard c.skip_fsync <= 1 else { throw invalid("opts->skip_fsync is \(c.skip_fsync); it must be 0 or 1") }
+        o.fsync = c.skip_fsync == 0
     }
     if let progress = c.progress {
         // A non-zero return cancels: through the caller's switch, or one of our own.

@@ -5,8 +5,10 @@
  * env:   R2_TEST_ACCESS_KEY_ID, R2_TEST_SECRET_ACCESS_KEY, R2_TEST_BUCKET
  *
  * The threshold is the part size, so the transfer is always multipart; the
- * client sends UNSIGNED-PAYLOAD with no checksum. Prints one JSON line: wall
- * seconds, this process's CPU (user + sys, getrusage) and peak RSS (VmHWM). */
+ * client sends UNSIGNED-PAYLOAD with no checksum (R2_BENCH_SIGNED=1: a signed
+ * payload hash). Downloads fsync the file before the rename (R2_BENCH_NO_FSYNC=1:
+ * not). Prints one JSON line: wall seconds, this process's CPU (user + sys,
+ * getrusage) and peak RSS (VmHWM). */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +35,12 @@ static long hwm_kib(void) {
     return v;
 }
 
+/* An environment switch: set and not empty. */
+static int flag(const char *name) {
+    const char *v = getenv(name);
+    return v != NULL && *v != 0;
+}
+
 static void die(const char *what) {
     fprintf(stderr, "bench_multipart: %s: %s (%s)\n", what, r2_error_last()->message,
             r2_status_string(r2_error_last()->code));
@@ -55,7 +63,8 @@ int main(int argc, char **argv) {
     o.allow_http = strncmp(endpoint, "http://", 7) == 0;
     o.access_key_id = getenv("R2_TEST_ACCESS_KEY_ID");
     o.secret_access_key = getenv("R2_TEST_SECRET_ACCESS_KEY");
-    o.payload_mode = R2_PAYLOAD_UNSIGNED;
+    int signed_payload = flag("R2_BENCH_SIGNED");
+    o.payload_mode = signed_payload ? R2_PAYLOAD_SIGNED : R2_PAYLOAD_UNSIGNED;
     r2_client *client = NULL;
     if (r2_client_new(&client, &o) != R2_OK) die("client");
 
@@ -63,6 +72,9 @@ int main(int argc, char **argv) {
     t.threshold = part;
     t.part_size = part;
     t.concurrency = concurrency;
+    int no_fsync = flag("R2_BENCH_NO_FSYNC");
+    if (no_fsync) t.skip_fsync = 1;
+    else t.version = 2;  /* the fields of version 2 only: the same program runs against an older libr2 (A/B) */
 
     double t0 = now();
     int32_t rc = upload ? r2_upload_file(NULL, client, bucket, key, path, &t)
@@ -75,8 +87,9 @@ int main(int argc, char **argv) {
     getrusage(RUSAGE_SELF, &ru);
     printf("{\"tool\": \"r2\", \"direction\": \"%s\", \"concurrency\": %u, \"part_mib\": %s, "
            "\"wall_s\": %.3f, \"cpu_user_s\": %.3f, \"cpu_sys_s\": %.3f, \"cpu_s\": %.3f, "
-           "\"peak_rss_mib\": %.1f, \"mode\": \"UNSIGNED-PAYLOAD, no checksum\"}\n",
+           "\"peak_rss_mib\": %.1f, \"mode\": \"%s, no checksum%s\"}\n",
            argv[2], concurrency, argv[6], wall, tv(ru.ru_utime), tv(ru.ru_stime),
-           tv(ru.ru_utime) + tv(ru.ru_stime), hwm_kib() / 1024.0);
+           tv(ru.ru_utime) + tv(ru.ru_stime), hwm_kib() / 1024.0,
+           signed_payload ? "signed payload" : "UNSIGNED-PAYLOAD", upload ? "" : no_fsync ? ", no fsync" : ", fsync");
     return 0;
 }

@@ -547,10 +547,12 @@ typedef struct r2_transfer_options {
     /* Version 2. */
     const uint8_t *sse_customer_key;        /**< SSE-C: 32-byte key of the object uploaded or downloaded (uploads: or put->sse_customer_key); NULL for none */
     const uint8_t *source_sse_customer_key; /**< SSE-C: 32-byte key of r2_copy_large's source; NULL for none */
+    /* Version 3. */
+    uint32_t skip_fsync;              /**< downloads to a file: 1 skips the fsync before the rename into place (faster; a crash soon after may leave the file short); 0: fsync (durable) */
 } r2_transfer_options;
 
-#define R2_TRANSFER_OPTIONS_VERSION 2
-#define R2_TRANSFER_OPTIONS_INIT { R2_TRANSFER_OPTIONS_VERSION, 0, 0, 0, R2_CHECKSUM_NONE, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL }
+#define R2_TRANSFER_OPTIONS_VERSION 3
+#define R2_TRANSFER_OPTIONS_INIT { R2_TRANSFER_OPTIONS_VERSION, 0, 0, 0, R2_CHECKSUM_NONE, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, 0 }
 
 /** A part to assemble with r2_multipart_complete(). */
 typedef struct r2_completed_part {

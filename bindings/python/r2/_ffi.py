@@ -22,7 +22,7 @@ R2_PUT_OPTIONS_VERSION = 2
 R2_GET_OPTIONS_VERSION = 2
 R2_COPY_OPTIONS_VERSION = 2
 R2_LIST_OPTIONS_VERSION = 1
-R2_TRANSFER_OPTIONS_VERSION = 2
+R2_TRANSFER_OPTIONS_VERSION = 3
 R2_COMPLETE_OPTIONS_VERSION = 1
 R2_PART_OPTIONS_VERSION = 1
 
@@ -470,6 +470,7 @@ class r2_transfer_options(Structure):
         ("state_path", c_char_p),
         ("sse_customer_key", POINTER(c_uint8)),
         ("source_sse_customer_key", POINTER(c_uint8)),
+        ("skip_fsync", c_uint32),
     ]
 
 

@@ -87,6 +87,28 @@ def test_one_shot_stream_is_not_resent_and_says_why(client, bucket, prefix):
     assert seen("PutObject") == 1
 
 
+@pytest.mark.parametrize("action", ["status=500", "lose"])
+@pytest.mark.parametrize("payload", ["signed", "unsigned"])
+def test_upload_file_part_is_read_again_from_the_file_on_a_retry(server, bucket, prefix, tmp_path, action, payload):
+    # Parts of a file are read from it while they are sent (no buffer holds
+    # them): a retry reads the part again, and its MD5 and signed SHA-256
+    # (a pass over the file before sending) match what goes on the wire.
+    path = tmp_path / "parts"
+    body = os.urandom(12 * MiB)
+    path.write_bytes(body)
+    key = prefix + f"reread-{payload}-{action}"
+    rules(f"inject UploadPart {action}")
+    with server.client(payload_mode=payload) as c:
+        c.upload_file(str(path), bucket, key, threshold=5 * MiB, part_size=5 * MiB, concurrency=2, part_checksum="md5")
+    assert seen("UploadPart") == 4  # three parts, one of them twice
+    assert client_get(server, bucket, key) == body
+
+
+def client_get(server, bucket: str, key: str) -> bytes:
+    with server.client() as c:
+        return c.get(bucket, key).body
+
+
 # 2. Complete is never re-sent blindly; 3. conditional Complete; 4. multipart ETag check.
 
 def two_parts(client, bucket, key):

@@ -80,6 +80,9 @@ def test_multipart_upload_file_and_download_file_are_byte_exact(client, bucket, 
     assert sha256_file(target) == digest
     assert bar.n == SIZE and seen[-1] == (SIZE, SIZE)
     assert not os.path.exists(str(target) + ".r2-partial")
+    unsynced = tmp_path / "big.unsynced"  # without the final fsync: the same bytes
+    client.download_file(bucket, key, unsynced, concurrency=concurrency, fsync=False, **PARTS)
+    assert sha256_file(unsynced) == digest
 
     sha, bar = hashlib.sha256(), Bar()
 
