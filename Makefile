@@ -83,10 +83,10 @@ $(OUT)/test_objects: Tests/CABITests/test_objects.c Tests/CABITests/check.h incl
 $(OUT)/test_transfer: Tests/CABITests/test_transfer.c Tests/CABITests/check.h include/r2.h $(LIB) | $(OUT)
 	$(CC) $(CFLAGS_STRICT) Tests/CABITests/test_transfer.c $(CLINK) -lcrypto -o $@
 
-$(OUT)/test_rules: Tests/CABITests/test_rules.c Tests/CABITests/check.h include/r2.h $(LIB) | $(OUT)
+$(OUT)/test_rules: Tests/CABITests/test_rules.c Tests/CABITests/check.h Tests/CABITests/control.h include/r2.h $(LIB) | $(OUT)
 	$(CC) $(CFLAGS_STRICT) Tests/CABITests/test_rules.c $(CLINK) -o $@
 
-$(OUT)/test_proxy: Tests/CABITests/test_proxy.c Tests/CABITests/check.h include/r2.h $(LIB) | $(OUT)
+$(OUT)/test_proxy: Tests/CABITests/test_proxy.c Tests/CABITests/check.h Tests/CABITests/control.h include/r2.h $(LIB) | $(OUT)
 	$(CC) $(CFLAGS_STRICT) Tests/CABITests/test_proxy.c $(CLINK) -lcrypto -o $@
 
 $(OUT)/bench_sign: Tests/CABITests/bench_sign.c include/r2.h $(LIB) | $(OUT)

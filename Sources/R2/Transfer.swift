@@ -256,12 +256,7 @@ extension R2Client {
         }
         var reporter = ProgressReporter(options, total: plan.size)
         do throws(R2Error) {
-            var complete = CompleteOptions()
-            complete.ifMatch = options.put.ifMatch
-            complete.ifNoneMatch = options.put.ifNoneMatch
-            complete.cancellation = options.cancellation
-            complete.sseCustomerKey = options.sseCustomerKey
-            let result = try completeMultipartUpload(upload, parts: parts, partSizes: plan.sizes, options: complete)
+            let result = try completeMultipartUpload(upload, parts: parts, partSizes: plan.sizes, options: options.completeOptions)
             if let statePath { unlink(statePath) }
             reporter.finish(plan.size)
             var info = ObjectInfo()
@@ -780,12 +775,7 @@ extension R2Client {
         }
         var reporter = ProgressReporter(options, total: size)
         do throws(R2Error) {
-            var complete = CompleteOptions()
-            complete.ifMatch = options.put.ifMatch
-            complete.ifNoneMatch = options.put.ifNoneMatch
-            complete.cancellation = options.cancellation
-            complete.sseCustomerKey = options.sseCustomerKey
-            let result = try completeMultipartUpload(upload, parts: parts, partSizes: plan.sizes, options: complete)
+            let result = try completeMultipartUpload(upload, parts: parts, partSizes: plan.sizes, options: options.completeOptions)
             reporter.finish(size)
             var info = ObjectInfo()
             info.etag = result.etag
@@ -795,5 +785,18 @@ extension R2Client {
             abortQuietly(upload)
             throw error
         }
+    }
+}
+
+extension TransferOptions {
+    /// What a transfer's CompleteMultipartUpload carries: the caller's
+    /// conditions (R2 accepts them on Complete), cancellation and SSE-C key.
+    var completeOptions: CompleteOptions {
+        var complete = CompleteOptions()
+        complete.ifMatch = put.ifMatch
+        complete.ifNoneMatch = put.ifNoneMatch
+        complete.cancellation = cancellation
+        complete.sseCustomerKey = sseCustomerKey
+        return complete
     }
 }

@@ -25,6 +25,7 @@
 #include "r2.h"
 
 #include "check.h"
+#include "control.h"
 
 static const char *endpoint, *bucket, *access_key, *secret_key;
 static int proxy_port, control_port;
@@ -42,23 +43,9 @@ static FILE *start_proxy(const char *script, const char *upstream) {
     return p;
 }
 
-/* Sends one control line; returns the answer (static buffer). */
+/* Sends one control line; returns the answer's first line (static buffer). */
 static const char *control(const char *line) {
-    static char answer[512];
-    answer[0] = 0;
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {0};
-    a.sin_family = AF_INET;
-    a.sin_port = htons((uint16_t)control_port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, (struct sockaddr *)&a, sizeof a) == 0) {
-        if (write(fd, line, strlen(line)) == (ssize_t)strlen(line) && write(fd, "\n", 1) == 1) {
-            ssize_t n, got = 0;
-            while ((n = read(fd, answer + got, sizeof answer - 1 - (size_t)got)) > 0) got += n;
-            answer[got > 0 ? got : 0] = 0;
-        }
-    }
-    close(fd);
+    char *answer = control_line(control_port, line);
     answer[strcspn(answer, "\n")] = 0;
     return answer;
 }

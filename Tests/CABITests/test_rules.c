@@ -17,6 +17,7 @@
 #include "r2.h"
 
 #include "check.h"
+#include "control.h"
 #define MiB (1024u * 1024u)
 
 static const char *bucket;
@@ -24,26 +25,7 @@ static int control_port;
 static char prefix[64];
 
 /* One control line to the checker; the answer in a static buffer. */
-static const char *rules(const char *line) {
-    static char answer[8192];
-    answer[0] = 0;
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {0};
-    a.sin_family = AF_INET;
-    a.sin_port = htons((uint16_t)control_port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, (struct sockaddr *)&a, sizeof a) == 0) {
-        char out[256];
-        int n = snprintf(out, sizeof out, "%s\n", line);
-        if (write(fd, out, (size_t)n) == n) {
-            size_t got = 0;
-            for (ssize_t r; got < sizeof answer - 1 && (r = read(fd, answer + got, sizeof answer - 1 - got)) > 0;) got += (size_t)r;
-            answer[got] = 0;
-        }
-    }
-    close(fd);
-    return answer;
-}
+static const char *rules(const char *line) { return control_line(control_port, line); }
 
 static int seen(const char *op) {
     char line[128];
