@@ -8,7 +8,7 @@ import os
 import threading
 import weakref
 from ctypes import POINTER, byref, c_bool, c_char_p, c_uint8, pointer, string_at
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from . import _ffi
 from ._convert import (CHECKSUMS, JURISDICTIONS, PAYLOAD_MODES, CallbackErrors, byte_pointer,
@@ -23,7 +23,7 @@ from ._types import (CompletedPart, DeleteError, DeleteResult, ListPage, Multipa
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up (mypy knows the name)
 if TYPE_CHECKING:
-    from typing import Any, Callable, Iterable, Iterator, Optional, Union
+    from typing import Any, Callable, Iterator, Optional, Union
 
     from ._convert import Headers, HTTPDate
     from ._streams import Progress
