@@ -9,6 +9,7 @@ signing code) and Node (bindings/node/bench.js, when its addon is built); the
 peers are boto3/botocore, awscrt, minio and the curl CLI.
 
   sign / presign         per call, µs (medians of rounds; C: median of 20 000)
+  start-up               import + client in a fresh interpreter, ms (bench.py's, median of 7)
   list 1 000             one ListObjectsV2 page of 1 000 objects, client CPU ms (median of 5)
   SIZE_MIB up / down     a file, each transfer in its own process: wall, client CPU
                          per GiB (user + sys of the transfer; a Python child counts
@@ -94,7 +95,7 @@ def child_sign():
     rows.append(("presign: minio presign_v4", bench.per_call_us(
         lambda: presign_v4(method="GET", url=url, region="auto", credentials=creds, date=bench.WHEN, expires=3600),
         5000, 5)))
-    return {"rows": rows}
+    return {"rows": rows, "startup": bench.startup()}
 
 
 def child_list(tool, prefix):
@@ -137,12 +138,38 @@ def child_transfer(tool, direction, path, key):
         c = r2_client()
         run = (lambda: c.upload_file(path, bucket, key)) if direction == "up" else \
             (lambda: c.download_file(bucket, key, path))
+    else:  # awscrt's S3Client, set up as bindings/python/bench.py does
+        run = awscrt_transfer(direction, path, key)
     u0, s0 = rusage()
     t0 = time.perf_counter()
     run()
     wall = time.perf_counter() - t0
     u1, s1 = rusage()
     return {"wall_s": wall, "user_s": u1 - u0, "sys_s": s1 - s0}
+
+
+def awscrt_transfer(direction, path, key):
+    from urllib.parse import quote, urlsplit
+
+    from awscrt.auth import AwsCredentialsProvider, AwsSigningConfig
+    from awscrt.http import HttpHeaders, HttpRequest
+    from awscrt.io import ClientBootstrap, DefaultHostResolver, EventLoopGroup
+    from awscrt.s3 import S3Client, S3RequestTlsMode, S3RequestType
+    elg = EventLoopGroup()
+    provider = AwsCredentialsProvider.new_static(env("R2_TEST_ACCESS_KEY_ID"), env("R2_TEST_SECRET_ACCESS_KEY"))
+    client = S3Client(bootstrap=ClientBootstrap(elg, DefaultHostResolver(elg)), region="us-east-1",
+                      tls_mode=S3RequestTlsMode.DISABLED, signing_config=AwsSigningConfig(
+                          credentials_provider=provider, region="us-east-1", service="s3",
+                          use_double_uri_encode=False, should_normalize_uri_path=False))
+    headers = HttpHeaders([("Host", urlsplit(env("R2_TEST_ENDPOINT")).netloc)])
+    target = f"/{env('R2_TEST_BUCKET')}/{quote(key)}"
+    if direction == "up":
+        headers.add("Content-Length", str(os.path.getsize(path)))
+        headers.add("Content-Type", "application/octet-stream")
+        return lambda: client.make_request(type=S3RequestType.PUT_OBJECT, request=HttpRequest("PUT", target, headers),
+                                           send_filepath=path).finished_future.result(600)
+    return lambda: client.make_request(type=S3RequestType.GET_OBJECT, request=HttpRequest("GET", target, headers),
+                                       recv_filepath=path).finished_future.result(600)
 
 
 def child_small(tool, op, prefix, ops):
@@ -211,8 +238,9 @@ def sha256(path):
     return h.hexdigest()
 
 
-def curl_auth():
-    return ["--aws-sigv4", "aws:amz:us-east-1:s3", "--user", f"{env('R2_TEST_ACCESS_KEY_ID')}:{env('R2_TEST_SECRET_ACCESS_KEY')}"]
+def curl_auth():  # curl signs each request itself; UNSIGNED-PAYLOAD as r2 and the peers send
+    return ["--aws-sigv4", "aws:amz:us-east-1:s3", "-H", "x-amz-content-sha256: UNSIGNED-PAYLOAD",
+            "--user", f"{env('R2_TEST_ACCESS_KEY_ID')}:{env('R2_TEST_SECRET_ACCESS_KEY')}"]
 
 
 def url(key):
@@ -245,9 +273,12 @@ def sign_rows():
             name = m.group(1)
             section = "presign" if "presign" in name else "sign"
             row(section, f"r2 C: {name}", int(m.group(2)) / 1000, "µs/call")
-    for name, us in child("sign")[0]["rows"]:
+    out = child("sign")[0]
+    for name, us in out["rows"]:
         section, tool = name.split(": ", 1)
         row(section, ("r2 Python: " if "r2." in tool else "") + tool, us, "µs/call")
+    for name, ms in out["startup"]:  # bench.py's: a fresh interpreter each, median of 7
+        row("start-up", ("r2 Python: " if "r2" in name.split()[1] else "") + name, ms, "ms")
 
 
 def list_rows(prefix):
@@ -282,11 +313,6 @@ def transfer_rows(tmp, size_mib):
             elif tool == "curl":
                 cmd = ["curl", "-sS", "--fail"] + curl_auth() + (["-T", src] if direction == "up" else ["-o", dst])
                 _, wall, user, sys_, rss = timed(cmd + [url(key)])
-            elif tool == "awscrt":  # bench.py's child (prints its CPU and VmHWM; wall here includes start-up)
-                sys.path.insert(0, PYDIR)
-                import bench
-                out = timed([sys.executable, "-c", bench.TRANSFER, PYDIR, "awscrt", direction, path, key])
-                wall, user, sys_, rss = out[1], out[2], out[3], out[4]
             else:
                 j, out = child("transfer", "r2-python" if tool == "r2 Python" else tool, direction, path, key)
                 wall, user, sys_, rss = j["wall_s"], j["user_s"], j["sys_s"], out[4]
