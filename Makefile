@@ -17,7 +17,7 @@ TYPE ?=
 NODE_DIR := bindings/node
 NODE_ADDON := $(NODE_DIR)/build/r2.node
 
-.PHONY: node node-test node-integration node-types node-pack node-bench
+.PHONY: node node-test node-integration node-types node-pack node-bench bench-peers
 .PHONY: all build header check-header check check-ffi check-symbols python-unit dist wheel dist-test lib ctests hostile-tests vectors parse-xml xml-fixtures swift-test server-tests integration test demo install setup clean cli cli-test python-test python-integration python-ffi python-bench bench-resilience fuzz fuzz-smoke sanitize tsan
 
 all: build
@@ -273,7 +273,7 @@ check-symbols: build
 python-unit: build
 	@test -x .venv/bin/python || bash scripts/setup.sh
 	@.venv/bin/python -c 'import pytest' 2>/dev/null || .venv/bin/pip install -q --disable-pip-version-check pytest botocore
-	cd bindings/python && R2_TEST_STRICT=1 ../../.venv/bin/python -m pytest -q tests/test_ffi.py tests/test_library.py tests/test_errors.py tests/test_signer.py
+	cd bindings/python && R2_TEST_STRICT=1 ../../.venv/bin/python -m pytest -q tests/test_ffi.py tests/test_library.py tests/test_errors.py tests/test_signer.py tests/test_types.py
 
 # Everything, from a fresh machine: packages, build, the no-server tier, then
 # the hostile servers, a short fuzzing pass, the tests against a local server, then the install and
@@ -347,6 +347,21 @@ bench-transfers: setup build $(OUT)/bench_multipart
 	@.venv/bin/python -c 'import boto3, awscrt' 2>/dev/null || .venv/bin/pip install -q --disable-pip-version-check boto3 awscrt
 	@rc=0; bash scripts/test-server.sh run .build/bench-transfers-server -- .venv/bin/python scripts/bench_transfers.py || rc=$$?; \
 		rm -rf .build/bench-transfers-server/data; exit $$rc
+
+# r2 (C, Python, Node when its addon builds) beside boto3, awscrt, minio and the curl CLI in
+# one run against one local server (scripts/bench_peers.py): sign, presign, list 1 000,
+# SIZE_MIB up and down (SHA-256 checked), SMALL_OPS x 4 KiB GETs/PUTs at 16 in flight; one table
+# with ratios to the best peer, JSON in .build/bench-peers.json. The peers live in their own
+# venv (.build/bench-venv, from PyPI), never in the library's dependencies. Not part of `make test`.
+SIZE_MIB ?= 1024
+BENCH_VENV := .build/bench-venv
+bench-peers: setup build $(OUT)/bench_sign $(OUT)/bench_list $(OUT)/bench_multipart $(OUT)/bench_transfer
+	@test -x $(BENCH_VENV)/bin/python || python3 -m venv $(BENCH_VENV)
+	@$(BENCH_VENV)/bin/python -c 'import boto3, awscrt, minio' 2>/dev/null || \
+		$(BENCH_VENV)/bin/pip install -q --disable-pip-version-check boto3 awscrt minio
+	@if command -v node >/dev/null; then $(MAKE) --no-print-directory node; fi
+	@rc=0; SIZE_MIB=$(SIZE_MIB) bash scripts/test-server.sh run .build/bench-peers-server -- \
+		$(BENCH_VENV)/bin/python scripts/bench_peers.py || rc=$$?; rm -rf .build/bench-peers-server/data; exit $$rc
 
 # The Node.js binding (bindings/node): the N-API addon compiled with the system
 # compiler against Node's headers (no node-gyp, no npm registry), with libr2

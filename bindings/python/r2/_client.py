@@ -8,23 +8,30 @@ import os
 import threading
 import weakref
 from ctypes import POINTER, byref, c_bool, c_char_p, c_uint8, pointer, string_at
-from collections.abc import Mapping
-from typing import Any, Callable, Iterable, Iterator, Optional, Union
+from collections.abc import Iterable, Mapping
 
 from . import _ffi
-from ._convert import (CHECKSUMS, JURISDICTIONS, PAYLOAD_MODES, CallbackErrors, Headers, HTTPDate, byte_pointer,
+from ._convert import (CHECKSUMS, JURISDICTIONS, PAYLOAD_MODES, CallbackErrors, byte_pointer,
                        check, choice, cstr, header_array, http_date, seconds, to_unix_time)
 from ._errors import EntityTooLarge, InvalidRequest, invalid_argument
 from ._interrupt import Interrupts
 from ._library import Library, load_library
-from ._streams import ObjectReader, ObjectStream, Progress, ReadSource, c_buffer, remaining_length
-from ._transfer import PART_CHECKSUMS, CancelToken, ProgressCallback, TransferCall, TransferConfig
+from ._streams import ObjectReader, ObjectStream, ReadSource, c_buffer, remaining_length
+from ._transfer import PART_CHECKSUMS, CancelToken, TransferCall, TransferConfig
 from ._types import (CompletedPart, DeleteError, DeleteResult, ListPage, MultipartUpload, Object, ObjectEntry,
                      ObjectInfo, PartInfo, text)
 
-PathLike = Union[str, "os.PathLike[str]"]
-Body = Union[bytes, bytearray, memoryview, str, Any]  # or a binary file-like object, or an iterable of bytes
-Range = Union[str, "tuple[int, Optional[int]]", None]
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up (mypy knows the name)
+if TYPE_CHECKING:
+    from typing import Any, Callable, Iterator, Optional, Union
+
+    from ._convert import Headers, HTTPDate
+    from ._streams import Progress
+    from ._transfer import ProgressCallback
+
+    PathLike = Union[str, "os.PathLike[str]"]
+    Body = Union[bytes, bytearray, memoryview, str, Any]  # or a binary file-like object, or an iterable of bytes
+    Range = Union[str, "tuple[int, Optional[int]]", None]
 
 
 def _path(value: Optional[PathLike], name: str) -> Optional[bytes]:

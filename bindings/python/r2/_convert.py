@@ -4,13 +4,16 @@ from __future__ import annotations
 import ctypes
 import datetime
 from collections.abc import Mapping
-from typing import Any, Iterable, Optional, Union
 
 from . import _ffi
 from ._errors import invalid_argument, last_error
 
-Headers = Union[Mapping[str, str], Iterable[tuple[str, str]], None]
-HTTPDate = Union[str, datetime.datetime, None]
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up (mypy knows the name)
+if TYPE_CHECKING:
+    from typing import Any, Iterable, Optional, Union
+
+    Headers = Union[Mapping[str, str], Iterable[tuple[str, str]], None]
+    HTTPDate = Union[str, datetime.datetime, None]
 
 
 def check(lib, code: int) -> None:

@@ -5,9 +5,11 @@ test checks that every R2_ERR_* of the header has exactly one class here.
 """
 from __future__ import annotations
 
-from typing import Optional
-
 from . import _ffi
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up (mypy knows the name)
+if TYPE_CHECKING:
+    from typing import Optional
 
 
 class R2Error(Exception):

@@ -29,7 +29,10 @@ from __future__ import annotations
 import os
 import signal
 import threading
-from typing import Any, Callable, Optional
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up (mypy knows the name)
+if TYPE_CHECKING:
+    from typing import Any, Callable, Optional
 
 _SIGINT = int(signal.SIGINT)
 

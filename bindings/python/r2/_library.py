@@ -4,9 +4,11 @@ from __future__ import annotations
 import ctypes
 import os
 import threading
-from typing import TYPE_CHECKING, Any, Optional, Union
-
 from . import _ffi
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up (mypy knows the name)
+if TYPE_CHECKING:
+    from typing import Any, Optional, Union
 
 LIBRARY_ENV = "R2_LIBRARY"
 LIBRARY_FILE = "libr2.so"

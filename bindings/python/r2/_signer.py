@@ -5,12 +5,17 @@ from __future__ import annotations
 import datetime
 import os
 from ctypes import POINTER, byref, string_at
-from typing import Optional, Union
 
 from . import _ffi
-from ._convert import Headers, byte_pointer, check, cstr, header_array, seconds, to_unix_time
+from ._convert import byte_pointer, check, cstr, header_array, seconds, to_unix_time
 from ._library import Library, load_library
 from ._types import Signed
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up (mypy knows the name)
+if TYPE_CHECKING:
+    from typing import Optional, Union
+
+    from ._convert import Headers
 
 
 class _SignedResult:

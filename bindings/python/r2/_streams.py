@@ -8,12 +8,15 @@ import os
 import queue
 import stat
 import threading
-from typing import Any, Callable, Iterator, Optional, cast
 
 from ._convert import CallbackErrors
 from ._types import ObjectInfo
 
-Progress = Optional[Callable[[int], Any]]
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up (mypy knows the name)
+if TYPE_CHECKING:
+    from typing import Any, Callable, Iterator, Optional
+
+    Progress = Optional[Callable[[int], Any]]
 
 
 def c_buffer(pointer, size: int) -> memoryview:
@@ -221,4 +224,4 @@ class ObjectReader(io.BufferedReader):
     @property
     def info(self) -> Optional[ObjectInfo]:
         """What the server said about the object, once it has been read to the end."""
-        return cast(ObjectStream, self.raw).info
+        return self.raw.info  # type: ignore[attr-defined]  # raw is always an ObjectStream

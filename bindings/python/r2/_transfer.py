@@ -5,19 +5,21 @@ from __future__ import annotations
 import ctypes
 import os
 from ctypes import POINTER, byref
-from dataclasses import dataclass
-from typing import Any, Callable, Optional
 
 from . import _ffi
 from ._convert import CHECKSUMS, CallbackErrors, check, choice
 from ._errors import invalid_argument
+from ._types import Record, _set
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up
+if TYPE_CHECKING:
+    from typing import Any, Callable, Optional
 
 # r2 refuses SHA-1/SHA-256 part checksums itself (r2.Unsupported: R2 answers 501), so they are passed on.
 PART_CHECKSUMS = CHECKSUMS
 
 
-@dataclass(frozen=True)
-class TransferConfig:
+class TransferConfig(Record):
     """Settings of upload_file, upload_fileobj, download_file, download_fileobj
     and copy's multipart path. None means the client's setting (100 MiB
     threshold, 10 MiB parts, 4 parts in flight).
@@ -28,11 +30,21 @@ class TransferConfig:
     ``progress_interval`` is the most often (in seconds) progress callbacks run.
     """
 
-    multipart_threshold: Optional[int] = None
-    multipart_chunksize: Optional[int] = None
-    max_concurrency: Optional[int] = None
-    part_checksum: Optional[str] = None
-    progress_interval: float = 0.1
+    __slots__ = ("multipart_threshold", "multipart_chunksize", "max_concurrency", "part_checksum", "progress_interval")
+    multipart_threshold: Optional[int]
+    multipart_chunksize: Optional[int]
+    max_concurrency: Optional[int]
+    part_checksum: Optional[str]
+    progress_interval: float
+
+    def __init__(self, multipart_threshold: Optional[int] = None, multipart_chunksize: Optional[int] = None,
+                 max_concurrency: Optional[int] = None, part_checksum: Optional[str] = None,
+                 progress_interval: float = 0.1) -> None:
+        _set(self, "multipart_threshold", multipart_threshold)
+        _set(self, "multipart_chunksize", multipart_chunksize)
+        _set(self, "max_concurrency", max_concurrency)
+        _set(self, "part_checksum", part_checksum)
+        _set(self, "progress_interval", progress_interval)
 
 
 class CancelToken:
@@ -66,8 +78,9 @@ class CancelToken:
         return f"<r2.CancelToken{' cancelled' if self.cancelled else ''}>"
 
 
-Callback = Optional[Callable[[int], Any]]
-ProgressCallback = Optional[Callable[[int, Optional[int]], Any]]
+if TYPE_CHECKING:
+    Callback = Optional[Callable[[int], Any]]
+    ProgressCallback = Optional[Callable[[int, Optional[int]], Any]]
 
 
 class TransferCall:

@@ -2,10 +2,47 @@
 right after), so nothing returned to the caller points into C memory."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Optional
-
 from . import _ffi
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up (mypy knows the name)
+if TYPE_CHECKING:
+    from typing import Any, Optional
+
+
+class Record:
+    """Base of the result types: immutable, equal when their fields are, a repr
+    of the fields (what @dataclass(frozen=True) gave). Plain classes with
+    __slots__: importing dataclasses and building 11 of them cost ~16 ms of
+    ``import r2``. A subclass lists its fields in __slots__, in order."""
+
+    __slots__ = ()
+
+    def _values(self) -> tuple:
+        return tuple([getattr(self, name) for name in self.__slots__])
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._values() == other._values()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:  # TypeError when a field is a list or dict, as for the dataclasses
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        fields = ", ".join([f"{name}={getattr(self, name)!r}" for name in self.__slots__])
+        return f"{type(self).__name__}({fields})"
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"cannot assign to field {name!r} of {type(self).__name__} (read-only)")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"cannot delete field {name!r} of {type(self).__name__} (read-only)")
+
+    def __reduce__(self) -> tuple:  # pickle and copy through the constructor (__setattr__ refuses)
+        return (type(self), self._values())
+
+
+_set = object.__setattr__
 
 
 def text(value: Optional[bytes]) -> Optional[str]:
@@ -13,8 +50,7 @@ def text(value: Optional[bytes]) -> Optional[str]:
     return value.decode("utf-8", "surrogateescape") if value else None
 
 
-@dataclass(frozen=True)
-class ObjectInfo:
+class ObjectInfo(Record):
     """What the server said about an object after a put, get, head or copy.
 
     Strings are None when the server did not send them. ``last_modified`` and
@@ -22,25 +58,60 @@ class ObjectInfo:
     response's body (the object's size for head).
     """
 
-    etag: Optional[str] = None
-    version_id: Optional[str] = None
-    content_type: Optional[str] = None
-    content_range: Optional[str] = None
-    last_modified: Optional[str] = None
-    cache_control: Optional[str] = None
-    content_disposition: Optional[str] = None
-    content_encoding: Optional[str] = None
-    content_language: Optional[str] = None
-    expires: Optional[str] = None
-    storage_class: Optional[str] = None
-    checksum_crc32: Optional[str] = None
-    checksum_crc32c: Optional[str] = None
-    checksum_sha1: Optional[str] = None
-    checksum_sha256: Optional[str] = None
-    request_id: Optional[str] = None
-    content_length: int = 0
-    http_status: int = 0
-    metadata: dict[str, str] = field(default_factory=dict)
+    __slots__ = (
+        "etag", "version_id", "content_type", "content_range", "last_modified", "cache_control",
+        "content_disposition", "content_encoding", "content_language", "expires", "storage_class", "checksum_crc32",
+        "checksum_crc32c", "checksum_sha1", "checksum_sha256", "request_id", "content_length", "http_status",
+        "metadata",
+    )
+    etag: Optional[str]
+    version_id: Optional[str]
+    content_type: Optional[str]
+    content_range: Optional[str]
+    last_modified: Optional[str]
+    cache_control: Optional[str]
+    content_disposition: Optional[str]
+    content_encoding: Optional[str]
+    content_language: Optional[str]
+    expires: Optional[str]
+    storage_class: Optional[str]
+    checksum_crc32: Optional[str]
+    checksum_crc32c: Optional[str]
+    checksum_sha1: Optional[str]
+    checksum_sha256: Optional[str]
+    request_id: Optional[str]
+    content_length: int
+    http_status: int
+    metadata: dict[str, str]
+
+    def __init__(self, etag: Optional[str] = None, version_id: Optional[str] = None,
+                 content_type: Optional[str] = None, content_range: Optional[str] = None,
+                 last_modified: Optional[str] = None, cache_control: Optional[str] = None,
+                 content_disposition: Optional[str] = None, content_encoding: Optional[str] = None,
+                 content_language: Optional[str] = None, expires: Optional[str] = None,
+                 storage_class: Optional[str] = None, checksum_crc32: Optional[str] = None,
+                 checksum_crc32c: Optional[str] = None, checksum_sha1: Optional[str] = None,
+                 checksum_sha256: Optional[str] = None, request_id: Optional[str] = None, content_length: int = 0,
+                 http_status: int = 0, metadata: Optional[dict[str, str]] = None) -> None:
+        _set(self, "etag", etag)
+        _set(self, "version_id", version_id)
+        _set(self, "content_type", content_type)
+        _set(self, "content_range", content_range)
+        _set(self, "last_modified", last_modified)
+        _set(self, "cache_control", cache_control)
+        _set(self, "content_disposition", content_disposition)
+        _set(self, "content_encoding", content_encoding)
+        _set(self, "content_language", content_language)
+        _set(self, "expires", expires)
+        _set(self, "storage_class", storage_class)
+        _set(self, "checksum_crc32", checksum_crc32)
+        _set(self, "checksum_crc32c", checksum_crc32c)
+        _set(self, "checksum_sha1", checksum_sha1)
+        _set(self, "checksum_sha256", checksum_sha256)
+        _set(self, "request_id", request_id)
+        _set(self, "content_length", content_length)
+        _set(self, "http_status", http_status)
+        _set(self, "metadata", {} if metadata is None else metadata)
 
     @classmethod
     def from_c(cls, info: _ffi.r2_object_info) -> ObjectInfo:
@@ -50,26 +121,38 @@ class ObjectInfo:
         return cls(**strings, content_length=info.content_length, http_status=info.http_status, metadata=metadata)
 
 
-@dataclass(frozen=True)
-class Object:
+class Object(Record):
     """The result of Client.get: the body and what the server said about it."""
 
+    __slots__ = ("body", "info")
     body: bytes
     info: ObjectInfo
+
+    def __init__(self, body: bytes, info: ObjectInfo) -> None:
+        _set(self, "body", body)
+        _set(self, "info", info)
 
     def __bytes__(self) -> bytes:
         return self.body
 
 
-@dataclass(frozen=True)
-class ObjectEntry:
+class ObjectEntry(Record):
     """One object of a listing. ``last_modified`` is ISO 8601 as sent."""
 
+    __slots__ = ("key", "size", "etag", "last_modified", "storage_class")
     key: str
     size: int
-    etag: Optional[str] = None
-    last_modified: Optional[str] = None
-    storage_class: Optional[str] = None
+    etag: Optional[str]
+    last_modified: Optional[str]
+    storage_class: Optional[str]
+
+    def __init__(self, key: str, size: int, etag: Optional[str] = None, last_modified: Optional[str] = None,
+                 storage_class: Optional[str] = None) -> None:
+        _set(self, "key", key)
+        _set(self, "size", size)
+        _set(self, "etag", etag)
+        _set(self, "last_modified", last_modified)
+        _set(self, "storage_class", storage_class)
 
     @classmethod
     def from_c(cls, e: _ffi.r2_object_entry) -> ObjectEntry:
@@ -77,34 +160,51 @@ class ObjectEntry:
                    storage_class=text(e.storage_class))
 
 
-@dataclass(frozen=True)
-class ListPage:
+class ListPage(Record):
     """One page of ListObjectsV2. Pass ``next_continuation_token`` as
     ``continuation_token`` for the next page (or use Client.list_all)."""
 
+    __slots__ = ("objects", "common_prefixes", "is_truncated", "next_continuation_token", "request_id")
     objects: list[ObjectEntry]
     common_prefixes: list[str]
     is_truncated: bool
     next_continuation_token: Optional[str]
     request_id: Optional[str]
 
+    def __init__(self, objects: list[ObjectEntry], common_prefixes: list[str], is_truncated: bool,
+                 next_continuation_token: Optional[str], request_id: Optional[str]) -> None:
+        _set(self, "objects", objects)
+        _set(self, "common_prefixes", common_prefixes)
+        _set(self, "is_truncated", is_truncated)
+        _set(self, "next_continuation_token", next_continuation_token)
+        _set(self, "request_id", request_id)
 
-@dataclass(frozen=True)
-class DeleteError:
+
+class DeleteError(Record):
     """A key that DeleteObjects could not delete."""
 
+    __slots__ = ("key", "code", "message")
     key: str
     code: str
     message: str
 
+    def __init__(self, key: str, code: str, message: str) -> None:
+        _set(self, "key", key)
+        _set(self, "code", code)
+        _set(self, "message", message)
 
-@dataclass(frozen=True)
-class DeleteResult:
+
+class DeleteResult(Record):
     """The outcome of Client.delete_objects: a partial failure is reported
     here, key by key, and is not an exception."""
 
+    __slots__ = ("deleted", "errors")
     deleted: list[str]
     errors: list[DeleteError]
+
+    def __init__(self, deleted: list[str], errors: list[DeleteError]) -> None:
+        _set(self, "deleted", deleted)
+        _set(self, "errors", errors)
 
 
 class Signed:
@@ -155,23 +255,33 @@ class Signed:
         return f"Signed(headers={[n for n, _ in self.headers]!r}, query_length={len(self.query)}, signature=<redacted>)"
 
 
-@dataclass(frozen=True)
-class CompletedPart:
+class CompletedPart(Record):
     """A part of a multipart upload, as upload_part and upload_part_copy
     return it and complete_multipart_upload takes it."""
 
+    __slots__ = ("part_number", "etag")
     part_number: int
     etag: str
 
+    def __init__(self, part_number: int, etag: str) -> None:
+        _set(self, "part_number", part_number)
+        _set(self, "etag", etag)
 
-@dataclass(frozen=True)
-class PartInfo:
+
+class PartInfo(Record):
     """An uploaded part, from list_parts."""
 
+    __slots__ = ("part_number", "size", "etag", "last_modified")
     part_number: int
     size: int
     etag: str
-    last_modified: Optional[str] = None
+    last_modified: Optional[str]
+
+    def __init__(self, part_number: int, size: int, etag: str, last_modified: Optional[str] = None) -> None:
+        _set(self, "part_number", part_number)
+        _set(self, "size", size)
+        _set(self, "etag", etag)
+        _set(self, "last_modified", last_modified)
 
     @classmethod
     def from_c(cls, p: _ffi.r2_part_info) -> PartInfo:
@@ -179,13 +289,18 @@ class PartInfo:
                    last_modified=text(p.last_modified))
 
 
-@dataclass(frozen=True)
-class MultipartUpload:
+class MultipartUpload(Record):
     """An unfinished multipart upload, from list_multipart_uploads."""
 
+    __slots__ = ("key", "upload_id", "initiated")
     key: str
     upload_id: str
-    initiated: Optional[str] = None
+    initiated: Optional[str]
+
+    def __init__(self, key: str, upload_id: str, initiated: Optional[str] = None) -> None:
+        _set(self, "key", key)
+        _set(self, "upload_id", upload_id)
+        _set(self, "initiated", initiated)
 
     @classmethod
     def from_c(cls, u: _ffi.r2_upload_info) -> MultipartUpload:
