@@ -87,6 +87,8 @@ export class InvalidAccessKey extends R2Error {}
 export class SignatureDoesNotMatch extends R2Error {}
 export class ExpiredCredentials extends R2Error {}
 export class Unauthorized extends R2Error {}
+/** a presigned URL (or request date) that has expired */
+export class ExpiredRequest extends R2Error {}
 export class NoSuchBucket extends R2Error {}
 export class AccessDenied extends R2Error {}
 export class InvalidBucketName extends R2Error {}
@@ -96,6 +98,10 @@ export class NotModified extends R2Error {}
 export class EntityTooLarge extends R2Error {}
 export class InvalidRange extends R2Error {}
 export class InvalidObjectName extends R2Error {}
+/** user metadata over R2's 8 192 bytes */
+export class MetadataTooLarge extends R2Error {}
+/** the object is encrypted with a customer key (SSE-C) and the call did not give it */
+export class SSECustomerKeyRequired extends R2Error {}
 export class NoSuchUpload extends R2Error {}
 export class InvalidPart extends R2Error {}
 export class InvalidPartOrder extends R2Error {}
@@ -132,7 +138,21 @@ export interface ClientOptions {
   allowHttp?: boolean;
   /** PEM file of CA certificates to trust */
   caBundle?: string;
-  timeouts?: { connectMs?: number; requestMs?: number; transferMs?: number; stallMs?: number; deadlineMs?: number };
+  timeouts?: {
+    connectMs?: number;
+    requestMs?: number;
+    transferMs?: number;
+    /** a request with no byte moved (or under stallMinBytesPerSec) this long fails (60 000) */
+    stallMs?: number;
+    /** the rate below which a request counts as stalled (1024; 0: only the no-byte check) */
+    stallMinBytesPerSec?: number;
+    /** per attempt of a listing (60 000) */
+    listMs?: number;
+    /** per attempt of a multipart part (0: none beyond the stall check) */
+    partMs?: number;
+    /** the whole call, retries included (0: none) */
+    deadlineMs?: number;
+  };
   /** threshold: bytes at which uploads and downloads go multipart (100 MiB); partSize (10 MiB); concurrency (4) */
   multipart?: { threshold?: number; partSize?: number; concurrency?: number };
   /** idle connections kept (20) */
@@ -145,6 +165,19 @@ export interface ClientOptions {
   replayLatency?: boolean;
   /** attempts per call for every retried class (1: never retry) */
   maxAttempts?: number;
+  /** requests per second, adaptive on SlowDown (0: no limit) */
+  rateLimit?: number;
+  /** the most get() holds in memory (1 GiB); a larger body rejects with EntityTooLarge */
+  maxGetBytes?: number;
+  /** <bucket>.<host>/<key> URLs instead of <host>/<bucket>/<key> */
+  virtualHostedStyle?: boolean;
+  /** the SigV4 region: 'auto' (R2's, the default), or the aliases R2 accepts */
+  region?: 'auto' | 'us-east-1' | '';
+}
+
+/** SSE-C: a customer-provided AES-256 key (32 bytes); reads of the object then need it. */
+export interface SSECOptions {
+  sseCustomerKey?: Uint8Array;
 }
 
 export interface CallOptions {
@@ -154,7 +187,7 @@ export interface CallOptions {
   signal?: AbortSignalLike;
 }
 
-export interface PutOptions extends CallOptions {
+export interface PutOptions extends CallOptions, SSECOptions {
   contentType?: string;
   cacheControl?: string;
   contentDisposition?: string;
@@ -180,7 +213,7 @@ export interface PutOptions extends CallOptions {
   concurrency?: number;
 }
 
-export interface GetOptions extends CallOptions {
+export interface GetOptions extends CallOptions, SSECOptions {
   /** "bytes=a-b", "bytes=a-" or "bytes=-n" */
   range?: string;
   ifMatch?: string;
@@ -258,7 +291,9 @@ export interface DeleteManyResult {
   errors: { key: string; code: string; message: string }[];
 }
 
-export interface CopyOptions extends CallOptions {
+export interface CopyOptions extends CallOptions, SSECOptions {
+  /** the key the source was written with (SSE-C) */
+  sourceSseCustomerKey?: Uint8Array;
   replaceMetadata?: boolean;
   contentType?: string;
   cacheControl?: string;
@@ -300,7 +335,7 @@ export interface Progress {
   total?: number;
 }
 
-export interface TransferOptions extends CallOptions {
+export interface TransferOptions extends CallOptions, SSECOptions {
   threshold?: number;
   partSize?: number;
   concurrency?: number;
@@ -312,12 +347,28 @@ export interface TransferOptions extends CallOptions {
 }
 
 export interface UploadFileOptions extends TransferOptions {
+  /** '*': create only (PreconditionFailed if the key exists); checked on the Complete of a multipart upload */
+  ifNoneMatch?: string;
+  /** replace only the object with this ETag */
+  ifMatch?: string;
   contentType?: string;
   cacheControl?: string;
   contentDisposition?: string;
   contentEncoding?: string;
   contentLanguage?: string;
   metadata?: Record<string, string>;
+}
+
+export interface DownloadFileOptions extends TransferOptions {
+  /** false skips the fsync before the rename into place (faster; a crash soon after may leave the file short) */
+  fsync?: boolean;
+}
+
+export interface CompleteOptions extends CallOptions, SSECOptions {
+  /** '*': publish only if the key does not exist (create-only) */
+  ifNoneMatch?: string;
+  /** publish only if the key holds this ETag ('*': any object) */
+  ifMatch?: string;
 }
 
 export interface PresignOptions {
@@ -347,14 +398,14 @@ export class Client {
   list(bucket: string, opts?: ListOptions): Promise<ListPage>;
   listAll(bucket: string, opts?: ListOptions): AsyncIterableIterator<ListedObject>;
   createMultipartUpload(bucket: string, key: string, opts?: PutOptions): Promise<string>;
-  uploadPart(bucket: string, key: string, uploadId: string, partNumber: number, body: string | Uint8Array | ArrayBuffer, opts?: CallOptions & { checksum?: 'md5' | 'crc32' | 'crc32c' }): Promise<CompletedPart>;
-  uploadPartCopy(bucket: string, key: string, uploadId: string, partNumber: number, srcBucket: string, srcKey: string, opts?: CallOptions & { range?: [number, number] }): Promise<CompletedPart>;
-  completeMultipartUpload(bucket: string, key: string, uploadId: string, parts: CompletedPart[], opts?: CallOptions): Promise<ObjectInfo>;
+  uploadPart(bucket: string, key: string, uploadId: string, partNumber: number, body: string | Uint8Array | ArrayBuffer, opts?: CallOptions & SSECOptions & { checksum?: 'md5' | 'crc32' | 'crc32c' }): Promise<CompletedPart>;
+  uploadPartCopy(bucket: string, key: string, uploadId: string, partNumber: number, srcBucket: string, srcKey: string, opts?: CallOptions & SSECOptions & { range?: [number, number]; sourceSseCustomerKey?: Uint8Array }): Promise<CompletedPart>;
+  completeMultipartUpload(bucket: string, key: string, uploadId: string, parts: CompletedPart[], opts?: CompleteOptions): Promise<ObjectInfo>;
   abortMultipartUpload(bucket: string, key: string, uploadId: string, opts?: CallOptions): Promise<void>;
   listParts(bucket: string, key: string, uploadId: string, opts?: CallOptions): Promise<PartInfo[]>;
   listMultipartUploads(bucket: string, opts?: CallOptions & { prefix?: string }): Promise<UploadInfo[]>;
   uploadFile(path: string, bucket: string, key: string, opts?: UploadFileOptions): Promise<ObjectInfo>;
-  downloadFile(bucket: string, key: string, path: string, opts?: TransferOptions): Promise<ObjectInfo>;
+  downloadFile(bucket: string, key: string, path: string, opts?: DownloadFileOptions): Promise<ObjectInfo>;
   /** A presigned URL; no I/O. expiresInSeconds: 1 to 604800. */
   presign(method: PresignMethod, bucket: string, key: string, expiresInSeconds: number, opts?: PresignOptions): string;
   metrics(): string;

@@ -7,6 +7,7 @@ const errors = require('./errors');
 const { fromNative, abortError } = errors;
 
 const MiB = 1024 * 1024;
+const GiB = 1024 * MiB;
 const JURISDICTIONS = { default: 0, eu: 1, fedramp: 2, us: 3 };
 const PAYLOAD = { signed: 1, unsigned: 2 };
 const CHECKSUMS = { md5: 1, crc32: 2, crc32c: 3, sha1: 4, sha256: 5 };
@@ -116,6 +117,15 @@ function iterableOf(body) {
   throw new TypeError('body must be a string, Buffer, Uint8Array, ArrayBuffer, Readable, ReadableStream or (async) iterable');
 }
 
+// An SSE-C key: 32 bytes (AES-256), copied; undefined when not given.
+function sseKey(v, what = 'sseCustomerKey') {
+  if (v === undefined || v === null) return undefined;
+  if (!(v instanceof Uint8Array) || v.byteLength !== 32) {
+    throw new errors.InvalidArgument(`${what} must be 32 bytes (a Buffer or Uint8Array holding an AES-256 key)`, { code: 'InvalidArgument' });
+  }
+  return Buffer.from(v);
+}
+
 function putOptions(o = {}) {
   return {
     contentType: o.contentType,
@@ -133,6 +143,7 @@ function putOptions(o = {}) {
     checksum: enumValue(CHECKSUMS, o.checksum, 'checksum'),
     checksumValue: o.checksumValue,
     storageClass: o.storageClass,
+    sseCustomerKey: sseKey(o.sseCustomerKey),
   };
 }
 
@@ -144,6 +155,7 @@ function getOptions(o = {}) {
     ifModifiedSince: httpDate(o.ifModifiedSince),
     ifUnmodifiedSince: httpDate(o.ifUnmodifiedSince),
     validateChecksum: o.validateChecksum,
+    sseCustomerKey: sseKey(o.sseCustomerKey),
   };
 }
 
@@ -155,6 +167,9 @@ function transferOptions(o = {}, put) {
     partChecksum: enumValue(CHECKSUMS, o.partChecksum, 'partChecksum'),
     progressIntervalMs: o.progressIntervalMs,
     statePath: o.statePath,
+    sseCustomerKey: sseKey(o.sseCustomerKey),
+    sourceSseCustomerKey: sseKey(o.sourceSseCustomerKey, 'sourceSseCustomerKey'),
+    skipFsync: o.fsync === false,
     put,
   };
 }
@@ -209,6 +224,9 @@ function clientOptions(o = {}) {
     transferTimeoutMs: t.transferMs,
     stallTimeoutMs: t.stallMs,
     deadlineMs: t.deadlineMs,
+    stallMinBytesPerSec: t.stallMinBytesPerSec,
+    listTimeoutMs: t.listMs,
+    partTimeoutMs: t.partMs,
     multipartThreshold: m.threshold,
     multipartPartSize: m.partSize,
     multipartConcurrency: m.concurrency,
@@ -218,6 +236,10 @@ function clientOptions(o = {}) {
     replay: o.replay,
     replayLatency: o.replayLatency,
     maxAttempts: o.maxAttempts,
+    rateLimit: o.rateLimit,
+    maxGetBytes: o.maxGetBytes,
+    virtualHostedStyle: o.virtualHostedStyle,
+    region: o.region,
   };
 }
 
@@ -226,6 +248,7 @@ class Client {
     if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
     this._handle = sync(() => native.clientNew(clientOptions(options)));
     this._threshold = (options.multipart && options.multipart.threshold) || 100 * MiB;
+    this._maxGetBytes = options.maxGetBytes || GiB;
   }
 
   /** A client from R2_ACCOUNT_ID, R2_ACCESS_KEY_ID, R2_SECRET_ACCESS_KEY, R2_ENDPOINT, R2_ALLOW_HTTP, ... */
@@ -233,6 +256,7 @@ class Client {
     const c = Object.create(Client.prototype);
     c._handle = sync(() => native.clientFromEnv());
     c._threshold = Number(process.env.R2_MULTIPART_THRESHOLD_BYTES) || 100 * MiB;
+    c._maxGetBytes = GiB;
     return c;
   }
 
@@ -297,15 +321,29 @@ class Client {
     return objectInfo(info);
   }
 
+  /** The whole body in memory: at most maxGetBytes (1 GiB), as r2_object_get() holds; more rejects with EntityTooLarge. */
   async get(bucket, key, opts = {}) {
     const chunks = [];
     let length = 0;
+    let tooLarge = false;
+    const max = this._maxGetBytes;
     const info = await controlled(opts.signal, 'get', (ctl) =>
       native.getStream(this._h, bucket, key, getOptions(opts), ctl, (kind, chunk) => {
-        chunks.push(chunk);
+        if (tooLarge) return;
         length += chunk.length;
+        if (length > max) {
+          tooLarge = true;
+          chunks.length = 0;
+          native.ctlCancel(ctl);
+          return;
+        }
+        chunks.push(chunk);
         native.ctlAck(ctl, chunk.length);
-      }), 1 << 30);
+      }), 1 << 30).catch((e) => {
+      if (tooLarge) throw new errors.EntityTooLarge(`the body of ${key} is larger than maxGetBytes (${max}); use getStream or downloadFile`, { code: 'EntityTooLarge' });
+      throw e;
+    });
+    if (tooLarge) throw new errors.EntityTooLarge(`the body of ${key} is larger than maxGetBytes (${max}); use getStream or downloadFile`, { code: 'EntityTooLarge' });
     return { body: Buffer.concat(chunks, length), ...objectInfo(info) };
   }
 
@@ -403,6 +441,8 @@ class Client {
       ifNoneMatch: opts.ifNoneMatch,
       ifModifiedSince: httpDate(opts.ifModifiedSince),
       ifUnmodifiedSince: httpDate(opts.ifUnmodifiedSince),
+      sseCustomerKey: sseKey(opts.sseCustomerKey),
+      sourceSseCustomerKey: sseKey(opts.sourceSseCustomerKey, 'sourceSseCustomerKey'),
     };
     return objectInfo(await abortable(opts.signal, 'copy', native.copy(this._h, bucket, key, srcBucket, srcKey, copyOpts)));
   }
@@ -434,18 +474,22 @@ class Client {
     const bytes = bytesOf(body);
     if (!bytes) throw new TypeError('a part must be bytes (string, Buffer, Uint8Array or ArrayBuffer)');
     const etag = await abortable(opts.signal, 'uploadPart', native.uploadPart(this._h, bucket, key, uploadId, partNumber, bytes,
-      enumValue(CHECKSUMS, opts.checksum, 'checksum')));
+      enumValue(CHECKSUMS, opts.checksum, 'checksum'), { sseCustomerKey: sseKey(opts.sseCustomerKey) }));
     return { partNumber, etag };
   }
 
   async uploadPartCopy(bucket, key, uploadId, partNumber, srcBucket, srcKey, opts = {}) {
     const [first, last] = opts.range || [-1, -1];
-    const etag = await abortable(opts.signal, 'uploadPartCopy', native.uploadPartCopy(this._h, bucket, key, uploadId, partNumber, srcBucket, srcKey, first, last));
+    const etag = await abortable(opts.signal, 'uploadPartCopy', native.uploadPartCopy(this._h, bucket, key, uploadId, partNumber, srcBucket, srcKey, first, last,
+      { sseCustomerKey: sseKey(opts.sseCustomerKey), sourceSseCustomerKey: sseKey(opts.sourceSseCustomerKey, 'sourceSseCustomerKey') }));
     return { partNumber, etag };
   }
 
+  /** ifNoneMatch '*' (create-only) / ifMatch (an ETag) are checked by the server when the object is published. */
   async completeMultipartUpload(bucket, key, uploadId, parts, opts = {}) {
-    return objectInfo(await abortable(opts.signal, 'completeMultipartUpload', native.multipartComplete(this._h, bucket, key, uploadId, parts)));
+    const completeOpts = { ifMatch: opts.ifMatch, ifNoneMatch: opts.ifNoneMatch, sseCustomerKey: sseKey(opts.sseCustomerKey) };
+    return objectInfo(await abortable(opts.signal, 'completeMultipartUpload',
+      native.multipartComplete(this._h, bucket, key, uploadId, parts, completeOpts)));
   }
 
   async abortMultipartUpload(bucket, key, uploadId, opts = {}) {

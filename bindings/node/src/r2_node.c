@@ -41,8 +41,8 @@
     X(r2_object_put) X(r2_object_get_stream) X(r2_object_head) X(r2_object_info_dispose) \
     X(r2_object_delete) X(r2_objects_delete) X(r2_delete_result_dispose) X(r2_object_copy) X(r2_copy_large) \
     X(r2_list_objects) X(r2_list_result_dispose) \
-    X(r2_multipart_create) X(r2_multipart_upload_part) X(r2_multipart_upload_part_copy) \
-    X(r2_multipart_complete) X(r2_multipart_abort) X(r2_multipart_list_parts) X(r2_part_list_dispose) \
+    X(r2_multipart_create) X(r2_multipart_upload_part_with_options) X(r2_multipart_upload_part_copy_with_options) \
+    X(r2_part_options_init) X(r2_complete_options_init) X(r2_multipart_complete_with_options) X(r2_multipart_abort) X(r2_multipart_list_parts) X(r2_part_list_dispose) \
     X(r2_multipart_list_uploads) X(r2_upload_list_dispose) \
     X(r2_upload_file) X(r2_upload_buffer) X(r2_upload_stream) X(r2_download_file) \
     X(r2_presign) X(r2_signer_new) X(r2_signer_free) X(r2_signer_sign) X(r2_signer_presign) \
@@ -271,6 +271,34 @@ static bool get_pairs(napi_env env, napi_value arr, arena *a, const char *what, 
     return true;
 }
 
+/* An SSE-C key: a Buffer/Uint8Array of exactly 32 bytes (AES-256), copied
+ * into the arena (null/undefined → NULL). lib/index.js checks it first with
+ * r2.InvalidArgument; this guards direct calls into the addon. */
+static bool get_key(napi_env env, napi_value v, arena *a, const char *what, const uint8_t **out) {
+    *out = NULL;
+    if (is_nullish(env, v)) return true;
+    bool is = false;
+    napi_is_typedarray(env, v, &is);
+    napi_typedarray_type t = napi_int8_array;
+    size_t n = 0, off = 0;
+    void *p = NULL;
+    napi_value ab;
+    if (is) napi_get_typedarray_info(env, v, &t, &n, &p, &ab, &off);
+    if (!is || t != napi_uint8_array || n != 32) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "%s must be 32 bytes (a Buffer or Uint8Array holding an AES-256 key)", what);
+        napi_throw_type_error(env, "ERR_INVALID_ARG_VALUE", msg);
+        return false;
+    }
+    uint8_t *copy = arena_add(a, malloc(32));
+    if (!copy) { napi_throw_error(env, NULL, "out of memory"); return false; }
+    memcpy(copy, p, 32);
+    *out = copy;
+    return true;
+}
+
+#define PROP_KEY(obj, name, field) do { if (!get_key(env, prop(env, obj, name), a, name, &field)) return false; } while (0)
+
 /* ---- options structs from JS objects (names as in lib/index.js) ---- */
 
 static bool read_put_options(napi_env env, napi_value o, arena *a, r2_put_options *p) {
@@ -291,6 +319,7 @@ static bool read_put_options(napi_env env, napi_value o, arena *a, r2_put_option
     PROP_I32(o, "checksum", p->checksum);
     PROP_STR(o, "checksumValue", p->checksum_value);
     PROP_STR(o, "storageClass", p->storage_class);
+    PROP_KEY(o, "sseCustomerKey", p->sse_customer_key);
     return true;
 }
 
@@ -302,6 +331,7 @@ static bool read_get_options(napi_env env, napi_value o, arena *a, r2_get_option
     PROP_STR(o, "ifNoneMatch", g->if_none_match);
     PROP_STR(o, "ifModifiedSince", g->if_modified_since);
     PROP_STR(o, "ifUnmodifiedSince", g->if_unmodified_since);
+    PROP_KEY(o, "sseCustomerKey", g->sse_customer_key);
     return prop_bool(env, o, "validateChecksum", &g->validate_checksum);
 }
 
@@ -318,6 +348,8 @@ static bool read_copy_options(napi_env env, napi_value o, arena *a, r2_copy_opti
     PROP_STR(o, "ifNoneMatch", c->if_none_match);
     PROP_STR(o, "ifModifiedSince", c->if_modified_since);
     PROP_STR(o, "ifUnmodifiedSince", c->if_unmodified_since);
+    PROP_KEY(o, "sseCustomerKey", c->sse_customer_key);
+    PROP_KEY(o, "sourceSseCustomerKey", c->source_sse_customer_key);
     return true;
 }
 
@@ -341,6 +373,11 @@ static bool read_transfer_options(napi_env env, napi_value o, arena *a, r2_trans
     PROP_I32(o, "partChecksum", t->part_checksum);
     PROP_U32(o, "progressIntervalMs", t->progress_interval_ms);
     PROP_STR(o, "statePath", t->state_path);
+    PROP_KEY(o, "sseCustomerKey", t->sse_customer_key);
+    PROP_KEY(o, "sourceSseCustomerKey", t->source_sse_customer_key);
+    bool skip_fsync = false;
+    if (!prop_bool(env, o, "skipFsync", &skip_fsync)) return false;
+    t->skip_fsync = skip_fsync ? 1 : 0;
     napi_value p = prop(env, o, "put");
     if (!is_nullish(env, p)) {
         if (!read_put_options(env, p, a, put)) return false;
@@ -860,6 +897,13 @@ static bool read_client_options(napi_env env, napi_value o, arena *a, r2_client_
     PROP_U32(o, "transferTimeoutMs", c->transfer_timeout_ms);
     PROP_U32(o, "stallTimeoutMs", c->stall_timeout_ms);
     PROP_U32(o, "deadlineMs", c->deadline_ms);
+    PROP_U32(o, "stallMinBytesPerSec", c->stall_min_bytes_per_s);
+    PROP_U32(o, "listTimeoutMs", c->list_timeout_ms);
+    PROP_U32(o, "partTimeoutMs", c->part_timeout_ms);
+    PROP_U64(o, "maxGetBytes", c->max_get_bytes);
+    if (!prop_f64(env, o, "rateLimit", &c->rate_limit)) return false;
+    if (!prop_bool(env, o, "virtualHostedStyle", &c->virtual_hosted_style)) return false;
+    PROP_STR(o, "region", c->region);
     PROP_U64(o, "multipartThreshold", c->multipart_threshold);
     PROP_U64(o, "multipartPartSize", c->multipart_part_size);
     PROP_U32(o, "multipartConcurrency", c->multipart_concurrency);
@@ -1230,7 +1274,6 @@ typedef struct obj_job {
     size_t len;
     int64_t length;
     uint32_t part_number;
-    int32_t checksum;
     int64_t first, last;
     bool quiet, stream, use_transfer;
     r2_put_options put;
@@ -1238,6 +1281,8 @@ typedef struct obj_job {
     r2_copy_options copy;
     r2_list_options list;
     r2_transfer_options transfer;
+    r2_part_options part;
+    r2_complete_options complete;
     r2_object_info info;
     r2_buf buf;
     r2_list_result list_result;
@@ -1493,16 +1538,25 @@ static napi_value js_mp_create(napi_env env, napi_callback_info info) {
 static void run_mp_part(job *jj) {
     obj_job *o = (obj_job *)jj;
     if (o->src_bucket)
-        job_fail(jj, R2(r2_multipart_upload_part_copy)(&o->buf, jj->box->client, o->bucket, o->key, o->upload_id, o->part_number,
-                                                       o->src_bucket, o->src_key, o->first, o->last));
+        job_fail(jj, R2(r2_multipart_upload_part_copy_with_options)(&o->buf, jj->box->client, o->bucket, o->key, o->upload_id, o->part_number,
+                                                                    o->src_bucket, o->src_key, o->first, o->last, &o->part));
     else
-        job_fail(jj, R2(r2_multipart_upload_part)(&o->buf, jj->box->client, o->bucket, o->key, o->upload_id, o->part_number,
-                                                  o->data, o->len, o->checksum));
+        job_fail(jj, R2(r2_multipart_upload_part_with_options)(&o->buf, jj->box->client, o->bucket, o->key, o->upload_id, o->part_number,
+                                                               o->data, o->len, &o->part));
 }
 
-/* uploadPart(client, bucket, key, uploadId, partNumber, bytes, checksum) */
+/* The SSE-C keys of a part: {sseCustomerKey, sourceSseCustomerKey} or null. */
+static bool read_part_options(napi_env env, napi_value o, arena *a, r2_part_options *p) {
+    R2(r2_part_options_init)(p, R2_PART_OPTIONS_VERSION);
+    if (is_nullish(env, o)) return true;
+    PROP_KEY(o, "sseCustomerKey", p->sse_customer_key);
+    PROP_KEY(o, "sourceSseCustomerKey", p->source_sse_customer_key);
+    return true;
+}
+
+/* uploadPart(client, bucket, key, uploadId, partNumber, bytes, checksum, partOpts) */
 static napi_value js_mp_part(napi_env env, napi_callback_info info) {
-    ARGS(7);
+    ARGS(8);
     obj_job *o = obj_begin(env, argv, run_mp_part, result_buf);
     if (!o) return NULL;
     double pn = 0, ck = 0;
@@ -1515,13 +1569,14 @@ static napi_value js_mp_part(napi_env env, napi_callback_info info) {
     }
     if (!is_nullish(env, argv[6])) napi_get_value_double(env, argv[6], &ck);
     o->part_number = pn < 0 || pn > 4294967295.0 ? 0 : (uint32_t)pn;
-    o->checksum = (int32_t)ck;
+    if (!read_part_options(env, argv[7], &o->j.a, &o->part)) OBJ_FAIL(o);
+    o->part.checksum = (int32_t)ck;
     return job_start(env, &o->j);
 }
 
-/* uploadPartCopy(client, bucket, key, uploadId, partNumber, srcBucket, srcKey, first, last) */
+/* uploadPartCopy(client, bucket, key, uploadId, partNumber, srcBucket, srcKey, first, last, partOpts) */
 static napi_value js_mp_part_copy(napi_env env, napi_callback_info info) {
-    ARGS(9);
+    ARGS(10);
     obj_job *o = obj_begin(env, argv, run_mp_part, result_buf);
     if (!o) return NULL;
     double pn = 0, first = -1, last = -1;
@@ -1538,17 +1593,19 @@ static napi_value js_mp_part_copy(napi_env env, napi_callback_info info) {
     o->part_number = pn < 0 || pn > 4294967295.0 ? 0 : (uint32_t)pn;
     o->first = (int64_t)first;
     o->last = (int64_t)last;
+    if (!read_part_options(env, argv[9], &o->j.a, &o->part)) OBJ_FAIL(o);
     return job_start(env, &o->j);
 }
 
 static void run_mp_complete(job *jj) {
     obj_job *o = (obj_job *)jj;
-    job_fail(jj, R2(r2_multipart_complete)(&o->info, jj->box->client, o->bucket, o->key, o->upload_id, o->completed, o->completed_count));
+    job_fail(jj, R2(r2_multipart_complete_with_options)(&o->info, jj->box->client, o->bucket, o->key, o->upload_id, o->completed,
+                                                        o->completed_count, &o->complete));
 }
 
-/* complete(client, bucket, key, uploadId, [{partNumber, etag}]) */
+/* complete(client, bucket, key, uploadId, [{partNumber, etag}], {ifMatch, ifNoneMatch, sseCustomerKey}) */
 static napi_value js_mp_complete(napi_env env, napi_callback_info info) {
-    ARGS(5);
+    ARGS(6);
     obj_job *o = obj_begin(env, argv, run_mp_complete, result_info);
     if (!o) return NULL;
     bool is_array = false;
@@ -1566,6 +1623,14 @@ static napi_value js_mp_complete(napi_env env, napi_callback_info info) {
         o->completed[i].part_number = pn < 0 || pn > 4294967295.0 ? 0 : (uint32_t)pn;
     }
     o->completed_count = n;
+    R2(r2_complete_options_init)(&o->complete, R2_COMPLETE_OPTIONS_VERSION);
+    if (!is_nullish(env, argv[5])) {
+        arena *a = &o->j.a;
+        napi_value c = argv[5];
+        if (!prop_str(env, c, "ifMatch", a, &o->complete.if_match) || !prop_str(env, c, "ifNoneMatch", a, &o->complete.if_none_match) ||
+            !get_key(env, prop(env, c, "sseCustomerKey"), a, "sseCustomerKey", &o->complete.sse_customer_key))
+            OBJ_FAIL(o);
+    }
     return job_start(env, &o->j);
 }
 

@@ -14,7 +14,13 @@ async function everything(): Promise<void> {
     endpoint: process.env.R2_ENDPOINT, jurisdiction: 'eu', allowHttp: true, caBundle: '/ca.pem',
     timeouts: { connectMs: 1000, requestMs: 5000 }, multipart: { threshold: 1 << 27, partSize: 1 << 23, concurrency: 8 },
     record: undefined, replay: undefined,
+    region: 'us-east-1', virtualHostedStyle: true, maxGetBytes: 1 << 20, maxAttempts: 3, rateLimit: 100,
   });
+  new r2.Client({
+    accessKeyId: 'id', secretAccessKey: 'secret', endpoint: 'http://127.0.0.1:1', allowHttp: true, region: '',
+    timeouts: { stallMs: 5000, stallMinBytesPerSec: 512, listMs: 10000, partMs: 30000, deadlineMs: 60000 },
+  }).close();
+  const sseCustomerKey: Uint8Array = new Uint8Array(32);
   const fromEnv: r2.Client = r2.Client.fromEnv();
   fromEnv.close();
 
@@ -49,6 +55,21 @@ async function everything(): Promise<void> {
   const ups: r2.UploadInfo[] = await client.listMultipartUploads('b', { prefix: 'k' });
   await client.completeMultipartUpload('b', 'k', uploadId, [p1, p2]);
   await client.abortMultipartUpload('b', 'k', uploadId);
+  await client.put('b', 'k', 'secret', { sseCustomerKey });
+  await client.get('b', 'k', { sseCustomerKey });
+  await client.getStream('b', 'k', { sseCustomerKey });
+  await client.head('b', 'k', { sseCustomerKey });
+  await client.copy('b', 'k', 'b', 'k2', { sseCustomerKey, sourceSseCustomerKey: sseCustomerKey });
+  const sseUpload: string = await client.createMultipartUpload('b', 'k', { sseCustomerKey });
+  const sp: r2.CompletedPart = await client.uploadPart('b', 'k', sseUpload, 1, new Uint8Array(1), { sseCustomerKey });
+  await client.uploadPartCopy('b', 'k', sseUpload, 2, 'b', 'src', { sseCustomerKey, sourceSseCustomerKey: sseCustomerKey });
+  await client.completeMultipartUpload('b', 'k', sseUpload, [sp], { ifNoneMatch: '*', sseCustomerKey });
+  await client.completeMultipartUpload('b', 'k', sseUpload, [sp], { ifMatch: etag });
+  await client.uploadFile('/tmp/f', 'b', 'k', { ifNoneMatch: '*', sseCustomerKey, threshold: 5 << 20, partSize: 5 << 20 });
+  await client.uploadFile('/tmp/f', 'b', 'k', { ifMatch: etag });
+  await client.downloadFile('b', 'k', '/tmp/g', { fsync: false, sseCustomerKey });
+  const missingKey: r2.SSECustomerKeyRequired | r2.ExpiredRequest | r2.MetadataTooLarge | undefined = undefined;
+  void missingKey;
   await client.uploadFile('/tmp/f', 'b', 'k', { partSize: 1 << 23, concurrency: 4, statePath: '/tmp/f.state', onProgress: (p: r2.Progress) => p.bytes, signal });
   await client.downloadFile('b', 'k', '/tmp/g', { onProgress: ({ bytes, total }) => (total ?? 0) - bytes });
   const url: string = client.presign('GET', 'b', 'k', 3600, { headers: { 'content-type': 'x' }, query: { 'response-content-disposition': 'attachment' } });
