@@ -179,3 +179,31 @@ test('client options: region, maxGetBytes, timeouts, rateLimit, virtualHostedSty
   assert.deepEqual(recorded, [`/${p}vh`, `/${p}vh`]);
   assert.equal((await plain.get(BUCKET, p + 'vh')).body.toString(), 'hosted');
 });
+
+test('the addon itself refuses a key that is not 32 bytes (direct calls, no JS check)', async (t) => {
+  const native = require('../lib/native');
+  const c = client();
+  t.after(() => c.close());
+  for (const bad of [Buffer.alloc(31), Buffer.alloc(33), new Uint16Array(16), 'k'.repeat(32), {}]) {
+    assert.throws(() => native.head(c._h, BUCKET, 'k', { sseCustomerKey: bad }), (e) => e instanceof TypeError && /sseCustomerKey must be 32 bytes/.test(e.message));
+    assert.throws(() => native.multipartComplete(c._h, BUCKET, 'k', 'id', [], { sseCustomerKey: bad }), TypeError);
+    assert.throws(() => native.copy(c._h, BUCKET, 'k', BUCKET, 'src', { sourceSseCustomerKey: bad }), /sourceSseCustomerKey must be 32 bytes/);
+    assert.throws(() => native.uploadPart(c._h, BUCKET, 'k', 'id', 1, Buffer.from('x'), null, { sseCustomerKey: bad }), TypeError);
+  }
+});
+
+test('every r2_status of r2.h has its error class, named as libr2 names it', async () => {
+  const native = require('../lib/native');
+  const { STATUSES } = require('../lib/errors');
+  const { ROOT } = require('./helpers');
+  const header = fs.readFileSync(path.join(ROOT, 'include', 'r2.h'), 'utf8');
+  const codes = [...header.matchAll(/R2_ERR_[A-Z0-9_]+ = (-\d+)/g)].map((m) => Number(m[1]));
+  assert.ok(codes.includes(-307) && codes.length > 40);
+  const known = new Map(STATUSES);
+  for (const code of codes) {
+    assert.equal(known.get(code), native.statusName(code), `status ${code}`);
+    assert.equal(typeof r2[native.statusName(code)], 'function', native.statusName(code));
+  }
+  const esm = await import('../lib/index.mjs');
+  for (const name of ['ExpiredRequest', 'MetadataTooLarge', 'SSECustomerKeyRequired']) assert.equal(esm[name], r2[name]);
+});
