@@ -43,10 +43,10 @@ def strip_comments(text: str) -> str:
     return re.sub(r"//[^\n]*", "", text)
 
 
-def preprocess(text: str) -> tuple[list[tuple[str, str]], str]:
-    """Evaluates the header's conditionals (nothing but R2_H is defined: not
-    _WIN32, not __cplusplus) and returns its #define pairs and C code."""
-    defined: set[str] = set()
+def preprocess(text: str, predefined: frozenset[str] | set[str] = frozenset()) -> tuple[list[tuple[str, str]], str]:
+    """Evaluates the header's conditionals (nothing but R2_H and `predefined`
+    is defined: not _WIN32, not __cplusplus) and returns its #define pairs and C code."""
+    defined: set[str] = set(predefined)
     stack: list[bool] = []  # whether each open conditional's current branch is live
     macros, code = [], []
     # A backslash-newline continues a line (multi-line #defines).
