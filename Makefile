@@ -54,10 +54,11 @@ check-header: build
 $(OUT):
 	@mkdir -p $(OUT)
 
-# The header compiles warning-free as C99 and C++17; included twice in one unit.
+# The header compiles warning-free as C99 (with and without R2_EXPERIMENTAL) and C++17; included twice in one unit.
 header-compile: | $(OUT)
 	printf '#include "r2.h"\n#include "r2.h"\nint main(void) { return r2_version_number() == R2_VERSION_NUMBER ? 0 : 1; }\n' > $(OUT)/hdr.c
 	$(CC) $(CFLAGS_STRICT) -Iinclude -c $(OUT)/hdr.c -o $(OUT)/hdr.o
+	$(CC) $(CFLAGS_STRICT) -DR2_EXPERIMENTAL -Iinclude -c $(OUT)/hdr.c -o $(OUT)/hdr-experimental.o
 	cp $(OUT)/hdr.c $(OUT)/hdr.cpp
 	c++ -std=c++17 -Wall -Wextra -Werror -pedantic -Iinclude -c $(OUT)/hdr.cpp -o $(OUT)/hdr-cpp.o
 

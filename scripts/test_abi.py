@@ -77,6 +77,9 @@ CASES = [
     ("struct version bumped", PASS, [sub(r"#define R2_LIST_OPTIONS_VERSION 1", "#define R2_LIST_OPTIONS_VERSION 2")], None),
     ("minor version bumped, patch reset", PASS, [sub(r"#define R2_VERSION_MINOR 1", "#define R2_VERSION_MINOR 2")], None),
     ("new struct", PASS, [sub(r"(/\* Functions \*/)", "typedef struct r2_brand_new_info {\n    uint32_t version;\n    int64_t when;\n} r2_brand_new_info;\n\n\\1")], None),
+    ("experimental function removed", PASS,
+     [sub(r"#ifdef R2_EXPERIMENTAL\n[\s\S]*?#endif /\* R2_EXPERIMENTAL \*/\n", "")], lambda s: [x for x in s if x != "r2_xml_parse"]),
+    ("experimental function changed", PASS, [sub(r"r2_xml_parse\(r2_buf \*out, const char \*type,", "r2_xml_parse(r2_buf *out, int type,")], None),
     # An incompatible change with a new major version passes.
     ("removed symbol and field, new major version", PASS,
      [sub(r"#define R2_VERSION_MAJOR 0", "#define R2_VERSION_MAJOR 1"),

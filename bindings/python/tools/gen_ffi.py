@@ -221,7 +221,9 @@ class Generator:
         self.out += [f"class {name}(Structure):", "    _fields_ = [", *fields, "    ]", "", ""]
 
     def render(self, header: str) -> str:
-        macros, code = preprocess(strip_comments(header))
+        # With R2_EXPERIMENTAL: the binding declares every function libr2 exports
+        # (tests/test_ffi.py checks that), the experimental ones included.
+        macros, code = preprocess(strip_comments(header), {"R2_EXPERIMENTAL"})
         for name, value in macros:
             self.macro(name, value)
         for decl in top_level_statements(code):
