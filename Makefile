@@ -18,7 +18,7 @@ NODE_DIR := bindings/node
 NODE_ADDON := $(NODE_DIR)/build/r2.node
 
 .PHONY: node node-test node-integration node-types node-pack node-bench bench-peers
-.PHONY: all build header check-header check check-ffi check-symbols python-unit dist wheel dist-test lib ctests hostile-tests vectors parse-xml xml-fixtures swift-test server-tests integration test demo install setup clean cli cli-test python-test python-integration python-ffi python-bench bench-resilience fuzz fuzz-smoke sanitize tsan
+.PHONY: all build header check-header check check-ffi check-symbols abi-check abi-update abi-check-test python-unit dist wheel dist-test lib ctests hostile-tests vectors parse-xml xml-fixtures swift-test server-tests integration test demo install setup clean cli cli-test python-test python-integration python-ffi python-bench bench-resilience fuzz fuzz-smoke sanitize tsan
 
 all: build
 
@@ -54,10 +54,11 @@ check-header: build
 $(OUT):
 	@mkdir -p $(OUT)
 
-# The header compiles warning-free as C99 and C++17; included twice in one unit.
+# The header compiles warning-free as C99 (with and without R2_EXPERIMENTAL) and C++17; included twice in one unit.
 header-compile: | $(OUT)
 	printf '#include "r2.h"\n#include "r2.h"\nint main(void) { return r2_version_number() == R2_VERSION_NUMBER ? 0 : 1; }\n' > $(OUT)/hdr.c
 	$(CC) $(CFLAGS_STRICT) -Iinclude -c $(OUT)/hdr.c -o $(OUT)/hdr.o
+	$(CC) $(CFLAGS_STRICT) -DR2_EXPERIMENTAL -Iinclude -c $(OUT)/hdr.c -o $(OUT)/hdr-experimental.o
 	cp $(OUT)/hdr.c $(OUT)/hdr.cpp
 	c++ -std=c++17 -Wall -Wextra -Werror -pedantic -Iinclude -c $(OUT)/hdr.cpp -o $(OUT)/hdr-cpp.o
 
@@ -257,9 +258,10 @@ hostile-tests: build
 # The tier that needs no server, first so that mistakes fail in a minute (once
 # built): header and Python FFI drift, the exported symbols, the C ABI tests and
 # SigV4 vectors (ctests), the XML fixtures, the Python tests that need no server,
-# the Swift unit tests (their server suites are off without R2_TEST_ENDPOINT).
+# the Swift unit tests (their server suites are off without R2_TEST_ENDPOINT);
+# and the ABI guard with its own test.
 check: build
-	@$(MAKE) --no-print-directory check-header check-ffi check-symbols ctests xml-fixtures python-unit swift-test
+	@$(MAKE) --no-print-directory check-header check-ffi check-symbols abi-check abi-check-test ctests xml-fixtures python-unit swift-test
 
 # Fails if bindings/python/r2/_ffi.py differs from what include/r2.h generates.
 check-ffi:
@@ -268,6 +270,26 @@ check-ffi:
 # libr2.so exports exactly the functions of r2.h and needs no Swift library.
 check-symbols: build
 	@bash scripts/check-symbols.sh $(LIB) include/r2.h
+
+# The ABI guard (scripts/abi.py): describes libr2's ABI (exported symbols, function and
+# callback prototypes, version macros, enum values, each public struct's size, alignment
+# and field offsets, measured by a C program compiled against r2.h) and fails on an
+# incompatible change from the checked-in abi/r2.abi.txt, unless R2_VERSION_MAJOR changed.
+# New symbols, enum constants and fields appended to a versioned struct (with its
+# R2_*_VERSION bumped) pass. `make abi-update` rewrites the baseline on purpose.
+ABI_BASELINE := abi/r2.abi.txt
+abi-check: build | $(OUT)
+	@python3 scripts/abi.py dump --header include/r2.h --lib $(LIB) --out $(OUT)/r2.abi.txt
+	@python3 scripts/abi.py compare $(ABI_BASELINE) $(OUT)/r2.abi.txt
+
+abi-update: build
+	@python3 scripts/abi.py dump --header include/r2.h --lib $(LIB) --out $(ABI_BASELINE)
+	@echo "$(ABI_BASELINE) rewritten: commit it with the change that explains why"
+
+# The guard's own proof (scripts/test_abi.py): edits copies of r2.h and of the symbol
+# list, one incompatible change or compatible growth at a time, and checks the verdict.
+abi-check-test: build
+	@python3 scripts/test_abi.py include/r2.h $(LIB)
 
 # The Python tests that need no server (FFI, library lookup, errors).
 python-unit: build

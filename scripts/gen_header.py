@@ -31,6 +31,19 @@ OUT_HANDLES = {
 }
 # Parameters that are `void *` on purpose (callback payloads).
 OPAQUE_OK = {"userdata"}
+# A doc comment line starting with this marks a function outside the stable ABI:
+# it goes into the R2_EXPERIMENTAL block at the end of the header.
+EXPERIMENTAL_MARK = "/// Experimental:"
+EXPERIMENTAL_BLOCK = """
+
+/* Experimental functions: test hooks and calls not yet stable. They may change
+ * or go in any release, and the ABI guard (`make abi-check`) does not hold them.
+ * Define R2_EXPERIMENTAL before including r2.h to declare them. */
+#ifdef R2_EXPERIMENTAL
+
+%s
+
+#endif /* R2_EXPERIMENTAL */"""
 
 PROLOGUE = """\
 /* r2.h: the C API of r2, a client library for Cloudflare R2 (S3-compatible
@@ -120,7 +133,7 @@ def main():
     raw_path, types_path, out_path = sys.argv[1:4]
     raw = open(raw_path, encoding="utf-8").read()
     body = raw.split('extern "C" {\n#endif\n', 1)[1].split("#if defined(__cplusplus)\n}", 1)[0]
-    decls = []
+    decls, experimental = [], []
     doc = []
     for line in body.splitlines():
         line = line.strip()
@@ -129,7 +142,8 @@ def main():
         elif line.startswith("SWIFT_EXTERN"):
             if not doc:
                 raise SystemExit(f"gen_header: undocumented export: {line}")
-            decls.append("\n".join(doc) + "\n" + clean_decl(line))
+            marked = any(d.startswith(EXPERIMENTAL_MARK) for d in doc)
+            (experimental if marked else decls).append("\n".join(doc) + "\n" + clean_decl(line))
             doc = []
         elif line and not line.startswith("#"):
             raise SystemExit(f"gen_header: unexpected line in emitted header: {line}")
@@ -144,7 +158,8 @@ def main():
            "#include <stdbool.h>\n#include <stddef.h>\n#include <stdint.h>\n\n",
            "#if defined(_WIN32)\n#define R2_API\n#else\n#define R2_API __attribute__((visibility(\"default\")))\n#endif\n\n",
            "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n",
-           types, "\n\n/* Functions */\n\n", "\n\n".join(decls), "\n", EPILOGUE]
+           types, "\n\n/* Functions */\n\n", "\n\n".join(decls),
+           EXPERIMENTAL_BLOCK % "\n\n".join(experimental) if experimental else "", "\n", EPILOGUE]
     with open(out_path, "w", encoding="utf-8") as f:
         f.write("".join(out))
 

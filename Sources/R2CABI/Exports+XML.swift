@@ -20,6 +20,8 @@ import R2
 /// limits, has another root element or lacks a required element; or, for
 /// CompleteMultipartUpload and CopyObject, the code of the S3 error when the
 /// body is an Error document (S3 may send one with status 200).
+/// Experimental: a test hook outside the stable ABI, declared only when
+/// R2_EXPERIMENTAL is defined before including r2.h.
 @c public func r2_xml_parse(_ out: UnsafeMutablePointer<r2_buf>?, _ type: UnsafePointer<CChar>?,
                             _ data: UnsafePointer<UInt8>?, _ len: UInt) -> Int32 {
     guarded { () throws(R2Error) in

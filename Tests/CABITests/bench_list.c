@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#define R2_EXPERIMENTAL /* r2_xml_parse */
 #include "r2.h"
 
 #include <expat.h>

@@ -9,6 +9,7 @@
  * prints one line "parse_xml: FILE: STATUS: message" to stderr and exits 1
  * (2 for a usage or I/O error).
  */
+#define R2_EXPERIMENTAL /* r2_xml_parse */
 #include "r2.h"
 
 #include <stdio.h>

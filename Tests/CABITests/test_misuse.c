@@ -6,6 +6,7 @@
  * 127.0.0.1:9, so anything that got as far as the network would fail with
  * another code. Prints "N passed, M failed"; exits 1 on any failure. */
 #define _DEFAULT_SOURCE
+#define R2_EXPERIMENTAL /* r2_xml_parse */
 #include "r2.h"
 
 #include <arpa/inet.h>

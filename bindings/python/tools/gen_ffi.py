@@ -43,10 +43,10 @@ def strip_comments(text: str) -> str:
     return re.sub(r"//[^\n]*", "", text)
 
 
-def preprocess(text: str) -> tuple[list[tuple[str, str]], str]:
-    """Evaluates the header's conditionals (nothing but R2_H is defined: not
-    _WIN32, not __cplusplus) and returns its #define pairs and C code."""
-    defined: set[str] = set()
+def preprocess(text: str, predefined: frozenset[str] | set[str] = frozenset()) -> tuple[list[tuple[str, str]], str]:
+    """Evaluates the header's conditionals (nothing but R2_H and `predefined`
+    is defined: not _WIN32, not __cplusplus) and returns its #define pairs and C code."""
+    defined: set[str] = set(predefined)
     stack: list[bool] = []  # whether each open conditional's current branch is live
     macros, code = [], []
     # A backslash-newline continues a line (multi-line #defines).
@@ -221,7 +221,9 @@ class Generator:
         self.out += [f"class {name}(Structure):", "    _fields_ = [", *fields, "    ]", "", ""]
 
     def render(self, header: str) -> str:
-        macros, code = preprocess(strip_comments(header))
+        # With R2_EXPERIMENTAL: the binding declares every function libr2 exports
+        # (tests/test_ffi.py checks that), the experimental ones included.
+        macros, code = preprocess(strip_comments(header), {"R2_EXPERIMENTAL"})
         for name, value in macros:
             self.macro(name, value)
         for decl in top_level_statements(code):
