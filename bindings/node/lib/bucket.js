@@ -4,6 +4,7 @@
 // Where S3 cannot express what the binding does, the call throws r2.Unsupported
 // (see index.d.ts).
 const errors = require('./errors');
+const { readerIterable } = require('./streams');
 
 const HTTP_FIELDS = [
   ['contentType', 'content-type'], ['contentLanguage', 'content-language'], ['contentDisposition', 'content-disposition'],
@@ -350,19 +351,6 @@ class R2Bucket {
 
   resumeMultipartUpload(key, uploadId) {
     return new R2MultipartUpload(this, key, uploadId);
-  }
-}
-
-async function* readerIterable(stream) {
-  const reader = stream.getReader();
-  try {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) return;
-      yield value;
-    }
-  } finally {
-    reader.releaseLock();
   }
 }
 

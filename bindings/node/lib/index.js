@@ -4,6 +4,7 @@ const { Readable } = require('node:stream');
 const path = require('node:path');
 const native = require('./native');
 const errors = require('./errors');
+const { readerIterable } = require('./streams');
 const { fromNative, abortError } = errors;
 
 const MiB = 1024 * 1024;
@@ -99,19 +100,7 @@ function bytesOf(body) {
 function iterableOf(body) {
   if (body && typeof body[Symbol.asyncIterator] === 'function') return body;
   if (body && typeof body.getReader === 'function') {
-    // a web ReadableStream without async iteration
-    return (async function* read() {
-      const reader = body.getReader();
-      try {
-        for (;;) {
-          const { value, done } = await reader.read();
-          if (done) return;
-          yield value;
-        }
-      } finally {
-        reader.releaseLock();
-      }
-    })();
+    return readerIterable(body); // a web ReadableStream without async iteration
   }
   if (body && typeof body[Symbol.iterator] === 'function') return body;
   throw new TypeError('body must be a string, Buffer, Uint8Array, ArrayBuffer, Readable, ReadableStream or (async) iterable');
