@@ -21,7 +21,6 @@ Prints one table; "vs best peer" is r2's figure over the best peer's for that
 row's measure (lower is better: < 1 means r2 is ahead). JSON: .build/bench-peers.json.
 env: SIZE_MIB (default 1024), SMALL_OPS (default 2000), BENCH_OUT.
 """
-import hashlib
 import json
 import os
 import re
@@ -30,6 +29,8 @@ import subprocess
 import sys
 import tempfile
 import time
+
+from bench_transfers import sha256  # scripts/, beside this file
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PYDIR = os.path.join(ROOT, "bindings", "python")
@@ -232,12 +233,6 @@ def child(*args):
     return json.loads(out[0].strip().splitlines()[-1]), out
 
 
-def sha256(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(MIB):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def curl_auth():  # curl signs each request itself; UNSIGNED-PAYLOAD as r2 and the peers send

@@ -39,6 +39,13 @@ static const char *key(const char *name) {
     return k;
 }
 
+/* Writes `len` bytes of `data` to a new file named from `path` (a mkstemp template). */
+static void temp_file(char *path, const uint8_t *data, size_t len) {
+    int fd = mkstemp(path);
+    CHECK(fd >= 0 && write(fd, data, len) == (ssize_t)len, "temp file %s", path);
+    if (fd >= 0) close(fd);
+}
+
 static r2_client *make_client(void) {
     r2_client_options o = R2_CLIENT_OPTIONS_INIT;
     o.endpoint = getenv("R2_TEST_ENDPOINT");
@@ -92,9 +99,7 @@ static void test_streamed_put_retries(r2_client *c, const uint8_t *data) {
     rules("clear");
     rules("inject PutObject status=503");
     char path[] = "/tmp/r2-rules-XXXXXX";
-    int fd = mkstemp(path);
-    CHECK(fd >= 0 && write(fd, data, 200000) == 200000, "temp file");
-    close(fd);
+    temp_file(path, data, 200000);
     CHECK_OK(r2_upload_file(NULL, c, bucket, key("file"), path, NULL), "upload_file through a 503");
     CHECK(seen("PutObject") == 2 && body_is(c, key("file"), data, 200000), "upload_file re-sent its PUT");
     unlink(path);
@@ -158,9 +163,7 @@ static void test_complete(r2_client *c, const uint8_t *data) {
     /* The transfer manager: create-only multipart upload. */
     rules("clear");
     char path[] = "/tmp/r2-rules-XXXXXX";
-    int fd = mkstemp(path);
-    CHECK(fd >= 0 && write(fd, data, 11 * MiB) == (ssize_t)(11 * MiB), "temp file");
-    close(fd);
+    temp_file(path, data, 11 * MiB);
     r2_put_options po = R2_PUT_OPTIONS_INIT;
     po.if_none_match = "*";
     r2_transfer_options to = R2_TRANSFER_OPTIONS_INIT;
@@ -234,9 +237,7 @@ static int stop_after_first_part(uint64_t done, int64_t total, void *ud) { (void
 static void test_expired_resume(r2_client *c, const uint8_t *data) {
     rules("clear");
     char path[] = "/tmp/r2-rules-XXXXXX", state[64];
-    int fd = mkstemp(path);
-    CHECK(fd >= 0 && write(fd, data, 12 * MiB) == (ssize_t)(12 * MiB), "temp file");
-    close(fd);
+    temp_file(path, data, 12 * MiB);
     snprintf(state, sizeof state, "%s.state", path);
     r2_transfer_options to = R2_TRANSFER_OPTIONS_INIT;
     to.threshold = 5 * MiB;
@@ -278,9 +279,7 @@ static void test_sse_c(r2_client *c, const uint8_t *data) {
     r2_object_info_dispose(&info);
 
     char path[] = "/tmp/r2-rules-XXXXXX", out[64];
-    int fd = mkstemp(path);
-    CHECK(fd >= 0 && write(fd, data, 11 * MiB) == (ssize_t)(11 * MiB), "temp file");
-    close(fd);
+    temp_file(path, data, 11 * MiB);
     snprintf(out, sizeof out, "%s.out", path);
     r2_transfer_options to = R2_TRANSFER_OPTIONS_INIT;
     to.threshold = 5 * MiB;

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes sigv4-presign-operations.json: presigned URLs made by botocore (an
 independent signer) for operations beyond get/put/head_object, bucket-level
-ones included, in the format of ../shared/testdata/sigv4/r2-presigned.json.
+ones included, in the format of Tests/Fixtures/testdata/sigv4/r2-presigned.json.
 `make vectors FILE=Tests/Fixtures/sigv4-presign-operations.json` checks r2
 against them. usage: .venv/bin/python Tests/Fixtures/gen_presign_vectors.py"""
 import datetime

@@ -3,8 +3,8 @@
 
 It sits between the client and the local S3 server (SeaweedFS), which accepts
 many requests that Cloudflare R2 refuses. Every request is checked against
-R2's rules (../shared/R2-FACTS.md) before it is forwarded; a request R2 would
-refuse is answered with 400 `R2RulesViolation`, recorded, and fails the run:
+R2's documented rules (R2's S3 API compatibility pages) before it is
+forwarded; a request R2 would refuse is answered with 400 `R2RulesViolation`, recorded, and fails the run:
 
   - no `x-amz-content-sha256` (R2 requires it on every signed request)
   - a body-carrying request without `Content-Length`; `Transfer-Encoding`
