@@ -8,6 +8,9 @@ let package = Package(
         .library(name: "r2", type: .dynamic, targets: ["R2CABI"]),
         // The Swift API.
         .library(name: "R2", targets: ["R2"]),
+        // Test kit for Swift users and r2's own tests: a fault-injecting
+        // transport and a virtual clock. Not part of libr2.so.
+        .library(name: "R2Testing", targets: ["R2Testing"]),
         // The command-line tool (`make cli` links it as ./bin/r2).
         .executable(name: "r2-cli", targets: ["R2CLI"]),
     ],
@@ -26,7 +29,8 @@ let package = Package(
         .executableTarget(name: "R2CLI", dependencies: [
             "R2", "CR2Types", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .testTarget(name: "R2Tests", dependencies: ["R2"]),
+        .target(name: "R2Testing", dependencies: ["R2"]),
+        .testTarget(name: "R2Tests", dependencies: ["R2", "R2Testing"]),
     ]
 )
 

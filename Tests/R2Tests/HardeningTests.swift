@@ -1,5 +1,6 @@
 import Testing
 @testable import R2
+import R2Testing
 
 /// Issue 15's defects, each at the unit that fixes it (the hostile-server
 /// cases in Tests/Hostile/hostile.py drive the same through the C ABI).

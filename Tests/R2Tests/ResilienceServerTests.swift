@@ -1,6 +1,7 @@
 import Glibc
 import Testing
 @testable import R2
+import R2Testing
 
 private func env(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
 

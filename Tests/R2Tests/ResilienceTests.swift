@@ -2,6 +2,7 @@ import Glibc
 import Synchronization
 import Testing
 @testable import R2
+import R2Testing
 
 private typealias Fault = FaultInjectingTransport.Fault
 

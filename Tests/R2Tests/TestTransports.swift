@@ -1,5 +1,6 @@
 import Synchronization
 @testable import R2
+import R2Testing
 
 /// A tiny in-memory S3 for tests: PUT, GET (Range, If-Match), HEAD, DELETE,
 /// sending bodies in 64 KiB chunks like a network would.

@@ -1,3 +1,4 @@
+import R2
 import Synchronization
 
 /// A transport that wraps another and makes some requests fail, for tests of

@@ -224,7 +224,7 @@ func asciiLowercase(_ s: String) -> String {
     return String(decoding: s.utf8.map { $0 >= 0x41 && $0 <= 0x5a ? $0 + 0x20 : $0 }, as: UTF8.self)
 }
 
-func asciiEqualsIgnoringCase(_ a: String, _ b: String) -> Bool {
+package func asciiEqualsIgnoringCase(_ a: String, _ b: String) -> Bool {
     guard a.utf8.count == b.utf8.count else { return false }
     return zip(a.utf8, b.utf8).allSatisfy { x, y in
         (x >= 0x41 && x <= 0x5a ? x + 0x20 : x) == (y >= 0x41 && y <= 0x5a ? y + 0x20 : y)
