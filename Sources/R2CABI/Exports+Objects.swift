@@ -8,20 +8,18 @@ import R2
 
 // MARK: Options
 
-/// Fills `opts` with the defaults of version `version` (R2_PUT_OPTIONS_VERSION).
-/// For bindings that cannot use the R2_PUT_OPTIONS_INIT macro.
+/// Sets `opts` to version `version` (R2_PUT_OPTIONS_VERSION), every other field
+/// zero (the defaults). For bindings that cannot use the R2_PUT_OPTIONS_INIT macro.
 @c public func r2_put_options_init(_ opts: UnsafeMutablePointer<r2_put_options>?, _ version: UInt32) -> Int32 {
     guarded { () throws(R2Error) in
         guard let opts else { throw invalid("opts is NULL") }
         try checkVersion(version, current: 2, "r2_put_options")
         opts.pointee = r2_put_options()
         opts.pointee.version = version
-        opts.pointee.payload_mode = Int32(R2_PAYLOAD_DEFAULT.rawValue)
-        opts.pointee.checksum = Int32(R2_CHECKSUM_NONE.rawValue)
     }
 }
 
-/// Fills `opts` with the defaults of version `version` (R2_GET_OPTIONS_VERSION).
+/// Sets `opts` to version `version` (R2_GET_OPTIONS_VERSION), every other field zero (the defaults).
 @c public func r2_get_options_init(_ opts: UnsafeMutablePointer<r2_get_options>?, _ version: UInt32) -> Int32 {
     guarded { () throws(R2Error) in
         guard let opts else { throw invalid("opts is NULL") }
@@ -31,7 +29,7 @@ import R2
     }
 }
 
-/// Fills `opts` with the defaults of version `version` (R2_COPY_OPTIONS_VERSION).
+/// Sets `opts` to version `version` (R2_COPY_OPTIONS_VERSION), every other field zero (the defaults).
 @c public func r2_copy_options_init(_ opts: UnsafeMutablePointer<r2_copy_options>?, _ version: UInt32) -> Int32 {
     guarded { () throws(R2Error) in
         guard let opts else { throw invalid("opts is NULL") }
@@ -41,7 +39,7 @@ import R2
     }
 }
 
-/// Fills `opts` with the defaults of version `version` (R2_LIST_OPTIONS_VERSION).
+/// Sets `opts` to version `version` (R2_LIST_OPTIONS_VERSION), every other field zero (the defaults).
 @c public func r2_list_options_init(_ opts: UnsafeMutablePointer<r2_list_options>?, _ version: UInt32) -> Int32 {
     guarded { () throws(R2Error) in
         guard let opts else { throw invalid("opts is NULL") }
@@ -297,17 +295,33 @@ func clearInfo(_ out: UnsafeMutablePointer<r2_object_info>?) {
     }
 }
 
+/// Sets `opts` to version `version` (R2_DELETE_MANY_OPTIONS_VERSION), every other field zero (the defaults).
+@c public func r2_delete_many_options_init(_ opts: UnsafeMutablePointer<r2_delete_many_options>?, _ version: UInt32) -> Int32 {
+    guarded { () throws(R2Error) in
+        guard let opts else { throw invalid("opts is NULL") }
+        try checkVersion(version, current: 1, "r2_delete_many_options")
+        opts.pointee = r2_delete_many_options()
+        opts.pointee.version = version
+    }
+}
+
 /// Deletes `count` keys, 1000 per request (longer lists are split into batches,
 /// in order). Keys the server could not delete are reported in `out->errors`;
-/// that is not a failure of the call. With `quiet`, `out->deleted` is empty.
-/// Release `*out` with r2_delete_result_dispose(). Returns R2_OK or an error
-/// (then batches before the failing one may already be deleted).
-@c public func r2_objects_delete(_ out: UnsafeMutablePointer<r2_delete_result>?, _ client: OpaquePointer?,
-                                 _ bucket: UnsafePointer<CChar>?, _ keys: UnsafePointer<UnsafePointer<CChar>?>?,
-                                 _ count: UInt, _ quiet: Bool) -> Int32 {
+/// that is not a failure of the call. With `opts->quiet`, `out->deleted` is
+/// empty. `opts` may be NULL. Release `*out` with r2_delete_result_dispose().
+/// Returns R2_OK or an error (then batches before the failing one may already
+/// be deleted).
+@c public func r2_object_delete_many(_ out: UnsafeMutablePointer<r2_delete_result>?, _ client: OpaquePointer?,
+                                     _ bucket: UnsafePointer<CChar>?, _ keys: UnsafePointer<UnsafePointer<CChar>?>?,
+                                     _ count: UInt, _ opts: UnsafePointer<r2_delete_many_options>?) -> Int32 {
     guarded { () throws(R2Error) in
         guard let out else { throw invalid("out is NULL") }
         out.pointee = r2_delete_result()
+        var quiet = false
+        if let opts {
+            try checkVersion(opts.pointee.version, current: 1, "r2_delete_many_options")
+            quiet = opts.pointee.quiet
+        }
         let c = try handle(client, as: R2Client.self, "client")
         guard count > 0, let keys else { throw invalid(count == 0 ? "count is 0" : "keys is NULL") }
         guard count <= 10_000_000 else { throw invalid("count \(count) is out of range") }
@@ -442,24 +456,24 @@ final class ListIterBox {
     }
 }
 
-/// Advances the iterator. On R2_OK, `*has_entry` says whether `*entry` holds the
-/// next object (false at the end). The entry's strings stay valid until the
-/// next call on this iterator or r2_list_iter_free(). A failed page fetch
-/// returns its error; calling again retries that page.
-@c public func r2_list_iter_next(_ iter: OpaquePointer?, _ entry: UnsafeMutablePointer<r2_object_entry>?,
-                                 _ has_entry: UnsafeMutablePointer<Bool>?) -> Int32 {
-    guarded { () throws(R2Error) in
-        guard let entry, let has_entry else { throw invalid(entry == nil ? "entry is NULL" : "has_entry is NULL") }
-        has_entry.pointee = false
-        entry.pointee = r2_object_entry()
+/// Advances the iterator: R2_OK with the next object in `*out`, R2_ITER_OVER
+/// (positive, not an error) at the end, or a negative status. The entry's
+/// strings stay valid until the next call on this iterator or
+/// r2_list_iter_free(). A failed page fetch returns its error; calling again
+/// retries that page.
+@c public func r2_list_iter_next(_ out: UnsafeMutablePointer<r2_object_entry>?, _ iter: OpaquePointer?) -> Int32 {
+    var over = false
+    let status = guarded { () throws(R2Error) in
+        guard let out else { throw invalid("out is NULL") }
+        out.pointee = r2_object_entry()
         let box = try handle(iter, as: ListIterBox.self, "iter")
         box.current = nil
-        guard let next = try box.iterator.next() else { return }
+        guard let next = try box.iterator.next() else { over = true; return }
         let a = Arena()
-        entry.pointee = R2CABI.entry(next, a)
+        out.pointee = R2CABI.entry(next, a)
         box.current = a
-        has_entry.pointee = true
     }
+    return over ? R2_ITER_OVER.rawValue : status
 }
 
 /// Releases an iterator. NULL is a no-op.

@@ -240,7 +240,7 @@ static void test_odd_keys(r2_client *c) {
     for (size_t i = 0; i < n; i++) all[i] = odd_keys[i];
     all[n] = "odd/copy ☃+&";
     r2_delete_result del = {0};
-    CHECK_OK(r2_objects_delete(&del, c, bucket, all, n + 1, false), "delete odd keys");
+    CHECK_OK(r2_object_delete_many(&del, c, bucket, all, n + 1, NULL), "delete odd keys");
     CHECK(del.deleted_count == n + 1 && del.error_count == 0, "deleted %zu, errors %zu", del.deleted_count, del.error_count);
     r2_delete_result_dispose(&del);
     CHECK_OK(r2_list_objects(&page, c, bucket, &l), "list odd/ again");
@@ -335,14 +335,14 @@ static void test_list_pages(r2_client *c) {
     int count = 0, ordered = 1;
     char last[64] = "";
     r2_object_entry e;
-    bool has = false;
-    while (r2_list_iter_next(it, &e, &has) == R2_OK && has) {
+    int32_t rc;
+    while ((rc = r2_list_iter_next(&e, it)) == R2_OK) {
         ordered &= strcmp(last, e.key) < 0;
         snprintf(last, sizeof last, "%s", e.key);
         count++;
     }
-    CHECK(count == 7 && ordered, "iterator walks 7 keys over 4 pages in order, got %d", count);
-    CHECK(r2_list_iter_next(it, &e, &has) == R2_OK && !has, "iterator stays at the end");
+    CHECK(rc == R2_ITER_OVER && count == 7 && ordered, "iterator walks 7 keys over 4 pages in order and ends with R2_ITER_OVER, got %d (%s)", count, r2_status_string(rc));
+    CHECK(r2_list_iter_next(&e, it) == R2_ITER_OVER, "iterator stays at the end");
     r2_list_iter_free(it);
     l.max_keys = 5000;
     CHECK(r2_list_objects(&page, c, bucket, &l) == R2_ERR_INVALID_ARGUMENT, "max_keys 5000 is refused");
@@ -359,7 +359,7 @@ static void test_delete_many(r2_client *c) {
     }
     ptrs[N] = "many/never-existed";
     r2_delete_result del = {0};
-    CHECK_OK(r2_objects_delete(&del, c, bucket, ptrs, N + 1, false), "delete 1004 keys (two requests)");
+    CHECK_OK(r2_object_delete_many(&del, c, bucket, ptrs, N + 1, NULL), "delete 1004 keys (two requests)");
     CHECK(del.deleted_count == N + 1 && del.error_count == 0, "1004 reported deleted, got %zu / %zu errors", del.deleted_count, del.error_count);
     r2_delete_result_dispose(&del);
     r2_list_options l = R2_LIST_OPTIONS_INIT;
@@ -370,7 +370,7 @@ static void test_delete_many(r2_client *c) {
     r2_list_result_dispose(&page);
     CHECK_OK(put_text(c, "many/quiet", "x"), "put");
     const char *one[] = {"many/quiet"};
-    CHECK_OK(r2_objects_delete(&del, c, bucket, one, 1, true), "quiet delete");
+    CHECK_OK(r2_object_delete_many(&del, c, bucket, one, 1, &(r2_delete_many_options){R2_DELETE_MANY_OPTIONS_VERSION, true}), "quiet delete");
     CHECK(del.deleted_count == 0 && del.error_count == 0, "quiet mode reports nothing on success");
     r2_delete_result_dispose(&del);
     CHECK_OK(r2_object_delete(c, bucket, "many/does-not-exist"), "deleting a missing key succeeds");
@@ -423,8 +423,8 @@ static void test_errors(r2_client *c) {
     CHECK(r2_object_put(NULL, c, bucket, "k", NULL, 0, &p) == R2_ERR_INVALID_ARGUMENT, "future options version");
     const char *none[] = {NULL};
     r2_delete_result del = {0};
-    CHECK(r2_objects_delete(&del, c, bucket, none, 1, false) == R2_ERR_INVALID_ARGUMENT, "NULL key in a delete list");
-    CHECK(r2_objects_delete(&del, c, bucket, none, 0, false) == R2_ERR_INVALID_ARGUMENT, "empty delete list");
+    CHECK(r2_object_delete_many(&del, c, bucket, none, 1, NULL) == R2_ERR_INVALID_ARGUMENT, "NULL key in a delete list");
+    CHECK(r2_object_delete_many(&del, c, bucket, none, 0, NULL) == R2_ERR_INVALID_ARGUMENT, "empty delete list");
 }
 
 /* Streaming callbacks. */

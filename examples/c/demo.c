@@ -50,7 +50,7 @@ static int sign_only(void) {
     r2_client *client = NULL;
     if (r2_client_new(&client, &opts) != R2_OK) return fail("r2_client_new");
     r2_buf url = {0};
-    if (r2_presign(&url, client, "GET", "my-bucket", "photos/2026/cat.jpg", 3600, NULL) != R2_OK)
+    if (r2_client_presign(&url, client, "GET", "my-bucket", "photos/2026/cat.jpg", 3600, NULL) != R2_OK)
         return fail("r2_presign");
     printf("presigned GET (no network): %s\n", url.ptr);
     r2_buf_dispose(&url);
@@ -115,7 +115,7 @@ int main(void) {
 
     /* Presign a GET and fetch it with plain HTTP, no r2 involved. */
     r2_buf url = {0};
-    if (r2_presign(&url, client, "GET", bucket, key, 300, NULL) != R2_OK) return fail("presign");
+    if (r2_client_presign(&url, client, "GET", bucket, key, 300, NULL) != R2_OK) return fail("presign");
     r2_buf fetched = {0};
     long status = fetch(url.ptr, &fetched);
     printf("fetch  presigned URL (300 s): HTTP %ld, %zu bytes, %s\n", status, fetched.size,
@@ -127,7 +127,7 @@ int main(void) {
     /* Delete both. */
     const char *keys[] = {key, copy_key};
     r2_delete_result deleted = {0};
-    if (r2_objects_delete(&deleted, client, bucket, keys, 2, false) != R2_OK) return fail("delete");
+    if (r2_object_delete_many(&deleted, client, bucket, keys, 2, NULL) != R2_OK) return fail("delete");
     printf("delete %zu deleted, %zu failed\n", deleted.deleted_count, deleted.error_count);
     r2_delete_result_dispose(&deleted);
 
