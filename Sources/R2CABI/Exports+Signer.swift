@@ -184,18 +184,18 @@ private func signedBox(_ p: OpaquePointer?) -> SigningResult? {
 /// an invalid handle).
 @c public func r2_signed_get(_ out: UnsafeMutablePointer<r2_signed_fields>?, _ result: OpaquePointer?) -> Int32 {
     guarded { () throws(R2Error) in
-        guard let out else { throw invalid("out is NULL") }
-        try checkVersion(out.pointee.version, current: 1, "r2_signed_fields")
+        guard out != nil else { throw invalid("out is NULL") }
+        let fields = try ResultOut(out, "out")
         let r = try handle(result, as: SigningResult.self, "result")
-        out.pointee = r2_signed_fields(
-            version: out.pointee.version,
+        fields.store(r2_signed_fields(
+            version: 0,
             authorization: r.cString(r.authorization), authorization_len: r.authorization.count,
             canonical_request: r.cString(r.canonicalRequest), canonical_request_len: r.canonicalRequest.count,
             string_to_sign: r.cString(r.stringToSign), string_to_sign_len: r.stringToSign.count,
             signature: r.cString(r.signature), signature_len: r.signature.count,
             query: r.cString(r.query), query_len: r.query.count,
             headers: r.headers, header_count: r.headerCount,
-            header_block: r.pointer(r.headerBlock), header_block_len: r.headerBlock.count)
+            header_block: r.pointer(r.headerBlock), header_block_len: r.headerBlock.count))
     }
 }
 

@@ -87,11 +87,11 @@ func transferOptions(_ p: UnsafePointer<r2_transfer_options>?) throws(R2Error) -
                                        _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?, _ path: UnsafePointer<CChar>?,
                                        _ opts: UnsafePointer<r2_transfer_options>?) -> Int32 {
     guarded { () throws(R2Error) in
-        clearInfo(info)
+        let infoOut = try ResultOut(info, "info")
         let c = try handle(client, as: R2Client.self, "client")
         let result = try c.uploadFile(path: string(path, "path"), bucket: string(bucket, "bucket"), key: string(key, "key"),
                                       options: transferOptions(opts))
-        fillInfo(info, result)
+        fillInfo(infoOut, result)
     }
 }
 
@@ -101,13 +101,13 @@ func transferOptions(_ p: UnsafePointer<r2_transfer_options>?) throws(R2Error) -
                                          _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?,
                                          _ data: UnsafePointer<UInt8>?, _ len: UInt, _ opts: UnsafePointer<r2_transfer_options>?) -> Int32 {
     guarded { () throws(R2Error) in
-        clearInfo(info)
+        let infoOut = try ResultOut(info, "info")
         let c = try handle(client, as: R2Client.self, "client")
         guard data != nil || len == 0 else { throw invalid("data is NULL but len is \(len)") }
         guard len <= UInt(Int.max) else { throw invalid("len \(len) is out of range") }
         let result = try c.uploadBytes(UnsafeRawBufferPointer(start: data, count: Int(len)), bucket: string(bucket, "bucket"),
                                        key: string(key, "key"), options: transferOptions(opts))
-        fillInfo(info, result)
+        fillInfo(infoOut, result)
     }
 }
 
@@ -122,7 +122,7 @@ func transferOptions(_ p: UnsafePointer<r2_transfer_options>?) throws(R2Error) -
                                          _ read: r2_read_cb?, _ userdata: UnsafeMutableRawPointer?,
                                          _ opts: UnsafePointer<r2_transfer_options>?) -> Int32 {
     guarded { () throws(R2Error) in
-        clearInfo(info)
+        let infoOut = try ResultOut(info, "info")
         let c = try handle(client, as: R2Client.self, "client")
         guard let read else { throw invalid("read is NULL") }
         guard length >= -1 else { throw invalid("length \(length) must be >= 0, or -1 for unknown") }
@@ -134,7 +134,7 @@ func transferOptions(_ p: UnsafePointer<r2_transfer_options>?) throws(R2Error) -
             guard n <= buffer.count else { throw invalid("the read callback returned \(n) for a \(buffer.count)-byte buffer") }
             return Int(n)
         }
-        fillInfo(info, result)
+        fillInfo(infoOut, result)
     }
 }
 
@@ -149,11 +149,11 @@ func transferOptions(_ p: UnsafePointer<r2_transfer_options>?) throws(R2Error) -
                                          _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?, _ path: UnsafePointer<CChar>?,
                                          _ opts: UnsafePointer<r2_transfer_options>?) -> Int32 {
     guarded { () throws(R2Error) in
-        clearInfo(info)
+        let infoOut = try ResultOut(info, "info")
         let c = try handle(client, as: R2Client.self, "client")
         let result = try c.downloadFile(bucket: string(bucket, "bucket"), key: string(key, "key"), path: string(path, "path"),
                                         options: transferOptions(opts))
-        fillInfo(info, result)
+        fillInfo(infoOut, result)
     }
 }
 
@@ -166,13 +166,13 @@ func transferOptions(_ p: UnsafePointer<r2_transfer_options>?) throws(R2Error) -
                                            _ write: r2_write_cb?, _ userdata: UnsafeMutableRawPointer?,
                                            _ opts: UnsafePointer<r2_transfer_options>?) -> Int32 {
     guarded { () throws(R2Error) in
-        clearInfo(info)
+        let infoOut = try ResultOut(info, "info")
         let c = try handle(client, as: R2Client.self, "client")
         guard let write else { throw invalid("write is NULL") }
         let result = try c.downloadStream(bucket: string(bucket, "bucket"), key: string(key, "key"), options: transferOptions(opts)) { chunk in
             write(chunk.baseAddress?.assumingMemoryBound(to: UInt8.self), chunk.count, userdata) == 0
         }
-        fillInfo(info, result)
+        fillInfo(infoOut, result)
     }
 }
 
@@ -186,11 +186,11 @@ func transferOptions(_ p: UnsafePointer<r2_transfer_options>?) throws(R2Error) -
                                 _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?,
                                 _ opts: UnsafePointer<r2_transfer_options>?) -> Int32 {
     guarded { () throws(R2Error) in
-        clearInfo(info)
+        let infoOut = try ResultOut(info, "info")
         let c = try handle(client, as: R2Client.self, "client")
         let result = try c.copyLarge(sourceBucket: string(src_bucket, "src_bucket"), sourceKey: string(src_key, "src_key"),
                                      bucket: string(bucket, "bucket"), key: string(key, "key"), options: transferOptions(opts))
-        fillInfo(info, result)
+        fillInfo(infoOut, result)
     }
 }
 
@@ -310,7 +310,7 @@ func partOptions(_ p: UnsafePointer<r2_part_options>?) throws(R2Error) -> (Check
                                      _ upload_id: UnsafePointer<CChar>?, _ parts: UnsafePointer<r2_completed_part>?,
                                      _ count: UInt, _ opts: UnsafePointer<r2_complete_options>?) -> Int32 {
     guarded { () throws(R2Error) in
-        clearInfo(info)
+        let infoOut = try ResultOut(info, "info")
         let c = try handle(client, as: R2Client.self, "client")
         guard count > 0, let parts else { throw invalid(count == 0 ? "count is 0" : "parts is NULL") }
         guard count <= 10_000 else { throw invalid("count \(count) is more than 10 000 parts") }
@@ -328,7 +328,7 @@ func partOptions(_ p: UnsafePointer<r2_part_options>?) throws(R2Error) -> (Check
         let result = try c.completeMultipartUpload(upload(bucket, key, upload_id), parts: list, options: options)
         var o = ObjectInfo()
         o.etag = result.etag
-        fillInfo(info, o)
+        fillInfo(infoOut, o)
     }
 }
 
@@ -358,23 +358,25 @@ func partOptions(_ p: UnsafePointer<r2_part_options>?) throws(R2Error) -> (Check
                                        _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?,
                                        _ upload_id: UnsafePointer<CChar>?, _ opts: UnsafePointer<r2_list_parts_options>?) -> Int32 {
     guarded { () throws(R2Error) in
-        guard let out else { throw invalid("out is NULL") }
-        out.pointee = r2_multipart_part_list()
+        guard out != nil else { throw invalid("out is NULL") }
+        let result = try ResultOut(out, "out")
         if let opts { try checkVersion(opts.pointee.version, current: 1, "r2_list_parts_options") }
         let c = try handle(client, as: R2Client.self, "client")
         let parts = try c.listParts(upload(bucket, key, upload_id))
         let a = Arena()
-        let items = parts.map { r2_multipart_part_info(part_number: UInt32($0.partNumber), size: $0.size, etag: a.string($0.etag),
-                                                       last_modified: a.string($0.lastModified)) }
-        out.pointee = r2_multipart_part_list(parts: a.array(items), count: items.count, internal: a.opaque)
+        let items = parts.map { r2_multipart_part_info(version: 0, part_number: UInt32($0.partNumber), size: $0.size,
+                                                       etag: a.string($0.etag), last_modified: a.string($0.lastModified)) }
+        // Elements take the layout of the list's version (both have only version 1 so far).
+        result.store(r2_multipart_part_list(version: 0, parts: a.array(items, version: result.version), count: items.count,
+                                            internal: a.opaque))
     }
 }
 
-/// Releases what r2 stored in `list` and zeroes it. NULL is a no-op.
+/// Releases what r2 stored in `list` and zeroes its fields (the version stays). NULL is a no-op.
 @c public func r2_multipart_part_list_dispose(_ list: UnsafeMutablePointer<r2_multipart_part_list>?) {
     guard let list else { return }
     Arena.release(list.pointee.internal)
-    list.pointee = r2_multipart_part_list()
+    clearResult(list)
 }
 
 /// Sets `opts` to version `version` (R2_LIST_UPLOADS_OPTIONS_VERSION), every other field zero (the defaults).
@@ -393,8 +395,8 @@ func partOptions(_ p: UnsafePointer<r2_part_options>?) throws(R2Error) -> (Check
 @c public func r2_multipart_list_uploads(_ out: UnsafeMutablePointer<r2_multipart_upload_list>?, _ client: OpaquePointer?,
                                          _ bucket: UnsafePointer<CChar>?, _ opts: UnsafePointer<r2_list_uploads_options>?) -> Int32 {
     guarded { () throws(R2Error) in
-        guard let out else { throw invalid("out is NULL") }
-        out.pointee = r2_multipart_upload_list()
+        guard out != nil else { throw invalid("out is NULL") }
+        let result = try ResultOut(out, "out")
         var prefix: String? = nil
         if let opts {
             try checkVersion(opts.pointee.version, current: 1, "r2_list_uploads_options")
@@ -403,15 +405,17 @@ func partOptions(_ p: UnsafePointer<r2_part_options>?) throws(R2Error) -> (Check
         let c = try handle(client, as: R2Client.self, "client")
         let uploads = try c.listMultipartUploads(bucket: string(bucket, "bucket"), prefix: prefix)
         let a = Arena()
-        let items = uploads.map { r2_multipart_upload_info(key: a.string($0.key), upload_id: a.string($0.uploadID),
+        let items = uploads.map { r2_multipart_upload_info(version: 0, key: a.string($0.key), upload_id: a.string($0.uploadID),
                                                            initiated: a.string($0.initiated)) }
-        out.pointee = r2_multipart_upload_list(uploads: a.array(items), count: items.count, internal: a.opaque)
+        // Elements take the layout of the list's version (both have only version 1 so far).
+        result.store(r2_multipart_upload_list(version: 0, uploads: a.array(items, version: result.version), count: items.count,
+                                              internal: a.opaque))
     }
 }
 
-/// Releases what r2 stored in `list` and zeroes it. NULL is a no-op.
+/// Releases what r2 stored in `list` and zeroes its fields (the version stays). NULL is a no-op.
 @c public func r2_multipart_upload_list_dispose(_ list: UnsafeMutablePointer<r2_multipart_upload_list>?) {
     guard let list else { return }
     Arena.release(list.pointee.internal)
-    list.pointee = r2_multipart_upload_list()
+    clearResult(list)
 }

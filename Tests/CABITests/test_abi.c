@@ -401,7 +401,7 @@ static void test_huge_counts(void) {
     r2_put_options put = R2_PUT_OPTIONS_INIT;
     put.metadata = h;
     put.metadata_count = (size_t)1 << 63;
-    r2_object_info info;
+    r2_object_info info = R2_OBJECT_INFO_INIT;
     CHECK(r2_object_put(&info, c, "my-bucket", "k", (const uint8_t *)"x", 1, &put) == R2_ERR_INVALID_ARGUMENT,
           "metadata_count 2^63: %s", last_message());
     CHECK(r2_object_put(&info, c, "my-bucket", "k", (const uint8_t *)"x", SIZE_MAX, NULL) == R2_ERR_INVALID_ARGUMENT, "put len SIZE_MAX");

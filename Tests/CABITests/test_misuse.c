@@ -40,11 +40,11 @@ static void client_calls(r2_client *c, const char *what) {
     char label[128];
 #define CALL(expr, name) do { snprintf(label, sizeof label, "%s: %s", name, what); INVALID(expr, label); } while (0)
     r2_buf buf = {NULL, 0};
-    r2_object_info info;
-    r2_list_result list;
-    r2_delete_result del;
-    r2_multipart_part_list parts;
-    r2_multipart_upload_list uploads;
+    r2_object_info info = R2_OBJECT_INFO_INIT;
+    r2_list_result list = R2_LIST_RESULT_INIT;
+    r2_delete_result del = R2_DELETE_RESULT_INIT;
+    r2_multipart_part_list parts = R2_MULTIPART_PART_LIST_INIT;
+    r2_multipart_upload_list uploads = R2_MULTIPART_UPLOAD_LIST_INIT;
     r2_list_iter *iter = NULL;
     int32_t state;
     const char *keys[1] = {"k"};
@@ -84,11 +84,11 @@ static void bad_strings(r2_client *c, const char *bad, const char *what) {
     char label[128];
 #define CALL(expr, name) do { snprintf(label, sizeof label, "%s: %s", name, what); INVALID(expr, label); } while (0)
     r2_buf buf = {NULL, 0};
-    r2_object_info info;
-    r2_list_result list;
-    r2_multipart_upload_list uploads;
-    r2_multipart_part_list parts;
-    r2_delete_result del;
+    r2_object_info info = R2_OBJECT_INFO_INIT;
+    r2_list_result list = R2_LIST_RESULT_INIT;
+    r2_multipart_upload_list uploads = R2_MULTIPART_UPLOAD_LIST_INIT;
+    r2_multipart_part_list parts = R2_MULTIPART_PART_LIST_INIT;
+    r2_delete_result del = R2_DELETE_RESULT_INIT;
     const char *keys[2] = {"ok", bad};
     r2_completed_part part = {1, bad};
     CALL(r2_client_presign(&buf, c, bad, "bucket", "k", 60, NULL), "presign method");
@@ -168,8 +168,8 @@ static void option_versions(r2_client *c) {
         r2_client *nc = NULL;
         INVALID(r2_client_new(&nc, &co2), label);
         r2_buf buf = {NULL, 0};
-        r2_object_info info;
-        r2_list_result list;
+        r2_object_info info = R2_OBJECT_INFO_INIT;
+        r2_list_result list = R2_LIST_RESULT_INIT;
         r2_put_options put = R2_PUT_OPTIONS_INIT;
         put.version = v;
         INVALID(r2_object_put(&info, c, "bucket", "k", (const uint8_t *)"x", 1, &put), label);
@@ -199,8 +199,8 @@ static void option_versions(r2_client *c) {
 
 static void huge_sizes(r2_client *c) {
     r2_buf buf = {NULL, 0};
-    r2_object_info info;
-    r2_delete_result del;
+    r2_object_info info = R2_OBJECT_INFO_INIT;
+    r2_delete_result del = R2_DELETE_RESULT_INIT;
     const char *keys[1] = {"k"};
     r2_completed_part part = {1, "\"e\""};
     const uint8_t x = 'x';
@@ -299,7 +299,7 @@ int main(void) {
     r2_sign_request req = R2_SIGN_REQUEST_INIT;
     INVALID(r2_signer_sign(&out, (r2_signer *)live, &req), "a client as signer");
     INVALID(r2_signer_sign(&out, NULL, &req), "NULL signer");
-    r2_object_entry entry;
+    r2_object_entry entry = R2_OBJECT_ENTRY_INIT;
     INVALID(r2_list_iter_next(&entry, (r2_list_iter *)live), "a client as list iterator");
     INVALID(r2_list_iter_next(&entry, NULL), "NULL list iterator");
     INVALID(r2_cancel_signal((r2_cancel *)live), "a client as cancel");

@@ -120,7 +120,7 @@ static void dispose3(r2_buf *id, r2_buf etags[2]) { r2_buf_dispose(id); r2_buf_d
 static void test_complete(r2_client *c, const uint8_t *data) {
     r2_buf id = {0}, etags[2] = {{0}};
     r2_completed_part parts[2];
-    r2_object_info info = {0};
+    r2_object_info info = R2_OBJECT_INFO_INIT;
 
     rules("clear");
     two_parts(c, key("lost"), data, &id, etags, parts);
@@ -247,7 +247,7 @@ static void test_expired_resume(r2_client *c, const uint8_t *data) {
     to.progress = stop_after_first_part;
     int32_t rc = r2_transfer_upload_file(NULL, c, bucket, key("expired"), path, &to);
     CHECK(rc == R2_ERR_CANCELLED && access(state, F_OK) == 0, "stopped with a state file: %s", r2_status_string(rc));
-    r2_multipart_upload_list l = {0};
+    r2_multipart_upload_list l = R2_MULTIPART_UPLOAD_LIST_INIT;
     CHECK_OK(r2_multipart_list_uploads(&l, c, bucket, &(r2_list_uploads_options){R2_LIST_UPLOADS_OPTIONS_VERSION, key("expired")}), "list uploads");
     for (size_t i = 0; i < l.count; i++) r2_multipart_abort(c, bucket, key("expired"), l.uploads[i].upload_id);  /* as R2 after 7 days */
     r2_multipart_upload_list_dispose(&l);
@@ -274,7 +274,7 @@ static void test_sse_c(r2_client *c, const uint8_t *data) {
     CHECK_OK(r2_object_get(&got, NULL, c, bucket, key("ssec"), &go), "GET with the key");
     CHECK(got.size == 6 && memcmp(got.ptr, "secret", 6) == 0, "SSE-C body");
     r2_buf_dispose(&got);
-    r2_object_info info = {0};
+    r2_object_info info = R2_OBJECT_INFO_INIT;
     CHECK_OK(r2_object_head(&info, c, bucket, key("ssec"), &go), "HEAD with the key");
     r2_object_info_dispose(&info);
 

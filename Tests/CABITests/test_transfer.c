@@ -75,7 +75,7 @@ static int file_sha(const char *path, uint8_t digest[32]) {
 }
 
 static size_t uploads_left(r2_client *c, const char *prefix) {
-    r2_multipart_upload_list l = {0};
+    r2_multipart_upload_list l = R2_MULTIPART_UPLOAD_LIST_INIT;
     if (r2_multipart_list_uploads(&l, c, bucket, &(r2_list_uploads_options){R2_LIST_UPLOADS_OPTIONS_VERSION, prefix}) != R2_OK) return (size_t)-1;
     size_t n = l.count;
     r2_multipart_upload_list_dispose(&l);
@@ -98,7 +98,7 @@ static void test_big_file(r2_client *c, uint64_t size) {
         t.part_size = 16 << 20;
         t.threshold = 8 << 20;
         t.skip_fsync = i == 2;  /* the download without the final fsync is as exact */
-        r2_object_info info = {0};
+        r2_object_info info = R2_OBJECT_INFO_INIT;
         CHECK_OK(r2_transfer_upload_file(&info, c, bucket, "transfer/big", src, &t), "upload file");
         CHECK(strchr(info.etag, '-') != NULL, "concurrency %d: a multipart ETag, got %s", levels[i], info.etag);
         r2_object_info_dispose(&info);
@@ -138,7 +138,7 @@ static void test_streams(r2_client *c) {
     r2_transfer_options t = R2_TRANSFER_OPTIONS_INIT;
     t.part_size = 5 << 20;
     t.concurrency = 3;
-    r2_object_info info = {0};
+    r2_object_info info = R2_OBJECT_INFO_INIT;
     CHECK_OK(r2_transfer_upload_stream(&info, c, bucket, "transfer/stream", -1, gen_read, &g, &t), "unknown-length stream upload");
     CHECK(strchr(info.etag, '-') != NULL, "unknown length goes multipart, etag %s", info.etag);
     r2_object_info_dispose(&info);
@@ -196,7 +196,7 @@ static void test_streams(r2_client *c) {
     CHECK(rc == R2_ERR_UNSUPPORTED, "a whole-object checksum is refused for transfers of any size, got %s", r2_status_string(rc));
     free(buf);
     const char *keys[] = {"transfer/stream", "transfer/small-stream", "transfer/buffer"};
-    r2_delete_result del = {0};
+    r2_delete_result del = R2_DELETE_RESULT_INIT;
     r2_object_delete_many(&del, c, bucket, keys, 3, &(r2_delete_many_options){R2_DELETE_MANY_OPTIONS_VERSION, true});
     r2_delete_result_dispose(&del);
 }
@@ -396,14 +396,14 @@ static void test_low_level(r2_client *c) {
     CHECK_OK(r2_multipart_create(&id, c, bucket, "transfer/copy-dst", &p), "create");
     CHECK_OK(r2_multipart_upload_part_copy(&e1, c, bucket, "transfer/copy-dst", id.ptr, 1, bucket, "transfer/copy-src", 0, (5 << 20) - 1, NULL), "part copy 1");
     CHECK_OK(r2_multipart_upload_part_copy(&e2, c, bucket, "transfer/copy-dst", id.ptr, 2, bucket, "transfer/copy-src", 5 << 20, (6 << 20) - 1, NULL), "part copy 2");
-    r2_multipart_part_list parts = {0};
+    r2_multipart_part_list parts = R2_MULTIPART_PART_LIST_INIT;
     CHECK_OK(r2_multipart_list_parts(&parts, c, bucket, "transfer/copy-dst", id.ptr, NULL), "list parts");
     CHECK(parts.count == 2 && parts.parts[0].size == (5u << 20) && parts.parts[1].size == (1u << 20), "two parts of 5 MiB and 1 MiB");
     r2_multipart_part_list_dispose(&parts);
     r2_completed_part done[] = {{2, e2.ptr}, {1, e1.ptr}};  /* any order: sorted by r2 */
     CHECK_OK(r2_multipart_complete(NULL, c, bucket, "transfer/copy-dst", id.ptr, done, 2, NULL), "complete");
     r2_buf body = {0};
-    r2_object_info info = {0};
+    r2_object_info info = R2_OBJECT_INFO_INIT;
     CHECK_OK(r2_object_get(&body, &info, c, bucket, "transfer/copy-dst", NULL), "get copy");
     CHECK(body.size == (6u << 20) && memcmp(body.ptr, buf, body.size) == 0, "UploadPartCopy ranges are byte-exact");
     CHECK(strcmp(info.content_type, "application/x-test") == 0, "create's content type kept: %s", info.content_type);
@@ -423,7 +423,7 @@ static void test_low_level(r2_client *c) {
     CHECK(rc == R2_ERR_UNSUPPORTED, "a SHA-1 part checksum is refused, got %s", r2_status_string(rc));
     CHECK_OK(r2_multipart_abort(c, bucket, "transfer/manual", id.ptr), "abort");
     CHECK(uploads_left(c, "transfer/manual") == 0, "aborted upload is gone");
-    r2_multipart_part_list gone = {0};
+    r2_multipart_part_list gone = R2_MULTIPART_PART_LIST_INIT;
     rc = r2_multipart_list_parts(&gone, c, bucket, "transfer/manual", id.ptr, NULL);
     CHECK(rc == R2_ERR_NO_SUCH_UPLOAD, "list parts of an aborted upload: NoSuchUpload, got %s", r2_status_string(rc));
     CHECK(strstr(r2_error_last()->message, "7 days") != NULL, "the message says R2 expires uploads: %s", r2_error_last()->message);
@@ -442,7 +442,7 @@ static void test_low_level(r2_client *c) {
     r2_buf_dispose(&body);
     free(buf);
     const char *keys[] = {"transfer/copy-src", "transfer/copy-dst", "transfer/copy-large"};
-    r2_delete_result del = {0};
+    r2_delete_result del = R2_DELETE_RESULT_INIT;
     r2_object_delete_many(&del, c, bucket, keys, 3, &(r2_delete_many_options){R2_DELETE_MANY_OPTIONS_VERSION, true});
     r2_delete_result_dispose(&del);
 

@@ -76,7 +76,7 @@ int main(void) {
     put.metadata = meta;
     put.metadata_count = 1;
     put.checksum = R2_CHECKSUM_SHA256;
-    r2_object_info info = {0};
+    r2_object_info info = R2_OBJECT_INFO_INIT;
     if (r2_object_put(&info, client, bucket, key, (const uint8_t *)text, strlen(text), &put) != R2_OK)
         return fail("put");
     printf("put    %s: %zu bytes, etag %s\n", key, strlen(text), info.etag);
@@ -106,7 +106,7 @@ int main(void) {
     /* List. */
     r2_list_options list = R2_LIST_OPTIONS_INIT;
     list.prefix = "demo/";
-    r2_list_result page = {0};
+    r2_list_result page = R2_LIST_RESULT_INIT;
     if (r2_list_objects(&page, client, bucket, &list) != R2_OK) return fail("list");
     printf("list   prefix %s: %zu objects\n", list.prefix, page.object_count);
     for (size_t i = 0; i < page.object_count; i++)
@@ -126,7 +126,7 @@ int main(void) {
 
     /* Delete both. */
     const char *keys[] = {key, copy_key};
-    r2_delete_result deleted = {0};
+    r2_delete_result deleted = R2_DELETE_RESULT_INIT;
     if (r2_object_delete_many(&deleted, client, bucket, keys, 2, NULL) != R2_OK) return fail("delete");
     printf("delete %zu deleted, %zu failed\n", deleted.deleted_count, deleted.error_count);
     r2_delete_result_dispose(&deleted);

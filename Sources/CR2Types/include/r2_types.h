@@ -419,10 +419,19 @@ typedef struct r2_get_options {
 #define R2_GET_OPTIONS_VERSION 2
 #define R2_GET_OPTIONS_INIT { .version = R2_GET_OPTIONS_VERSION }
 
+/* Results that can grow. Every struct r2 fills for the caller starts with a
+ * `version` that the caller sets (R2_X_INIT, or x.version = R2_X_VERSION)
+ * and r2 honours: it writes only the fields that version has, so a caller
+ * built against an older header is never written past. A version of 0, or
+ * above the library's, is R2_ERR_INVALID_ARGUMENT. Arrays that r2 allocates
+ * inside a result use the element layout of the result's version (r2 sets
+ * each element's version). */
+
 /** What r2 knows about an object after a put, get, head or copy. Filled by
  * r2; strings are "" when absent and, like the metadata array, owned by the
  * struct: release them with r2_object_info_dispose(). */
 typedef struct r2_object_info {
+    uint32_t version;              /**< R2_OBJECT_INFO_VERSION, set by the caller */
     const char *etag;
     const char *version_id;
     const char *content_type;
@@ -445,6 +454,9 @@ typedef struct r2_object_info {
     size_t metadata_count;
     void *internal;                /**< r2's storage; do not touch */
 } r2_object_info;
+
+#define R2_OBJECT_INFO_VERSION 1
+#define R2_OBJECT_INFO_INIT { .version = R2_OBJECT_INFO_VERSION }
 
 /** Options of r2_object_copy(). */
 typedef struct r2_copy_options {
@@ -483,6 +495,7 @@ typedef struct r2_list_options {
 
 /** One listed object. Strings are owned by the list result or iterator. */
 typedef struct r2_object_entry {
+    uint32_t version;               /**< R2_OBJECT_ENTRY_VERSION: set by the caller of r2_list_iter_next(), by r2 in a list result */
     const char *key;
     const char *etag;
     const char *last_modified;      /**< ISO 8601, as the server sent it */
@@ -490,9 +503,13 @@ typedef struct r2_object_entry {
     uint64_t size;
 } r2_object_entry;
 
+#define R2_OBJECT_ENTRY_VERSION 1
+#define R2_OBJECT_ENTRY_INIT { .version = R2_OBJECT_ENTRY_VERSION }
+
 /** One page of ListObjectsV2, keys already URL-decoded. Owned by the struct:
  * release with r2_list_result_dispose(). */
 typedef struct r2_list_result {
+    uint32_t version;                     /**< R2_LIST_RESULT_VERSION, set by the caller */
     const r2_object_entry *objects;
     size_t object_count;
     const char *const *common_prefixes;
@@ -503,16 +520,22 @@ typedef struct r2_list_result {
     void *internal;
 } r2_list_result;
 
+#define R2_LIST_RESULT_VERSION 1
+#define R2_LIST_RESULT_INIT { .version = R2_LIST_RESULT_VERSION }
+
 /** A lazy iterator over every object of a listing, fetching pages as it goes.
  * Use it from one thread at a time. */
 typedef struct r2_list_iter r2_list_iter;
 
 /** One failed key of a DeleteObjects call. */
 typedef struct r2_delete_error {
+    uint32_t version;     /**< R2_DELETE_ERROR_VERSION, set by r2 */
     const char *key;
     const char *code;     /**< S3 error code, e.g. "AccessDenied" */
     const char *message;
 } r2_delete_error;
+
+#define R2_DELETE_ERROR_VERSION 1
 
 /** Options of r2_object_delete_many(). */
 typedef struct r2_delete_many_options {
@@ -527,12 +550,16 @@ typedef struct r2_delete_many_options {
  * partial failure is not an error of the call). Release with
  * r2_delete_result_dispose(). */
 typedef struct r2_delete_result {
+    uint32_t version;              /**< R2_DELETE_RESULT_VERSION, set by the caller */
     const char *const *deleted;
     size_t deleted_count;
     const r2_delete_error *errors;
     size_t error_count;
     void *internal;
 } r2_delete_result;
+
+#define R2_DELETE_RESULT_VERSION 1
+#define R2_DELETE_RESULT_INIT { .version = R2_DELETE_RESULT_VERSION }
 
 /** A cancel switch for long calls: create it with r2_cancel_new(), pass it in
  * r2_transfer_options, and call r2_cancel_signal() from any thread. */
@@ -608,18 +635,25 @@ typedef struct r2_list_parts_options {
 
 /** One uploaded part, from r2_multipart_list_parts(). */
 typedef struct r2_multipart_part_info {
+    uint32_t version;              /**< R2_MULTIPART_PART_INFO_VERSION, set by r2 */
     uint32_t part_number;
     uint64_t size;
     const char *etag;
     const char *last_modified;
 } r2_multipart_part_info;
 
+#define R2_MULTIPART_PART_INFO_VERSION 1
+
 /** Every part of an upload. Release with r2_multipart_part_list_dispose(). */
 typedef struct r2_multipart_part_list {
+    uint32_t version;              /**< R2_MULTIPART_PART_LIST_VERSION, set by the caller */
     const r2_multipart_part_info *parts;
     size_t count;
     void *internal;
 } r2_multipart_part_list;
+
+#define R2_MULTIPART_PART_LIST_VERSION 1
+#define R2_MULTIPART_PART_LIST_INIT { .version = R2_MULTIPART_PART_LIST_VERSION }
 
 /** Options of r2_multipart_list_uploads(). */
 typedef struct r2_list_uploads_options {
@@ -632,17 +666,24 @@ typedef struct r2_list_uploads_options {
 
 /** One unfinished multipart upload, from r2_multipart_list_uploads(). */
 typedef struct r2_multipart_upload_info {
+    uint32_t version;              /**< R2_MULTIPART_UPLOAD_INFO_VERSION, set by r2 */
     const char *key;
     const char *upload_id;
     const char *initiated;
 } r2_multipart_upload_info;
 
+#define R2_MULTIPART_UPLOAD_INFO_VERSION 1
+
 /** Every unfinished upload under a prefix. Release with r2_multipart_upload_list_dispose(). */
 typedef struct r2_multipart_upload_list {
+    uint32_t version;              /**< R2_MULTIPART_UPLOAD_LIST_VERSION, set by the caller */
     const r2_multipart_upload_info *uploads;
     size_t count;
     void *internal;
 } r2_multipart_upload_list;
+
+#define R2_MULTIPART_UPLOAD_LIST_VERSION 1
+#define R2_MULTIPART_UPLOAD_LIST_INIT { .version = R2_MULTIPART_UPLOAD_LIST_VERSION }
 
 /** Download sink: receives each chunk of a body as it arrives. Return 0 to go
  * on, anything else to abort (the call then fails with R2_ERR_ABORTED). */

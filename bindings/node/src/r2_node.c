@@ -1319,6 +1319,12 @@ static obj_job *obj_begin(napi_env env, napi_value *argv, void (*run)(job *), na
     obj_job *o = job_new(sizeof *o, run, result);
     if (!o) { napi_throw_error(env, NULL, "out of memory"); return NULL; }
     o->j.cleanup = obj_cleanup;
+    /* The result structs this addon was built with (libr2 writes only their fields). */
+    o->info.version = R2_OBJECT_INFO_VERSION;
+    o->list_result.version = R2_LIST_RESULT_VERSION;
+    o->del.version = R2_DELETE_RESULT_VERSION;
+    o->parts.version = R2_MULTIPART_PART_LIST_VERSION;
+    o->uploads.version = R2_MULTIPART_UPLOAD_LIST_VERSION;
     if (!job_client(env, &o->j, argv[0]) || !get_str(env, argv[1], &o->j.a, "bucket", &o->bucket) ||
         !get_str(env, argv[2], &o->j.a, "key", &o->key)) {
         job_free(env, &o->j);

@@ -21,14 +21,23 @@ R2_SIGNED_FIELDS_VERSION = 1
 R2_PRESIGN_OPTIONS_VERSION = 1
 R2_PUT_OPTIONS_VERSION = 2
 R2_GET_OPTIONS_VERSION = 2
+R2_OBJECT_INFO_VERSION = 1
 R2_COPY_OPTIONS_VERSION = 2
 R2_LIST_OPTIONS_VERSION = 1
+R2_OBJECT_ENTRY_VERSION = 1
+R2_LIST_RESULT_VERSION = 1
+R2_DELETE_ERROR_VERSION = 1
 R2_DELETE_MANY_OPTIONS_VERSION = 1
+R2_DELETE_RESULT_VERSION = 1
 R2_TRANSFER_OPTIONS_VERSION = 3
 R2_COMPLETE_OPTIONS_VERSION = 1
 R2_PART_OPTIONS_VERSION = 1
 R2_LIST_PARTS_OPTIONS_VERSION = 1
+R2_MULTIPART_PART_INFO_VERSION = 1
+R2_MULTIPART_PART_LIST_VERSION = 1
 R2_LIST_UPLOADS_OPTIONS_VERSION = 1
+R2_MULTIPART_UPLOAD_INFO_VERSION = 1
+R2_MULTIPART_UPLOAD_LIST_VERSION = 1
 
 
 # enum r2_status
@@ -354,6 +363,7 @@ class r2_get_options(Structure):
 
 class r2_object_info(Structure):
     _fields_ = [
+        ("version", c_uint32),
         ("etag", c_char_p),
         ("version_id", c_char_p),
         ("content_type", c_char_p),
@@ -410,6 +420,7 @@ class r2_list_options(Structure):
 
 class r2_object_entry(Structure):
     _fields_ = [
+        ("version", c_uint32),
         ("key", c_char_p),
         ("etag", c_char_p),
         ("last_modified", c_char_p),
@@ -420,6 +431,7 @@ class r2_object_entry(Structure):
 
 class r2_list_result(Structure):
     _fields_ = [
+        ("version", c_uint32),
         ("objects", POINTER(r2_object_entry)),
         ("object_count", c_size_t),
         ("common_prefixes", POINTER(c_char_p)),
@@ -437,6 +449,7 @@ class r2_list_iter(Structure):
 
 class r2_delete_error(Structure):
     _fields_ = [
+        ("version", c_uint32),
         ("key", c_char_p),
         ("code", c_char_p),
         ("message", c_char_p),
@@ -452,6 +465,7 @@ class r2_delete_many_options(Structure):
 
 class r2_delete_result(Structure):
     _fields_ = [
+        ("version", c_uint32),
         ("deleted", POINTER(c_char_p)),
         ("deleted_count", c_size_t),
         ("errors", POINTER(r2_delete_error)),
@@ -519,6 +533,7 @@ class r2_list_parts_options(Structure):
 
 class r2_multipart_part_info(Structure):
     _fields_ = [
+        ("version", c_uint32),
         ("part_number", c_uint32),
         ("size", c_uint64),
         ("etag", c_char_p),
@@ -528,6 +543,7 @@ class r2_multipart_part_info(Structure):
 
 class r2_multipart_part_list(Structure):
     _fields_ = [
+        ("version", c_uint32),
         ("parts", POINTER(r2_multipart_part_info)),
         ("count", c_size_t),
         ("internal", c_void_p),
@@ -543,6 +559,7 @@ class r2_list_uploads_options(Structure):
 
 class r2_multipart_upload_info(Structure):
     _fields_ = [
+        ("version", c_uint32),
         ("key", c_char_p),
         ("upload_id", c_char_p),
         ("initiated", c_char_p),
@@ -551,6 +568,7 @@ class r2_multipart_upload_info(Structure):
 
 class r2_multipart_upload_list(Structure):
     _fields_ = [
+        ("version", c_uint32),
         ("uploads", POINTER(r2_multipart_upload_info)),
         ("count", c_size_t),
         ("internal", c_void_p),
