@@ -268,7 +268,16 @@ def test_copy_returns_the_copy_info_without_an_extra_head(client, bucket, prefix
     assert info.etag.strip('"') == managed.etag.strip('"') and info.last_modified
     assert info.content_length == len(data) == managed.content_length and sum(sizes) == len(data)
     assert managed.content_type == "text/x-new"
-    client.delete_objects(bucket, [prefix + k for k in ("src", "plain", "managed")])
+
+    big = os.urandom(6 * MiB)
+    client.put(bucket, prefix + "big", big)
+    rules("clear")  # above the threshold: r2's one HEAD, then the parts
+    info = client.copy(bucket, prefix + "big", bucket, prefix + "parts", replace_metadata=True,
+                       content_type="text/x-parts", multipart_threshold=5 * MiB, part_size=5 * MiB)
+    assert (seen("HeadObject"), seen("UploadPartCopy"), seen("CopyObject")) == (1, 2, 0)
+    assert info.etag.endswith('-2"') and info.content_length == len(big)
+    assert client.head(bucket, prefix + "parts").content_type == "text/x-parts"
+    client.delete_objects(bucket, [prefix + k for k in ("src", "plain", "managed", "big", "parts")])
 
 
 # 11. Smaller points.
