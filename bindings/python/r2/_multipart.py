@@ -7,7 +7,7 @@ from ctypes import byref
 from . import _ffi
 from ._base import ClientBase
 from ._convert import byte_pointer, check, choice, cstr
-from ._options import by_ref, completed, part_number as checked_part_number, put_struct, sse_key
+from ._options import PUT_FIELDS, by_ref, completed, part_number as checked_part_number, picked, put_struct, sse_key
 from ._transfer import PART_CHECKSUMS
 from ._types import CompletedPart, MultipartUpload, ObjectInfo, PartInfo
 
@@ -34,10 +34,7 @@ class MultipartMixin(ClientBase):
         no full-object checksum for multipart uploads: check the parts with
         upload_part's ``checksum``) and no conditions (they go on
         complete_multipart_upload)."""
-        opts = by_ref(put_struct(self._lib, content_type=content_type, cache_control=cache_control,
-                                 content_disposition=content_disposition, content_encoding=content_encoding,
-                                 content_language=content_language, expires=expires, metadata=metadata,
-                                 storage_class=storage_class, sse_customer_key=sse_customer_key))
+        opts = by_ref(put_struct(self._lib, **picked(locals(), PUT_FIELDS)))
         b, k = cstr(bucket, "bucket"), cstr(key, "key")
         return self._buf_call(lambda out, h: self._lib.r2_multipart_create(out, h, b, k, opts))
 

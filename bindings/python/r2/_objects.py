@@ -10,7 +10,7 @@ from ._base import ClientBase
 from ._convert import CallbackErrors, byte_pointer, check, cstr
 from ._errors import EntityTooLarge, InvalidRequest, invalid_argument
 from ._interrupt import Interrupts
-from ._options import by_ref, copy_options, get_options, put_struct, sse_key
+from ._options import GET_FIELDS, PUT_FIELDS, by_ref, copy_options, get_options, picked, put_struct, sse_key
 from ._streams import ObjectReader, ObjectStream, ReadSource, remaining_length
 from ._transfer import TransferCall
 from ._types import DeleteError, DeleteResult, Object, ObjectInfo, text
@@ -61,13 +61,7 @@ class ObjectsMixin(ClientBase):
         "sha256" (``checksum_value``: its base64 value, for streams);
         ``storage_class`` is "STANDARD" or "STANDARD_IA".
         """
-        put = put_struct(self._lib, content_type=content_type, cache_control=cache_control,
-                         content_disposition=content_disposition, content_encoding=content_encoding,
-                         content_language=content_language, expires=expires, metadata=metadata, if_match=if_match,
-                         if_none_match=if_none_match, if_modified_since=if_modified_since,
-                         if_unmodified_since=if_unmodified_since, payload_mode=payload_mode, checksum=checksum,
-                         checksum_value=checksum_value, storage_class=storage_class,
-                         sse_customer_key=sse_customer_key)
+        put = put_struct(self._lib, **picked(locals(), PUT_FIELDS))
         if isinstance(body, str):
             body = body.encode()
         b, k = cstr(bucket, "bucket"), cstr(key, "key")
@@ -109,9 +103,7 @@ class ObjectsMixin(ClientBase):
         EntityTooLarge. For large objects use open() or download_fileobj(),
         which stream.
         """
-        opts = get_options(self._lib, range=range, if_match=if_match, if_none_match=if_none_match,
-                           if_modified_since=if_modified_since, if_unmodified_since=if_unmodified_since,
-                           validate_checksum=validate_checksum, sse_customer_key=sse_customer_key)
+        opts = get_options(self._lib, **picked(locals(), GET_FIELDS))
         b, k = cstr(bucket, "bucket"), cstr(key, "key")
         body = _ffi.r2_buf()
         try:
@@ -132,9 +124,7 @@ class ObjectsMixin(ClientBase):
         Use it with ``with`` (closing early cancels the download).
         Conditions as for get().
         """
-        opts = get_options(self._lib, range=range, if_match=if_match, if_none_match=if_none_match,
-                           if_modified_since=if_modified_since, if_unmodified_since=if_unmodified_since,
-                           validate_checksum=validate_checksum, sse_customer_key=sse_customer_key)
+        opts = get_options(self._lib, **picked(locals(), GET_FIELDS))
         b, k = cstr(bucket, "bucket"), cstr(key, "key")
 
         def run(on_chunk: Callable[[bytes], bool]) -> ObjectInfo:
@@ -149,9 +139,7 @@ class ObjectsMixin(ClientBase):
         """The object's metadata without its body (content_length is its size).
         A missing bucket also reads as NoSuchKey (HEAD responses have no body).
         Conditions as for get()."""
-        opts = get_options(self._lib, if_match=if_match, if_none_match=if_none_match,
-                           if_modified_since=if_modified_since, if_unmodified_since=if_unmodified_since,
-                           sse_customer_key=sse_customer_key)
+        opts = get_options(self._lib, **picked(locals(), GET_FIELDS))
         b, k = cstr(bucket, "bucket"), cstr(key, "key")
         return self._info_call(lambda info, h: self._lib.r2_object_head(info, h, b, k, opts))
 

@@ -122,6 +122,21 @@ def put_struct(lib: Library, *, content_type: Optional[str] = None, cache_contro
     return o
 
 
+# The keyword arguments of get_options and put_struct. Methods that take them
+# as explicit parameters hand them on with ``picked(locals(), ...)``.
+GET_FIELDS = ("range", "if_match", "if_none_match", "if_modified_since", "if_unmodified_since", "validate_checksum",
+              "sse_customer_key")
+PUT_FIELDS = ("content_type", "cache_control", "content_disposition", "content_encoding", "content_language",
+              "expires", "metadata", "if_match", "if_none_match", "if_modified_since", "if_unmodified_since",
+              "payload_mode", "checksum", "checksum_value", "storage_class", "sse_customer_key")
+
+
+def picked(values: Mapping[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    """The entries of ``values`` (a method's ``locals()``) named in ``names``
+    that it has (a method may take only some of them)."""
+    return {name: values[name] for name in names if name in values}
+
+
 def by_ref(struct: Any) -> Any:
     """byref(struct), or None (r2's defaults) for None."""
     return None if struct is None else byref(struct)

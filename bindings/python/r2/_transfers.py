@@ -13,8 +13,8 @@ from . import _ffi
 from ._base import ClientBase
 from ._convert import byte_pointer, cstr
 from ._errors import invalid_argument
-from ._options import (DOWNLOAD_EXTRA_ARGS, UPLOAD_EXTRA_ARGS, get_options, path, put_struct, sse_key,
-                       with_extra_args)
+from ._options import (DOWNLOAD_EXTRA_ARGS, GET_FIELDS, PUT_FIELDS, UPLOAD_EXTRA_ARGS, get_options, path, picked,
+                       put_struct, sse_key, with_extra_args)
 from ._streams import c_buffer, remaining_length
 from ._transfer import TransferCall
 from ._types import ObjectInfo
@@ -70,13 +70,7 @@ class TransfersMixin(ClientBase):
         ``Callback``, ``Config`` and ``ExtraArgs`` (ContentType, Metadata, ...)
         are accepted too.
         """
-        put = with_extra_args(dict(content_type=content_type, cache_control=cache_control,
-                                   content_disposition=content_disposition, content_encoding=content_encoding,
-                                   content_language=content_language, expires=expires, metadata=metadata,
-                                   if_match=if_match, if_none_match=if_none_match, if_modified_since=if_modified_since,
-                                   if_unmodified_since=if_unmodified_since, payload_mode=payload_mode,
-                                   checksum=checksum, checksum_value=checksum_value, storage_class=storage_class,
-                                   sse_customer_key=sse_customer_key), ExtraArgs, UPLOAD_EXTRA_ARGS)
+        put = with_extra_args(picked(locals(), PUT_FIELDS), ExtraArgs, UPLOAD_EXTRA_ARGS)
         tc = TransferCall(self._lib, config=config if config is not None else Config, threshold=threshold,
                           part_size=part_size, concurrency=concurrency, part_checksum=part_checksum,
                           state_path=path(state_path, "state_path"), put=put_struct(self._lib, **put),
@@ -119,13 +113,7 @@ class TransfersMixin(ClientBase):
                                    "stopped")
         if not (hasattr(fileobj, "readinto") or hasattr(fileobj, "read")):
             raise TypeError(f"fileobj must be a binary file-like object, not {type(fileobj).__name__}")
-        put = with_extra_args(dict(content_type=content_type, cache_control=cache_control,
-                                   content_disposition=content_disposition, content_encoding=content_encoding,
-                                   content_language=content_language, expires=expires, metadata=metadata,
-                                   if_match=if_match, if_none_match=if_none_match, if_modified_since=if_modified_since,
-                                   if_unmodified_since=if_unmodified_since, payload_mode=payload_mode,
-                                   checksum=checksum, checksum_value=checksum_value, storage_class=storage_class,
-                                   sse_customer_key=sse_customer_key), ExtraArgs, UPLOAD_EXTRA_ARGS)
+        put = with_extra_args(picked(locals(), PUT_FIELDS), ExtraArgs, UPLOAD_EXTRA_ARGS)
         tc = TransferCall(self._lib, config=config if config is not None else Config, threshold=threshold,
                           part_size=part_size, concurrency=concurrency, part_checksum=part_checksum,
                           put=put_struct(self._lib, **put), callback=callback if callback is not None else Callback,
@@ -163,16 +151,14 @@ class TransfersMixin(ClientBase):
         ExtraArgs IfMatch, Range, ...) make it one conditional GET
         (r2_object_get_stream), which the transfer manager cannot send.
         """
-        get = with_extra_args(dict(range=range, if_match=if_match, if_none_match=if_none_match,
-                                   if_modified_since=if_modified_since, if_unmodified_since=if_unmodified_since,
-                                   sse_customer_key=sse_customer_key), ExtraArgs, DOWNLOAD_EXTRA_ARGS)
+        get = with_extra_args(picked(locals(), GET_FIELDS), ExtraArgs, DOWNLOAD_EXTRA_ARGS)
         config = config if config is not None else Config
         tc = TransferCall(self._lib, config=config, threshold=threshold, part_size=part_size, concurrency=concurrency,
                           callback=callback if callback is not None else Callback, progress=progress, cancel=cancel)
         b, k = cstr(bucket, "bucket"), cstr(key, "key")
-        if validate_checksum or any(v is not None for v in get.values()):
+        opts = get_options(self._lib, **get)
+        if opts is not None:  # a condition (or the SSE-C key): one conditional GET
             _no_transfer_options(threshold, part_size, concurrency, cancel, config)
-            opts = get_options(self._lib, validate_checksum=validate_checksum, **get)
             return self._get_stream(b, k, opts, _reporting(lambda chunk, size: fileobj.write(string_at(chunk, size)),
                                                            tc))
 
@@ -217,21 +203,17 @@ class TransfersMixin(ClientBase):
         download_fileobj) make it one conditional GET into a temporary file
         beside ``filename``.
         """
-        conditions = with_extra_args(dict(range=range, if_match=if_match, if_none_match=if_none_match,
-                                          if_modified_since=if_modified_since,
-                                          if_unmodified_since=if_unmodified_since), ExtraArgs, DOWNLOAD_EXTRA_ARGS)
+        get = with_extra_args(picked(locals(), GET_FIELDS), ExtraArgs, DOWNLOAD_EXTRA_ARGS)
         config = config if config is not None else Config
         tc = TransferCall(self._lib, config=config, threshold=threshold, part_size=part_size, concurrency=concurrency,
                           state_path=path(state_path, "state_path"),
                           callback=callback if callback is not None else Callback, progress=progress, cancel=cancel)
-        tc.options.sse_customer_key = sse_key(sse_customer_key)
+        tc.options.sse_customer_key = sse_key(sse_customer_key)  # the transfer manager sends the key itself
         tc.options.skip_fsync = 0 if fsync else 1
         b, k = cstr(bucket, "bucket"), cstr(key, "key")
-        if validate_checksum or any(v is not None for v in conditions.values()):
+        if get_options(self._lib, **dict(get, sse_customer_key=None)) is not None:  # a condition: one conditional GET
             _no_transfer_options(threshold, part_size, concurrency, cancel, config, state_path)
-            opts = get_options(self._lib, validate_checksum=validate_checksum, sse_customer_key=sse_customer_key,
-                               **conditions)
-            return self._download_file_conditional(b, k, filename, opts, tc, fsync)
+            return self._download_file_conditional(b, k, filename, get_options(self._lib, **get), tc, fsync)
         file = path(filename, "filename")
         return self._transfer(tc, lambda info, h, o: self._lib.r2_download_file(info, h, b, k, file, o))
 
@@ -245,8 +227,8 @@ class TransfersMixin(ClientBase):
         try:
             with builtins.open(fd, "wb") as f:
                 # A view of r2's buffer is safe here: BufferedWriter copies or writes it before returning.
-                info = self._get_stream(bucket, key, opts, _reporting(lambda chunk, size: f.write(c_buffer(chunk, size)),
-                                                                      tc))
+                write = _reporting(lambda chunk, size: f.write(c_buffer(chunk, size)), tc)
+                info = self._get_stream(bucket, key, opts, write)
                 if fsync:
                     f.flush()
                     os.fsync(f.fileno())
