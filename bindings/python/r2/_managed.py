@@ -10,8 +10,9 @@ if TYPE_CHECKING:
     _Self = TypeVar("_Self", bound="Managed")
 
 # Taking a handle out of its owner happens under this lock, so two threads
-# closing the same object (or close() racing the collector) free it once.
-_taking = threading.Lock()
+# closing the same object free it once. Reentrant: the collector may run
+# another object's __del__ on this thread while it holds the lock.
+_taking = threading.RLock()
 
 
 class Managed:
