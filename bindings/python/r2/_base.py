@@ -11,7 +11,6 @@ from ctypes import byref, pointer, string_at
 
 from . import _ffi
 from ._convert import CallbackErrors, check
-from ._interrupt import Interrupts
 from ._managed import Managed
 from ._streams import ReadSource
 from ._types import ObjectInfo
@@ -122,6 +121,7 @@ class ClientBase(Managed):
                     on_data: Callable[[Any, int], Any]) -> ObjectInfo:
         """r2_object_get_stream with ``on_data(pointer, size)`` per chunk on
         this thread; a false return cancels, an exception aborts and is re-raised."""
+        from ._interrupt import Interrupts  # here: signal and enum are a noticeable part of `import r2`
         errors = CallbackErrors()
         with Interrupts() as guard:
             def write(chunk: Any, size: int, _userdata: Any) -> int:
@@ -154,6 +154,7 @@ class ClientBase(Managed):
         Ctrl-C protection: SIGINT cancels it through its r2_cancel (even while
         the network stalls) and is raised as KeyboardInterrupt once r2 has
         cleaned up (an unfinished multipart upload is aborted first)."""
+        from ._interrupt import Interrupts  # here: signal and enum are a noticeable part of `import r2`
         info = _ffi.r2_object_info()
         with Interrupts(tc.request_cancel) as guard:
             tc.interrupted = lambda: guard.interrupted

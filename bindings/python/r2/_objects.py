@@ -9,7 +9,6 @@ from . import _ffi
 from ._base import ClientBase
 from ._convert import CallbackErrors, byte_pointer, check, cstr
 from ._errors import EntityTooLarge, InvalidRequest, invalid_argument
-from ._interrupt import Interrupts
 from ._options import GET_FIELDS, PUT_FIELDS, by_ref, copy_options, get_options, picked, put_struct, sse_key
 from ._streams import ObjectReader, ObjectStream, ReadSource, remaining_length
 from ._transfer import TransferCall
@@ -80,6 +79,7 @@ class ObjectsMixin(ClientBase):
             length = remaining_length(body)
         if length is None:
             return self._upload_stream(b, k, body, -1, TransferCall(self._lib, put=put, callback=callback))
+        from ._interrupt import Interrupts  # here: signal and enum are a noticeable part of `import r2`
         errors = CallbackErrors()
         with Interrupts() as guard:
             source = ReadSource(body, errors, callback, stop=lambda: guard.interrupted)
