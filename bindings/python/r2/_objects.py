@@ -138,7 +138,8 @@ class ObjectsMixin(ClientBase):
              sse_customer_key: Optional[bytes] = None) -> ObjectInfo:
         """The object's metadata without its body (content_length is its size).
         A missing bucket also reads as NoSuchKey (HEAD responses have no body).
-        Conditions as for get()."""
+        Conditions and ``sse_customer_key`` as for get() (a HEAD has no range
+        and no body to check)."""
         opts = get_options(self._lib, **picked(locals(), GET_FIELDS))
         b, k = cstr(bucket, "bucket"), cstr(key, "key")
         return self._info_call(lambda info, h: self._lib.r2_object_head(info, h, b, k, opts))
