@@ -94,7 +94,7 @@ class ClientBase(Managed):
 
     def _info_call(self, call: Callable[[Any, Any], int], errors: Optional[CallbackErrors] = None) -> ObjectInfo:
         """Runs ``call(byref(info), handle)`` and returns the info it filled."""
-        info = _ffi.r2_object_info()
+        info = _ffi.r2_object_info(_ffi.R2_OBJECT_INFO_VERSION)
         with self._in_use as handle:
             code = call(byref(info), handle)
         try:
@@ -143,8 +143,7 @@ class ClientBase(Managed):
         if not source.can_rewind:
             return put, None
         if put is None:
-            put = _ffi.r2_put_options()
-            check(self._lib, self._lib.r2_put_options_init(byref(put), _ffi.R2_PUT_OPTIONS_VERSION))
+            put = _ffi.r2_put_options(_ffi.R2_PUT_OPTIONS_VERSION)
         rewind = _ffi.r2_rewind_cb(source.rewind)
         put.rewind = rewind
         return put, rewind
@@ -155,7 +154,7 @@ class ClientBase(Managed):
         the network stalls) and is raised as KeyboardInterrupt once r2 has
         cleaned up (an unfinished multipart upload is aborted first)."""
         from ._interrupt import Interrupts  # here: signal and enum are a noticeable part of `import r2`
-        info = _ffi.r2_object_info()
+        info = _ffi.r2_object_info(_ffi.R2_OBJECT_INFO_VERSION)
         with Interrupts(tc.request_cancel) as guard:
             tc.interrupted = lambda: guard.interrupted
             with self._in_use as handle:
@@ -168,12 +167,12 @@ class ClientBase(Managed):
 
     def _upload_stream(self, bucket: Optional[bytes], key: Optional[bytes], body: Any, length: int,
                        tc: TransferCall) -> ObjectInfo:
-        """r2_upload_stream from a file-like object or iterable; length -1: unknown (multipart)."""
+        """r2_transfer_upload_stream from a file-like object or iterable; length -1: unknown (multipart)."""
         source = ReadSource(body, tc.errors, stop=lambda: tc.interrupted())
         read = _ffi.r2_read_cb(source.fill)  # referenced until the call returns
         put = tc.options.put.contents if tc.options.put else None
         put, rewind = self._rewindable(put, source)  # noqa: F841 -- rewind referenced until the call returns
         if put is not None and not tc.options.put:
             tc.options.put = pointer(put)
-        return self._transfer(tc, lambda info, h, o: self._lib.r2_upload_stream(info, h, bucket, key, length, read,
-                                                                                None, o))
+        return self._transfer(tc, lambda info, h, o: self._lib.r2_transfer_upload_stream(info, h, bucket, key, length,
+                                                                                         read, None, o))

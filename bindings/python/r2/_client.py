@@ -12,6 +12,7 @@ from ctypes import POINTER, byref
 
 from . import _ffi
 from ._convert import JURISDICTIONS, PAYLOAD_MODES, check, choice, cstr
+from ._errors import ConfigError
 from ._library import Library, load_library
 from ._listing import ListingMixin, ObjectIterator
 from ._multipart import MultipartMixin
@@ -22,11 +23,27 @@ from ._transfers import TransfersMixin
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up (mypy knows the name)
 if TYPE_CHECKING:
-    from typing import Optional, Union
+    from typing import Any, Optional, Union
 
     from ._options import PathLike
 
 __all__ = ["Client", "ObjectIterator"]
+
+# In r2_client_options zero means the default, so a 0 given here must be
+# told apart: these fields turn off with R2_OFF, these default to "none"
+# (0 is that), and the others have no 0.
+_OFF_WHEN_ZERO = ("list_timeout_ms", "stall_min_bytes_per_s")
+_NONE_WHEN_ZERO = ("transfer_timeout_ms", "part_timeout_ms", "deadline_ms", "rate_limit")
+
+
+def _nonzero(value: Any, name: str) -> Any:
+    """The C value of a setting given explicitly."""
+    if value != 0 or name in _NONE_WHEN_ZERO:
+        return value
+    if name in _OFF_WHEN_ZERO:
+        return _ffi.R2_OFF
+    raise ConfigError(f"{name.removesuffix('_ms')} must not be 0 (leave it out for r2's default)",
+                      code=_ffi.R2_ERR_CONFIG)
 
 
 class Client(ObjectsMixin, ListingMixin, MultipartMixin, TransfersMixin, PresignMixin):
@@ -40,6 +57,12 @@ class Client(ObjectsMixin, ListingMixin, MultipartMixin, TransfersMixin, Presign
     by any r2 binding (no network); ``record="cassette.json"`` records one.
     ``library`` is a path to libr2.so (or an r2.Library) when the default
     search (see r2.load_library) is not wanted.
+
+    None (the default of every setting) means r2's default. 0 turns off
+    ``list_timeout`` and the minimum rate of ``stall_min_rate`` (only the
+    no-byte check stays); ``transfer_timeout``, ``part_timeout``,
+    ``deadline`` and ``rate_limit`` are off unless set; any other setting
+    refuses 0 (r2.ConfigError).
     """
 
     def __init__(self, account_id: Optional[str] = None, access_key_id: Optional[str] = None,
@@ -58,8 +81,7 @@ class Client(ObjectsMixin, ListingMixin, MultipartMixin, TransfersMixin, Presign
                  virtual_hosted_style: bool = False, region: Optional[str] = None,
                  library: Union[Library, PathLike, None] = None) -> None:
         lib = library if isinstance(library, Library) else load_library(library)
-        o = _ffi.r2_client_options()
-        check(lib, lib.r2_client_options_init(byref(o), _ffi.R2_CLIENT_OPTIONS_VERSION))
+        o = _ffi.r2_client_options(_ffi.R2_CLIENT_OPTIONS_VERSION)  # zero (None) means r2's default
         o.account_id = cstr(account_id, "account_id")
         o.access_key_id = cstr(access_key_id, "access_key_id")
         o.secret_access_key = cstr(secret_access_key, "secret_access_key")
@@ -84,8 +106,9 @@ class Client(ObjectsMixin, ListingMixin, MultipartMixin, TransfersMixin, Presign
                    "rate_limit": rate_limit, "max_get_bytes": max_get_bytes}
         for name, value in numbers.items():
             if value is not None:
-                setattr(o, name, value)  # r2 validates the range
+                setattr(o, name, _nonzero(value, name))  # r2 validates the range
         if max_attempts is not None:  # one budget for every retry class (1: never retry)
+            max_attempts = _nonzero(max_attempts, "max_attempts")
             for rule in (o.retry_slow_down, o.retry_server, o.retry_network, o.retry_interrupted):
                 rule.max_attempts = max_attempts
         handle = POINTER(_ffi.r2_client)()

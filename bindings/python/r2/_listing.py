@@ -3,7 +3,7 @@ an ObjectIterator over r2_list_iter)."""
 from __future__ import annotations
 
 import threading
-from ctypes import POINTER, byref, c_bool
+from ctypes import POINTER, byref
 
 from . import _ffi
 from ._base import ClientBase
@@ -29,7 +29,7 @@ class ListingMixin(ClientBase):
         opts = list_options(self._lib, prefix=prefix, delimiter=delimiter, start_after=start_after,
                             continuation_token=continuation_token, max_keys=max_keys)
         b = cstr(bucket, "bucket")
-        page = _ffi.r2_list_result()
+        page = _ffi.r2_list_result(_ffi.R2_LIST_RESULT_VERSION)
         with self._in_use as handle:
             code = self._lib.r2_list_objects(byref(page), handle, b, opts)
         try:
@@ -81,14 +81,14 @@ class ObjectIterator(Managed):
         with self._lock:
             if self.closed:
                 raise StopIteration
-            entry, has_entry = _ffi.r2_object_entry(), c_bool()
+            entry = _ffi.r2_object_entry(_ffi.R2_OBJECT_ENTRY_VERSION)
             with self._client._in_use:
-                code = self._lib.r2_list_iter_next(self._handle, byref(entry), byref(has_entry))
+                code = self._lib.r2_list_iter_next(byref(entry), self._handle)
+            if code == _ffi.R2_ITER_OVER:
+                self._release()
+                raise StopIteration
             check(self._lib, code)  # a failed page can be retried by calling next() again
-            if has_entry:
-                return ObjectEntry.from_c(entry)  # copied now: the entry's strings live until the next call
-            self._release()
-            raise StopIteration
+            return ObjectEntry.from_c(entry)  # copied now: the entry's strings live until the next call
 
     def close(self) -> None:
         with self._lock:  # not while another thread is inside next()

@@ -50,12 +50,9 @@ class MultipartMixin(ClientBase):
         algorithm = choice(checksum, PART_CHECKSUMS, "checksum")
         b, k, u = cstr(bucket, "bucket"), cstr(key, "key"), cstr(upload_id, "upload_id")
         number = checked_part_number(part_number)
-        o = _ffi.r2_part_options()
-        check(self._lib, self._lib.r2_part_options_init(byref(o), _ffi.R2_PART_OPTIONS_VERSION))
-        o.checksum = algorithm
-        o.sse_customer_key = sse_key(sse_customer_key)
-        etag = self._buf_call(lambda out, h: self._lib.r2_multipart_upload_part_with_options(out, h, b, k, u, number,
-                                                                                               data, size, byref(o)))
+        o = _ffi.r2_part_options(_ffi.R2_PART_OPTIONS_VERSION, algorithm, sse_key(sse_customer_key))
+        etag = self._buf_call(lambda out, h: self._lib.r2_multipart_upload_part(out, h, b, k, u, number, data, size,
+                                                                                  byref(o)))
         return CompletedPart(part_number, etag)
 
     def upload_part_copy(self, bucket: str, key: str, upload_id: str, part_number: int, src_bucket: str,
@@ -68,12 +65,9 @@ class MultipartMixin(ClientBase):
         first, last = (-1, -1) if range is None else range
         args = (cstr(bucket, "bucket"), cstr(key, "key"), cstr(upload_id, "upload_id"),
                 checked_part_number(part_number), cstr(src_bucket, "src_bucket"), cstr(src_key, "src_key"), first, last)
-        o = _ffi.r2_part_options()
-        check(self._lib, self._lib.r2_part_options_init(byref(o), _ffi.R2_PART_OPTIONS_VERSION))
-        o.sse_customer_key = sse_key(sse_customer_key)
-        o.source_sse_customer_key = sse_key(source_sse_customer_key, "source_sse_customer_key")
-        etag = self._buf_call(lambda out, h: self._lib.r2_multipart_upload_part_copy_with_options(out, h, *args,
-                                                                                                    byref(o)))
+        o = _ffi.r2_part_options(_ffi.R2_PART_OPTIONS_VERSION, 0, sse_key(sse_customer_key),
+                                 sse_key(source_sse_customer_key, "source_sse_customer_key"))
+        etag = self._buf_call(lambda out, h: self._lib.r2_multipart_upload_part_copy(out, h, *args, byref(o)))
         return CompletedPart(part_number, etag)
 
     def complete_multipart_upload(self, bucket: str, key: str, upload_id: str,
@@ -100,14 +94,11 @@ class MultipartMixin(ClientBase):
         b, k, u = cstr(bucket, "bucket"), cstr(key, "key"), cstr(upload_id, "upload_id")
         opts = None
         if if_match is not None or if_none_match is not None or sse_customer_key is not None:
-            o = _ffi.r2_complete_options()
-            check(self._lib, self._lib.r2_complete_options_init(byref(o), _ffi.R2_COMPLETE_OPTIONS_VERSION))
-            o.if_match = cstr(if_match, "if_match")
-            o.if_none_match = cstr(if_none_match, "if_none_match")
-            o.sse_customer_key = sse_key(sse_customer_key)
+            o = _ffi.r2_complete_options(_ffi.R2_COMPLETE_OPTIONS_VERSION, cstr(if_match, "if_match"),
+                                         cstr(if_none_match, "if_none_match"), sse_key(sse_customer_key))
             opts = byref(o)
-        return self._info_call(lambda info, h: self._lib.r2_multipart_complete_with_options(info, h, b, k, u, array,
-                                                                                            len(pairs), opts))
+        return self._info_call(lambda info, h: self._lib.r2_multipart_complete(info, h, b, k, u, array, len(pairs),
+                                                                               opts))
 
     def abort_multipart_upload(self, bucket: str, key: str, upload_id: str) -> None:
         """Aborts an upload and frees its parts on the server."""
@@ -120,24 +111,25 @@ class MultipartMixin(ClientBase):
         """Every uploaded part of an upload (all pages), by part number.
         NoSuchUpload once it was completed or aborted (or after R2's 7 days)."""
         b, k, u = cstr(bucket, "bucket"), cstr(key, "key"), cstr(upload_id, "upload_id")
-        result = _ffi.r2_part_list()
+        result = _ffi.r2_multipart_part_list(_ffi.R2_MULTIPART_PART_LIST_VERSION)
         with self._in_use as handle:
-            code = self._lib.r2_multipart_list_parts(byref(result), handle, b, k, u)
+            code = self._lib.r2_multipart_list_parts(byref(result), handle, b, k, u, None)
         try:
             check(self._lib, code)
             return [PartInfo.from_c(result.parts[i]) for i in range(result.count)]
         finally:
-            self._lib.r2_part_list_dispose(byref(result))
+            self._lib.r2_multipart_part_list_dispose(byref(result))
 
     def list_multipart_uploads(self, bucket: str, prefix: Optional[str] = None) -> list[MultipartUpload]:
         """Every unfinished multipart upload of bucket (whose key starts with ``prefix``)."""
-        b, p = cstr(bucket, "bucket"), cstr(prefix, "prefix")
-        result = _ffi.r2_upload_list()
+        b = cstr(bucket, "bucket")
+        o = _ffi.r2_list_uploads_options(_ffi.R2_LIST_UPLOADS_OPTIONS_VERSION, cstr(prefix, "prefix"))
+        result = _ffi.r2_multipart_upload_list(_ffi.R2_MULTIPART_UPLOAD_LIST_VERSION)
         with self._in_use as handle:
-            code = self._lib.r2_multipart_list_uploads(byref(result), handle, b, p)
+            code = self._lib.r2_multipart_list_uploads(byref(result), handle, b, byref(o))
         try:
             check(self._lib, code)
             return [MultipartUpload.from_c(result.uploads[i]) for i in range(result.count)]
         finally:
-            self._lib.r2_upload_list_dispose(byref(result))
+            self._lib.r2_multipart_upload_list_dispose(byref(result))
 

@@ -50,7 +50,7 @@ class ObjectsMixin(ClientBase):
         seekable files is found; otherwise pass ``length`` (exactly that many
         bytes are read). A stream of unknown length (an iterable, a pipe)
         without ``length`` is a multipart upload through the transfer manager
-        (r2_upload_stream), with the client's part size and concurrency: use
+        (r2_transfer_upload_stream), with the client's part size and concurrency: use
         upload_fileobj to choose them.
 
         ``callback(n)`` is called with the bytes sent since its last call,
@@ -157,9 +157,10 @@ class ObjectsMixin(ClientBase):
         encoded = [cstr(key, "key") for key in keys]
         array = (c_char_p * len(encoded))(*encoded)
         b = cstr(bucket, "bucket")
-        result = _ffi.r2_delete_result()
+        o = _ffi.r2_delete_many_options(_ffi.R2_DELETE_MANY_OPTIONS_VERSION, quiet)
+        result = _ffi.r2_delete_result(_ffi.R2_DELETE_RESULT_VERSION)
         with self._in_use as handle:
-            code = self._lib.r2_objects_delete(byref(result), handle, b, array, len(encoded), quiet)
+            code = self._lib.r2_object_delete_many(byref(result), handle, b, array, len(encoded), byref(o))
         try:
             check(self._lib, code)
             return DeleteResult(
@@ -188,7 +189,7 @@ class ObjectsMixin(ClientBase):
         metadata given here instead. The conditions (if_match, ...) apply to
         the source.
 
-        Larger objects go through r2's transfer manager (r2_copy_large):
+        Larger objects go through r2's transfer manager (r2_transfer_copy):
         UploadPartCopy ranges of ``part_size``, ``concurrency`` at a time.
         That happens when the source turns out to be too large for one
         CopyObject, or on request: with ``multipart_threshold`` (multipart
@@ -213,7 +214,7 @@ class ObjectsMixin(ClientBase):
                         cstr(key, "key"))
                 return self._info_call(lambda info, h: self._lib.r2_object_copy(info, h, *args, opts))
             except (EntityTooLarge, InvalidRequest):
-                # Too large for CopyObject (S3 says InvalidRequest, some servers EntityTooLarge)? r2_copy_large
+                # Too large for CopyObject (S3 says InvalidRequest, some servers EntityTooLarge)? r2_transfer_copy
                 # reads the source's size and copies it in parts when it is larger than one copy may be (a
                 # smaller source gets the CopyObject again, which fails the same way). Conditions need the
                 # single copy: the error stands.
@@ -224,7 +225,7 @@ class ObjectsMixin(ClientBase):
             raise invalid_argument("copy conditions (if_match, ...) need a single CopyObject: they cannot be combined "
                                    "with multipart_threshold, part_size, concurrency, config, callback, progress or "
                                    "cancel")
-        # r2_copy_large replaces the source's headers and metadata with the ones in its put options, on both of
+        # r2_transfer_copy replaces the source's headers and metadata with the ones in its put options, on both of
         # its paths (one CopyObject below the threshold, UploadPartCopy above it).
         put = put_struct(self._lib, content_type=content_type, cache_control=cache_control,
                          content_disposition=content_disposition, content_encoding=content_encoding,
@@ -234,4 +235,4 @@ class ObjectsMixin(ClientBase):
         tc.options.sse_customer_key = sse_key(sse_customer_key)
         tc.options.source_sse_customer_key = sse_key(source_sse_customer_key, "source_sse_customer_key")
         args = (cstr(src_bucket, "src_bucket"), cstr(src_key, "src_key"), cstr(bucket, "bucket"), cstr(key, "key"))
-        return self._transfer(tc, lambda info, h, o: self._lib.r2_copy_large(info, h, *args, o))
+        return self._transfer(tc, lambda info, h, o: self._lib.r2_transfer_copy(info, h, *args, o))

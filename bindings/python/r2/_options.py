@@ -9,7 +9,7 @@ from ctypes import byref, c_uint8
 from collections.abc import Mapping
 
 from . import _ffi
-from ._convert import CHECKSUMS, PAYLOAD_MODES, check, choice, cstr, header_array, http_date
+from ._convert import CHECKSUMS, PAYLOAD_MODES, choice, cstr, header_array, http_date
 from ._errors import invalid_argument
 from ._types import CompletedPart
 
@@ -76,8 +76,7 @@ def get_options(lib: Library, *, range: Range = None, if_match: Optional[str] = 
     if validate_checksum is False and all(v is None for v in (range, if_match, if_none_match, if_modified_since,
                                                               if_unmodified_since, sse_customer_key)):
         return None
-    o = _ffi.r2_get_options()
-    check(lib, lib.r2_get_options_init(byref(o), _ffi.R2_GET_OPTIONS_VERSION))
+    o = _ffi.r2_get_options(_ffi.R2_GET_OPTIONS_VERSION)
     o.range = range_header(range)
     o.if_match = cstr(if_match, "if_match")
     o.if_none_match = cstr(if_none_match, "if_none_match")
@@ -101,8 +100,7 @@ def put_struct(lib: Library, *, content_type: Optional[str] = None, cache_contro
                                expires, metadata, if_match, if_none_match, if_modified_since, if_unmodified_since,
                                payload_mode, checksum, checksum_value, storage_class, sse_customer_key)):
         return None
-    o = _ffi.r2_put_options()
-    check(lib, lib.r2_put_options_init(byref(o), _ffi.R2_PUT_OPTIONS_VERSION))
+    o = _ffi.r2_put_options(_ffi.R2_PUT_OPTIONS_VERSION)
     o.content_type = cstr(content_type, "content_type")
     o.cache_control = cstr(cache_control, "cache_control")
     o.content_disposition = cstr(content_disposition, "content_disposition")
@@ -147,8 +145,7 @@ def list_options(lib: Library, *, prefix: Optional[str], delimiter: Optional[str
     """byref(r2_list_options), or None when nothing is set."""
     if all(v is None for v in (prefix, delimiter, start_after, continuation_token, max_keys)):
         return None
-    o = _ffi.r2_list_options()
-    check(lib, lib.r2_list_options_init(byref(o), _ffi.R2_LIST_OPTIONS_VERSION))
+    o = _ffi.r2_list_options(_ffi.R2_LIST_OPTIONS_VERSION)
     o.prefix = cstr(prefix, "prefix")
     o.delimiter = cstr(delimiter, "delimiter")
     o.start_after = cstr(start_after, "start_after")
@@ -163,8 +160,7 @@ def copy_options(lib: Library, *, replace_metadata: bool, content_type: Optional
                  if_none_match: Optional[str], if_modified_since: HTTPDate, if_unmodified_since: HTTPDate,
                  sse_customer_key: Optional[bytes], source_sse_customer_key: Optional[bytes]) -> Any:
     """byref(r2_copy_options) for one CopyObject."""
-    o = _ffi.r2_copy_options()
-    check(lib, lib.r2_copy_options_init(byref(o), _ffi.R2_COPY_OPTIONS_VERSION))
+    o = _ffi.r2_copy_options(_ffi.R2_COPY_OPTIONS_VERSION)
     o.sse_customer_key = sse_key(sse_customer_key)
     o.source_sse_customer_key = sse_key(source_sse_customer_key, "source_sse_customer_key")
     o.replace_metadata = replace_metadata

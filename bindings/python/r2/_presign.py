@@ -44,7 +44,7 @@ class PresignMixin(ClientBase):
                                 base64.b64encode(hashlib.md5(bytes(sse_customer_key)).digest()).decode()})
         opts = None
         if headers or query or unix_time is not None:
-            # Every field given at once (no r2_presign_options_init call: one foreign call less).
+            # Every field given at once.
             header_list, header_count = header_array(headers, "headers")
             query_list, query_count = header_array(query, "query")
             o = _ffi.r2_presign_options(_ffi.R2_PRESIGN_OPTIONS_VERSION, header_list, header_count,
@@ -65,8 +65,7 @@ class PresignMixin(ClientBase):
                             ("encoding-type", encoding_type)):
             if value is not None:
                 query[name] = value
-        o = _ffi.r2_presign_options()
-        check(self._lib, self._lib.r2_presign_options_init(byref(o), _ffi.R2_PRESIGN_OPTIONS_VERSION))
+        o = _ffi.r2_presign_options(_ffi.R2_PRESIGN_OPTIONS_VERSION)
         o.query, o.query_count = header_array(query, "query")
         o.unix_time = to_unix_time(unix_time)
         return self._presign("GET", bucket, None, expires, byref(o))
@@ -75,7 +74,7 @@ class PresignMixin(ClientBase):
         url = _ffi.r2_buf()
         m, b = cstr(method, "method"), cstr(bucket, "bucket")
         with self._in_use as handle:
-            code = self._lib.r2_presign(byref(url), handle, m, b, k, seconds(expires), opts)
+            code = self._lib.r2_client_presign(byref(url), handle, m, b, k, seconds(expires), opts)
         check(self._lib, code)
         try:
             return string_at(url.ptr, url.size).decode()

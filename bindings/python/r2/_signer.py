@@ -53,8 +53,7 @@ class Signer(Managed):
                  region: str = "auto", service: str = "s3",
                  library: Union[Library, str, "os.PathLike[str]", None] = None) -> None:
         lib = library if isinstance(library, Library) else load_library(library)
-        o = _ffi.r2_signer_options()
-        check(lib, lib.r2_signer_options_init(byref(o), _ffi.R2_SIGNER_OPTIONS_VERSION))
+        o = _ffi.r2_signer_options(_ffi.R2_SIGNER_OPTIONS_VERSION)
         o.access_key_id = cstr(access_key_id, "access_key_id")
         o.secret_access_key = cstr(secret_access_key, "secret_access_key")
         o.session_token = cstr(session_token, "session_token")
@@ -79,7 +78,7 @@ class Signer(Managed):
         # Every field given at once (no r2_sign_request_init call: one foreign call less).
         r = _ffi.r2_sign_request(_ffi.R2_SIGN_REQUEST_VERSION, cstr(method, "method"), cstr(path, "path"),
                                  cstr(query, "query"), array, count, data, size, cstr(payload_hash, "payload_hash"),
-                                 to_unix_time(unix_time), content_sha256_header, omit_session_token)
+                                 to_unix_time(unix_time), not content_sha256_header, omit_session_token)
         return r, owner
 
     def _signed(self, call) -> Signed:

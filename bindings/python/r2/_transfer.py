@@ -73,7 +73,7 @@ class CancelToken(Managed):
     def cancel(self) -> None:
         """Asks every call holding this token to stop. Returns at once; thread-safe."""
         self.cancelled = True
-        self._lib.r2_cancel_request(self._ptr())
+        self._lib.r2_cancel_signal(self._ptr())
 
     def __repr__(self) -> str:
         return f"<r2.CancelToken{' cancelled' if self.cancelled else ''}>"
@@ -107,8 +107,7 @@ class TransferCall:
         if cancel is None:
             cancel = CancelToken(lib)
         self.token = cancel
-        o = _ffi.r2_transfer_options()
-        check(lib, lib.r2_transfer_options_init(byref(o), _ffi.R2_TRANSFER_OPTIONS_VERSION))
+        o = _ffi.r2_transfer_options(_ffi.R2_TRANSFER_OPTIONS_VERSION)  # zero (None) means the client's setting
         interval = 0.1
         if config is not None:
             threshold = _first(threshold, getattr(config, "multipart_threshold", None))
@@ -132,7 +131,7 @@ class TransferCall:
 
     def request_cancel(self) -> None:
         """Called from the SIGINT watcher thread."""
-        self.lib.r2_cancel_request(self.token._ptr())
+        self.lib.r2_cancel_signal(self.token._ptr())
 
     def _on_progress(self, done: int, total: int, _userdata) -> int:
         try:

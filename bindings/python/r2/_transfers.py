@@ -46,7 +46,7 @@ class TransfersMixin(ClientBase):
                     checksum_value: Optional[str] = None, storage_class: Optional[str] = None,
                     sse_customer_key: Optional[bytes] = None, Callback: Progress = None, Config: Any = None,
                     ExtraArgs: Optional[Mapping[str, Any]] = None) -> ObjectInfo:
-        """boto3's upload_file through r2's transfer manager (r2_upload_file):
+        """boto3's upload_file through r2's transfer manager (r2_transfer_upload_file):
         one PUT below the threshold (default 100 MiB), else a multipart upload
         whose parts r2 reads at their offsets and sends ``concurrency`` at a
         time, without the GIL. A failed, cancelled or interrupted multipart
@@ -79,7 +79,7 @@ class TransfersMixin(ClientBase):
         with builtins.open(filename, "rb"):  # FileNotFoundError, PermissionError, ... as Python reports them
             pass
         b, k = cstr(bucket, "bucket"), cstr(key, "key")
-        return self._transfer(tc, lambda info, h, o: self._lib.r2_upload_file(info, h, b, k, file, o))
+        return self._transfer(tc, lambda info, h, o: self._lib.r2_transfer_upload_file(info, h, b, k, file, o))
 
     def upload_fileobj(self, fileobj: Any, bucket: str, key: str, *, length: Optional[int] = None,
                        callback: Progress = None, progress: ProgressCallback = None,
@@ -102,9 +102,9 @@ class TransfersMixin(ClientBase):
         files) below the threshold it is one streamed PUT; otherwise, and
         always for a stream of unknown length (a pipe, a socket), a multipart
         upload whose parts are read in order into at most concurrency + 1
-        part buffers and sent by r2's workers (r2_upload_stream). An
+        part buffers and sent by r2's workers (r2_transfer_upload_stream). An
         io.BytesIO is uploaded from its buffer without a copy
-        (r2_upload_buffer). Other arguments as for upload_file (resuming
+        (r2_transfer_upload_buffer). Other arguments as for upload_file (resuming
         needs upload_file: a stream cannot be read again, so ``state_path``
         is refused).
         """
@@ -122,7 +122,8 @@ class TransfersMixin(ClientBase):
         if isinstance(fileobj, io.BytesIO) and length is None:
             start = fileobj.tell()
             data, size, _owner = byte_pointer(fileobj.getbuffer()[start:])
-            info = self._transfer(tc, lambda info, h, o: self._lib.r2_upload_buffer(info, h, b, k, data, size, o))
+            info = self._transfer(tc, lambda info, h, o: self._lib.r2_transfer_upload_buffer(info, h, b, k, data, size,
+                                                                                             o))
             del data, _owner  # the view must go before BytesIO may be resized again
             fileobj.seek(start + size)
             return info
@@ -140,7 +141,7 @@ class TransfersMixin(ClientBase):
                          Callback: Progress = None, Config: Any = None,
                          ExtraArgs: Optional[Mapping[str, Any]] = None) -> ObjectInfo:
         """boto3's download_fileobj through r2's transfer manager
-        (r2_download_stream): ``fileobj.write`` gets the body in order on this
+        (r2_transfer_download_stream): ``fileobj.write`` gets the body in order on this
         thread. Below the threshold it is one GET; above it, ranges pinned to
         the object's ETag are fetched ``concurrency`` at a time into at most
         concurrency + 1 part buffers. Returns the object's metadata (from a
@@ -173,7 +174,8 @@ class TransfersMixin(ClientBase):
                 tc.errors.record(e)
                 return 1
         write_cb = _ffi.r2_write_cb(write)
-        return self._transfer(tc, lambda info, h, o: self._lib.r2_download_stream(info, h, b, k, write_cb, None, o))
+        return self._transfer(tc, lambda info, h, o: self._lib.r2_transfer_download_stream(info, h, b, k, write_cb,
+                                                                                           None, o))
 
     def download_file(self, bucket: str, key: str, filename: PathLike, *, callback: Progress = None,
                       progress: ProgressCallback = None, config: Optional[TransferConfig] = None,
@@ -185,7 +187,7 @@ class TransfersMixin(ClientBase):
                       validate_checksum: bool = False, sse_customer_key: Optional[bytes] = None,
                       Callback: Progress = None, Config: Any = None,
                       ExtraArgs: Optional[Mapping[str, Any]] = None) -> ObjectInfo:
-        """boto3's download_file through r2's transfer manager (r2_download_file):
+        """boto3's download_file through r2's transfer manager (r2_transfer_download_file):
         one GET below the threshold, else parallel ranged GETs pinned to the
         object's ETag (an overwrite mid-download is PreconditionFailed, not a
         mix), written by r2 without the GIL. The bytes go to
@@ -215,7 +217,7 @@ class TransfersMixin(ClientBase):
             _no_transfer_options(threshold, part_size, concurrency, cancel, config, state_path)
             return self._download_file_conditional(b, k, filename, get_options(self._lib, **get), tc, fsync)
         file = path(filename, "filename")
-        return self._transfer(tc, lambda info, h, o: self._lib.r2_download_file(info, h, b, k, file, o))
+        return self._transfer(tc, lambda info, h, o: self._lib.r2_transfer_download_file(info, h, b, k, file, o))
 
     def _download_file_conditional(self, bucket: Optional[bytes], key: Optional[bytes], filename: PathLike,
                                    opts: Any, tc: TransferCall, fsync: bool) -> ObjectInfo:

@@ -260,7 +260,7 @@ def test_copy_returns_the_copy_info_without_an_extra_head(client, bucket, prefix
     assert info.etag.strip('"') == plain.etag.strip('"') and info.last_modified
 
     rules("clear")
-    sizes = []  # below the threshold r2_copy_large sends one CopyObject with the replaced headers itself
+    sizes = []  # below the threshold r2_transfer_copy sends one CopyObject with the replaced headers itself
     info = client.copy(bucket, prefix + "src", bucket, prefix + "managed", replace_metadata=True,
                        content_type="text/x-new", multipart_threshold=64 * MiB, callback=sizes.append)
     assert (seen("CopyObject"), seen("HeadObject"), seen("UploadPartCopy")) == (1, 1, 0)  # r2's HEAD of the source
