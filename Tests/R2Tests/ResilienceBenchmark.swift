@@ -44,7 +44,7 @@ struct ResilienceBenchmark {
         func baseline() throws {
             try Validate.bucket("bkt")
             try Validate.key("photos/cat.jpg")
-            var call = R2Client.Call(operation: "GetObject", method: "GET", bucket: "bkt", key: "photos/cat.jpg")
+            var call = R2Client.Call(operation: .getObject, method: "GET", bucket: "bkt", key: "photos/cat.jpg")
             call.headers = try R2Client.getHeaders(GetOptions())
             call.isLargeTransfer = true
             var body: [UInt8] = []

@@ -104,7 +104,7 @@ package final class RecordingTransport: Transport {
                 resp.append(("body_base64", .string(Base64.encode(bodyBytes))))
             }
             resp.append(("body_size", .number(Double(tee.total))))
-            let entry = JSON.object([("operation", .string(request.operation)), ("request", .object(req)),
+            let entry = JSON.object([("operation", .string(request.operation.name)), ("request", .object(req)),
                                      ("response", .object(resp)), ("latency_ms", .number((latency * 100).rounded() / 100))])
             s.interactions.append(entry)
             let doc = JSON.object([("format", .string(Cassette.format)), ("interactions", .array(s.interactions))])

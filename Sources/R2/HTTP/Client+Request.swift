@@ -4,7 +4,7 @@ import Glibc
 extension R2Client {
     /// One operation's request before signing.
     package struct Call {
-        package var operation: String
+        package var operation: Operation
         package var method: String
         package var bucket: String
         package var key: String?
@@ -23,7 +23,7 @@ extension R2Client {
         /// (CompleteMultipartUpload: the caller resolves an ambiguous failure).
         package var retries = true
 
-        package init(operation: String, method: String, bucket: String, key: String? = nil) {
+        package init(operation: Operation, method: String, bucket: String, key: String? = nil) {
             self.operation = operation
             self.method = method
             self.bucket = bucket

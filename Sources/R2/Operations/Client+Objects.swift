@@ -177,7 +177,7 @@ extension R2Client {
         try Validate.bucket(bucket)
         try Validate.key(key)
         try Self.checkSinglePutSize(UInt64(body.count))
-        var call = Call(operation: "PutObject", method: "PUT", bucket: bucket, key: key)
+        var call = Call(operation: .putObject, method: "PUT", bucket: bucket, key: key)
         call.headers = try Self.putHeaders(options)
         if options.checksum != .none, let name = options.checksum.headerName {
             call.headers.append((name, options.checksumValue ?? ChecksumHasher.base64(options.checksum, of: body)))
@@ -212,7 +212,7 @@ extension R2Client {
         try Validate.bucket(bucket)
         try Validate.key(key)
         try Self.checkSinglePutSize(length)
-        var call = Call(operation: "PutObject", method: "PUT", bucket: bucket, key: key)
+        var call = Call(operation: .putObject, method: "PUT", bucket: bucket, key: key)
         call.headers = try Self.putHeaders(options)
         if options.checksum != .none, let name = options.checksum.headerName {
             guard let value = options.checksumValue else {
@@ -377,7 +377,7 @@ extension R2Client {
                    announced: (UInt64) -> Bool, write: (UnsafeRawBufferPointer) -> Bool) throws(R2Error) -> ObjectInfo {
         try Validate.bucket(bucket)
         try Validate.key(key)
-        var call = Call(operation: "GetObject", method: "GET", bucket: bucket, key: key)
+        var call = Call(operation: .getObject, method: "GET", bucket: bucket, key: key)
         call.cancellation = cancellation ?? options.cancellation
         call.headers = try Self.getHeaders(options)
         call.isLargeTransfer = true
@@ -426,7 +426,7 @@ extension R2Client {
     public func headObject(bucket: String, key: String, options: GetOptions = GetOptions()) throws(R2Error) -> ObjectInfo {
         try Validate.bucket(bucket)
         try Validate.key(key)
-        var call = Call(operation: "HeadObject", method: "HEAD", bucket: bucket, key: key)
+        var call = Call(operation: .headObject, method: "HEAD", bucket: bucket, key: key)
         var o = options
         o.range = nil  // R2: Range has no effect on HEAD
         call.headers = try Self.getHeaders(o)
@@ -474,7 +474,7 @@ extension R2Client {
         try Validate.bucket(bucket)
         try Validate.key(key)
         var sink = BufferSink(limit: 1 << 16)
-        return ObjectInfo(try perform(Call(operation: "DeleteObject", method: "DELETE", bucket: bucket, key: key),
+        return ObjectInfo(try perform(Call(operation: .deleteObject, method: "DELETE", bucket: bucket, key: key),
                                       body: .empty, sink: &sink))
     }
 
@@ -490,7 +490,7 @@ extension R2Client {
         while start < keys.count {
             let batch = keys[start..<min(start + XMLBuilder.maxDeleteObjects, keys.count)]
             let body = try XMLBuilder.deleteObjects(batch.map { ObjectToDelete(key: $0) }, quiet: quiet)
-            var call = Call(operation: "DeleteObjects", method: "POST", bucket: bucket)
+            var call = Call(operation: .deleteObjects, method: "POST", bucket: bucket)
             call.query = [("delete", "")]
             call.headers = [("Content-Type", "application/xml"),
                             ("Content-MD5", Base64.encode(Digest.md5(body)))]
@@ -514,7 +514,7 @@ extension R2Client {
         try Validate.key(sourceKey)
         try Validate.bucket(bucket)
         try Validate.key(key)
-        var call = Call(operation: "CopyObject", method: "PUT", bucket: bucket, key: key)
+        var call = Call(operation: .copyObject, method: "PUT", bucket: bucket, key: key)
         call.headers = [("x-amz-copy-source", "/" + sourceBucket + "/" + URIEncoding.encode(sourceKey, keepSlash: true))]
         func add(_ name: String, _ value: String?) throws(R2Error) {
             guard let value else { return }
@@ -549,7 +549,7 @@ extension R2Client {
     /// survives XML) and decoded before they are returned.
     public func listObjects(bucket: String, options: ListOptions = ListOptions()) throws(R2Error) -> ListPage {
         try Validate.bucket(bucket)
-        var call = Call(operation: "ListObjectsV2", method: "GET", bucket: bucket)
+        var call = Call(operation: .listObjectsV2, method: "GET", bucket: bucket)
         call.query = [("list-type", "2"), ("encoding-type", "url")]
         if let v = options.prefix { call.query.append(("prefix", v)) }
         if let v = options.delimiter { call.query.append(("delimiter", v)) }
