@@ -344,25 +344,7 @@ func clearInfo(_ out: UnsafeMutablePointer<r2_object_info>?) {
     guarded { () throws(R2Error) in
         clearInfo(info)
         let c = try handle(client, as: R2Client.self, "client")
-        var o = CopyOptions()
-        if let opts {
-            let p = opts.pointee
-            try checkVersion(p.version, current: 2, "r2_copy_options")
-            o.replaceMetadata = p.replace_metadata
-            o.contentType = try optionalString(p.content_type, "opts->content_type")
-            o.cacheControl = try optionalString(p.cache_control, "opts->cache_control")
-            o.contentDisposition = try optionalString(p.content_disposition, "opts->content_disposition")
-            o.contentEncoding = try optionalString(p.content_encoding, "opts->content_encoding")
-            o.metadata = try headers(p.metadata, p.metadata_count, "opts->metadata")
-            o.ifMatch = try optionalString(p.if_match, "opts->if_match")
-            o.ifNoneMatch = try optionalString(p.if_none_match, "opts->if_none_match")
-            o.ifModifiedSince = try optionalString(p.if_modified_since, "opts->if_modified_since")
-            o.ifUnmodifiedSince = try optionalString(p.if_unmodified_since, "opts->if_unmodified_since")
-            if p.version >= 2 {
-                o.sseCustomerKey = try sseKey(p.sse_customer_key)
-                o.sourceSSECustomerKey = try sseKey(p.source_sse_customer_key)
-            }
-        }
+        let o = try copyOptions(opts)
         let (result, response) = try c.copyObject(sourceBucket: string(src_bucket, "src_bucket"), sourceKey: string(src_key, "src_key"),
                                                   bucket: string(bucket, "bucket"), key: string(key, "key"), options: o)
         var merged = response
@@ -370,6 +352,29 @@ func clearInfo(_ out: UnsafeMutablePointer<r2_object_info>?) {
         merged.lastModified = result.lastModified
         fillInfo(info, merged)
     }
+}
+
+func copyOptions(_ opts: UnsafePointer<r2_copy_options>?) throws(R2Error) -> CopyOptions {
+    var o = CopyOptions()
+    if let opts {
+        let p = opts.pointee
+        try checkVersion(p.version, current: 2, "r2_copy_options")
+        o.replaceMetadata = p.replace_metadata
+        o.contentType = try optionalString(p.content_type, "opts->content_type")
+        o.cacheControl = try optionalString(p.cache_control, "opts->cache_control")
+        o.contentDisposition = try optionalString(p.content_disposition, "opts->content_disposition")
+        o.contentEncoding = try optionalString(p.content_encoding, "opts->content_encoding")
+        o.metadata = try headers(p.metadata, p.metadata_count, "opts->metadata")
+        o.ifMatch = try optionalString(p.if_match, "opts->if_match")
+        o.ifNoneMatch = try optionalString(p.if_none_match, "opts->if_none_match")
+        o.ifModifiedSince = try optionalString(p.if_modified_since, "opts->if_modified_since")
+        o.ifUnmodifiedSince = try optionalString(p.if_unmodified_since, "opts->if_unmodified_since")
+        if p.version >= 2 {
+            o.sseCustomerKey = try sseKey(p.sse_customer_key)
+            o.sourceSSECustomerKey = try sseKey(p.source_sse_customer_key)
+        }
+    }
+    return o
 }
 
 // MARK: List

@@ -80,6 +80,19 @@ extension R2Client {
         }
     }
 
+    /// A call whose whole (small) body is the result, as `performBuffered`.
+    package func bufferedExchange(_ call: Call, body: RequestBody = .empty, limit: Int = 64 * 1024 * 1024)
+        -> Exchange<BufferSink, (head: ResponseHead, body: [UInt8])>
+    {
+        var e = Exchange<BufferSink, (head: ResponseHead, body: [UInt8])>(call: call, body: body, sink: BufferSink(limit: limit)) { head, sink in (head, sink.bytes) }
+        e.failure = { error, sink in
+            guard sink.overflowed else { return error }
+            return R2Error(.malformedResponse, "\(call.operation) response is larger than \(limit) bytes",
+                           httpStatus: sink.head.status, requestID: sink.head.requestID)
+        }
+        return e
+    }
+
     static func error(from head: ResponseHead, body: [UInt8], isHead: Bool) -> R2Error {
         var s3Code = "", message = "", requestID = head.requestID
         if !body.isEmpty, let parsed = try? S3XML.parseError(body) {
