@@ -670,11 +670,11 @@ typedef void (*r2_done_cb)(r2_op *op, int32_t status, void *userdata);
 
 /** An r2_write_cb of an asynchronous operation returns this to pause the
  * transfer: the chunk is not taken and comes again after r2_op_resume(). */
-#define R2_WRITE_PAUSE 0x10000001
+#define R2_WRITE_PAUSE 268435457 /* 0x10000001, as libcurl's CURL_WRITEFUNC_PAUSE */
 
 /** An r2_read_cb of an asynchronous operation returns this when it has no
  * data yet: the transfer pauses until r2_op_resume(). */
-#define R2_READ_PAUSE (-0x10000001LL)
+#define R2_READ_PAUSE (-268435457)
 
 /* Functions */
 
