@@ -48,7 +48,7 @@ struct ResilienceBenchmark {
             call.headers = try R2Client.getHeaders(GetOptions())
             call.isLargeTransfer = true
             var body: [UInt8] = []
-            var sink = StreamingGetSink(write: { body.append(contentsOf: $0); return true }, validate: false)
+            var sink = StreamingGetSink(write: { body.append(contentsOf: $0); return .accepted }, validate: false)
             try transport.send(plain.request(for: call), body: .empty, sink: &sink)
             let info = ObjectInfo(transport.head)
             guard info.httpStatus == 200, sink.received == info.contentLength else { throw R2Error(.http, "unexpected") }

@@ -111,6 +111,9 @@ package final class EventLoop: @unchecked Sendable {
         return true
     }
 
+    /// Forgets a pending timer. Loop thread only.
+    package func cancelTimer(_ timer: UInt64) { _ = timers.take(timer) }
+
     /// Starts `transfer` when a slot is free. Loop thread only.
     func admit(_ transfer: any LoopTransfer) {
         if active.count < slots { attach(transfer) } else { waiting.append(transfer) }
