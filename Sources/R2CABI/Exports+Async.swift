@@ -38,34 +38,52 @@ final class Completion {
     }
 }
 
-/// Starts `build`'s exchange on the engine; `deliver` fills the outputs before `done` runs.
-func startAsync<S, O>(_ op: UnsafeMutablePointer<OpaquePointer?>?, _ client: OpaquePointer?,
-                      _ done: r2_done_cb?, _ userdata: UnsafeMutableRawPointer?, _ freeUserdata: r2_free_cb?,
-                      prepare: () throws(R2Error) -> Void = {},
-                      _ build: (R2Client) throws(R2Error) -> Exchange<S, O>, deliver: @escaping (O) -> Void) -> Int32 {
+/// Starts an asynchronous operation: `prepare` checks and clears the outputs,
+/// `build` makes the operation from the arguments (both on the calling thread;
+/// an error there is returned and no callback runs), and `run` starts it on
+/// the engine with the completion that fills the outputs (`deliver`) and calls `done`.
+func startAsync<Outputs, O>(_ op: UnsafeMutablePointer<OpaquePointer?>?, _ client: OpaquePointer?,
+                            _ done: r2_done_cb?, _ userdata: UnsafeMutableRawPointer?, _ freeUserdata: r2_free_cb?,
+                            prepare: () throws(R2Error) -> Outputs,
+                            run: (R2Client, AsyncOp, @escaping (Result<O, R2Error>) -> Void) throws(R2Error) -> Void,
+                            deliver: @escaping (Outputs, O) -> Void) -> Int32 {
     op?.pointee = nil
     return guarded { () throws(R2Error) in
-        try prepare()
+        let outputs = try prepare()
         guard let done else { throw invalid("done is NULL") }
         let c = try handle(client, as: R2Client.self, "client")
-        let exchange = try build(c)
         let asyncOp = AsyncOp()
         let completion = Completion(done: done, userdata: userdata, freeUserdata: freeUserdata)
-        if let op {
-            let h = retain(OpHandle(asyncOp))
-            completion.handle = h
-            op.pointee = h
-        }
-        c.start(exchange, op: asyncOp) { result in
-            switch result {
-            case .success(let output):
-                deliver(output)
-                completion.finish(nil)
-            case .failure(let error):
-                completion.finish(error)
+        // The handle exists before the operation starts: done may run at once.
+        let h = op.map { _ in retain(OpHandle(asyncOp)) }
+        completion.handle = h
+        do throws(R2Error) {
+            try run(c, asyncOp) { result in
+                switch result {
+                case .success(let output):
+                    deliver(outputs, output)
+                    completion.finish(nil)
+                case .failure(let error):
+                    completion.finish(error)
+                }
             }
+        } catch {
+            release(h, as: OpHandle.self)
+            throw error
         }
+        op?.pointee = h
     }
+}
+
+/// `startAsync` for an operation of one exchange.
+func startAsync<Outputs, S, O>(_ op: UnsafeMutablePointer<OpaquePointer?>?, _ client: OpaquePointer?,
+                               _ done: r2_done_cb?, _ userdata: UnsafeMutableRawPointer?, _ freeUserdata: r2_free_cb?,
+                               prepare: () throws(R2Error) -> Outputs,
+                               _ build: (R2Client) throws(R2Error) -> Exchange<S, O>,
+                               deliver: @escaping (Outputs, O) -> Void) -> Int32 {
+    startAsync(op, client, done, userdata, freeUserdata, prepare: prepare, run: { (c, asyncOp, finish) throws(R2Error) in
+        c.start(try build(c), op: asyncOp, done: finish)
+    }, deliver: deliver)
 }
 
 /// A write callback of an asynchronous operation as a sink's verdict.
@@ -145,12 +163,12 @@ func asyncWrite(_ write: r2_write_cb, _ userdata: UnsafeMutableRawPointer?) -> (
     startAsync(op, client, done, userdata, free_userdata, prepare: { () throws(R2Error) in
         guard let body else { throw invalid("body is NULL") }
         body.pointee = r2_buf(ptr: nil, size: 0)
-        clearInfo(info)
+        return try ResultOut(info, "info")
     }, { (c) throws(R2Error) in
         try c.getObjectMallocedExchange(bucket: string(bucket, "bucket"), key: string(key, "key"), options: getOptions(opts))
-    }, deliver: { output in
+    }, deliver: { infoOut, output in
         body!.pointee = r2_buf(ptr: UnsafeMutableRawPointer(output.body).assumingMemoryBound(to: CChar.self), size: output.count)
-        fillInfo(info, output.info)
+        fillInfo(infoOut, output.info)
     })
 }
 
@@ -179,11 +197,12 @@ func asyncWrite(_ write: r2_write_cb, _ userdata: UnsafeMutableRawPointer?) -> (
                                           _ write: r2_write_cb?, _ write_userdata: UnsafeMutableRawPointer?,
                                           _ opts: UnsafePointer<r2_get_options>?,
                                           _ done: r2_done_cb?, _ userdata: UnsafeMutableRawPointer?, _ free_userdata: r2_free_cb?) -> Int32 {
-    startAsync(op, client, done, userdata, free_userdata, prepare: { clearInfo(info) }, { (c) throws(R2Error) in
+    startAsync(op, client, done, userdata, free_userdata, prepare: { () throws(R2Error) in try ResultOut(info, "info") },
+               { (c) throws(R2Error) in
         guard let write else { throw invalid("write is NULL") }
         return try c.getObjectExchange(bucket: string(bucket, "bucket"), key: string(key, "key"), options: getOptions(opts),
                                        write: asyncWrite(write, write_userdata))
-    }, deliver: { fillInfo(info, $0) })
+    }, deliver: fillInfo)
 }
 
 /// Starts r2_object_head() without blocking.
@@ -206,11 +225,11 @@ func asyncWrite(_ write: r2_write_cb, _ userdata: UnsafeMutableRawPointer?) -> (
                                     _ opts: UnsafePointer<r2_get_options>?,
                                     _ done: r2_done_cb?, _ userdata: UnsafeMutableRawPointer?, _ free_userdata: r2_free_cb?) -> Int32 {
     startAsync(op, client, done, userdata, free_userdata, prepare: { () throws(R2Error) in
-        guard let info else { throw invalid("info is NULL") }
-        clearInfo(info)
+        guard info != nil else { throw invalid("info is NULL") }
+        return try ResultOut(info, "info")
     }, { (c) throws(R2Error) in
         try c.headObjectExchange(bucket: string(bucket, "bucket"), key: string(key, "key"), options: getOptions(opts))
-    }, deliver: { fillInfo(info, $0) })
+    }, deliver: fillInfo)
 }
 
 /// Starts r2_object_put() without blocking: uploads len bytes from data in one PUT.
@@ -234,12 +253,13 @@ func asyncWrite(_ write: r2_write_cb, _ userdata: UnsafeMutableRawPointer?) -> (
                                    _ client: OpaquePointer?, _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?,
                                    _ data: UnsafePointer<UInt8>?, _ len: UInt, _ opts: UnsafePointer<r2_put_options>?,
                                    _ done: r2_done_cb?, _ userdata: UnsafeMutableRawPointer?, _ free_userdata: r2_free_cb?) -> Int32 {
-    startAsync(op, client, done, userdata, free_userdata, prepare: { clearInfo(info) }, { (c) throws(R2Error) in
+    startAsync(op, client, done, userdata, free_userdata, prepare: { () throws(R2Error) in try ResultOut(info, "info") },
+               { (c) throws(R2Error) in
         guard data != nil || len == 0 else { throw invalid("data is NULL but len is \(len)") }
         guard len <= UInt(Int.max) else { throw invalid("len \(len) is out of range") }
         return try c.putObjectExchange(bucket: string(bucket, "bucket"), key: string(key, "key"),
                                        body: UnsafeRawBufferPointer(start: data, count: Int(len)), options: putOptions(opts))
-    }, deliver: { fillInfo(info, $0) })
+    }, deliver: fillInfo)
 }
 
 /// Starts r2_object_put_stream() without blocking: uploads exactly length bytes
@@ -268,7 +288,8 @@ func asyncWrite(_ write: r2_write_cb, _ userdata: UnsafeMutableRawPointer?) -> (
                                           _ length: UInt64, _ read: r2_read_cb?, _ read_userdata: UnsafeMutableRawPointer?,
                                           _ opts: UnsafePointer<r2_put_options>?,
                                           _ done: r2_done_cb?, _ userdata: UnsafeMutableRawPointer?, _ free_userdata: r2_free_cb?) -> Int32 {
-    startAsync(op, client, done, userdata, free_userdata, prepare: { clearInfo(info) }, { (c) throws(R2Error) in
+    startAsync(op, client, done, userdata, free_userdata, prepare: { () throws(R2Error) in try ResultOut(info, "info") },
+               { (c) throws(R2Error) in
         guard let read else { throw invalid("read is NULL") }
         return try c.putObjectExchange(bucket: string(bucket, "bucket"), key: string(key, "key"), length: length,
                                        options: putOptions(opts), rewind: rewindBody(opts, read_userdata)) { (buffer) throws(R2Error) -> Int in
@@ -278,7 +299,7 @@ func asyncWrite(_ write: r2_write_cb, _ userdata: UnsafeMutableRawPointer?) -> (
             guard n <= buffer.count else { throw invalid("the read callback returned \(n) for a \(buffer.count)-byte buffer") }
             return Int(n)
         }
-    }, deliver: { fillInfo(info, $0) })
+    }, deliver: fillInfo)
 }
 
 /// Starts r2_object_delete() without blocking.
@@ -297,9 +318,9 @@ func asyncWrite(_ write: r2_write_cb, _ userdata: UnsafeMutableRawPointer?) -> (
 @c public func r2_object_delete_async(_ op: UnsafeMutablePointer<OpaquePointer?>?, _ client: OpaquePointer?,
                                       _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?,
                                       _ done: r2_done_cb?, _ userdata: UnsafeMutableRawPointer?, _ free_userdata: r2_free_cb?) -> Int32 {
-    startAsync(op, client, done, userdata, free_userdata, { (c) throws(R2Error) in
+    startAsync(op, client, done, userdata, free_userdata, prepare: {}, { (c) throws(R2Error) in
         try c.deleteObjectExchange(bucket: string(bucket, "bucket"), key: string(key, "key"))
-    }, deliver: { _ in })
+    }, deliver: { _, _ in })
 }
 
 /// Starts r2_object_copy() without blocking: copies an object on the server.
@@ -324,14 +345,15 @@ func asyncWrite(_ write: r2_write_cb, _ userdata: UnsafeMutableRawPointer?) -> (
                                     _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?,
                                     _ opts: UnsafePointer<r2_copy_options>?,
                                     _ done: r2_done_cb?, _ userdata: UnsafeMutableRawPointer?, _ free_userdata: r2_free_cb?) -> Int32 {
-    startAsync(op, client, done, userdata, free_userdata, prepare: { clearInfo(info) }, { (c) throws(R2Error) in
+    startAsync(op, client, done, userdata, free_userdata, prepare: { () throws(R2Error) in try ResultOut(info, "info") },
+               { (c) throws(R2Error) in
         try c.copyObjectExchange(sourceBucket: string(src_bucket, "src_bucket"), sourceKey: string(src_key, "src_key"),
                                  bucket: string(bucket, "bucket"), key: string(key, "key"), options: copyOptions(opts))
-    }, deliver: { output in
+    }, deliver: { infoOut, output in
         var merged = output.info
         merged.etag = output.result.etag
         merged.lastModified = output.result.lastModified
-        fillInfo(info, merged)
+        fillInfo(infoOut, merged)
     })
 }
 
@@ -353,18 +375,49 @@ func asyncWrite(_ write: r2_write_cb, _ userdata: UnsafeMutableRawPointer?) -> (
                                      _ client: OpaquePointer?, _ bucket: UnsafePointer<CChar>?, _ opts: UnsafePointer<r2_list_options>?,
                                      _ done: r2_done_cb?, _ userdata: UnsafeMutableRawPointer?, _ free_userdata: r2_free_cb?) -> Int32 {
     startAsync(op, client, done, userdata, free_userdata, prepare: { () throws(R2Error) in
-        guard let out else { throw invalid("out is NULL") }
-        out.pointee = r2_list_result()
+        guard out != nil else { throw invalid("out is NULL") }
+        return try ResultOut(out, "out")
     }, { (c) throws(R2Error) in
         try c.listObjectsExchange(bucket: string(bucket, "bucket"), options: listOptions(opts))
-    }, deliver: { page in
-        let a = Arena()
-        let objects = page.result.contents.map { entry($0, a) }
-        let prefixes: [UnsafePointer<CChar>?] = page.result.commonPrefixes.map { a.string($0) }
-        out!.pointee = r2_list_result(objects: a.array(objects), object_count: objects.count,
-                                      common_prefixes: a.array(prefixes), common_prefix_count: prefixes.count,
-                                      is_truncated: page.result.isTruncated,
-                                      next_continuation_token: a.string(page.result.nextContinuationToken ?? ""),
-                                      request_id: a.string(page.requestID), internal: a.opaque)
-    })
+    }, deliver: fillList)
+}
+
+/// Starts r2_object_delete_many() without blocking: deletes count keys, 1000 per request, in order.
+///
+/// - Parameters:
+///   - op: Out, may be NULL: the operation.
+///   - out: Out: what was deleted and what could not be (set out->version); release with r2_delete_result_dispose().
+///   - client: The client.
+///   - bucket: Bucket name (NUL-terminated UTF-8).
+///   - keys: count keys (NUL-terminated UTF-8).
+///   - count: How many keys (at least 1).
+///   - opts: Options, may be NULL (as for r2_object_delete_many()).
+///   - done: Runs once when the operation is over.
+///   - userdata: Passed to done and free_userdata.
+///   - free_userdata: May be NULL: runs once with userdata after done.
+/// - Returns: R2_OK when started, or an error when not started (then neither done nor free_userdata runs).
+///   done gets the statuses of r2_object_delete_many().
+/// - Ownership: keys, strings and opts are copied during the call; out must stay valid until done runs.
+/// - Threads: any thread; done runs on an r2 engine thread.
+@c public func r2_object_delete_many_async(_ op: UnsafeMutablePointer<OpaquePointer?>?, _ out: UnsafeMutablePointer<r2_delete_result>?,
+                                           _ client: OpaquePointer?, _ bucket: UnsafePointer<CChar>?,
+                                           _ keys: UnsafePointer<UnsafePointer<CChar>?>?, _ count: UInt,
+                                           _ opts: UnsafePointer<r2_delete_many_options>?,
+                                           _ done: r2_done_cb?, _ userdata: UnsafeMutableRawPointer?, _ free_userdata: r2_free_cb?) -> Int32 {
+    startAsync(op, client, done, userdata, free_userdata, prepare: { () throws(R2Error) in
+        guard out != nil else { throw invalid("out is NULL") }
+        return try ResultOut(out, "out")
+    }, run: { (c, asyncOp, finish) throws(R2Error) in
+        var quiet = false
+        if let opts {
+            try checkVersion(opts.pointee.version, current: 1, "r2_delete_many_options")
+            quiet = opts.pointee.quiet
+        }
+        guard count > 0, let keys else { throw invalid(count == 0 ? "count is 0" : "keys is NULL") }
+        guard count <= 10_000_000 else { throw invalid("count \(count) is out of range") }
+        var list: [String] = []
+        list.reserveCapacity(Int(count))
+        for i in 0..<Int(count) { list.append(try string(keys[i], "keys[\(i)]")) }
+        try c.startDeleteObjects(bucket: string(bucket, "bucket"), keys: list, quiet: quiet, op: asyncOp, done: finish)
+    }, deliver: fillDelete)
 }

@@ -195,7 +195,7 @@ static void test_objects(r2_client *c) {
     put.metadata_count = 1;
 
     /* put: the same ETag as the blocking put of the same bytes */
-    r2_object_info sync_info = {0}, info = {0};
+    r2_object_info sync_info = R2_OBJECT_INFO_INIT, info = R2_OBJECT_INFO_INIT;
     CHECK_OK(r2_object_put(&sync_info, c, bucket, "async/blocking", data, size, &put), "blocking put");
     r2_op *op = NULL;
     RUN_ASYNC(w, "put", r2_object_put_async(&op, &info, c, bucket, "async/a", data, size, &put, on_done, &w, on_free));
@@ -245,7 +245,7 @@ static void test_objects(r2_client *c) {
     r2_object_info_dispose(&sync_info);
 
     /* copy */
-    r2_object_info copied = {0};
+    r2_object_info copied = R2_OBJECT_INFO_INIT;
     CHECK_OK(r2_object_copy(&sync_info, c, bucket, "async/a", bucket, "async/c", NULL), "blocking copy");
     RUN_ASYNC(w, "copy", r2_object_copy_async(NULL, &copied, c, bucket, "async/a", bucket, "async/b", NULL, on_done, &w, on_free));
     CHECK(w.status == R2_OK && copied.etag && strcmp(copied.etag, sync_info.etag) == 0, "copy_async ETag %s == copy ETag %s: %s",
@@ -259,7 +259,7 @@ static void test_objects(r2_client *c) {
     /* list: the same page as the blocking list */
     r2_list_options lo = R2_LIST_OPTIONS_INIT;
     lo.prefix = "async/";
-    r2_list_result page = {0}, sync_page = {0};
+    r2_list_result page = R2_LIST_RESULT_INIT, sync_page = R2_LIST_RESULT_INIT;
     CHECK_OK(r2_list_objects(&sync_page, c, bucket, &lo), "blocking list");
     RUN_ASYNC(w, "list", r2_list_objects_async(NULL, &page, c, bucket, &lo, on_done, &w, on_free));
     CHECK(w.status == R2_OK && page.object_count == sync_page.object_count && page.object_count >= 3, "list_async: %zu objects",
@@ -269,6 +269,25 @@ static void test_objects(r2_client *c) {
               "entry %zu: %s", i, page.objects[i].key);
     r2_list_result_dispose(&page);
     r2_list_result_dispose(&sync_page);
+
+    /* delete many: 1500 keys (two batches, in order), as the blocking call reports them */
+    enum { MANY = 1500 };
+    static char names[MANY][32];
+    static const char *keys[MANY];
+    for (int i = 0; i < MANY; i++) {
+        snprintf(names[i], sizeof names[i], "async/many/%04d", i);
+        keys[i] = names[i];
+    }
+    CHECK_OK(r2_object_put(NULL, c, bucket, keys[0], (const uint8_t *)"x", 1, NULL), "put one of many");
+    CHECK_OK(r2_object_put(NULL, c, bucket, keys[MANY - 1], (const uint8_t *)"x", 1, NULL), "put the last of many");
+    r2_delete_result del = R2_DELETE_RESULT_INIT;
+    RUN_ASYNC(w, "delete many", r2_object_delete_many_async(NULL, &del, c, bucket, keys, MANY, NULL, on_done, &w, on_free));
+    CHECK(w.status == R2_OK && del.deleted_count == MANY && del.error_count == 0, "delete_many_async: %zu deleted, %zu errors: %s",
+          del.deleted_count, del.error_count, w.message);
+    CHECK(del.deleted_count == MANY && strcmp(del.deleted[0], keys[0]) == 0 && strcmp(del.deleted[MANY - 1], keys[MANY - 1]) == 0,
+          "in order across batches");
+    r2_delete_result_dispose(&del);
+    CHECK(r2_object_head(&info, c, bucket, keys[MANY - 1], NULL) == R2_ERR_NO_SUCH_KEY, "the last batch was deleted");
 
     /* delete, then the object is gone */
     RUN_ASYNC(w, "delete", r2_object_delete_async(NULL, c, bucket, "async/b", on_done, &w, on_free));
@@ -297,7 +316,7 @@ static void test_streams(r2_client *c) {
     /* put_stream pausing its source: the pauses are resumed from another thread */
     struct stream_source src = {data, size, 0, 1, 0};
     r2_op *op = NULL;
-    r2_object_info info = {0};
+    r2_object_info info = R2_OBJECT_INFO_INIT;
     waiter_init(&w);
     CHECK_OK(r2_object_put_stream_async(&op, &info, c, bucket, "async/stream", size, read_stream, &src, NULL, on_done, &w, on_free),
              "put_stream_async");

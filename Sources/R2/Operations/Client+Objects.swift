@@ -526,6 +526,34 @@ extension R2Client {
         return total
     }
 
+    /// DeleteObjects on the engine, as `deleteObjects`: the batches one after
+    /// another; `done` runs once on the op's loop thread.
+    package func startDeleteObjects(bucket: String, keys: [String], quiet: Bool, op: AsyncOp,
+                                    done: @escaping (Result<DeleteResult, R2Error>) -> Void) throws(R2Error) {
+        try Validate.bucket(bucket)
+        for key in keys { try Validate.key(key) }
+        guard !keys.isEmpty else { throw R2Error.invalidArgument("no keys to delete") }
+        var bodies: [OwnedBytes] = []
+        for batch in Self.deleteBatches(keys) {
+            bodies.append(OwnedBytes(try XMLBuilder.deleteObjects(batch.map { ObjectToDelete(key: $0) }, quiet: quiet)))
+        }
+        var total = DeleteResult(deleted: [], errors: [])
+        func next(_ i: Int) {
+            guard i < bodies.count else { return done(.success(total)) }
+            start(deleteObjectsExchange(bucket: bucket, body: bodies[i].bytes), op: op) { result in
+                switch result {
+                case .success(let r):
+                    total.deleted += r.deleted
+                    total.errors += r.errors
+                    next(i + 1)
+                case .failure(let e):
+                    done(.failure(e))
+                }
+            }
+        }
+        next(0)
+    }
+
     /// Keys in DeleteObjects batches of at most 1000, in order.
     package static func deleteBatches(_ keys: [String]) -> [ArraySlice<String>] {
         stride(from: 0, to: keys.count, by: XMLBuilder.maxDeleteObjects).map { keys[$0..<min($0 + XMLBuilder.maxDeleteObjects, keys.count)] }
@@ -908,4 +936,18 @@ final class MallocBody {
     }
 
     deinit { free(buffer) }
+}
+
+/// A copy of some bytes at a stable address, for a request body of an
+/// asynchronous operation (freed with the last reference).
+final class OwnedBytes {
+    let bytes: UnsafeRawBufferPointer
+
+    init(_ array: [UInt8]) {
+        let b = UnsafeMutableRawBufferPointer.allocate(byteCount: max(array.count, 1), alignment: 16)
+        array.withUnsafeBytes { if $0.count > 0 { b.copyMemory(from: $0) } }
+        bytes = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(b)[0..<array.count])
+    }
+
+    deinit { bytes.baseAddress.map { UnsafeMutableRawPointer(mutating: $0).deallocate() } }
 }
