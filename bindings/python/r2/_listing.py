@@ -34,11 +34,7 @@ class ListingMixin(ClientBase):
             code = self._lib.r2_list_objects(byref(page), handle, b, opts)
         try:
             check(self._lib, code)
-            return ListPage(
-                objects=[ObjectEntry.from_c(page.objects[i]) for i in range(page.object_count)],
-                common_prefixes=[text(page.common_prefixes[i]) or "" for i in range(page.common_prefix_count)],
-                is_truncated=page.is_truncated, next_continuation_token=text(page.next_continuation_token),
-                request_id=text(page.request_id))
+            return list_page(page)
         finally:
             self._lib.r2_list_result_dispose(byref(page))
 
@@ -56,6 +52,15 @@ class ListingMixin(ClientBase):
         iterator = ObjectIterator(self, handle)
         self._adopt(iterator)
         return iterator
+
+
+def list_page(page: Any) -> ListPage:
+    """The ListPage of a filled r2_list_result."""
+    return ListPage(
+        objects=[ObjectEntry.from_c(page.objects[i]) for i in range(page.object_count)],
+        common_prefixes=[text(page.common_prefixes[i]) or "" for i in range(page.common_prefix_count)],
+        is_truncated=page.is_truncated, next_continuation_token=text(page.next_continuation_token),
+        request_id=text(page.request_id))
 
 
 class ObjectIterator(Managed):

@@ -29,6 +29,14 @@ if TYPE_CHECKING:
 _SINGLE_COPY_LIMIT = 5 * 1024 ** 3 - 5 * 1024 ** 2
 
 
+def delete_result(result: Any) -> DeleteResult:
+    """The DeleteResult of a filled r2_delete_result."""
+    return DeleteResult(
+        deleted=[text(result.deleted[i]) or "" for i in range(result.deleted_count)],
+        errors=[DeleteError(text(e.key) or "", text(e.code) or "", text(e.message) or "")
+                for e in (result.errors[i] for i in range(result.error_count))])
+
+
 class ObjectsMixin(ClientBase):
     """put, get, open, head, delete, delete_objects, copy."""
 
@@ -163,10 +171,7 @@ class ObjectsMixin(ClientBase):
             code = self._lib.r2_object_delete_many(byref(result), handle, b, array, len(encoded), byref(o))
         try:
             check(self._lib, code)
-            return DeleteResult(
-                deleted=[text(result.deleted[i]) or "" for i in range(result.deleted_count)],
-                errors=[DeleteError(text(e.key) or "", text(e.code) or "", text(e.message) or "")
-                        for e in (result.errors[i] for i in range(result.error_count))])
+            return delete_result(result)
         finally:
             self._lib.r2_delete_result_dispose(byref(result))
 
