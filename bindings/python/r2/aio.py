@@ -89,7 +89,10 @@ class _Inbox:
             calls, self.calls = self.calls, collections.deque()
             self.woken = False
         for call, args in calls:
-            call(*args)
+            try:
+                call(*args)
+            except BaseException as e:  # noqa: B036 -- the calls after it must run all the same
+                self.loop.call_exception_handler({"message": "r2.aio: a completion failed", "exception": e})
 
 
 _inboxes: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -367,6 +370,8 @@ class _Progress:
 
     def __init__(self, inbox: _Inbox, callback: Progress, progress: ProgressCallback, total: Optional[int]) -> None:
         self.inbox = inbox
+        self.errors = CallbackErrors()  # an exception of a callback (or of the body) stops the transfer
+        self.operation: Optional[_Operation] = None
         self.callback = callback
         self.progress = progress
         self.total = total
@@ -388,15 +393,34 @@ class _Progress:
             self.queued = True
         self.inbox.post(self.report)
 
+    @property
+    def failed(self) -> bool:
+        return self.errors.error is not None
+
     def report(self) -> None:
+        """On the loop: an exception of a callback cancels the transfer, and the caller gets it."""
         with self.lock:
             self.queued = False
             moved = self.moved
-        if self.callback is not None and moved != self.reported:
-            self.callback(moved - self.reported)
-        self.reported = moved
-        if self.progress is not None:
-            self.progress(moved, self.total)
+        if self.failed:
+            return
+        try:
+            if self.callback is not None and moved != self.reported:
+                self.callback(moved - self.reported)
+            self.reported = moved
+            if self.progress is not None:
+                self.progress(moved, self.total)
+        except BaseException as e:  # noqa: B036 -- KeyboardInterrupt too: it must stop the transfer
+            self.errors.record(e)
+            if self.operation is not None:
+                self.operation.cancel()
+
+    def finish(self, total: Optional[int]) -> None:
+        """The last report, once the transfer is done."""
+        self.total = total
+        self.report()
+        if self.errors.error is not None:
+            raise self.errors.error
 
 
 # --- the client ---
@@ -530,8 +554,8 @@ class Client(PresignMixin, ClientSettings):
                           progress: _Progress) -> ObjectInfo:
         """r2_object_put_stream_async from a file-like object or iterable,
         read by r2's engine thread (re-sent from its start when seekable)."""
-        errors = CallbackErrors()
-        source = ReadSource(body, errors, progress.add if progress.wanted else None)
+        errors = progress.errors
+        source = ReadSource(body, errors, progress.add if progress.wanted else None, stop=lambda: progress.failed)
         read = _ffi.r2_read_cb(source.fill)
         rewind = None
         if source.can_rewind:
@@ -539,9 +563,10 @@ class Client(PresignMixin, ClientSettings):
                 put = _ffi.r2_put_options(_ffi.R2_PUT_OPTIONS_VERSION)
             rewind = put.rewind = _ffi.r2_rewind_cb(source.rewind)
         opts = by_ref(put)
-        info = await self._info_call(lambda i, op, h, d, u, f: self._lib.r2_object_put_stream_async(
+        progress.operation = self._info_begin(lambda i, op, h, d, u, f: self._lib.r2_object_put_stream_async(
             op, i, h, b, k, length, read, None, opts, d, u, f), keep=(read, rewind, put, source), errors=errors)
-        progress.report()
+        info = await progress.operation.outcome()
+        progress.finish(length)
         return info
 
     async def get(self, bucket: str, key: str, *, range: Range = None, if_match: Optional[str] = None,
@@ -714,9 +739,11 @@ class Client(PresignMixin, ClientSettings):
         b, k = cstr(bucket, "bucket"), cstr(key, "key")
         partial = os.fspath(filename) + ".r2-partial"
         report = _Progress(_inbox(), callback, progress, None)
-        errors = CallbackErrors()
+        errors = report.errors
         with builtins.open(partial, "wb") as f:
             def write(chunk: Any, size: int, _userdata: Any) -> int:  # an r2 engine thread
+                if report.failed:
+                    return 1
                 try:
                     f.write(c_buffer(chunk, size))  # the buffered writer copies or writes it before returning
                     if report.wanted:
@@ -726,7 +753,8 @@ class Client(PresignMixin, ClientSettings):
                     errors.record(e)
                     return 1
             try:
-                info = await self._get_stream(b, k, opts, write, errors).outcome()
+                report.operation = self._get_stream(b, k, opts, write, errors)
+                info = await report.operation.outcome()
                 if fsync:
                     f.flush()
                     os.fsync(f.fileno())
@@ -735,6 +763,5 @@ class Client(PresignMixin, ClientSettings):
                 os.unlink(partial)
                 raise
         os.replace(partial, filename)
-        report.total = info.content_length
-        report.report()
+        report.finish(info.content_length)
         return info

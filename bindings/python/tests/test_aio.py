@@ -113,7 +113,7 @@ def test_every_operation_gives_what_the_blocking_client_gives(server, client, bu
     run(main())
 
 
-def test_errors_are_the_blocking_clients(server, client, bucket, prefix):
+def test_errors_are_the_blocking_clients(server, client, bucket, prefix, tmp_path):
     async def main():
         async with aio_client(server) as c:
             with pytest.raises(r2.NoSuchKey) as e:
@@ -146,6 +146,16 @@ def test_errors_are_the_blocking_clients(server, client, bucket, prefix):
                 raise ZeroDivisionError("from the callback")
             with pytest.raises(ZeroDivisionError):
                 await c.put(bucket, prefix + "cb", iter([b"x" * 1000]), length=1000, callback=boom)
+            # an exception in a progress callback (on the loop) stops the transfer and is raised
+            await c.put(bucket, prefix + "big", b"x" * (4 << 20))
+            target = tmp_path / "big"
+            with pytest.raises(ZeroDivisionError):
+                await c.download_file(bucket, prefix + "big", target, callback=boom)
+            assert not target.exists() and not os.path.exists(str(target) + ".r2-partial")
+            source = tmp_path / "up"
+            source.write_bytes(b"y" * (4 << 20))
+            with pytest.raises(ZeroDivisionError):
+                await c.upload_file(source, bucket, prefix + "up", progress=lambda done, total: 1 / 0)
         with pytest.raises(ValueError, match="closed"):
             await c.get(bucket, "k")
         with pytest.raises(TypeError, match="async with"):
