@@ -42,7 +42,7 @@ static void count_threads(int *all, int *engine) {
     while (d && (e = readdir(d))) {
         if (e->d_name[0] == '.') continue;
         (*all)++;
-        char path[128], comm[64] = "";
+        char path[300], comm[64] = "";
         snprintf(path, sizeof path, "/proc/self/task/%s/comm", e->d_name);
         FILE *f = fopen(path, "r");
         if (f && fgets(comm, sizeof comm, f) && strncmp(comm, "r2-engine-", 10) == 0) (*engine)++;
