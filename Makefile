@@ -320,7 +320,7 @@ abi-check-test: build
 python-unit: build
 	@test -x .venv/bin/python || bash scripts/setup.sh
 	@.venv/bin/python -c 'import pytest' 2>/dev/null || .venv/bin/pip install -q --disable-pip-version-check pytest botocore
-	cd bindings/python && R2_TEST_STRICT=1 ../../.venv/bin/python -m pytest -q tests/test_ffi.py tests/test_library.py tests/test_errors.py tests/test_signer.py tests/test_types.py
+	cd bindings/python && R2_TEST_STRICT=1 ../../.venv/bin/python -m pytest -q tests/test_ffi.py tests/test_library.py tests/test_errors.py tests/test_signer.py tests/test_types.py tests/test_managed.py
 
 # Everything, from a fresh machine: packages, build, the no-server tier, then
 # the hostile servers, a short fuzzing pass, the tests against a local server, then the install and

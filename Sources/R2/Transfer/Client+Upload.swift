@@ -748,7 +748,17 @@ extension R2Client {
                 copy.contentEncoding = put.contentEncoding
                 copy.metadata = put.metadata
             }
-            return try copyObject(sourceBucket: sourceBucket, sourceKey: sourceKey, bucket: bucket, key: key, options: copy).info
+            let (result, response) = try copyObject(sourceBucket: sourceBucket, sourceKey: sourceKey, bucket: bucket,
+                                                    key: key, options: copy)
+            var reporter = ProgressReporter(options, total: size)
+            reporter.finish(size)
+            // What the multipart path returns, from CopyObject's answer (its body has the ETag, not its headers).
+            var info = ObjectInfo()
+            info.etag = result.etag
+            info.lastModified = result.lastModified
+            info.contentLength = Int64(size)
+            info.requestID = response.requestID
+            return info
         }
         if !replaces {
             put.contentType = source.contentType.isEmpty ? nil : source.contentType
