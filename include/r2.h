@@ -1723,6 +1723,43 @@ R2_API int32_t r2_transfer_options_init(r2_transfer_options *opts, uint32_t vers
 /// bucket/key, multipart at or above the threshold. As r2_transfer_upload_file().
 R2_API int32_t r2_transfer_upload_buffer(r2_object_info *info, r2_client *client, const char *bucket, const char *key, const uint8_t *data, size_t len, const r2_transfer_options *opts);
 
+/// Starts r2_transfer_upload_buffer() without blocking: len bytes at data, one PUT below the threshold,
+/// else a multipart upload whose parts are transfers on r2's engine.
+/// <ul>
+///   <li>
+///     Ownership: strings and opts are copied during the call; data is borrowed, and info must stay valid, until done runs.
+///   </li>
+///   <li>
+///     Threads: any thread; progress and done run on an r2 engine thread.
+///   </li>
+/// </ul>
+/// \param op Out, may be NULL: the operation.
+///
+/// \param info Out, may be NULL: the object's ETag and size (set info->version); release with r2_object_info_dispose().
+///
+/// \param client The client.
+///
+/// \param bucket Bucket name (NUL-terminated UTF-8).
+///
+/// \param key Object key (NUL-terminated UTF-8).
+///
+/// \param data The bytes (NULL only when len is 0). Read until done runs: keep them valid and unchanged until then.
+///
+/// \param len Their length.
+///
+/// \param opts Transfer options, may be NULL; opts->progress runs on an r2 engine thread.
+///
+/// \param done Runs once when the operation is over.
+///
+/// \param userdata Passed to done and free_userdata.
+///
+/// \param free_userdata May be NULL: runs once with userdata after done.
+///
+///
+/// returns:
+/// R2_OK when started, or an error when not started. done gets the statuses of r2_transfer_upload_buffer().
+R2_API int32_t r2_transfer_upload_buffer_async(r2_op **op, r2_object_info *info, r2_client *client, const char *bucket, const char *key, const uint8_t *data, size_t len, const r2_transfer_options *opts, r2_done_cb done, void *userdata, r2_free_cb free_userdata);
+
 /// Uploads the file at path to bucket/key: one PUT below the threshold,
 /// a multipart upload at or above it (parts read at their offsets, sent by
 /// concurrency workers). On failure or cancellation the multipart upload is
@@ -1731,6 +1768,43 @@ R2_API int32_t r2_transfer_upload_buffer(r2_object_info *info, r2_client *client
 /// a changed file is refused). info may be NULL; release it with
 /// r2_object_info_dispose(). opts may be NULL.
 R2_API int32_t r2_transfer_upload_file(r2_object_info *info, r2_client *client, const char *bucket, const char *key, const char *path, const r2_transfer_options *opts);
+
+/// Starts r2_transfer_upload_file() without blocking: one PUT below the threshold, else a multipart
+/// upload whose parts (opts->concurrency at a time) are transfers on r2's engine, not threads.
+/// opts->state_path (resumable uploads) is refused: use the blocking call for it.
+/// <ul>
+///   <li>
+///     Ownership: strings and opts are copied during the call; info must stay valid until done runs.
+///   </li>
+///   <li>
+///     Threads: any thread; progress and done run on an r2 engine thread.
+///   </li>
+/// </ul>
+/// \param op Out, may be NULL: the operation.
+///
+/// \param info Out, may be NULL: the object's ETag and size (set info->version); release with r2_object_info_dispose().
+///
+/// \param client The client.
+///
+/// \param bucket Bucket name (NUL-terminated UTF-8).
+///
+/// \param key Object key (NUL-terminated UTF-8).
+///
+/// \param path The file (NUL-terminated); opened during the call, read until done runs.
+///
+/// \param opts Transfer options, may be NULL; opts->progress runs on an r2 engine thread.
+///
+/// \param done Runs once when the operation is over.
+///
+/// \param userdata Passed to done and free_userdata.
+///
+/// \param free_userdata May be NULL: runs once with userdata after done.
+///
+///
+/// returns:
+/// R2_OK when started, or an error when not started (then neither done nor free_userdata runs).
+/// done gets the statuses of r2_transfer_upload_file(); after a failure the multipart upload is aborted.
+R2_API int32_t r2_transfer_upload_file_async(r2_op **op, r2_object_info *info, r2_client *client, const char *bucket, const char *key, const char *path, const r2_transfer_options *opts, r2_done_cb done, void *userdata, r2_free_cb free_userdata);
 
 /// Uploads what read produces. With length >= 0 and below the threshold it
 /// is one streamed PUT; otherwise, and always when length is -1 (unknown),

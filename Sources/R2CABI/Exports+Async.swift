@@ -637,3 +637,81 @@ func asyncWrite(_ write: r2_write_cb, _ userdata: UnsafeMutableRawPointer?) -> (
         try c.startListMultipartUploads(bucket: string(bucket, "bucket"), prefix: listUploadsPrefix(opts), op: asyncOp, done: finish)
     }, deliver: fillUploadList)
 }
+
+// MARK: Transfers
+
+/// Transfer options for an asynchronous transfer: the operation is cancelled
+/// (r2_op_cancel's way) when the progress callback returns non-zero or
+/// opts->cancel is signalled (seen at the next progress report).
+func asyncTransferOptions(_ opts: UnsafePointer<r2_transfer_options>?, _ op: AsyncOp) throws(R2Error) -> TransferOptions {
+    var o = try transferOptions(opts)
+    if let linked = o.cancellation {
+        let report = o.progress
+        o.progress = { p in
+            report?(p)
+            if linked.isCancelled { op.cancel() }
+        }
+    }
+    return o
+}
+
+/// Starts r2_transfer_upload_file() without blocking: one PUT below the threshold, else a multipart
+/// upload whose parts (opts->concurrency at a time) are transfers on r2's engine, not threads.
+/// opts->state_path (resumable uploads) is refused: use the blocking call for it.
+///
+/// - Parameters:
+///   - op: Out, may be NULL: the operation.
+///   - info: Out, may be NULL: the object's ETag and size (set info->version); release with r2_object_info_dispose().
+///   - client: The client.
+///   - bucket: Bucket name (NUL-terminated UTF-8).
+///   - key: Object key (NUL-terminated UTF-8).
+///   - path: The file (NUL-terminated); opened during the call, read until done runs.
+///   - opts: Transfer options, may be NULL; opts->progress runs on an r2 engine thread.
+///   - done: Runs once when the operation is over.
+///   - userdata: Passed to done and free_userdata.
+///   - free_userdata: May be NULL: runs once with userdata after done.
+/// - Returns: R2_OK when started, or an error when not started (then neither done nor free_userdata runs).
+///   done gets the statuses of r2_transfer_upload_file(); after a failure the multipart upload is aborted.
+/// - Ownership: strings and opts are copied during the call; info must stay valid until done runs.
+/// - Threads: any thread; progress and done run on an r2 engine thread.
+@c public func r2_transfer_upload_file_async(_ op: UnsafeMutablePointer<OpaquePointer?>?, _ info: UnsafeMutablePointer<r2_object_info>?,
+                                             _ client: OpaquePointer?, _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?,
+                                             _ path: UnsafePointer<CChar>?, _ opts: UnsafePointer<r2_transfer_options>?,
+                                             _ done: r2_done_cb?, _ userdata: UnsafeMutableRawPointer?, _ free_userdata: r2_free_cb?) -> Int32 {
+    startAsync(op, client, done, userdata, free_userdata, prepare: { () throws(R2Error) in try ResultOut(info, "info") },
+               run: { (c, asyncOp, finish) throws(R2Error) in
+        try c.startUpload(.file(path: string(path, "path")), bucket: string(bucket, "bucket"), key: string(key, "key"),
+                          options: asyncTransferOptions(opts, asyncOp), op: asyncOp, done: finish)
+    }, deliver: fillInfo)
+}
+
+/// Starts r2_transfer_upload_buffer() without blocking: len bytes at data, one PUT below the threshold,
+/// else a multipart upload whose parts are transfers on r2's engine.
+///
+/// - Parameters:
+///   - op: Out, may be NULL: the operation.
+///   - info: Out, may be NULL: the object's ETag and size (set info->version); release with r2_object_info_dispose().
+///   - client: The client.
+///   - bucket: Bucket name (NUL-terminated UTF-8).
+///   - key: Object key (NUL-terminated UTF-8).
+///   - data: The bytes (NULL only when len is 0). Read until done runs: keep them valid and unchanged until then.
+///   - len: Their length.
+///   - opts: Transfer options, may be NULL; opts->progress runs on an r2 engine thread.
+///   - done: Runs once when the operation is over.
+///   - userdata: Passed to done and free_userdata.
+///   - free_userdata: May be NULL: runs once with userdata after done.
+/// - Returns: R2_OK when started, or an error when not started. done gets the statuses of r2_transfer_upload_buffer().
+/// - Ownership: strings and opts are copied during the call; data is borrowed, and info must stay valid, until done runs.
+/// - Threads: any thread; progress and done run on an r2 engine thread.
+@c public func r2_transfer_upload_buffer_async(_ op: UnsafeMutablePointer<OpaquePointer?>?, _ info: UnsafeMutablePointer<r2_object_info>?,
+                                               _ client: OpaquePointer?, _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?,
+                                               _ data: UnsafePointer<UInt8>?, _ len: UInt, _ opts: UnsafePointer<r2_transfer_options>?,
+                                               _ done: r2_done_cb?, _ userdata: UnsafeMutableRawPointer?, _ free_userdata: r2_free_cb?) -> Int32 {
+    startAsync(op, client, done, userdata, free_userdata, prepare: { () throws(R2Error) in try ResultOut(info, "info") },
+               run: { (c, asyncOp, finish) throws(R2Error) in
+        guard data != nil || len == 0 else { throw invalid("data is NULL but len is \(len)") }
+        guard len <= UInt(Int.max) else { throw invalid("len \(len) is out of range") }
+        try c.startUpload(.bytes(UnsafeRawBufferPointer(start: data, count: Int(len))), bucket: string(bucket, "bucket"),
+                          key: string(key, "key"), options: asyncTransferOptions(opts, asyncOp), op: asyncOp, done: finish)
+    }, deliver: fillInfo)
+}

@@ -251,6 +251,12 @@ extension R2Client {
     /// more pass over the part through a small buffer (the page cache has it).
     func uploadPart(_ upload: MultipartUpload, partNumber: Int, file: SourceFile, range: Range<UInt64>,
                     checksum: ChecksumAlgorithm, cancellation: Cancellation?, sseCustomerKey: SSECustomerKey?) throws(R2Error) -> CompletedPart {
+        try run(uploadPartExchange(upload, partNumber: partNumber, file: file, range: range, checksum: checksum,
+                                   cancellation: cancellation, sseCustomerKey: sseCustomerKey))
+    }
+
+    func uploadPartExchange(_ upload: MultipartUpload, partNumber: Int, file: SourceFile, range: Range<UInt64>, checksum: ChecksumAlgorithm,
+                            cancellation: Cancellation?, sseCustomerKey: SSECustomerKey?) throws(R2Error) -> Exchange<BufferSink, CompletedPart> {
         var call = try partCall(upload, partNumber: partNumber, size: range.count, checksum: checksum)
         if let key = sseCustomerKey { call.headers += key.headers() }
         call.cancellation = cancellation
@@ -274,23 +280,24 @@ extension R2Client {
             if signed { call.payloadHash = Hex.encode(sha.finalize()) }
             if let name = checksum.headerName { call.headers.append((name, sum.finalizeBase64())) }
         }
-        var offset = range.lowerBound
-        call.rewindBody = { offset = range.lowerBound }
-        var sink = BufferSink(limit: 1 << 16)
-        do {
-            let head = try perform(call, body: .stream(length: range.count) { (buffer) throws(R2Error) -> Int in
-                let want = Int(min(UInt64(buffer.count), range.upperBound - offset))
-                let n = try file.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<want]), at: offset, exactly: true)
-                offset += UInt64(n)
-                return n
-            }, sink: &sink)
-            let part = try Self.completedPart(partNumber, head)
-            recordMultipartPart(bucket: upload.bucket, succeeded: true)
-            return part
-        } catch {
-            if error.code != .cancelled { recordMultipartPart(bucket: upload.bucket, succeeded: false) }
-            throw error
+        let offset = Box(range.lowerBound)
+        call.rewindBody = { offset.value = range.lowerBound }
+        let body = RequestBody.stream(length: range.count) { (buffer) throws(R2Error) -> Int in
+            let want = Int(min(UInt64(buffer.count), range.upperBound - offset.value))
+            let n = try file.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<want]), at: offset.value, exactly: true)
+            offset.value += UInt64(n)
+            return n
         }
+        var e = Exchange(call: call, body: body, sink: BufferSink(limit: 1 << 16)) { (head, _) throws(R2Error) -> CompletedPart in
+            let part = try Self.completedPart(partNumber, head)
+            self.recordMultipartPart(bucket: upload.bucket, succeeded: true)
+            return part
+        }
+        e.failure = { error, _ in
+            if error.code != .cancelled { self.recordMultipartPart(bucket: upload.bucket, succeeded: false) }
+            return error
+        }
+        return e
     }
 
     /// The buffer of the digest pass over a part read from a file.
@@ -470,8 +477,8 @@ extension R2Client {
     /// the sizes (ListParts when this client did not send the parts), then
     /// Complete, an ambiguous failure resolved by HEAD and ListParts, and the
     /// retry delays as timers.
-    package func startCompleteMultipartUpload(_ upload: MultipartUpload, parts: [CompletedPart], options: CompleteOptions,
-                                              op: AsyncOp, done: @escaping (Result<CompleteMultipartUploadResult, R2Error>) -> Void) throws(R2Error) {
+    package func startCompleteMultipartUpload(_ upload: MultipartUpload, parts: [CompletedPart], partSizes: [UInt64]? = nil,
+                                              options: CompleteOptions, op: AsyncOp, done: @escaping (Result<CompleteMultipartUploadResult, R2Error>) -> Void) throws(R2Error) {
         try Validate.bucket(upload.bucket)
         try Validate.key(upload.key)
         guard !upload.uploadID.isEmpty else { throw R2Error.invalidArgument("upload id is empty") }
@@ -516,7 +523,7 @@ extension R2Client {
             }
             attempt(1)
         }
-        if let known = sentParts.sizes(upload.uploadID, sorted.map(\.partNumber)) { return try send(known) }
+        if let known = partSizes ?? sentParts.sizes(upload.uploadID, sorted.map(\.partNumber)) { return try send(known) }
         try startListParts(upload, op: op) { result in
             do throws(R2Error) { try send(try Self.sizes(of: sorted, listed: try result.get(), upload)) } catch { done(.failure(error)) }
         }
@@ -834,4 +841,10 @@ extension R2Client {
         }
         return (k, u)
     }
+}
+
+/// A mutable value shared by closures (a part's read offset).
+final class Box<T> {
+    var value: T
+    init(_ value: T) { self.value = value }
 }
