@@ -39,20 +39,23 @@ from ._client import ClientSettings
 from ._convert import CallbackErrors, byte_pointer, cstr
 from ._errors import invalid_argument, last_error
 from ._listing import list_page
+from ._multipart import complete_options, completed_parts, list_uploads_options, part_copy_args, part_options
 from ._objects import delete_result
-from ._options import GET_FIELDS, PUT_FIELDS, by_ref, copy_options, get_options, list_options, path, picked, put_struct
+from ._options import (GET_FIELDS, PUT_FIELDS, UPLOAD_EXTRA_ARGS, by_ref, copy_options, get_options, list_options,
+                       part_number as checked_part_number, path, picked, put_struct, with_extra_args)
 from ._presign import PresignMixin
 from ._streams import ReadSource, c_buffer, remaining_length
-from ._types import Object, ObjectInfo
+from ._transfer import TransferCall
+from ._types import CompletedPart, MultipartUpload, Object, ObjectInfo, PartInfo
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up (mypy knows the name)
 if TYPE_CHECKING:
-    from typing import Any, AsyncIterator, Callable, Iterable, Optional, Union
+    from typing import Any, AsyncIterator, Callable, Iterable, Mapping, Optional, Union
 
     from ._convert import Headers, HTTPDate
     from ._options import PathLike, Range
     from ._streams import Progress
-    from ._transfer import ProgressCallback
+    from ._transfer import CancelToken, ProgressCallback, TransferConfig
     from ._types import DeleteResult, ListPage, ObjectEntry
 
 __all__ = ["Client", "ObjectStream"]
@@ -67,10 +70,14 @@ class _Inbox:
     the loop runs the queued calls in order and never waits for r2."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self.loop = loop
+        self._loop = weakref.ref(loop)  # weak: _inboxes holds this by the loop, which must stay collectable
         self.lock = threading.Lock()
         self.calls: collections.deque = collections.deque()
         self.woken = False
+
+    @property
+    def loop(self) -> Any:
+        return self._loop()
 
     def post(self, call: Callable[..., Any], *args: Any) -> None:
         """Any thread: runs ``call(*args)`` on the loop soon."""
@@ -79,8 +86,10 @@ class _Inbox:
             if self.woken:
                 return
             self.woken = True
+        loop = self._loop()
         try:
-            self.loop.call_soon_threadsafe(self._run)
+            if loop is not None:
+                loop.call_soon_threadsafe(self._run)
         except RuntimeError:  # the loop is closed: nobody waits for these any more
             pass
 
@@ -120,7 +129,7 @@ class _Operation:
         self.lib = client._lib
         self.inbox = _inbox()
         self.future: asyncio.Future = self.inbox.loop.create_future()
-        self.handle = POINTER(_ffi.r2_op)()
+        self.handle: Any = POINTER(_ffi.r2_op)()
         self.result = result
         self.cleanup = cleanup
         self.keep = keep
@@ -132,7 +141,8 @@ class _Operation:
         handle and hands the outcome to the future."""
         value = None
         try:
-            if self.errors is not None and self.errors.error is not None:  # a callback's exception is why r2 aborted: it is what the caller sees
+            # A callback's exception is why r2 aborted: it is what the caller sees.
+            if self.errors is not None and self.errors.error is not None:
                 error = self.errors.error
             if error is None and self.result is not None:
                 value = self.result()
@@ -384,6 +394,20 @@ class _Progress:
     def wanted(self) -> bool:
         return self.callback is not None or self.progress is not None
 
+    def at(self, done: int, total: int, _userdata: Any) -> int:
+        """r2_progress_cb of a transfer, on an engine thread: the running totals; non-zero stops the transfer."""
+        if self.failed:
+            return 1
+        with self.lock:
+            self.moved = done
+            if total >= 0:
+                self.total = total
+            if self.queued:
+                return 0
+            self.queued = True
+        self.inbox.post(self.report)
+        return 0
+
     def add(self, n: int) -> None:
         """Engine thread: n more bytes moved (negative: taken back for a resend)."""
         with self.lock:
@@ -480,12 +504,12 @@ class Client(PresignMixin, ClientSettings):
         if not self._running and self._drained is not None and not self._drained.done():
             self._drained.set_result(None)
 
-    async def _info_call(self, start: Callable[..., int], keep: Any = None,
+    async def _run_info(self, start: Callable[..., int], keep: Any = None,
                          errors: Optional[CallbackErrors] = None) -> ObjectInfo:
         """An operation whose output is one r2_object_info: ``start(info, op, client, done, userdata, free)``."""
-        return await self._info_begin(start, keep, errors).outcome()
+        return await self._begin_info(start, keep, errors).outcome()
 
-    def _info_begin(self, start: Callable[..., int], keep: Any = None,
+    def _begin_info(self, start: Callable[..., int], keep: Any = None,
                     errors: Optional[CallbackErrors] = None) -> _Operation:
         info = _ffi.r2_object_info(_ffi.R2_OBJECT_INFO_VERSION)
         lib = self._lib
@@ -538,7 +562,7 @@ class Client(PresignMixin, ClientSettings):
         if isinstance(body, (bytes, bytearray, memoryview)):
             data, size, owner = byte_pointer(body)
             opts = by_ref(put)
-            info = await self._info_call(lambda i, op, h, d, u, f: self._lib.r2_object_put_async(
+            info = await self._run_info(lambda i, op, h, d, u, f: self._lib.r2_object_put_async(
                 op, i, h, b, k, data, size, opts, d, u, f), keep=(owner, put))  # the body is read until done
             if callback is not None:
                 callback(size)
@@ -563,7 +587,7 @@ class Client(PresignMixin, ClientSettings):
                 put = _ffi.r2_put_options(_ffi.R2_PUT_OPTIONS_VERSION)
             rewind = put.rewind = _ffi.r2_rewind_cb(source.rewind)
         opts = by_ref(put)
-        progress.operation = self._info_begin(lambda i, op, h, d, u, f: self._lib.r2_object_put_stream_async(
+        progress.operation = self._begin_info(lambda i, op, h, d, u, f: self._lib.r2_object_put_stream_async(
             op, i, h, b, k, length, read, None, opts, d, u, f), keep=(read, rewind, put, source), errors=errors)
         info = await progress.operation.outcome()
         progress.finish(length)
@@ -606,17 +630,18 @@ class Client(PresignMixin, ClientSettings):
 
         async def opening() -> ObjectStream:
             stream = ObjectStream(buffer_size, _inbox())
-            stream.operation = self._get_stream(b, k, opts, stream._write)
+            stream.operation = self._begin_get_stream(b, k, opts, stream._write)
             stream.operation.future.add_done_callback(stream._finished)
             self._adopt(stream)
             return await stream._started()
         return _Opening(opening)
 
-    def _get_stream(self, b: Optional[bytes], k: Optional[bytes], opts: Any, on_chunk: Callable[[Any, int, Any], int],
-                    errors: Optional[CallbackErrors] = None) -> _Operation:
+    def _begin_get_stream(self, b: Optional[bytes], k: Optional[bytes], opts: Any,
+                          on_chunk: Callable[[Any, int, Any], int],
+                          errors: Optional[CallbackErrors] = None) -> _Operation:
         """Starts r2_object_get_stream_async with ``on_chunk`` as its write callback (on an engine thread)."""
         write = _ffi.r2_write_cb(on_chunk)
-        return self._info_begin(lambda i, op, h, d, u, f: self._lib.r2_object_get_stream_async(
+        return self._begin_info(lambda i, op, h, d, u, f: self._lib.r2_object_get_stream_async(
             op, i, h, b, k, write, None, opts, d, u, f), keep=write, errors=errors)
 
     async def head(self, bucket: str, key: str, *, if_match: Optional[str] = None,
@@ -625,8 +650,8 @@ class Client(PresignMixin, ClientSettings):
         """r2.Client.head as a coroutine (r2_object_head_async)."""
         opts = get_options(self._lib, **picked(locals(), GET_FIELDS))
         b, k = cstr(bucket, "bucket"), cstr(key, "key")
-        return await self._info_call(lambda i, op, h, d, u, f: self._lib.r2_object_head_async(op, i, h, b, k, opts,
-                                                                                             d, u, f))
+        return await self._run_info(lambda i, op, h, d, u, f: self._lib.r2_object_head_async(
+            op, i, h, b, k, opts, d, u, f))
 
     async def delete(self, bucket: str, key: str) -> None:
         """r2.Client.delete as a coroutine (r2_object_delete_async)."""
@@ -660,8 +685,8 @@ class Client(PresignMixin, ClientSettings):
                             if_unmodified_since=if_unmodified_since, sse_customer_key=sse_customer_key,
                             source_sse_customer_key=source_sse_customer_key)
         args = (cstr(src_bucket, "src_bucket"), cstr(src_key, "src_key"), cstr(bucket, "bucket"), cstr(key, "key"))
-        return await self._info_call(lambda i, op, h, d, u, f: self._lib.r2_object_copy_async(op, i, h, *args, opts,
-                                                                                             d, u, f))
+        return await self._run_info(lambda i, op, h, d, u, f: self._lib.r2_object_copy_async(
+            op, i, h, *args, opts, d, u, f))
 
     # ---- listing ----
 
@@ -682,7 +707,7 @@ class Client(PresignMixin, ClientSettings):
         """Every object of bucket (under ``prefix``) for ``async for``, a page
         of ``page_size`` (default 1000) fetched whenever the previous one is used up."""
         list_options(self._lib, prefix=prefix, delimiter=delimiter, start_after=start_after,
-                     continuation_token=None, max_keys=page_size)  # bad arguments are refused here, not at the first page
+                     continuation_token=None, max_keys=page_size)  # bad arguments are refused here, not later
         cstr(bucket, "bucket")
         return self._entries(bucket, prefix, delimiter, start_after, page_size)
 
@@ -698,30 +723,131 @@ class Client(PresignMixin, ClientSettings):
             if not page.is_truncated or not token:
                 return
 
+    # ---- multipart ----
+
+    async def _run_buf(self, start: Callable[..., int], keep: Any = None) -> str:
+        """An operation whose output is a string in an r2_buf: ``start(buf, op, client, done, userdata, free)``."""
+        out = _ffi.r2_buf()
+        lib = self._lib
+        return await self._call(lambda op, h, d, u, f: start(byref(out), op, h, d, u, f),
+                                lambda: string_at(out.ptr, out.size).decode("utf-8", "surrogateescape"),
+                                lambda: lib.r2_buf_dispose(byref(out)), keep)
+
+    async def create_multipart_upload(self, bucket: str, key: str, *, content_type: Optional[str] = None,
+                                      cache_control: Optional[str] = None, content_disposition: Optional[str] = None,
+                                      content_encoding: Optional[str] = None, content_language: Optional[str] = None,
+                                      expires: HTTPDate = None, metadata: Headers = None,
+                                      storage_class: Optional[str] = None,
+                                      sse_customer_key: Optional[bytes] = None) -> str:
+        """r2.Client.create_multipart_upload as a coroutine (r2_multipart_create_async): the upload id."""
+        opts = by_ref(put_struct(self._lib, **picked(locals(), PUT_FIELDS)))
+        b, k = cstr(bucket, "bucket"), cstr(key, "key")
+        return await self._run_buf(lambda out, op, h, d, u, f: self._lib.r2_multipart_create_async(
+            op, out, h, b, k, opts, d, u, f))
+
+    async def upload_part(self, bucket: str, key: str, upload_id: str, part_number: int, body: Any, *,
+                          checksum: Optional[str] = None, sse_customer_key: Optional[bytes] = None) -> CompletedPart:
+        """r2.Client.upload_part as a coroutine (r2_multipart_upload_part_async; the body is borrowed until done)."""
+        if isinstance(body, str):
+            body = body.encode()
+        data, size, owner = byte_pointer(body)
+        b, k, u = cstr(bucket, "bucket"), cstr(key, "key"), cstr(upload_id, "upload_id")
+        number = checked_part_number(part_number)
+        o = part_options(checksum, sse_customer_key)
+        etag = await self._run_buf(lambda out, op, h, d, u_, f: self._lib.r2_multipart_upload_part_async(
+            op, out, h, b, k, u, number, data, size, byref(o), d, u_, f), keep=owner)
+        return CompletedPart(part_number, etag)
+
+    async def upload_part_copy(self, bucket: str, key: str, upload_id: str, part_number: int, src_bucket: str,
+                               src_key: str, *, range: Optional[tuple[int, int]] = None,
+                               sse_customer_key: Optional[bytes] = None,
+                               source_sse_customer_key: Optional[bytes] = None) -> CompletedPart:
+        """r2.Client.upload_part_copy as a coroutine (r2_multipart_upload_part_copy_async)."""
+        args = part_copy_args(bucket, key, upload_id, part_number, src_bucket, src_key, range)
+        o = part_options(None, sse_customer_key, source_sse_customer_key)
+        etag = await self._run_buf(lambda out, op, h, d, u, f: self._lib.r2_multipart_upload_part_copy_async(
+            op, out, h, *args, byref(o), d, u, f))
+        return CompletedPart(part_number, etag)
+
+    async def complete_multipart_upload(self, bucket: str, key: str, upload_id: str, parts: Iterable[Any], *,
+                                        if_match: Optional[str] = None, if_none_match: Optional[str] = None,
+                                        sse_customer_key: Optional[bytes] = None) -> ObjectInfo:
+        """r2.Client.complete_multipart_upload as a coroutine (r2_multipart_complete_async): the same
+        checks of the parts, and an ambiguous failure resolved by reading the object back."""
+        array, count = completed_parts(parts)
+        b, k, u = cstr(bucket, "bucket"), cstr(key, "key"), cstr(upload_id, "upload_id")
+        opts = complete_options(if_match, if_none_match, sse_customer_key)
+        return await self._run_info(lambda i, op, h, d, u_, f: self._lib.r2_multipart_complete_async(
+            op, i, h, b, k, u, array, count, opts, d, u_, f), keep=array)
+
+    async def abort_multipart_upload(self, bucket: str, key: str, upload_id: str) -> None:
+        """r2.Client.abort_multipart_upload as a coroutine (r2_multipart_abort_async)."""
+        b, k, u = cstr(bucket, "bucket"), cstr(key, "key"), cstr(upload_id, "upload_id")
+        await self._call(lambda op, h, d, u_, f: self._lib.r2_multipart_abort_async(op, h, b, k, u, d, u_, f))
+
+    async def list_parts(self, bucket: str, key: str, upload_id: str) -> builtins.list[PartInfo]:
+        """r2.Client.list_parts as a coroutine (r2_multipart_list_parts_async; every page)."""
+        b, k, u = cstr(bucket, "bucket"), cstr(key, "key"), cstr(upload_id, "upload_id")
+        out = _ffi.r2_multipart_part_list(_ffi.R2_MULTIPART_PART_LIST_VERSION)
+        lib = self._lib
+        return await self._call(lambda op, h, d, u_, f: lib.r2_multipart_list_parts_async(
+            op, byref(out), h, b, k, u, None, d, u_, f),
+            lambda: [PartInfo.from_c(out.parts[i]) for i in range(out.count)],
+            lambda: lib.r2_multipart_part_list_dispose(byref(out)))
+
+    async def list_multipart_uploads(self, bucket: str, prefix: Optional[str] = None) -> builtins.list[MultipartUpload]:
+        """r2.Client.list_multipart_uploads as a coroutine (r2_multipart_list_uploads_async)."""
+        b = cstr(bucket, "bucket")
+        o = list_uploads_options(prefix)
+        out = _ffi.r2_multipart_upload_list(_ffi.R2_MULTIPART_UPLOAD_LIST_VERSION)
+        lib = self._lib
+        return await self._call(lambda op, h, d, u, f: lib.r2_multipart_list_uploads_async(
+            op, byref(out), h, b, byref(o), d, u, f),
+            lambda: [MultipartUpload.from_c(out.uploads[i]) for i in range(out.count)],
+            lambda: lib.r2_multipart_upload_list_dispose(byref(out)))
+
     # ---- transfers ----
 
     async def upload_file(self, filename: PathLike, bucket: str, key: str, *, callback: Progress = None,
-                          progress: ProgressCallback = None, content_type: Optional[str] = None,
+                          progress: ProgressCallback = None, config: Optional[TransferConfig] = None,
+                          threshold: Optional[int] = None, part_size: Optional[int] = None,
+                          concurrency: Optional[int] = None, part_checksum: Optional[str] = None,
+                          cancel: Optional[CancelToken] = None, content_type: Optional[str] = None,
                           cache_control: Optional[str] = None, content_disposition: Optional[str] = None,
                           content_encoding: Optional[str] = None, content_language: Optional[str] = None,
                           expires: HTTPDate = None, metadata: Headers = None, if_match: Optional[str] = None,
                           if_none_match: Optional[str] = None, if_modified_since: HTTPDate = None,
                           if_unmodified_since: HTTPDate = None, payload_mode: Optional[str] = None,
                           checksum: Optional[str] = None, checksum_value: Optional[str] = None,
-                          storage_class: Optional[str] = None,
-                          sse_customer_key: Optional[bytes] = None) -> ObjectInfo:
-        """Uploads a file as one streamed PUT (r2_object_put_stream_async; up to
-        5 GiB - 5 MiB), read by r2's engine thread and re-sent from its start
-        after a retryable failure. ``callback(n)`` (bytes sent since its
-        previous call) and ``progress(done, total)`` run on the loop while
-        bytes move and once at the end. (Multipart needs the transfer
-        manager's asynchronous form, which libr2 does not have yet.)"""
-        put = put_struct(self._lib, **picked(locals(), PUT_FIELDS))
-        b, k = cstr(bucket, "bucket"), cstr(key, "key")
-        path(filename, "filename")
-        with builtins.open(filename, "rb") as f:  # FileNotFoundError, ... as Python reports them
+                          storage_class: Optional[str] = None, sse_customer_key: Optional[bytes] = None,
+                          Callback: Progress = None, Config: Any = None,
+                          ExtraArgs: Optional[Mapping[str, Any]] = None) -> ObjectInfo:
+        """r2.Client.upload_file as a coroutine, on the transfer manager's
+        asynchronous form (r2_transfer_upload_file_async): one PUT below the
+        threshold, else a multipart upload whose parts (``concurrency`` at a
+        time) are transfers on r2's engine, not threads; r2 reads the file's
+        parts at their offsets. A failed or cancelled multipart upload is
+        aborted on the server. ``callback(n)`` and ``progress(done, total)``
+        run on the loop (at most every ``progress_interval``, and at the end);
+        an exception in either cancels the upload and is raised. Settings,
+        ``cancel`` (an r2.CancelToken) and put options as for r2.Client's
+        (no ``state_path``: resumable uploads are blocking only)."""
+        put = with_extra_args(picked(locals(), PUT_FIELDS), ExtraArgs, UPLOAD_EXTRA_ARGS)
+        tc = TransferCall(self._lib, config=config if config is not None else Config, threshold=threshold,
+                          part_size=part_size, concurrency=concurrency, part_checksum=part_checksum,
+                          put=put_struct(self._lib, **put), cancel=cancel)
+        file = path(filename, "filename")
+        with builtins.open(filename, "rb") as f:  # FileNotFoundError, PermissionError, ... as Python reports them
             size = os.fstat(f.fileno()).st_size
-            return await self._put_stream(b, k, f, size, put, _Progress(_inbox(), callback, progress, size))
+        report = _Progress(_inbox(), callback if callback is not None else Callback, progress, size)
+        on_progress = tc.options.progress = _ffi.r2_progress_cb(report.at)
+        b, k = cstr(bucket, "bucket"), cstr(key, "key")
+        opts = byref(tc.options)
+        report.operation = self._begin_info(lambda i, op, h, d, u, f: self._lib.r2_transfer_upload_file_async(
+            op, i, h, b, k, file, opts, d, u, f), keep=(tc, on_progress), errors=report.errors)
+        info = await report.operation.outcome()
+        report.finish(size)
+        return info
 
     async def download_file(self, bucket: str, key: str, filename: PathLike, *, callback: Progress = None,
                             progress: ProgressCallback = None, fsync: bool = True, range: Range = None,
@@ -753,7 +879,7 @@ class Client(PresignMixin, ClientSettings):
                     errors.record(e)
                     return 1
             try:
-                report.operation = self._get_stream(b, k, opts, write, errors)
+                report.operation = self._begin_get_stream(b, k, opts, write, errors)
                 info = await report.operation.outcome()
                 if fsync:
                     f.flush()

@@ -178,6 +178,71 @@ def test_from_env(server, bucket, prefix, monkeypatch):
     run(main())
 
 
+def test_multipart_and_transfers_give_what_the_blocking_client_gives(server, client, bucket, prefix, tmp_path):
+    part, tail = body_of(5 << 20, 1), b"tail"
+    client.put(bucket, prefix + "src", tail)
+    data = body_of(26 << 20, 3)
+    source = tmp_path / "big"
+    source.write_bytes(data)
+
+    async def main():
+        loop_thread = threading.get_ident()
+        async with aio_client(server) as c:
+            upload_id = await c.create_multipart_upload(bucket, prefix + "m", content_type="x/m")
+            p1 = await c.upload_part(bucket, prefix + "m", upload_id, 1, part, checksum="crc32")
+            p2 = await c.upload_part_copy(bucket, prefix + "m", upload_id, 2, bucket, prefix + "src")
+            parts = await c.list_parts(bucket, prefix + "m", upload_id)
+            assert [(p.part_number, p.etag, p.size) for p in parts] == \
+                [(p.part_number, p.etag, p.size) for p in client.list_parts(bucket, prefix + "m", upload_id)]
+            assert [(p.part_number, p.etag.strip('"')) for p in parts] == [(1, p1.etag.strip('"')),
+                                                                           (2, p2.etag.strip('"'))]
+            uploads = await c.list_multipart_uploads(bucket, prefix)
+            assert [u.upload_id for u in uploads] == [upload_id] == \
+                [u.upload_id for u in client.list_multipart_uploads(bucket, prefix)]
+            info = await c.complete_multipart_upload(bucket, prefix + "m", upload_id, [p2, (1, p1.etag)])
+            head = client.head(bucket, prefix + "m")
+            assert client.get(bucket, prefix + "m").body == part + tail
+            assert info.etag == head.etag and head.etag.endswith('-2"') and head.content_type == "x/m"
+            upload_id = await c.create_multipart_upload(bucket, prefix + "x")
+            await c.abort_multipart_upload(bucket, prefix + "x", upload_id)
+            assert await c.list_multipart_uploads(bucket, prefix) == []
+            with pytest.raises(r2.NoSuchUpload):
+                await c.list_parts(bucket, prefix + "x", upload_id)
+            with pytest.raises(r2.EntityTooSmall):  # r2's size rules, as for the blocking call
+                upload_id = await c.create_multipart_upload(bucket, prefix + "y")
+                q1 = await c.upload_part(bucket, prefix + "y", upload_id, 1, b"small")
+                q2 = await c.upload_part(bucket, prefix + "y", upload_id, 2, b"small")
+                await c.complete_multipart_upload(bucket, prefix + "y", upload_id, [q1, q2])
+            await c.abort_multipart_upload(bucket, prefix + "y", upload_id)
+            # upload_file: multipart on the engine (parts as engine transfers), progress on the loop
+            seen, where = [], set()
+            info = await c.upload_file(source, bucket, prefix + "big", threshold=5 << 20, part_size=5 << 20,
+                                       concurrency=2, content_type="x/big",
+                                       progress=lambda done, total: (seen.append((done, total)),
+                                                                     where.add(threading.get_ident())))
+            head = client.head(bucket, prefix + "big")
+            assert client.get(bucket, prefix + "big").body == data and head.etag.endswith('-6"')
+            assert info.etag == head.etag and head.content_type == "x/big"
+            assert seen[-1] == (len(data), len(data)) and len(seen) > 1 and where == {loop_thread}
+            small = []
+            await c.upload_file(source, bucket, prefix + "one", callback=small.append)  # below the threshold: one PUT
+            assert sum(small) == len(data) and '-' not in client.head(bucket, prefix + "one").etag
+            # a cancelled multipart upload is aborted on the server
+            task = None
+
+            def cancel_at_first_part(done, total):
+                task.cancel()
+            task = asyncio.ensure_future(c.upload_file(source, bucket, prefix + "cancelled", threshold=5 << 20,
+                                                       part_size=5 << 20, concurrency=1,
+                                                       progress=cancel_at_first_part))
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            assert await c.list_multipart_uploads(bucket, prefix) == []
+            with pytest.raises(r2.NoSuchKey):
+                await c.head(bucket, prefix + "cancelled")
+    run(main())
+
+
 # --- streamed get: async for, backpressure, early close ---
 
 def test_streamed_get_with_backpressure(server, client, bucket, prefix):
