@@ -4,24 +4,21 @@ import R2
 
 // Version, errors, buffers, client lifecycle and presigning.
 
-private let versionString = CStringBox("0.1.0")
+private let versionString = CStringBox(R2Version.string)
 
 /// The library's version as MAJOR*10000 + MINOR*100 + PATCH; compare it with
 /// R2_VERSION_NUMBER to check that the header and the library agree.
-@c public func r2_version_number() -> UInt32 { 100 }
+@c public func r2_version_number() -> UInt32 { R2Version.number }
 
 /// The library's version as "MAJOR.MINOR.PATCH". Static; never free it.
 @c public func r2_version_string() -> UnsafePointer<CChar> { UnsafePointer(versionString.pointer) }
 
 private let statusNames: [Int32: CStringBox] = {
     var table: [Int32: CStringBox] = [:]
-    for code in statusCodes { table[code] = CStringBox(R2Error.Code(rawValue: code).name) }
+    for code in R2Error.Code.all { table[code.rawValue] = CStringBox(code.name) }
     return table
 }()
 private let unknownStatus = CStringBox("Unknown")
-private let statusCodes: [Int32] = [0, -1, -2, -3, -4, -5, -6, -7, -8, -9, -100, -101, -102, -103, -104, -200, -201, -202,
-                                     -300, -301, -302, -303, -304, -305, -306, -307, -400, -401, -402, -403, -500, -501, -502,
-                                     -600, -601, -602, -603, -700, -701, -702, -800, -801, -802, -900]
 
 /// The name of a status code, e.g. "NoSuchKey" for R2_ERR_NO_SUCH_KEY, or
 /// "Unknown". Static; never free it. Thread-safe.

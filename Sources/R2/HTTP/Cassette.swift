@@ -94,7 +94,7 @@ package final class RecordingTransport: Transport {
                 _ = mkdir(dir + "/" + Self.basename(path) + ".bodies", 0o755)
                 if let spilled = tee.spilled {
                     guard rename(spilled, dir + "/" + name) == 0 else {
-                        throw R2Error(.internalBug, "cannot move the recorded body to \(dir)/\(name)")
+                        throw R2Error(.libraryBug, "cannot move the recorded body to \(dir)/\(name)")
                     }
                 } else {
                     try FileIO.write(dir + "/" + name, bodyBytes)

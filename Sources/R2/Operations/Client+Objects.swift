@@ -352,12 +352,12 @@ extension R2Client {
                 count += chunk.count
                 return true
             }
-            guard reserve(count) else { throw R2Error(.internalBug, "out of memory for a \(count)-byte body") }
+            guard reserve(count) else { throw R2Error(.libraryBug, "out of memory for a \(count)-byte body") }
             buffer![count] = 0
             return (info, buffer!, count)
         } catch {
             free(buffer)
-            if outOfMemory { throw R2Error(.internalBug, "out of memory for the body of \(bucket)/\(key)") }
+            if outOfMemory { throw R2Error(.libraryBug, "out of memory for the body of \(bucket)/\(key)") }
             guard over else { throw error }
             throw R2Error(.entityTooLarge, "\(bucket)/\(key) is larger than the in-memory limit of \(cap) bytes (max_get_bytes); stream it instead",
                           httpStatus: error.httpStatus, requestID: error.requestID)

@@ -5,35 +5,36 @@
 from ctypes import (CFUNCTYPE, POINTER, Structure, c_bool, c_char, c_char_p, c_double, c_int,  # noqa: F401
                     c_int32, c_int64, c_size_t, c_uint8, c_uint32, c_uint64, c_void_p)
 
-R2_VERSION_MAJOR = 0
-R2_VERSION_MINOR = 1
+R2_VERSION_MAJOR = 1
+R2_VERSION_MINOR = 0
 R2_VERSION_PATCH = 0
 R2_VERSION_NUMBER = (R2_VERSION_MAJOR * 10000 + R2_VERSION_MINOR * 100 + R2_VERSION_PATCH)
-R2_VERSION_STRING = "0.1.0"
+R2_VERSION_STRING = "1.0.0"
 R2_MAX_KEY_BYTES = 1024
 R2_MIN_PRESIGN_EXPIRES = 1
 R2_MAX_PRESIGN_EXPIRES = 604800
 R2_CLIENT_OPTIONS_VERSION = 3
-R2_SIGNER_OPTIONS_VERSION = 1
-R2_SIGN_REQUEST_VERSION = 1
-R2_SIGNED_FIELDS_VERSION = 1
-R2_PRESIGN_OPTIONS_VERSION = 1
 R2_PUT_OPTIONS_VERSION = 2
 R2_GET_OPTIONS_VERSION = 2
 R2_COPY_OPTIONS_VERSION = 2
 R2_LIST_OPTIONS_VERSION = 1
-R2_TRANSFER_OPTIONS_VERSION = 3
 R2_COMPLETE_OPTIONS_VERSION = 1
 R2_PART_OPTIONS_VERSION = 1
+R2_TRANSFER_OPTIONS_VERSION = 3
+R2_SIGNER_OPTIONS_VERSION = 1
+R2_SIGN_REQUEST_VERSION = 1
+R2_SIGNED_FIELDS_VERSION = 1
+R2_PRESIGN_OPTIONS_VERSION = 1
 
 
 # enum r2_status
 R2_OK = 0
+R2_ITER_OVER = 1
 R2_ERR_INVALID_ARGUMENT = -1
 R2_ERR_CONFIG = -2
 R2_ERR_ABORTED = -3
 R2_ERR_CANCELLED = -4
-R2_ERR_INTERNAL = -5
+R2_ERR_LIBRARY_BUG = -5
 R2_ERR_MALFORMED_RESPONSE = -6
 R2_ERR_REPLAY_UNMATCHED = -7
 R2_ERR_CIRCUIT_OPEN = -8
@@ -61,7 +62,7 @@ R2_ERR_ENTITY_TOO_SMALL = -403
 R2_ERR_CONNECTION_FAILED = -500
 R2_ERR_TIMEOUT = -501
 R2_ERR_TLS = -502
-R2_ERR_INTERNAL_ERROR = -600
+R2_ERR_SERVER_INTERNAL = -600
 R2_ERR_SERVICE_UNAVAILABLE = -601
 R2_ERR_SLOW_DOWN = -602
 R2_ERR_NOT_IMPLEMENTED = -603
@@ -101,14 +102,6 @@ class r2_header(Structure):
 
 
 class r2_client(Structure):
-    """An opaque handle: only ever used through a pointer."""
-
-
-class r2_signer(Structure):
-    """An opaque handle: only ever used through a pointer."""
-
-
-class r2_signed(Structure):
     """An opaque handle: only ever used through a pointer."""
 
 
@@ -183,12 +176,6 @@ class r2_trace_record(Structure):
 r2_trace_cb = CFUNCTYPE(None, POINTER(r2_trace_record), c_void_p)
 
 
-# enum r2_breaker_state
-R2_BREAKER_CLOSED = 0
-R2_BREAKER_OPEN = 1
-R2_BREAKER_HALF_OPEN = 2
-
-
 class r2_client_options(Structure):
     _fields_ = [
         ("version", c_uint32),
@@ -239,63 +226,8 @@ class r2_client_options(Structure):
     ]
 
 
-class r2_signer_options(Structure):
-    _fields_ = [
-        ("version", c_uint32),
-        ("access_key_id", c_char_p),
-        ("secret_access_key", c_char_p),
-        ("session_token", c_char_p),
-        ("region", c_char_p),
-        ("service", c_char_p),
-    ]
-
-
-class r2_sign_request(Structure):
-    _fields_ = [
-        ("version", c_uint32),
-        ("method", c_char_p),
-        ("path", c_char_p),
-        ("query", c_char_p),
-        ("headers", POINTER(r2_header)),
-        ("header_count", c_size_t),
-        ("body", POINTER(c_uint8)),
-        ("body_len", c_size_t),
-        ("payload_hash", c_char_p),
-        ("unix_time", c_int64),
-        ("content_sha256_header", c_bool),
-        ("omit_session_token", c_bool),
-    ]
-
-
-class r2_signed_fields(Structure):
-    _fields_ = [
-        ("version", c_uint32),
-        ("authorization", c_char_p),
-        ("authorization_len", c_size_t),
-        ("canonical_request", c_char_p),
-        ("canonical_request_len", c_size_t),
-        ("string_to_sign", c_char_p),
-        ("string_to_sign_len", c_size_t),
-        ("signature", c_char_p),
-        ("signature_len", c_size_t),
-        ("query", c_char_p),
-        ("query_len", c_size_t),
-        ("headers", POINTER(r2_header)),
-        ("header_count", c_size_t),
-        ("header_block", POINTER(c_uint8)),
-        ("header_block_len", c_size_t),
-    ]
-
-
-class r2_presign_options(Structure):
-    _fields_ = [
-        ("version", c_uint32),
-        ("headers", POINTER(r2_header)),
-        ("header_count", c_size_t),
-        ("unix_time", c_int64),
-        ("query", POINTER(r2_header)),
-        ("query_count", c_size_t),
-    ]
+class r2_cancel(Structure):
+    """An opaque handle: only ever used through a pointer."""
 
 
 # enum r2_checksum
@@ -392,6 +324,30 @@ class r2_copy_options(Structure):
     ]
 
 
+class r2_delete_error(Structure):
+    _fields_ = [
+        ("key", c_char_p),
+        ("code", c_char_p),
+        ("message", c_char_p),
+    ]
+
+
+class r2_delete_result(Structure):
+    _fields_ = [
+        ("deleted", POINTER(c_char_p)),
+        ("deleted_count", c_size_t),
+        ("errors", POINTER(r2_delete_error)),
+        ("error_count", c_size_t),
+        ("internal", c_void_p),
+    ]
+
+
+r2_write_cb = CFUNCTYPE(c_int, POINTER(c_uint8), c_size_t, c_void_p)
+
+
+r2_read_cb = CFUNCTYPE(c_int64, POINTER(c_uint8), c_size_t, c_void_p)
+
+
 class r2_list_options(Structure):
     _fields_ = [
         ("version", c_uint32),
@@ -428,50 +384,6 @@ class r2_list_result(Structure):
 
 class r2_list_iter(Structure):
     """An opaque handle: only ever used through a pointer."""
-
-
-class r2_delete_error(Structure):
-    _fields_ = [
-        ("key", c_char_p),
-        ("code", c_char_p),
-        ("message", c_char_p),
-    ]
-
-
-class r2_delete_result(Structure):
-    _fields_ = [
-        ("deleted", POINTER(c_char_p)),
-        ("deleted_count", c_size_t),
-        ("errors", POINTER(r2_delete_error)),
-        ("error_count", c_size_t),
-        ("internal", c_void_p),
-    ]
-
-
-class r2_cancel(Structure):
-    """An opaque handle: only ever used through a pointer."""
-
-
-r2_progress_cb = CFUNCTYPE(c_int, c_uint64, c_int64, c_void_p)
-
-
-class r2_transfer_options(Structure):
-    _fields_ = [
-        ("version", c_uint32),
-        ("threshold", c_uint64),
-        ("part_size", c_uint64),
-        ("concurrency", c_uint32),
-        ("part_checksum", c_int32),
-        ("put", POINTER(r2_put_options)),
-        ("progress", r2_progress_cb),
-        ("progress_userdata", c_void_p),
-        ("progress_interval_ms", c_uint32),
-        ("cancel", POINTER(r2_cancel)),
-        ("state_path", c_char_p),
-        ("sse_customer_key", POINTER(c_uint8)),
-        ("source_sse_customer_key", POINTER(c_uint8)),
-        ("skip_fsync", c_uint32),
-    ]
 
 
 class r2_completed_part(Structure):
@@ -532,87 +444,176 @@ class r2_upload_list(Structure):
     ]
 
 
-r2_write_cb = CFUNCTYPE(c_int, POINTER(c_uint8), c_size_t, c_void_p)
+r2_progress_cb = CFUNCTYPE(c_int, c_uint64, c_int64, c_void_p)
 
 
-r2_read_cb = CFUNCTYPE(c_int64, POINTER(c_uint8), c_size_t, c_void_p)
+class r2_transfer_options(Structure):
+    _fields_ = [
+        ("version", c_uint32),
+        ("threshold", c_uint64),
+        ("part_size", c_uint64),
+        ("concurrency", c_uint32),
+        ("part_checksum", c_int32),
+        ("put", POINTER(r2_put_options)),
+        ("progress", r2_progress_cb),
+        ("progress_userdata", c_void_p),
+        ("progress_interval_ms", c_uint32),
+        ("cancel", POINTER(r2_cancel)),
+        ("state_path", c_char_p),
+        ("sse_customer_key", POINTER(c_uint8)),
+        ("source_sse_customer_key", POINTER(c_uint8)),
+        ("skip_fsync", c_uint32),
+    ]
+
+
+class r2_signer(Structure):
+    """An opaque handle: only ever used through a pointer."""
+
+
+class r2_signed(Structure):
+    """An opaque handle: only ever used through a pointer."""
+
+
+class r2_signer_options(Structure):
+    _fields_ = [
+        ("version", c_uint32),
+        ("access_key_id", c_char_p),
+        ("secret_access_key", c_char_p),
+        ("session_token", c_char_p),
+        ("region", c_char_p),
+        ("service", c_char_p),
+    ]
+
+
+class r2_sign_request(Structure):
+    _fields_ = [
+        ("version", c_uint32),
+        ("method", c_char_p),
+        ("path", c_char_p),
+        ("query", c_char_p),
+        ("headers", POINTER(r2_header)),
+        ("header_count", c_size_t),
+        ("body", POINTER(c_uint8)),
+        ("body_len", c_size_t),
+        ("payload_hash", c_char_p),
+        ("unix_time", c_int64),
+        ("content_sha256_header", c_bool),
+        ("omit_session_token", c_bool),
+    ]
+
+
+class r2_signed_fields(Structure):
+    _fields_ = [
+        ("version", c_uint32),
+        ("authorization", c_char_p),
+        ("authorization_len", c_size_t),
+        ("canonical_request", c_char_p),
+        ("canonical_request_len", c_size_t),
+        ("string_to_sign", c_char_p),
+        ("string_to_sign_len", c_size_t),
+        ("signature", c_char_p),
+        ("signature_len", c_size_t),
+        ("query", c_char_p),
+        ("query_len", c_size_t),
+        ("headers", POINTER(r2_header)),
+        ("header_count", c_size_t),
+        ("header_block", POINTER(c_uint8)),
+        ("header_block_len", c_size_t),
+    ]
+
+
+class r2_presign_options(Structure):
+    _fields_ = [
+        ("version", c_uint32),
+        ("headers", POINTER(r2_header)),
+        ("header_count", c_size_t),
+        ("unix_time", c_int64),
+        ("query", POINTER(r2_header)),
+        ("query_count", c_size_t),
+    ]
+
+
+# enum r2_breaker_state
+R2_BREAKER_CLOSED = 0
+R2_BREAKER_OPEN = 1
+R2_BREAKER_HALF_OPEN = 2
 
 
 # name: (restype, argtypes), in header order
 FUNCTIONS = {
+    "r2_version_number": (c_uint32, []),
+    "r2_version_string": (c_char_p, []),
+    "r2_status_string": (c_char_p, [c_int32]),
+    "r2_error_last": (POINTER(r2_error), []),
     "r2_buf_dispose": (None, [POINTER(r2_buf)]),
-    "r2_cancel_free": (None, [POINTER(r2_cancel)]),
-    "r2_cancel_new": (c_int32, [POINTER(POINTER(r2_cancel))]),
-    "r2_cancel_request": (c_int32, [POINTER(r2_cancel)]),
-    "r2_client_breaker_state": (c_int32, [POINTER(c_int32), POINTER(r2_client)]),
-    "r2_client_free": (None, [POINTER(r2_client)]),
-    "r2_client_metrics_json": (c_int32, [POINTER(r2_buf), POINTER(r2_client)]),
-    "r2_client_metrics_prometheus": (c_int32, [POINTER(r2_buf), POINTER(r2_client)]),
+    "r2_client_options_init": (c_int32, [POINTER(r2_client_options), c_uint32]),
     "r2_client_new": (c_int32, [POINTER(POINTER(r2_client)), POINTER(r2_client_options)]),
     "r2_client_new_from_env": (c_int32, [POINTER(POINTER(r2_client))]),
-    "r2_client_options_init": (c_int32, [POINTER(r2_client_options), c_uint32]),
-    "r2_complete_options_init": (c_int32, [POINTER(r2_complete_options), c_uint32]),
-    "r2_copy_large": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, c_char_p, c_char_p, POINTER(r2_transfer_options)]),
-    "r2_copy_options_init": (c_int32, [POINTER(r2_copy_options), c_uint32]),
-    "r2_delete_result_dispose": (None, [POINTER(r2_delete_result)]),
-    "r2_download_file": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, c_char_p, POINTER(r2_transfer_options)]),
-    "r2_download_stream": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, r2_write_cb, c_void_p, POINTER(r2_transfer_options)]),
-    "r2_error_last": (POINTER(r2_error), []),
+    "r2_client_free": (None, [POINTER(r2_client)]),
+    "r2_validate_bucket": (c_int32, [c_char_p]),
+    "r2_validate_key": (c_int32, [c_char_p]),
+    "r2_cancel_new": (c_int32, [POINTER(POINTER(r2_cancel))]),
+    "r2_cancel_request": (c_int32, [POINTER(r2_cancel)]),
+    "r2_cancel_free": (None, [POINTER(r2_cancel)]),
+    "r2_put_options_init": (c_int32, [POINTER(r2_put_options), c_uint32]),
     "r2_get_options_init": (c_int32, [POINTER(r2_get_options), c_uint32]),
-    "r2_list_iter_free": (None, [POINTER(r2_list_iter)]),
-    "r2_list_iter_new": (c_int32, [POINTER(POINTER(r2_list_iter)), POINTER(r2_client), c_char_p, POINTER(r2_list_options)]),
-    "r2_list_iter_next": (c_int32, [POINTER(r2_list_iter), POINTER(r2_object_entry), POINTER(c_bool)]),
-    "r2_list_objects": (c_int32, [POINTER(r2_list_result), POINTER(r2_client), c_char_p, POINTER(r2_list_options)]),
-    "r2_list_options_init": (c_int32, [POINTER(r2_list_options), c_uint32]),
-    "r2_list_result_dispose": (None, [POINTER(r2_list_result)]),
-    "r2_multipart_abort": (c_int32, [POINTER(r2_client), c_char_p, c_char_p, c_char_p]),
-    "r2_multipart_complete": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, c_char_p, POINTER(r2_completed_part), c_size_t]),
-    "r2_multipart_complete_with_options": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, c_char_p, POINTER(r2_completed_part), c_size_t, POINTER(r2_complete_options)]),
-    "r2_multipart_create": (c_int32, [POINTER(r2_buf), POINTER(r2_client), c_char_p, c_char_p, POINTER(r2_put_options)]),
-    "r2_multipart_list_parts": (c_int32, [POINTER(r2_part_list), POINTER(r2_client), c_char_p, c_char_p, c_char_p]),
-    "r2_multipart_list_uploads": (c_int32, [POINTER(r2_upload_list), POINTER(r2_client), c_char_p, c_char_p]),
-    "r2_multipart_upload_part": (c_int32, [POINTER(r2_buf), POINTER(r2_client), c_char_p, c_char_p, c_char_p, c_uint32, POINTER(c_uint8), c_size_t, c_int32]),
-    "r2_multipart_upload_part_copy": (c_int32, [POINTER(r2_buf), POINTER(r2_client), c_char_p, c_char_p, c_char_p, c_uint32, c_char_p, c_char_p, c_int64, c_int64]),
-    "r2_multipart_upload_part_copy_with_options": (c_int32, [POINTER(r2_buf), POINTER(r2_client), c_char_p, c_char_p, c_char_p, c_uint32, c_char_p, c_char_p, c_int64, c_int64, POINTER(r2_part_options)]),
-    "r2_multipart_upload_part_with_options": (c_int32, [POINTER(r2_buf), POINTER(r2_client), c_char_p, c_char_p, c_char_p, c_uint32, POINTER(c_uint8), c_size_t, POINTER(r2_part_options)]),
-    "r2_object_copy": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, c_char_p, c_char_p, POINTER(r2_copy_options)]),
-    "r2_object_delete": (c_int32, [POINTER(r2_client), c_char_p, c_char_p]),
-    "r2_object_get": (c_int32, [POINTER(r2_buf), POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, POINTER(r2_get_options)]),
-    "r2_object_get_stream": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, r2_write_cb, c_void_p, POINTER(r2_get_options)]),
-    "r2_object_head": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, POINTER(r2_get_options)]),
+    "r2_copy_options_init": (c_int32, [POINTER(r2_copy_options), c_uint32]),
     "r2_object_info_dispose": (None, [POINTER(r2_object_info)]),
     "r2_object_put": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, POINTER(c_uint8), c_size_t, POINTER(r2_put_options)]),
     "r2_object_put_stream": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, c_uint64, r2_read_cb, c_void_p, POINTER(r2_put_options)]),
+    "r2_object_get": (c_int32, [POINTER(r2_buf), POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, POINTER(r2_get_options)]),
+    "r2_object_get_stream": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, r2_write_cb, c_void_p, POINTER(r2_get_options)]),
+    "r2_object_head": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, POINTER(r2_get_options)]),
+    "r2_object_delete": (c_int32, [POINTER(r2_client), c_char_p, c_char_p]),
     "r2_objects_delete": (c_int32, [POINTER(r2_delete_result), POINTER(r2_client), c_char_p, POINTER(c_char_p), c_size_t, c_bool]),
-    "r2_part_list_dispose": (None, [POINTER(r2_part_list)]),
+    "r2_delete_result_dispose": (None, [POINTER(r2_delete_result)]),
+    "r2_object_copy": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, c_char_p, c_char_p, POINTER(r2_copy_options)]),
+    "r2_list_options_init": (c_int32, [POINTER(r2_list_options), c_uint32]),
+    "r2_list_objects": (c_int32, [POINTER(r2_list_result), POINTER(r2_client), c_char_p, POINTER(r2_list_options)]),
+    "r2_list_result_dispose": (None, [POINTER(r2_list_result)]),
+    "r2_list_iter_new": (c_int32, [POINTER(POINTER(r2_list_iter)), POINTER(r2_client), c_char_p, POINTER(r2_list_options)]),
+    "r2_list_iter_next": (c_int32, [POINTER(r2_list_iter), POINTER(r2_object_entry), POINTER(c_bool)]),
+    "r2_list_iter_free": (None, [POINTER(r2_list_iter)]),
+    "r2_multipart_create": (c_int32, [POINTER(r2_buf), POINTER(r2_client), c_char_p, c_char_p, POINTER(r2_put_options)]),
+    "r2_multipart_upload_part": (c_int32, [POINTER(r2_buf), POINTER(r2_client), c_char_p, c_char_p, c_char_p, c_uint32, POINTER(c_uint8), c_size_t, c_int32]),
     "r2_part_options_init": (c_int32, [POINTER(r2_part_options), c_uint32]),
+    "r2_multipart_upload_part_with_options": (c_int32, [POINTER(r2_buf), POINTER(r2_client), c_char_p, c_char_p, c_char_p, c_uint32, POINTER(c_uint8), c_size_t, POINTER(r2_part_options)]),
+    "r2_multipart_upload_part_copy_with_options": (c_int32, [POINTER(r2_buf), POINTER(r2_client), c_char_p, c_char_p, c_char_p, c_uint32, c_char_p, c_char_p, c_int64, c_int64, POINTER(r2_part_options)]),
+    "r2_multipart_upload_part_copy": (c_int32, [POINTER(r2_buf), POINTER(r2_client), c_char_p, c_char_p, c_char_p, c_uint32, c_char_p, c_char_p, c_int64, c_int64]),
+    "r2_multipart_complete": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, c_char_p, POINTER(r2_completed_part), c_size_t]),
+    "r2_complete_options_init": (c_int32, [POINTER(r2_complete_options), c_uint32]),
+    "r2_multipart_complete_with_options": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, c_char_p, POINTER(r2_completed_part), c_size_t, POINTER(r2_complete_options)]),
+    "r2_multipart_abort": (c_int32, [POINTER(r2_client), c_char_p, c_char_p, c_char_p]),
+    "r2_multipart_list_parts": (c_int32, [POINTER(r2_part_list), POINTER(r2_client), c_char_p, c_char_p, c_char_p]),
+    "r2_part_list_dispose": (None, [POINTER(r2_part_list)]),
+    "r2_multipart_list_uploads": (c_int32, [POINTER(r2_upload_list), POINTER(r2_client), c_char_p, c_char_p]),
+    "r2_upload_list_dispose": (None, [POINTER(r2_upload_list)]),
+    "r2_transfer_options_init": (c_int32, [POINTER(r2_transfer_options), c_uint32]),
+    "r2_upload_file": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, c_char_p, POINTER(r2_transfer_options)]),
+    "r2_upload_buffer": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, POINTER(c_uint8), c_size_t, POINTER(r2_transfer_options)]),
+    "r2_upload_stream": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, c_int64, r2_read_cb, c_void_p, POINTER(r2_transfer_options)]),
+    "r2_download_file": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, c_char_p, POINTER(r2_transfer_options)]),
+    "r2_download_stream": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, r2_write_cb, c_void_p, POINTER(r2_transfer_options)]),
+    "r2_copy_large": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, c_char_p, c_char_p, POINTER(r2_transfer_options)]),
     "r2_presign": (c_int32, [POINTER(r2_buf), POINTER(r2_client), c_char_p, c_char_p, c_char_p, c_int64, POINTER(r2_presign_options)]),
     "r2_presign_options_init": (c_int32, [POINTER(r2_presign_options), c_uint32]),
-    "r2_put_options_init": (c_int32, [POINTER(r2_put_options), c_uint32]),
+    "r2_signer_options_init": (c_int32, [POINTER(r2_signer_options), c_uint32]),
+    "r2_signer_new": (c_int32, [POINTER(POINTER(r2_signer)), POINTER(r2_signer_options)]),
+    "r2_signer_free": (None, [POINTER(r2_signer)]),
     "r2_sign_request_init": (c_int32, [POINTER(r2_sign_request), c_uint32]),
-    "r2_signed_authorization": (c_char_p, [POINTER(r2_signed)]),
-    "r2_signed_canonical_request": (c_char_p, [POINTER(r2_signed)]),
+    "r2_signer_sign": (c_int32, [POINTER(POINTER(r2_signed)), POINTER(r2_signer), POINTER(r2_sign_request)]),
+    "r2_signer_presign": (c_int32, [POINTER(POINTER(r2_signed)), POINTER(r2_signer), POINTER(r2_sign_request), c_int64]),
     "r2_signed_free": (None, [POINTER(r2_signed)]),
     "r2_signed_get": (c_int32, [POINTER(r2_signed_fields), POINTER(r2_signed)]),
-    "r2_signed_header": (c_int32, [POINTER(r2_header), POINTER(r2_signed), c_size_t]),
-    "r2_signed_header_count": (c_size_t, [POINTER(r2_signed)]),
-    "r2_signed_query": (c_char_p, [POINTER(r2_signed)]),
-    "r2_signed_signature": (c_char_p, [POINTER(r2_signed)]),
+    "r2_signed_authorization": (c_char_p, [POINTER(r2_signed)]),
+    "r2_signed_canonical_request": (c_char_p, [POINTER(r2_signed)]),
     "r2_signed_string_to_sign": (c_char_p, [POINTER(r2_signed)]),
-    "r2_signer_free": (None, [POINTER(r2_signer)]),
-    "r2_signer_new": (c_int32, [POINTER(POINTER(r2_signer)), POINTER(r2_signer_options)]),
-    "r2_signer_options_init": (c_int32, [POINTER(r2_signer_options), c_uint32]),
-    "r2_signer_presign": (c_int32, [POINTER(POINTER(r2_signed)), POINTER(r2_signer), POINTER(r2_sign_request), c_int64]),
-    "r2_signer_sign": (c_int32, [POINTER(POINTER(r2_signed)), POINTER(r2_signer), POINTER(r2_sign_request)]),
-    "r2_status_string": (c_char_p, [c_int32]),
-    "r2_transfer_options_init": (c_int32, [POINTER(r2_transfer_options), c_uint32]),
-    "r2_upload_buffer": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, POINTER(c_uint8), c_size_t, POINTER(r2_transfer_options)]),
-    "r2_upload_file": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, c_char_p, POINTER(r2_transfer_options)]),
-    "r2_upload_list_dispose": (None, [POINTER(r2_upload_list)]),
-    "r2_upload_stream": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, c_int64, r2_read_cb, c_void_p, POINTER(r2_transfer_options)]),
-    "r2_validate_bucket": (c_int32, [c_char_p]),
-    "r2_validate_key": (c_int32, [c_char_p]),
-    "r2_version_number": (c_uint32, []),
-    "r2_version_string": (c_char_p, []),
+    "r2_signed_signature": (c_char_p, [POINTER(r2_signed)]),
+    "r2_signed_query": (c_char_p, [POINTER(r2_signed)]),
+    "r2_signed_header_count": (c_size_t, [POINTER(r2_signed)]),
+    "r2_signed_header": (c_int32, [POINTER(r2_header), POINTER(r2_signed), c_size_t]),
+    "r2_client_breaker_state": (c_int32, [POINTER(c_int32), POINTER(r2_client)]),
+    "r2_client_metrics_prometheus": (c_int32, [POINTER(r2_buf), POINTER(r2_client)]),
+    "r2_client_metrics_json": (c_int32, [POINTER(r2_buf), POINTER(r2_client)]),
     "r2_xml_parse": (c_int32, [POINTER(r2_buf), c_char_p, POINTER(c_uint8), c_size_t]),
 }
