@@ -55,6 +55,8 @@ OUT_HANDLES = {
     "r2_list_iter_new": "r2_list_iter",
     "r2_cancel_new": "r2_cancel",
 }
+# `void **` parameters named so in any function (the operation of every *_async call).
+OUT_HANDLE_PARAMS = {"op": "r2_op"}
 # Parameters that are `void *` on purpose (callback payloads).
 OPAQUE_OK = {"userdata"}
 # A doc comment with a summary line starting with this marks a function outside the
@@ -130,7 +132,7 @@ TYPE_RULES = [
 ]
 # Macros that belong to no type: the limits.
 MACRO_TYPES = {"R2_MAX_KEY_BYTES": "r2_limits", "R2_MIN_PRESIGN_EXPIRES": "r2_limits",
-               "R2_MAX_PRESIGN_EXPIRES": "r2_limits"}
+               "R2_MAX_PRESIGN_EXPIRES": "r2_limits", "R2_WRITE_PAUSE": "r2_op", "R2_READ_PAUSE": "r2_op"}
 
 EXPERIMENTAL_BLOCK = """\
 /* Experimental functions: test hooks and calls not yet stable. They may change
@@ -348,7 +350,7 @@ def parse_decl(decl: str) -> tuple[str, str, list[tuple[str, str]]]:
             if pname.endswith("_") and pname[:-1] in ("out", "signed", "result"):
                 pname = pname[:-1]
             if ptype in ("void **", "void * *"):
-                handle = OUT_HANDLES.get(name)
+                handle = OUT_HANDLE_PARAMS.get(pname) or OUT_HANDLES.get(name)
                 if not handle:
                     raise SystemExit(f"gen_header: {name}: untyped `void **{pname}`; add it to OUT_HANDLES")
                 ptype = f"{handle} **"
