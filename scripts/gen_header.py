@@ -106,7 +106,7 @@ TYPE_GROUPS = {
     "r2_version": "version",
     "r2_status": "errors", "r2_error": "errors",
     "r2_buf": "buffers", "r2_header": "buffers",
-    "r2_limits": "client", "r2_payload_mode": "client", "r2_jurisdiction": "client", "r2_retry_rule": "client",
+    "r2_limits": "client", "r2_options": "client", "r2_payload_mode": "client", "r2_jurisdiction": "client", "r2_retry_rule": "client",
     "r2_log_level": "client", "r2_log_record": "client", "r2_log_cb": "client", "r2_free_cb": "client",
     "r2_trace_record": "client", "r2_trace_cb": "client", "r2_cancel": "client",
     "r2_breaker_state": "observability",
@@ -130,9 +130,10 @@ TYPE_RULES = [
     (r"r2_cassette", "replay"),
     (r"r2_op\b|r2_op_", "async"),
 ]
-# Macros that belong to no type: the limits.
+# Macros that belong to no type: the limits, and R2_OFF of every options struct.
 MACRO_TYPES = {"R2_MAX_KEY_BYTES": "r2_limits", "R2_MIN_PRESIGN_EXPIRES": "r2_limits",
-               "R2_MAX_PRESIGN_EXPIRES": "r2_limits", "R2_WRITE_PAUSE": "r2_op", "R2_READ_PAUSE": "r2_op"}
+               "R2_MAX_PRESIGN_EXPIRES": "r2_limits", "R2_WRITE_PAUSE": "r2_op", "R2_READ_PAUSE": "r2_op",
+               "R2_OFF": "r2_options"}
 
 EXPERIMENTAL_BLOCK = """\
 /* Experimental functions: test hooks and calls not yet stable. They may change
@@ -484,7 +485,12 @@ def compose(raw: str, types_text: str, docs: dict[str, list[str]], strict: bool)
     types = types.replace("#include <stdbool.h>\n#include <stddef.h>\n#include <stdint.h>\n", "")
     type_parts: dict[str, list[str]] = {g: [] for g in GROUP_KEYS}
     version = version_string(types_text)
+    pending = ""  # a comment on its own introduces the declaration after it
     for chunk in type_chunks(types):
+        if not re.sub(r"/\*.*?\*/", "", chunk, flags=re.S).strip():
+            pending += chunk + "\n\n"
+            continue
+        chunk, pending = pending + chunk, ""
         name = chunk_type(chunk)
         if name == "r2_version":  # after the last R2_VERSION_* macro
             last = list(re.finditer(r"^#define R2_VERSION_\w+ .*$", chunk, re.M))[-1]
