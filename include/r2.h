@@ -5,8 +5,8 @@
  * @c functions of Sources/R2CABI. Do not edit; CI fails if it drifts.
  *
  * Sections, in order: Version, Errors, Buffers, Client, Objects, Listing,
- * Multipart, Transfers, Presign and signer, Observability; then, with
- * R2_EXPERIMENTAL defined, the experimental calls.
+ * Multipart, Transfers, Presign and signer, Observability, Asynchronous
+ * operations; then, with R2_EXPERIMENTAL defined, the experimental calls.
  *
  * Conventions (see README.md, "The C ABI"):
  * - Every fallible function returns an int32_t status: R2_OK (0) or a
@@ -1312,6 +1312,247 @@ R2_API int32_t r2_client_metrics_prometheus(r2_buf *out, r2_client *client);
  * Release *out with r2_buf_dispose(). Thread-safe.
  */
 R2_API int32_t r2_client_metrics_json(r2_buf *out, r2_client *client);
+
+/* ==========================================================================
+ * Asynchronous operations: operations that complete on r2's engine threads.
+ * ========================================================================== */
+
+/** @name Asynchronous operations
+ * Every _async call returns at once and reports its outcome later through an
+ * r2_done_cb, on one of r2's engine threads (R2_ENGINE_THREADS, default 2, at
+ * most 4; started on first use). */
+
+/** An asynchronous operation in flight: cancel it with r2_op_cancel(), resume
+ * its paused stream with r2_op_resume(), release it with r2_op_free() (at any
+ * time: the operation still completes). */
+typedef struct r2_op r2_op;
+
+/** Completion of an asynchronous operation. Runs exactly once, on an r2 engine
+ * thread, after r2 filled the operation's outputs; status is R2_OK or the
+ * error, which r2_error_last() describes inside the callback. op is the
+ * handle the call returned (NULL when none was asked for, or after
+ * r2_op_free()). Do not block in it: it holds up the engine thread. */
+typedef void (*r2_done_cb)(r2_op *op, int32_t status, void *userdata);
+
+/** An r2_write_cb of an asynchronous operation returns this to pause the
+ * transfer: the chunk is not taken and comes again after r2_op_resume(). */
+#define R2_WRITE_PAUSE 268435457 /* 0x10000001, as libcurl's CURL_WRITEFUNC_PAUSE */
+
+/** An r2_read_cb of an asynchronous operation returns this when it has no
+ * data yet: the transfer pauses until r2_op_resume(). */
+#define R2_READ_PAUSE (-268435457)
+
+/**
+ * Cancels an asynchronous operation: it completes soon with R2_ERR_CANCELLED
+ * (or with its own outcome, if that came first).
+ *
+ * @param op The operation.
+ * @return R2_OK; R2_ERR_INVALID_ARGUMENT when op is not a live r2_op.
+ * Ownership: op stays the caller's.
+ * Threads: any thread, including inside the operation's own callbacks.
+ */
+R2_API int32_t r2_op_cancel(r2_op *op);
+
+/**
+ * Resumes an operation whose write callback returned R2_WRITE_PAUSE or whose
+ * read callback returned R2_READ_PAUSE. Resuming one that is not paused does nothing.
+ *
+ * @param op The operation.
+ * @return R2_OK; R2_ERR_INVALID_ARGUMENT when op is not a live r2_op.
+ * Ownership: op stays the caller's.
+ * Threads: any thread, including inside the operation's own callbacks.
+ */
+R2_API int32_t r2_op_resume(r2_op *op);
+
+/**
+ * Releases an operation handle. The operation itself still completes (its
+ * done callback runs, with a NULL op). NULL is a no-op.
+ *
+ * @param op The operation, or NULL.
+ * @return nothing.
+ * Ownership: op is invalid after the call.
+ * Threads: any thread, including inside the done callback.
+ */
+R2_API void r2_op_free(r2_op *op);
+
+/**
+ * Starts r2_object_get() without blocking: reads an object into memory.
+ *
+ * @param op Out, may be NULL: the operation (release with r2_op_free()).
+ * @param body Out: the body; release with r2_buf_dispose(). Filled before done runs.
+ * @param info Out, may be NULL: the object's metadata; release with r2_object_info_dispose().
+ * @param client The client.
+ * @param bucket Bucket name (NUL-terminated UTF-8).
+ * @param key Object key (NUL-terminated UTF-8).
+ * @param opts Options, may be NULL (as for r2_object_get()).
+ * @param done Runs once when the operation is over.
+ * @param userdata Passed to done and free_userdata.
+ * @param free_userdata May be NULL: runs once with userdata after done.
+ * @return R2_OK when started (the outcome goes to done), or R2_ERR_INVALID_ARGUMENT and the like when
+ *         not started (then neither done nor free_userdata runs). done gets the statuses of r2_object_get().
+ * Ownership: strings and opts are copied during the call; body and info must stay valid until done runs,
+ *     and belong to the caller afterwards.
+ * Threads: any thread; done runs on an r2 engine thread.
+ */
+R2_API int32_t r2_object_get_async(r2_op **op, r2_buf *body, r2_object_info *info, r2_client *client, const char *bucket, const char *key, const r2_get_options *opts, r2_done_cb done, void *userdata, r2_free_cb free_userdata);
+
+/**
+ * Starts r2_object_get_stream() without blocking: streams an object to write.
+ * write runs on an r2 engine thread and may return R2_WRITE_PAUSE to pause
+ * the transfer (backpressure) until r2_op_resume(); 0 to go on; anything else aborts.
+ *
+ * @param op Out, may be NULL: the operation (needed to resume a paused stream).
+ * @param info Out, may be NULL: the object's metadata; release with r2_object_info_dispose().
+ * @param client The client.
+ * @param bucket Bucket name (NUL-terminated UTF-8).
+ * @param key Object key (NUL-terminated UTF-8).
+ * @param write Receives the body's chunks, in order.
+ * @param write_userdata Passed to write.
+ * @param opts Options, may be NULL (as for r2_object_get_stream()).
+ * @param done Runs once when the operation is over.
+ * @param userdata Passed to done and free_userdata.
+ * @param free_userdata May be NULL: runs once with userdata after done.
+ * @return R2_OK when started, or an error when not started (then neither done nor free_userdata runs).
+ *         done gets the statuses of r2_object_get_stream().
+ * Ownership: strings and opts are copied during the call; info must stay valid until done runs.
+ * Threads: any thread; write and done run on an r2 engine thread.
+ */
+R2_API int32_t r2_object_get_stream_async(r2_op **op, r2_object_info *info, r2_client *client, const char *bucket, const char *key, r2_write_cb write, void *write_userdata, const r2_get_options *opts, r2_done_cb done, void *userdata, r2_free_cb free_userdata);
+
+/**
+ * Starts r2_object_head() without blocking.
+ *
+ * @param op Out, may be NULL: the operation.
+ * @param info Out: the object's metadata; release with r2_object_info_dispose().
+ * @param client The client.
+ * @param bucket Bucket name (NUL-terminated UTF-8).
+ * @param key Object key (NUL-terminated UTF-8).
+ * @param opts Options, may be NULL.
+ * @param done Runs once when the operation is over.
+ * @param userdata Passed to done and free_userdata.
+ * @param free_userdata May be NULL: runs once with userdata after done.
+ * @return R2_OK when started, or an error when not started. done gets the statuses of r2_object_head().
+ * Ownership: strings and opts are copied during the call; info must stay valid until done runs.
+ * Threads: any thread; done runs on an r2 engine thread.
+ */
+R2_API int32_t r2_object_head_async(r2_op **op, r2_object_info *info, r2_client *client, const char *bucket, const char *key, const r2_get_options *opts, r2_done_cb done, void *userdata, r2_free_cb free_userdata);
+
+/**
+ * Starts r2_object_put() without blocking: uploads len bytes from data in one PUT.
+ *
+ * @param op Out, may be NULL: the operation.
+ * @param info Out, may be NULL: ETag, version id and request id; release with r2_object_info_dispose().
+ * @param client The client.
+ * @param bucket Bucket name (NUL-terminated UTF-8).
+ * @param key Object key (NUL-terminated UTF-8).
+ * @param data The body (NULL only when len is 0). Read until done runs: keep it valid and unchanged until then.
+ * @param len Its length in bytes.
+ * @param opts Options, may be NULL.
+ * @param done Runs once when the operation is over.
+ * @param userdata Passed to done and free_userdata.
+ * @param free_userdata May be NULL: runs once with userdata after done.
+ * @return R2_OK when started, or an error when not started. done gets the statuses of r2_object_put().
+ * Ownership: strings and opts are copied during the call; data is borrowed, and info must stay valid, until done runs.
+ * Threads: any thread; done runs on an r2 engine thread.
+ */
+R2_API int32_t r2_object_put_async(r2_op **op, r2_object_info *info, r2_client *client, const char *bucket, const char *key, const uint8_t *data, size_t len, const r2_put_options *opts, r2_done_cb done, void *userdata, r2_free_cb free_userdata);
+
+/**
+ * Starts r2_object_put_stream() without blocking: uploads exactly length bytes
+ * produced by read. read runs on an r2 engine thread and returns the bytes it
+ * put in buf (> 0), 0 at the end, R2_READ_PAUSE when it has none yet (the
+ * transfer pauses until r2_op_resume()), or another negative value to abort.
+ *
+ * @param op Out, may be NULL: the operation (needed to resume a paused stream).
+ * @param info Out, may be NULL: ETag, version id and request id; release with r2_object_info_dispose().
+ * @param client The client.
+ * @param bucket Bucket name (NUL-terminated UTF-8).
+ * @param key Object key (NUL-terminated UTF-8).
+ * @param length The body's length in bytes.
+ * @param read Fills the body, in order.
+ * @param read_userdata Passed to read (and to opts->rewind).
+ * @param opts Options, may be NULL (opts->rewind makes failed attempts retryable, as for r2_object_put_stream()).
+ * @param done Runs once when the operation is over.
+ * @param userdata Passed to done and free_userdata.
+ * @param free_userdata May be NULL: runs once with userdata after done.
+ * @return R2_OK when started, or an error when not started. done gets the statuses of r2_object_put_stream().
+ * Ownership: strings and opts are copied during the call; info must stay valid until done runs.
+ * Threads: any thread; read, rewind and done run on an r2 engine thread.
+ */
+R2_API int32_t r2_object_put_stream_async(r2_op **op, r2_object_info *info, r2_client *client, const char *bucket, const char *key, uint64_t length, r2_read_cb read, void *read_userdata, const r2_put_options *opts, r2_done_cb done, void *userdata, r2_free_cb free_userdata);
+
+/**
+ * Starts r2_object_delete() without blocking.
+ *
+ * @param op Out, may be NULL: the operation.
+ * @param client The client.
+ * @param bucket Bucket name (NUL-terminated UTF-8).
+ * @param key Object key (NUL-terminated UTF-8).
+ * @param done Runs once when the operation is over.
+ * @param userdata Passed to done and free_userdata.
+ * @param free_userdata May be NULL: runs once with userdata after done.
+ * @return R2_OK when started, or an error when not started. done gets the statuses of r2_object_delete().
+ * Ownership: strings are copied during the call.
+ * Threads: any thread; done runs on an r2 engine thread.
+ */
+R2_API int32_t r2_object_delete_async(r2_op **op, r2_client *client, const char *bucket, const char *key, r2_done_cb done, void *userdata, r2_free_cb free_userdata);
+
+/**
+ * Starts r2_object_copy() without blocking: copies an object on the server.
+ *
+ * @param op Out, may be NULL: the operation.
+ * @param info Out, may be NULL: the new ETag and last-modified; release with r2_object_info_dispose().
+ * @param client The client.
+ * @param src_bucket Source bucket (NUL-terminated UTF-8).
+ * @param src_key Source key (NUL-terminated UTF-8).
+ * @param bucket Destination bucket (NUL-terminated UTF-8).
+ * @param key Destination key (NUL-terminated UTF-8).
+ * @param opts Options, may be NULL.
+ * @param done Runs once when the operation is over.
+ * @param userdata Passed to done and free_userdata.
+ * @param free_userdata May be NULL: runs once with userdata after done.
+ * @return R2_OK when started, or an error when not started. done gets the statuses of r2_object_copy().
+ * Ownership: strings and opts are copied during the call; info must stay valid until done runs.
+ * Threads: any thread; done runs on an r2 engine thread.
+ */
+R2_API int32_t r2_object_copy_async(r2_op **op, r2_object_info *info, r2_client *client, const char *src_bucket, const char *src_key, const char *bucket, const char *key, const r2_copy_options *opts, r2_done_cb done, void *userdata, r2_free_cb free_userdata);
+
+/**
+ * Starts r2_list_objects() without blocking: lists one page of a bucket.
+ *
+ * @param op Out, may be NULL: the operation.
+ * @param out Out: the page; release with r2_list_result_dispose().
+ * @param client The client.
+ * @param bucket Bucket name (NUL-terminated UTF-8).
+ * @param opts Options, may be NULL.
+ * @param done Runs once when the operation is over.
+ * @param userdata Passed to done and free_userdata.
+ * @param free_userdata May be NULL: runs once with userdata after done.
+ * @return R2_OK when started, or an error when not started. done gets the statuses of r2_list_objects().
+ * Ownership: strings and opts are copied during the call; out must stay valid until done runs.
+ * Threads: any thread; done runs on an r2 engine thread.
+ */
+R2_API int32_t r2_list_objects_async(r2_op **op, r2_list_result *out, r2_client *client, const char *bucket, const r2_list_options *opts, r2_done_cb done, void *userdata, r2_free_cb free_userdata);
+
+/**
+ * Starts r2_object_delete_many() without blocking: deletes count keys, 1000 per request, in order.
+ *
+ * @param op Out, may be NULL: the operation.
+ * @param out Out: what was deleted and what could not be (set out->version); release with r2_delete_result_dispose().
+ * @param client The client.
+ * @param bucket Bucket name (NUL-terminated UTF-8).
+ * @param keys count keys (NUL-terminated UTF-8).
+ * @param count How many keys (at least 1).
+ * @param opts Options, may be NULL (as for r2_object_delete_many()).
+ * @param done Runs once when the operation is over.
+ * @param userdata Passed to done and free_userdata.
+ * @param free_userdata May be NULL: runs once with userdata after done.
+ * @return R2_OK when started, or an error when not started (then neither done nor free_userdata runs).
+ *         done gets the statuses of r2_object_delete_many().
+ * Ownership: keys, strings and opts are copied during the call; out must stay valid until done runs.
+ * Threads: any thread; done runs on an r2 engine thread.
+ */
+R2_API int32_t r2_object_delete_many_async(r2_op **op, r2_delete_result *out, r2_client *client, const char *bucket, const char * const *keys, size_t count, const r2_delete_many_options *opts, r2_done_cb done, void *userdata, r2_free_cb free_userdata);
 
 /* Experimental functions: test hooks and calls not yet stable. They may change
  * or go in any release, and the ABI guard (make abi-check) does not hold them.

@@ -58,7 +58,7 @@ OUT_HANDLES = {
 # `void **` parameters named so in any function (the operation of every *_async call).
 OUT_HANDLE_PARAMS = {"op": "r2_op"}
 # Parameters that are `void *` on purpose (callback payloads).
-OPAQUE_OK = {"userdata"}
+OPAQUE_OK = {"userdata", "read_userdata", "write_userdata"}
 # A doc comment with a summary line starting with this marks a function outside the
 # stable ABI: it goes into the R2_EXPERIMENTAL block at the end of the header.
 EXPERIMENTAL_MARK = "Experimental:"

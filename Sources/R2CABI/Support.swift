@@ -171,6 +171,12 @@ func handle<T: AnyObject>(_ p: OpaquePointer?, as type: T.Type, _ name: String) 
     return Unmanaged<T>.fromOpaque(object).takeUnretainedValue()
 }
 
+/// Whether `p` is a live handle of type `T` (not NULL, not freed), without a lock.
+func isLive<T: AnyObject>(_ p: OpaquePointer?, as type: T.Type) -> Bool {
+    guard let p, let word = tagWord(UnsafeMutableRawPointer(p)) else { return false }
+    return word.pointee.load(ordering: .acquiring) == tag(T.self)
+}
+
 /// Drops the handle's own reference and marks it freed. A pointer that is not
 /// a live handle of type `T` (NULL, freed, foreign, or a handle of another
 /// type) is left alone.

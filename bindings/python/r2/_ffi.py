@@ -38,6 +38,8 @@ R2_SIGNER_OPTIONS_VERSION = 1
 R2_SIGN_REQUEST_VERSION = 1
 R2_SIGNED_FIELDS_VERSION = 1
 R2_PRESIGN_OPTIONS_VERSION = 1
+R2_WRITE_PAUSE = 268435457
+R2_READ_PAUSE = (-268435457)
 
 
 # enum r2_status
@@ -581,6 +583,13 @@ R2_BREAKER_OPEN = 1
 R2_BREAKER_HALF_OPEN = 2
 
 
+class r2_op(Structure):
+    """An opaque handle: only ever used through a pointer."""
+
+
+r2_done_cb = CFUNCTYPE(None, POINTER(r2_op), c_int32, c_void_p)
+
+
 # name: (restype, argtypes), in header order
 FUNCTIONS = {
     "r2_version_number": (c_uint32, []),
@@ -657,5 +666,17 @@ FUNCTIONS = {
     "r2_client_breaker_state": (c_int32, [POINTER(c_int32), POINTER(r2_client)]),
     "r2_client_metrics_prometheus": (c_int32, [POINTER(r2_buf), POINTER(r2_client)]),
     "r2_client_metrics_json": (c_int32, [POINTER(r2_buf), POINTER(r2_client)]),
+    "r2_op_cancel": (c_int32, [POINTER(r2_op)]),
+    "r2_op_resume": (c_int32, [POINTER(r2_op)]),
+    "r2_op_free": (None, [POINTER(r2_op)]),
+    "r2_object_get_async": (c_int32, [POINTER(POINTER(r2_op)), POINTER(r2_buf), POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, POINTER(r2_get_options), r2_done_cb, c_void_p, r2_free_cb]),
+    "r2_object_get_stream_async": (c_int32, [POINTER(POINTER(r2_op)), POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, r2_write_cb, c_void_p, POINTER(r2_get_options), r2_done_cb, c_void_p, r2_free_cb]),
+    "r2_object_head_async": (c_int32, [POINTER(POINTER(r2_op)), POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, POINTER(r2_get_options), r2_done_cb, c_void_p, r2_free_cb]),
+    "r2_object_put_async": (c_int32, [POINTER(POINTER(r2_op)), POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, POINTER(c_uint8), c_size_t, POINTER(r2_put_options), r2_done_cb, c_void_p, r2_free_cb]),
+    "r2_object_put_stream_async": (c_int32, [POINTER(POINTER(r2_op)), POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, c_uint64, r2_read_cb, c_void_p, POINTER(r2_put_options), r2_done_cb, c_void_p, r2_free_cb]),
+    "r2_object_delete_async": (c_int32, [POINTER(POINTER(r2_op)), POINTER(r2_client), c_char_p, c_char_p, r2_done_cb, c_void_p, r2_free_cb]),
+    "r2_object_copy_async": (c_int32, [POINTER(POINTER(r2_op)), POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, c_char_p, c_char_p, POINTER(r2_copy_options), r2_done_cb, c_void_p, r2_free_cb]),
+    "r2_list_objects_async": (c_int32, [POINTER(POINTER(r2_op)), POINTER(r2_list_result), POINTER(r2_client), c_char_p, POINTER(r2_list_options), r2_done_cb, c_void_p, r2_free_cb]),
+    "r2_object_delete_many_async": (c_int32, [POINTER(POINTER(r2_op)), POINTER(r2_delete_result), POINTER(r2_client), c_char_p, POINTER(c_char_p), c_size_t, POINTER(r2_delete_many_options), r2_done_cb, c_void_p, r2_free_cb]),
     "r2_xml_parse": (c_int32, [POINTER(r2_buf), c_char_p, POINTER(c_uint8), c_size_t]),
 }
