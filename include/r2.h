@@ -26,14 +26,14 @@
  *
  * Handle checks are best-effort armour, like SQLite's SQLITE_ENABLE_API_ARMOR:
  * each handle carries a type tag that r2 checks, without a lock, on every
- * call and clears when the handle is freed. NULL, a handle of another type, a
+ * call and marks when the handle is freed. NULL, a handle of another type, a
  * freed handle and most pointers r2 never handed out are refused with
- * R2_ERR_INVALID_ARGUMENT instead of followed. This catches mistakes; it is
- * no licence to make them: a freed handle's memory is kept only for a while
- * (then a stale pointer reads memory r2 no longer owns, or a later handle that
- * took its address), and freeing a handle while another thread enters a call
- * on it is a race the check cannot always win. Calls already running when
- * their handle is freed finish normally.
+ * R2_ERR_INVALID_ARGUMENT instead of followed. A call that races the free of
+ * its handle either fails so or runs on a reference of its own, and calls
+ * already running when their handle is freed finish normally. This catches
+ * mistakes; it is no licence to make them: a freed handle's memory is kept
+ * only for a while (the last 4096 frees), after which a stale pointer reads
+ * memory r2 no longer owns, or a later handle that took its address.
  */
 #ifndef R2_H
 #define R2_H

@@ -108,17 +108,24 @@ func checkVersion(_ version: UInt32, current: UInt32, _ what: String) throws(R2E
 
 // MARK: Handles
 
-// A handle is a 16-byte block r2 allocates: a type tag (word 0), then the
-// retained object (word 1). Every call checks the tag, without a lock: NULL, a
-// handle of another type, a freed handle and (almost always) a pointer r2 never
-// handed out are refused instead of followed. Best-effort armour, as SQLite's
-// SQLITE_ENABLE_API_ARMOR (see r2.h's prelude): freed blocks wait in a
-// quarantine of `quarantineSlots` before their memory is reused, so a stale
-// pointer is seen as freed until then; after that it reads memory r2 no longer
-// owns. A call holds its own reference to the object, so a free racing a call
-// already under way leaves the object alive until the call returns.
+// A handle is a small block r2 allocates: a type tag (word 0), the retained
+// object (word 1) and a count of calls taking their reference (word 2). Every
+// call checks the tag, without a lock: NULL, a handle of another type, a freed
+// handle and (almost always) a pointer r2 never handed out are refused instead
+// of followed. Best-effort armour, as SQLite's SQLITE_ENABLE_API_ARMOR (see
+// r2.h's prelude): freed blocks wait in a quarantine of `quarantineSlots`
+// before their memory is reused, so a stale pointer is seen as freed until
+// then; after that it reads memory r2 no longer owns.
+//
+// A free racing calls that are entering the library: a call announces itself
+// in word 2 before it checks the tag again and takes its own reference; the
+// free marks the tag first, then waits for the announced calls before it drops
+// the handle's reference. Both sides use sequentially consistent atomics, so
+// either the call sees the mark (and fails cleanly) or the free sees the call
+// (and waits the few instructions it needs to take its reference).
 
-private let handleBytes = 16
+private let handleBytes = 32
+private let handleAlignment = 16
 /// Mixed into every tag, so that a Swift type's metadata pointer (the first
 /// word of any Swift object) never looks like a live handle.
 private let tagSalt: UInt = 0x5232_5F48_414E_444C  // "R2_HANDL"
@@ -134,8 +141,14 @@ private func tag<T: AnyObject>(_: T.Type) -> UInt {
 /// The handle's tag word, or nil for a pointer that cannot be an r2 handle (misaligned).
 @inline(__always)
 private func tagWord(_ raw: UnsafeMutableRawPointer) -> UnsafeMutablePointer<Atomic<UInt>>? {
-    guard UInt(bitPattern: raw) % UInt(handleBytes) == 0 else { return nil }
+    guard UInt(bitPattern: raw) % UInt(handleAlignment) == 0 else { return nil }
     return raw.assumingMemoryBound(to: Atomic<UInt>.self)
+}
+
+/// The count of calls taking their reference (only touched once the tag matched).
+@inline(__always)
+private func entering(_ raw: UnsafeMutableRawPointer) -> UnsafeMutablePointer<Atomic<Int>> {
+    (raw + 16).assumingMemoryBound(to: Atomic<Int>.self)
 }
 
 /// Freed handles, the oldest evicted (and deallocated) by each new one.
@@ -150,8 +163,9 @@ private let quarantineNext = Atomic<UInt>(0)
 
 /// A new handle owning a reference to `object`.
 func retain<T: AnyObject>(_ object: T) -> OpaquePointer {
-    let raw = UnsafeMutableRawPointer.allocate(byteCount: handleBytes, alignment: handleBytes)
+    let raw = UnsafeMutableRawPointer.allocate(byteCount: handleBytes, alignment: handleAlignment)
     raw.storeBytes(of: Unmanaged.passRetained(object).toOpaque(), toByteOffset: 8, as: UnsafeMutableRawPointer.self)
+    (raw + 16).bindMemory(to: Atomic<Int>.self, capacity: 1).initialize(to: Atomic(0))
     raw.bindMemory(to: Atomic<UInt>.self, capacity: 1).initialize(to: Atomic(tag(T.self)))
     return OpaquePointer(raw)
 }
@@ -162,13 +176,21 @@ func handle<T: AnyObject>(_ p: OpaquePointer?, as type: T.Type, _ name: String) 
     guard let p else { throw invalid("\(name) is NULL") }
     let raw = UnsafeMutableRawPointer(p)
     guard let word = tagWord(raw) else { throw invalid("\(name) is not an r2 handle") }
-    let found = word.pointee.load(ordering: .acquiring)
-    guard found == tag(T.self) else {
+    let live = tag(T.self)
+    let found = word.pointee.load(ordering: .acquiring)  // read only: nothing is written to a foreign pointer
+    guard found == live else {
         throw invalid(found == deadTag ? "\(name) is no live handle: it was freed"
                                        : "\(name) is not a live r2 handle of this type (another type, freed, or never handed out by r2)")
     }
-    let object = raw.load(fromByteOffset: 8, as: UnsafeMutableRawPointer.self)
-    return Unmanaged<T>.fromOpaque(object).takeUnretainedValue()
+    let count = entering(raw)
+    count.pointee.wrappingAdd(1, ordering: .sequentiallyConsistent)
+    guard word.pointee.load(ordering: .sequentiallyConsistent) == live else {
+        count.pointee.wrappingSubtract(1, ordering: .sequentiallyConsistent)
+        throw invalid("\(name) is no live handle: it was freed")
+    }
+    let object = Unmanaged<T>.fromOpaque(raw.load(fromByteOffset: 8, as: UnsafeMutableRawPointer.self)).retain()
+    count.pointee.wrappingSubtract(1, ordering: .sequentiallyConsistent)
+    return object.takeRetainedValue()
 }
 
 /// Whether `p` is a live handle of type `T` (not NULL, not freed), without a lock.
@@ -186,9 +208,12 @@ func release<T: AnyObject>(_ p: OpaquePointer?, as type: T.Type) {
     // Load first: a compare-exchange writes even when it fails, and a foreign
     // pointer may point at read-only memory.
     guard word.pointee.load(ordering: .relaxed) == live,
-          word.pointee.compareExchange(expected: live, desired: deadTag, ordering: .acquiringAndReleasing).exchanged
+          word.pointee.compareExchange(expected: live, desired: deadTag, ordering: .sequentiallyConsistent).exchanged
     else { return }  // freed twice, or by two threads at once: only one wins
     let raw = UnsafeMutableRawPointer(p)
+    // Calls that passed the first check before the mark: they take their
+    // reference (a few instructions) or see the mark; wait for them.
+    while entering(raw).pointee.load(ordering: .sequentiallyConsistent) != 0 { sched_yield() }
     Unmanaged<T>.fromOpaque(raw.load(fromByteOffset: 8, as: UnsafeMutableRawPointer.self)).release()
     let slot = Int(quarantineNext.wrappingAdd(1, ordering: .relaxed).oldValue % UInt(quarantineSlots))
     let evicted = quarantine[slot].exchange(UInt(bitPattern: raw), ordering: .acquiringAndReleasing)
