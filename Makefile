@@ -45,8 +45,8 @@ cli-test: cli
 
 # Regenerates what is derived from r2_types.h's status enum and version (the
 # Swift, Python and Node status tables: scripts/gen_status.py), then
-# include/r2.h from the Swift sources (scripts/gen_header.py). R2_DOC_CHECK=strict
-# refuses an exported function whose doc comment lacks a part.
+# include/r2.h from the Swift sources (scripts/gen_header.py), which refuses an
+# exported function whose doc comment lacks a part (README, "The header").
 header:
 	@python3 scripts/gen_status.py
 	@$(MAKE) --no-print-directory build

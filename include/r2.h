@@ -68,13 +68,22 @@ extern "C" {
 #define R2_VERSION_STRING "1.0.0"
 
 /**
- * The library's version as MAJOR*10000 + MINOR*100 + PATCH; compare it with
- * R2_VERSION_NUMBER to check that the header and the library agree.
+ * The library's version as MAJOR*10000 + MINOR*100 + PATCH. Compare it with
+ * R2_VERSION_NUMBER to check that the header a program was built against and
+ * the library it loaded agree (same major, library minor not older).
+ *
+ * @return the version number, e.g. 10000 for 1.0.0.
+ * Ownership: nothing to release.
+ * Threads: any thread, at any time.
  */
 R2_API uint32_t r2_version_number(void);
 
 /**
- * The library's version as "MAJOR.MINOR.PATCH". Static; never free it.
+ * The library's version as "MAJOR.MINOR.PATCH", as R2_VERSION_STRING.
+ *
+ * @return a static NUL-terminated string, never NULL.
+ * Ownership: the string belongs to r2 and lives as long as the process; never free it.
+ * Threads: any thread, at any time.
  */
 R2_API const char *r2_version_string(void);
 
@@ -173,15 +182,27 @@ typedef struct r2_error {
 } r2_error;
 
 /**
- * The name of a status code, e.g. "NoSuchKey" for R2_ERR_NO_SUCH_KEY, or
- * "Unknown". Static; never free it. Thread-safe.
+ * The name of a status code, e.g. "NoSuchKey" for R2_ERR_NO_SUCH_KEY (the
+ * names of the r2_status comments), or "Unknown" for a number that is no status.
+ *
+ * @param code An r2_status (any int32_t is accepted).
+ * @return a static NUL-terminated string, never NULL.
+ * Ownership: the string belongs to r2 and lives as long as the process; never free it.
+ * Threads: any thread, at any time.
  */
 R2_API const char *r2_status_string(int32_t code);
 
 /**
- * The last failure on the calling thread. Never NULL. Owned by r2 and valid
- * until the next failing r2 call on this thread; successful calls leave it
- * unchanged, so read it right after a call returns non-zero.
+ * The details of the last failure on the calling thread: code, HTTP status,
+ * S3 error code, message, request id, retryable flag and Retry-After.
+ * Successful calls leave it unchanged, so read it right after a call returned
+ * a negative status.
+ *
+ * @return a pointer to this thread's record, never NULL (all zero and ""
+ *         before the first failure).
+ * Ownership: the record and its strings belong to r2 and stay valid until the
+ *     next failing r2 call on this thread; copy what you keep.
+ * Threads: any thread; each thread has its own record.
  */
 R2_API const r2_error *r2_error_last(void);
 
@@ -203,8 +224,12 @@ typedef struct r2_header {
 } r2_header;
 
 /**
- * Releases a buffer r2 returned and sets it to {NULL, 0}. NULL and an empty
- * buffer are no-ops.
+ * Releases the memory of a buffer r2 filled and sets it to {NULL, 0}.
+ *
+ * @param buf The buffer; NULL, and a buffer already {NULL, 0}, are no-ops.
+ * @return nothing.
+ * Ownership: buf->ptr goes back to r2; the r2_buf struct itself stays the caller's.
+ * Threads: any thread; not while another thread uses the same buffer.
  */
 R2_API void r2_buf_dispose(r2_buf *buf);
 
@@ -368,70 +393,121 @@ typedef struct r2_client_options {
 typedef struct r2_cancel r2_cancel;
 
 /**
- * Sets opts to version version (use R2_CLIENT_OPTIONS_VERSION) with every
- * other field zero, which means the default.
- * Returns R2_OK, or R2_ERR_INVALID_ARGUMENT for NULL or an unknown version.
+ * Sets an r2_client_options to a version of the struct with every other field
+ * zero, which means the default. The same as R2_CLIENT_OPTIONS_INIT, for
+ * bindings that cannot use the macro.
+ *
+ * @param opts Out: the options; only the fields of version are written.
+ * @param version The struct version the caller was built with (R2_CLIENT_OPTIONS_VERSION).
+ * @return R2_OK; R2_ERR_INVALID_ARGUMENT for a NULL opts, or a version of 0
+ *         or newer than this library's.
+ * Ownership: opts is the caller's; nothing to release.
+ * Threads: any thread.
  */
 R2_API int32_t r2_client_options_init(r2_client_options *opts, uint32_t version);
 
 /**
- * Creates a client. On success *out owns a new client; release it with
- * r2_client_free(). The options' strings are copied; the secret is held in
- * memory that is zeroed when the client is freed. Options of an older
- * version get today's defaults for the fields they lack. Once the version
- * is accepted, log_userdata and trace_userdata belong to r2: their _free
- * functions are called when the client is freed, or at once if this fails.
- * Returns R2_OK, R2_ERR_INVALID_ARGUMENT (NULL, bad UTF-8, bad version) or
- * R2_ERR_CONFIG (missing credentials, http:// without allow_http, bad endpoint).
+ * Creates a client: configuration, credentials, signer and connection pool.
+ * Options of an older version get today's defaults for the fields they lack.
+ *
+ * @param out Out: the new client on success, NULL on failure.
+ * @param opts The configuration (set opts->version; see r2_client_options).
+ * @return R2_OK; R2_ERR_INVALID_ARGUMENT (NULL, bad UTF-8, unknown version,
+ *         a value out of range) or R2_ERR_CONFIG (missing credentials, http:// without
+ *         allow_http, a bad endpoint, region or CA bundle).
+ * Ownership: the options' strings are copied (the secret into memory zeroed
+ *     when the client is freed); *out belongs to the caller: release it with
+ *     r2_client_free(). Once the version is accepted, log_userdata and
+ *     trace_userdata belong to r2: their _free callbacks run when the client is
+ *     freed, or before this returns if it fails.
+ * Threads: any thread; the new client may be shared by many threads at once.
  */
 R2_API int32_t r2_client_new(r2_client **out, const r2_client_options *opts);
 
 /**
  * Creates a client from the R2_* environment variables (R2_ACCOUNT_ID,
  * R2_ACCESS_KEY_ID, R2_SECRET_ACCESS_KEY, R2_ENDPOINT, R2_ALLOW_HTTP=1, ...;
- * see the README). Returns R2_OK, R2_ERR_INVALID_ARGUMENT, or R2_ERR_CONFIG
- * naming the missing or invalid variable.
+ * see the README's "Configuration").
+ *
+ * @param out Out: the new client on success, NULL on failure.
+ * @return R2_OK; R2_ERR_INVALID_ARGUMENT for a NULL out; R2_ERR_CONFIG
+ *         naming the missing or invalid variable.
+ * Ownership: *out belongs to the caller: release it with r2_client_free().
+ * Threads: any thread (reads the environment: not while another thread
+ *     changes it); the client may be shared by many threads at once.
  */
 R2_API int32_t r2_client_new_from_env(r2_client **out);
 
 /**
- * Releases a client. NULL is a no-op; a second free of the same pointer is a
- * no-op too while no new handle took its address. Calls in flight on other
- * threads hold their own reference: they finish normally and the client is
- * released when the last returns; a call entering after the free fails with
- * R2_ERR_INVALID_ARGUMENT. (A pointer reused by a later handle is that
- * handle: keeping a freed pointer is the caller's bug, as with free().)
+ * Releases a client: its connections, threads and credentials (the secret is
+ * zeroed).
+ *
+ * @param client The client; NULL, a freed client and a handle of another type are
+ *        no-ops (best-effort armour, see the header's prelude).
+ * @return nothing.
+ * Ownership: the handle goes back to r2. Calls already running on other threads
+ *     hold their own reference: they finish normally and the client goes when the
+ *     last returns; a call entering after the free fails with R2_ERR_INVALID_ARGUMENT.
+ * Threads: any thread, once; never while another thread may still be entering
+ *     a call with this handle.
  */
 R2_API void r2_client_free(r2_client *client);
 
 /**
- * Checks a bucket name against R2's rules (3-63 characters of a-z, 0-9 and
- * '-', starting and ending with a letter or digit, not an IP address).
- * Returns R2_OK, R2_ERR_INVALID_ARGUMENT or R2_ERR_INVALID_BUCKET_NAME.
+ * Checks a bucket name against R2's rules (3 to 63 characters of a-z, 0-9 and
+ * '-', starting and ending with a letter or digit, not an IP address). No
+ * network call.
+ *
+ * @param bucket The name (NUL-terminated UTF-8).
+ * @return R2_OK; R2_ERR_INVALID_ARGUMENT (NULL, bad UTF-8) or
+ *         R2_ERR_INVALID_BUCKET_NAME (the message says which rule).
+ * Ownership: bucket is borrowed for the call.
+ * Threads: any thread.
  */
 R2_API int32_t r2_bucket_validate(const char *bucket);
 
 /**
- * Checks an object key (1 to 1024 bytes of UTF-8). Returns R2_OK,
- * R2_ERR_INVALID_ARGUMENT (NULL, bad UTF-8) or R2_ERR_INVALID_OBJECT_NAME.
+ * Checks an object key against R2's rules (1 to R2_MAX_KEY_BYTES bytes of
+ * UTF-8). No network call.
+ *
+ * @param key The key (NUL-terminated UTF-8).
+ * @return R2_OK; R2_ERR_INVALID_ARGUMENT (NULL, bad UTF-8) or R2_ERR_INVALID_OBJECT_NAME.
+ * Ownership: key is borrowed for the call.
+ * Threads: any thread.
  */
 R2_API int32_t r2_key_validate(const char *key);
 
 /**
- * Creates a cancel switch. Release it with r2_cancel_free() after the calls
- * using it have returned. Thread-safe.
+ * Creates a cancel switch for long calls: pass it in r2_transfer_options and
+ * flip it with r2_cancel_signal().
+ *
+ * @param out Out: the new switch on success, NULL on failure.
+ * @return R2_OK; R2_ERR_INVALID_ARGUMENT for a NULL out.
+ * Ownership: *out belongs to the caller: release it with r2_cancel_free() after
+ *     the calls using it have returned.
+ * Threads: any thread; the switch may be used from any thread.
  */
 R2_API int32_t r2_cancel_new(r2_cancel **out);
 
 /**
- * Asks every call holding cancel to stop; they fail with R2_ERR_CANCELLED
- * (an upload is aborted on the server first). Callable from any thread, also
- * from a signal-handling thread; returns at once.
+ * Asks every call holding the switch to stop: they fail with R2_ERR_CANCELLED
+ * (an upload is aborted on the server first). Returns at once; calls started
+ * later with the switch fail at once too.
+ *
+ * @param cancel The cancel switch.
+ * @return R2_OK; R2_ERR_INVALID_ARGUMENT for an invalid handle.
+ * Ownership: nothing changes hands.
+ * Threads: any thread, also a signal-handling one.
  */
 R2_API int32_t r2_cancel_signal(r2_cancel *cancel);
 
 /**
- * Releases a cancel switch. NULL is a no-op.
+ * Releases a cancel switch.
+ *
+ * @param cancel The switch; NULL, a freed switch and a handle of another type are no-ops.
+ * @return nothing.
+ * Ownership: the handle goes back to r2; calls still running keep their own reference.
+ * Threads: any thread, once.
  */
 R2_API void r2_cancel_free(r2_cancel *cancel);
 
@@ -606,111 +682,247 @@ typedef int (*r2_write_cb)(const uint8_t *chunk, size_t len, void *userdata);
 typedef int64_t (*r2_read_cb)(uint8_t *buf, size_t cap, void *userdata);
 
 /**
- * Sets opts to version version (R2_PUT_OPTIONS_VERSION), every other field
- * zero (the defaults). For bindings that cannot use the R2_PUT_OPTIONS_INIT macro.
+ * Sets an r2_put_options to a version of the struct with every other field
+ * zero, which means the default. The same as R2_PUT_OPTIONS_INIT, for bindings
+ * that cannot use the macro.
+ *
+ * @param opts Out: the options; only the fields of version are written.
+ * @param version The struct version the caller was built with (R2_PUT_OPTIONS_VERSION).
+ * @return R2_OK; R2_ERR_INVALID_ARGUMENT for a NULL opts, or a version of 0
+ *         or newer than this library's.
+ * Ownership: opts is the caller's; nothing to release.
+ * Threads: any thread.
  */
 R2_API int32_t r2_put_options_init(r2_put_options *opts, uint32_t version);
 
 /**
- * Sets opts to version version (R2_GET_OPTIONS_VERSION), every other field zero (the defaults).
+ * Sets an r2_get_options to a version of the struct with every other field
+ * zero, which means the default. The same as R2_GET_OPTIONS_INIT, for bindings
+ * that cannot use the macro.
+ *
+ * @param opts Out: the options; only the fields of version are written.
+ * @param version The struct version the caller was built with (R2_GET_OPTIONS_VERSION).
+ * @return R2_OK; R2_ERR_INVALID_ARGUMENT for a NULL opts, or a version of 0
+ *         or newer than this library's.
+ * Ownership: opts is the caller's; nothing to release.
+ * Threads: any thread.
  */
 R2_API int32_t r2_get_options_init(r2_get_options *opts, uint32_t version);
 
 /**
- * Sets opts to version version (R2_COPY_OPTIONS_VERSION), every other field zero (the defaults).
+ * Sets an r2_copy_options to a version of the struct with every other field
+ * zero, which means the default. The same as R2_COPY_OPTIONS_INIT, for
+ * bindings that cannot use the macro.
+ *
+ * @param opts Out: the options; only the fields of version are written.
+ * @param version The struct version the caller was built with (R2_COPY_OPTIONS_VERSION).
+ * @return R2_OK; R2_ERR_INVALID_ARGUMENT for a NULL opts, or a version of 0
+ *         or newer than this library's.
+ * Ownership: opts is the caller's; nothing to release.
+ * Threads: any thread.
  */
 R2_API int32_t r2_copy_options_init(r2_copy_options *opts, uint32_t version);
 
 /**
- * Releases what r2 stored in info and zeroes its fields (the version
- * stays). NULL and a cleared struct are no-ops.
+ * Releases what r2 stored in an r2_object_info and zeroes its fields (its
+ * version stays).
+ *
+ * @param info The struct; NULL and a zeroed struct are no-ops.
+ * @return nothing.
+ * Ownership: the strings and metadata array go back to r2; the struct itself
+ *     stays the caller's.
+ * Threads: any thread; not while another thread reads the same struct.
  */
 R2_API void r2_object_info_dispose(r2_object_info *info);
 
 /**
- * Uploads len bytes from data as bucket/key in one PUT. data may be
- * NULL only when len is 0 (an empty object). opts may be NULL. When info
- * is not NULL it receives the ETag, version id and request id; release it with
- * r2_object_info_dispose(). Returns R2_OK or an error: R2_ERR_INVALID_ARGUMENT,
- * R2_ERR_INVALID_BUCKET_NAME, R2_ERR_INVALID_OBJECT_NAME, R2_ERR_ENTITY_TOO_LARGE
- * (more than 5 GiB - 5 MiB: use multipart), R2_ERR_PRECONDITION_FAILED, network
- * and server errors.
+ * Uploads len bytes as bucket/key in one PUT (up to 5 GiB - 5 MiB; larger
+ * bodies go through r2_transfer_upload_buffer()).
+ *
+ * @param info Out, may be NULL: the ETag, version id and request id (set
+ *        info->version first).
+ * @param client The client.
+ * @param bucket Bucket name (NUL-terminated UTF-8).
+ * @param key Object key (NUL-terminated UTF-8).
+ * @param data The body; may be NULL only when len is 0 (an empty object).
+ * @param len Bytes at data.
+ * @param opts May be NULL: content headers, metadata, conditions, checksum, SSE-C key.
+ * @return R2_OK; R2_ERR_INVALID_ARGUMENT, R2_ERR_INVALID_BUCKET_NAME,
+ *         R2_ERR_INVALID_OBJECT_NAME, R2_ERR_METADATA_TOO_LARGE, R2_ERR_ENTITY_TOO_LARGE,
+ *         R2_ERR_PRECONDITION_FAILED, R2_ERR_BAD_DIGEST, or any network or server
+ *         status (see r2_status).
+ * Ownership: data, strings and options are borrowed for the call; *info
+ *     belongs to the caller: release it with r2_object_info_dispose().
+ * Threads: any thread; the client may be shared by many threads at once.
  */
 R2_API int32_t r2_object_put(r2_object_info *info, r2_client *client, const char *bucket, const char *key, const uint8_t *data, size_t len, const r2_put_options *opts);
 
 /**
- * Uploads exactly length bytes produced by read as bucket/key in one
- * PUT (R2 needs the length up front; unknown lengths go through the
- * multipart orchestrator). The body is sent UNSIGNED-PAYLOAD; a checksum needs
- * opts->checksum_value. With opts->rewind (version 2) a failed attempt
- * (429, 5xx, network) is sent again from the first byte per the retry policy;
- * without it the stream is one-shot and is not retried once read (the error
- * says so). read runs on the calling thread; returning < 0
- * aborts (R2_ERR_ABORTED), and ending before length bytes is
- * R2_ERR_INCOMPLETE_BODY. info as for r2_object_put().
+ * Uploads exactly length bytes produced by read as bucket/key in one PUT (R2
+ * needs the length up front; unknown lengths go through
+ * r2_transfer_upload_stream()). The body is sent UNSIGNED-PAYLOAD; a checksum
+ * needs opts->checksum_value. With opts->rewind a failed attempt (429, 5xx,
+ * network) is sent again from the first byte, per the retry policy; without it
+ * the stream is one-shot and is not retried once read (the error says so).
+ *
+ * @param info Out, may be NULL: as for r2_object_put().
+ * @param client The client.
+ * @param bucket Bucket name (NUL-terminated UTF-8).
+ * @param key Object key (NUL-terminated UTF-8).
+ * @param length The body's exact size in bytes.
+ * @param read Fills the body (see r2_read_cb); < 0 aborts.
+ * @param userdata Passed to read and opts->rewind.
+ * @param opts May be NULL: as for r2_object_put(), and the rewind callback.
+ * @return R2_OK; R2_ERR_INVALID_ARGUMENT, R2_ERR_ABORTED (read returned < 0),
+ *         R2_ERR_INCOMPLETE_BODY (read ended before length bytes), the codes of
+ *         r2_object_put(), or any network or server status (see r2_status).
+ * Ownership: strings and options are borrowed for the call; *info belongs to
+ *     the caller: release it with r2_object_info_dispose().
+ * Threads: any thread; read and rewind run on the calling thread. The client
+ *     may be shared by many threads at once.
  */
 R2_API int32_t r2_object_put_stream(r2_object_info *info, r2_client *client, const char *bucket, const char *key, uint64_t length, r2_read_cb read, void *userdata, const r2_put_options *opts);
 
 /**
- * Reads bucket/key (or opts->range of it) into memory. On success *body
- * owns the bytes (release with r2_buf_dispose()) and, when info is not NULL,
- * *info the response's metadata (release with r2_object_info_dispose()).
- * At most the client's max_get_bytes (1 GiB) are held: a larger or endless
- * body is R2_ERR_ENTITY_TOO_LARGE (use r2_object_get_stream). With a range,
- * an answer that is not a 206 of exactly that range is R2_ERR_MALFORMED_RESPONSE.
- * Returns R2_OK or R2_ERR_NO_SUCH_KEY, R2_ERR_NOT_MODIFIED,
- * R2_ERR_PRECONDITION_FAILED, R2_ERR_INVALID_RANGE, R2_ERR_CHECKSUM_MISMATCH, ...
+ * Reads bucket/key (or opts->range of it) into memory. At most the client's
+ * max_get_bytes (1 GiB by default) are held: a larger or endless body is
+ * R2_ERR_ENTITY_TOO_LARGE (use r2_object_get_stream()). With a range, an answer
+ * that is not a 206 of exactly that range is R2_ERR_MALFORMED_RESPONSE.
+ *
+ * @param body Out: the body on success, {NULL, 0} on failure.
+ * @param info Out, may be NULL: the object's metadata (set info->version first).
+ * @param client The client.
+ * @param bucket Bucket name (NUL-terminated UTF-8).
+ * @param key Object key (NUL-terminated UTF-8).
+ * @param opts May be NULL: range, conditions, checksum validation, SSE-C key.
+ * @return R2_OK; R2_ERR_INVALID_ARGUMENT, R2_ERR_NO_SUCH_KEY, R2_ERR_NO_SUCH_BUCKET,
+ *         R2_ERR_NOT_MODIFIED, R2_ERR_PRECONDITION_FAILED, R2_ERR_INVALID_RANGE,
+ *         R2_ERR_ENTITY_TOO_LARGE, R2_ERR_CHECKSUM_MISMATCH, R2_ERR_SSE_CUSTOMER_KEY_REQUIRED,
+ *         or any network or server status (see r2_status).
+ * Ownership: strings and options are borrowed for the call; body and info
+ *     belong to the caller after the call: release them with r2_buf_dispose() and
+ *     r2_object_info_dispose().
+ * Threads: any thread; the client may be shared by many threads at once.
  */
 R2_API int32_t r2_object_get(r2_buf *body, r2_object_info *info, r2_client *client, const char *bucket, const char *key, const r2_get_options *opts);
 
 /**
- * Streams bucket/key to write as the body arrives, in bounded memory.
- * write runs on the calling thread; a non-zero return aborts the transfer
- * (R2_ERR_ABORTED). With opts->validate_checksum a mismatch is reported as
- * R2_ERR_CHECKSUM_MISMATCH after the last chunk was delivered. info as for
- * r2_object_get().
+ * Streams bucket/key to write as the body arrives, in bounded memory. With
+ * opts->validate_checksum a mismatch is reported as R2_ERR_CHECKSUM_MISMATCH
+ * after the last chunk was delivered.
+ *
+ * @param info Out, may be NULL: as for r2_object_get().
+ * @param client The client.
+ * @param bucket Bucket name (NUL-terminated UTF-8).
+ * @param key Object key (NUL-terminated UTF-8).
+ * @param write Receives each chunk (see r2_write_cb); non-zero aborts.
+ * @param userdata Passed to write.
+ * @param opts May be NULL: as for r2_object_get().
+ * @return R2_OK; R2_ERR_ABORTED (write returned non-zero), the codes of
+ *         r2_object_get(), or any network or server status (see r2_status).
+ * Ownership: strings and options are borrowed for the call; chunks are valid
+ *     only during write; *info belongs to the caller: release it with
+ *     r2_object_info_dispose().
+ * Threads: any thread; write runs on the calling thread. The client may be
+ *     shared by many threads at once.
  */
 R2_API int32_t r2_object_get_stream(r2_object_info *info, r2_client *client, const char *bucket, const char *key, r2_write_cb write, void *userdata, const r2_get_options *opts);
 
 /**
- * Reads the metadata of bucket/key without its body (content_length is the
- * object's size). info must not be NULL; release it with
- * r2_object_info_dispose(). Returns R2_OK, R2_ERR_NO_SUCH_KEY (HEAD has no
- * body, so a missing bucket also reads as 404), R2_ERR_NOT_MODIFIED, ...
+ * Reads the metadata of bucket/key without its body (info->content_length is
+ * the object's size).
+ *
+ * @param info Out: the metadata (set info->version first); must not be NULL.
+ * @param client The client.
+ * @param bucket Bucket name (NUL-terminated UTF-8).
+ * @param key Object key (NUL-terminated UTF-8).
+ * @param opts May be NULL: conditions and SSE-C key (range is ignored).
+ * @return R2_OK; R2_ERR_INVALID_ARGUMENT, R2_ERR_NO_SUCH_KEY (HEAD has no body,
+ *         so a missing bucket reads as a missing key too), R2_ERR_NOT_MODIFIED,
+ *         R2_ERR_PRECONDITION_FAILED, or any network or server status (see r2_status).
+ * Ownership: strings and options are borrowed for the call; *info belongs to
+ *     the caller: release it with r2_object_info_dispose().
+ * Threads: any thread; the client may be shared by many threads at once.
  */
 R2_API int32_t r2_object_head(r2_object_info *info, r2_client *client, const char *bucket, const char *key, const r2_get_options *opts);
 
 /**
- * Deletes bucket/key. Deleting a missing key succeeds. Returns R2_OK or an error.
+ * Deletes bucket/key. Deleting a key that does not exist succeeds.
+ *
+ * @param client The client.
+ * @param bucket Bucket name (NUL-terminated UTF-8).
+ * @param key Object key (NUL-terminated UTF-8).
+ * @return R2_OK; R2_ERR_INVALID_ARGUMENT, R2_ERR_INVALID_BUCKET_NAME,
+ *         R2_ERR_INVALID_OBJECT_NAME, R2_ERR_NO_SUCH_BUCKET, R2_ERR_ACCESS_DENIED, or
+ *         any network or server status (see r2_status).
+ * Ownership: strings are borrowed for the call.
+ * Threads: any thread; the client may be shared by many threads at once.
  */
 R2_API int32_t r2_object_delete(r2_client *client, const char *bucket, const char *key);
 
 /**
- * Sets opts to version version (R2_DELETE_MANY_OPTIONS_VERSION), every other field zero (the defaults).
+ * Sets an r2_delete_many_options to a version of the struct with every other
+ * field zero, which means the default. The same as
+ * R2_DELETE_MANY_OPTIONS_INIT, for bindings that cannot use the macro.
+ *
+ * @param opts Out: the options; only the fields of version are written.
+ * @param version The struct version the caller was built with (R2_DELETE_MANY_OPTIONS_VERSION).
+ * @return R2_OK; R2_ERR_INVALID_ARGUMENT for a NULL opts, or a version of 0
+ *         or newer than this library's.
+ * Ownership: opts is the caller's; nothing to release.
+ * Threads: any thread.
  */
 R2_API int32_t r2_delete_many_options_init(r2_delete_many_options *opts, uint32_t version);
 
 /**
- * Deletes count keys, 1000 per request (longer lists are split into batches,
- * in order). Keys the server could not delete are reported in out->errors;
- * that is not a failure of the call. With opts->quiet, out->deleted is
- * empty. opts may be NULL. Release *out with r2_delete_result_dispose().
- * Returns R2_OK or an error (then batches before the failing one may already
- * be deleted).
+ * Deletes count keys of bucket, 1000 per request (longer lists are split into
+ * batches, in order). Keys the server could not delete are listed in
+ * out->errors: that is not a failure of the call.
+ *
+ * @param out Out: the keys deleted and those that failed (set out->version first).
+ * @param client The client.
+ * @param bucket Bucket name (NUL-terminated UTF-8).
+ * @param keys count object keys (NUL-terminated UTF-8).
+ * @param count Number of keys, at least 1.
+ * @param opts May be NULL: quiet (out->deleted stays empty).
+ * @return R2_OK; R2_ERR_INVALID_ARGUMENT, R2_ERR_INVALID_BUCKET_NAME,
+ *         R2_ERR_INVALID_OBJECT_NAME, or any network or server status (see r2_status);
+ *         on a failure, batches before the failing one may already be deleted.
+ * Ownership: keys, strings and options are borrowed for the call; *out
+ *     belongs to the caller: release it with r2_delete_result_dispose().
+ * Threads: any thread; the client may be shared by many threads at once.
  */
 R2_API int32_t r2_object_delete_many(r2_delete_result *out, r2_client *client, const char *bucket, const char * const *keys, size_t count, const r2_delete_many_options *opts);
 
 /**
- * Releases what r2 stored in result and zeroes its fields (the version stays). NULL is a no-op.
+ * Releases what r2 stored in an r2_delete_result and zeroes its fields (its
+ * version stays).
+ *
+ * @param result The struct; NULL and a zeroed struct are no-ops.
+ * @return nothing.
+ * Ownership: the strings and arrays go back to r2; the struct itself stays the caller's.
+ * Threads: any thread; not while another thread reads the same struct.
  */
 R2_API void r2_delete_result_dispose(r2_delete_result *result);
 
 /**
- * Copies src_bucket/src_key to bucket/key on the server (up to 5 GiB).
- * opts may be NULL (copy the source's metadata). When info is not NULL it
- * receives the new ETag and last-modified; release it with
- * r2_object_info_dispose(). Returns R2_OK, R2_ERR_NO_SUCH_KEY,
- * R2_ERR_PRECONDITION_FAILED (a copy-source condition failed), ...
+ * Copies src_bucket/src_key to bucket/key on the server in one CopyObject (up
+ * to 5 GiB; r2_transfer_copy() copies any size).
+ *
+ * @param info Out, may be NULL: the new ETag and last-modified (set info->version first).
+ * @param client The client.
+ * @param src_bucket Source bucket (NUL-terminated UTF-8).
+ * @param src_key Source key (NUL-terminated UTF-8).
+ * @param bucket Destination bucket (NUL-terminated UTF-8).
+ * @param key Destination key (NUL-terminated UTF-8).
+ * @param opts May be NULL (the source's metadata is copied): replaced metadata,
+ *        copy-source conditions, SSE-C keys.
+ * @return R2_OK; R2_ERR_INVALID_ARGUMENT, R2_ERR_NO_SUCH_KEY, R2_ERR_NO_SUCH_BUCKET,
+ *         R2_ERR_PRECONDITION_FAILED (a copy-source condition failed), or any network
+ *         or server status (see r2_status).
+ * Ownership: strings and options are borrowed for the call; *info belongs to
+ *     the caller: release it with r2_object_info_dispose().
+ * Threads: any thread; the client may be shared by many threads at once.
  */
 R2_API int32_t r2_object_copy(r2_object_info *info, r2_client *client, const char *src_bucket, const char *src_key, const char *bucket, const char *key, const r2_copy_options *opts);
 
@@ -766,41 +978,86 @@ typedef struct r2_list_result {
 typedef struct r2_list_iter r2_list_iter;
 
 /**
- * Sets opts to version version (R2_LIST_OPTIONS_VERSION), every other field zero (the defaults).
+ * Sets an r2_list_options to a version of the struct with every other field
+ * zero, which means the default. The same as R2_LIST_OPTIONS_INIT, for
+ * bindings that cannot use the macro.
+ *
+ * @param opts Out: the options; only the fields of version are written.
+ * @param version The struct version the caller was built with (R2_LIST_OPTIONS_VERSION).
+ * @return R2_OK; R2_ERR_INVALID_ARGUMENT for a NULL opts, or a version of 0
+ *         or newer than this library's.
+ * Ownership: opts is the caller's; nothing to release.
+ * Threads: any thread.
  */
 R2_API int32_t r2_list_options_init(r2_list_options *opts, uint32_t version);
 
 /**
- * Lists one page of bucket (ListObjectsV2; keys decoded). opts may be NULL.
- * Pass out->next_continuation_token as opts->continuation_token for the
- * next page, or use r2_list_iter_new(). Release *out with
- * r2_list_result_dispose(). Returns R2_OK, R2_ERR_NO_SUCH_BUCKET, ...
+ * Lists one page of bucket (ListObjectsV2; keys URL-decoded). Pass
+ * out->next_continuation_token as opts->continuation_token for the next page,
+ * or use r2_list_iter_new().
+ *
+ * @param out Out: the page (set out->version first).
+ * @param client The client.
+ * @param bucket Bucket name (NUL-terminated UTF-8).
+ * @param opts May be NULL: prefix, delimiter, start-after, continuation token, max keys.
+ * @return R2_OK; R2_ERR_INVALID_ARGUMENT, R2_ERR_INVALID_BUCKET_NAME,
+ *         R2_ERR_NO_SUCH_BUCKET, R2_ERR_MALFORMED_RESPONSE, or any network or server
+ *         status (see r2_status).
+ * Ownership: strings and options are borrowed for the call; *out belongs to
+ *     the caller: release it with r2_list_result_dispose().
+ * Threads: any thread; the client may be shared by many threads at once.
  */
 R2_API int32_t r2_list_objects(r2_list_result *out, r2_client *client, const char *bucket, const r2_list_options *opts);
 
 /**
- * Releases what r2 stored in result and zeroes its fields (the version stays). NULL is a no-op.
+ * Releases what r2 stored in an r2_list_result and zeroes its fields (its
+ * version stays).
+ *
+ * @param result The struct; NULL and a zeroed struct are no-ops.
+ * @return nothing.
+ * Ownership: the strings and arrays go back to r2; the struct itself stays the caller's.
+ * Threads: any thread; not while another thread reads the same struct.
  */
 R2_API void r2_list_result_dispose(r2_list_result *result);
 
 /**
- * Creates an iterator over every object of bucket matching opts (may be
- * NULL); pages are fetched lazily by r2_list_iter_next(). Release it with
- * r2_list_iter_free(). Use an iterator from one thread at a time.
+ * Creates an iterator over every object of bucket matching opts; pages are
+ * fetched lazily by r2_list_iter_next().
+ *
+ * @param out Out: the new iterator on success, NULL on failure.
+ * @param client The client; the iterator holds a reference to it.
+ * @param bucket Bucket name (NUL-terminated UTF-8).
+ * @param opts May be NULL: as for r2_list_objects().
+ * @return R2_OK; R2_ERR_INVALID_ARGUMENT or R2_ERR_INVALID_BUCKET_NAME (no
+ *         request is sent yet).
+ * Ownership: strings and options are copied; *out belongs to the caller:
+ *     release it with r2_list_iter_free().
+ * Threads: any thread; then use the iterator from one thread at a time.
  */
 R2_API int32_t r2_list_iter_new(r2_list_iter **out, r2_client *client, const char *bucket, const r2_list_options *opts);
 
 /**
- * Advances the iterator: R2_OK with the next object in *out, R2_ITER_OVER
- * (positive, not an error) at the end, or a negative status. The entry's
- * strings stay valid until the next call on this iterator or
- * r2_list_iter_free(). A failed page fetch returns its error; calling again
- * retries that page.
+ * Advances the iterator to the next object, fetching the next page when
+ * needed. A failed page fetch returns its status; calling again retries that page.
+ *
+ * @param out Out: the next object on R2_OK (set out->version first).
+ * @param iter The iterator.
+ * @return R2_OK with an entry; R2_ITER_OVER (1, not an error) after the last
+ *         one; R2_ERR_INVALID_ARGUMENT, R2_ERR_NO_SUCH_BUCKET, or any network or
+ *         server status (see r2_status).
+ * Ownership: the entry's strings belong to the iterator and stay valid until
+ *     the next call on it or r2_list_iter_free().
+ * Threads: one thread at a time per iterator.
  */
 R2_API int32_t r2_list_iter_next(r2_object_entry *out, r2_list_iter *iter);
 
 /**
- * Releases an iterator. NULL is a no-op.
+ * Releases an iterator and the entry it last returned.
+ *
+ * @param iter The iterator; NULL, a freed iterator and a handle of another type are no-ops.
+ * @return nothing.
+ * Ownership: the handle goes back to r2.
+ * Threads: any thread, once, when no other thread uses the iterator.
  */
 R2_API void r2_list_iter_free(r2_list_iter *iter);
 
@@ -899,91 +1156,223 @@ typedef struct r2_multipart_upload_list {
 #define R2_MULTIPART_UPLOAD_LIST_INIT { .version = R2_MULTIPART_UPLOAD_LIST_VERSION }
 
 /**
- * Starts a multipart upload. On success *upload_id holds its id (release
- * with r2_buf_dispose()). opts (may be NULL) carries the object's headers
- * and metadata; a checksum there is refused (R2 has no full-object checksum
- * for multipart: use per-part CRC32/CRC32C or MD5).
+ * Starts a multipart upload of bucket/key.
+ *
+ * @param upload_id Out: the upload's id on success, {NULL, 0} on failure.
+ * @param client The client.
+ * @param bucket Bucket name (NUL-terminated UTF-8).
+ * @param key Object key (NUL-terminated UTF-8).
+ * @param opts May be NULL: the object's headers, metadata and SSE-C key; a
+ *        checksum is refused (R2 has no full-object checksum for multipart: use a
+ *        per-part one).
+ * @return R2_OK; R2_ERR_INVALID_ARGUMENT, R2_ERR_INVALID_BUCKET_NAME,
+ *         R2_ERR_INVALID_OBJECT_NAME, R2_ERR_UNSUPPORTED, or any network or server
+ *         status (see r2_status).
+ * Ownership: strings and options are borrowed for the call; *upload_id
+ *     belongs to the caller: release it with r2_buf_dispose().
+ * Threads: any thread; the client may be shared by many threads at once.
  */
 R2_API int32_t r2_multipart_create(r2_buf *upload_id, r2_client *client, const char *bucket, const char *key, const r2_put_options *opts);
 
 /**
- * Sets opts to version version (R2_PART_OPTIONS_VERSION), every other field zero (the defaults).
+ * Sets an r2_part_options to a version of the struct with every other field
+ * zero, which means the default. The same as R2_PART_OPTIONS_INIT, for
+ * bindings that cannot use the macro.
+ *
+ * @param opts Out: the options; only the fields of version are written.
+ * @param version The struct version the caller was built with (R2_PART_OPTIONS_VERSION).
+ * @return R2_OK; R2_ERR_INVALID_ARGUMENT for a NULL opts, or a version of 0
+ *         or newer than this library's.
+ * Ownership: opts is the caller's; nothing to release.
+ * Threads: any thread.
  */
 R2_API int32_t r2_part_options_init(r2_part_options *opts, uint32_t version);
 
 /**
- * Uploads part part_number (1 to 10 000) of an upload from len bytes.
- * opts (may be NULL) has the part checksum (R2_CHECKSUM_NONE, _MD5, _CRC32
- * or _CRC32C; SHA ones are refused: R2 answers 501) and the upload's SSE-C
- * key. A part that breaks R2's equal-size rule given the parts this client
- * already sent for the upload is refused before its bytes are sent
- * (R2_ERR_INVALID_PART / R2_ERR_ENTITY_TOO_SMALL). On success *etag holds
- * the part's ETag for r2_multipart_complete() (release with r2_buf_dispose()).
+ * Uploads part part_number of an upload from len bytes. A part that breaks R2's
+ * equal-size rule, given the parts this client already sent for the upload, is
+ * refused before its bytes are sent.
+ *
+ * @param etag Out: the part's ETag for r2_multipart_complete(), {NULL, 0} on failure.
+ * @param client The client.
+ * @param bucket Bucket name (NUL-terminated UTF-8).
+ * @param key Object key (NUL-terminated UTF-8).
+ * @param upload_id The id from r2_multipart_create().
+ * @param part_number 1 to 10 000.
+ * @param data The part's bytes; may be NULL only when len is 0.
+ * @param len Bytes at data.
+ * @param opts May be NULL: the part checksum (NONE, MD5, CRC32 or CRC32C: R2
+ *        answers the SHA ones with 501) and the upload's SSE-C key.
+ * @return R2_OK; R2_ERR_INVALID_ARGUMENT, R2_ERR_NO_SUCH_UPLOAD,
+ *         R2_ERR_INVALID_PART, R2_ERR_ENTITY_TOO_SMALL, R2_ERR_BAD_DIGEST, or any
+ *         network or server status (see r2_status).
+ * Ownership: data, strings and options are borrowed for the call; *etag
+ *     belongs to the caller: release it with r2_buf_dispose().
+ * Threads: any thread; parts of one upload may be sent from many threads at
+ *     once. The client may be shared by many threads at once.
  */
 R2_API int32_t r2_multipart_upload_part(r2_buf *etag, r2_client *client, const char *bucket, const char *key, const char *upload_id, uint32_t part_number, const uint8_t *data, size_t len, const r2_part_options *opts);
 
 /**
- * Copies bytes first..last (inclusive) of src_bucket/src_key as part
- * part_number (UploadPartCopy); first = last = -1 copies the whole
- * source. opts (may be NULL) has the upload's and the source's SSE-C keys.
+ * Copies bytes first to last (inclusive) of src_bucket/src_key as part
+ * part_number of an upload (UploadPartCopy).
+ *
+ * @param etag Out: the part's ETag for r2_multipart_complete(), {NULL, 0} on failure.
+ * @param client The client.
+ * @param bucket Bucket name (NUL-terminated UTF-8).
+ * @param key Object key (NUL-terminated UTF-8).
+ * @param upload_id The id from r2_multipart_create().
+ * @param part_number 1 to 10 000.
+ * @param src_bucket Source bucket (NUL-terminated UTF-8).
+ * @param src_key Source key (NUL-terminated UTF-8).
+ * @param first First byte of the range, or -1 (with last = -1) for the whole source.
+ * @param last Last byte of the range (inclusive), or -1.
+ * @param opts May be NULL: the upload's and the source's SSE-C keys.
+ * @return R2_OK; R2_ERR_INVALID_ARGUMENT, R2_ERR_NO_SUCH_UPLOAD,
+ *         R2_ERR_NO_SUCH_KEY, R2_ERR_INVALID_RANGE, or any network or server status
+ *         (see r2_status).
+ * Ownership: strings and options are borrowed for the call; *etag belongs to
+ *     the caller: release it with r2_buf_dispose().
+ * Threads: any thread; the client may be shared by many threads at once.
  */
 R2_API int32_t r2_multipart_upload_part_copy(r2_buf *etag, r2_client *client, const char *bucket, const char *key, const char *upload_id, uint32_t part_number, const char *src_bucket, const char *src_key, int64_t first, int64_t last, const r2_part_options *opts);
 
 /**
- * Sets opts to version version (R2_COMPLETE_OPTIONS_VERSION), every other field zero (the defaults).
+ * Sets an r2_complete_options to a version of the struct with every other
+ * field zero, which means the default. The same as R2_COMPLETE_OPTIONS_INIT,
+ * for bindings that cannot use the macro.
+ *
+ * @param opts Out: the options; only the fields of version are written.
+ * @param version The struct version the caller was built with (R2_COMPLETE_OPTIONS_VERSION).
+ * @return R2_OK; R2_ERR_INVALID_ARGUMENT for a NULL opts, or a version of 0
+ *         or newer than this library's.
+ * Ownership: opts is the caller's; nothing to release.
+ * Threads: any thread.
  */
 R2_API int32_t r2_complete_options_init(r2_complete_options *opts, uint32_t version);
 
 /**
- * Completes an upload from count parts (any order; sorted here). info
- * (may be NULL) gets the object's ETag. Before sending, every part is checked
- * against R2's size rules (with the sizes this client sent, else ListParts).
- * An ambiguous failure (timeout, reset, 5xx, lost answer) is resolved by
- * reading the object back and comparing its ETag with the parts' multipart
- * ETag, or with ListParts; Complete is never re-sent blindly. A mismatched
- * multipart ETag is R2_ERR_CHECKSUM_MISMATCH. opts (may be NULL) has
- * conditions R2 checks when the object is published (If-Match /
- * If-None-Match; a failed one is R2_ERR_PRECONDITION_FAILED and final: R2
- * treats the upload as aborted) and the upload's SSE-C key.
+ * Completes an upload from count parts (in any order: they are sorted here).
+ * Before sending, every part is checked against R2's size rules (with the
+ * sizes this client sent, else ListParts). An ambiguous failure (timeout,
+ * reset, 5xx, lost answer) is resolved by reading the object back and
+ * comparing its ETag with the parts' multipart ETag, or with ListParts;
+ * Complete is never sent again blindly.
+ *
+ * @param info Out, may be NULL: the object's ETag (set info->version first).
+ * @param client The client.
+ * @param bucket Bucket name (NUL-terminated UTF-8).
+ * @param key Object key (NUL-terminated UTF-8).
+ * @param upload_id The id from r2_multipart_create().
+ * @param parts count parts: number and ETag.
+ * @param count Number of parts, 1 to 10 000.
+ * @param opts May be NULL: If-Match / If-None-Match (checked by R2 when the object
+ *        is published: a failed one is final, R2 treats the upload as aborted) and
+ *        the upload's SSE-C key.
+ * @return R2_OK; R2_ERR_INVALID_ARGUMENT, R2_ERR_NO_SUCH_UPLOAD, R2_ERR_INVALID_PART,
+ *         R2_ERR_INVALID_PART_ORDER, R2_ERR_ENTITY_TOO_SMALL, R2_ERR_PRECONDITION_FAILED,
+ *         R2_ERR_CHECKSUM_MISMATCH (the object's ETag is not the parts' multipart ETag),
+ *         or any network or server status (see r2_status).
+ * Ownership: parts, strings and options are borrowed for the call; *info
+ *     belongs to the caller: release it with r2_object_info_dispose().
+ * Threads: any thread; the client may be shared by many threads at once.
  */
 R2_API int32_t r2_multipart_complete(r2_object_info *info, r2_client *client, const char *bucket, const char *key, const char *upload_id, const r2_completed_part *parts, size_t count, const r2_complete_options *opts);
 
 /**
  * Aborts an upload and frees its parts on the server.
+ *
+ * @param client The client.
+ * @param bucket Bucket name (NUL-terminated UTF-8).
+ * @param key Object key (NUL-terminated UTF-8).
+ * @param upload_id The id from r2_multipart_create().
+ * @return R2_OK; R2_ERR_INVALID_ARGUMENT, R2_ERR_NO_SUCH_UPLOAD, or any
+ *         network or server status (see r2_status).
+ * Ownership: strings are borrowed for the call.
+ * Threads: any thread; the client may be shared by many threads at once.
  */
 R2_API int32_t r2_multipart_abort(r2_client *client, const char *bucket, const char *key, const char *upload_id);
 
 /**
- * Sets opts to version version (R2_LIST_PARTS_OPTIONS_VERSION), every other field zero (the defaults).
+ * Sets an r2_list_parts_options to a version of the struct with every other
+ * field zero, which means the default. The same as R2_LIST_PARTS_OPTIONS_INIT,
+ * for bindings that cannot use the macro.
+ *
+ * @param opts Out: the options; only the fields of version are written.
+ * @param version The struct version the caller was built with (R2_LIST_PARTS_OPTIONS_VERSION).
+ * @return R2_OK; R2_ERR_INVALID_ARGUMENT for a NULL opts, or a version of 0
+ *         or newer than this library's.
+ * Ownership: opts is the caller's; nothing to release.
+ * Threads: any thread.
  */
 R2_API int32_t r2_list_parts_options_init(r2_list_parts_options *opts, uint32_t version);
 
 /**
- * Lists every part of an upload (all pages). opts may be NULL. Release
- * *out with r2_multipart_part_list_dispose(). R2_ERR_NO_SUCH_UPLOAD when
- * the upload is gone (R2 aborts unfinished uploads after 7 days by default).
+ * Lists every part of an upload (all pages).
+ *
+ * @param out Out: the parts (set out->version first).
+ * @param client The client.
+ * @param bucket Bucket name (NUL-terminated UTF-8).
+ * @param key Object key (NUL-terminated UTF-8).
+ * @param upload_id The id from r2_multipart_create().
+ * @param opts May be NULL: the defaults.
+ * @return R2_OK; R2_ERR_INVALID_ARGUMENT, R2_ERR_NO_SUCH_UPLOAD (the upload
+ *         was completed or aborted; R2 aborts unfinished uploads after 7 days by
+ *         default), or any network or server status (see r2_status).
+ * Ownership: strings and options are borrowed for the call; *out belongs to
+ *     the caller: release it with r2_multipart_part_list_dispose().
+ * Threads: any thread; the client may be shared by many threads at once.
  */
 R2_API int32_t r2_multipart_list_parts(r2_multipart_part_list *out, r2_client *client, const char *bucket, const char *key, const char *upload_id, const r2_list_parts_options *opts);
 
 /**
- * Releases what r2 stored in list and zeroes its fields (the version stays). NULL is a no-op.
+ * Releases what r2 stored in an r2_multipart_part_list and zeroes its fields
+ * (its version stays).
+ *
+ * @param list The struct; NULL and a zeroed struct are no-ops.
+ * @return nothing.
+ * Ownership: the strings and array go back to r2; the struct itself stays the caller's.
+ * Threads: any thread; not while another thread reads the same struct.
  */
 R2_API void r2_multipart_part_list_dispose(r2_multipart_part_list *list);
 
 /**
- * Sets opts to version version (R2_LIST_UPLOADS_OPTIONS_VERSION), every other field zero (the defaults).
+ * Sets an r2_list_uploads_options to a version of the struct with every other
+ * field zero, which means the default. The same as
+ * R2_LIST_UPLOADS_OPTIONS_INIT, for bindings that cannot use the macro.
+ *
+ * @param opts Out: the options; only the fields of version are written.
+ * @param version The struct version the caller was built with (R2_LIST_UPLOADS_OPTIONS_VERSION).
+ * @return R2_OK; R2_ERR_INVALID_ARGUMENT for a NULL opts, or a version of 0
+ *         or newer than this library's.
+ * Ownership: opts is the caller's; nothing to release.
+ * Threads: any thread.
  */
 R2_API int32_t r2_list_uploads_options_init(r2_list_uploads_options *opts, uint32_t version);
 
 /**
- * Lists every unfinished multipart upload of bucket whose key starts with
- * opts->prefix (opts NULL, or a NULL prefix: all). Release *out with
- * r2_multipart_upload_list_dispose().
+ * Lists every unfinished multipart upload of bucket (all pages).
+ *
+ * @param out Out: the uploads (set out->version first).
+ * @param client The client.
+ * @param bucket Bucket name (NUL-terminated UTF-8).
+ * @param opts May be NULL: prefix (only keys that start with it).
+ * @return R2_OK; R2_ERR_INVALID_ARGUMENT, R2_ERR_INVALID_BUCKET_NAME,
+ *         R2_ERR_NO_SUCH_BUCKET, or any network or server status (see r2_status).
+ * Ownership: strings and options are borrowed for the call; *out belongs to
+ *     the caller: release it with r2_multipart_upload_list_dispose().
+ * Threads: any thread; the client may be shared by many threads at once.
  */
 R2_API int32_t r2_multipart_list_uploads(r2_multipart_upload_list *out, r2_client *client, const char *bucket, const r2_list_uploads_options *opts);
 
 /**
- * Releases what r2 stored in list and zeroes its fields (the version stays). NULL is a no-op.
+ * Releases what r2 stored in an r2_multipart_upload_list and zeroes its fields
+ * (its version stays).
+ *
+ * @param list The struct; NULL and a zeroed struct are no-ops.
+ * @return nothing.
+ * Ownership: the strings and array go back to r2; the struct itself stays the caller's.
+ * Threads: any thread; not while another thread reads the same struct.
  */
 R2_API void r2_multipart_upload_list_dispose(r2_multipart_upload_list *list);
 
@@ -1022,62 +1411,155 @@ typedef struct r2_transfer_options {
 #define R2_TRANSFER_OPTIONS_INIT { .version = R2_TRANSFER_OPTIONS_VERSION }
 
 /**
- * Sets opts to version version (R2_TRANSFER_OPTIONS_VERSION), every other field zero (the defaults).
+ * Sets an r2_transfer_options to a version of the struct with every other
+ * field zero, which means the default. The same as R2_TRANSFER_OPTIONS_INIT,
+ * for bindings that cannot use the macro.
+ *
+ * @param opts Out: the options; only the fields of version are written.
+ * @param version The struct version the caller was built with (R2_TRANSFER_OPTIONS_VERSION).
+ * @return R2_OK; R2_ERR_INVALID_ARGUMENT for a NULL opts, or a version of 0
+ *         or newer than this library's.
+ * Ownership: opts is the caller's; nothing to release.
+ * Threads: any thread.
  */
 R2_API int32_t r2_transfer_options_init(r2_transfer_options *opts, uint32_t version);
 
 /**
- * Uploads the file at path to bucket/key: one PUT below the threshold,
- * a multipart upload at or above it (parts read at their offsets, sent by
+ * Uploads the file at path to bucket/key: one PUT below the threshold, a
+ * multipart upload at or above it (parts read at their offsets, sent by
  * concurrency workers). On failure or cancellation the multipart upload is
- * aborted (unless opts->state_path is set: then it is kept, and calling
- * again with the same file and state resumes it, sending only missing parts;
- * a changed file is refused). info may be NULL; release it with
- * r2_object_info_dispose(). opts may be NULL.
+ * aborted, unless opts->state_path is set: then it is kept, and calling again
+ * with the same file and state resumes it, sending only the missing parts (a
+ * changed file is refused).
+ *
+ * @param info Out, may be NULL: the object's ETag and request id (set info->version first).
+ * @param client The client.
+ * @param bucket Bucket name (NUL-terminated UTF-8).
+ * @param key Object key (NUL-terminated UTF-8).
+ * @param path The file to upload.
+ * @param opts May be NULL: threshold, part size, concurrency, part checksum,
+ *        headers, progress, cancel switch, resume state.
+ * @return R2_OK; R2_ERR_INVALID_ARGUMENT (also a file that cannot be read),
+ *         R2_ERR_CANCELLED, R2_ERR_INVALID_PART, R2_ERR_ENTITY_TOO_SMALL,
+ *         R2_ERR_CHECKSUM_MISMATCH, or any network or server status (see r2_status).
+ * Ownership: strings and options are borrowed for the call; *info belongs to
+ *     the caller: release it with r2_object_info_dispose().
+ * Threads: any thread; progress runs on the calling thread, parts move on
+ *     worker threads. The client may be shared by many threads at once.
  */
 R2_API int32_t r2_transfer_upload_file(r2_object_info *info, r2_client *client, const char *bucket, const char *key, const char *path, const r2_transfer_options *opts);
 
 /**
- * Uploads len bytes at data (borrowed for the call, never copied) as
- * bucket/key, multipart at or above the threshold. As r2_transfer_upload_file().
+ * Uploads len bytes at data as bucket/key: one PUT below the threshold, a
+ * multipart upload at or above it. As r2_transfer_upload_file(), without resume.
+ *
+ * @param info Out, may be NULL: as for r2_transfer_upload_file().
+ * @param client The client.
+ * @param bucket Bucket name (NUL-terminated UTF-8).
+ * @param key Object key (NUL-terminated UTF-8).
+ * @param data The body (never copied); may be NULL only when len is 0.
+ * @param len Bytes at data.
+ * @param opts May be NULL: as for r2_transfer_upload_file().
+ * @return the codes of r2_transfer_upload_file().
+ * Ownership: data, strings and options are borrowed for the call; *info
+ *     belongs to the caller: release it with r2_object_info_dispose().
+ * Threads: any thread; as r2_transfer_upload_file().
  */
 R2_API int32_t r2_transfer_upload_buffer(r2_object_info *info, r2_client *client, const char *bucket, const char *key, const uint8_t *data, size_t len, const r2_transfer_options *opts);
 
 /**
- * Uploads what read produces. With length >= 0 and below the threshold it
- * is one streamed PUT; otherwise, and always when length is -1 (unknown),
- * a multipart upload reading parts in order on the calling thread into at
- * most concurrency + 1 part buffers. read returns bytes read, 0 at the end,
- * or < 0 to abort (R2_ERR_ABORTED; the upload is aborted on the server).
- * A stream cannot be resumed: opts->state_path is refused.
+ * Uploads what read produces. With length >= 0 and below the threshold it is
+ * one streamed PUT; otherwise, and always when length is -1 (unknown), a
+ * multipart upload reading parts in order on the calling thread into at most
+ * concurrency + 1 part buffers. A stream cannot be resumed: opts->state_path is
+ * refused.
+ *
+ * @param info Out, may be NULL: as for r2_transfer_upload_file().
+ * @param client The client.
+ * @param bucket Bucket name (NUL-terminated UTF-8).
+ * @param key Object key (NUL-terminated UTF-8).
+ * @param length The body's size in bytes, or -1 when unknown.
+ * @param read Fills the body (see r2_read_cb); < 0 aborts and the upload is
+ *        aborted on the server.
+ * @param userdata Passed to read.
+ * @param opts May be NULL: as for r2_transfer_upload_file(), without state_path.
+ * @return R2_OK; R2_ERR_ABORTED (read returned < 0), R2_ERR_INCOMPLETE_BODY
+ *         (read ended before length bytes), the codes of r2_transfer_upload_file().
+ * Ownership: strings and options are borrowed for the call; *info belongs to
+ *     the caller: release it with r2_object_info_dispose().
+ * Threads: any thread; read and progress run on the calling thread, parts
+ *     move on worker threads. The client may be shared by many threads at once.
  */
 R2_API int32_t r2_transfer_upload_stream(r2_object_info *info, r2_client *client, const char *bucket, const char *key, int64_t length, r2_read_cb read, void *userdata, const r2_transfer_options *opts);
 
 /**
- * Downloads bucket/key to the file at path: one GET below the
- * threshold, parallel ranged GETs pinned to the object's ETag above it. The
- * bytes go to <path>.r2-partial, renamed to path at the end: a failed or
- * cancelled download leaves no partial file at path. With
- * opts->state_path, a failed download keeps the partial file and its
- * state, and calling again continues from them. info (may be NULL) gets
- * the object's metadata.
+ * Downloads bucket/key to the file at path: one GET below the threshold,
+ * parallel ranged GETs pinned to the object's ETag above it. The bytes go to
+ * path.r2-partial, renamed to path at the end: a failed or cancelled download
+ * leaves no partial file at path. With opts->state_path, a failed download
+ * keeps the partial file and its state, and calling again continues from them.
+ *
+ * @param info Out, may be NULL: the object's metadata (set info->version first).
+ * @param client The client.
+ * @param bucket Bucket name (NUL-terminated UTF-8).
+ * @param key Object key (NUL-terminated UTF-8).
+ * @param path The file to write (replaced when the download succeeds).
+ * @param opts May be NULL: threshold, part size, concurrency, progress, cancel
+ *        switch, resume state, SSE-C key, skip_fsync.
+ * @return R2_OK; R2_ERR_INVALID_ARGUMENT (also a path that cannot be
+ *         written), R2_ERR_NO_SUCH_KEY, R2_ERR_CANCELLED, R2_ERR_PRECONDITION_FAILED
+ *         (the object changed mid-way), R2_ERR_CHECKSUM_MISMATCH, or any network or
+ *         server status (see r2_status).
+ * Ownership: strings and options are borrowed for the call; *info belongs to
+ *     the caller: release it with r2_object_info_dispose().
+ * Threads: any thread; progress runs on the calling thread, ranges move on
+ *     worker threads. The client may be shared by many threads at once.
  */
 R2_API int32_t r2_transfer_download_file(r2_object_info *info, r2_client *client, const char *bucket, const char *key, const char *path, const r2_transfer_options *opts);
 
 /**
- * Downloads bucket/key to write, in order, on the calling thread.
- * Above the threshold, ranges are fetched in parallel into at most
- * concurrency + 1 part buffers. A non-zero return from write aborts
- * (R2_ERR_ABORTED).
+ * Downloads bucket/key to write, in order. Above the threshold, ranges are
+ * fetched in parallel into at most concurrency + 1 part buffers.
+ *
+ * @param info Out, may be NULL: as for r2_transfer_download_file().
+ * @param client The client.
+ * @param bucket Bucket name (NUL-terminated UTF-8).
+ * @param key Object key (NUL-terminated UTF-8).
+ * @param write Receives the body in order (see r2_write_cb); non-zero aborts.
+ * @param userdata Passed to write.
+ * @param opts May be NULL: as for r2_transfer_download_file(), without state_path.
+ * @return R2_OK; R2_ERR_ABORTED (write returned non-zero), the codes of
+ *         r2_transfer_download_file().
+ * Ownership: strings and options are borrowed for the call; chunks are valid
+ *     only during write; *info belongs to the caller: release it with
+ *     r2_object_info_dispose().
+ * Threads: any thread; write and progress run on the calling thread. The
+ *     client may be shared by many threads at once.
  */
 R2_API int32_t r2_transfer_download_stream(r2_object_info *info, r2_client *client, const char *bucket, const char *key, r2_write_cb write, void *userdata, const r2_transfer_options *opts);
 
 /**
- * Copies src_bucket/src_key to bucket/key on the server: CopyObject
- * below opts->threshold (default: above 5 GiB only), else UploadPartCopy
- * ranges in parallel. The source's content headers and metadata are kept
- * unless opts->put sets any of them: then those given replace them all
+ * Copies src_bucket/src_key to bucket/key on the server, of any size:
+ * CopyObject below opts->threshold (by default: up to 5 GiB), else
+ * UploadPartCopy ranges in parallel. The source's content headers and metadata
+ * are kept unless opts->put sets any of them: then those given replace them all
  * (S3's REPLACE directive).
+ *
+ * @param info Out, may be NULL: the new object's ETag (set info->version first).
+ * @param client The client.
+ * @param src_bucket Source bucket (NUL-terminated UTF-8).
+ * @param src_key Source key (NUL-terminated UTF-8).
+ * @param bucket Destination bucket (NUL-terminated UTF-8).
+ * @param key Destination key (NUL-terminated UTF-8).
+ * @param opts May be NULL: threshold, part size, concurrency, headers, progress,
+ *        cancel switch, SSE-C keys.
+ * @return R2_OK; R2_ERR_INVALID_ARGUMENT, R2_ERR_NO_SUCH_KEY, R2_ERR_CANCELLED,
+ *         R2_ERR_PRECONDITION_FAILED (the source changed mid-way), or any network or
+ *         server status (see r2_status).
+ * Ownership: strings and options are borrowed for the call; *info belongs to
+ *     the caller: release it with r2_object_info_dispose().
+ * Threads: any thread; progress runs on the calling thread, parts move on
+ *     worker threads. The client may be shared by many threads at once.
  */
 R2_API int32_t r2_transfer_copy(r2_object_info *info, r2_client *client, const char *src_bucket, const char *src_key, const char *bucket, const char *key, const r2_transfer_options *opts);
 
@@ -1168,112 +1650,219 @@ typedef struct r2_presign_options {
 
 /**
  * Presigns a URL for GET, PUT, HEAD or DELETE of bucket/key, valid for
- * expires_seconds (1 to 604800). No network call. On success *out holds
- * the URL; release it with r2_buf_dispose(). opts may be NULL.
- * Returns R2_OK, R2_ERR_INVALID_ARGUMENT, R2_ERR_INVALID_BUCKET_NAME or
- * R2_ERR_INVALID_OBJECT_NAME. Thread-safe. A NULL key presigns a
- * bucket-level request: GET with opts->query list-type=2, prefix,
- * delimiter, continuation-token, encoding-type=url is a ListObjectsV2 URL.
+ * expires_seconds. No network call. A NULL key presigns a bucket-level request:
+ * GET with opts->query list-type=2, prefix, delimiter, continuation-token or
+ * encoding-type=url is a ListObjectsV2 URL.
+ *
+ * @param out Out: the URL on success, {NULL, 0} on failure.
+ * @param client The client whose credentials and endpoint sign the URL.
+ * @param method "GET", "PUT", "HEAD" or "DELETE".
+ * @param bucket Bucket name (NUL-terminated UTF-8).
+ * @param key Object key, or NULL for a bucket-level request.
+ * @param expires_seconds 1 to 604800 (R2_MIN_PRESIGN_EXPIRES to R2_MAX_PRESIGN_EXPIRES).
+ * @param opts May be NULL: extra signed headers and query parameters, the signing time.
+ * @return R2_OK; R2_ERR_INVALID_ARGUMENT, R2_ERR_INVALID_BUCKET_NAME or
+ *         R2_ERR_INVALID_OBJECT_NAME.
+ * Ownership: strings and options are borrowed for the call; *out belongs to
+ *     the caller: release it with r2_buf_dispose().
+ * Threads: any thread; the client may be shared by many threads at once.
  */
 R2_API int32_t r2_client_presign(r2_buf *out, r2_client *client, const char *method, const char *bucket, const char *key, int64_t expires_seconds, const r2_presign_options *opts);
 
 /**
- * Sets opts to version version (R2_PRESIGN_OPTIONS_VERSION), every other field zero (the defaults).
+ * Sets an r2_presign_options to a version of the struct with every other field
+ * zero, which means the default. The same as R2_PRESIGN_OPTIONS_INIT, for
+ * bindings that cannot use the macro.
+ *
+ * @param opts Out: the options; only the fields of version are written.
+ * @param version The struct version the caller was built with (R2_PRESIGN_OPTIONS_VERSION).
+ * @return R2_OK; R2_ERR_INVALID_ARGUMENT for a NULL opts, or a version of 0
+ *         or newer than this library's.
+ * Ownership: opts is the caller's; nothing to release.
+ * Threads: any thread.
  */
 R2_API int32_t r2_presign_options_init(r2_presign_options *opts, uint32_t version);
 
 /**
- * Sets opts to version version, every other field zero (the defaults:
- * region "auto", service "s3"). Returns R2_OK or R2_ERR_INVALID_ARGUMENT.
+ * Sets an r2_signer_options to a version of the struct with every other field
+ * zero, which means the default (a NULL region is "auto", a NULL service
+ * "s3"). The same as R2_SIGNER_OPTIONS_INIT, for bindings that cannot use the
+ * macro.
+ *
+ * @param opts Out: the options; only the fields of version are written.
+ * @param version The struct version the caller was built with (R2_SIGNER_OPTIONS_VERSION).
+ * @return R2_OK; R2_ERR_INVALID_ARGUMENT for a NULL opts, or a version of 0
+ *         or newer than this library's.
+ * Ownership: opts is the caller's; nothing to release.
+ * Threads: any thread.
  */
 R2_API int32_t r2_signer_options_init(r2_signer_options *opts, uint32_t version);
 
 /**
- * Creates a signer. On success *out owns it; release it with
- * r2_signer_free(). The strings are copied. Thread-safe once created.
- * Returns R2_OK, R2_ERR_INVALID_ARGUMENT or R2_ERR_CONFIG.
+ * Creates a standalone SigV4 signer with its own credentials, region and service.
+ *
+ * @param out Out: the new signer on success, NULL on failure.
+ * @param opts Credentials and scope (set opts->version).
+ * @return R2_OK; R2_ERR_INVALID_ARGUMENT (NULL, bad UTF-8, unknown version)
+ *         or R2_ERR_CONFIG (missing credentials, an invalid region or service).
+ * Ownership: the strings are copied; *out belongs to the caller: release it
+ *     with r2_signer_free().
+ * Threads: any thread; the signer may be shared by many threads at once.
  */
 R2_API int32_t r2_signer_new(r2_signer **out, const r2_signer_options *opts);
 
 /**
- * Releases a signer. NULL is a no-op.
+ * Releases a signer (its secret is zeroed).
+ *
+ * @param signer The signer; NULL, a freed signer and a handle of another type are no-ops.
+ * @return nothing.
+ * Ownership: the handle goes back to r2; results it made (r2_signed) stay valid.
+ * Threads: any thread, once, when no other thread uses the signer.
  */
 R2_API void r2_signer_free(r2_signer *signer);
 
 /**
- * Sets req to version version, every other field zero (the defaults).
- * Returns R2_OK or R2_ERR_INVALID_ARGUMENT.
+ * Sets an r2_sign_request to a version of the struct with every other field
+ * zero, which means the default. The same as R2_SIGN_REQUEST_INIT, for
+ * bindings that cannot use the macro.
+ *
+ * @param req Out: the request; only the fields of version are written.
+ * @param version The struct version the caller was built with (R2_SIGN_REQUEST_VERSION).
+ * @return R2_OK; R2_ERR_INVALID_ARGUMENT for a NULL req, or a version of 0
+ *         or newer than this library's.
+ * Ownership: req is the caller's; nothing to release.
+ * Threads: any thread.
  */
 R2_API int32_t r2_sign_request_init(r2_sign_request *req, uint32_t version);
 
 /**
- * Signs req for the Authorization header. On success *out owns an
- * r2_signed; read it with the r2_signed_* getters and release it with
- * r2_signed_free(). The headers to send are the request's plus X-Amz-Date,
- * x-amz-content-sha256 (unless disabled), X-Amz-Security-Token (with a
- * session token) and Authorization. Returns R2_OK or R2_ERR_INVALID_ARGUMENT.
- * Thread-safe.
+ * Signs a request for the Authorization header. The headers to send are the
+ * request's plus X-Amz-Date, x-amz-content-sha256 (unless disabled),
+ * X-Amz-Security-Token (with a session token) and Authorization.
+ *
+ * @param out Out: the signing result on success, NULL on failure.
+ * @param signer The signer.
+ * @param req The request: method, path, query, headers (Host required), body or payload hash.
+ * @return R2_OK; R2_ERR_INVALID_ARGUMENT (NULL, bad UTF-8, unknown version, no
+ *         Host header, a time out of range).
+ * Ownership: req is borrowed for the call; *out belongs to the caller: read it
+ *     with the r2_signed_* functions and release it with r2_signed_free().
+ * Threads: any thread; the signer may be shared by many threads at once.
  */
 R2_API int32_t r2_signer_sign(r2_signed **out, r2_signer *signer, const r2_sign_request *req);
 
 /**
- * Presigns req (query-string auth) for expires_seconds (1 to 604800).
- * The payload hash defaults to UNSIGNED-PAYLOAD for service "s3" and to the
- * body's SHA-256 otherwise. On success *out owns an r2_signed whose
- * r2_signed_query() is the full query string to send. Returns R2_OK or
- * R2_ERR_INVALID_ARGUMENT. Thread-safe.
+ * Presigns a request (query-string authentication). The payload hash defaults
+ * to UNSIGNED-PAYLOAD for service "s3" and to the body's SHA-256 otherwise.
+ *
+ * @param out Out: the signing result on success (r2_signed_query() is the full query
+ *        string to send), NULL on failure.
+ * @param signer The signer.
+ * @param req The request, as for r2_signer_sign().
+ * @param expires_seconds 1 to 604800 (R2_MIN_PRESIGN_EXPIRES to R2_MAX_PRESIGN_EXPIRES).
+ * @return R2_OK; R2_ERR_INVALID_ARGUMENT (as for r2_signer_sign(), or an
+ *         expiry out of range).
+ * Ownership: req is borrowed for the call; *out belongs to the caller:
+ *     release it with r2_signed_free().
+ * Threads: any thread; the signer may be shared by many threads at once.
  */
 R2_API int32_t r2_signer_presign(r2_signed **out, r2_signer *signer, const r2_sign_request *req, int64_t expires_seconds);
 
 /**
- * Releases a signing result. NULL is a no-op.
+ * Releases a signing result.
+ *
+ * @param result The result; NULL, a freed result and a handle of another type are no-ops.
+ * @return nothing.
+ * Ownership: the handle and every string read from it go back to r2.
+ * Threads: any thread, once, when no other thread reads the result.
  */
 R2_API void r2_signed_free(r2_signed *result);
 
 /**
- * Fills out with everything result holds, in one call: strings
- * borrowed from result (see r2_signed_fields). Set out->version first.
- * Returns R2_OK or R2_ERR_INVALID_ARGUMENT (NULL, an unsupported version or
- * an invalid handle).
+ * Reads everything a signing result holds in one call, for bindings where each
+ * foreign call costs more than the signing: pointer and length pairs, the header
+ * table, and the headers as one NUL-separated block.
+ *
+ * @param out Out: the fields (set out->version first; see r2_signed_fields).
+ * @param result The signing result.
+ * @return R2_OK; R2_ERR_INVALID_ARGUMENT (NULL, an unknown version, an invalid handle).
+ * Ownership: the strings and arrays in *out are borrowed from result: valid
+ *     until r2_signed_free(result); nothing to release.
+ * Threads: any thread; results are immutable and may be read by many threads at once.
  */
 R2_API int32_t r2_signed_get(r2_signed_fields *out, const r2_signed *result);
 
 /**
- * The Authorization header value ("" for a presigned result), or NULL for
- * an invalid handle. Owned by result.
+ * The Authorization header value of a signing result ("" for a presigned one).
+ *
+ * @param result The signing result.
+ * @return a NUL-terminated string, or NULL for an invalid handle (then
+ *         r2_error_last() says why).
+ * Ownership: the string belongs to result: valid until r2_signed_free(result).
+ * Threads: any thread; results are immutable and may be read by many threads at once.
  */
 R2_API const char *r2_signed_authorization(const r2_signed *result);
 
 /**
- * The canonical request, or NULL for an invalid handle. Owned by result.
+ * The canonical request of a signing result (SigV4's step 1), for debugging and tests.
+ *
+ * @param result The signing result.
+ * @return a NUL-terminated string, or NULL for an invalid handle.
+ * Ownership: the string belongs to result: valid until r2_signed_free(result).
+ * Threads: any thread; results are immutable and may be read by many threads at once.
  */
 R2_API const char *r2_signed_canonical_request(const r2_signed *result);
 
 /**
- * The string to sign, or NULL for an invalid handle. Owned by result.
+ * The string to sign of a signing result (SigV4's step 2), for debugging and tests.
+ *
+ * @param result The signing result.
+ * @return a NUL-terminated string, or NULL for an invalid handle.
+ * Ownership: the string belongs to result: valid until r2_signed_free(result).
+ * Threads: any thread; results are immutable and may be read by many threads at once.
  */
 R2_API const char *r2_signed_string_to_sign(const r2_signed *result);
 
 /**
- * The hex signature, or NULL for an invalid handle. Owned by result.
+ * The hex signature of a signing result.
+ *
+ * @param result The signing result.
+ * @return a NUL-terminated string of 64 hex digits, or NULL for an invalid handle.
+ * Ownership: the string belongs to result: valid until r2_signed_free(result).
+ * Threads: any thread; results are immutable and may be read by many threads at once.
  */
 R2_API const char *r2_signed_signature(const r2_signed *result);
 
 /**
- * The query string to send (presigned: with the X-Amz-* parameters), or
- * NULL for an invalid handle. Owned by result.
+ * The query string to send (presigned: with the X-Amz-* parameters).
+ *
+ * @param result The signing result.
+ * @return a NUL-terminated string ("" for none), or NULL for an invalid handle.
+ * Ownership: the string belongs to result: valid until r2_signed_free(result).
+ * Threads: any thread; results are immutable and may be read by many threads at once.
  */
 R2_API const char *r2_signed_query(const r2_signed *result);
 
 /**
- * The number of headers to send, or 0 for an invalid handle.
+ * The number of headers to send with a signed request.
+ *
+ * @param result The signing result.
+ * @return the count, or 0 for an invalid handle.
+ * Ownership: nothing to release.
+ * Threads: any thread; results are immutable and may be read by many threads at once.
  */
 R2_API size_t r2_signed_header_count(const r2_signed *result);
 
 /**
- * Header index to send, as borrowed strings owned by result. Returns
- * R2_OK, or R2_ERR_INVALID_ARGUMENT for NULL, an invalid handle or an index
- * out of range.
+ * One header to send with a signed request, in send order.
+ *
+ * @param out Out: the header's name and value.
+ * @param result The signing result.
+ * @param index 0 to r2_signed_header_count(result) - 1.
+ * @return R2_OK; R2_ERR_INVALID_ARGUMENT for a NULL out, an invalid handle or
+ *         an index out of range.
+ * Ownership: the strings in *out belong to result: valid until r2_signed_free(result).
+ * Threads: any thread; results are immutable and may be read by many threads at once.
  */
 R2_API int32_t r2_signed_header(r2_header *out, const r2_signed *result, size_t index);
 
@@ -1289,8 +1878,13 @@ typedef enum r2_breaker_state {
 } r2_breaker_state;
 
 /**
- * Reads the state of the client's circuit breaker into *out (an
- * r2_breaker_state). Returns R2_OK or R2_ERR_INVALID_ARGUMENT. Thread-safe.
+ * Reads the state of the client's circuit breaker.
+ *
+ * @param out Out: an r2_breaker_state.
+ * @param client The client.
+ * @return R2_OK; R2_ERR_INVALID_ARGUMENT for a NULL out or an invalid client.
+ * Ownership: out is the caller's.
+ * Threads: any thread; the client may be shared by many threads at once.
  */
 R2_API int32_t r2_client_breaker_state(int32_t *out, r2_client *client);
 
@@ -1301,15 +1895,25 @@ R2_API int32_t r2_client_breaker_state(int32_t *out, r2_client *client);
  * r2_bytes_transferred_total{operation,bucket,direction},
  * r2_errors_total{operation,error_type}, r2_retries_total{operation,attempt},
  * r2_multipart_parts_total{bucket,status}, r2_circuit_breaker_state and
- * r2_signing_key_cache_hits_total. On success *out holds the text; release
- * it with r2_buf_dispose(). Thread-safe.
+ * r2_signing_key_cache_hits_total.
+ *
+ * @param out Out: the text on success, {NULL, 0} on failure.
+ * @param client The client.
+ * @return R2_OK; R2_ERR_INVALID_ARGUMENT for a NULL out or an invalid client.
+ * Ownership: *out belongs to the caller: release it with r2_buf_dispose().
+ * Threads: any thread; the client may be shared by many threads at once.
  */
 R2_API int32_t r2_client_metrics_prometheus(r2_buf *out, r2_client *client);
 
 /**
- * The client's metrics (see r2_client_metrics_prometheus()) as one JSON object:
- * {"metrics":[{"name","type","help","samples":[{"name","labels":{...},"value"}]}]}.
- * Release *out with r2_buf_dispose(). Thread-safe.
+ * The client's metrics (those of r2_client_metrics_prometheus()) as one JSON
+ * object: {"metrics":[{"name","type","help","samples":[{"name","labels":{...},"value"}]}]}.
+ *
+ * @param out Out: the JSON text on success, {NULL, 0} on failure.
+ * @param client The client.
+ * @return R2_OK; R2_ERR_INVALID_ARGUMENT for a NULL out or an invalid client.
+ * Ownership: *out belongs to the caller: release it with r2_buf_dispose().
+ * Threads: any thread; the client may be shared by many threads at once.
  */
 R2_API int32_t r2_client_metrics_json(r2_buf *out, r2_client *client);
 
@@ -1560,24 +2164,28 @@ R2_API int32_t r2_object_delete_many_async(r2_op **op, r2_delete_result *out, r2
 #ifdef R2_EXPERIMENTAL
 
 /**
- * Parses an S3 response body and renders it as JSON. type names the
- * document: "ListObjectsV2", "Error", "InitiateMultipartUpload",
- * "CompleteMultipartUpload", "ListParts", "ListMultipartUploads",
- * "CopyObject" or "DeleteResult". The JSON uses the S3 element names as
- * keys (e.g. {"Name": ..., "Contents": [{"Key": ..., "Size": ...}], ...}),
- * null for absent optional values; with encoding-type=url the keys are
- * already URL-decoded. data is borrowed for the call; it may be NULL only
- * when len is 0. On success *out owns the JSON text; release it with
- * r2_buf_dispose(). On failure *out is {NULL, 0}. Thread-safe.
- * Returns R2_OK; R2_ERR_INVALID_ARGUMENT for NULL out or type, an
- * unknown type, or NULL data with a non-zero len;
- * R2_ERR_MALFORMED_RESPONSE for a body that is not well-formed, has a
- * DOCTYPE, exceeds the depth (64) or size (64 KiB per text, 64 MiB in all)
- * limits, has another root element or lacks a required element; or, for
- * CompleteMultipartUpload and CopyObject, the code of the S3 error when the
- * body is an Error document (S3 may send one with status 200).
+ * Parses an S3 response body and renders it as JSON, for fixture runners and
+ * bindings' own tests. The JSON uses the S3 element names as keys (e.g.
+ * {"Name": ..., "Contents": [{"Key": ..., "Size": ...}], ...}), null for absent
+ * optional values; with encoding-type=url the keys are already URL-decoded.
  * Experimental: a test hook outside the stable ABI, declared only when
  * R2_EXPERIMENTAL is defined before including r2.h.
+ *
+ * @param out Out: the JSON text on success, {NULL, 0} on failure.
+ * @param type The document: "ListObjectsV2", "Error", "InitiateMultipartUpload",
+ *        "CompleteMultipartUpload", "ListParts", "ListMultipartUploads",
+ *        "CopyObject" or "DeleteResult".
+ * @param data The body; may be NULL only when len is 0.
+ * @param len Bytes at data.
+ * @return R2_OK; R2_ERR_INVALID_ARGUMENT (NULL out or type, an unknown type,
+ *         NULL data with a non-zero len); R2_ERR_MALFORMED_RESPONSE (not well-formed,
+ *         a DOCTYPE, over the depth (64) or size (64 KiB per text, 64 MiB in all)
+ *         limits, another root element, a required element missing); for
+ *         CompleteMultipartUpload and CopyObject, the status of the S3 error when the
+ *         body is an Error document (S3 may send one with status 200).
+ * Ownership: type and data are borrowed for the call; *out belongs to the
+ *     caller: release it with r2_buf_dispose().
+ * Threads: any thread.
  */
 R2_API int32_t r2_xml_parse(r2_buf *out, const char *type, const uint8_t *data, size_t len);
 

@@ -23,22 +23,21 @@ A function's doc comment has this shape in Swift (ABI-1.0-PLAN.md):
     /// - Threads: any thread; ...
 
 and becomes `/** ... @param body ... @return ... Ownership: ... Threads: ... */`,
-backticks dropped. The documentation check (strict: `--strict` or
-R2_DOC_CHECK=strict) refuses a function that lacks the summary, any parameter
-(by its C name, in order), Returns, Ownership or Threads; always refused are
-Markdown or HTML residue and a "*/" inside a comment.
+backticks dropped. The documentation check refuses a function that lacks the
+summary, any parameter (by its C name, in order), Returns, Ownership or
+Threads, HTML, a "*/" inside a comment, or a doubled word once backticks are
+dropped ("the defaults of version `version`").
 
 swiftc prints every OpaquePointer as `void *`; the handle a parameter stands
 for is named by HANDLE_PARAMS (by parameter name) and OUT_HANDLES (the `out`
 parameter of constructors). A `void *` that neither table explains is an
 error, so a new function cannot leak an untyped handle into the ABI.
 
-usage: gen_header.py [--strict] RAW_EMITTED_HEADER TYPES_HEADER OUTPUT SWIFT_SOURCE...
+usage: gen_header.py RAW_EMITTED_HEADER TYPES_HEADER OUTPUT SWIFT_SOURCE...
 """
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import sys
 import textwrap
@@ -262,7 +261,7 @@ def parse_doc(lines: list[str]) -> dict:
     return doc
 
 
-def check_doc(name: str, params: list[str], doc: dict, strict: bool) -> list[str]:
+def check_doc(name: str, params: list[str], doc: dict) -> list[str]:
     """What is wrong with a function's doc comment (empty: nothing)."""
     problems = []
     text = "\n".join(doc["summary"] + [l for _, ls in doc["params"] for l in ls]
@@ -271,10 +270,6 @@ def check_doc(name: str, params: list[str], doc: dict, strict: bool) -> list[str
         problems.append("HTML in the doc comment")
     if "*/" in text:
         problems.append("'*/' in the doc comment (it would end the C comment)")
-    if not strict:
-        if not any(l.strip() for l in doc["summary"]):
-            problems.append("no summary")
-        return problems
     if not any(l.strip() for l in doc["summary"]):
         problems.append("no summary (what the function does)")
     documented = [p for p, _ in doc["params"]]
@@ -452,7 +447,7 @@ def version_string(types: str) -> str:
 
 # -- the header ---------------------------------------------------------------
 
-def compose(raw: str, types_text: str, docs: dict[str, list[str]], strict: bool) -> str:
+def compose(raw: str, types_text: str, docs: dict[str, list[str]]) -> str:
     functions: dict[str, list[tuple[str, str]]] = {g: [] for g in GROUP_KEYS + ["experimental"]}
     problems = []
     decls = {}
@@ -472,7 +467,7 @@ def compose(raw: str, types_text: str, docs: dict[str, list[str]], strict: bool)
         except DocError as e:
             problems.append(f"{name}: {e}")
             continue
-        problems += [f"{name}: {p}" for p in check_doc(name, [p for _, p in params], doc, strict)]
+        problems += [f"{name}: {p}" for p in check_doc(name, [p for _, p in params], doc)]
         experimental = any(line.startswith(EXPERIMENTAL_MARK) for line in doc["summary"])
         group = "experimental" if experimental else function_group(name)
         functions[group].append((name, render_doc(doc) + "\n" + format_decl(name, ret, params)))
@@ -520,21 +515,16 @@ def compose(raw: str, types_text: str, docs: dict[str, list[str]], strict: bool)
 
 def main():
     ap = argparse.ArgumentParser(description="Compose include/r2.h (see the module's doc).")
-    ap.add_argument("--strict", action="store_true",
-                    help="refuse a function whose doc lacks a parameter, Returns, Ownership or Threads "
-                         "(also on with R2_DOC_CHECK=strict)")
     ap.add_argument("raw")
     ap.add_argument("types")
     ap.add_argument("out")
     ap.add_argument("sources", nargs="+")
     args = ap.parse_args()
-    strict = args.strict or os.environ.get("R2_DOC_CHECK") == "strict"
     try:
         text = compose(open(args.raw, encoding="utf-8").read(), open(args.types, encoding="utf-8").read(),
-                       source_docs(sorted(args.sources)), strict)
+                       source_docs(sorted(args.sources)))
     except DocError as e:
-        print(f"gen_header: the doc comments of these exported functions are incomplete"
-              f"{' (strict check)' if strict else ''}:\n{e}", file=sys.stderr)
+        print(f"gen_header: the doc comments of these exported functions are incomplete:\n{e}", file=sys.stderr)
         sys.exit(1)
     with open(args.out, "w", encoding="utf-8") as f:
         f.write(text)
