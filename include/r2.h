@@ -1204,7 +1204,8 @@ R2_API int32_t r2_part_options_init(r2_part_options *opts, uint32_t version);
  * @param opts May be NULL: the part checksum (NONE, MD5, CRC32 or CRC32C: R2
  *        answers the SHA ones with 501) and the upload's SSE-C key.
  * @return R2_OK; R2_ERR_INVALID_ARGUMENT, R2_ERR_NO_SUCH_UPLOAD,
- *         R2_ERR_INVALID_PART, R2_ERR_ENTITY_TOO_SMALL, R2_ERR_BAD_DIGEST, or any
+ *         R2_ERR_INVALID_PART, R2_ERR_ENTITY_TOO_SMALL, R2_ERR_BAD_DIGEST,
+ *         R2_ERR_UNSUPPORTED (a SHA checksum), or any
  *         network or server status (see r2_status).
  * Ownership: data, strings and options are borrowed for the call; *etag
  *     belongs to the caller: release it with r2_buf_dispose().
@@ -1704,7 +1705,7 @@ R2_API int32_t r2_signer_options_init(r2_signer_options *opts, uint32_t version)
  * @param out Out: the new signer on success, NULL on failure.
  * @param opts Credentials and scope (set opts->version).
  * @return R2_OK; R2_ERR_INVALID_ARGUMENT (NULL, bad UTF-8, unknown version)
- *         or R2_ERR_CONFIG (missing credentials, an invalid region or service).
+ *         or R2_ERR_CONFIG (an empty access key id or secret).
  * Ownership: the strings are copied; *out belongs to the caller: release it
  *     with r2_signer_free().
  * Threads: any thread; the signer may be shared by many threads at once.

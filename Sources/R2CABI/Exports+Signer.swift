@@ -38,7 +38,7 @@ final class SignerBox {
 ///   - out: Out: the new signer on success, NULL on failure.
 ///   - opts: Credentials and scope (set opts->version).
 /// - Returns: R2_OK; R2_ERR_INVALID_ARGUMENT (NULL, bad UTF-8, unknown version)
-///   or R2_ERR_CONFIG (missing credentials, an invalid region or service).
+///   or R2_ERR_CONFIG (an empty access key id or secret).
 /// - Ownership: the strings are copied; *out belongs to the caller: release it
 ///   with r2_signer_free().
 /// - Threads: any thread; the signer may be shared by many threads at once.

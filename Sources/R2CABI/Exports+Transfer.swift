@@ -390,7 +390,8 @@ func partOptions(_ p: UnsafePointer<r2_part_options>?) throws(R2Error) -> (Check
 ///   - opts: May be NULL: the part checksum (NONE, MD5, CRC32 or CRC32C: R2
 ///     answers the SHA ones with 501) and the upload's SSE-C key.
 /// - Returns: R2_OK; R2_ERR_INVALID_ARGUMENT, R2_ERR_NO_SUCH_UPLOAD,
-///   R2_ERR_INVALID_PART, R2_ERR_ENTITY_TOO_SMALL, R2_ERR_BAD_DIGEST, or any
+///   R2_ERR_INVALID_PART, R2_ERR_ENTITY_TOO_SMALL, R2_ERR_BAD_DIGEST,
+///   R2_ERR_UNSUPPORTED (a SHA checksum), or any
 ///   network or server status (see r2_status).
 /// - Ownership: data, strings and options are borrowed for the call; *etag
 ///   belongs to the caller: release it with r2_buf_dispose().
