@@ -6,6 +6,7 @@ flight; resets mid-body, SlowDown with Retry-After and stalls."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import hashlib
 import os
 import socket
@@ -304,6 +305,20 @@ def test_many_calls_in_flight_use_few_threads(server, client, bucket, prefix):
             assert [b.body for b in bodies] == [body_of(4096, i % 20) for i in range(400)]
             assert most <= 8, f"{most} threads"
             assert ticks > 1  # the loop kept running while 400 calls were in flight
+            # Streams dropped mid-body and collected: their callbacks live until r2's finalizer ran.
+            streams = [await c.open(bucket, keys[i], buffer_size=1) for i in range(20)]
+            tasks = [asyncio.ensure_future(c.get(bucket, keys[i])) for i in range(20)]
+            await asyncio.sleep(0)
+            for task in tasks[::2]:
+                task.cancel()
+            del streams
+            gc.collect()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        for _ in range(100):  # each finalizer runs on r2's thread right after its done callback
+            if not r2.aio._operations:
+                break
+            await asyncio.sleep(0.01)
+        assert not r2.aio._operations
     run(main())
 
 
