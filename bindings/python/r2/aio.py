@@ -351,6 +351,84 @@ class ObjectStream:
         await self.aclose()
 
 
+class _AsyncSource:
+    """An async iterable of bytes as an r2_read_cb: ``pump`` (a task on the
+    loop) keeps up to ``limit`` bytes ready; ``read`` (r2's engine thread)
+    takes them, and answers R2_READ_PAUSE when none are ready, which pauses
+    the transfer until ``pump`` resumes it (r2_op_resume)."""
+
+    def __init__(self, body: Any, progress: _Progress, limit: int = 1 << 20) -> None:
+        self.iterator = body.__aiter__()
+        self.progress = progress
+        self.limit = limit
+        self.lock = threading.Lock()  # chunks, buffered, paused, ended are shared with the engine thread
+        self.chunks: collections.deque = collections.deque()
+        self.offset = 0  # into chunks[0]
+        self.buffered = 0
+        self.paused = False
+        self.ended = False
+        self.space: Optional[asyncio.Future] = None  # the pump waits on it while the buffer is full
+        self.operation: Optional[_Operation] = None
+
+    def read(self, buf: Any, cap: int, _userdata: Any) -> int:  # r2_read_cb, on an r2 engine thread
+        with self.lock:
+            if not self.chunks:
+                if self.ended:
+                    return -1 if self.progress.failed else 0
+                self.paused = True
+                return _ffi.R2_READ_PAUSE
+            chunk = self.chunks[0]
+            n = min(cap, len(chunk) - self.offset)
+            c_buffer(buf, n)[:] = chunk[self.offset:self.offset + n]
+            self.offset += n
+            if self.offset == len(chunk):
+                self.chunks.popleft()
+                self.offset = 0
+            was_full = self.buffered >= self.limit
+            self.buffered -= n
+            wake = was_full and self.buffered < self.limit
+        if wake:
+            self.progress.inbox.post(self._room)
+        if self.progress.wanted:
+            self.progress.add(n)
+        return n
+
+    def _room(self) -> None:
+        if self.space is not None and not self.space.done():
+            self.space.set_result(None)
+
+    def _resume_if_paused(self) -> None:
+        with self.lock:
+            paused, self.paused = self.paused, False
+        if paused and self.operation is not None:
+            self.operation.resume()
+
+    async def pump(self) -> None:
+        try:
+            async for chunk in self.iterator:
+                if isinstance(chunk, str):
+                    raise TypeError("the body yielded str: upload bytes (encode text first)")
+                # a copy unless bytes: the iterable may reuse its buffer for the next chunk
+                view = memoryview(chunk if isinstance(chunk, bytes) else bytes(chunk)).cast("B")
+                if not view:
+                    continue
+                with self.lock:
+                    self.chunks.append(view)
+                    self.buffered += len(view)
+                self._resume_if_paused()
+                while self.buffered >= self.limit:
+                    self.space = self.progress.inbox.loop.create_future()
+                    await self.space
+        except asyncio.CancelledError:
+            raise
+        except BaseException as e:  # noqa: B036 -- ends the upload; raised to the caller
+            self.progress.errors.record(e)
+        finally:
+            with self.lock:
+                self.ended = True
+            self._resume_if_paused()
+
+
 class _Opening:
     """What ``Client.open`` returns: awaitable (the stream, once the first
     chunk or an error arrived) and an async context manager (the stream,
@@ -572,7 +650,31 @@ class Client(PresignMixin, ClientSettings):
         if length is None:
             raise invalid_argument("r2.aio.Client.put needs the length of a stream (length=); streams of unknown "
                                    "length need multipart, which has no asynchronous form yet")
-        return await self._put_stream(b, k, body, length, put, _Progress(_inbox(), callback, None, length))
+        progress = _Progress(_inbox(), callback, None, length)
+        if hasattr(body, "__aiter__"):
+            return await self._put_async_iterable(b, k, body, length, put, progress)
+        return await self._put_stream(b, k, body, length, put, progress)
+
+    async def _put_async_iterable(self, b: Optional[bytes], k: Optional[bytes], body: Any, length: int, put: Any,
+                                  progress: _Progress) -> ObjectInfo:
+        """r2_object_put_stream_async from an async iterable of bytes: a task
+        on the loop fills a bounded buffer, r2's engine thread empties it and
+        pauses the transfer (R2_READ_PAUSE) when it is empty. One-shot: not
+        re-sent after a failure once read."""
+        source = _AsyncSource(body, progress)
+        read = _ffi.r2_read_cb(source.read)
+        opts = by_ref(put)
+        operation = self._begin_info(lambda i, op, h, d, u, f: self._lib.r2_object_put_stream_async(
+            op, i, h, b, k, length, read, None, opts, d, u, f), keep=(read, put, source), errors=progress.errors)
+        progress.operation = operation
+        source.operation = operation
+        pump = asyncio.ensure_future(source.pump())
+        try:
+            info = await operation.outcome()
+        finally:
+            pump.cancel()
+        progress.finish(length)
+        return info
 
     async def _put_stream(self, b: Optional[bytes], k: Optional[bytes], body: Any, length: int, put: Any,
                           progress: _Progress) -> ObjectInfo:

@@ -45,7 +45,7 @@ def body_of(size: int, seed: int = 7) -> bytes:
 
 # --- every operation, as the blocking client does it ---
 
-def test_every_operation_gives_what_the_blocking_client_gives(server, client, bucket, prefix, tmp_path):
+def test_every_operation_gives_what_the_blocking_client_gives(server, client, bucket, prefix, tmp_path, monkeypatch):
     data = body_of(300_000)
     source = tmp_path / "source.bin"
     source.write_bytes(data)
@@ -80,6 +80,20 @@ def test_every_operation_gives_what_the_blocking_client_gives(server, client, bu
             assert sum(sent) == len(data) and client.get(bucket, prefix + "f").body == data
             await c.put(bucket, prefix + "i", iter([data[:1000], data[1000:]]), length=len(data))
             assert client.get(bucket, prefix + "i").body == data
+
+            async def produce(size, step):  # an async source slower than r2: the transfer pauses for it
+                for i in range(0, size, step):
+                    await asyncio.sleep(0.001)
+                    yield bytearray(big[i:i + step])
+            big = body_of(3 << 20, 9)
+            sent.clear()
+            answers = []
+            read = r2.aio._AsyncSource.read
+            monkeypatch.setattr(r2.aio._AsyncSource, "read", lambda *a: answers.append(read(*a)) or answers[-1])
+            await c.put(bucket, prefix + "ai", produce(len(big), 100_000), length=len(big), callback=sent.append)
+            assert client.get(bucket, prefix + "ai").body == big and sum(sent) == len(big)
+            assert r2._ffi.R2_READ_PAUSE in answers, "the transfer never waited for the source"
+            await c.delete(bucket, prefix + "ai")
             copied = await c.copy(bucket, prefix + "a", bucket, prefix + "c")
             blocking_copy = client.copy(bucket, prefix + "a", bucket, prefix + "c2")
             assert copied.etag == blocking_copy.etag and client.head(bucket, prefix + "c").etag == put.etag
@@ -147,6 +161,14 @@ def test_errors_are_the_blocking_clients(server, client, bucket, prefix, tmp_pat
                 raise ZeroDivisionError("from the callback")
             with pytest.raises(ZeroDivisionError):
                 await c.put(bucket, prefix + "cb", iter([b"x" * 1000]), length=1000, callback=boom)
+
+            async def failing():
+                yield b"x" * 1000
+                raise ZeroDivisionError("from the source")
+            with pytest.raises(ZeroDivisionError, match="source"):
+                await c.put(bucket, prefix + "cb", failing(), length=2000)
+            with pytest.raises(r2.IncompleteBody):
+                await c.put(bucket, prefix + "cb", failing_short(), length=2000)
             # an exception in a progress callback (on the loop) stops the transfer and is raised
             await c.put(bucket, prefix + "big", b"x" * (4 << 20))
             target = tmp_path / "big"
@@ -242,6 +264,10 @@ def test_multipart_and_transfers_give_what_the_blocking_client_gives(server, cli
             with pytest.raises(r2.NoSuchKey):
                 await c.head(bucket, prefix + "cancelled")
     run(main())
+
+
+async def failing_short():
+    yield b"x" * 1000
 
 
 # --- streamed get: async for, backpressure, early close ---
