@@ -28,24 +28,27 @@ from __future__ import annotations
 import asyncio
 import builtins
 import collections
+import inspect
 import itertools
 import os
 import threading
 import weakref
-from ctypes import POINTER, byref, c_char_p, string_at
+from ctypes import POINTER, byref, c_char_p, pointer, string_at
 
-from . import _ffi
+from . import _ffi, _objects
 from ._client import ClientSettings
 from ._convert import CallbackErrors, byte_pointer, cstr
-from ._errors import invalid_argument, last_error
+from ._errors import EntityTooLarge, InvalidRequest, invalid_argument, last_error
 from ._listing import list_page
 from ._multipart import complete_options, completed_parts, list_uploads_options, part_copy_args, part_options
-from ._objects import delete_result
-from ._options import (GET_FIELDS, PUT_FIELDS, UPLOAD_EXTRA_ARGS, by_ref, copy_options, get_options, list_options,
-                       part_number as checked_part_number, path, picked, put_struct, with_extra_args)
+from ._objects import copy_is_managed, copy_transfer_call, copy_without_conditions, delete_result
+from ._options import (DOWNLOAD_EXTRA_ARGS, GET_FIELDS, PUT_FIELDS, UPLOAD_EXTRA_ARGS, by_ref, copy_options,
+                       get_options, list_options, part_number as checked_part_number, path, picked, put_struct, sse_key,
+                       with_extra_args)
 from ._presign import PresignMixin
 from ._streams import ReadSource, c_buffer, remaining_length
 from ._transfer import TransferCall
+from ._transfers import no_transfer_options
 from ._types import CompletedPart, MultipartUpload, Object, ObjectInfo, PartInfo
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up (mypy knows the name)
@@ -357,9 +360,10 @@ class _AsyncSource:
     takes them, and answers R2_READ_PAUSE when none are ready, which pauses
     the transfer until ``pump`` resumes it (r2_op_resume)."""
 
-    def __init__(self, body: Any, progress: _Progress, limit: int = 1 << 20) -> None:
+    def __init__(self, body: Any, progress: _Progress, counts: bool, limit: int = 1 << 20) -> None:
         self.iterator = body.__aiter__()
         self.progress = progress
+        self.counts = counts and progress.wanted  # the bytes read are the progress (not r2's transfer progress)
         self.limit = limit
         self.lock = threading.Lock()  # chunks, buffered, paused, ended are shared with the engine thread
         self.chunks: collections.deque = collections.deque()
@@ -389,7 +393,7 @@ class _AsyncSource:
             wake = was_full and self.buffered < self.limit
         if wake:
             self.progress.inbox.post(self._room)
-        if self.progress.wanted:
+        if self.counts:
             self.progress.add(n)
         return n
 
@@ -647,9 +651,9 @@ class Client(PresignMixin, ClientSettings):
             return info
         if length is None and (hasattr(body, "readinto") or hasattr(body, "read")):
             length = remaining_length(body)
-        if length is None:
-            raise invalid_argument("r2.aio.Client.put needs the length of a stream (length=); streams of unknown "
-                                   "length need multipart, which has no asynchronous form yet")
+        if length is None:  # a multipart upload through the transfer manager, as r2.Client.put does
+            return await self._run_upload_stream(b, k, body, -1, TransferCall(self._lib, put=put),
+                                                 _Progress(_inbox(), callback, None, None))
         progress = _Progress(_inbox(), callback, None, length)
         if hasattr(body, "__aiter__"):
             return await self._put_async_iterable(b, k, body, length, put, progress)
@@ -661,7 +665,7 @@ class Client(PresignMixin, ClientSettings):
         on the loop fills a bounded buffer, r2's engine thread empties it and
         pauses the transfer (R2_READ_PAUSE) when it is empty. One-shot: not
         re-sent after a failure once read."""
-        source = _AsyncSource(body, progress)
+        source = _AsyncSource(body, progress, counts=True)
         read = _ffi.r2_read_cb(source.read)
         opts = by_ref(put)
         operation = self._begin_info(lambda i, op, h, d, u, f: self._lib.r2_object_put_stream_async(
@@ -674,6 +678,40 @@ class Client(PresignMixin, ClientSettings):
         finally:
             pump.cancel()
         progress.finish(length)
+        return info
+
+    async def _run_upload_stream(self, b: Optional[bytes], k: Optional[bytes], body: Any, length: int,
+                                 tc: TransferCall, report: _Progress) -> ObjectInfo:
+        """r2_transfer_upload_stream_async (length -1: unknown): one streamed PUT
+        below the threshold, else a multipart upload whose parts r2 reads in
+        order on its engine thread; from a file-like object or iterable (read
+        there) or an async iterable (through _AsyncSource's buffer)."""
+        pump = None
+        rewind = None
+        if hasattr(body, "__aiter__"):
+            source: Any = _AsyncSource(body, report, counts=False)
+            read = _ffi.r2_read_cb(source.read)
+        else:
+            source = ReadSource(body, report.errors, stop=lambda: report.failed)
+            read = _ffi.r2_read_cb(source.fill)
+            put = tc.options.put.contents if tc.options.put else None
+            put, rewind = self._rewindable(put, source)
+            if put is not None and not tc.options.put:
+                tc.options.put = pointer(put)
+        on_progress = tc.options.progress = _ffi.r2_progress_cb(report.at)
+        opts = byref(tc.options)
+        report.operation = self._begin_info(lambda i, op, h, d, u, f: self._lib.r2_transfer_upload_stream_async(
+            op, i, h, b, k, length, read, None, opts, d, u, f), keep=(tc, on_progress, read, rewind, source),
+            errors=report.errors)
+        if isinstance(source, _AsyncSource):
+            source.operation = report.operation
+            pump = asyncio.ensure_future(source.pump())
+        try:
+            info = await report.operation.outcome()
+        finally:
+            if pump is not None:
+                pump.cancel()
+        report.finish(report.total if report.total is not None else report.moved)
         return info
 
     async def _put_stream(self, b: Optional[bytes], k: Optional[bytes], body: Any, length: int, put: Any,
@@ -777,18 +815,47 @@ class Client(PresignMixin, ClientSettings):
                    content_disposition: Optional[str] = None, content_encoding: Optional[str] = None,
                    metadata: Headers = None, if_match: Optional[str] = None, if_none_match: Optional[str] = None,
                    if_modified_since: HTTPDate = None, if_unmodified_since: HTTPDate = None,
+                   multipart_threshold: Optional[int] = None, part_size: Optional[int] = None,
+                   concurrency: Optional[int] = None, callback: Progress = None, progress: ProgressCallback = None,
+                   config: Optional[TransferConfig] = None, cancel: Optional[CancelToken] = None,
                    sse_customer_key: Optional[bytes] = None,
                    source_sse_customer_key: Optional[bytes] = None) -> ObjectInfo:
-        """r2.Client.copy's single CopyObject as a coroutine (r2_object_copy_async)."""
-        opts = copy_options(self._lib, replace_metadata=replace_metadata, content_type=content_type,
-                            cache_control=cache_control, content_disposition=content_disposition,
-                            content_encoding=content_encoding, metadata=metadata, if_match=if_match,
-                            if_none_match=if_none_match, if_modified_since=if_modified_since,
-                            if_unmodified_since=if_unmodified_since, sse_customer_key=sse_customer_key,
-                            source_sse_customer_key=source_sse_customer_key)
+        """r2.Client.copy as a coroutine: one CopyObject (r2_object_copy_async),
+        or, with a transfer setting (or for a source too large for CopyObject),
+        the transfer manager's r2_transfer_copy_async: UploadPartCopy ranges
+        on r2's engine, progress on the loop. Arguments as for r2.Client.copy."""
+        conditions = (if_match, if_none_match, if_modified_since, if_unmodified_since)
         args = (cstr(src_bucket, "src_bucket"), cstr(src_key, "src_key"), cstr(bucket, "bucket"), cstr(key, "key"))
-        return await self._run_info(lambda i, op, h, d, u, f: self._lib.r2_object_copy_async(
-            op, i, h, *args, opts, d, u, f))
+        if not copy_is_managed(multipart_threshold, part_size, concurrency, callback, progress, config, cancel):
+            try:
+                opts = copy_options(self._lib, replace_metadata=replace_metadata, content_type=content_type,
+                                    cache_control=cache_control, content_disposition=content_disposition,
+                                    content_encoding=content_encoding, metadata=metadata, if_match=if_match,
+                                    if_none_match=if_none_match, if_modified_since=if_modified_since,
+                                    if_unmodified_since=if_unmodified_since, sse_customer_key=sse_customer_key,
+                                    source_sse_customer_key=source_sse_customer_key)
+                return await self._run_info(lambda i, op, h, d, u, f: self._lib.r2_object_copy_async(
+                    op, i, h, *args, opts, d, u, f))
+            except (EntityTooLarge, InvalidRequest):  # too large for CopyObject: in parts, as r2.Client does
+                if any(c is not None for c in conditions):
+                    raise
+                multipart_threshold = _objects._SINGLE_COPY_LIMIT + 1
+        else:
+            copy_without_conditions(conditions)
+        tc = copy_transfer_call(self._lib, replace_metadata=replace_metadata, content_type=content_type,
+                                cache_control=cache_control, content_disposition=content_disposition,
+                                content_encoding=content_encoding, metadata=metadata, config=config,
+                                threshold=multipart_threshold, part_size=part_size, concurrency=concurrency,
+                                callback=None, progress=None, cancel=cancel, sse_customer_key=sse_customer_key,
+                                source_sse_customer_key=source_sse_customer_key)
+        report = _Progress(_inbox(), callback, progress, None)
+        on_progress = tc.options.progress = _ffi.r2_progress_cb(report.at)
+        opts = byref(tc.options)
+        report.operation = self._begin_info(lambda i, op, h, d, u, f: self._lib.r2_transfer_copy_async(
+            op, i, h, *args, opts, d, u, f), keep=(tc, on_progress), errors=report.errors)
+        info = await report.operation.outcome()
+        report.finish(report.total if report.total is not None else info.content_length)
+        return info
 
     # ---- listing ----
 
@@ -951,22 +1018,132 @@ class Client(PresignMixin, ClientSettings):
         report.finish(size)
         return info
 
-    async def download_file(self, bucket: str, key: str, filename: PathLike, *, callback: Progress = None,
-                            progress: ProgressCallback = None, fsync: bool = True, range: Range = None,
-                            if_match: Optional[str] = None, if_none_match: Optional[str] = None,
-                            if_modified_since: HTTPDate = None, if_unmodified_since: HTTPDate = None,
-                            validate_checksum: bool = False,
-                            sse_customer_key: Optional[bytes] = None) -> ObjectInfo:
-        """Downloads bucket/key into ``filename`` through one streamed GET
-        (r2_object_get_stream_async; r2 resumes it after interruptions),
-        written by r2's engine thread to ``<filename>.r2-partial`` and renamed
-        into place at the end (a failed or cancelled download leaves nothing
-        at ``filename``). Progress callbacks run on the loop, as for
-        upload_file. Conditions as for get()."""
-        opts = get_options(self._lib, **picked(locals(), GET_FIELDS))
+    async def upload_fileobj(self, fileobj: Any, bucket: str, key: str, *, length: Optional[int] = None,
+                             callback: Progress = None, progress: ProgressCallback = None,
+                             config: Optional[TransferConfig] = None, threshold: Optional[int] = None,
+                             part_size: Optional[int] = None, concurrency: Optional[int] = None,
+                             part_checksum: Optional[str] = None, cancel: Optional[CancelToken] = None,
+                             content_type: Optional[str] = None, cache_control: Optional[str] = None,
+                             content_disposition: Optional[str] = None, content_encoding: Optional[str] = None,
+                             content_language: Optional[str] = None, expires: HTTPDate = None,
+                             metadata: Headers = None, if_match: Optional[str] = None,
+                             if_none_match: Optional[str] = None, if_modified_since: HTTPDate = None,
+                             if_unmodified_since: HTTPDate = None, payload_mode: Optional[str] = None,
+                             checksum: Optional[str] = None, checksum_value: Optional[str] = None,
+                             storage_class: Optional[str] = None, sse_customer_key: Optional[bytes] = None,
+                             Callback: Progress = None, Config: Any = None,
+                             ExtraArgs: Optional[Mapping[str, Any]] = None) -> ObjectInfo:
+        """r2.Client.upload_fileobj as a coroutine (r2_transfer_upload_stream_async):
+        a binary file-like object (read by r2's engine thread from its current
+        position) or an async iterable of bytes (read on the loop, the transfer
+        pausing while it has nothing ready). One streamed PUT when the length
+        is known (``length``, or found for files) and below the threshold,
+        else a multipart upload whose parts are transfers on r2's engine.
+        Settings and callbacks as for upload_file."""
+        put = with_extra_args(picked(locals(), PUT_FIELDS), ExtraArgs, UPLOAD_EXTRA_ARGS)
+        tc = TransferCall(self._lib, config=config if config is not None else Config, threshold=threshold,
+                          part_size=part_size, concurrency=concurrency, part_checksum=part_checksum,
+                          put=put_struct(self._lib, **put), cancel=cancel)
+        if length is None and not hasattr(fileobj, "__aiter__"):
+            length = remaining_length(fileobj)
         b, k = cstr(bucket, "bucket"), cstr(key, "key")
+        report = _Progress(_inbox(), callback if callback is not None else Callback, progress, length)
+        return await self._run_upload_stream(b, k, fileobj, -1 if length is None else length, tc, report)
+
+    async def download_fileobj(self, bucket: str, key: str, fileobj: Any, *, callback: Progress = None,
+                               progress: ProgressCallback = None, config: Optional[TransferConfig] = None,
+                               threshold: Optional[int] = None, part_size: Optional[int] = None,
+                               concurrency: Optional[int] = None, cancel: Optional[CancelToken] = None,
+                               range: Range = None, if_match: Optional[str] = None,
+                               if_none_match: Optional[str] = None, if_modified_since: HTTPDate = None,
+                               if_unmodified_since: HTTPDate = None, validate_checksum: bool = False,
+                               sse_customer_key: Optional[bytes] = None, Callback: Progress = None,
+                               Config: Any = None, ExtraArgs: Optional[Mapping[str, Any]] = None) -> ObjectInfo:
+        """r2.Client.download_fileobj as a coroutine (r2_transfer_download_stream_async):
+        one GET below the threshold, else ranged GETs on r2's engine, and
+        ``fileobj.write(chunk)`` in order on the loop (awaited when it returns
+        an awaitable, as an asyncio StreamWriter's drain or aiofiles' write
+        do); while it is behind, r2 pauses the transfer (R2_WRITE_PAUSE).
+        Conditions make it one conditional GET, as for r2.Client."""
+        get = with_extra_args(picked(locals(), GET_FIELDS), ExtraArgs, DOWNLOAD_EXTRA_ARGS)
+        config = config if config is not None else Config
+        b, k = cstr(bucket, "bucket"), cstr(key, "key")
+        report = _Progress(_inbox(), callback if callback is not None else Callback, progress, None)
+        stream = ObjectStream(1 << 20, report.inbox)
+        opts = get_options(self._lib, **get)
+        if opts is not None:  # a condition (or the SSE-C key): one conditional GET
+            no_transfer_options(threshold, part_size, concurrency, cancel, config)
+            stream.operation = self._begin_get_stream(b, k, opts, stream._write)
+            counted = True
+        else:
+            tc = TransferCall(self._lib, config=config, threshold=threshold, part_size=part_size,
+                              concurrency=concurrency, cancel=cancel)
+            write = _ffi.r2_write_cb(stream._write)
+            on_progress = tc.options.progress = _ffi.r2_progress_cb(report.at)
+            options = byref(tc.options)
+            stream.operation = self._begin_info(lambda i, op, h, d, u, f: self._lib.r2_transfer_download_stream_async(
+                op, i, h, b, k, write, None, options, d, u, f), keep=(tc, write, on_progress))
+            counted = False
+        report.operation = stream.operation
+        stream.operation.future.add_done_callback(stream._finished)
+        try:
+            async for chunk in stream:
+                written = fileobj.write(chunk)
+                if inspect.isawaitable(written):
+                    await written
+                if counted:
+                    report.add(len(chunk))
+        except BaseException:
+            await stream.aclose()
+            raise
+        assert stream.info is not None
+        report.finish(stream.info.content_length if counted else report.total)
+        return stream.info
+
+    async def download_file(self, bucket: str, key: str, filename: PathLike, *, callback: Progress = None,
+                            progress: ProgressCallback = None, config: Optional[TransferConfig] = None,
+                            threshold: Optional[int] = None, part_size: Optional[int] = None,
+                            concurrency: Optional[int] = None, cancel: Optional[CancelToken] = None,
+                            fsync: bool = True, range: Range = None, if_match: Optional[str] = None,
+                            if_none_match: Optional[str] = None, if_modified_since: HTTPDate = None,
+                            if_unmodified_since: HTTPDate = None, validate_checksum: bool = False,
+                            sse_customer_key: Optional[bytes] = None, Callback: Progress = None, Config: Any = None,
+                            ExtraArgs: Optional[Mapping[str, Any]] = None) -> ObjectInfo:
+        """r2.Client.download_file as a coroutine, on the transfer manager's
+        asynchronous form (r2_transfer_download_file_async): a HEAD, then one
+        GET below the threshold or ranged GETs (``concurrency`` at a time, on
+        r2's engine, pinned to the object's ETag) written by r2 into
+        ``<filename>.r2-partial``, synced (unless ``fsync=False``) and renamed
+        into place; a failed or cancelled download leaves nothing at
+        ``filename``. Progress callbacks run on the loop, as for upload_file.
+        Conditions (range, if_match, ...) make it one conditional streamed GET
+        (r2_object_get_stream_async), as for r2.Client; no ``state_path``
+        (resumable downloads are blocking only)."""
+        get = with_extra_args(picked(locals(), GET_FIELDS), ExtraArgs, DOWNLOAD_EXTRA_ARGS)
+        config = config if config is not None else Config
+        tc = TransferCall(self._lib, config=config, threshold=threshold, part_size=part_size, concurrency=concurrency,
+                          cancel=cancel)
+        tc.options.sse_customer_key = sse_key(sse_customer_key)  # the transfer manager sends the key itself
+        tc.options.skip_fsync = 0 if fsync else 1
+        b, k = cstr(bucket, "bucket"), cstr(key, "key")
+        report = _Progress(_inbox(), callback if callback is not None else Callback, progress, None)
+        if get_options(self._lib, **dict(get, sse_customer_key=None)) is not None:  # a condition: one conditional GET
+            no_transfer_options(threshold, part_size, concurrency, cancel, config)
+            return await self._download_conditional(b, k, filename, get_options(self._lib, **get), report, fsync)
+        on_progress = tc.options.progress = _ffi.r2_progress_cb(report.at)
+        file = path(filename, "filename")
+        opts = byref(tc.options)
+        report.operation = self._begin_info(lambda i, op, h, d, u, f: self._lib.r2_transfer_download_file_async(
+            op, i, h, b, k, file, opts, d, u, f), keep=(tc, on_progress), errors=report.errors)
+        info = await report.operation.outcome()
+        report.finish(info.content_length)
+        return info
+
+    async def _download_conditional(self, b: Optional[bytes], k: Optional[bytes], filename: PathLike, opts: Any,
+                                    report: _Progress, fsync: bool) -> ObjectInfo:
+        """One conditional GET (r2_object_get_stream_async) written by r2's
+        engine thread to ``<filename>.r2-partial``, renamed into place at the end."""
         partial = os.fspath(filename) + ".r2-partial"
-        report = _Progress(_inbox(), callback, progress, None)
         errors = report.errors
         with builtins.open(partial, "wb") as f:
             def write(chunk: Any, size: int, _userdata: Any) -> int:  # an r2 engine thread

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import hashlib
+import io
 import os
 import socket
 import subprocess
@@ -154,8 +155,6 @@ def test_errors_are_the_blocking_clients(server, client, bucket, prefix, tmp_pat
                 await c.get(bucket, "a\0b")
             with pytest.raises(r2.InvalidArgument, match="checksum"):
                 await c.put(bucket, "k", b"", checksum="crc64")
-            with pytest.raises(r2.InvalidArgument, match="length"):
-                await c.put(bucket, "k", iter([b"x"]))
 
             def boom(_n):
                 raise ZeroDivisionError("from the callback")
@@ -247,6 +246,64 @@ def test_multipart_and_transfers_give_what_the_blocking_client_gives(server, cli
             assert client.get(bucket, prefix + "big").body == data and head.etag.endswith('-6"')
             assert info.etag == head.etag and head.content_type == "x/big"
             assert seen[-1] == (len(data), len(data)) and len(seen) > 1 and where == {loop_thread}
+            # download_file: ranged GETs on the engine, pinned to the ETag; progress on the loop
+            seen, where = [], set()
+            target = tmp_path / "down"
+            got = await c.download_file(bucket, prefix + "big", target, threshold=5 << 20, part_size=5 << 20,
+                                        concurrency=3, progress=lambda done, total: (seen.append((done, total)),
+                                                                                     where.add(threading.get_ident())))
+            assert target.read_bytes() == data and got.etag == head.etag and got.content_length == len(data)
+            assert seen[-1] == (len(data), len(data)) and where == {loop_thread}
+            assert not os.path.exists(str(target) + ".r2-partial")
+            # conditions: one conditional GET, as for r2.Client
+            await c.download_file(bucket, prefix + "big", tmp_path / "head", range=(0, 99))
+            assert (tmp_path / "head").read_bytes() == data[:100]
+            with pytest.raises(r2.PreconditionFailed):
+                await c.download_file(bucket, prefix + "big", tmp_path / "cond", if_match='"0123"')
+            assert not (tmp_path / "cond").exists() and not (tmp_path / "cond.r2-partial").exists()
+            with pytest.raises(r2.InvalidArgument):
+                await c.download_file(bucket, prefix + "big", tmp_path / "cond", if_match='"0123"', concurrency=2)
+            # copy through the transfer manager: UploadPartCopy ranges on the engine
+            moved = []
+            copied = await c.copy(bucket, prefix + "big", bucket, prefix + "copy", multipart_threshold=5 << 20,
+                                  part_size=5 << 20, concurrency=2, callback=moved.append)
+            blocking = client.copy(bucket, prefix + "big", bucket, prefix + "copy2", multipart_threshold=5 << 20,
+                                   part_size=5 << 20, concurrency=2)
+            assert client.get(bucket, prefix + "copy").body == data and sum(moved) == len(data)
+            assert copied.etag == blocking.etag == client.head(bucket, prefix + "copy").etag
+            with pytest.raises(r2.InvalidArgument, match="conditions"):
+                await c.copy(bucket, prefix + "big", bucket, prefix + "copy", if_match=head.etag, concurrency=2)
+            # upload_fileobj: a file (read by r2's thread), an async iterable of unknown length (multipart)
+            with open(source, "rb") as f:
+                await c.upload_fileobj(f, bucket, prefix + "fo", threshold=5 << 20, part_size=5 << 20)
+            assert client.get(bucket, prefix + "fo").body == data
+            assert client.head(bucket, prefix + "fo").etag.endswith('-6"')
+
+            async def chunks():
+                for i in range(0, len(data), 1 << 20):
+                    await asyncio.sleep(0)
+                    yield data[i:i + (1 << 20)]
+            moved = []
+            await c.upload_fileobj(chunks(), bucket, prefix + "ao", part_size=5 << 20, callback=moved.append)
+            assert client.get(bucket, prefix + "ao").body == data and sum(moved) == len(data)
+            await c.put(bucket, prefix + "it", iter([data[:7 << 20], data[7 << 20:]]))  # no length: multipart
+            assert client.get(bucket, prefix + "it").body == data
+            # download_fileobj: fileobj.write on the loop, awaited when it returns an awaitable
+            sink = io.BytesIO()
+            got = await c.download_fileobj(bucket, prefix + "big", sink, threshold=5 << 20, part_size=5 << 20,
+                                           concurrency=3)
+            assert sink.getvalue() == data and got.etag == head.etag
+
+            class SlowWriter:
+                def __init__(self):
+                    self.parts = []
+
+                async def write(self, chunk):
+                    await asyncio.sleep(0.001)
+                    self.parts.append(chunk)
+            slow = SlowWriter()
+            await c.download_fileobj(bucket, prefix + "big", slow, range=(0, (1 << 20) - 1))
+            assert b"".join(slow.parts) == data[:1 << 20]
             small = []
             await c.upload_file(source, bucket, prefix + "one", callback=small.append)  # below the threshold: one PUT
             assert sum(small) == len(data) and '-' not in client.head(bucket, prefix + "one").etag
@@ -263,6 +320,13 @@ def test_multipart_and_transfers_give_what_the_blocking_client_gives(server, cli
             assert await c.list_multipart_uploads(bucket, prefix) == []
             with pytest.raises(r2.NoSuchKey):
                 await c.head(bucket, prefix + "cancelled")
+            # a cancelled download leaves no file
+            task = asyncio.ensure_future(c.download_file(bucket, prefix + "big", tmp_path / "cancelled",
+                                                         threshold=5 << 20, part_size=5 << 20, concurrency=1,
+                                                         progress=cancel_at_first_part))
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            assert not (tmp_path / "cancelled").exists() and not (tmp_path / "cancelled.r2-partial").exists()
     run(main())
 
 
