@@ -1710,6 +1710,43 @@ R2_API int32_t r2_transfer_copy(r2_object_info *info, r2_client *client, const c
 /// the object's metadata.
 R2_API int32_t r2_transfer_download_file(r2_object_info *info, r2_client *client, const char *bucket, const char *key, const char *path, const r2_transfer_options *opts);
 
+/// Starts r2_transfer_download_file() without blocking: a HEAD, then one GET below the threshold or
+/// ranged GETs (opts->concurrency at a time, on r2's engine, each pinned to the object's ETag) written
+/// into path.r2-partial, which is synced and renamed to path at the end (and removed after a failure).
+/// opts->state_path (resumable downloads) is refused: use the blocking call for it.
+/// <ul>
+///   <li>
+///     Ownership: strings and opts are copied during the call; info must stay valid until done runs.
+///   </li>
+///   <li>
+///     Threads: any thread; progress and done run on an r2 engine thread.
+///   </li>
+/// </ul>
+/// \param op Out, may be NULL: the operation.
+///
+/// \param info Out, may be NULL: the object's metadata (set info->version); release with r2_object_info_dispose().
+///
+/// \param client The client.
+///
+/// \param bucket Bucket name (NUL-terminated UTF-8).
+///
+/// \param key Object key (NUL-terminated UTF-8).
+///
+/// \param path Where the object goes (NUL-terminated).
+///
+/// \param opts Transfer options, may be NULL; opts->progress runs on an r2 engine thread.
+///
+/// \param done Runs once when the operation is over.
+///
+/// \param userdata Passed to done and free_userdata.
+///
+/// \param free_userdata May be NULL: runs once with userdata after done.
+///
+///
+/// returns:
+/// R2_OK when started, or an error when not started. done gets the statuses of r2_transfer_download_file().
+R2_API int32_t r2_transfer_download_file_async(r2_op **op, r2_object_info *info, r2_client *client, const char *bucket, const char *key, const char *path, const r2_transfer_options *opts, r2_done_cb done, void *userdata, r2_free_cb free_userdata);
+
 /// Downloads bucket/key to write, in order, on the calling thread.
 /// Above the threshold, ranges are fetched in parallel into at most
 /// concurrency + 1 part buffers. A non-zero return from write aborts

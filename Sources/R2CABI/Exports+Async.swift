@@ -715,3 +715,33 @@ func asyncTransferOptions(_ opts: UnsafePointer<r2_transfer_options>?, _ op: Asy
                           key: string(key, "key"), options: asyncTransferOptions(opts, asyncOp), op: asyncOp, done: finish)
     }, deliver: fillInfo)
 }
+
+/// Starts r2_transfer_download_file() without blocking: a HEAD, then one GET below the threshold or
+/// ranged GETs (opts->concurrency at a time, on r2's engine, each pinned to the object's ETag) written
+/// into path.r2-partial, which is synced and renamed to path at the end (and removed after a failure).
+/// opts->state_path (resumable downloads) is refused: use the blocking call for it.
+///
+/// - Parameters:
+///   - op: Out, may be NULL: the operation.
+///   - info: Out, may be NULL: the object's metadata (set info->version); release with r2_object_info_dispose().
+///   - client: The client.
+///   - bucket: Bucket name (NUL-terminated UTF-8).
+///   - key: Object key (NUL-terminated UTF-8).
+///   - path: Where the object goes (NUL-terminated).
+///   - opts: Transfer options, may be NULL; opts->progress runs on an r2 engine thread.
+///   - done: Runs once when the operation is over.
+///   - userdata: Passed to done and free_userdata.
+///   - free_userdata: May be NULL: runs once with userdata after done.
+/// - Returns: R2_OK when started, or an error when not started. done gets the statuses of r2_transfer_download_file().
+/// - Ownership: strings and opts are copied during the call; info must stay valid until done runs.
+/// - Threads: any thread; progress and done run on an r2 engine thread.
+@c public func r2_transfer_download_file_async(_ op: UnsafeMutablePointer<OpaquePointer?>?, _ info: UnsafeMutablePointer<r2_object_info>?,
+                                               _ client: OpaquePointer?, _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?,
+                                               _ path: UnsafePointer<CChar>?, _ opts: UnsafePointer<r2_transfer_options>?,
+                                               _ done: r2_done_cb?, _ userdata: UnsafeMutableRawPointer?, _ free_userdata: r2_free_cb?) -> Int32 {
+    startAsync(op, client, done, userdata, free_userdata, prepare: { () throws(R2Error) in try ResultOut(info, "info") },
+               run: { (c, asyncOp, finish) throws(R2Error) in
+        try c.startDownloadFile(bucket: string(bucket, "bucket"), key: string(key, "key"), path: string(path, "path"),
+                                options: asyncTransferOptions(opts, asyncOp), op: asyncOp, done: finish)
+    }, deliver: fillInfo)
+}

@@ -486,6 +486,25 @@ static void test_transfers(r2_client *c) {
     r2_object_info_dispose(&info);
     unlink(path);
 
+    /* downloads to a file: ranged parts on the engine, and one GET below the threshold */
+    char out[] = "/tmp/r2-test-async-out-XXXXXX";
+    close(mkstemp(out));
+    for (int small = 0; small < 2; small++) {
+        t.threshold = small ? 64u << 20 : 5u << 20;
+        RUN_ASYNC(w, "download file", r2_transfer_download_file_async(NULL, &info, c, bucket, "async/tm-buffer", out, &t, on_done, &w, on_free));
+        CHECK(w.status == R2_OK && info.content_length == (int64_t)size, "download_file_async (%s): %s", small ? "one GET" : "parts", w.message);
+        r2_object_info_dispose(&info);
+        FILE *f = fopen(out, "rb");
+        uint8_t *back = malloc(size + 1);
+        size_t got = f ? fread(back, 1, size + 1, f) : 0;
+        if (f) fclose(f);
+        CHECK(got == size && memcmp(back, data, size) == 0, "the downloaded file is the object (%zu bytes)", got);
+        free(back);
+    }
+    RUN_ASYNC(w, "download missing", r2_transfer_download_file_async(NULL, &info, c, bucket, "async/none", out, &t, on_done, &w, on_free));
+    CHECK(w.status == R2_ERR_NO_SUCH_KEY, "download of a missing key: %s", r2_status_string(w.status));
+    unlink(out);
+
     /* cancelled while its parts are in flight: R2_ERR_CANCELLED, and the upload is aborted */
     t.threshold = 5u << 20;
     t.concurrency = 1;

@@ -1,3 +1,5 @@
+import Glibc
+
 /// The transfer manager on the engine: uploads of bytes and files whose parts
 /// are asynchronous transfers on the operation's loop (`concurrency` at a
 /// time), not worker threads. The requests are the blocking manager's
@@ -189,5 +191,120 @@ final class EngineParts {
         guard inFlight == 0, error != nil || done.count == count, let finish else { return }
         self.finish = nil
         finish(error.map { .failure($0) } ?? .success(done))
+    }
+}
+
+extension R2Client {
+    /// `downloadFile` on the engine: HEAD, then one GET below the threshold or
+    /// ranged GETs (`concurrency` at a time, each pinned to the ETag with
+    /// If-Match) written at their offsets into `<path>.r2-partial`, which is
+    /// synced and renamed into place at the end (removed after a failure).
+    /// Resume state (`statePath`) is refused.
+    package func startDownloadFile(bucket: String, key: String, path: String, options: TransferOptions, op: AsyncOp,
+                                   done: @escaping (Result<ObjectInfo, R2Error>) -> Void) throws(R2Error) {
+        try Validate.bucket(bucket)
+        try Validate.key(key)
+        guard options.statePath == nil else {
+            throw R2Error.invalidArgument("state_path (resumable downloads) is not supported by the asynchronous form; use the blocking call")
+        }
+        var options = options
+        options.cancellation = op.cancellation
+        let settings = try resolved(&options)
+        var head = GetOptions()
+        head.sseCustomerKey = options.sseCustomerKey
+        let temporary = path + ".r2-partial"
+        start(try headObjectExchange(bucket: bucket, key: key, options: head), op: op) { [self] headed in
+            let info: ObjectInfo
+            switch headed {
+            case .success(let i): info = i
+            case .failure(let error): return done(.failure(error))
+            }
+            let size = UInt64(max(info.contentLength, 0))
+            let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            guard fd >= 0 else {
+                return done(.failure(R2Error.invalidArgument("cannot create \(temporary): \(String(cString: strerror(errno)))")))
+            }
+            let reporter = Box(ProgressReporter(options, total: size))
+            let written = Box<UInt64>(0)
+            func finish(_ error: R2Error?) {
+                if let error {
+                    close(fd)
+                    unlink(temporary)
+                    return done(.failure(error))
+                }
+                guard !options.fsync || fsync(fd) == 0 || errno == EINVAL else {
+                    return finish(R2Error(.aborted, "fsync \(temporary): \(String(cString: strerror(errno)))"))
+                }
+                close(fd)
+                guard rename(temporary, path) == 0 else {
+                    unlink(temporary)
+                    return done(.failure(R2Error(.aborted, "cannot rename \(temporary) to \(path): \(String(cString: strerror(errno)))")))
+                }
+                reporter.value.finish(size)
+                done(.success(info))
+            }
+            /// One GET (of a range, or of the whole object) written at its offsets.
+            func fetch(_ range: Range<UInt64>?, _ partDone: @escaping (R2Error?) -> Void) {
+                var get = GetOptions()
+                get.sseCustomerKey = options.sseCustomerKey
+                get.ifMatch = info.etag.isEmpty ? nil : info.etag
+                if let range {
+                    get.objectSize = size
+                    get.range = "bytes=\(range.lowerBound)-\(range.upperBound - 1)"
+                }
+                let length = range?.count ?? size
+                get.isBulkBody = length >= Self.bulkBodyBytes
+                let offset = Box(range?.lowerBound ?? 0)
+                let gathered = Box(GatheredWrites(bytes: get.isBulkBody ? Self.gatheredWriteBytes : 0) { (bytes, at) throws(R2Error) in
+                    try writeAll(fd, bytes, at: at)
+                })
+                let failure = Box<R2Error?>(nil)
+                let exchange: Exchange<StreamingGetSink, ObjectInfo>
+                do throws(R2Error) {
+                    exchange = try getObjectExchange(bucket: bucket, key: key, options: get) { chunk in
+                        do throws(R2Error) { try gathered.value.write(chunk, at: offset.value) } catch {
+                            failure.value = error
+                            return .aborted
+                        }
+                        offset.value += UInt64(chunk.count)
+                        written.value += UInt64(chunk.count)
+                        reporter.value.report(written.value)
+                        return .accepted
+                    }
+                } catch {
+                    gathered.value.release()
+                    return partDone(error)
+                }
+                start(exchange, op: op) { result in
+                    defer { gathered.value.release() }
+                    switch result {
+                    case .failure(let error) where error.code == .preconditionFailed:
+                        partDone(R2Error(.preconditionFailed, "\(bucket)/\(key) changed during the download (its ETag is no longer \(info.etag))",
+                                         httpStatus: error.httpStatus, s3Code: error.s3Code, requestID: error.requestID))
+                    case .failure(let error):
+                        partDone(failure.value ?? error)
+                    case .success:
+                        do throws(R2Error) { try gathered.value.flush() } catch { return partDone(error) }
+                        partDone(nil)
+                    }
+                }
+            }
+            if size < settings.threshold { return fetch(nil, finish) }
+            let plan: UploadPlan
+            do throws(R2Error) {
+                plan = try UploadPlan(size: size, partSize: MultipartLimits.partSize(for: size, preferred: settings.partSize))
+            } catch {
+                return finish(error)
+            }
+            let parts = EngineParts(count: plan.count, concurrency: settings.concurrency) { number, partDone in
+                fetch(plan.range(of: number)) { error in
+                    partDone(error.map { .failure($0) } ?? .success(CompletedPart(partNumber: number, etag: "")))
+                }
+            }
+            parts.run { result in
+                if case .failure(let error) = result { return finish(error) }
+                finish(nil)
+            }
+        }
     }
 }
