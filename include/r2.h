@@ -1701,6 +1701,43 @@ R2_API const char *r2_status_string(int32_t code);
 /// (S3's REPLACE directive).
 R2_API int32_t r2_transfer_copy(r2_object_info *info, r2_client *client, const char *src_bucket, const char *src_key, const char *bucket, const char *key, const r2_transfer_options *opts);
 
+/// Starts r2_transfer_copy() without blocking: a HEAD of the source, then one CopyObject below the
+/// threshold, or a multipart copy whose UploadPartCopy parts run on r2's engine (aborted after a failure).
+/// <ul>
+///   <li>
+///     Ownership: strings and opts are copied during the call; info must stay valid until done runs.
+///   </li>
+///   <li>
+///     Threads: any thread; progress and done run on an r2 engine thread.
+///   </li>
+/// </ul>
+/// \param op Out, may be NULL: the operation.
+///
+/// \param info Out, may be NULL: the copy's ETag and size (set info->version); release with r2_object_info_dispose().
+///
+/// \param client The client.
+///
+/// \param src_bucket Source bucket (NUL-terminated UTF-8).
+///
+/// \param src_key Source key (NUL-terminated UTF-8).
+///
+/// \param bucket Destination bucket (NUL-terminated UTF-8).
+///
+/// \param key Destination key (NUL-terminated UTF-8).
+///
+/// \param opts Transfer options, may be NULL; opts->progress runs on an r2 engine thread.
+///
+/// \param done Runs once when the operation is over.
+///
+/// \param userdata Passed to done and free_userdata.
+///
+/// \param free_userdata May be NULL: runs once with userdata after done.
+///
+///
+/// returns:
+/// R2_OK when started, or an error when not started. done gets the statuses of r2_transfer_copy().
+R2_API int32_t r2_transfer_copy_async(r2_op **op, r2_object_info *info, r2_client *client, const char *src_bucket, const char *src_key, const char *bucket, const char *key, const r2_transfer_options *opts, r2_done_cb done, void *userdata, r2_free_cb free_userdata);
+
 /// Downloads bucket/key to the file at path: one GET below the
 /// threshold, parallel ranged GETs pinned to the object's ETag above it. The
 /// bytes go to <path>.r2-partial, renamed to path at the end: a failed or

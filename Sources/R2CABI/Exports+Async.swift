@@ -745,3 +745,34 @@ func asyncTransferOptions(_ opts: UnsafePointer<r2_transfer_options>?, _ op: Asy
                                 options: asyncTransferOptions(opts, asyncOp), op: asyncOp, done: finish)
     }, deliver: fillInfo)
 }
+
+/// Starts r2_transfer_copy() without blocking: a HEAD of the source, then one CopyObject below the
+/// threshold, or a multipart copy whose UploadPartCopy parts run on r2's engine (aborted after a failure).
+///
+/// - Parameters:
+///   - op: Out, may be NULL: the operation.
+///   - info: Out, may be NULL: the copy's ETag and size (set info->version); release with r2_object_info_dispose().
+///   - client: The client.
+///   - src_bucket: Source bucket (NUL-terminated UTF-8).
+///   - src_key: Source key (NUL-terminated UTF-8).
+///   - bucket: Destination bucket (NUL-terminated UTF-8).
+///   - key: Destination key (NUL-terminated UTF-8).
+///   - opts: Transfer options, may be NULL; opts->progress runs on an r2 engine thread.
+///   - done: Runs once when the operation is over.
+///   - userdata: Passed to done and free_userdata.
+///   - free_userdata: May be NULL: runs once with userdata after done.
+/// - Returns: R2_OK when started, or an error when not started. done gets the statuses of r2_transfer_copy().
+/// - Ownership: strings and opts are copied during the call; info must stay valid until done runs.
+/// - Threads: any thread; progress and done run on an r2 engine thread.
+@c public func r2_transfer_copy_async(_ op: UnsafeMutablePointer<OpaquePointer?>?, _ info: UnsafeMutablePointer<r2_object_info>?,
+                                      _ client: OpaquePointer?, _ src_bucket: UnsafePointer<CChar>?, _ src_key: UnsafePointer<CChar>?,
+                                      _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?,
+                                      _ opts: UnsafePointer<r2_transfer_options>?,
+                                      _ done: r2_done_cb?, _ userdata: UnsafeMutableRawPointer?, _ free_userdata: r2_free_cb?) -> Int32 {
+    startAsync(op, client, done, userdata, free_userdata, prepare: { () throws(R2Error) in try ResultOut(info, "info") },
+               run: { (c, asyncOp, finish) throws(R2Error) in
+        try c.startCopyLarge(sourceBucket: string(src_bucket, "src_bucket"), sourceKey: string(src_key, "src_key"),
+                             bucket: string(bucket, "bucket"), key: string(key, "key"),
+                             options: asyncTransferOptions(opts, asyncOp), op: asyncOp, done: finish)
+    }, deliver: fillInfo)
+}

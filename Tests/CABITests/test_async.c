@@ -505,6 +505,23 @@ static void test_transfers(r2_client *c) {
     CHECK(w.status == R2_ERR_NO_SUCH_KEY, "download of a missing key: %s", r2_status_string(w.status));
     unlink(out);
 
+    /* a large copy: 3 UploadPartCopy parts on the engine; and one CopyObject below the threshold */
+    for (int small = 0; small < 2; small++) {
+        t.threshold = small ? 64u << 20 : 5u << 20;
+        const char *dest = small ? "async/tm-copy-small" : "async/tm-copy";
+        r2_object_info sync_copy = R2_OBJECT_INFO_INIT;
+        CHECK_OK(r2_transfer_copy(&sync_copy, c, bucket, "async/tm-buffer", bucket, "async/tm-copy-blocking", &t), "blocking transfer copy");
+        RUN_ASYNC(w, "transfer copy", r2_transfer_copy_async(NULL, &info, c, bucket, "async/tm-buffer", bucket, dest, &t, on_done, &w, on_free));
+        CHECK(w.status == R2_OK && info.content_length == (int64_t)size && strcmp(info.etag, sync_copy.etag) == 0
+              && (small || strstr(info.etag, "-3") != NULL),
+              "transfer_copy_async (%s): ETag %s, blocking %s: %s", small ? "one copy" : "parts", info.etag, sync_copy.etag, w.message);
+        r2_object_info_dispose(&info);
+        r2_object_info_dispose(&sync_copy);
+        CHECK_OK(r2_object_get(&body, NULL, c, bucket, dest, NULL), "get the copy");
+        CHECK(body.size == size && memcmp(body.ptr, data, size) == 0, "the copy is whole");
+        r2_buf_dispose(&body);
+    }
+
     /* cancelled while its parts are in flight: R2_ERR_CANCELLED, and the upload is aborted */
     t.threshold = 5u << 20;
     t.concurrency = 1;

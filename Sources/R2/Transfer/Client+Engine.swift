@@ -308,3 +308,110 @@ extension R2Client {
         }
     }
 }
+
+extension R2Client {
+    /// `copyLarge` on the engine: HEAD of the source, then one CopyObject below
+    /// the threshold, or CreateMultipartUpload, UploadPartCopy parts
+    /// (`concurrency` at a time) and Complete (aborted after a failure).
+    package func startCopyLarge(sourceBucket: String, sourceKey: String, bucket: String, key: String, options: TransferOptions,
+                                op: AsyncOp, done: @escaping (Result<ObjectInfo, R2Error>) -> Void) throws(R2Error) {
+        try Validate.bucket(bucket)
+        try Validate.key(key)
+        try Validate.bucket(sourceBucket)
+        try Validate.key(sourceKey)
+        var options = options
+        options.cancellation = op.cancellation
+        let settings = try resolved(&options)
+        var head = GetOptions()
+        head.sseCustomerKey = options.sourceSSECustomerKey
+        start(try headObjectExchange(bucket: sourceBucket, key: sourceKey, options: head), op: op) { [self] headed in
+            let source: ObjectInfo
+            switch headed {
+            case .success(let s): source = s
+            case .failure(let error): return done(.failure(error))
+            }
+            let size = UInt64(max(source.contentLength, 0))
+            let reporter = Box(ProgressReporter(options, total: size))
+            if size < Self.largeCopyThreshold(options) {
+                let copy: Exchange<BufferSink, (result: CopyObjectResult, info: ObjectInfo)>
+                do throws(R2Error) {
+                    copy = try copyObjectExchange(sourceBucket: sourceBucket, sourceKey: sourceKey, bucket: bucket, key: key,
+                                                  options: Self.largeCopyOptions(options))
+                } catch {
+                    return done(.failure(error))
+                }
+                return start(copy, op: op) { result in
+                    done(result.map { copied in
+                        reporter.value.finish(size)
+                        var info = ObjectInfo()
+                        info.etag = copied.result.etag
+                        info.lastModified = copied.result.lastModified
+                        info.contentLength = Int64(size)
+                        info.requestID = copied.info.requestID
+                        return info
+                    })
+                }
+            }
+            let plan: UploadPlan
+            let create: Exchange<BufferSink, MultipartUpload>
+            do throws(R2Error) {
+                plan = try UploadPlan(size: size, partSize: MultipartLimits.partSize(for: size, preferred: settings.partSize))
+                create = try createMultipartUploadExchange(bucket: bucket, key: key,
+                                                           options: Self.withoutConditions(Self.largeCopyPut(options, source: source)))
+            } catch {
+                return done(.failure(error))
+            }
+            start(create, op: op) { [self] created in
+                let upload: MultipartUpload
+                switch created {
+                case .success(let u): upload = u
+                case .failure(let error): return done(.failure(error))
+                }
+                let copied = Box<UInt64>(0)
+                let parts = EngineParts(count: plan.count, concurrency: settings.concurrency) { [self] number, partDone in
+                    let range = plan.range(of: number)
+                    let part: Exchange<BufferSink, CompletedPart>
+                    do throws(R2Error) {
+                        part = try uploadPartCopyExchange(upload, partNumber: number, sourceBucket: sourceBucket, sourceKey: sourceKey,
+                                                          range: range.count == 0 ? nil : range.lowerBound...(range.upperBound - 1),
+                                                          size: range.count, sseCustomerKey: options.sseCustomerKey,
+                                                          sourceSSECustomerKey: options.sourceSSECustomerKey)
+                    } catch {
+                        return partDone(.failure(error))
+                    }
+                    start(part, op: op) { result in
+                        if case .success = result {
+                            copied.value += range.count
+                            reporter.value.report(copied.value)
+                        }
+                        partDone(result)
+                    }
+                }
+                parts.run { [self] result in
+                    let list: [CompletedPart]
+                    switch result {
+                    case .success(let l): list = l
+                    case .failure(let error): return abortThenFail(upload, error, op: op, done)
+                    }
+                    do throws(R2Error) {
+                        try startCompleteMultipartUpload(upload, parts: list, partSizes: plan.sizes, options: options.completeOptions,
+                                                         op: op) { [self] result in
+                            switch result {
+                            case .success(let r):
+                                reporter.value.finish(size)
+                                var info = ObjectInfo()
+                                info.etag = r.etag
+                                info.contentLength = Int64(size)
+                                done(.success(info))
+                            case .failure(let error):
+                                abortThenFail(upload, error, op: op, done)
+                            }
+                        }
+                    } catch {
+                        abortThenFail(upload, error, op: op, done)
+                    }
+                }
+            }
+        }
+    }
+}

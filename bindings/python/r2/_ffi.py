@@ -677,6 +677,7 @@ FUNCTIONS = {
     "r2_signer_sign": (c_int32, [POINTER(POINTER(r2_signed)), POINTER(r2_signer), POINTER(r2_sign_request)]),
     "r2_status_string": (c_char_p, [c_int32]),
     "r2_transfer_copy": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, c_char_p, c_char_p, POINTER(r2_transfer_options)]),
+    "r2_transfer_copy_async": (c_int32, [POINTER(POINTER(r2_op)), POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, c_char_p, c_char_p, POINTER(r2_transfer_options), r2_done_cb, c_void_p, r2_free_cb]),
     "r2_transfer_download_file": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, c_char_p, POINTER(r2_transfer_options)]),
     "r2_transfer_download_file_async": (c_int32, [POINTER(POINTER(r2_op)), POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, c_char_p, POINTER(r2_transfer_options), r2_done_cb, c_void_p, r2_free_cb]),
     "r2_transfer_download_stream": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, r2_write_cb, c_void_p, POINTER(r2_transfer_options)]),
