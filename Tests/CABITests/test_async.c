@@ -543,6 +543,84 @@ static void test_transfers(r2_client *c) {
     free(data);
 }
 
+static r2_client *make_cassette_client(const char *ep, const char *record, const char *replay) {
+    r2_client_options o = R2_CLIENT_OPTIONS_INIT;
+    o.endpoint = ep;
+    o.allow_http = true;
+    o.access_key_id = access_key;
+    o.secret_access_key = secret_key;
+    o.record_path = record;
+    o.replay_path = replay;
+    r2_client *c = NULL;
+    if (r2_client_new(&c, &o) != R2_OK) {
+        fprintf(stderr, "r2_client_new: %s\n", r2_error_last()->message);
+        exit(2);
+    }
+    return c;
+}
+
+/* Recorded in asynchronous mode, replayed in asynchronous mode (a paused stream too) and in blocking mode. */
+static void test_record_replay(void) {
+    struct waiter w;
+    char dir[] = "/tmp/r2-test-async-cassette-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL, "temp dir");
+    char path[128];
+    snprintf(path, sizeof path, "%s/async.json", dir);
+    size_t size = 200000;  /* over the inline limit: a side file */
+    uint8_t *data = pattern(size, 13);
+    r2_client *rec = make_cassette_client(endpoint, path, NULL);
+    RUN_ASYNC(w, "recorded put", r2_object_put_async(NULL, NULL, rec, bucket, "async/cassette", data, size, NULL, on_done, &w, on_free));
+    CHECK(w.status == R2_OK, "recorded put: %s", w.message);
+    r2_buf body = {0};
+    for (int i = 0; i < 2; i++) {  /* one for a get, one for a paused stream */
+        RUN_ASYNC(w, "recorded get", r2_object_get_async(NULL, &body, NULL, rec, bucket, "async/cassette", NULL, on_done, &w, on_free));
+        CHECK(w.status == R2_OK && body.size == size, "recorded get %d: %s", i, w.message);
+        r2_buf_dispose(&body);
+    }
+    RUN_ASYNC(w, "recorded miss", r2_object_get_async(NULL, &body, NULL, rec, bucket, "async/cassette-missing", NULL, on_done, &w, on_free));
+    CHECK(w.status == R2_ERR_NO_SUCH_KEY, "recorded error: %s", r2_status_string(w.status));
+    r2_client_free(rec);
+
+    /* replay, with an unreachable endpoint */
+    r2_client *rep = make_cassette_client("http://127.0.0.1:9", NULL, path);
+    RUN_ASYNC(w, "replayed put", r2_object_put_async(NULL, NULL, rep, bucket, "async/cassette", data, size, NULL, on_done, &w, on_free));
+    CHECK(w.status == R2_OK, "replayed put: %s", w.message);
+    RUN_ASYNC(w, "replayed get", r2_object_get_async(NULL, &body, NULL, rep, bucket, "async/cassette", NULL, on_done, &w, on_free));
+    CHECK(w.status == R2_OK && body.size == size && memcmp(body.ptr, data, size) == 0, "replayed get: %s", w.message);
+    r2_buf_dispose(&body);
+    struct stream_sink sink = {malloc(size), 0, size, 1, 0, 0};
+    r2_op *op = NULL;
+    waiter_init(&w);
+    CHECK_OK(r2_object_get_stream_async(&op, NULL, rep, bucket, "async/cassette", write_stream, &sink, NULL, on_done, &w, on_free),
+             "replayed stream");
+    for (int i = 0; i < 200 && w.free_calls == 0; i++) {
+        usleep(10000);
+        r2_op_resume(op);
+    }
+    wait_for(&w, "replayed stream");
+    CHECK(w.status == R2_OK && sink.pauses == 1 && sink.size == size && memcmp(sink.data, data, size) == 0,
+          "replayed stream paused %d time(s) and resumed: %s", sink.pauses, w.message);
+    r2_op_free(op);
+    free(sink.data);
+    RUN_ASYNC(w, "replayed miss", r2_object_get_async(NULL, &body, NULL, rep, bucket, "async/cassette-missing", NULL, on_done, &w, on_free));
+    CHECK(w.status == R2_ERR_NO_SUCH_KEY, "replayed error: %s", r2_status_string(w.status));
+    RUN_ASYNC(w, "unmatched", r2_object_get_async(NULL, &body, NULL, rep, bucket, "async/cassette", NULL, on_done, &w, on_free));
+    CHECK(w.status == R2_ERR_REPLAY_UNMATCHED, "a third get is not in the cassette: %s", r2_status_string(w.status));
+    r2_client_free(rep);
+
+    /* the same cassette, replayed by the blocking calls */
+    rep = make_cassette_client("http://127.0.0.1:9", NULL, path);
+    CHECK_OK(r2_object_put(NULL, rep, bucket, "async/cassette", data, size, NULL), "blocking replayed put");
+    CHECK_OK(r2_object_get(&body, NULL, rep, bucket, "async/cassette", NULL), "blocking replayed get");
+    CHECK(body.size == size && memcmp(body.ptr, data, size) == 0, "blocking replayed body");
+    r2_buf_dispose(&body);
+    r2_client_free(rep);
+    char cmd[200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK(system(cmd) == 0, "clean up");
+    free(data);
+}
+
 /* Many operations at once from one thread, each completing once. */
 struct counter { pthread_mutex_t m; pthread_cond_t c; int done, ok, freed; };
 
@@ -685,6 +763,7 @@ int main(int argc, char **argv) {
     test_streams(c);
     test_multipart(c);
     test_transfers(c);
+    test_record_replay();
     test_many(c);
     if (!getenv("R2_TEST_ASYNC_NO_PROXY")) test_faults(c);
     r2_client_free(c);
