@@ -1888,6 +1888,48 @@ R2_API int32_t r2_transfer_upload_file_async(r2_op **op, r2_object_info *info, r
 /// A stream cannot be resumed: opts->state_path is refused.
 R2_API int32_t r2_transfer_upload_stream(r2_object_info *info, r2_client *client, const char *bucket, const char *key, int64_t length, r2_read_cb read, void *userdata, const r2_transfer_options *opts);
 
+/// Starts r2_transfer_upload_stream() without blocking: with length >= 0 below the threshold one
+/// streamed PUT; otherwise (and always for length -1, unknown) a multipart upload whose parts are read in
+/// order from read (on an r2 engine thread, into at most concurrency + 1 part buffers) and sent as
+/// engine transfers. read returns the bytes it put in buf, 0 at the end, R2_READ_PAUSE when it has none
+/// yet (reading waits for r2_op_resume()), or another negative value to abort (the upload is aborted).
+/// <ul>
+///   <li>
+///     Ownership: strings and opts are copied during the call; info must stay valid until done runs.
+///   </li>
+///   <li>
+///     Threads: any thread; read, progress and done run on an r2 engine thread.
+///   </li>
+/// </ul>
+/// \param op Out, may be NULL: the operation (needed to resume a paused source).
+///
+/// \param info Out, may be NULL: the object's ETag and size (set info->version); release with r2_object_info_dispose().
+///
+/// \param client The client.
+///
+/// \param bucket Bucket name (NUL-terminated UTF-8).
+///
+/// \param key Object key (NUL-terminated UTF-8).
+///
+/// \param length The stream's length, or -1 when unknown.
+///
+/// \param read Fills the body, in order.
+///
+/// \param read_userdata Passed to read (and to opts->put->rewind).
+///
+/// \param opts Transfer options, may be NULL; opts->state_path is refused; progress runs on an r2 engine thread.
+///
+/// \param done Runs once when the operation is over.
+///
+/// \param userdata Passed to done and free_userdata.
+///
+/// \param free_userdata May be NULL: runs once with userdata after done.
+///
+///
+/// returns:
+/// R2_OK when started, or an error when not started. done gets the statuses of r2_transfer_upload_stream().
+R2_API int32_t r2_transfer_upload_stream_async(r2_op **op, r2_object_info *info, r2_client *client, const char *bucket, const char *key, int64_t length, r2_read_cb read, void *read_userdata, const r2_transfer_options *opts, r2_done_cb done, void *userdata, r2_free_cb free_userdata);
+
 /// The library's version as MAJOR<em>10000 + MINOR</em>100 + PATCH; compare it with
 /// R2_VERSION_NUMBER to check that the header and the library agree.
 R2_API uint32_t r2_version_number(void);

@@ -522,6 +522,31 @@ static void test_transfers(r2_client *c) {
         r2_buf_dispose(&body);
     }
 
+    /* a stream of unknown length, its source pausing now and then: parts read in order and sent on the engine */
+    for (int small = 0; small < 2; small++) {
+        t.threshold = 5u << 20;
+        size_t n = small ? 100000 : size;
+        struct stream_source src = {data, n, 0, 1, 0};
+        r2_op *sop = NULL;
+        waiter_init(&w);
+        CHECK_OK(r2_transfer_upload_stream_async(&sop, &info, c, bucket, "async/tm-stream", small ? (int64_t)n : -1, read_stream, &src, &t,
+                                                 on_done, &w, on_free), "upload_stream_async");
+        for (int i = 0; i < 1000 && w.free_calls == 0; i++) {
+            usleep(5000);
+            if (src.pauses < 5 && !src.pause_next) src.pause_next = 1;
+            r2_op_resume(sop);
+        }
+        wait_for(&w, "upload_stream_async");
+        CHECK(w.status == R2_OK && (small || info.content_length == (int64_t)n) && src.pauses >= 1
+              && (small ? strchr(info.etag, '-') == NULL : strstr(info.etag, "-3") != NULL),
+              "upload_stream_async (%s): ETag %s, %d pauses: %s", small ? "one PUT" : "parts", info.etag, src.pauses, w.message);
+        r2_op_free(sop);
+        r2_object_info_dispose(&info);
+        CHECK_OK(r2_object_get(&body, NULL, c, bucket, "async/tm-stream", NULL), "get the streamed upload");
+        CHECK(body.size == n && memcmp(body.ptr, data, n) == 0, "the streamed object is whole");
+        r2_buf_dispose(&body);
+    }
+
     /* cancelled while its parts are in flight: R2_ERR_CANCELLED, and the upload is aborted */
     t.threshold = 5u << 20;
     t.concurrency = 1;

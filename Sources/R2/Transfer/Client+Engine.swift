@@ -139,7 +139,7 @@ extension R2Client {
 
     /// Aborts an upload after `error` (on a fresh cancel switch: the operation's
     /// may be tripped), then reports `error`; an abort failure is only logged.
-    private func abortThenFail<T>(_ upload: MultipartUpload, _ error: R2Error, op: AsyncOp,
+    func abortThenFail<T>(_ upload: MultipartUpload, _ error: R2Error, op: AsyncOp,
                                   _ done: @escaping (Result<T, R2Error>) -> Void) {
         guard var abort = try? abortMultipartUploadExchange(upload) else { return done(.failure(error)) }
         abort.call.cancellation = Cancellation()
@@ -413,5 +413,220 @@ extension R2Client {
                 }
             }
         }
+    }
+}
+
+extension R2Client {
+    /// `uploadStream` on the engine: a known length below the threshold is one
+    /// streamed PUT; otherwise a multipart upload whose parts are read in
+    /// order from `read` (on the loop's thread, into at most concurrency + 1
+    /// part buffers) and sent as engine transfers. `read` may return
+    /// `RequestBody.readPaused`: reading waits for the operation's resume.
+    package func startUploadStream(bucket: String, key: String, length: UInt64?, options: TransferOptions,
+                                   rewind: (() throws(R2Error) -> Void)?, read: @escaping (UnsafeMutableRawBufferPointer) throws(R2Error) -> Int,
+                                   op: AsyncOp, done: @escaping (Result<ObjectInfo, R2Error>) -> Void) throws(R2Error) {
+        try Validate.bucket(bucket)
+        try Validate.key(key)
+        guard options.statePath == nil else {
+            throw R2Error.invalidArgument("a stream cannot be resumed (its bytes cannot be read again): state_path is for files")
+        }
+        var options = options
+        options.cancellation = op.cancellation
+        let settings = try resolved(&options)
+        if let length, length < settings.threshold {
+            let reporter = Box(ProgressReporter(options, total: length))
+            let sent = Box<UInt64>(0)
+            var restart: (() throws(R2Error) -> Void)? = nil
+            if let rewind {
+                restart = { () throws(R2Error) in
+                    try rewind()
+                    sent.value = 0
+                }
+            }
+            let put = try putObjectExchange(bucket: bucket, key: key, length: length, options: options.put, rewind: restart) {
+                (buffer) throws(R2Error) -> Int in
+                let n = try read(buffer)
+                if n > 0 {
+                    sent.value += UInt64(n)
+                    reporter.value.report(sent.value)
+                }
+                return n
+            }
+            return start(put, op: op) { result in
+                if case .success = result { reporter.value.finish(length) }
+                done(result)
+            }
+        }
+        // An unknown length uses the chosen part size as is (at most 10 000 parts).
+        let partSize = try MultipartLimits.partSize(for: length ?? 0, preferred: settings.partSize)
+        let create = try createMultipartUploadExchange(bucket: bucket, key: key, options: Self.withoutConditions(options.put))
+        start(create, op: op) { [self] created in
+            switch created {
+            case .success(let upload):
+                EngineStreamUpload(client: self, upload: upload, partSize: Int(partSize), total: length, concurrency: settings.concurrency,
+                                   options: options, op: op, read: read, done: done).start()
+            case .failure(let error):
+                done(.failure(error))
+            }
+        }
+    }
+}
+
+/// The multipart path of `startUploadStream`: reads parts in order into a
+/// few buffers and sends each as an engine transfer. Loop thread only.
+final class EngineStreamUpload: Interruptible {
+    private let client: R2Client
+    private let upload: MultipartUpload
+    private let partSize: Int
+    private let total: UInt64?
+    private let concurrency: Int
+    private let options: TransferOptions
+    private let op: AsyncOp
+    private let read: (UnsafeMutableRawBufferPointer) throws(R2Error) -> Int
+    private var done: ((Result<ObjectInfo, R2Error>) -> Void)?
+    private var free: [UnsafeMutableRawBufferPointer]
+    private let all: [UnsafeMutableRawBufferPointer]
+    /// The buffer being filled, and how far.
+    private var current: UnsafeMutableRawBufferPointer?
+    private var filled = 0
+    private var number = 0
+    private var readTotal: UInt64 = 0
+    private var sent: UInt64 = 0
+    private var inFlight = 0
+    private var ended = false
+    private var paused = false
+    private var error: R2Error?
+    private var parts: [CompletedPart] = []
+    private var sizes: [Int: UInt64] = [:]
+    private var reporter: ProgressReporter
+
+    init(client: R2Client, upload: MultipartUpload, partSize: Int, total: UInt64?, concurrency: Int, options: TransferOptions,
+         op: AsyncOp, read: @escaping (UnsafeMutableRawBufferPointer) throws(R2Error) -> Int,
+         done: @escaping (Result<ObjectInfo, R2Error>) -> Void) {
+        self.client = client; self.upload = upload; self.partSize = partSize; self.total = total
+        self.concurrency = concurrency; self.options = options; self.op = op; self.read = read; self.done = done
+        all = (0...concurrency).map { _ in UnsafeMutableRawBufferPointer.allocate(byteCount: partSize, alignment: 64) }
+        free = all
+        reporter = ProgressReporter(options, total: total)
+    }
+
+    deinit { for b in all { b.deallocate() } }
+
+    func start() {
+        op.enter(self)
+        pump()
+    }
+
+    /// Reads and sends parts while buffers are free, the source has data and nothing failed.
+    private func pump() {
+        while !ended && !paused && error == nil {
+            if current == nil {
+                guard let b = free.popLast() else { break }
+                current = b
+                filled = 0
+            }
+            let buffer = current!
+            do throws(R2Error) {
+                while filled < partSize {
+                    let n = try read(UnsafeMutableRawBufferPointer(rebasing: buffer[filled...]))
+                    if n == RequestBody.readPaused {
+                        paused = true
+                        return
+                    }
+                    guard n >= 0, n <= partSize - filled else { throw R2Error.invalidArgument("the read callback returned \(n)") }
+                    if n == 0 { break }
+                    filled += n
+                }
+            } catch {
+                fail(error)
+                break
+            }
+            current = nil
+            readTotal += UInt64(filled)
+            if let total, readTotal > total { fail(R2Error(.incompleteBody, "the stream gave more than its declared \(total) bytes")); break }
+            if filled < partSize { ended = true }
+            if filled > 0 || number == 0 {
+                number += 1
+                guard number <= MultipartLimits.maxParts else {
+                    fail(R2Error(.entityTooLarge, "the stream needs more than 10 000 parts of \(partSize) bytes"))
+                    break
+                }
+                send(number, buffer, filled)
+            } else {
+                free.append(buffer)
+            }
+        }
+        if ended, error == nil, let total, readTotal < total {
+            fail(R2Error(.incompleteBody, "the stream ended after \(readTotal) of \(total) bytes"))
+        }
+        settle()
+    }
+
+    private func send(_ number: Int, _ buffer: UnsafeMutableRawBufferPointer, _ count: Int) {
+        let part: Exchange<BufferSink, CompletedPart>
+        do throws(R2Error) {
+            part = try client.uploadPartExchange(upload, partNumber: number, body: UnsafeRawBufferPointer(rebasing: buffer[0..<count]),
+                                                 checksum: options.partChecksum, cancellation: nil, sseCustomerKey: options.sseCustomerKey)
+        } catch {
+            free.append(buffer)
+            return fail(error)
+        }
+        inFlight += 1
+        client.start(part, op: op) { [self] result in
+            inFlight -= 1
+            free.append(buffer)
+            switch result {
+            case .success(let p):
+                parts.append(p)
+                sizes[number] = UInt64(count)
+                sent += UInt64(count)
+                reporter.report(sent)
+            case .failure(let e):
+                fail(e)
+            }
+            pump()
+        }
+    }
+
+    private func fail(_ e: R2Error) { if error == nil { error = e } }
+
+    /// Completes (or aborts) once the source ended or failed and no part is in flight.
+    private func settle() {
+        guard inFlight == 0, ended || error != nil, let done else { return }
+        self.done = nil
+        op.leave(self)
+        if let error {
+            return client.abortThenFail(upload, error, op: op, done)
+        }
+        let sizeList = (1...number).map { sizes[$0] ?? 0 }
+        do throws(R2Error) {
+            try client.startCompleteMultipartUpload(upload, parts: parts, partSizes: sizeList, options: options.completeOptions, op: op) {
+                [self] result in
+                switch result {
+                case .success(let r):
+                    reporter.finish(readTotal)
+                    var info = ObjectInfo()
+                    info.etag = r.etag
+                    info.contentLength = Int64(readTotal)
+                    done(.success(info))
+                case .failure(let error):
+                    client.abortThenFail(upload, error, op: op, done)
+                }
+            }
+        } catch {
+            client.abortThenFail(upload, error, op: op, done)
+        }
+    }
+
+    func interrupt() {
+        fail(R2Error(.cancelled, "upload cancelled"))
+        paused = false
+        settle()
+    }
+
+    func unpause() {
+        guard paused else { return }
+        paused = false
+        pump()
     }
 }
