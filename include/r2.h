@@ -2411,6 +2411,29 @@ R2_API int32_t r2_transfer_copy_async(r2_op **op, r2_object_info *info, r2_clien
  */
 R2_API int32_t r2_transfer_upload_stream_async(r2_op **op, r2_object_info *info, r2_client *client, const char *bucket, const char *key, int64_t length, r2_read_cb read, void *read_userdata, const r2_transfer_options *opts, r2_done_cb done, void *userdata, r2_free_cb free_userdata);
 
+/**
+ * Starts r2_transfer_download_stream() without blocking: a HEAD, then one GET below the threshold, else
+ * ranged GETs on r2's engine (opts->concurrency at a time, into at most concurrency + 1 part buffers)
+ * delivered to write in order. write runs on an r2 engine thread; it returns 0 to go on, R2_WRITE_PAUSE
+ * to pause (the same chunk comes again after r2_op_resume()), anything else to abort.
+ *
+ * @param op Out, may be NULL: the operation (needed to resume a paused stream).
+ * @param info Out, may be NULL: the object's metadata (set info->version); release with r2_object_info_dispose().
+ * @param client The client.
+ * @param bucket Bucket name (NUL-terminated UTF-8).
+ * @param key Object key (NUL-terminated UTF-8).
+ * @param write Receives the body, in order.
+ * @param write_userdata Passed to write.
+ * @param opts Transfer options, may be NULL; progress runs on an r2 engine thread.
+ * @param done Runs once when the operation is over.
+ * @param userdata Passed to done and free_userdata.
+ * @param free_userdata May be NULL: runs once with userdata after done.
+ * @return R2_OK when started, or an error when not started. done gets the statuses of r2_transfer_download_stream().
+ * Ownership: strings and opts are copied during the call; info must stay valid until done runs.
+ * Threads: any thread; write, progress and done run on an r2 engine thread.
+ */
+R2_API int32_t r2_transfer_download_stream_async(r2_op **op, r2_object_info *info, r2_client *client, const char *bucket, const char *key, r2_write_cb write, void *write_userdata, const r2_transfer_options *opts, r2_done_cb done, void *userdata, r2_free_cb free_userdata);
+
 /* Experimental functions: test hooks and calls not yet stable. They may change
  * or go in any release, and the ABI guard (make abi-check) does not hold them.
  * Define R2_EXPERIMENTAL before including r2.h to declare them. */

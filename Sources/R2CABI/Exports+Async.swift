@@ -819,3 +819,36 @@ func asyncTransferOptions(_ opts: UnsafePointer<r2_transfer_options>?, _ op: Asy
         }, op: asyncOp, done: finish)
     }, deliver: fillInfo)
 }
+
+/// Starts r2_transfer_download_stream() without blocking: a HEAD, then one GET below the threshold, else
+/// ranged GETs on r2's engine (opts->concurrency at a time, into at most concurrency + 1 part buffers)
+/// delivered to write in order. write runs on an r2 engine thread; it returns 0 to go on, R2_WRITE_PAUSE
+/// to pause (the same chunk comes again after r2_op_resume()), anything else to abort.
+///
+/// - Parameters:
+///   - op: Out, may be NULL: the operation (needed to resume a paused stream).
+///   - info: Out, may be NULL: the object's metadata (set info->version); release with r2_object_info_dispose().
+///   - client: The client.
+///   - bucket: Bucket name (NUL-terminated UTF-8).
+///   - key: Object key (NUL-terminated UTF-8).
+///   - write: Receives the body, in order.
+///   - write_userdata: Passed to write.
+///   - opts: Transfer options, may be NULL; progress runs on an r2 engine thread.
+///   - done: Runs once when the operation is over.
+///   - userdata: Passed to done and free_userdata.
+///   - free_userdata: May be NULL: runs once with userdata after done.
+/// - Returns: R2_OK when started, or an error when not started. done gets the statuses of r2_transfer_download_stream().
+/// - Ownership: strings and opts are copied during the call; info must stay valid until done runs.
+/// - Threads: any thread; write, progress and done run on an r2 engine thread.
+@c public func r2_transfer_download_stream_async(_ op: UnsafeMutablePointer<OpaquePointer?>?, _ info: UnsafeMutablePointer<r2_object_info>?,
+                                                 _ client: OpaquePointer?, _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?,
+                                                 _ write: r2_write_cb?, _ write_userdata: UnsafeMutableRawPointer?,
+                                                 _ opts: UnsafePointer<r2_transfer_options>?,
+                                                 _ done: r2_done_cb?, _ userdata: UnsafeMutableRawPointer?, _ free_userdata: r2_free_cb?) -> Int32 {
+    startAsync(op, client, done, userdata, free_userdata, prepare: { () throws(R2Error) in try ResultOut(info, "info") },
+               run: { (c, asyncOp, finish) throws(R2Error) in
+        guard let write else { throw invalid("write is NULL") }
+        try c.startDownloadStream(bucket: string(bucket, "bucket"), key: string(key, "key"), options: asyncTransferOptions(opts, asyncOp),
+                                  op: asyncOp, write: asyncWrite(write, write_userdata), done: finish)
+    }, deliver: fillInfo)
+}

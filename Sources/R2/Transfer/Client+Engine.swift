@@ -630,3 +630,196 @@ final class EngineStreamUpload: Interruptible {
         pump()
     }
 }
+
+extension R2Client {
+    /// `downloadStream` on the engine: HEAD, then one GET below the threshold
+    /// (or with a concurrency of 1), else ranged GETs (`concurrency` at a time,
+    /// into at most concurrency + 1 part buffers) delivered to `write` in order,
+    /// one whole part per call. `write` may pause (`.paused`): the part comes
+    /// again after the operation resumes.
+    package func startDownloadStream(bucket: String, key: String, options: TransferOptions, op: AsyncOp,
+                                     write: @escaping (UnsafeRawBufferPointer) -> SinkVerdict,
+                                     done: @escaping (Result<ObjectInfo, R2Error>) -> Void) throws(R2Error) {
+        try Validate.bucket(bucket)
+        try Validate.key(key)
+        var options = options
+        options.cancellation = op.cancellation
+        let settings = try resolved(&options)
+        var head = GetOptions()
+        head.sseCustomerKey = options.sseCustomerKey
+        start(try headObjectExchange(bucket: bucket, key: key, options: head), op: op) { [self] headed in
+            let info: ObjectInfo
+            switch headed {
+            case .success(let i): info = i
+            case .failure(let error): return done(.failure(error))
+            }
+            let size = UInt64(max(info.contentLength, 0))
+            if size < settings.threshold || settings.concurrency == 1 {
+                var get = GetOptions()
+                get.sseCustomerKey = options.sseCustomerKey
+                get.ifMatch = info.etag.isEmpty ? nil : info.etag
+                get.isBulkBody = size >= Self.bulkBodyBytes
+                let reporter = Box(ProgressReporter(options, total: size))
+                let delivered = Box<UInt64>(0)
+                let exchange: Exchange<StreamingGetSink, ObjectInfo>
+                do throws(R2Error) {
+                    exchange = try getObjectExchange(bucket: bucket, key: key, options: get) { chunk in
+                        let verdict = write(chunk)
+                        if verdict == .accepted {
+                            delivered.value += UInt64(chunk.count)
+                            reporter.value.report(delivered.value)
+                        }
+                        return verdict
+                    }
+                } catch {
+                    return done(.failure(error))
+                }
+                return start(exchange, op: op) { result in
+                    switch result {
+                    case .success:
+                        reporter.value.finish(delivered.value)
+                        done(.success(info))
+                    case .failure(let error):
+                        done(.failure(error))
+                    }
+                }
+            }
+            do throws(R2Error) {
+                let plan = try UploadPlan(size: size, partSize: MultipartLimits.partSize(for: size, preferred: settings.partSize))
+                EngineOrderedDownload(client: self, bucket: bucket, key: key, info: info, plan: plan, concurrency: settings.concurrency,
+                                      options: options, op: op, write: write, done: done).start()
+            } catch {
+                done(.failure(error))
+            }
+        }
+    }
+}
+
+/// The parallel path of `startDownloadStream`: parts fetched into a few
+/// buffers, delivered in order; a paused part waits for the resume. Loop thread only.
+final class EngineOrderedDownload: Interruptible {
+    private let client: R2Client
+    private let bucket: String
+    private let key: String
+    private let info: ObjectInfo
+    private let plan: UploadPlan
+    private let options: TransferOptions
+    private let op: AsyncOp
+    private let write: (UnsafeRawBufferPointer) -> SinkVerdict
+    private var done: ((Result<ObjectInfo, R2Error>) -> Void)?
+    private let all: [UnsafeMutableRawBufferPointer]
+    private var free: [UnsafeMutableRawBufferPointer]
+    private var ready: [Int: (UnsafeMutableRawBufferPointer, Int)] = [:]
+    private var nextToStart = 1
+    private var nextToDeliver = 1
+    private var inFlight = 0
+    private var paused = false
+    private var error: R2Error?
+    private var delivered: UInt64 = 0
+    private var reporter: ProgressReporter
+
+    init(client: R2Client, bucket: String, key: String, info: ObjectInfo, plan: UploadPlan, concurrency: Int, options: TransferOptions,
+         op: AsyncOp, write: @escaping (UnsafeRawBufferPointer) -> SinkVerdict, done: @escaping (Result<ObjectInfo, R2Error>) -> Void) {
+        self.client = client; self.bucket = bucket; self.key = key; self.info = info; self.plan = plan
+        self.options = options; self.op = op; self.write = write; self.done = done
+        all = (0...concurrency).map { _ in UnsafeMutableRawBufferPointer.allocate(byteCount: Int(plan.partSize), alignment: 64) }
+        free = all
+        reporter = ProgressReporter(options, total: plan.size)
+    }
+
+    deinit { for b in all { b.deallocate() } }
+
+    func start() {
+        op.enter(self)
+        pump()
+    }
+
+    private func pump() {
+        // Deliver what is ready, in order.
+        while error == nil && !paused, let (buffer, count) = ready[nextToDeliver] {
+            switch write(UnsafeRawBufferPointer(rebasing: buffer[0..<count])) {
+            case .accepted:
+                ready[nextToDeliver] = nil
+                free.append(buffer)
+                delivered += UInt64(count)
+                reporter.report(delivered)
+                nextToDeliver += 1
+            case .paused:
+                paused = true
+            case .aborted:
+                fail(R2Error(.aborted, "the write callback stopped the download"))
+            }
+        }
+        // Start parts while buffers are free.
+        while error == nil && nextToStart <= plan.count, let buffer = free.popLast() {
+            fetch(nextToStart, into: buffer)
+            nextToStart += 1
+        }
+        settle()
+    }
+
+    private func fetch(_ number: Int, into buffer: UnsafeMutableRawBufferPointer) {
+        let range = plan.range(of: number)
+        var get = GetOptions()
+        get.objectSize = plan.size
+        get.sseCustomerKey = options.sseCustomerKey
+        get.range = "bytes=\(range.lowerBound)-\(range.upperBound - 1)"
+        get.isBulkBody = range.count >= R2Client.bulkBodyBytes
+        get.ifMatch = info.etag.isEmpty ? nil : info.etag
+        let filled = Box(0)
+        let exchange: Exchange<StreamingGetSink, ObjectInfo>
+        do throws(R2Error) {
+            exchange = try client.getObjectExchange(bucket: bucket, key: key, options: get) { chunk in
+                guard filled.value + chunk.count <= buffer.count else { return .aborted }
+                UnsafeMutableRawBufferPointer(rebasing: buffer[filled.value...]).copyMemory(from: chunk)
+                filled.value += chunk.count
+                return .accepted
+            }
+        } catch {
+            free.append(buffer)
+            return fail(error)
+        }
+        inFlight += 1
+        client.start(exchange, op: op) { [self] result in
+            inFlight -= 1
+            switch result {
+            case .success where filled.value == Int(range.count):
+                ready[number] = (buffer, filled.value)
+            case .success:
+                free.append(buffer)
+                fail(R2Error(.incompleteBody, "part \(number): \(filled.value) of \(range.count) bytes"))
+            case .failure(let e) where e.code == .preconditionFailed:
+                free.append(buffer)
+                fail(R2Error(.preconditionFailed, "\(bucket)/\(key) changed during the download (its ETag is no longer \(info.etag))",
+                             httpStatus: e.httpStatus, s3Code: e.s3Code, requestID: e.requestID))
+            case .failure(let e):
+                free.append(buffer)
+                fail(e)
+            }
+            pump()
+        }
+    }
+
+    private func fail(_ e: R2Error) { if error == nil { error = e } }
+
+    private func settle() {
+        guard inFlight == 0, error != nil || nextToDeliver > plan.count, let done else { return }
+        self.done = nil
+        op.leave(self)
+        if let error { return done(.failure(error)) }
+        reporter.finish(delivered)
+        done(.success(info))
+    }
+
+    func interrupt() {
+        fail(R2Error(.cancelled, "download cancelled"))
+        paused = false
+        settle()
+    }
+
+    func unpause() {
+        guard paused else { return }
+        paused = false
+        pump()
+    }
+}
