@@ -102,55 +102,59 @@ package final class ObjectListing: @unchecked Sendable {
     /// - Throws: `.malformedResponse` for a broken escape, a NUL or a non-UTF-8 result.
     fileprivate func urlDecode(_ t: inout Text, _ element: String) throws(R2Error) {
         let p = bytes + Int(t.offset), n = Int(t.count)
-        var needed = false
-        for i in 0..<n where p[i] == 0x25 || p[i] == 0x2B { needed = true; break }
-        guard needed else { return }
-        // First check everything, so an error can quote the text as sent; then decode.
-        var check = UTF8Check()
-        var valid = true, nul = false
+        // First on the text as sent (so an error can quote it): every escape
+        // complete, none a NUL. A NUL would cut the value short in every C string
+        // downstream (a list-then-delete loop would delete another key).
+        var escapes = 0
+        var high: UInt8 = 0
         var i = 0
         while i < n {
-            var b = p[i]
-            if b == 0x2B { b = 0x20 } else if b == 0x25 {
-                guard i + 2 < n, let h = Self.hex(p[i + 1]), let l = Self.hex(p[i + 2]) else {
+            let b = p[i]
+            if b == 0x25 {
+                let h = i + 2 < n ? Self.hex(p[i + 1]) : 0xFF, l = i + 2 < n ? Self.hex(p[i + 2]) : 0xFF
+                guard h | l < 0x10 else {
                     throw XMLFailure.error("<\(element)> has a broken %-escape: \(XMLFailure.quote(buffer(t)))")
                 }
-                b = h << 4 | l
-                i += 2
+                guard h | l != 0 else {
+                    throw XMLFailure.error("<\(element)> contains a NUL after URL-decoding: \(XMLFailure.quote(buffer(t)))")
+                }
+                high |= h << 4
+                escapes += 1
+                i += 3
+            } else {
+                if b == 0x2B { escapes += 1 }
+                i += 1
             }
-            if b == 0 { nul = true }
-            if valid { valid = check.take(b) }
-            i += 1
         }
-        // A NUL would cut the value short in every C string downstream (a
-        // list-then-delete loop would delete another key): refuse it.
-        guard !nul else {
-            throw XMLFailure.error("<\(element)> contains a NUL after URL-decoding: \(XMLFailure.quote(buffer(t)))")
-        }
-        guard valid, check.isComplete else {
-            throw XMLFailure.error("<\(element)> is not UTF-8 after URL-decoding: \(XMLFailure.quote(buffer(t)))")
-        }
+        guard escapes > 0 else { return }
         var out = 0
         i = 0
         while i < n {
-            switch p[i] {
-            case 0x2B: p[out] = 0x20
-            case 0x25: p[out] = Self.hex(p[i + 1])! << 4 | Self.hex(p[i + 2])!; i += 2
-            case let b: p[out] = b
+            let b = p[i]
+            if b == 0x25 {
+                p[out] = Self.hex(p[i + 1]) << 4 | Self.hex(p[i + 2])
+                i += 3
+            } else {
+                p[out] = b == 0x2B ? 0x20 : b
+                i += 1
             }
             out += 1
-            i += 1
         }
         p[out] = 0
         t = Text(offset: t.offset, count: UInt32(out))
+        // An escaped byte above 0x7F may not be UTF-8, alone or with its neighbours.
+        guard high < 0x80 || UTF8Check.isValid(buffer(t)) else {
+            throw XMLFailure.error("<\(element)> is not UTF-8 after URL-decoding: \(XMLFailure.quote(buffer(t)))")
+        }
     }
 
-    @inline(__always) private static func hex(_ b: UInt8) -> UInt8? {
+    /// A hex digit's value; 0xFF for any other byte.
+    @inline(__always) private static func hex(_ b: UInt8) -> UInt8 {
         switch b {
         case 0x30...0x39: b - 0x30
         case 0x41...0x46: b - 0x41 + 10
         case 0x61...0x66: b - 0x61 + 10
-        default: nil
+        default: 0xFF
         }
     }
 }

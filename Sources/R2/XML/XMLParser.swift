@@ -137,20 +137,32 @@ private struct XMLNameTable: @unchecked Sendable {
         offsets[names.count] = at
     }
 
-    @inline(__always) private static func hash(_ p: UnsafePointer<UInt8>, _ n: Int) -> Int {
-        var h: UInt32 = UInt32(truncatingIfNeeded: n)
-        for i in 0..<n { h = h &* 31 &+ UInt32(p[i]) }
-        return Int(h ^ (h >> 8)) & (slotCount - 1)
+    /// The hash of a name: `step` over its bytes from 0, then `finish`.
+    @inline(__always) static func step(_ h: UInt32, _ b: UInt8) -> UInt32 { h &* 31 &+ UInt32(b) }
+
+    @inline(__always) static func finish(_ h: UInt32, _ n: Int) -> Int {
+        let h = h &+ UInt32(truncatingIfNeeded: n) &* 0x9E37_79B9
+        return Int(h ^ (h >> 16)) & (slotCount - 1)
     }
 
-    func lookup(_ p: UnsafePointer<UInt8>, _ n: Int) -> XMLName {
-        var slot = Self.hash(p, n)
+    private static func hash(_ p: UnsafePointer<UInt8>, _ n: Int) -> Int {
+        var h: UInt32 = 0
+        for i in 0..<n { h = step(h, p[i]) }
+        return finish(h, n)
+    }
+
+    /// The name of the `n` bytes at `p`, whose `step` hash is `h`.
+    @inline(__always)
+    func lookup(_ p: UnsafePointer<UInt8>, _ n: Int, hash h: UInt32) -> XMLName {
+        var slot = Self.finish(h, n)
         while true {
             let raw = slots[slot]
             if raw == 0 { return .other }
             let start = offsets[Int(raw)]
-            if offsets[Int(raw) + 1] - start == n, memcmp(bytes + start, p, n) == 0 {
-                return XMLName(rawValue: raw)!
+            if offsets[Int(raw) + 1] - start == n {
+                var k = 0
+                while k < n, bytes[start + k] == p[k] { k += 1 }
+                if k == n { return XMLName(rawValue: raw)! }
             }
             slot = (slot + 1) & (Self.slotCount - 1)
         }
@@ -359,22 +371,22 @@ package final class XMLStreamParser {
         XML_SetUserData(p, Unmanaged.passUnretained(self).toOpaque())
         XML_SetParamEntityParsing(p, XML_PARAM_ENTITY_PARSING_NEVER)
         XML_SetStartDoctypeDeclHandler(p) { ud, _, _, _, _ in
-            XMLStreamParser.from(ud).stop(XMLFailure.error("DOCTYPE is not allowed"))
+            XMLStreamParser.with(ud) { $0.stop(XMLFailure.error("DOCTYPE is not allowed")) }
         }
         XML_SetEntityDeclHandler(p) { ud, _, _, _, _, _, _, _, _ in
-            XMLStreamParser.from(ud).stop(XMLFailure.error("entity declarations are not allowed"))
+            XMLStreamParser.with(ud) { $0.stop(XMLFailure.error("entity declarations are not allowed")) }
         }
         // Called with the parser, not the user data; returning 0 fails the parse.
         XML_SetExternalEntityRefHandler(p) { _, _, _, _, _ in 0 }
         XML_SetElementHandler(p, { ud, name, _ in
             guard let name else { return }
-            XMLStreamParser.from(ud).start(name)
+            XMLStreamParser.with(ud) { $0.start(name) }
         }, { ud, _ in
-            XMLStreamParser.from(ud).end()
+            XMLStreamParser.with(ud) { $0.end() }
         })
         XML_SetCharacterDataHandler(p) { ud, s, len in
             guard let s, len > 0 else { return }
-            XMLStreamParser.from(ud).characters(UnsafeRawPointer(s), Int(len))
+            XMLStreamParser.with(ud) { $0.characters(UnsafeRawPointer(s), Int(len)) }
         }
     }
 
@@ -384,8 +396,10 @@ package final class XMLStreamParser {
         text.deallocate()
     }
 
-    @inline(__always) private static func from(_ ud: UnsafeMutableRawPointer?) -> XMLStreamParser {
-        Unmanaged<XMLStreamParser>.fromOpaque(ud!).takeUnretainedValue()
+    /// Runs `body` on the parser behind expat's user data without retaining it
+    /// (expat calls back only while `parse` runs, which holds the parser).
+    @inline(__always) private static func with(_ ud: UnsafeMutableRawPointer?, _ body: (XMLStreamParser) -> Void) {
+        Unmanaged<XMLStreamParser>.fromOpaque(ud!)._withUnsafeGuaranteedRef(body)
     }
 
     private func stop(_ error: R2Error) {
@@ -395,14 +409,21 @@ package final class XMLStreamParser {
 
     private func start(_ name: UnsafePointer<XML_Char>) {
         guard !failed else { return }
-        // The local name: whatever follows the last ':' of a prefixed name.
+        // The local name: whatever follows the last ':' of a prefixed name,
+        // hashed in the same pass.
         let raw = UnsafeRawPointer(name).assumingMemoryBound(to: UInt8.self)
         var local = raw, p = raw
+        var hash: UInt32 = 0
         while p.pointee != 0 {
-            if p.pointee == 0x3A { local = p + 1 }
+            if p.pointee == 0x3A {
+                local = p + 1
+                hash = 0
+            } else {
+                hash = XMLNameTable.step(hash, p.pointee)
+            }
             p += 1
         }
-        let element = names.lookup(local, p - local)
+        let element = names.lookup(local, p - local, hash: hash)
         if depth == 0 {
             rootName = element
             guard element != .other, sink.rootNames.contains(element) else {
