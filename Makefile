@@ -75,6 +75,10 @@ $(OUT)/test_abi: Tests/CABITests/test_abi.c Tests/CABITests/check.h include/r2.h
 $(OUT)/test_misuse: Tests/CABITests/test_misuse.c Tests/CABITests/check.h include/r2.h $(LIB) | $(OUT)
 	$(CC) $(CFLAGS_STRICT) -pthread Tests/CABITests/test_misuse.c $(CLINK) -o $@
 
+# Results that can grow: a version 1 caller's structs between guard bytes (replays Tests/Fixtures/result-versions.json).
+$(OUT)/test_result_versions: Tests/CABITests/test_result_versions.c Tests/CABITests/check.h include/r2.h $(LIB) | $(OUT)
+	$(CC) $(CFLAGS_STRICT) Tests/CABITests/test_result_versions.c $(CLINK) -o $@
+
 $(OUT)/test_resilience: Tests/CABITests/test_resilience.c Tests/CABITests/check.h include/r2.h $(LIB) | $(OUT)
 	$(CC) $(CFLAGS_STRICT) Tests/CABITests/test_resilience.c $(CLINK) -o $@
 
@@ -141,10 +145,11 @@ xml-fixtures: build
 	done <<< "$$cases"; \
 	echo "xml-fixtures: $$n checked, $$fail failed"; test $$fail -eq 0
 
-ctests: build header-compile $(OUT)/test_abi $(OUT)/test_misuse $(OUT)/test_resilience $(OUT)/vectors
+ctests: build header-compile $(OUT)/test_abi $(OUT)/test_misuse $(OUT)/test_resilience $(OUT)/test_result_versions $(OUT)/vectors
 	$(OUT)/test_abi
 	$(OUT)/test_misuse
 	$(OUT)/test_resilience
+	$(OUT)/test_result_versions Tests/Fixtures/result-versions.json
 	@for f in $(TESTDATA)/sigv4/*.json Tests/Fixtures/sigv4-presign-operations.json; do \
 		echo "== vectors $$f"; $(OUT)/vectors "$$f" | tail -n 1; test $${PIPESTATUS[0]} -eq 0 || exit 1; \
 	done

@@ -41,11 +41,11 @@ extern "C" {
 /** @name Version
  * The header's version. r2_version_number() returns the library's; bindings
  * check that the two agree. */
-#define R2_VERSION_MAJOR 0
-#define R2_VERSION_MINOR 1
+#define R2_VERSION_MAJOR 1
+#define R2_VERSION_MINOR 0
 #define R2_VERSION_PATCH 0
 #define R2_VERSION_NUMBER (R2_VERSION_MAJOR * 10000 + R2_VERSION_MINOR * 100 + R2_VERSION_PATCH)
-#define R2_VERSION_STRING "0.1.0"
+#define R2_VERSION_STRING "1.0.0"
 
 /** Limits that the library enforces before anything is sent. */
 #define R2_MAX_KEY_BYTES 1024
@@ -53,10 +53,11 @@ extern "C" {
 #define R2_MAX_PRESIGN_EXPIRES 604800
 
 /** Status codes. Every fallible function returns one: R2_OK (0) or a negative
- * code. The numbers are stable: once published they never change. Codes are
+ * code (iterators also return R2_ITER_OVER at the end). The numbers are stable: once published they never change. Codes are
  * grouped by hundreds in the error taxonomy's classes. */
 typedef enum r2_status {
     R2_OK = 0,
+    R2_ITER_OVER = 1,             /**< an iterator has no more entries (not an error) */
 
     /* Caller and library errors. */
     R2_ERR_INVALID_ARGUMENT = -1, /**< NULL pointer, bad UTF-8, out-of-range number, invalid bucket or key */
@@ -247,10 +248,15 @@ typedef enum r2_breaker_state {
     R2_BREAKER_HALF_OPEN = 2  /**< one trial call at a time goes through */
 } r2_breaker_state;
 
+/** In an options field where zero means the default, R2_OFF turns the
+ * feature off instead (where the field says so). */
+#define R2_OFF 0xFFFFFFFFu
+
 /** Client configuration. Initialise with R2_CLIENT_OPTIONS_INIT or
- * r2_client_options_init(), which fill in the defaults, then set fields.
- * Strings are NUL-terminated UTF-8, borrowed for the duration of
- * r2_client_new() only; NULL means "not set". */
+ * r2_client_options_init() (the version, every other field zero), then set
+ * fields. Zero (or NULL) in any field means the default, which the library
+ * keeps. Strings are NUL-terminated UTF-8, borrowed for the duration of
+ * r2_client_new() only. */
 typedef struct r2_client_options {
     uint32_t version;                 /**< R2_CLIENT_OPTIONS_VERSION */
     const char *account_id;           /**< Cloudflare account id; required unless endpoint is set */
@@ -261,32 +267,33 @@ typedef struct r2_client_options {
     int32_t jurisdiction;             /**< an r2_jurisdiction */
     bool allow_http;                  /**< must be true for an http:// endpoint */
     const char *ca_bundle_path;       /**< optional PEM file of CA certificates to trust */
-    uint32_t connect_timeout_ms;      /**< default 10 000 */
-    uint32_t request_timeout_ms;      /**< small requests; default 60 000 */
-    uint32_t transfer_timeout_ms;     /**< large bodies; default 0 (no limit beyond the low-speed check) */
-    uint64_t multipart_threshold;     /**< bytes; default 100 MiB */
-    uint64_t multipart_part_size;     /**< bytes; default 10 MiB */
-    uint32_t multipart_concurrency;   /**< default 4 */
-    uint32_t pool_size;               /**< idle connections kept; default 20 */
-    int32_t payload_mode;             /**< an r2_payload_mode; default R2_PAYLOAD_SIGNED */
+    uint32_t connect_timeout_ms;      /**< 0: the default, 10 000 */
+    uint32_t request_timeout_ms;      /**< small requests; 0: the default, 60 000 */
+    uint32_t transfer_timeout_ms;     /**< large bodies; 0: none beyond the stall check (the default) */
+    uint64_t multipart_threshold;     /**< bytes; 0: the default, 100 MiB */
+    uint64_t multipart_part_size;     /**< bytes; 0: the default, 10 MiB */
+    uint32_t multipart_concurrency;   /**< 0: the default, 4 */
+    uint32_t pool_size;               /**< idle connections kept; 0: the default, 20 */
+    int32_t payload_mode;             /**< an r2_payload_mode; R2_PAYLOAD_DEFAULT (0): R2_PAYLOAD_SIGNED */
     const char *record_path;          /**< record every exchange to this cassette file (secrets redacted) */
     const char *replay_path;          /**< serve every request from this cassette; no network */
     bool replay_latency;              /**< with replay_path: wait as long as each recorded response took */
     /* Version 2: resilience and observability (README, "Resilience and observability"). */
+    /* A zero field of a retry rule means that field's default. */
     r2_retry_rule retry_slow_down;    /**< SlowDown and HTTP 429; default {5, 1000, 30000}; the server's Retry-After replaces the base delay */
     r2_retry_rule retry_server;       /**< InternalError, ServiceUnavailable; default {3, 1000, 30000} */
     r2_retry_rule retry_network;      /**< timeouts, connection failures; default {3, 500, 10000} */
     r2_retry_rule retry_interrupted;  /**< bodies cut off mid-way; default {2, 500, 500}, a fixed delay; a resumed download that made progress starts afresh */
-    double retry_jitter;              /**< 0 to 1: each delay is drawn from [(1 - jitter) * d, d]; default 0.5 */
-    uint32_t deadline_ms;             /**< the whole call, retries and waits included; default 0 (none) */
-    uint32_t list_timeout_ms;         /**< per attempt of a listing; default 60 000 */
-    uint32_t part_timeout_ms;         /**< per attempt of a multipart part; default 0 (none beyond the stall check) */
-    uint32_t stall_timeout_ms;        /**< a request with no byte moved (or under stall_min_bytes_per_s) for this long fails (a download then resumes); default 60 000 */
-    uint32_t breaker_failure_threshold; /**< consecutive failed calls that open the circuit; 0 disables the breaker; default 5 */
-    uint32_t breaker_success_threshold; /**< successful trial calls that close it again; default 3 */
-    uint32_t breaker_reset_timeout_ms;  /**< how long it stays open; default 30 000 */
-    double rate_limit;                /**< requests per second, adaptive on SlowDown; default 0 (no limit) */
-    int32_t log_level;                /**< an r2_log_level; default R2_LOG_OFF */
+    double retry_jitter;              /**< 0 to 1: each delay is drawn from [(1 - jitter) * d, d]; 0: the default, 0.5; R2_OFF: no jitter */
+    uint32_t deadline_ms;             /**< the whole call, retries and waits included; 0: none (the default) */
+    uint32_t list_timeout_ms;         /**< per attempt of a listing; 0: the default, 60 000; R2_OFF: none */
+    uint32_t part_timeout_ms;         /**< per attempt of a multipart part; 0: none beyond the stall check (the default) */
+    uint32_t stall_timeout_ms;        /**< a request with no byte moved (or under stall_min_bytes_per_s) for this long fails (a download then resumes); 0: the default, 60 000 */
+    uint32_t breaker_failure_threshold; /**< consecutive failed calls that open the circuit; 0: the default, 5; R2_OFF: no breaker */
+    uint32_t breaker_success_threshold; /**< successful trial calls that close it again; 0: the default, 3 */
+    uint32_t breaker_reset_timeout_ms;  /**< how long it stays open; 0: the default, 30 000 */
+    double rate_limit;                /**< requests per second, adaptive on SlowDown; 0: no limit (the default) */
+    int32_t log_level;                /**< an r2_log_level; 0: R2_LOG_OFF (the default) */
     r2_log_cb log_cb;                 /**< NULL: no logging */
     void *log_userdata;
     r2_free_cb log_userdata_free;     /**< called with log_userdata when the client is freed (or r2_client_new fails); may be NULL */
@@ -296,30 +303,28 @@ typedef struct r2_client_options {
     bool traceparent;                 /**< send a W3C traceparent header (unsigned) with every request */
     /* Version 3: limits against a hostile or broken server (README, "Hostile servers"),
      * addressing and signing region. */
-    uint64_t max_get_bytes;           /**< the most r2_object_get() holds in memory; larger (or endless) bodies fail with R2_ERR_ENTITY_TOO_LARGE; default 1 GiB */
-    uint32_t stall_min_bytes_per_s;   /**< a request moving under this rate for stall_timeout_ms fails (a server trickling bytes); 0 keeps only the no-byte check; default 1024 */
+    uint64_t max_get_bytes;           /**< the most r2_object_get() holds in memory; larger (or endless) bodies fail with R2_ERR_ENTITY_TOO_LARGE; 0: the default, 1 GiB */
+    uint32_t stall_min_bytes_per_s;   /**< a request moving under this rate for stall_timeout_ms fails (a server trickling bytes); 0: the default, 1024; R2_OFF: only the no-byte check */
     bool virtual_hosted_style;        /**< <bucket>.<host>/<key> URLs instead of <host>/<bucket>/<key> (R2 accepts both) */
     const char *region;               /**< SigV4 region: NULL or "auto" (R2's), "us-east-1" or "" (aliases R2 accepts); others are refused */
 } r2_client_options;
 
 #define R2_CLIENT_OPTIONS_VERSION 3
-#define R2_CLIENT_OPTIONS_INIT { R2_CLIENT_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, R2_JURISDICTION_DEFAULT, false, NULL, 10000, 60000, 0, 104857600, 10485760, 4, 20, R2_PAYLOAD_SIGNED, NULL, NULL, false, \
-    {5, 1000, 30000}, {3, 1000, 30000}, {3, 500, 10000}, {2, 500, 500}, 0.5, 0, 60000, 0, 60000, 5, 3, 30000, 0.0, R2_LOG_OFF, NULL, NULL, NULL, NULL, NULL, NULL, false, \
-    1073741824, 1024, false, NULL }
+#define R2_CLIENT_OPTIONS_INIT { .version = R2_CLIENT_OPTIONS_VERSION }
 
 /** Credentials and scope of a standalone signer. Strings are borrowed for the
- * duration of r2_signer_new() only. */
+ * duration of r2_signer_new() only; NULL means the default. */
 typedef struct r2_signer_options {
     uint32_t version;               /**< R2_SIGNER_OPTIONS_VERSION */
     const char *access_key_id;      /**< required */
     const char *secret_access_key;  /**< required */
     const char *session_token;      /**< optional */
-    const char *region;             /**< default "auto" */
-    const char *service;            /**< default "s3" */
+    const char *region;             /**< NULL: "auto" */
+    const char *service;            /**< NULL: "s3" */
 } r2_signer_options;
 
 #define R2_SIGNER_OPTIONS_VERSION 1
-#define R2_SIGNER_OPTIONS_INIT { R2_SIGNER_OPTIONS_VERSION, NULL, NULL, NULL, "auto", "s3" }
+#define R2_SIGNER_OPTIONS_INIT { .version = R2_SIGNER_OPTIONS_VERSION }
 
 /** One request to sign or presign. Everything is borrowed for the duration of
  * the call. */
@@ -334,12 +339,12 @@ typedef struct r2_sign_request {
     size_t body_len;
     const char *payload_hash;    /**< hex SHA-256, "UNSIGNED-PAYLOAD", or NULL to hash body (presign: NULL means UNSIGNED-PAYLOAD for s3) */
     int64_t unix_time;           /**< signing time in seconds since 1970; 0 means now */
-    bool content_sha256_header;  /**< add x-amz-content-sha256 when absent (always true in practice for S3/R2) */
+    bool omit_content_sha256_header; /**< do not add x-amz-content-sha256 when absent (S3 and R2 need it: leave false) */
     bool omit_session_token;     /**< do not add or sign x-amz-security-token */
 } r2_sign_request;
 
 #define R2_SIGN_REQUEST_VERSION 1
-#define R2_SIGN_REQUEST_INIT { R2_SIGN_REQUEST_VERSION, NULL, NULL, NULL, NULL, 0, NULL, 0, NULL, 0, true, false }
+#define R2_SIGN_REQUEST_INIT { .version = R2_SIGN_REQUEST_VERSION }
 
 /** Everything an r2_signed holds, read in one call (r2_signed_get) instead of
  * one call per field. The caller sets `version`; the library fills the rest
@@ -364,9 +369,9 @@ typedef struct r2_signed_fields {
 } r2_signed_fields;
 
 #define R2_SIGNED_FIELDS_VERSION 1
-#define R2_SIGNED_FIELDS_INIT { R2_SIGNED_FIELDS_VERSION, NULL, 0, NULL, 0, NULL, 0, NULL, 0, NULL, 0, NULL, 0, NULL, 0 }
+#define R2_SIGNED_FIELDS_INIT { .version = R2_SIGNED_FIELDS_VERSION }
 
-/** Options of r2_presign(). */
+/** Options of r2_client_presign(). */
 typedef struct r2_presign_options {
     uint32_t version;            /**< R2_PRESIGN_OPTIONS_VERSION */
     const r2_header *headers;    /**< extra headers to sign (e.g. Content-Type for PUT); the URL's user must send them */
@@ -377,7 +382,7 @@ typedef struct r2_presign_options {
 } r2_presign_options;
 
 #define R2_PRESIGN_OPTIONS_VERSION 1
-#define R2_PRESIGN_OPTIONS_INIT { R2_PRESIGN_OPTIONS_VERSION, NULL, 0, 0, NULL, 0 }
+#define R2_PRESIGN_OPTIONS_INIT { .version = R2_PRESIGN_OPTIONS_VERSION }
 
 
 /** Integrity checks sent with an upload. R2 accepts one checksum per request:
@@ -419,13 +424,13 @@ typedef struct r2_put_options {
     const char *checksum_value;    /**< base64 digest for streams (bytes puts compute it); NULL to compute */
     const char *storage_class;     /**< "STANDARD" or "STANDARD_IA" (anything else is refused before sending); NULL or "" for the bucket's default */
     /* Version 2. */
-    r2_rewind_cb rewind;           /**< streamed puts (r2_object_put_stream, r2_upload_stream below the threshold): restarts the body
+    r2_rewind_cb rewind;           /**< streamed puts (r2_object_put_stream, r2_transfer_upload_stream below the threshold): restarts the body
                                         so a 429/5xx/network failure is sent again; NULL: a one-shot stream, not retried once read */
     const uint8_t *sse_customer_key; /**< SSE-C: 32 bytes (AES-256) to encrypt the object with; reads then need it; NULL for none */
 } r2_put_options;
 
 #define R2_PUT_OPTIONS_VERSION 2
-#define R2_PUT_OPTIONS_INIT { R2_PUT_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, R2_PAYLOAD_DEFAULT, R2_CHECKSUM_NONE, NULL, NULL, NULL, NULL }
+#define R2_PUT_OPTIONS_INIT { .version = R2_PUT_OPTIONS_VERSION }
 
 /** Options of r2_object_get(), r2_object_get_stream() and r2_object_head(). */
 typedef struct r2_get_options {
@@ -441,12 +446,21 @@ typedef struct r2_get_options {
 } r2_get_options;
 
 #define R2_GET_OPTIONS_VERSION 2
-#define R2_GET_OPTIONS_INIT { R2_GET_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, false, NULL }
+#define R2_GET_OPTIONS_INIT { .version = R2_GET_OPTIONS_VERSION }
+
+/* Results that can grow. Every struct r2 fills for the caller starts with a
+ * `version` that the caller sets (R2_X_INIT, or x.version = R2_X_VERSION)
+ * and r2 honours: it writes only the fields that version has, so a caller
+ * built against an older header is never written past. A version of 0, or
+ * above the library's, is R2_ERR_INVALID_ARGUMENT. Arrays that r2 allocates
+ * inside a result use the element layout of the result's version (r2 sets
+ * each element's version). */
 
 /** What r2 knows about an object after a put, get, head or copy. Filled by
  * r2; strings are "" when absent and, like the metadata array, owned by the
  * struct: release them with r2_object_info_dispose(). */
 typedef struct r2_object_info {
+    uint32_t version;              /**< R2_OBJECT_INFO_VERSION, set by the caller */
     const char *etag;
     const char *version_id;
     const char *content_type;
@@ -470,6 +484,9 @@ typedef struct r2_object_info {
     void *internal;                /**< r2's storage; do not touch */
 } r2_object_info;
 
+#define R2_OBJECT_INFO_VERSION 1
+#define R2_OBJECT_INFO_INIT { .version = R2_OBJECT_INFO_VERSION }
+
 /** Options of r2_object_copy(). */
 typedef struct r2_copy_options {
     uint32_t version;                   /**< R2_COPY_OPTIONS_VERSION */
@@ -490,7 +507,7 @@ typedef struct r2_copy_options {
 } r2_copy_options;
 
 #define R2_COPY_OPTIONS_VERSION 2
-#define R2_COPY_OPTIONS_INIT { R2_COPY_OPTIONS_VERSION, false, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL }
+#define R2_COPY_OPTIONS_INIT { .version = R2_COPY_OPTIONS_VERSION }
 
 /** Options of r2_list_objects() and r2_list_iter_new(). */
 typedef struct r2_list_options {
@@ -503,10 +520,11 @@ typedef struct r2_list_options {
 } r2_list_options;
 
 #define R2_LIST_OPTIONS_VERSION 1
-#define R2_LIST_OPTIONS_INIT { R2_LIST_OPTIONS_VERSION, NULL, NULL, NULL, NULL, 0 }
+#define R2_LIST_OPTIONS_INIT { .version = R2_LIST_OPTIONS_VERSION }
 
 /** One listed object. Strings are owned by the list result or iterator. */
 typedef struct r2_object_entry {
+    uint32_t version;               /**< R2_OBJECT_ENTRY_VERSION: set by the caller of r2_list_iter_next(), by r2 in a list result */
     const char *key;
     const char *etag;
     const char *last_modified;      /**< ISO 8601, as the server sent it */
@@ -514,9 +532,13 @@ typedef struct r2_object_entry {
     uint64_t size;
 } r2_object_entry;
 
+#define R2_OBJECT_ENTRY_VERSION 1
+#define R2_OBJECT_ENTRY_INIT { .version = R2_OBJECT_ENTRY_VERSION }
+
 /** One page of ListObjectsV2, keys already URL-decoded. Owned by the struct:
  * release with r2_list_result_dispose(). */
 typedef struct r2_list_result {
+    uint32_t version;                     /**< R2_LIST_RESULT_VERSION, set by the caller */
     const r2_object_entry *objects;
     size_t object_count;
     const char *const *common_prefixes;
@@ -527,21 +549,37 @@ typedef struct r2_list_result {
     void *internal;
 } r2_list_result;
 
+#define R2_LIST_RESULT_VERSION 1
+#define R2_LIST_RESULT_INIT { .version = R2_LIST_RESULT_VERSION }
+
 /** A lazy iterator over every object of a listing, fetching pages as it goes.
  * Use it from one thread at a time. */
 typedef struct r2_list_iter r2_list_iter;
 
 /** One failed key of a DeleteObjects call. */
 typedef struct r2_delete_error {
+    uint32_t version;     /**< R2_DELETE_ERROR_VERSION, set by r2 */
     const char *key;
     const char *code;     /**< S3 error code, e.g. "AccessDenied" */
     const char *message;
 } r2_delete_error;
 
-/** The outcome of r2_objects_delete(): keys deleted and keys that failed (a
+#define R2_DELETE_ERROR_VERSION 1
+
+/** Options of r2_object_delete_many(). */
+typedef struct r2_delete_many_options {
+    uint32_t version;              /**< R2_DELETE_MANY_OPTIONS_VERSION */
+    bool quiet;                    /**< ask the server to report failures only: the result's deleted list is then empty */
+} r2_delete_many_options;
+
+#define R2_DELETE_MANY_OPTIONS_VERSION 1
+#define R2_DELETE_MANY_OPTIONS_INIT { .version = R2_DELETE_MANY_OPTIONS_VERSION }
+
+/** The outcome of r2_object_delete_many(): keys deleted and keys that failed (a
  * partial failure is not an error of the call). Release with
  * r2_delete_result_dispose(). */
 typedef struct r2_delete_result {
+    uint32_t version;              /**< R2_DELETE_RESULT_VERSION, set by the caller */
     const char *const *deleted;
     size_t deleted_count;
     const r2_delete_error *errors;
@@ -549,8 +587,11 @@ typedef struct r2_delete_result {
     void *internal;
 } r2_delete_result;
 
+#define R2_DELETE_RESULT_VERSION 1
+#define R2_DELETE_RESULT_INIT { .version = R2_DELETE_RESULT_VERSION }
+
 /** A cancel switch for long calls: create it with r2_cancel_new(), pass it in
- * r2_transfer_options, and call r2_cancel_request() from any thread. */
+ * r2_transfer_options, and call r2_cancel_signal() from any thread. */
 typedef struct r2_cancel r2_cancel;
 
 /** Transfer progress: bytes moved so far and the total (-1 when unknown).
@@ -559,7 +600,7 @@ typedef struct r2_cancel r2_cancel;
  * to cancel (the call then fails with R2_ERR_CANCELLED). */
 typedef int (*r2_progress_cb)(uint64_t done, int64_t total, void *userdata);
 
-/** Options of the transfer manager (r2_upload_*, r2_download_*, r2_copy_large).
+/** Options of the transfer manager (r2_transfer_upload_*, r2_transfer_download_*, r2_transfer_copy).
  * Zero means "the client's setting". Everything is borrowed for the call. */
 typedef struct r2_transfer_options {
     uint32_t version;                 /**< R2_TRANSFER_OPTIONS_VERSION */
@@ -575,13 +616,13 @@ typedef struct r2_transfer_options {
     const char *state_path;           /**< resume state file; NULL: no resume (failed uploads are aborted) */
     /* Version 2. */
     const uint8_t *sse_customer_key;        /**< SSE-C: 32-byte key of the object uploaded or downloaded (uploads: or put->sse_customer_key); NULL for none */
-    const uint8_t *source_sse_customer_key; /**< SSE-C: 32-byte key of r2_copy_large's source; NULL for none */
+    const uint8_t *source_sse_customer_key; /**< SSE-C: 32-byte key of r2_transfer_copy's source; NULL for none */
     /* Version 3. */
     uint32_t skip_fsync;              /**< downloads to a file: 1 skips the fsync before the rename into place (faster; a crash soon after may leave the file short); 0: fsync (durable) */
 } r2_transfer_options;
 
 #define R2_TRANSFER_OPTIONS_VERSION 3
-#define R2_TRANSFER_OPTIONS_INIT { R2_TRANSFER_OPTIONS_VERSION, 0, 0, 0, R2_CHECKSUM_NONE, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, 0 }
+#define R2_TRANSFER_OPTIONS_INIT { .version = R2_TRANSFER_OPTIONS_VERSION }
 
 /** A part to assemble with r2_multipart_complete(). */
 typedef struct r2_completed_part {
@@ -589,7 +630,7 @@ typedef struct r2_completed_part {
     const char *etag;      /**< as r2_multipart_upload_part() returned it */
 } r2_completed_part;
 
-/** Conditions of r2_multipart_complete_with_options(): R2 checks them when
+/** Options of r2_multipart_complete(): conditions R2 checks when
  * the object is published, and a failed one (R2_ERR_PRECONDITION_FAILED) is
  * final: R2 then treats the upload as aborted. Strings are borrowed for the call. */
 typedef struct r2_complete_options {
@@ -600,10 +641,9 @@ typedef struct r2_complete_options {
 } r2_complete_options;
 
 #define R2_COMPLETE_OPTIONS_VERSION 1
-#define R2_COMPLETE_OPTIONS_INIT { R2_COMPLETE_OPTIONS_VERSION, NULL, NULL, NULL }
+#define R2_COMPLETE_OPTIONS_INIT { .version = R2_COMPLETE_OPTIONS_VERSION }
 
-/** Options of r2_multipart_upload_part_with_options() and
- * r2_multipart_upload_part_copy_with_options(). */
+/** Options of r2_multipart_upload_part() and r2_multipart_upload_part_copy(). */
 typedef struct r2_part_options {
     uint32_t version;              /**< R2_PART_OPTIONS_VERSION */
     int32_t checksum;              /**< R2_CHECKSUM_NONE, _MD5, _CRC32 or _CRC32C (uploaded parts only) */
@@ -612,36 +652,67 @@ typedef struct r2_part_options {
 } r2_part_options;
 
 #define R2_PART_OPTIONS_VERSION 1
-#define R2_PART_OPTIONS_INIT { R2_PART_OPTIONS_VERSION, R2_CHECKSUM_NONE, NULL, NULL }
+#define R2_PART_OPTIONS_INIT { .version = R2_PART_OPTIONS_VERSION }
+
+/** Options of r2_multipart_list_parts() (none yet: the version only). */
+typedef struct r2_list_parts_options {
+    uint32_t version;              /**< R2_LIST_PARTS_OPTIONS_VERSION */
+} r2_list_parts_options;
+
+#define R2_LIST_PARTS_OPTIONS_VERSION 1
+#define R2_LIST_PARTS_OPTIONS_INIT { .version = R2_LIST_PARTS_OPTIONS_VERSION }
 
 /** One uploaded part, from r2_multipart_list_parts(). */
-typedef struct r2_part_info {
+typedef struct r2_multipart_part_info {
+    uint32_t version;              /**< R2_MULTIPART_PART_INFO_VERSION, set by r2 */
     uint32_t part_number;
     uint64_t size;
     const char *etag;
     const char *last_modified;
-} r2_part_info;
+} r2_multipart_part_info;
 
-/** Every part of an upload. Release with r2_part_list_dispose(). */
-typedef struct r2_part_list {
-    const r2_part_info *parts;
+#define R2_MULTIPART_PART_INFO_VERSION 1
+
+/** Every part of an upload. Release with r2_multipart_part_list_dispose(). */
+typedef struct r2_multipart_part_list {
+    uint32_t version;              /**< R2_MULTIPART_PART_LIST_VERSION, set by the caller */
+    const r2_multipart_part_info *parts;
     size_t count;
     void *internal;
-} r2_part_list;
+} r2_multipart_part_list;
+
+#define R2_MULTIPART_PART_LIST_VERSION 1
+#define R2_MULTIPART_PART_LIST_INIT { .version = R2_MULTIPART_PART_LIST_VERSION }
+
+/** Options of r2_multipart_list_uploads(). */
+typedef struct r2_list_uploads_options {
+    uint32_t version;              /**< R2_LIST_UPLOADS_OPTIONS_VERSION */
+    const char *prefix;            /**< only uploads whose key starts with it; NULL or "" for all */
+} r2_list_uploads_options;
+
+#define R2_LIST_UPLOADS_OPTIONS_VERSION 1
+#define R2_LIST_UPLOADS_OPTIONS_INIT { .version = R2_LIST_UPLOADS_OPTIONS_VERSION }
 
 /** One unfinished multipart upload, from r2_multipart_list_uploads(). */
-typedef struct r2_upload_info {
+typedef struct r2_multipart_upload_info {
+    uint32_t version;              /**< R2_MULTIPART_UPLOAD_INFO_VERSION, set by r2 */
     const char *key;
     const char *upload_id;
     const char *initiated;
-} r2_upload_info;
+} r2_multipart_upload_info;
 
-/** Every unfinished upload under a prefix. Release with r2_upload_list_dispose(). */
-typedef struct r2_upload_list {
-    const r2_upload_info *uploads;
+#define R2_MULTIPART_UPLOAD_INFO_VERSION 1
+
+/** Every unfinished upload under a prefix. Release with r2_multipart_upload_list_dispose(). */
+typedef struct r2_multipart_upload_list {
+    uint32_t version;              /**< R2_MULTIPART_UPLOAD_LIST_VERSION, set by the caller */
+    const r2_multipart_upload_info *uploads;
     size_t count;
     void *internal;
-} r2_upload_list;
+} r2_multipart_upload_list;
+
+#define R2_MULTIPART_UPLOAD_LIST_VERSION 1
+#define R2_MULTIPART_UPLOAD_LIST_INIT { .version = R2_MULTIPART_UPLOAD_LIST_VERSION }
 
 /** Download sink: receives each chunk of a body as it arrives. Return 0 to go
  * on, anything else to abort (the call then fails with R2_ERR_ABORTED). */
@@ -652,6 +723,11 @@ typedef int (*r2_write_cb)(const uint8_t *chunk, size_t len, void *userdata);
 typedef int64_t (*r2_read_cb)(uint8_t *buf, size_t cap, void *userdata);
 
 /* Functions */
+
+/// Checks a bucket name against R2's rules (3-63 characters of a-z, 0-9 and
+/// '-', starting and ending with a letter or digit, not an IP address).
+/// Returns R2_OK, R2_ERR_INVALID_ARGUMENT or R2_ERR_INVALID_BUCKET_NAME.
+R2_API int32_t r2_bucket_validate(const char *bucket);
 
 /// Releases a buffer r2 returned and sets it to {NULL, 0}. NULL and an empty
 /// buffer are no-ops.
@@ -667,7 +743,7 @@ R2_API int32_t r2_cancel_new(r2_cancel **out);
 /// Asks every call holding cancel to stop; they fail with R2_ERR_CANCELLED
 /// (an upload is aborted on the server first). Callable from any thread, also
 /// from a signal-handling thread; returns at once.
-R2_API int32_t r2_cancel_request(r2_cancel *cancel);
+R2_API int32_t r2_cancel_signal(r2_cancel *cancel);
 
 /// Reads the state of the client's circuit breaker into *out (an
 /// r2_breaker_state). Returns R2_OK or R2_ERR_INVALID_ARGUMENT. Thread-safe.
@@ -712,48 +788,43 @@ R2_API int32_t r2_client_new(r2_client **out, const r2_client_options *opts);
 /// naming the missing or invalid variable.
 R2_API int32_t r2_client_new_from_env(r2_client **out);
 
-/// Fills opts with the defaults of version (use R2_CLIENT_OPTIONS_VERSION).
+/// Sets opts to version version (use R2_CLIENT_OPTIONS_VERSION) with every
+/// other field zero, which means the default.
 /// Returns R2_OK, or R2_ERR_INVALID_ARGUMENT for NULL or an unknown version.
 R2_API int32_t r2_client_options_init(r2_client_options *opts, uint32_t version);
 
-/// Fills opts with the defaults of version version (R2_COMPLETE_OPTIONS_VERSION).
+/// Presigns a URL for GET, PUT, HEAD or DELETE of bucket/key, valid for
+/// expires_seconds (1 to 604800). No network call. On success *out holds
+/// the URL; release it with r2_buf_dispose(). opts may be NULL.
+/// Returns R2_OK, R2_ERR_INVALID_ARGUMENT, R2_ERR_INVALID_BUCKET_NAME or
+/// R2_ERR_INVALID_OBJECT_NAME. Thread-safe. A NULL key presigns a
+/// bucket-level request: GET with opts->query list-type=2, prefix,
+/// delimiter, continuation-token, encoding-type=url is a ListObjectsV2 URL.
+R2_API int32_t r2_client_presign(r2_buf *out, r2_client *client, const char *method, const char *bucket, const char *key, int64_t expires_seconds, const r2_presign_options *opts);
+
+/// Sets opts to version version (R2_COMPLETE_OPTIONS_VERSION), every other field zero (the defaults).
 R2_API int32_t r2_complete_options_init(r2_complete_options *opts, uint32_t version);
 
-/// Copies src_bucket/src_key to bucket/key on the server: CopyObject
-/// below opts->threshold (default: above 5 GiB only), else UploadPartCopy
-/// ranges in parallel. The source's content headers and metadata are kept
-/// unless opts->put sets any of them: then those given replace them all
-/// (S3's REPLACE directive).
-R2_API int32_t r2_copy_large(r2_object_info *info, r2_client *client, const char *src_bucket, const char *src_key, const char *bucket, const char *key, const r2_transfer_options *opts);
-
-/// Fills opts with the defaults of version version (R2_COPY_OPTIONS_VERSION).
+/// Sets opts to version version (R2_COPY_OPTIONS_VERSION), every other field zero (the defaults).
 R2_API int32_t r2_copy_options_init(r2_copy_options *opts, uint32_t version);
 
-/// Releases what r2 stored in result and zeroes it. NULL is a no-op.
+/// Sets opts to version version (R2_DELETE_MANY_OPTIONS_VERSION), every other field zero (the defaults).
+R2_API int32_t r2_delete_many_options_init(r2_delete_many_options *opts, uint32_t version);
+
+/// Releases what r2 stored in result and zeroes its fields (the version stays). NULL is a no-op.
 R2_API void r2_delete_result_dispose(r2_delete_result *result);
-
-/// Downloads bucket/key to the file at path: one GET below the
-/// threshold, parallel ranged GETs pinned to the object's ETag above it. The
-/// bytes go to <path>.r2-partial, renamed to path at the end: a failed or
-/// cancelled download leaves no partial file at path. With
-/// opts->state_path, a failed download keeps the partial file and its
-/// state, and calling again continues from them. info (may be NULL) gets
-/// the object's metadata.
-R2_API int32_t r2_download_file(r2_object_info *info, r2_client *client, const char *bucket, const char *key, const char *path, const r2_transfer_options *opts);
-
-/// Downloads bucket/key to write, in order, on the calling thread.
-/// Above the threshold, ranges are fetched in parallel into at most
-/// concurrency + 1 part buffers. A non-zero return from write aborts
-/// (R2_ERR_ABORTED).
-R2_API int32_t r2_download_stream(r2_object_info *info, r2_client *client, const char *bucket, const char *key, r2_write_cb write, void *userdata, const r2_transfer_options *opts);
 
 /// The last failure on the calling thread. Never NULL. Owned by r2 and valid
 /// until the next failing r2 call on this thread; successful calls leave it
 /// unchanged, so read it right after a call returns non-zero.
 R2_API const r2_error *r2_error_last(void);
 
-/// Fills opts with the defaults of version version (R2_GET_OPTIONS_VERSION).
+/// Sets opts to version version (R2_GET_OPTIONS_VERSION), every other field zero (the defaults).
 R2_API int32_t r2_get_options_init(r2_get_options *opts, uint32_t version);
+
+/// Checks an object key (1 to 1024 bytes of UTF-8). Returns R2_OK,
+/// R2_ERR_INVALID_ARGUMENT (NULL, bad UTF-8) or R2_ERR_INVALID_OBJECT_NAME.
+R2_API int32_t r2_key_validate(const char *key);
 
 /// Releases an iterator. NULL is a no-op.
 R2_API void r2_list_iter_free(r2_list_iter *iter);
@@ -763,11 +834,12 @@ R2_API void r2_list_iter_free(r2_list_iter *iter);
 /// r2_list_iter_free(). Use an iterator from one thread at a time.
 R2_API int32_t r2_list_iter_new(r2_list_iter **out, r2_client *client, const char *bucket, const r2_list_options *opts);
 
-/// Advances the iterator. On R2_OK, *has_entry says whether *entry holds the
-/// next object (false at the end). The entry's strings stay valid until the
-/// next call on this iterator or r2_list_iter_free(). A failed page fetch
-/// returns its error; calling again retries that page.
-R2_API int32_t r2_list_iter_next(r2_list_iter *iter, r2_object_entry *entry, bool *has_entry);
+/// Advances the iterator: R2_OK with the next object in *out, R2_ITER_OVER
+/// (positive, not an error) at the end, or a negative status. The entry's
+/// strings stay valid until the next call on this iterator or
+/// r2_list_iter_free(). A failed page fetch returns its error; calling again
+/// retries that page.
+R2_API int32_t r2_list_iter_next(r2_object_entry *out, r2_list_iter *iter);
 
 /// Lists one page of bucket (ListObjectsV2; keys decoded). opts may be NULL.
 /// Pass out->next_continuation_token as opts->continuation_token for the
@@ -775,11 +847,17 @@ R2_API int32_t r2_list_iter_next(r2_list_iter *iter, r2_object_entry *entry, boo
 /// r2_list_result_dispose(). Returns R2_OK, R2_ERR_NO_SUCH_BUCKET, ...
 R2_API int32_t r2_list_objects(r2_list_result *out, r2_client *client, const char *bucket, const r2_list_options *opts);
 
-/// Fills opts with the defaults of version version (R2_LIST_OPTIONS_VERSION).
+/// Sets opts to version version (R2_LIST_OPTIONS_VERSION), every other field zero (the defaults).
 R2_API int32_t r2_list_options_init(r2_list_options *opts, uint32_t version);
 
-/// Releases what r2 stored in result and zeroes it. NULL is a no-op.
+/// Sets opts to version version (R2_LIST_PARTS_OPTIONS_VERSION), every other field zero (the defaults).
+R2_API int32_t r2_list_parts_options_init(r2_list_parts_options *opts, uint32_t version);
+
+/// Releases what r2 stored in result and zeroes its fields (the version stays). NULL is a no-op.
 R2_API void r2_list_result_dispose(r2_list_result *result);
+
+/// Sets opts to version version (R2_LIST_UPLOADS_OPTIONS_VERSION), every other field zero (the defaults).
+R2_API int32_t r2_list_uploads_options_init(r2_list_uploads_options *opts, uint32_t version);
 
 /// Aborts an upload and frees its parts on the server.
 R2_API int32_t r2_multipart_abort(r2_client *client, const char *bucket, const char *key, const char *upload_id);
@@ -790,13 +868,11 @@ R2_API int32_t r2_multipart_abort(r2_client *client, const char *bucket, const c
 /// An ambiguous failure (timeout, reset, 5xx, lost answer) is resolved by
 /// reading the object back and comparing its ETag with the parts' multipart
 /// ETag, or with ListParts; Complete is never re-sent blindly. A mismatched
-/// multipart ETag is R2_ERR_CHECKSUM_MISMATCH.
-R2_API int32_t r2_multipart_complete(r2_object_info *info, r2_client *client, const char *bucket, const char *key, const char *upload_id, const r2_completed_part *parts, size_t count);
-
-/// r2_multipart_complete() with conditions (opts may be NULL): R2 checks
-/// If-Match / If-None-Match when the object is published; a failed one is
-/// R2_ERR_PRECONDITION_FAILED and final (R2 treats the upload as aborted).
-R2_API int32_t r2_multipart_complete_with_options(r2_object_info *info, r2_client *client, const char *bucket, const char *key, const char *upload_id, const r2_completed_part *parts, size_t count, const r2_complete_options *opts);
+/// multipart ETag is R2_ERR_CHECKSUM_MISMATCH. opts (may be NULL) has
+/// conditions R2 checks when the object is published (If-Match /
+/// If-None-Match; a failed one is R2_ERR_PRECONDITION_FAILED and final: R2
+/// treats the upload as aborted) and the upload's SSE-C key.
+R2_API int32_t r2_multipart_complete(r2_object_info *info, r2_client *client, const char *bucket, const char *key, const char *upload_id, const r2_completed_part *parts, size_t count, const r2_complete_options *opts);
 
 /// Starts a multipart upload. On success *upload_id holds its id (release
 /// with r2_buf_dispose()). opts (may be NULL) carries the object's headers
@@ -804,34 +880,35 @@ R2_API int32_t r2_multipart_complete_with_options(r2_object_info *info, r2_clien
 /// for multipart: use per-part CRC32/CRC32C or MD5).
 R2_API int32_t r2_multipart_create(r2_buf *upload_id, r2_client *client, const char *bucket, const char *key, const r2_put_options *opts);
 
-/// Lists every part of an upload (all pages). Release *out with
-/// r2_part_list_dispose(). R2_ERR_NO_SUCH_UPLOAD when the upload is gone
-/// (R2 aborts unfinished uploads after 7 days by default).
-R2_API int32_t r2_multipart_list_parts(r2_part_list *out, r2_client *client, const char *bucket, const char *key, const char *upload_id);
+/// Lists every part of an upload (all pages). opts may be NULL. Release
+/// *out with r2_multipart_part_list_dispose(). R2_ERR_NO_SUCH_UPLOAD when
+/// the upload is gone (R2 aborts unfinished uploads after 7 days by default).
+R2_API int32_t r2_multipart_list_parts(r2_multipart_part_list *out, r2_client *client, const char *bucket, const char *key, const char *upload_id, const r2_list_parts_options *opts);
 
 /// Lists every unfinished multipart upload of bucket whose key starts with
-/// prefix (NULL for all). Release *out with r2_upload_list_dispose().
-R2_API int32_t r2_multipart_list_uploads(r2_upload_list *out, r2_client *client, const char *bucket, const char *prefix);
+/// opts->prefix (opts NULL, or a NULL prefix: all). Release *out with
+/// r2_multipart_upload_list_dispose().
+R2_API int32_t r2_multipart_list_uploads(r2_multipart_upload_list *out, r2_client *client, const char *bucket, const r2_list_uploads_options *opts);
+
+/// Releases what r2 stored in list and zeroes its fields (the version stays). NULL is a no-op.
+R2_API void r2_multipart_part_list_dispose(r2_multipart_part_list *list);
+
+/// Releases what r2 stored in list and zeroes its fields (the version stays). NULL is a no-op.
+R2_API void r2_multipart_upload_list_dispose(r2_multipart_upload_list *list);
 
 /// Uploads part part_number (1 to 10 000) of an upload from len bytes.
-/// checksum is R2_CHECKSUM_NONE, _MD5, _CRC32 or _CRC32C (SHA ones are
-/// refused: R2 answers 501). On success *etag holds the part's ETag for
-/// r2_multipart_complete() (release with r2_buf_dispose()).
-R2_API int32_t r2_multipart_upload_part(r2_buf *etag, r2_client *client, const char *bucket, const char *key, const char *upload_id, uint32_t part_number, const uint8_t *data, size_t len, int32_t checksum);
+/// opts (may be NULL) has the part checksum (R2_CHECKSUM_NONE, _MD5, _CRC32
+/// or _CRC32C; SHA ones are refused: R2 answers 501) and the upload's SSE-C
+/// key. A part that breaks R2's equal-size rule given the parts this client
+/// already sent for the upload is refused before its bytes are sent
+/// (R2_ERR_INVALID_PART / R2_ERR_ENTITY_TOO_SMALL). On success *etag holds
+/// the part's ETag for r2_multipart_complete() (release with r2_buf_dispose()).
+R2_API int32_t r2_multipart_upload_part(r2_buf *etag, r2_client *client, const char *bucket, const char *key, const char *upload_id, uint32_t part_number, const uint8_t *data, size_t len, const r2_part_options *opts);
 
 /// Copies bytes first..last (inclusive) of src_bucket/src_key as part
-/// part_number (UploadPartCopy); first = last = -1 copies the whole source.
-R2_API int32_t r2_multipart_upload_part_copy(r2_buf *etag, r2_client *client, const char *bucket, const char *key, const char *upload_id, uint32_t part_number, const char *src_bucket, const char *src_key, int64_t first, int64_t last);
-
-/// r2_multipart_upload_part_copy() with options (opts may be NULL): the
-/// upload's and the source's SSE-C keys.
-R2_API int32_t r2_multipart_upload_part_copy_with_options(r2_buf *etag, r2_client *client, const char *bucket, const char *key, const char *upload_id, uint32_t part_number, const char *src_bucket, const char *src_key, int64_t first, int64_t last, const r2_part_options *opts);
-
-/// r2_multipart_upload_part() with options (opts may be NULL): the part
-/// checksum and the upload's SSE-C key. A part that breaks R2's equal-size rule
-/// given the parts this client already sent for the upload is refused before
-/// its bytes are sent (R2_ERR_INVALID_PART / R2_ERR_ENTITY_TOO_SMALL).
-R2_API int32_t r2_multipart_upload_part_with_options(r2_buf *etag, r2_client *client, const char *bucket, const char *key, const char *upload_id, uint32_t part_number, const uint8_t *data, size_t len, const r2_part_options *opts);
+/// part_number (UploadPartCopy); first = last = -1 copies the whole
+/// source. opts (may be NULL) has the upload's and the source's SSE-C keys.
+R2_API int32_t r2_multipart_upload_part_copy(r2_buf *etag, r2_client *client, const char *bucket, const char *key, const char *upload_id, uint32_t part_number, const char *src_bucket, const char *src_key, int64_t first, int64_t last, const r2_part_options *opts);
 
 /// Copies src_bucket/src_key to bucket/key on the server (up to 5 GiB).
 /// opts may be NULL (copy the source's metadata). When info is not NULL it
@@ -842,6 +919,14 @@ R2_API int32_t r2_object_copy(r2_object_info *info, r2_client *client, const cha
 
 /// Deletes bucket/key. Deleting a missing key succeeds. Returns R2_OK or an error.
 R2_API int32_t r2_object_delete(r2_client *client, const char *bucket, const char *key);
+
+/// Deletes count keys, 1000 per request (longer lists are split into batches,
+/// in order). Keys the server could not delete are reported in out->errors;
+/// that is not a failure of the call. With opts->quiet, out->deleted is
+/// empty. opts may be NULL. Release *out with r2_delete_result_dispose().
+/// Returns R2_OK or an error (then batches before the failing one may already
+/// be deleted).
+R2_API int32_t r2_object_delete_many(r2_delete_result *out, r2_client *client, const char *bucket, const char * const *keys, size_t count, const r2_delete_many_options *opts);
 
 /// Reads bucket/key (or opts->range of it) into memory. On success *body
 /// owns the bytes (release with r2_buf_dispose()) and, when info is not NULL,
@@ -866,7 +951,8 @@ R2_API int32_t r2_object_get_stream(r2_object_info *info, r2_client *client, con
 /// body, so a missing bucket also reads as 404), R2_ERR_NOT_MODIFIED, ...
 R2_API int32_t r2_object_head(r2_object_info *info, r2_client *client, const char *bucket, const char *key, const r2_get_options *opts);
 
-/// Releases what r2 stored in info and zeroes it. NULL and a zeroed struct are no-ops.
+/// Releases what r2 stored in info and zeroes its fields (the version
+/// stays). NULL and a cleared struct are no-ops.
 R2_API void r2_object_info_dispose(r2_object_info *info);
 
 /// Uploads len bytes from data as bucket/key in one PUT. data may be
@@ -889,37 +975,18 @@ R2_API int32_t r2_object_put(r2_object_info *info, r2_client *client, const char
 /// R2_ERR_INCOMPLETE_BODY. info as for r2_object_put().
 R2_API int32_t r2_object_put_stream(r2_object_info *info, r2_client *client, const char *bucket, const char *key, uint64_t length, r2_read_cb read, void *userdata, const r2_put_options *opts);
 
-/// Deletes count keys, 1000 per request (longer lists are split into batches,
-/// in order). Keys the server could not delete are reported in out->errors;
-/// that is not a failure of the call. With quiet, out->deleted is empty.
-/// Release *out with r2_delete_result_dispose(). Returns R2_OK or an error
-/// (then batches before the failing one may already be deleted).
-R2_API int32_t r2_objects_delete(r2_delete_result *out, r2_client *client, const char *bucket, const char * const *keys, size_t count, bool quiet);
-
-/// Releases what r2 stored in list and zeroes it. NULL is a no-op.
-R2_API void r2_part_list_dispose(r2_part_list *list);
-
-/// Fills opts with the defaults of version version (R2_PART_OPTIONS_VERSION).
+/// Sets opts to version version (R2_PART_OPTIONS_VERSION), every other field zero (the defaults).
 R2_API int32_t r2_part_options_init(r2_part_options *opts, uint32_t version);
 
-/// Presigns a URL for GET, PUT, HEAD or DELETE of bucket/key, valid for
-/// expires_seconds (1 to 604800). No network call. On success *out holds
-/// the URL; release it with r2_buf_dispose(). opts may be NULL.
-/// Returns R2_OK, R2_ERR_INVALID_ARGUMENT, R2_ERR_INVALID_BUCKET_NAME or
-/// R2_ERR_INVALID_OBJECT_NAME. Thread-safe. A NULL key presigns a
-/// bucket-level request: GET with opts->query list-type=2, prefix,
-/// delimiter, continuation-token, encoding-type=url is a ListObjectsV2 URL.
-R2_API int32_t r2_presign(r2_buf *out, r2_client *client, const char *method, const char *bucket, const char *key, int64_t expires_seconds, const r2_presign_options *opts);
-
-/// Fills opts with the defaults of version version (R2_PRESIGN_OPTIONS_VERSION).
+/// Sets opts to version version (R2_PRESIGN_OPTIONS_VERSION), every other field zero (the defaults).
 R2_API int32_t r2_presign_options_init(r2_presign_options *opts, uint32_t version);
 
-/// Fills opts with the defaults of version version (R2_PUT_OPTIONS_VERSION).
-/// For bindings that cannot use the R2_PUT_OPTIONS_INIT macro.
+/// Sets opts to version version (R2_PUT_OPTIONS_VERSION), every other field
+/// zero (the defaults). For bindings that cannot use the R2_PUT_OPTIONS_INIT macro.
 R2_API int32_t r2_put_options_init(r2_put_options *opts, uint32_t version);
 
-/// Fills req with the defaults of version. Returns R2_OK or
-/// R2_ERR_INVALID_ARGUMENT.
+/// Sets req to version version, every other field zero (the defaults).
+/// Returns R2_OK or R2_ERR_INVALID_ARGUMENT.
 R2_API int32_t r2_sign_request_init(r2_sign_request *req, uint32_t version);
 
 /// The Authorization header value ("" for a presigned result), or NULL for
@@ -964,8 +1031,8 @@ R2_API void r2_signer_free(r2_signer *signer);
 /// Returns R2_OK, R2_ERR_INVALID_ARGUMENT or R2_ERR_CONFIG.
 R2_API int32_t r2_signer_new(r2_signer **out, const r2_signer_options *opts);
 
-/// Fills opts with the defaults of version (region "auto", service "s3").
-/// Returns R2_OK or R2_ERR_INVALID_ARGUMENT.
+/// Sets opts to version version, every other field zero (the defaults:
+/// region "auto", service "s3"). Returns R2_OK or R2_ERR_INVALID_ARGUMENT.
 R2_API int32_t r2_signer_options_init(r2_signer_options *opts, uint32_t version);
 
 /// Presigns req (query-string auth) for expires_seconds (1 to 604800).
@@ -987,12 +1054,34 @@ R2_API int32_t r2_signer_sign(r2_signed **out, r2_signer *signer, const r2_sign_
 /// "Unknown". Static; never free it. Thread-safe.
 R2_API const char *r2_status_string(int32_t code);
 
-/// Fills opts with the defaults of version version (R2_TRANSFER_OPTIONS_VERSION).
+/// Copies src_bucket/src_key to bucket/key on the server: CopyObject
+/// below opts->threshold (default: above 5 GiB only), else UploadPartCopy
+/// ranges in parallel. The source's content headers and metadata are kept
+/// unless opts->put sets any of them: then those given replace them all
+/// (S3's REPLACE directive).
+R2_API int32_t r2_transfer_copy(r2_object_info *info, r2_client *client, const char *src_bucket, const char *src_key, const char *bucket, const char *key, const r2_transfer_options *opts);
+
+/// Downloads bucket/key to the file at path: one GET below the
+/// threshold, parallel ranged GETs pinned to the object's ETag above it. The
+/// bytes go to <path>.r2-partial, renamed to path at the end: a failed or
+/// cancelled download leaves no partial file at path. With
+/// opts->state_path, a failed download keeps the partial file and its
+/// state, and calling again continues from them. info (may be NULL) gets
+/// the object's metadata.
+R2_API int32_t r2_transfer_download_file(r2_object_info *info, r2_client *client, const char *bucket, const char *key, const char *path, const r2_transfer_options *opts);
+
+/// Downloads bucket/key to write, in order, on the calling thread.
+/// Above the threshold, ranges are fetched in parallel into at most
+/// concurrency + 1 part buffers. A non-zero return from write aborts
+/// (R2_ERR_ABORTED).
+R2_API int32_t r2_transfer_download_stream(r2_object_info *info, r2_client *client, const char *bucket, const char *key, r2_write_cb write, void *userdata, const r2_transfer_options *opts);
+
+/// Sets opts to version version (R2_TRANSFER_OPTIONS_VERSION), every other field zero (the defaults).
 R2_API int32_t r2_transfer_options_init(r2_transfer_options *opts, uint32_t version);
 
 /// Uploads len bytes at data (borrowed for the call, never copied) as
-/// bucket/key, multipart at or above the threshold. As r2_upload_file().
-R2_API int32_t r2_upload_buffer(r2_object_info *info, r2_client *client, const char *bucket, const char *key, const uint8_t *data, size_t len, const r2_transfer_options *opts);
+/// bucket/key, multipart at or above the threshold. As r2_transfer_upload_file().
+R2_API int32_t r2_transfer_upload_buffer(r2_object_info *info, r2_client *client, const char *bucket, const char *key, const uint8_t *data, size_t len, const r2_transfer_options *opts);
 
 /// Uploads the file at path to bucket/key: one PUT below the threshold,
 /// a multipart upload at or above it (parts read at their offsets, sent by
@@ -1001,10 +1090,7 @@ R2_API int32_t r2_upload_buffer(r2_object_info *info, r2_client *client, const c
 /// again with the same file and state resumes it, sending only missing parts;
 /// a changed file is refused). info may be NULL; release it with
 /// r2_object_info_dispose(). opts may be NULL.
-R2_API int32_t r2_upload_file(r2_object_info *info, r2_client *client, const char *bucket, const char *key, const char *path, const r2_transfer_options *opts);
-
-/// Releases what r2 stored in list and zeroes it. NULL is a no-op.
-R2_API void r2_upload_list_dispose(r2_upload_list *list);
+R2_API int32_t r2_transfer_upload_file(r2_object_info *info, r2_client *client, const char *bucket, const char *key, const char *path, const r2_transfer_options *opts);
 
 /// Uploads what read produces. With length >= 0 and below the threshold it
 /// is one streamed PUT; otherwise, and always when length is -1 (unknown),
@@ -1012,16 +1098,7 @@ R2_API void r2_upload_list_dispose(r2_upload_list *list);
 /// most concurrency + 1 part buffers. read returns bytes read, 0 at the end,
 /// or < 0 to abort (R2_ERR_ABORTED; the upload is aborted on the server).
 /// A stream cannot be resumed: opts->state_path is refused.
-R2_API int32_t r2_upload_stream(r2_object_info *info, r2_client *client, const char *bucket, const char *key, int64_t length, r2_read_cb read, void *userdata, const r2_transfer_options *opts);
-
-/// Checks a bucket name against R2's rules (3-63 characters of a-z, 0-9 and
-/// '-', starting and ending with a letter or digit, not an IP address).
-/// Returns R2_OK, R2_ERR_INVALID_ARGUMENT or R2_ERR_INVALID_BUCKET_NAME.
-R2_API int32_t r2_validate_bucket(const char *bucket);
-
-/// Checks an object key (1 to 1024 bytes of UTF-8). Returns R2_OK,
-/// R2_ERR_INVALID_ARGUMENT (NULL, bad UTF-8) or R2_ERR_INVALID_OBJECT_NAME.
-R2_API int32_t r2_validate_key(const char *key);
+R2_API int32_t r2_transfer_upload_stream(r2_object_info *info, r2_client *client, const char *bucket, const char *key, int64_t length, r2_read_cb read, void *userdata, const r2_transfer_options *opts);
 
 /// The library's version as MAJOR<em>10000 + MINOR</em>100 + PATCH; compare it with
 /// R2_VERSION_NUMBER to check that the header and the library agree.

@@ -4,11 +4,11 @@ import R2
 
 // Version, errors, buffers, client lifecycle and presigning.
 
-private let versionString = CStringBox("0.1.0")
+private let versionString = CStringBox("1.0.0")
 
 /// The library's version as MAJOR*10000 + MINOR*100 + PATCH; compare it with
 /// R2_VERSION_NUMBER to check that the header and the library agree.
-@c public func r2_version_number() -> UInt32 { 100 }
+@c public func r2_version_number() -> UInt32 { 10000 }
 
 /// The library's version as "MAJOR.MINOR.PATCH". Static; never free it.
 @c public func r2_version_string() -> UnsafePointer<CChar> { UnsafePointer(versionString.pointer) }
@@ -44,34 +44,17 @@ private let statusCodes: [Int32] = [0, -1, -2, -3, -4, -5, -6, -7, -8, -9, -100,
     buf.pointee = r2_buf(ptr: nil, size: 0)
 }
 
-/// Fills `opts` with the defaults of `version` (use R2_CLIENT_OPTIONS_VERSION).
+/// Sets `opts` to version `version` (use R2_CLIENT_OPTIONS_VERSION) with every
+/// other field zero, which means the default.
 /// Returns R2_OK, or R2_ERR_INVALID_ARGUMENT for NULL or an unknown version.
 @c public func r2_client_options_init(_ opts: UnsafeMutablePointer<r2_client_options>?, _ version: UInt32) -> Int32 {
     guarded { () throws(R2Error) in
         guard let opts else { throw invalid("opts is NULL") }
         try checkVersion(version, current: UInt32(R2_CLIENT_OPTIONS_VERSION), "r2_client_options")
-        var o = defaultClientOptions()
-        o.version = version
         // Only the fields `version` has: an older caller's struct is shorter.
-        memcpy(opts, &o, clientOptionsSize(version))
+        memset(opts, 0, clientOptionsSize(version))
+        opts.pointee.version = version
     }
-}
-
-/// Every field's default (R2_CLIENT_OPTIONS_INIT).
-func defaultClientOptions() -> r2_client_options {
-    var o = r2_client_options()
-    o.version = UInt32(R2_CLIENT_OPTIONS_VERSION)
-    o.jurisdiction = Int32(R2_JURISDICTION_DEFAULT.rawValue)
-    o.connect_timeout_ms = 10_000
-    o.request_timeout_ms = 60_000
-    o.multipart_threshold = 100 * 1024 * 1024
-    o.multipart_part_size = 10 * 1024 * 1024
-    o.multipart_concurrency = 4
-    o.pool_size = 20
-    o.payload_mode = Int32(R2_PAYLOAD_SIGNED.rawValue)
-    setResilienceDefaults(&o)
-    o.max_get_bytes = 1 << 30
-    return o
 }
 
 /// The bytes of r2_client_options that a caller of `version` passes.
@@ -83,13 +66,18 @@ func clientOptionsSize(_ version: UInt32) -> Int {
     }
 }
 
-/// A full copy of the caller's options: fields its version lacks keep their defaults.
+/// A full copy of the caller's options: fields its version lacks are zero (the defaults).
 func clientOptions(_ p: UnsafePointer<r2_client_options>) throws(R2Error) -> r2_client_options {
     let version = UnsafeRawPointer(p).load(as: UInt32.self)
     try checkVersion(version, current: UInt32(R2_CLIENT_OPTIONS_VERSION), "r2_client_options")
-    var o = defaultClientOptions()
+    var o = r2_client_options()
     memcpy(&o, p, clientOptionsSize(version))
     return o
+}
+
+/// A number of options where 0 means "keep the core's default".
+@inline(__always) func setIfNonZero<T: BinaryInteger>(_ value: T, _ field: inout T) {
+    if value != 0 { field = value }
 }
 
 func clientConfig(_ o: r2_client_options) throws(R2Error) -> ClientConfig {
@@ -108,22 +96,24 @@ func clientConfig(_ o: r2_client_options) throws(R2Error) -> ClientConfig {
     }
     config.allowHTTP = o.allow_http
     config.caBundlePath = try optionalString(o.ca_bundle_path, "opts->ca_bundle_path")
-    config.connectTimeoutMs = o.connect_timeout_ms
-    config.requestTimeoutMs = o.request_timeout_ms
-    config.transferTimeoutMs = o.transfer_timeout_ms
-    config.multipartThreshold = o.multipart_threshold
-    config.multipartPartSize = o.multipart_part_size
-    config.multipartConcurrency = o.multipart_concurrency
-    config.poolSize = o.pool_size
+    // Zero keeps the default that ClientConfig declares.
+    setIfNonZero(o.connect_timeout_ms, &config.connectTimeoutMs)
+    setIfNonZero(o.request_timeout_ms, &config.requestTimeoutMs)
+    setIfNonZero(o.transfer_timeout_ms, &config.transferTimeoutMs)
+    setIfNonZero(o.multipart_threshold, &config.multipartThreshold)
+    setIfNonZero(o.multipart_part_size, &config.multipartPartSize)
+    setIfNonZero(o.multipart_concurrency, &config.multipartConcurrency)
+    setIfNonZero(o.pool_size, &config.poolSize)
     switch UInt32(bitPattern: o.payload_mode) {
-    case R2_PAYLOAD_DEFAULT.rawValue, R2_PAYLOAD_SIGNED.rawValue: config.payloadMode = .signed
+    case R2_PAYLOAD_DEFAULT.rawValue: break
+    case R2_PAYLOAD_SIGNED.rawValue: config.payloadMode = .signed
     case R2_PAYLOAD_UNSIGNED.rawValue: config.payloadMode = .unsigned
     default: throw invalid("opts->payload_mode \(o.payload_mode) is not an r2_payload_mode")
     }
     config.recordPath = try optionalString(o.record_path, "opts->record_path")
     config.replayPath = try optionalString(o.replay_path, "opts->replay_path")
     config.replayLatency = o.replay_latency
-    config.maxGetBytes = o.max_get_bytes
+    setIfNonZero(o.max_get_bytes, &config.maxGetBytes)
     try applyResilienceOptions(o, to: &config)
     config.virtualHostedStyle = o.virtual_hosted_style
     // NULL means R2's "auto"; "" is kept: R2 accepts an empty region (tools that cannot set one).
@@ -186,7 +176,7 @@ func clientConfig(_ o: r2_client_options) throws(R2Error) -> ClientConfig {
 /// R2_ERR_INVALID_OBJECT_NAME. Thread-safe. A NULL `key` presigns a
 /// bucket-level request: GET with `opts->query` list-type=2, prefix,
 /// delimiter, continuation-token, encoding-type=url is a ListObjectsV2 URL.
-@c public func r2_presign(_ out: UnsafeMutablePointer<r2_buf>?, _ client: OpaquePointer?, _ method: UnsafePointer<CChar>?,
+@c public func r2_client_presign(_ out: UnsafeMutablePointer<r2_buf>?, _ client: OpaquePointer?, _ method: UnsafePointer<CChar>?,
                           _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?, _ expires_seconds: Int64,
                           _ opts: UnsafePointer<r2_presign_options>?) -> Int32
 {
@@ -209,7 +199,7 @@ func clientConfig(_ o: r2_client_options) throws(R2Error) -> ClientConfig {
     }
 }
 
-/// Fills `opts` with the defaults of version `version` (R2_PRESIGN_OPTIONS_VERSION).
+/// Sets `opts` to version `version` (R2_PRESIGN_OPTIONS_VERSION), every other field zero (the defaults).
 @c public func r2_presign_options_init(_ opts: UnsafeMutablePointer<r2_presign_options>?, _ version: UInt32) -> Int32 {
     guarded { () throws(R2Error) in
         guard let opts else { throw invalid("opts is NULL") }
@@ -222,12 +212,12 @@ func clientConfig(_ o: r2_client_options) throws(R2Error) -> ClientConfig {
 /// Checks a bucket name against R2's rules (3-63 characters of a-z, 0-9 and
 /// '-', starting and ending with a letter or digit, not an IP address).
 /// Returns R2_OK, R2_ERR_INVALID_ARGUMENT or R2_ERR_INVALID_BUCKET_NAME.
-@c public func r2_validate_bucket(_ bucket: UnsafePointer<CChar>?) -> Int32 {
+@c public func r2_bucket_validate(_ bucket: UnsafePointer<CChar>?) -> Int32 {
     guarded { () throws(R2Error) in try Validate.bucket(string(bucket, "bucket")) }
 }
 
 /// Checks an object key (1 to 1024 bytes of UTF-8). Returns R2_OK,
 /// R2_ERR_INVALID_ARGUMENT (NULL, bad UTF-8) or R2_ERR_INVALID_OBJECT_NAME.
-@c public func r2_validate_key(_ key: UnsafePointer<CChar>?) -> Int32 {
+@c public func r2_key_validate(_ key: UnsafePointer<CChar>?) -> Int32 {
     guarded { () throws(R2Error) in try Validate.key(string(key, "key")) }
 }

@@ -8,20 +8,18 @@ import R2
 
 // MARK: Options
 
-/// Fills `opts` with the defaults of version `version` (R2_PUT_OPTIONS_VERSION).
-/// For bindings that cannot use the R2_PUT_OPTIONS_INIT macro.
+/// Sets `opts` to version `version` (R2_PUT_OPTIONS_VERSION), every other field
+/// zero (the defaults). For bindings that cannot use the R2_PUT_OPTIONS_INIT macro.
 @c public func r2_put_options_init(_ opts: UnsafeMutablePointer<r2_put_options>?, _ version: UInt32) -> Int32 {
     guarded { () throws(R2Error) in
         guard let opts else { throw invalid("opts is NULL") }
         try checkVersion(version, current: 2, "r2_put_options")
         opts.pointee = r2_put_options()
         opts.pointee.version = version
-        opts.pointee.payload_mode = Int32(R2_PAYLOAD_DEFAULT.rawValue)
-        opts.pointee.checksum = Int32(R2_CHECKSUM_NONE.rawValue)
     }
 }
 
-/// Fills `opts` with the defaults of version `version` (R2_GET_OPTIONS_VERSION).
+/// Sets `opts` to version `version` (R2_GET_OPTIONS_VERSION), every other field zero (the defaults).
 @c public func r2_get_options_init(_ opts: UnsafeMutablePointer<r2_get_options>?, _ version: UInt32) -> Int32 {
     guarded { () throws(R2Error) in
         guard let opts else { throw invalid("opts is NULL") }
@@ -31,7 +29,7 @@ import R2
     }
 }
 
-/// Fills `opts` with the defaults of version `version` (R2_COPY_OPTIONS_VERSION).
+/// Sets `opts` to version `version` (R2_COPY_OPTIONS_VERSION), every other field zero (the defaults).
 @c public func r2_copy_options_init(_ opts: UnsafeMutablePointer<r2_copy_options>?, _ version: UInt32) -> Int32 {
     guarded { () throws(R2Error) in
         guard let opts else { throw invalid("opts is NULL") }
@@ -41,7 +39,7 @@ import R2
     }
 }
 
-/// Fills `opts` with the defaults of version `version` (R2_LIST_OPTIONS_VERSION).
+/// Sets `opts` to version `version` (R2_LIST_OPTIONS_VERSION), every other field zero (the defaults).
 @c public func r2_list_options_init(_ opts: UnsafeMutablePointer<r2_list_options>?, _ version: UInt32) -> Int32 {
     guarded { () throws(R2Error) in
         guard let opts else { throw invalid("opts is NULL") }
@@ -137,6 +135,17 @@ final class Arena {
         return UnsafePointer(p)
     }
 
+    /// `items` laid out for a caller of `version`: each element at that
+    /// version's stride, with the fields and the version of that version.
+    func array<T: VersionedResult>(_ items: [T], version: UInt32) -> UnsafePointer<T>? {
+        guard !items.isEmpty else { return nil }
+        let stride = T.stride(ofVersion: version)
+        let p = calloc(items.count, stride)!
+        blocks.append(p)
+        for (i, item) in items.enumerated() { writeVersioned(item, version: version, to: p + i * stride) }
+        return UnsafePointer(p.assumingMemoryBound(to: T.self))
+    }
+
     deinit { for b in blocks { free(b) } }
 
     var opaque: UnsafeMutableRawPointer { Unmanaged.passRetained(self).toOpaque() }
@@ -145,15 +154,15 @@ final class Arena {
     }
 }
 
-func fillInfo(_ out: UnsafeMutablePointer<r2_object_info>?, _ info: ObjectInfo) {
-    guard let out else { return }
+func fillInfo(_ out: ResultOut<r2_object_info>, _ info: ObjectInfo) {
+    guard out.pointer != nil else { return }
     let a = Arena()
     let meta = info.metadata.map { r2_header(name: a.string($0.name), value: a.string($0.value)) }
     func checksum(_ name: String) -> UnsafePointer<CChar> {
         a.string(info.checksums.first { $0.algorithm == name }?.value ?? "")
     }
-    out.pointee = r2_object_info(
-        etag: a.string(info.etag), version_id: a.string(info.versionID), content_type: a.string(info.contentType),
+    out.store(r2_object_info(
+        version: 0, etag: a.string(info.etag), version_id: a.string(info.versionID), content_type: a.string(info.contentType),
         content_range: a.string(info.contentRange), last_modified: a.string(info.lastModified),
         cache_control: a.string(info.cacheControl), content_disposition: a.string(info.contentDisposition),
         content_encoding: a.string(info.contentEncoding), content_language: a.string(info.contentLanguage),
@@ -161,19 +170,15 @@ func fillInfo(_ out: UnsafeMutablePointer<r2_object_info>?, _ info: ObjectInfo) 
         checksum_crc32: checksum("crc32"), checksum_crc32c: checksum("crc32c"), checksum_sha1: checksum("sha1"),
         checksum_sha256: checksum("sha256"), request_id: a.string(info.requestID),
         content_length: info.contentLength, http_status: Int32(info.httpStatus),
-        metadata: a.array(meta), metadata_count: meta.count, internal: a.opaque)
+        metadata: a.array(meta), metadata_count: meta.count, internal: a.opaque))
 }
 
-/// Clears `*out` so a failed call leaves nothing to release.
-func clearInfo(_ out: UnsafeMutablePointer<r2_object_info>?) {
-    out?.pointee = r2_object_info()
-}
-
-/// Releases what r2 stored in `info` and zeroes it. NULL and a zeroed struct are no-ops.
+/// Releases what r2 stored in `info` and zeroes its fields (the version
+/// stays). NULL and a cleared struct are no-ops.
 @c public func r2_object_info_dispose(_ info: UnsafeMutablePointer<r2_object_info>?) {
     guard let info else { return }
     Arena.release(info.pointee.internal)
-    info.pointee = r2_object_info()
+    clearResult(info)
 }
 
 // MARK: PutObject
@@ -189,13 +194,13 @@ func clearInfo(_ out: UnsafeMutablePointer<r2_object_info>?) {
                              _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?,
                              _ data: UnsafePointer<UInt8>?, _ len: UInt, _ opts: UnsafePointer<r2_put_options>?) -> Int32 {
     guarded { () throws(R2Error) in
-        clearInfo(info)
+        let infoOut = try ResultOut(info, "info")
         let c = try handle(client, as: R2Client.self, "client")
         guard data != nil || len == 0 else { throw invalid("data is NULL but len is \(len)") }
         guard len <= UInt(Int.max) else { throw invalid("len \(len) is out of range") }
         let result = try c.putObject(bucket: string(bucket, "bucket"), key: string(key, "key"),
                                      body: UnsafeRawBufferPointer(start: data, count: Int(len)), options: putOptions(opts))
-        fillInfo(info, result)
+        fillInfo(infoOut, result)
     }
 }
 
@@ -213,7 +218,7 @@ func clearInfo(_ out: UnsafeMutablePointer<r2_object_info>?) {
                                     _ read: r2_read_cb?, _ userdata: UnsafeMutableRawPointer?,
                                     _ opts: UnsafePointer<r2_put_options>?) -> Int32 {
     guarded { () throws(R2Error) in
-        clearInfo(info)
+        let infoOut = try ResultOut(info, "info")
         let c = try handle(client, as: R2Client.self, "client")
         guard let read else { throw invalid("read is NULL") }
         let result = try c.putObject(bucket: string(bucket, "bucket"), key: string(key, "key"), length: length,
@@ -223,7 +228,7 @@ func clearInfo(_ out: UnsafeMutablePointer<r2_object_info>?) {
             guard n <= buffer.count else { throw invalid("the read callback returned \(n) for a \(buffer.count)-byte buffer") }
             return Int(n)
         }
-        fillInfo(info, result)
+        fillInfo(infoOut, result)
     }
 }
 
@@ -243,12 +248,12 @@ func clearInfo(_ out: UnsafeMutablePointer<r2_object_info>?) {
     guarded { () throws(R2Error) in
         guard let body else { throw invalid("body is NULL") }
         body.pointee = r2_buf(ptr: nil, size: 0)
-        clearInfo(info)
+        let infoOut = try ResultOut(info, "info")
         let c = try handle(client, as: R2Client.self, "client")
         // The body arrives in the buffer handed over: no copy after the network's.
         let output = try c.getObjectMalloced(bucket: string(bucket, "bucket"), key: string(key, "key"), options: getOptions(opts))
         body.pointee = r2_buf(ptr: UnsafeMutableRawPointer(output.body).assumingMemoryBound(to: CChar.self), size: output.count)
-        fillInfo(info, output.info)
+        fillInfo(infoOut, output.info)
     }
 }
 
@@ -262,13 +267,13 @@ func clearInfo(_ out: UnsafeMutablePointer<r2_object_info>?) {
                                     _ write: r2_write_cb?, _ userdata: UnsafeMutableRawPointer?,
                                     _ opts: UnsafePointer<r2_get_options>?) -> Int32 {
     guarded { () throws(R2Error) in
-        clearInfo(info)
+        let infoOut = try ResultOut(info, "info")
         let c = try handle(client, as: R2Client.self, "client")
         guard let write else { throw invalid("write is NULL") }
         let result = try c.getObject(bucket: string(bucket, "bucket"), key: string(key, "key"), options: getOptions(opts)) { chunk in
             write(chunk.baseAddress?.assumingMemoryBound(to: UInt8.self), chunk.count, userdata) == 0
         }
-        fillInfo(info, result)
+        fillInfo(infoOut, result)
     }
 }
 
@@ -281,9 +286,9 @@ func clearInfo(_ out: UnsafeMutablePointer<r2_object_info>?) {
                               _ opts: UnsafePointer<r2_get_options>?) -> Int32 {
     guarded { () throws(R2Error) in
         guard let info else { throw invalid("info is NULL") }
-        clearInfo(info)
+        let infoOut = try ResultOut(info, "info")
         let c = try handle(client, as: R2Client.self, "client")
-        fillInfo(info, try c.headObject(bucket: string(bucket, "bucket"), key: string(key, "key"), options: getOptions(opts)))
+        fillInfo(infoOut, try c.headObject(bucket: string(bucket, "bucket"), key: string(key, "key"), options: getOptions(opts)))
     }
 }
 
@@ -297,37 +302,57 @@ func clearInfo(_ out: UnsafeMutablePointer<r2_object_info>?) {
     }
 }
 
+/// Sets `opts` to version `version` (R2_DELETE_MANY_OPTIONS_VERSION), every other field zero (the defaults).
+@c public func r2_delete_many_options_init(_ opts: UnsafeMutablePointer<r2_delete_many_options>?, _ version: UInt32) -> Int32 {
+    guarded { () throws(R2Error) in
+        guard let opts else { throw invalid("opts is NULL") }
+        try checkVersion(version, current: 1, "r2_delete_many_options")
+        opts.pointee = r2_delete_many_options()
+        opts.pointee.version = version
+    }
+}
+
 /// Deletes `count` keys, 1000 per request (longer lists are split into batches,
 /// in order). Keys the server could not delete are reported in `out->errors`;
-/// that is not a failure of the call. With `quiet`, `out->deleted` is empty.
-/// Release `*out` with r2_delete_result_dispose(). Returns R2_OK or an error
-/// (then batches before the failing one may already be deleted).
-@c public func r2_objects_delete(_ out: UnsafeMutablePointer<r2_delete_result>?, _ client: OpaquePointer?,
-                                 _ bucket: UnsafePointer<CChar>?, _ keys: UnsafePointer<UnsafePointer<CChar>?>?,
-                                 _ count: UInt, _ quiet: Bool) -> Int32 {
+/// that is not a failure of the call. With `opts->quiet`, `out->deleted` is
+/// empty. `opts` may be NULL. Release `*out` with r2_delete_result_dispose().
+/// Returns R2_OK or an error (then batches before the failing one may already
+/// be deleted).
+@c public func r2_object_delete_many(_ out: UnsafeMutablePointer<r2_delete_result>?, _ client: OpaquePointer?,
+                                     _ bucket: UnsafePointer<CChar>?, _ keys: UnsafePointer<UnsafePointer<CChar>?>?,
+                                     _ count: UInt, _ opts: UnsafePointer<r2_delete_many_options>?) -> Int32 {
     guarded { () throws(R2Error) in
-        guard let out else { throw invalid("out is NULL") }
-        out.pointee = r2_delete_result()
+        guard out != nil else { throw invalid("out is NULL") }
+        let result = try ResultOut(out, "out")
+        var quiet = false
+        if let opts {
+            try checkVersion(opts.pointee.version, current: 1, "r2_delete_many_options")
+            quiet = opts.pointee.quiet
+        }
         let c = try handle(client, as: R2Client.self, "client")
         guard count > 0, let keys else { throw invalid(count == 0 ? "count is 0" : "keys is NULL") }
         guard count <= 10_000_000 else { throw invalid("count \(count) is out of range") }
         var list: [String] = []
         list.reserveCapacity(Int(count))
         for i in 0..<Int(count) { list.append(try string(keys[i], "keys[\(i)]")) }
-        let result = try c.deleteObjects(bucket: string(bucket, "bucket"), keys: list, quiet: quiet)
+        let outcome = try c.deleteObjects(bucket: string(bucket, "bucket"), keys: list, quiet: quiet)
         let a = Arena()
-        let deleted: [UnsafePointer<CChar>?] = result.deleted.map { a.string($0.key) }
-        let errors = result.errors.map { r2_delete_error(key: a.string($0.key), code: a.string($0.code), message: a.string($0.message)) }
-        out.pointee = r2_delete_result(deleted: a.array(deleted), deleted_count: deleted.count,
-                                       errors: a.array(errors), error_count: errors.count, internal: a.opaque)
+        let deleted: [UnsafePointer<CChar>?] = outcome.deleted.map { a.string($0.key) }
+        let errors = outcome.errors.map {
+            r2_delete_error(version: 0, key: a.string($0.key), code: a.string($0.code), message: a.string($0.message))
+        }
+        // Elements take the layout of the result's version (both have only version 1 so far).
+        result.store(r2_delete_result(version: 0, deleted: a.array(deleted), deleted_count: deleted.count,
+                                      errors: a.array(errors, version: result.version), error_count: errors.count,
+                                      internal: a.opaque))
     }
 }
 
-/// Releases what r2 stored in `result` and zeroes it. NULL is a no-op.
+/// Releases what r2 stored in `result` and zeroes its fields (the version stays). NULL is a no-op.
 @c public func r2_delete_result_dispose(_ result: UnsafeMutablePointer<r2_delete_result>?) {
     guard let result else { return }
     Arena.release(result.pointee.internal)
-    result.pointee = r2_delete_result()
+    clearResult(result)
 }
 
 // MARK: Copy
@@ -342,7 +367,7 @@ func clearInfo(_ out: UnsafeMutablePointer<r2_object_info>?) {
                               _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?,
                               _ opts: UnsafePointer<r2_copy_options>?) -> Int32 {
     guarded { () throws(R2Error) in
-        clearInfo(info)
+        let infoOut = try ResultOut(info, "info")
         let c = try handle(client, as: R2Client.self, "client")
         var o = CopyOptions()
         if let opts {
@@ -368,7 +393,7 @@ func clearInfo(_ out: UnsafeMutablePointer<r2_object_info>?) {
         var merged = response
         merged.etag = result.etag
         merged.lastModified = result.lastModified
-        fillInfo(info, merged)
+        fillInfo(infoOut, merged)
     }
 }
 
@@ -388,7 +413,7 @@ func listOptions(_ p: UnsafePointer<r2_list_options>?) throws(R2Error) -> ListOp
 }
 
 func entry(_ e: ListBucketResult.Entry, _ a: Arena) -> r2_object_entry {
-    r2_object_entry(key: a.string(e.key), etag: a.string(e.etag), last_modified: a.string(e.lastModified),
+    r2_object_entry(version: 0, key: a.string(e.key), etag: a.string(e.etag), last_modified: a.string(e.lastModified),
                     storage_class: a.string(e.storageClass), size: e.size)
 }
 
@@ -399,26 +424,27 @@ func entry(_ e: ListBucketResult.Entry, _ a: Arena) -> r2_object_entry {
 @c public func r2_list_objects(_ out: UnsafeMutablePointer<r2_list_result>?, _ client: OpaquePointer?,
                                _ bucket: UnsafePointer<CChar>?, _ opts: UnsafePointer<r2_list_options>?) -> Int32 {
     guarded { () throws(R2Error) in
-        guard let out else { throw invalid("out is NULL") }
-        out.pointee = r2_list_result()
+        guard out != nil else { throw invalid("out is NULL") }
+        let result = try ResultOut(out, "out")
         let c = try handle(client, as: R2Client.self, "client")
         let page = try c.listObjects(bucket: string(bucket, "bucket"), options: listOptions(opts))
         let a = Arena()
         let objects = page.result.contents.map { entry($0, a) }
         let prefixes: [UnsafePointer<CChar>?] = page.result.commonPrefixes.map { a.string($0) }
-        out.pointee = r2_list_result(objects: a.array(objects), object_count: objects.count,
-                                     common_prefixes: a.array(prefixes), common_prefix_count: prefixes.count,
-                                     is_truncated: page.result.isTruncated,
-                                     next_continuation_token: a.string(page.result.nextContinuationToken ?? ""),
-                                     request_id: a.string(page.requestID), internal: a.opaque)
+        // Entries take the layout of the result's version (both have only version 1 so far).
+        result.store(r2_list_result(version: 0, objects: a.array(objects, version: result.version), object_count: objects.count,
+                                    common_prefixes: a.array(prefixes), common_prefix_count: prefixes.count,
+                                    is_truncated: page.result.isTruncated,
+                                    next_continuation_token: a.string(page.result.nextContinuationToken ?? ""),
+                                    request_id: a.string(page.requestID), internal: a.opaque))
     }
 }
 
-/// Releases what r2 stored in `result` and zeroes it. NULL is a no-op.
+/// Releases what r2 stored in `result` and zeroes its fields (the version stays). NULL is a no-op.
 @c public func r2_list_result_dispose(_ result: UnsafeMutablePointer<r2_list_result>?) {
     guard let result else { return }
     Arena.release(result.pointee.internal)
-    result.pointee = r2_list_result()
+    clearResult(result)
 }
 
 final class ListIterBox {
@@ -442,24 +468,24 @@ final class ListIterBox {
     }
 }
 
-/// Advances the iterator. On R2_OK, `*has_entry` says whether `*entry` holds the
-/// next object (false at the end). The entry's strings stay valid until the
-/// next call on this iterator or r2_list_iter_free(). A failed page fetch
-/// returns its error; calling again retries that page.
-@c public func r2_list_iter_next(_ iter: OpaquePointer?, _ entry: UnsafeMutablePointer<r2_object_entry>?,
-                                 _ has_entry: UnsafeMutablePointer<Bool>?) -> Int32 {
-    guarded { () throws(R2Error) in
-        guard let entry, let has_entry else { throw invalid(entry == nil ? "entry is NULL" : "has_entry is NULL") }
-        has_entry.pointee = false
-        entry.pointee = r2_object_entry()
+/// Advances the iterator: R2_OK with the next object in `*out`, R2_ITER_OVER
+/// (positive, not an error) at the end, or a negative status. The entry's
+/// strings stay valid until the next call on this iterator or
+/// r2_list_iter_free(). A failed page fetch returns its error; calling again
+/// retries that page.
+@c public func r2_list_iter_next(_ out: UnsafeMutablePointer<r2_object_entry>?, _ iter: OpaquePointer?) -> Int32 {
+    var over = false
+    let status = guarded { () throws(R2Error) in
+        guard out != nil else { throw invalid("out is NULL") }
+        let entryOut = try ResultOut(out, "out")
         let box = try handle(iter, as: ListIterBox.self, "iter")
         box.current = nil
-        guard let next = try box.iterator.next() else { return }
+        guard let next = try box.iterator.next() else { over = true; return }
         let a = Arena()
-        entry.pointee = R2CABI.entry(next, a)
+        entryOut.store(R2CABI.entry(next, a))
         box.current = a
-        has_entry.pointee = true
     }
+    return over ? R2_ITER_OVER.rawValue : status
 }
 
 /// Releases an iterator. NULL is a no-op.

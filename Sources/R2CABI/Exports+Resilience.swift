@@ -5,49 +5,33 @@ import R2
 // Resilience and observability: the version 2 fields of r2_client_options,
 // the log and trace callbacks, the circuit breaker's state and the metrics.
 
-/// The version 2 fields' defaults (the same as ResilienceOptions()).
-func setResilienceDefaults(_ o: inout r2_client_options) {
-    let d = ResilienceOptions()
-    func rule(_ r: RetryRule) -> r2_retry_rule {
-        r2_retry_rule(max_attempts: r.maxAttempts, base_delay_ms: r.baseDelayMs, max_delay_ms: r.maxDelayMs)
-    }
-    o.retry_slow_down = rule(d.retry.slowDown)
-    o.retry_server = rule(d.retry.server)
-    o.retry_network = rule(d.retry.network)
-    o.retry_interrupted = rule(d.retry.interrupted)
-    o.retry_jitter = d.retry.jitter
-    o.deadline_ms = d.retry.deadlineMs
-    o.list_timeout_ms = d.listTimeoutMs
-    o.part_timeout_ms = d.partTimeoutMs
-    o.stall_timeout_ms = d.stallTimeoutMs
-    o.stall_min_bytes_per_s = d.stallMinBytesPerSecond
-    o.breaker_failure_threshold = d.circuitBreaker.failureThreshold
-    o.breaker_success_threshold = d.circuitBreaker.successThreshold
-    o.breaker_reset_timeout_ms = d.circuitBreaker.resetTimeoutMs
-    o.rate_limit = d.rateLimit
-    o.log_level = LogLevel.off.rawValue
-}
-
-/// Copies the version 2 fields into `config` (validated by the client).
+/// Copies the version 2 fields into `config` (validated by the client). Zero
+/// keeps the default ResilienceOptions declares; R2_OFF turns off what 0
+/// turns off in the core.
 func applyResilienceOptions(_ o: r2_client_options, to config: inout ClientConfig) throws(R2Error) {
-    var r = ResilienceOptions()
-    func rule(_ c: r2_retry_rule, fixed: Bool = false) -> RetryRule {
-        RetryRule(maxAttempts: c.max_attempts, baseDelayMs: c.base_delay_ms, maxDelayMs: c.max_delay_ms, fixed: fixed)
+    var r = config.resilience
+    func rule(_ c: r2_retry_rule, _ rule: inout RetryRule) {
+        setIfNonZero(c.max_attempts, &rule.maxAttempts)
+        setIfNonZero(c.base_delay_ms, &rule.baseDelayMs)
+        setIfNonZero(c.max_delay_ms, &rule.maxDelayMs)
     }
-    r.retry.slowDown = rule(o.retry_slow_down)
-    r.retry.server = rule(o.retry_server)
-    r.retry.network = rule(o.retry_network)
-    r.retry.interrupted = rule(o.retry_interrupted, fixed: true)
-    r.retry.jitter = o.retry_jitter
-    r.retry.deadlineMs = o.deadline_ms
-    r.listTimeoutMs = o.list_timeout_ms
-    r.partTimeoutMs = o.part_timeout_ms
-    r.stallTimeoutMs = o.stall_timeout_ms
-    r.stallMinBytesPerSecond = o.stall_min_bytes_per_s
-    r.circuitBreaker.failureThreshold = o.breaker_failure_threshold
-    r.circuitBreaker.successThreshold = o.breaker_success_threshold
-    r.circuitBreaker.resetTimeoutMs = o.breaker_reset_timeout_ms
-    r.rateLimit = o.rate_limit
+    func offOrSet(_ value: UInt32, _ field: inout UInt32) {
+        field = value == R2_OFF ? 0 : (value == 0 ? field : value)
+    }
+    rule(o.retry_slow_down, &r.retry.slowDown)
+    rule(o.retry_server, &r.retry.server)
+    rule(o.retry_network, &r.retry.network)
+    rule(o.retry_interrupted, &r.retry.interrupted)
+    if o.retry_jitter == Double(R2_OFF) { r.retry.jitter = 0 } else if o.retry_jitter != 0 { r.retry.jitter = o.retry_jitter }
+    setIfNonZero(o.deadline_ms, &r.retry.deadlineMs)
+    offOrSet(o.list_timeout_ms, &r.listTimeoutMs)
+    setIfNonZero(o.part_timeout_ms, &r.partTimeoutMs)
+    setIfNonZero(o.stall_timeout_ms, &r.stallTimeoutMs)
+    offOrSet(o.stall_min_bytes_per_s, &r.stallMinBytesPerSecond)
+    offOrSet(o.breaker_failure_threshold, &r.circuitBreaker.failureThreshold)
+    setIfNonZero(o.breaker_success_threshold, &r.circuitBreaker.successThreshold)
+    setIfNonZero(o.breaker_reset_timeout_ms, &r.circuitBreaker.resetTimeoutMs)
+    if o.rate_limit != 0 { r.rateLimit = o.rate_limit }
     config.resilience = r
     guard let level = LogLevel(rawValue: o.log_level) else { throw invalid("opts->log_level \(o.log_level) is not an r2_log_level") }
     config.observability.logLevel = level

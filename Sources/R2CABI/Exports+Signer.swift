@@ -11,8 +11,8 @@ final class SignerBox {
     init(_ signer: SigV4Signer) { self.signer = signer }
 }
 
-/// Fills `opts` with the defaults of `version` (region "auto", service "s3").
-/// Returns R2_OK or R2_ERR_INVALID_ARGUMENT.
+/// Sets `opts` to version `version`, every other field zero (the defaults:
+/// region "auto", service "s3"). Returns R2_OK or R2_ERR_INVALID_ARGUMENT.
 @c public func r2_signer_options_init(_ opts: UnsafeMutablePointer<r2_signer_options>?, _ version: UInt32) -> Int32 {
     guarded { () throws(R2Error) in
         guard let opts else { throw invalid("opts is NULL") }
@@ -46,15 +46,15 @@ final class SignerBox {
 /// Releases a signer. NULL is a no-op.
 @c public func r2_signer_free(_ signer: OpaquePointer?) { release(signer, as: SignerBox.self) }
 
-/// Fills `req` with the defaults of `version`. Returns R2_OK or
-/// R2_ERR_INVALID_ARGUMENT.
+/// Sets `req` to version `version`, every other field zero (the defaults).
+/// Returns R2_OK or R2_ERR_INVALID_ARGUMENT.
 @c public func r2_sign_request_init(_ req: UnsafeMutablePointer<r2_sign_request>?, _ version: UInt32) -> Int32 {
     guarded { () throws(R2Error) in
         guard let req else { throw invalid("req is NULL") }
         try checkVersion(version, current: 1, "r2_sign_request")
         req.pointee = r2_sign_request(version: version, method: nil, path: nil, query: nil, headers: nil,
                                       header_count: 0, body: nil, body_len: 0, payload_hash: nil, unix_time: 0,
-                                      content_sha256_header: true, omit_session_token: false)
+                                      omit_content_sha256_header: false, omit_session_token: false)
     }
 }
 
@@ -122,7 +122,7 @@ private func withSignerRequest(_ r: r2_sign_request, presign: Bool, signer: SigV
             }
             var request = RequestBytes(method: method, path: path, query: query, headers: UnsafeBufferPointer(headers),
                                        payloadHash: payloadHash)
-            request.addContentSHA256Header = r.content_sha256_header
+            request.addContentSHA256Header = !r.omit_content_sha256_header
             request.omitSessionToken = r.omit_session_token
             return body(request, time)
         }
@@ -184,18 +184,18 @@ private func signedBox(_ p: OpaquePointer?) -> SigningResult? {
 /// an invalid handle).
 @c public func r2_signed_get(_ out: UnsafeMutablePointer<r2_signed_fields>?, _ result: OpaquePointer?) -> Int32 {
     guarded { () throws(R2Error) in
-        guard let out else { throw invalid("out is NULL") }
-        try checkVersion(out.pointee.version, current: 1, "r2_signed_fields")
+        guard out != nil else { throw invalid("out is NULL") }
+        let fields = try ResultOut(out, "out")
         let r = try handle(result, as: SigningResult.self, "result")
-        out.pointee = r2_signed_fields(
-            version: out.pointee.version,
+        fields.store(r2_signed_fields(
+            version: 0,
             authorization: r.cString(r.authorization), authorization_len: r.authorization.count,
             canonical_request: r.cString(r.canonicalRequest), canonical_request_len: r.canonicalRequest.count,
             string_to_sign: r.cString(r.stringToSign), string_to_sign_len: r.stringToSign.count,
             signature: r.cString(r.signature), signature_len: r.signature.count,
             query: r.cString(r.query), query_len: r.query.count,
             headers: r.headers, header_count: r.headerCount,
-            header_block: r.pointer(r.headerBlock), header_block_len: r.headerBlock.count)
+            header_block: r.pointer(r.headerBlock), header_block_len: r.headerBlock.count))
     }
 }
 

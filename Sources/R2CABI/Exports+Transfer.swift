@@ -20,7 +20,7 @@ import R2
 /// Asks every call holding `cancel` to stop; they fail with R2_ERR_CANCELLED
 /// (an upload is aborted on the server first). Callable from any thread, also
 /// from a signal-handling thread; returns at once.
-@c public func r2_cancel_request(_ cancel: OpaquePointer?) -> Int32 {
+@c public func r2_cancel_signal(_ cancel: OpaquePointer?) -> Int32 {
     guarded { () throws(R2Error) in try handle(cancel, as: Cancellation.self, "cancel").cancel() }
 }
 
@@ -31,7 +31,7 @@ import R2
 
 // MARK: Transfer options
 
-/// Fills `opts` with the defaults of version `version` (R2_TRANSFER_OPTIONS_VERSION).
+/// Sets `opts` to version `version` (R2_TRANSFER_OPTIONS_VERSION), every other field zero (the defaults).
 @c public func r2_transfer_options_init(_ opts: UnsafeMutablePointer<r2_transfer_options>?, _ version: UInt32) -> Int32 {
     guarded { () throws(R2Error) in
         guard let opts else { throw invalid("opts is NULL") }
@@ -83,31 +83,31 @@ func transferOptions(_ p: UnsafePointer<r2_transfer_options>?) throws(R2Error) -
 /// again with the same file and state resumes it, sending only missing parts;
 /// a changed file is refused). `info` may be NULL; release it with
 /// r2_object_info_dispose(). `opts` may be NULL.
-@c public func r2_upload_file(_ info: UnsafeMutablePointer<r2_object_info>?, _ client: OpaquePointer?,
-                              _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?, _ path: UnsafePointer<CChar>?,
-                              _ opts: UnsafePointer<r2_transfer_options>?) -> Int32 {
+@c public func r2_transfer_upload_file(_ info: UnsafeMutablePointer<r2_object_info>?, _ client: OpaquePointer?,
+                                       _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?, _ path: UnsafePointer<CChar>?,
+                                       _ opts: UnsafePointer<r2_transfer_options>?) -> Int32 {
     guarded { () throws(R2Error) in
-        clearInfo(info)
+        let infoOut = try ResultOut(info, "info")
         let c = try handle(client, as: R2Client.self, "client")
         let result = try c.uploadFile(path: string(path, "path"), bucket: string(bucket, "bucket"), key: string(key, "key"),
                                       options: transferOptions(opts))
-        fillInfo(info, result)
+        fillInfo(infoOut, result)
     }
 }
 
 /// Uploads `len` bytes at `data` (borrowed for the call, never copied) as
-/// `bucket`/`key`, multipart at or above the threshold. As r2_upload_file().
-@c public func r2_upload_buffer(_ info: UnsafeMutablePointer<r2_object_info>?, _ client: OpaquePointer?,
-                                _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?,
-                                _ data: UnsafePointer<UInt8>?, _ len: UInt, _ opts: UnsafePointer<r2_transfer_options>?) -> Int32 {
+/// `bucket`/`key`, multipart at or above the threshold. As r2_transfer_upload_file().
+@c public func r2_transfer_upload_buffer(_ info: UnsafeMutablePointer<r2_object_info>?, _ client: OpaquePointer?,
+                                         _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?,
+                                         _ data: UnsafePointer<UInt8>?, _ len: UInt, _ opts: UnsafePointer<r2_transfer_options>?) -> Int32 {
     guarded { () throws(R2Error) in
-        clearInfo(info)
+        let infoOut = try ResultOut(info, "info")
         let c = try handle(client, as: R2Client.self, "client")
         guard data != nil || len == 0 else { throw invalid("data is NULL but len is \(len)") }
         guard len <= UInt(Int.max) else { throw invalid("len \(len) is out of range") }
         let result = try c.uploadBytes(UnsafeRawBufferPointer(start: data, count: Int(len)), bucket: string(bucket, "bucket"),
                                        key: string(key, "key"), options: transferOptions(opts))
-        fillInfo(info, result)
+        fillInfo(infoOut, result)
     }
 }
 
@@ -117,12 +117,12 @@ func transferOptions(_ p: UnsafePointer<r2_transfer_options>?) throws(R2Error) -
 /// most concurrency + 1 part buffers. `read` returns bytes read, 0 at the end,
 /// or < 0 to abort (R2_ERR_ABORTED; the upload is aborted on the server).
 /// A stream cannot be resumed: `opts->state_path` is refused.
-@c public func r2_upload_stream(_ info: UnsafeMutablePointer<r2_object_info>?, _ client: OpaquePointer?,
-                                _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?, _ length: Int64,
-                                _ read: r2_read_cb?, _ userdata: UnsafeMutableRawPointer?,
-                                _ opts: UnsafePointer<r2_transfer_options>?) -> Int32 {
+@c public func r2_transfer_upload_stream(_ info: UnsafeMutablePointer<r2_object_info>?, _ client: OpaquePointer?,
+                                         _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?, _ length: Int64,
+                                         _ read: r2_read_cb?, _ userdata: UnsafeMutableRawPointer?,
+                                         _ opts: UnsafePointer<r2_transfer_options>?) -> Int32 {
     guarded { () throws(R2Error) in
-        clearInfo(info)
+        let infoOut = try ResultOut(info, "info")
         let c = try handle(client, as: R2Client.self, "client")
         guard let read else { throw invalid("read is NULL") }
         guard length >= -1 else { throw invalid("length \(length) must be >= 0, or -1 for unknown") }
@@ -134,7 +134,7 @@ func transferOptions(_ p: UnsafePointer<r2_transfer_options>?) throws(R2Error) -
             guard n <= buffer.count else { throw invalid("the read callback returned \(n) for a \(buffer.count)-byte buffer") }
             return Int(n)
         }
-        fillInfo(info, result)
+        fillInfo(infoOut, result)
     }
 }
 
@@ -145,15 +145,15 @@ func transferOptions(_ p: UnsafePointer<r2_transfer_options>?) throws(R2Error) -
 /// `opts->state_path`, a failed download keeps the partial file and its
 /// state, and calling again continues from them. `info` (may be NULL) gets
 /// the object's metadata.
-@c public func r2_download_file(_ info: UnsafeMutablePointer<r2_object_info>?, _ client: OpaquePointer?,
-                                _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?, _ path: UnsafePointer<CChar>?,
-                                _ opts: UnsafePointer<r2_transfer_options>?) -> Int32 {
+@c public func r2_transfer_download_file(_ info: UnsafeMutablePointer<r2_object_info>?, _ client: OpaquePointer?,
+                                         _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?, _ path: UnsafePointer<CChar>?,
+                                         _ opts: UnsafePointer<r2_transfer_options>?) -> Int32 {
     guarded { () throws(R2Error) in
-        clearInfo(info)
+        let infoOut = try ResultOut(info, "info")
         let c = try handle(client, as: R2Client.self, "client")
         let result = try c.downloadFile(bucket: string(bucket, "bucket"), key: string(key, "key"), path: string(path, "path"),
                                         options: transferOptions(opts))
-        fillInfo(info, result)
+        fillInfo(infoOut, result)
     }
 }
 
@@ -161,18 +161,18 @@ func transferOptions(_ p: UnsafePointer<r2_transfer_options>?) throws(R2Error) -
 /// Above the threshold, ranges are fetched in parallel into at most
 /// concurrency + 1 part buffers. A non-zero return from `write` aborts
 /// (R2_ERR_ABORTED).
-@c public func r2_download_stream(_ info: UnsafeMutablePointer<r2_object_info>?, _ client: OpaquePointer?,
-                                  _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?,
-                                  _ write: r2_write_cb?, _ userdata: UnsafeMutableRawPointer?,
-                                  _ opts: UnsafePointer<r2_transfer_options>?) -> Int32 {
+@c public func r2_transfer_download_stream(_ info: UnsafeMutablePointer<r2_object_info>?, _ client: OpaquePointer?,
+                                           _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?,
+                                           _ write: r2_write_cb?, _ userdata: UnsafeMutableRawPointer?,
+                                           _ opts: UnsafePointer<r2_transfer_options>?) -> Int32 {
     guarded { () throws(R2Error) in
-        clearInfo(info)
+        let infoOut = try ResultOut(info, "info")
         let c = try handle(client, as: R2Client.self, "client")
         guard let write else { throw invalid("write is NULL") }
         let result = try c.downloadStream(bucket: string(bucket, "bucket"), key: string(key, "key"), options: transferOptions(opts)) { chunk in
             write(chunk.baseAddress?.assumingMemoryBound(to: UInt8.self), chunk.count, userdata) == 0
         }
-        fillInfo(info, result)
+        fillInfo(infoOut, result)
     }
 }
 
@@ -181,16 +181,16 @@ func transferOptions(_ p: UnsafePointer<r2_transfer_options>?) throws(R2Error) -
 /// ranges in parallel. The source's content headers and metadata are kept
 /// unless `opts->put` sets any of them: then those given replace them all
 /// (S3's REPLACE directive).
-@c public func r2_copy_large(_ info: UnsafeMutablePointer<r2_object_info>?, _ client: OpaquePointer?,
-                             _ src_bucket: UnsafePointer<CChar>?, _ src_key: UnsafePointer<CChar>?,
-                             _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?,
-                             _ opts: UnsafePointer<r2_transfer_options>?) -> Int32 {
+@c public func r2_transfer_copy(_ info: UnsafeMutablePointer<r2_object_info>?, _ client: OpaquePointer?,
+                                _ src_bucket: UnsafePointer<CChar>?, _ src_key: UnsafePointer<CChar>?,
+                                _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?,
+                                _ opts: UnsafePointer<r2_transfer_options>?) -> Int32 {
     guarded { () throws(R2Error) in
-        clearInfo(info)
+        let infoOut = try ResultOut(info, "info")
         let c = try handle(client, as: R2Client.self, "client")
         let result = try c.copyLarge(sourceBucket: string(src_bucket, "src_bucket"), sourceKey: string(src_key, "src_key"),
                                      bucket: string(bucket, "bucket"), key: string(key, "key"), options: transferOptions(opts))
-        fillInfo(info, result)
+        fillInfo(infoOut, result)
     }
 }
 
@@ -216,21 +216,7 @@ func upload(_ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?, _ id:
     }
 }
 
-/// Uploads part `part_number` (1 to 10 000) of an upload from `len` bytes.
-/// `checksum` is R2_CHECKSUM_NONE, _MD5, _CRC32 or _CRC32C (SHA ones are
-/// refused: R2 answers 501). On success `*etag` holds the part's ETag for
-/// r2_multipart_complete() (release with r2_buf_dispose()).
-@c public func r2_multipart_upload_part(_ etag: UnsafeMutablePointer<r2_buf>?, _ client: OpaquePointer?,
-                                        _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?,
-                                        _ upload_id: UnsafePointer<CChar>?, _ part_number: UInt32,
-                                        _ data: UnsafePointer<UInt8>?, _ len: UInt, _ checksum: Int32) -> Int32 {
-    var opts = r2_part_options()
-    opts.version = 1
-    opts.checksum = checksum
-    return r2_multipart_upload_part_with_options(etag, client, bucket, key, upload_id, part_number, data, len, &opts)
-}
-
-/// Fills `opts` with the defaults of version `version` (R2_PART_OPTIONS_VERSION).
+/// Sets `opts` to version `version` (R2_PART_OPTIONS_VERSION), every other field zero (the defaults).
 @c public func r2_part_options_init(_ opts: UnsafeMutablePointer<r2_part_options>?, _ version: UInt32) -> Int32 {
     guarded { () throws(R2Error) in
         guard let opts else { throw invalid("opts is NULL") }
@@ -247,15 +233,18 @@ func partOptions(_ p: UnsafePointer<r2_part_options>?) throws(R2Error) -> (Check
             try sseKey(p.pointee.source_sse_customer_key))
 }
 
-/// r2_multipart_upload_part() with options (`opts` may be NULL): the part
-/// checksum and the upload's SSE-C key. A part that breaks R2's equal-size rule
-/// given the parts this client already sent for the upload is refused before
-/// its bytes are sent (R2_ERR_INVALID_PART / R2_ERR_ENTITY_TOO_SMALL).
-@c public func r2_multipart_upload_part_with_options(_ etag: UnsafeMutablePointer<r2_buf>?, _ client: OpaquePointer?,
-                                                     _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?,
-                                                     _ upload_id: UnsafePointer<CChar>?, _ part_number: UInt32,
-                                                     _ data: UnsafePointer<UInt8>?, _ len: UInt,
-                                                     _ opts: UnsafePointer<r2_part_options>?) -> Int32 {
+/// Uploads part `part_number` (1 to 10 000) of an upload from `len` bytes.
+/// `opts` (may be NULL) has the part checksum (R2_CHECKSUM_NONE, _MD5, _CRC32
+/// or _CRC32C; SHA ones are refused: R2 answers 501) and the upload's SSE-C
+/// key. A part that breaks R2's equal-size rule given the parts this client
+/// already sent for the upload is refused before its bytes are sent
+/// (R2_ERR_INVALID_PART / R2_ERR_ENTITY_TOO_SMALL). On success `*etag` holds
+/// the part's ETag for r2_multipart_complete() (release with r2_buf_dispose()).
+@c public func r2_multipart_upload_part(_ etag: UnsafeMutablePointer<r2_buf>?, _ client: OpaquePointer?,
+                                        _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?,
+                                        _ upload_id: UnsafePointer<CChar>?, _ part_number: UInt32,
+                                        _ data: UnsafePointer<UInt8>?, _ len: UInt,
+                                        _ opts: UnsafePointer<r2_part_options>?) -> Int32 {
     guarded { () throws(R2Error) in
         guard let etag else { throw invalid("etag is NULL") }
         etag.pointee = r2_buf(ptr: nil, size: 0)
@@ -270,14 +259,15 @@ func partOptions(_ p: UnsafePointer<r2_part_options>?) throws(R2Error) -> (Check
     }
 }
 
-/// r2_multipart_upload_part_copy() with options (`opts` may be NULL): the
-/// upload's and the source's SSE-C keys.
-@c public func r2_multipart_upload_part_copy_with_options(_ etag: UnsafeMutablePointer<r2_buf>?, _ client: OpaquePointer?,
-                                                          _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?,
-                                                          _ upload_id: UnsafePointer<CChar>?, _ part_number: UInt32,
-                                                          _ src_bucket: UnsafePointer<CChar>?, _ src_key: UnsafePointer<CChar>?,
-                                                          _ first: Int64, _ last: Int64,
-                                                          _ opts: UnsafePointer<r2_part_options>?) -> Int32 {
+/// Copies bytes `first`..`last` (inclusive) of `src_bucket`/`src_key` as part
+/// `part_number` (UploadPartCopy); `first` = `last` = -1 copies the whole
+/// source. `opts` (may be NULL) has the upload's and the source's SSE-C keys.
+@c public func r2_multipart_upload_part_copy(_ etag: UnsafeMutablePointer<r2_buf>?, _ client: OpaquePointer?,
+                                             _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?,
+                                             _ upload_id: UnsafePointer<CChar>?, _ part_number: UInt32,
+                                             _ src_bucket: UnsafePointer<CChar>?, _ src_key: UnsafePointer<CChar>?,
+                                             _ first: Int64, _ last: Int64,
+                                             _ opts: UnsafePointer<r2_part_options>?) -> Int32 {
     guarded { () throws(R2Error) in
         guard let etag else { throw invalid("etag is NULL") }
         etag.pointee = r2_buf(ptr: nil, size: 0)
@@ -295,32 +285,7 @@ func partOptions(_ p: UnsafePointer<r2_part_options>?) throws(R2Error) -> (Check
     }
 }
 
-/// Copies bytes `first`..`last` (inclusive) of `src_bucket`/`src_key` as part
-/// `part_number` (UploadPartCopy); `first` = `last` = -1 copies the whole source.
-@c public func r2_multipart_upload_part_copy(_ etag: UnsafeMutablePointer<r2_buf>?, _ client: OpaquePointer?,
-                                             _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?,
-                                             _ upload_id: UnsafePointer<CChar>?, _ part_number: UInt32,
-                                             _ src_bucket: UnsafePointer<CChar>?, _ src_key: UnsafePointer<CChar>?,
-                                             _ first: Int64, _ last: Int64) -> Int32 {
-    r2_multipart_upload_part_copy_with_options(etag, client, bucket, key, upload_id, part_number, src_bucket, src_key,
-                                               first, last, nil)
-}
-
-/// Completes an upload from `count` parts (any order; sorted here). `info`
-/// (may be NULL) gets the object's ETag. Before sending, every part is checked
-/// against R2's size rules (with the sizes this client sent, else ListParts).
-/// An ambiguous failure (timeout, reset, 5xx, lost answer) is resolved by
-/// reading the object back and comparing its ETag with the parts' multipart
-/// ETag, or with ListParts; Complete is never re-sent blindly. A mismatched
-/// multipart ETag is R2_ERR_CHECKSUM_MISMATCH.
-@c public func r2_multipart_complete(_ info: UnsafeMutablePointer<r2_object_info>?, _ client: OpaquePointer?,
-                                     _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?,
-                                     _ upload_id: UnsafePointer<CChar>?, _ parts: UnsafePointer<r2_completed_part>?,
-                                     _ count: UInt) -> Int32 {
-    r2_multipart_complete_with_options(info, client, bucket, key, upload_id, parts, count, nil)
-}
-
-/// Fills `opts` with the defaults of version `version` (R2_COMPLETE_OPTIONS_VERSION).
+/// Sets `opts` to version `version` (R2_COMPLETE_OPTIONS_VERSION), every other field zero (the defaults).
 @c public func r2_complete_options_init(_ opts: UnsafeMutablePointer<r2_complete_options>?, _ version: UInt32) -> Int32 {
     guarded { () throws(R2Error) in
         guard let opts else { throw invalid("opts is NULL") }
@@ -330,15 +295,22 @@ func partOptions(_ p: UnsafePointer<r2_part_options>?) throws(R2Error) -> (Check
     }
 }
 
-/// r2_multipart_complete() with conditions (`opts` may be NULL): R2 checks
-/// If-Match / If-None-Match when the object is published; a failed one is
-/// R2_ERR_PRECONDITION_FAILED and final (R2 treats the upload as aborted).
-@c public func r2_multipart_complete_with_options(_ info: UnsafeMutablePointer<r2_object_info>?, _ client: OpaquePointer?,
-                                                  _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?,
-                                                  _ upload_id: UnsafePointer<CChar>?, _ parts: UnsafePointer<r2_completed_part>?,
-                                                  _ count: UInt, _ opts: UnsafePointer<r2_complete_options>?) -> Int32 {
+/// Completes an upload from `count` parts (any order; sorted here). `info`
+/// (may be NULL) gets the object's ETag. Before sending, every part is checked
+/// against R2's size rules (with the sizes this client sent, else ListParts).
+/// An ambiguous failure (timeout, reset, 5xx, lost answer) is resolved by
+/// reading the object back and comparing its ETag with the parts' multipart
+/// ETag, or with ListParts; Complete is never re-sent blindly. A mismatched
+/// multipart ETag is R2_ERR_CHECKSUM_MISMATCH. `opts` (may be NULL) has
+/// conditions R2 checks when the object is published (If-Match /
+/// If-None-Match; a failed one is R2_ERR_PRECONDITION_FAILED and final: R2
+/// treats the upload as aborted) and the upload's SSE-C key.
+@c public func r2_multipart_complete(_ info: UnsafeMutablePointer<r2_object_info>?, _ client: OpaquePointer?,
+                                     _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?,
+                                     _ upload_id: UnsafePointer<CChar>?, _ parts: UnsafePointer<r2_completed_part>?,
+                                     _ count: UInt, _ opts: UnsafePointer<r2_complete_options>?) -> Int32 {
     guarded { () throws(R2Error) in
-        clearInfo(info)
+        let infoOut = try ResultOut(info, "info")
         let c = try handle(client, as: R2Client.self, "client")
         guard count > 0, let parts else { throw invalid(count == 0 ? "count is 0" : "parts is NULL") }
         guard count <= 10_000 else { throw invalid("count \(count) is more than 10 000 parts") }
@@ -356,7 +328,7 @@ func partOptions(_ p: UnsafePointer<r2_part_options>?) throws(R2Error) -> (Check
         let result = try c.completeMultipartUpload(upload(bucket, key, upload_id), parts: list, options: options)
         var o = ObjectInfo()
         o.etag = result.etag
-        fillInfo(info, o)
+        fillInfo(infoOut, o)
     }
 }
 
@@ -369,49 +341,81 @@ func partOptions(_ p: UnsafePointer<r2_part_options>?) throws(R2Error) -> (Check
     }
 }
 
-/// Lists every part of an upload (all pages). Release `*out` with
-/// r2_part_list_dispose(). R2_ERR_NO_SUCH_UPLOAD when the upload is gone
-/// (R2 aborts unfinished uploads after 7 days by default).
-@c public func r2_multipart_list_parts(_ out: UnsafeMutablePointer<r2_part_list>?, _ client: OpaquePointer?,
-                                       _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?,
-                                       _ upload_id: UnsafePointer<CChar>?) -> Int32 {
+/// Sets `opts` to version `version` (R2_LIST_PARTS_OPTIONS_VERSION), every other field zero (the defaults).
+@c public func r2_list_parts_options_init(_ opts: UnsafeMutablePointer<r2_list_parts_options>?, _ version: UInt32) -> Int32 {
     guarded { () throws(R2Error) in
-        guard let out else { throw invalid("out is NULL") }
-        out.pointee = r2_part_list()
+        guard let opts else { throw invalid("opts is NULL") }
+        try checkVersion(version, current: 1, "r2_list_parts_options")
+        opts.pointee = r2_list_parts_options()
+        opts.pointee.version = version
+    }
+}
+
+/// Lists every part of an upload (all pages). `opts` may be NULL. Release
+/// `*out` with r2_multipart_part_list_dispose(). R2_ERR_NO_SUCH_UPLOAD when
+/// the upload is gone (R2 aborts unfinished uploads after 7 days by default).
+@c public func r2_multipart_list_parts(_ out: UnsafeMutablePointer<r2_multipart_part_list>?, _ client: OpaquePointer?,
+                                       _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?,
+                                       _ upload_id: UnsafePointer<CChar>?, _ opts: UnsafePointer<r2_list_parts_options>?) -> Int32 {
+    guarded { () throws(R2Error) in
+        guard out != nil else { throw invalid("out is NULL") }
+        let result = try ResultOut(out, "out")
+        if let opts { try checkVersion(opts.pointee.version, current: 1, "r2_list_parts_options") }
         let c = try handle(client, as: R2Client.self, "client")
         let parts = try c.listParts(upload(bucket, key, upload_id))
         let a = Arena()
-        let items = parts.map { r2_part_info(part_number: UInt32($0.partNumber), size: $0.size, etag: a.string($0.etag),
-                                             last_modified: a.string($0.lastModified)) }
-        out.pointee = r2_part_list(parts: a.array(items), count: items.count, internal: a.opaque)
+        let items = parts.map { r2_multipart_part_info(version: 0, part_number: UInt32($0.partNumber), size: $0.size,
+                                                       etag: a.string($0.etag), last_modified: a.string($0.lastModified)) }
+        // Elements take the layout of the list's version (both have only version 1 so far).
+        result.store(r2_multipart_part_list(version: 0, parts: a.array(items, version: result.version), count: items.count,
+                                            internal: a.opaque))
     }
 }
 
-/// Releases what r2 stored in `list` and zeroes it. NULL is a no-op.
-@c public func r2_part_list_dispose(_ list: UnsafeMutablePointer<r2_part_list>?) {
+/// Releases what r2 stored in `list` and zeroes its fields (the version stays). NULL is a no-op.
+@c public func r2_multipart_part_list_dispose(_ list: UnsafeMutablePointer<r2_multipart_part_list>?) {
     guard let list else { return }
     Arena.release(list.pointee.internal)
-    list.pointee = r2_part_list()
+    clearResult(list)
+}
+
+/// Sets `opts` to version `version` (R2_LIST_UPLOADS_OPTIONS_VERSION), every other field zero (the defaults).
+@c public func r2_list_uploads_options_init(_ opts: UnsafeMutablePointer<r2_list_uploads_options>?, _ version: UInt32) -> Int32 {
+    guarded { () throws(R2Error) in
+        guard let opts else { throw invalid("opts is NULL") }
+        try checkVersion(version, current: 1, "r2_list_uploads_options")
+        opts.pointee = r2_list_uploads_options()
+        opts.pointee.version = version
+    }
 }
 
 /// Lists every unfinished multipart upload of `bucket` whose key starts with
-/// `prefix` (NULL for all). Release `*out` with r2_upload_list_dispose().
-@c public func r2_multipart_list_uploads(_ out: UnsafeMutablePointer<r2_upload_list>?, _ client: OpaquePointer?,
-                                         _ bucket: UnsafePointer<CChar>?, _ prefix: UnsafePointer<CChar>?) -> Int32 {
+/// `opts->prefix` (`opts` NULL, or a NULL prefix: all). Release `*out` with
+/// r2_multipart_upload_list_dispose().
+@c public func r2_multipart_list_uploads(_ out: UnsafeMutablePointer<r2_multipart_upload_list>?, _ client: OpaquePointer?,
+                                         _ bucket: UnsafePointer<CChar>?, _ opts: UnsafePointer<r2_list_uploads_options>?) -> Int32 {
     guarded { () throws(R2Error) in
-        guard let out else { throw invalid("out is NULL") }
-        out.pointee = r2_upload_list()
+        guard out != nil else { throw invalid("out is NULL") }
+        let result = try ResultOut(out, "out")
+        var prefix: String? = nil
+        if let opts {
+            try checkVersion(opts.pointee.version, current: 1, "r2_list_uploads_options")
+            prefix = try optionalString(opts.pointee.prefix, "opts->prefix")
+        }
         let c = try handle(client, as: R2Client.self, "client")
-        let uploads = try c.listMultipartUploads(bucket: string(bucket, "bucket"), prefix: optionalString(prefix, "prefix"))
+        let uploads = try c.listMultipartUploads(bucket: string(bucket, "bucket"), prefix: prefix)
         let a = Arena()
-        let items = uploads.map { r2_upload_info(key: a.string($0.key), upload_id: a.string($0.uploadID), initiated: a.string($0.initiated)) }
-        out.pointee = r2_upload_list(uploads: a.array(items), count: items.count, internal: a.opaque)
+        let items = uploads.map { r2_multipart_upload_info(version: 0, key: a.string($0.key), upload_id: a.string($0.uploadID),
+                                                           initiated: a.string($0.initiated)) }
+        // Elements take the layout of the list's version (both have only version 1 so far).
+        result.store(r2_multipart_upload_list(version: 0, uploads: a.array(items, version: result.version), count: items.count,
+                                              internal: a.opaque))
     }
 }
 
-/// Releases what r2 stored in `list` and zeroes it. NULL is a no-op.
-@c public func r2_upload_list_dispose(_ list: UnsafeMutablePointer<r2_upload_list>?) {
+/// Releases what r2 stored in `list` and zeroes its fields (the version stays). NULL is a no-op.
+@c public func r2_multipart_upload_list_dispose(_ list: UnsafeMutablePointer<r2_multipart_upload_list>?) {
     guard let list else { return }
     Arena.release(list.pointee.internal)
-    list.pointee = r2_upload_list()
+    clearResult(list)
 }

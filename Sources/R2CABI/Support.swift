@@ -180,3 +180,115 @@ func sseKey(_ p: UnsafePointer<UInt8>?) throws(R2Error) -> SSECustomerKey? {
     guard let p else { return nil }
     return try SSECustomerKey(Array(UnsafeBufferPointer(start: p, count: 32)))
 }
+
+// MARK: Results that can grow
+
+/// A struct r2 fills for the caller. It starts with a `version` (set by the
+/// caller, or by r2 in an array r2 allocates), and r2 writes only the bytes
+/// that version has: a caller built against an older header is never
+/// written past. A new version appends fields and adds a case to `size` and
+/// `stride`.
+protocol VersionedResult {
+    init()
+    static var currentVersion: UInt32 { get }
+    /// The C macro naming the current version, for messages.
+    static var versionMacro: String { get }
+    /// The bytes of the struct as a caller of `version` (1...currentVersion) declares it.
+    static func size(ofVersion version: UInt32) -> Int
+    /// The distance between elements of an array of that version.
+    static func stride(ofVersion version: UInt32) -> Int
+}
+
+extension VersionedResult {
+    // Every result struct has one version so far.
+    static func size(ofVersion version: UInt32) -> Int { MemoryLayout<Self>.size }
+    static func stride(ofVersion version: UInt32) -> Int { MemoryLayout<Self>.stride }
+}
+
+extension r2_object_info: VersionedResult {
+    static var currentVersion: UInt32 { UInt32(R2_OBJECT_INFO_VERSION) }
+    static var versionMacro: String { "R2_OBJECT_INFO_VERSION" }
+}
+extension r2_object_entry: VersionedResult {
+    static var currentVersion: UInt32 { UInt32(R2_OBJECT_ENTRY_VERSION) }
+    static var versionMacro: String { "R2_OBJECT_ENTRY_VERSION" }
+}
+extension r2_list_result: VersionedResult {
+    static var currentVersion: UInt32 { UInt32(R2_LIST_RESULT_VERSION) }
+    static var versionMacro: String { "R2_LIST_RESULT_VERSION" }
+}
+extension r2_delete_error: VersionedResult {
+    static var currentVersion: UInt32 { UInt32(R2_DELETE_ERROR_VERSION) }
+    static var versionMacro: String { "R2_DELETE_ERROR_VERSION" }
+}
+extension r2_delete_result: VersionedResult {
+    static var currentVersion: UInt32 { UInt32(R2_DELETE_RESULT_VERSION) }
+    static var versionMacro: String { "R2_DELETE_RESULT_VERSION" }
+}
+extension r2_multipart_part_info: VersionedResult {
+    static var currentVersion: UInt32 { UInt32(R2_MULTIPART_PART_INFO_VERSION) }
+    static var versionMacro: String { "R2_MULTIPART_PART_INFO_VERSION" }
+}
+extension r2_multipart_part_list: VersionedResult {
+    static var currentVersion: UInt32 { UInt32(R2_MULTIPART_PART_LIST_VERSION) }
+    static var versionMacro: String { "R2_MULTIPART_PART_LIST_VERSION" }
+}
+extension r2_multipart_upload_info: VersionedResult {
+    static var currentVersion: UInt32 { UInt32(R2_MULTIPART_UPLOAD_INFO_VERSION) }
+    static var versionMacro: String { "R2_MULTIPART_UPLOAD_INFO_VERSION" }
+}
+extension r2_multipart_upload_list: VersionedResult {
+    static var currentVersion: UInt32 { UInt32(R2_MULTIPART_UPLOAD_LIST_VERSION) }
+    static var versionMacro: String { "R2_MULTIPART_UPLOAD_LIST_VERSION" }
+}
+extension r2_signed_fields: VersionedResult {
+    static var currentVersion: UInt32 { UInt32(R2_SIGNED_FIELDS_VERSION) }
+    static var versionMacro: String { "R2_SIGNED_FIELDS_VERSION" }
+}
+
+/// Copies the first size(ofVersion: version) bytes of `value`, with its
+/// version field set to `version`, to `dest`. (So the `version` a value is
+/// built with does not matter.)
+func writeVersioned<T: VersionedResult>(_ value: T, version: UInt32, to dest: UnsafeMutableRawPointer) {
+    var v = value
+    withUnsafeMutableBytes(of: &v) { bytes in
+        bytes.storeBytes(of: version, as: UInt32.self)
+        memcpy(dest, bytes.baseAddress!, T.size(ofVersion: version))
+    }
+}
+
+/// A caller's result struct (or NULL: not wanted) and the version it set.
+struct ResultOut<T: VersionedResult> {
+    let pointer: UnsafeMutablePointer<T>?
+    let version: UInt32
+
+    /// Checks the version the caller set and clears the fields of that
+    /// version, so that a failed call leaves nothing to release.
+    init(_ p: UnsafeMutablePointer<T>?, _ name: String) throws(R2Error) {
+        pointer = p
+        guard let p else { version = 0; return }
+        // Only the version is read: the rest may be shorter than today's struct.
+        let v = UnsafeRawPointer(p).load(as: UInt32.self)
+        guard v >= 1, v <= T.currentVersion else {
+            throw invalid("\(name)->version \(v) is not supported by this library (1...\(T.currentVersion)); set it to \(T.versionMacro)")
+        }
+        version = v
+        writeVersioned(T(), version: v, to: UnsafeMutableRawPointer(p))
+    }
+
+    /// Writes the fields of the caller's version of `value`.
+    func store(_ value: T) {
+        guard let pointer else { return }
+        writeVersioned(value, version: version, to: UnsafeMutableRawPointer(pointer))
+    }
+}
+
+/// Clears a result for its _dispose function: the fields of its version are
+/// zeroed and the version kept (a version r2 does not know clears the fields
+/// of version 1, which every caller has).
+func clearResult<T: VersionedResult>(_ p: UnsafeMutablePointer<T>) {
+    let v = UnsafeRawPointer(p).load(as: UInt32.self)
+    let known = v >= 1 && v <= T.currentVersion
+    writeVersioned(T(), version: known ? v : 1, to: UnsafeMutableRawPointer(p))
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: UInt32.self)
+}

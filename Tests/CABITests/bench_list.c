@@ -59,7 +59,7 @@ static void bench_list_call(const char *xml, size_t n) {
     r2_client *c = NULL;
     if (r2_client_new(&c, &o) != R2_OK) { fprintf(stderr, "client: %s\n", r2_error_last()->message); exit(1); }
     double t[RUNS];
-    r2_list_result page;
+    r2_list_result page = R2_LIST_RESULT_INIT;
     for (int i = 0; i < 10; i++) { r2_list_objects(&page, c, "bench", NULL); r2_list_result_dispose(&page); }
     for (int i = 0; i < RUNS; i++) {
         double t0 = now_us();

@@ -77,8 +77,8 @@ int main(int argc, char **argv) {
     else t.version = 2;  /* the fields of version 2 only: the same program runs against an older libr2 (A/B) */
 
     double t0 = now();
-    int32_t rc = upload ? r2_upload_file(NULL, client, bucket, key, path, &t)
-                        : r2_download_file(NULL, client, bucket, key, path, &t);
+    int32_t rc = upload ? r2_transfer_upload_file(NULL, client, bucket, key, path, &t)
+                        : r2_transfer_download_file(NULL, client, bucket, key, path, &t);
     double wall = now() - t0;
     if (rc != R2_OK) die(argv[2]);
     r2_client_free(client);

@@ -110,7 +110,7 @@ int main(void) {
     for (int i = 0; i < N; i++) {
         r2_buf url;
         int64_t a = now_ns();
-        int rc = r2_presign(&url, client, "GET", "my-bucket", "photos/2025/12/cat.jpg", 3600, NULL);
+        int rc = r2_client_presign(&url, client, "GET", "my-bucket", "photos/2025/12/cat.jpg", 3600, NULL);
         t[i] = now_ns() - a;
         if (rc != R2_OK) return 1;
         r2_buf_dispose(&url);

@@ -55,8 +55,8 @@ static void test_client_options(void) {
           o.multipart_part_size == init.multipart_part_size && o.pool_size == init.pool_size &&
           o.multipart_concurrency == init.multipart_concurrency && o.connect_timeout_ms == init.connect_timeout_ms),
           "the _init function and the _INIT macro agree");
-    CHECK(o.multipart_threshold == 100u * 1024 * 1024 && o.multipart_part_size == 10u * 1024 * 1024 &&
-          o.multipart_concurrency == 4 && o.pool_size == 20, "defaults");
+    CHECK(o.version == R2_CLIENT_OPTIONS_VERSION && o.multipart_threshold == 0 && o.multipart_part_size == 0 &&
+          o.multipart_concurrency == 0 && o.pool_size == 0, "zero fields: the library's defaults");
 
     CHECK(r2_client_new(NULL, &o) == R2_ERR_INVALID_ARGUMENT, "NULL out");
     CHECK(r2_client_new(&c, NULL) == R2_ERR_INVALID_ARGUMENT && c == NULL, "NULL opts sets *out to NULL");
@@ -107,12 +107,12 @@ static void test_handles(void) {
     r2_client *c = new_client();
     r2_client_free(c);
     r2_buf url = {NULL, 0};
-    CHECK(r2_presign(&url, c, "GET", "bucket", "key", 60, NULL) == R2_ERR_INVALID_ARGUMENT, "freed handle is refused");
+    CHECK(r2_client_presign(&url, c, "GET", "bucket", "key", 60, NULL) == R2_ERR_INVALID_ARGUMENT, "freed handle is refused");
     CHECK(strstr(last_message(), "live") != NULL, "%s", last_message());
     r2_client_free(c); /* double free is ignored */
 
     int not_a_handle = 7;
-    CHECK(r2_presign(&url, (r2_client *)&not_a_handle, "GET", "bucket", "key", 60, NULL) == R2_ERR_INVALID_ARGUMENT,
+    CHECK(r2_client_presign(&url, (r2_client *)&not_a_handle, "GET", "bucket", "key", 60, NULL) == R2_ERR_INVALID_ARGUMENT,
           "foreign pointer is refused");
 
     r2_signer_options so = R2_SIGNER_OPTIONS_INIT;
@@ -121,7 +121,7 @@ static void test_handles(void) {
     r2_signer *s = NULL;
     CHECK(r2_signer_new(&s, &so) == R2_OK, "signer");
     c = new_client();
-    CHECK(r2_presign(&url, (r2_client *)s, "GET", "bucket", "key", 60, NULL) == R2_ERR_INVALID_ARGUMENT,
+    CHECK(r2_client_presign(&url, (r2_client *)s, "GET", "bucket", "key", 60, NULL) == R2_ERR_INVALID_ARGUMENT,
           "a signer is not a client");
     CHECK(r2_signed_query((const r2_signed *)s) == NULL, "a signer is not a signing result");
     r2_signer_free(s);
@@ -135,30 +135,30 @@ static void test_presign_validation(void) {
     memset(long_key, 'k', 1025);
     long_key[1025] = 0;
 
-    CHECK(r2_presign(NULL, c, "GET", "bucket", "key", 60, NULL) == R2_ERR_INVALID_ARGUMENT, "NULL out");
-    CHECK(r2_presign(&url, NULL, "GET", "bucket", "key", 60, NULL) == R2_ERR_INVALID_ARGUMENT, "NULL client");
-    CHECK(r2_presign(&url, c, NULL, "bucket", "key", 60, NULL) == R2_ERR_INVALID_ARGUMENT, "NULL method");
-    CHECK(r2_presign(&url, c, "POST", "bucket", "key", 60, NULL) == R2_ERR_INVALID_ARGUMENT, "POST");
-    CHECK(r2_presign(&url, c, "GET", NULL, "key", 60, NULL) == R2_ERR_INVALID_ARGUMENT, "NULL bucket");
-    CHECK(r2_presign(&url, c, "GET", "bucket", NULL, 60, NULL) == R2_OK && strstr(url.ptr, "/bucket?X-Amz-") != NULL,
+    CHECK(r2_client_presign(NULL, c, "GET", "bucket", "key", 60, NULL) == R2_ERR_INVALID_ARGUMENT, "NULL out");
+    CHECK(r2_client_presign(&url, NULL, "GET", "bucket", "key", 60, NULL) == R2_ERR_INVALID_ARGUMENT, "NULL client");
+    CHECK(r2_client_presign(&url, c, NULL, "bucket", "key", 60, NULL) == R2_ERR_INVALID_ARGUMENT, "NULL method");
+    CHECK(r2_client_presign(&url, c, "POST", "bucket", "key", 60, NULL) == R2_ERR_INVALID_ARGUMENT, "POST");
+    CHECK(r2_client_presign(&url, c, "GET", NULL, "key", 60, NULL) == R2_ERR_INVALID_ARGUMENT, "NULL bucket");
+    CHECK(r2_client_presign(&url, c, "GET", "bucket", NULL, 60, NULL) == R2_OK && strstr(url.ptr, "/bucket?X-Amz-") != NULL,
           "NULL key presigns the bucket (e.g. ListObjectsV2)");
     r2_buf_dispose(&url);
-    CHECK(r2_presign(&url, c, "GET", "bucket", "bad\xff", 60, NULL) == R2_ERR_INVALID_ARGUMENT, "key not UTF-8");
-    CHECK(r2_presign(&url, c, "GET", "bucket", "\xc3\x28", 60, NULL) == R2_ERR_INVALID_ARGUMENT, "bad 2-byte sequence");
-    CHECK(r2_presign(&url, c, "GET", "bucket", long_key, 60, NULL) == R2_ERR_INVALID_OBJECT_NAME, "1025-byte key");
+    CHECK(r2_client_presign(&url, c, "GET", "bucket", "bad\xff", 60, NULL) == R2_ERR_INVALID_ARGUMENT, "key not UTF-8");
+    CHECK(r2_client_presign(&url, c, "GET", "bucket", "\xc3\x28", 60, NULL) == R2_ERR_INVALID_ARGUMENT, "bad 2-byte sequence");
+    CHECK(r2_client_presign(&url, c, "GET", "bucket", long_key, 60, NULL) == R2_ERR_INVALID_OBJECT_NAME, "1025-byte key");
     CHECK(strstr(last_message(), "1025") != NULL, "%s", last_message());
     long_key[1024] = 0;
-    CHECK(r2_presign(&url, c, "GET", "bucket", long_key, 60, NULL) == R2_OK, "1024-byte key is fine");
+    CHECK(r2_client_presign(&url, c, "GET", "bucket", long_key, 60, NULL) == R2_OK, "1024-byte key is fine");
     r2_buf_dispose(&url);
     CHECK(url.ptr == NULL && url.size == 0, "dispose resets the buffer");
-    CHECK(r2_presign(&url, c, "GET", "bucket", "", 60, NULL) == R2_ERR_INVALID_OBJECT_NAME, "empty key");
-    CHECK(r2_presign(&url, c, "GET", "bucket", "key", 604801, NULL) == R2_ERR_INVALID_ARGUMENT, "expiry 604801");
+    CHECK(r2_client_presign(&url, c, "GET", "bucket", "", 60, NULL) == R2_ERR_INVALID_OBJECT_NAME, "empty key");
+    CHECK(r2_client_presign(&url, c, "GET", "bucket", "key", 604801, NULL) == R2_ERR_INVALID_ARGUMENT, "expiry 604801");
     CHECK(strstr(last_message(), "604800") != NULL, "%s", last_message());
-    CHECK(r2_presign(&url, c, "GET", "bucket", "key", 0, NULL) == R2_ERR_INVALID_ARGUMENT, "expiry 0");
-    CHECK(r2_presign(&url, c, "GET", "bucket", "key", -5, NULL) == R2_ERR_INVALID_ARGUMENT, "negative expiry");
-    CHECK(r2_presign(&url, c, "GET", "bucket", "key", 604800, NULL) == R2_OK, "expiry 604800");
+    CHECK(r2_client_presign(&url, c, "GET", "bucket", "key", 0, NULL) == R2_ERR_INVALID_ARGUMENT, "expiry 0");
+    CHECK(r2_client_presign(&url, c, "GET", "bucket", "key", -5, NULL) == R2_ERR_INVALID_ARGUMENT, "negative expiry");
+    CHECK(r2_client_presign(&url, c, "GET", "bucket", "key", 604800, NULL) == R2_OK, "expiry 604800");
     r2_buf_dispose(&url);
-    CHECK(r2_presign(&url, c, "GET", "bucket", "key", 1, NULL) == R2_OK, "expiry 1");
+    CHECK(r2_client_presign(&url, c, "GET", "bucket", "key", 1, NULL) == R2_OK, "expiry 1");
     r2_buf_dispose(&url);
 
     static const struct { const char *name; int ok; } buckets[] = {
@@ -167,24 +167,24 @@ static void test_presign_validation(void) {
         {"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 0}, {"", 0}, {"b\xc3\xa9", 0},
     };
     for (size_t i = 0; i < sizeof buckets / sizeof buckets[0]; i++) {
-        int rc = r2_validate_bucket(buckets[i].name);
+        int rc = r2_bucket_validate(buckets[i].name);
         CHECK((rc == R2_OK) == buckets[i].ok, "bucket \"%s\": %d %s", buckets[i].name, rc, last_message());
         if (!buckets[i].ok) CHECK(rc == R2_ERR_INVALID_BUCKET_NAME, "bucket \"%s\" code %d", buckets[i].name, rc);
-        rc = r2_presign(&url, c, "GET", buckets[i].name, "k", 60, NULL);
+        rc = r2_client_presign(&url, c, "GET", buckets[i].name, "k", 60, NULL);
         CHECK((rc == R2_OK) == buckets[i].ok, "presign with bucket \"%s\": %d", buckets[i].name, rc);
         r2_buf_dispose(&url);
     }
-    CHECK(r2_validate_bucket(NULL) == R2_ERR_INVALID_ARGUMENT, "NULL bucket");
-    CHECK(r2_validate_key(NULL) == R2_ERR_INVALID_ARGUMENT, "NULL key");
-    CHECK(r2_validate_key("a/./b") == R2_OK && r2_validate_key("a/../b") == R2_OK, "dot segments are valid keys");
+    CHECK(r2_bucket_validate(NULL) == R2_ERR_INVALID_ARGUMENT, "NULL bucket");
+    CHECK(r2_key_validate(NULL) == R2_ERR_INVALID_ARGUMENT, "NULL key");
+    CHECK(r2_key_validate("a/./b") == R2_OK && r2_key_validate("a/../b") == R2_OK, "dot segments are valid keys");
 
     r2_presign_options po = R2_PRESIGN_OPTIONS_INIT;
     r2_header bad = {"Content-Type", "text/plain\r\nX-Evil: 1"};
     po.headers = &bad;
     po.header_count = 1;
-    CHECK(r2_presign(&url, c, "PUT", "bucket", "key", 60, &po) == R2_ERR_INVALID_ARGUMENT, "CRLF in a header value");
+    CHECK(r2_client_presign(&url, c, "PUT", "bucket", "key", 60, &po) == R2_ERR_INVALID_ARGUMENT, "CRLF in a header value");
     po.headers = NULL;
-    CHECK(r2_presign(&url, c, "PUT", "bucket", "key", 60, &po) == R2_ERR_INVALID_ARGUMENT, "NULL headers with a count");
+    CHECK(r2_client_presign(&url, c, "PUT", "bucket", "key", 60, &po) == R2_ERR_INVALID_ARGUMENT, "NULL headers with a count");
     check_no_secret("presign validation");
     r2_client_free(c);
 }
@@ -196,7 +196,7 @@ static void test_presign_matches_botocore(void) {
     r2_buf url = {NULL, 0};
     r2_presign_options po = R2_PRESIGN_OPTIONS_INIT;
     po.unix_time = 1765713600; /* 2025-12-14T12:00:00Z */
-    CHECK(r2_presign(&url, c, "GET", "my-bucket", "hello.txt", 1, &po) == R2_OK, "presign");
+    CHECK(r2_client_presign(&url, c, "GET", "my-bucket", "hello.txt", 1, &po) == R2_OK, "presign");
     const char *want = "https://" ACCOUNT ".r2.cloudflarestorage.com/my-bucket/hello.txt?X-Amz-Algorithm=AWS4-HMAC-SHA256"
                        "&X-Amz-Credential=" ACCESS "%2F20251214%2Fauto%2Fs3%2Faws4_request&X-Amz-Date=20251214T120000Z"
                        "&X-Amz-Expires=1&X-Amz-SignedHeaders=host"
@@ -209,7 +209,7 @@ static void test_presign_matches_botocore(void) {
     r2_header ct = {"Content-Type", "application/json"};
     po.headers = &ct;
     po.header_count = 1;
-    CHECK(r2_presign(&url, c, "PUT", "my-bucket", "upload.json", 3600, &po) == R2_OK, "presign PUT");
+    CHECK(r2_client_presign(&url, c, "PUT", "my-bucket", "upload.json", 3600, &po) == R2_OK, "presign PUT");
     CHECK(url.ptr && strstr(url.ptr, "X-Amz-SignedHeaders=content-type%3Bhost&X-Amz-Signature="
                             "11d3817d2c007a9a2fda384fb573959020951c1d7c65555de913bc04fad7f1d3") != NULL, "%s", url.ptr);
     r2_buf_dispose(&url);
@@ -221,7 +221,7 @@ static void test_presign_matches_botocore(void) {
     o.secret_access_key = SECRET;
     o.jurisdiction = R2_JURISDICTION_EU;
     CHECK(r2_client_new(&c, &o) == R2_OK, "eu client");
-    CHECK(r2_presign(&url, c, "GET", "my-bucket", "k", 60, NULL) == R2_OK, "eu presign");
+    CHECK(r2_client_presign(&url, c, "GET", "my-bucket", "k", 60, NULL) == R2_OK, "eu presign");
     CHECK(url.ptr && strncmp(url.ptr, "https://" ACCOUNT ".eu.r2.cloudflarestorage.com/my-bucket/k?", 64) == 0, "%s", url.ptr);
     r2_buf_dispose(&url);
     r2_client_free(c);
@@ -345,12 +345,12 @@ static void *presign_thread(void *arg) {
     po.unix_time = 1765713600;
     for (int i = 0; i < 2000; i++) {
         r2_buf url = {NULL, 0};
-        if (r2_presign(&url, shared_client, "GET", "my-bucket", "hello.txt", 1, &po) != R2_OK ||
+        if (r2_client_presign(&url, shared_client, "GET", "my-bucket", "hello.txt", 1, &po) != R2_OK ||
             !strstr(url.ptr, "f51e75b8138d0d6d9b4b0876f167727d3836ccdd08af3965f55e9a2127cc5f94"))
             bad++;
         r2_buf_dispose(&url);
         r2_buf none = {NULL, 0};
-        if (r2_presign(&none, shared_client, "GET", "BAD", "k", 1, &po) != R2_ERR_INVALID_BUCKET_NAME ||
+        if (r2_client_presign(&none, shared_client, "GET", "BAD", "k", 1, &po) != R2_ERR_INVALID_BUCKET_NAME ||
             strstr(r2_error_last()->message, "BAD") == NULL)
             bad++;
     }
@@ -380,28 +380,28 @@ static void test_huge_counts(void) {
     r2_buf url = {NULL, 0};
     po.headers = h;
     po.header_count = (size_t)1 << 63;
-    CHECK(r2_presign(&url, c, "PUT", "my-bucket", "k", 60, &po) == R2_ERR_INVALID_ARGUMENT, "header_count 2^63: %s", last_message());
+    CHECK(r2_client_presign(&url, c, "PUT", "my-bucket", "k", 60, &po) == R2_ERR_INVALID_ARGUMENT, "header_count 2^63: %s", last_message());
     po.header_count = SIZE_MAX;
-    CHECK(r2_presign(&url, c, "PUT", "my-bucket", "k", 60, &po) == R2_ERR_INVALID_ARGUMENT, "header_count SIZE_MAX");
+    CHECK(r2_client_presign(&url, c, "PUT", "my-bucket", "k", 60, &po) == R2_ERR_INVALID_ARGUMENT, "header_count SIZE_MAX");
     po.header_count = 1;
     po.query = h;
     po.query_count = (size_t)1 << 63;
-    CHECK(r2_presign(&url, c, "PUT", "my-bucket", "k", 60, &po) == R2_ERR_INVALID_ARGUMENT, "query_count 2^63");
+    CHECK(r2_client_presign(&url, c, "PUT", "my-bucket", "k", 60, &po) == R2_ERR_INVALID_ARGUMENT, "query_count 2^63");
     po.query_count = 0;
     po.unix_time = INT64_MAX;
-    CHECK(r2_presign(&url, c, "GET", "my-bucket", "k", 60, &po) == R2_ERR_INVALID_ARGUMENT, "unix_time INT64_MAX: %s", last_message());
+    CHECK(r2_client_presign(&url, c, "GET", "my-bucket", "k", 60, &po) == R2_ERR_INVALID_ARGUMENT, "unix_time INT64_MAX: %s", last_message());
     po.unix_time = INT64_MIN;
-    CHECK(r2_presign(&url, c, "GET", "my-bucket", "k", 60, &po) == R2_ERR_INVALID_ARGUMENT, "unix_time INT64_MIN");
+    CHECK(r2_client_presign(&url, c, "GET", "my-bucket", "k", 60, &po) == R2_ERR_INVALID_ARGUMENT, "unix_time INT64_MIN");
     po.unix_time = 253402300800;  /* year 10000 */
-    CHECK(r2_presign(&url, c, "GET", "my-bucket", "k", 60, &po) == R2_ERR_INVALID_ARGUMENT, "unix_time in year 10000");
+    CHECK(r2_client_presign(&url, c, "GET", "my-bucket", "k", 60, &po) == R2_ERR_INVALID_ARGUMENT, "unix_time in year 10000");
     po.unix_time = 253402300799;
-    CHECK(r2_presign(&url, c, "GET", "my-bucket", "k", 60, &po) == R2_OK, "unix_time in year 9999: %s", last_message());
+    CHECK(r2_client_presign(&url, c, "GET", "my-bucket", "k", 60, &po) == R2_OK, "unix_time in year 9999: %s", last_message());
     CHECK(url.ptr && strstr(url.ptr, "X-Amz-Date=99991231T235959Z"), "year 9999 date: %s", url.ptr ? url.ptr : "");
     r2_buf_dispose(&url);
     r2_put_options put = R2_PUT_OPTIONS_INIT;
     put.metadata = h;
     put.metadata_count = (size_t)1 << 63;
-    r2_object_info info;
+    r2_object_info info = R2_OBJECT_INFO_INIT;
     CHECK(r2_object_put(&info, c, "my-bucket", "k", (const uint8_t *)"x", 1, &put) == R2_ERR_INVALID_ARGUMENT,
           "metadata_count 2^63: %s", last_message());
     CHECK(r2_object_put(&info, c, "my-bucket", "k", (const uint8_t *)"x", SIZE_MAX, NULL) == R2_ERR_INVALID_ARGUMENT, "put len SIZE_MAX");
@@ -460,7 +460,7 @@ static void *racing_caller(void *arg) {
     po.unix_time = 1765713600;
     for (int i = 0; i < 200000 && racing_client; i++) {
         r2_buf url = {NULL, 0};
-        int rc = r2_presign(&url, racing_client, "GET", "my-bucket", "hello.txt", 1, &po);
+        int rc = r2_client_presign(&url, racing_client, "GET", "my-bucket", "hello.txt", 1, &po);
         if (rc != R2_OK && rc != R2_ERR_INVALID_ARGUMENT) bad++;
         if (rc == R2_OK && !strstr(url.ptr, "X-Amz-Signature=")) bad++;
         r2_buf_dispose(&url);

@@ -50,7 +50,7 @@ static void test_round_trip(r2_client *c) {
     put.content_disposition = "attachment; filename=\"hello.txt\"";
     put.metadata = meta;
     put.metadata_count = 2;
-    r2_object_info info = {0};
+    r2_object_info info = R2_OBJECT_INFO_INIT;
     CHECK_OK(r2_object_put(&info, c, bucket, key, (const uint8_t *)text, strlen(text), &put), "put");
     CHECK(info.etag[0] == '"', "put returns a quoted ETag, got '%s'", info.etag);
     char etag[128];
@@ -105,7 +105,7 @@ static void test_round_trip(r2_client *c) {
 
 static void test_ranges_and_conditions(r2_client *c) {
     const char *key = "cond/digits", *text = "0123456789";
-    r2_object_info info = {0};
+    r2_object_info info = R2_OBJECT_INFO_INIT;
     CHECK_OK(r2_object_put(&info, c, bucket, key, (const uint8_t *)text, 10, NULL), "put");
     char etag[128];
     snprintf(etag, sizeof etag, "%s", info.etag);
@@ -221,7 +221,7 @@ static void test_odd_keys(r2_client *c) {
     }
     r2_list_options l = R2_LIST_OPTIONS_INIT;
     l.prefix = "odd/";
-    r2_list_result page = {0};
+    r2_list_result page = R2_LIST_RESULT_INIT;
     CHECK_OK(r2_list_objects(&page, c, bucket, &l), "list odd/");
     for (size_t i = 0; i < n; i++) {
         int found = 0;
@@ -232,15 +232,15 @@ static void test_odd_keys(r2_client *c) {
     r2_list_result_dispose(&page);
 
     /* Copy between odd keys, then delete them all at once. */
-    r2_object_info info = {0};
+    r2_object_info info = R2_OBJECT_INFO_INIT;
     CHECK_OK(r2_object_copy(&info, c, bucket, odd_keys[0], bucket, "odd/copy ☃+&", NULL), "copy from a unicode key");
     CHECK(info.etag[0] != 0, "copy returns an ETag");
     r2_object_info_dispose(&info);
     const char *all[32];
     for (size_t i = 0; i < n; i++) all[i] = odd_keys[i];
     all[n] = "odd/copy ☃+&";
-    r2_delete_result del = {0};
-    CHECK_OK(r2_objects_delete(&del, c, bucket, all, n + 1, false), "delete odd keys");
+    r2_delete_result del = R2_DELETE_RESULT_INIT;
+    CHECK_OK(r2_object_delete_many(&del, c, bucket, all, n + 1, NULL), "delete odd keys");
     CHECK(del.deleted_count == n + 1 && del.error_count == 0, "deleted %zu, errors %zu", del.deleted_count, del.error_count);
     r2_delete_result_dispose(&del);
     CHECK_OK(r2_list_objects(&page, c, bucket, &l), "list odd/ again");
@@ -254,7 +254,7 @@ static void test_copy(r2_client *c) {
     p.content_type = "application/x-source";
     p.metadata = meta;
     p.metadata_count = 1;
-    r2_object_info info = {0};
+    r2_object_info info = R2_OBJECT_INFO_INIT;
     CHECK_OK(r2_object_put(&info, c, bucket, "copy/src", (const uint8_t *)"source", 6, &p), "put source");
     char etag[128];
     snprintf(etag, sizeof etag, "%s", info.etag);
@@ -301,7 +301,7 @@ static void test_list_pages(r2_client *c) {
     r2_list_options l = R2_LIST_OPTIONS_INIT;
     l.prefix = "pages/";
     l.max_keys = 3;
-    r2_list_result page = {0};
+    r2_list_result page = R2_LIST_RESULT_INIT;
     CHECK_OK(r2_list_objects(&page, c, bucket, &l), "list page 1");
     CHECK(page.object_count == 3 && page.is_truncated && page.next_continuation_token[0], "first page: 3 keys, truncated");
     char token[1024];
@@ -334,15 +334,15 @@ static void test_list_pages(r2_client *c) {
     CHECK_OK(r2_list_iter_new(&it, c, bucket, &l), "iter new");
     int count = 0, ordered = 1;
     char last[64] = "";
-    r2_object_entry e;
-    bool has = false;
-    while (r2_list_iter_next(it, &e, &has) == R2_OK && has) {
+    r2_object_entry e = R2_OBJECT_ENTRY_INIT;
+    int32_t rc;
+    while ((rc = r2_list_iter_next(&e, it)) == R2_OK) {
         ordered &= strcmp(last, e.key) < 0;
         snprintf(last, sizeof last, "%s", e.key);
         count++;
     }
-    CHECK(count == 7 && ordered, "iterator walks 7 keys over 4 pages in order, got %d", count);
-    CHECK(r2_list_iter_next(it, &e, &has) == R2_OK && !has, "iterator stays at the end");
+    CHECK(rc == R2_ITER_OVER && count == 7 && ordered, "iterator walks 7 keys over 4 pages in order and ends with R2_ITER_OVER, got %d (%s)", count, r2_status_string(rc));
+    CHECK(r2_list_iter_next(&e, it) == R2_ITER_OVER, "iterator stays at the end");
     r2_list_iter_free(it);
     l.max_keys = 5000;
     CHECK(r2_list_objects(&page, c, bucket, &l) == R2_ERR_INVALID_ARGUMENT, "max_keys 5000 is refused");
@@ -358,19 +358,19 @@ static void test_delete_many(r2_client *c) {
         if (put_text(c, keys[i], "") != R2_OK) { CHECK(0, "put %s: %s", keys[i], r2_error_last()->message); return; }
     }
     ptrs[N] = "many/never-existed";
-    r2_delete_result del = {0};
-    CHECK_OK(r2_objects_delete(&del, c, bucket, ptrs, N + 1, false), "delete 1004 keys (two requests)");
+    r2_delete_result del = R2_DELETE_RESULT_INIT;
+    CHECK_OK(r2_object_delete_many(&del, c, bucket, ptrs, N + 1, NULL), "delete 1004 keys (two requests)");
     CHECK(del.deleted_count == N + 1 && del.error_count == 0, "1004 reported deleted, got %zu / %zu errors", del.deleted_count, del.error_count);
     r2_delete_result_dispose(&del);
     r2_list_options l = R2_LIST_OPTIONS_INIT;
     l.prefix = "many/";
-    r2_list_result page = {0};
+    r2_list_result page = R2_LIST_RESULT_INIT;
     CHECK_OK(r2_list_objects(&page, c, bucket, &l), "list many/");
     CHECK(page.object_count == 0, "nothing left under many/, %zu", page.object_count);
     r2_list_result_dispose(&page);
     CHECK_OK(put_text(c, "many/quiet", "x"), "put");
     const char *one[] = {"many/quiet"};
-    CHECK_OK(r2_objects_delete(&del, c, bucket, one, 1, true), "quiet delete");
+    CHECK_OK(r2_object_delete_many(&del, c, bucket, one, 1, &(r2_delete_many_options){R2_DELETE_MANY_OPTIONS_VERSION, true}), "quiet delete");
     CHECK(del.deleted_count == 0 && del.error_count == 0, "quiet mode reports nothing on success");
     r2_delete_result_dispose(&del);
     CHECK_OK(r2_object_delete(c, bucket, "many/does-not-exist"), "deleting a missing key succeeds");
@@ -383,12 +383,12 @@ static void test_errors(r2_client *c) {
     CHECK(rc == R2_ERR_NO_SUCH_KEY && e->http_status == 404 && strcmp(e->s3_code, "NoSuchKey") == 0 && !e->retryable,
           "NoSuchKey: got %s %d %s", r2_status_string(rc), e->http_status, e->s3_code);
     CHECK(e->request_id[0] != 0, "the error carries the request id");
-    r2_object_info info = {0};
+    r2_object_info info = R2_OBJECT_INFO_INIT;
     rc = r2_object_head(&info, c, bucket, "errors/missing", NULL);
     CHECK(rc == R2_ERR_NO_SUCH_KEY && r2_error_last()->http_status == 404, "HEAD of a missing key: NoSuchKey, got %s", r2_status_string(rc));
     rc = r2_object_get(&body, NULL, c, "no-such-bucket-r2", "k", NULL);
     CHECK(rc == R2_ERR_NO_SUCH_BUCKET, "NoSuchBucket, got %s (%s)", r2_status_string(rc), r2_error_last()->s3_code);
-    r2_list_result page = {0};
+    r2_list_result page = R2_LIST_RESULT_INIT;
     rc = r2_list_objects(&page, c, "no-such-bucket-r2", NULL);
     CHECK(rc == R2_ERR_NO_SUCH_BUCKET, "list of a missing bucket: NoSuchBucket, got %s", r2_status_string(rc));
 
@@ -422,9 +422,9 @@ static void test_errors(r2_client *c) {
     p.version = 99;
     CHECK(r2_object_put(NULL, c, bucket, "k", NULL, 0, &p) == R2_ERR_INVALID_ARGUMENT, "future options version");
     const char *none[] = {NULL};
-    r2_delete_result del = {0};
-    CHECK(r2_objects_delete(&del, c, bucket, none, 1, false) == R2_ERR_INVALID_ARGUMENT, "NULL key in a delete list");
-    CHECK(r2_objects_delete(&del, c, bucket, none, 0, false) == R2_ERR_INVALID_ARGUMENT, "empty delete list");
+    r2_delete_result del = R2_DELETE_RESULT_INIT;
+    CHECK(r2_object_delete_many(&del, c, bucket, none, 1, NULL) == R2_ERR_INVALID_ARGUMENT, "NULL key in a delete list");
+    CHECK(r2_object_delete_many(&del, c, bucket, none, 0, NULL) == R2_ERR_INVALID_ARGUMENT, "empty delete list");
 }
 
 /* Streaming callbacks. */
@@ -467,7 +467,7 @@ static void test_streaming(r2_client *c, uint64_t big) {
     CHECK_OK(r2_object_put_stream(NULL, c, bucket, "stream/3m", src.total, read_source, &src, NULL), "put stream");
     sink k = {.abort_after = 0};
     SHA256_Init(&k.sha);
-    r2_object_info info = {0};
+    r2_object_info info = R2_OBJECT_INFO_INIT;
     CHECK_OK(r2_object_get_stream(&info, c, bucket, "stream/3m", write_sink, &k, NULL), "get stream");
     CHECK(k.bytes == src.total && info.content_length == (int64_t)src.total, "streamed %llu bytes", (unsigned long long)k.bytes);
     r2_object_info_dispose(&info);
@@ -558,7 +558,7 @@ static void test_cassette(const char *path) {
     CHECK(rc == R2_ERR_NO_SUCH_KEY, "recorded error");
     r2_list_options l = R2_LIST_OPTIONS_INIT;
     l.prefix = "cassette/";
-    r2_list_result page = {0};
+    r2_list_result page = R2_LIST_RESULT_INIT;
     CHECK_OK(r2_list_objects(&page, rec, bucket, &l), "recorded list");
     r2_list_result_dispose(&page);
     CHECK_OK(r2_object_delete(rec, bucket, "cassette/a.txt"), "recorded delete");

@@ -274,7 +274,7 @@ int main(int argc, char **argv) {
     t.concurrency = 4;
     long resets_before = stat_value("resets");
     t0 = now_ms();
-    CHECK_OK(r2_upload_stream(NULL, c, bucket, "proxy/multipart", (int64_t)big, read_source, &multi, &t), "multipart upload through resets");
+    CHECK_OK(r2_transfer_upload_stream(NULL, c, bucket, "proxy/multipart", (int64_t)big, read_source, &multi, &t), "multipart upload through resets");
     unsigned char multi_digest[32];
     SHA256_Final(multi_digest, &multi.sha);
     long up_resets = stat_value("resets") - resets_before;
@@ -284,16 +284,16 @@ int main(int argc, char **argv) {
     CHECK(up_resets >= 1 && part_retries >= (double)up_resets,
           "every reset part was sent again: %ld resets, %.0f part retries", up_resets, part_retries);
     download(direct, "proxy/multipart", big, multi_digest, "the multipart object reads back byte-exact");
-    r2_upload_list left = {0};
-    CHECK_OK(r2_multipart_list_uploads(&left, direct, bucket, "proxy/"), "list uploads");
+    r2_multipart_upload_list left = R2_MULTIPART_UPLOAD_LIST_INIT;
+    CHECK_OK(r2_multipart_list_uploads(&left, direct, bucket, &(r2_list_uploads_options){R2_LIST_UPLOADS_OPTIONS_VERSION, "proxy/"}), "list uploads");
     CHECK(left.count == 0, "no unfinished upload is left (%zu)", left.count);
-    r2_upload_list_dispose(&left);
+    r2_multipart_upload_list_dispose(&left);
     report(c, "multipart");
     r2_client_free(c);
 
     const char *keys[] = {"proxy/big", "proxy/small", "proxy/up", "proxy/up-stream", "proxy/multipart"};
-    r2_delete_result del = {0};
-    CHECK_OK(r2_objects_delete(&del, direct, bucket, keys, 5, true), "clean up");
+    r2_delete_result del = R2_DELETE_RESULT_INIT;
+    CHECK_OK(r2_object_delete_many(&del, direct, bucket, keys, 5, &(r2_delete_many_options){R2_DELETE_MANY_OPTIONS_VERSION, true}), "clean up");
     r2_delete_result_dispose(&del);
     r2_client_free(direct);
     printf("  proxy: %s\n", control("stats"));

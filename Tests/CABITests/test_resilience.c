@@ -82,32 +82,22 @@ static void on_trace(const r2_trace_record *t, void *userdata) {
 
 static void free_seen(void *userdata) { ((struct seen *)userdata)->frees++; }
 
+/* Zero means the default: the _INIT macro and r2_client_options_init() set
+ * the version and nothing else; the defaults live in the library (see
+ * test_breaker_defaults for one of them at work). */
 static void test_option_defaults(void) {
-    r2_client_options a = R2_CLIENT_OPTIONS_INIT, b;
+    r2_client_options a = R2_CLIENT_OPTIONS_INIT, b, zero;
+    memset(&b, 0xA5, sizeof b);
     CHECK(r2_client_options_init(&b, R2_CLIENT_OPTIONS_VERSION) == R2_OK, "init v3");
     CHECK(R2_CLIENT_OPTIONS_VERSION == 3, "version %d", R2_CLIENT_OPTIONS_VERSION);
-    CHECK(a.max_get_bytes == b.max_get_bytes && a.max_get_bytes == 1073741824u
-          && a.stall_min_bytes_per_s == b.stall_min_bytes_per_s && a.stall_min_bytes_per_s == 1024,
-          "version 3: max_get_bytes 1 GiB, stall_min_bytes_per_s 1024 (macro and _init agree)");
-    CHECK(!a.virtual_hosted_style && a.region == NULL && !b.virtual_hosted_style && b.region == NULL, "v3: path style, region auto");
-    CHECK(a.retry_slow_down.max_attempts == 5 && a.retry_slow_down.base_delay_ms == 1000 && a.retry_slow_down.max_delay_ms == 30000,
-          "SlowDown: 5 attempts from 1 s, capped at 30 s");
-    CHECK(a.retry_server.max_attempts == 3 && a.retry_server.base_delay_ms == 1000 && a.retry_server.max_delay_ms == 30000, "server");
-    CHECK(a.retry_network.max_attempts == 3 && a.retry_network.base_delay_ms == 500 && a.retry_network.max_delay_ms == 10000, "network");
-    CHECK(a.retry_interrupted.max_attempts == 2 && a.retry_interrupted.base_delay_ms == 500, "interrupted");
-    CHECK(a.breaker_failure_threshold == 5 && a.breaker_success_threshold == 3 && a.breaker_reset_timeout_ms == 30000, "breaker");
-    CHECK(a.log_level == R2_LOG_OFF && a.log_cb == NULL && a.trace_cb == NULL && !a.traceparent, "observability off");
-#define SAME_RULE(f) (a.f.max_attempts == b.f.max_attempts && a.f.base_delay_ms == b.f.base_delay_ms && a.f.max_delay_ms == b.f.max_delay_ms)
-    CHECK(SAME_RULE(retry_slow_down) && SAME_RULE(retry_server) && SAME_RULE(retry_network) && SAME_RULE(retry_interrupted)
-          && a.retry_jitter == b.retry_jitter && a.deadline_ms == b.deadline_ms && a.list_timeout_ms == b.list_timeout_ms
-          && a.part_timeout_ms == b.part_timeout_ms && a.stall_timeout_ms == b.stall_timeout_ms
-          && a.breaker_failure_threshold == b.breaker_failure_threshold && a.breaker_success_threshold == b.breaker_success_threshold
-          && a.breaker_reset_timeout_ms == b.breaker_reset_timeout_ms && a.rate_limit == b.rate_limit && a.log_level == b.log_level
-          && b.log_cb == NULL && b.log_userdata == NULL && b.log_userdata_free == NULL && b.trace_cb == NULL
-          && b.trace_userdata == NULL && b.trace_userdata_free == NULL && a.traceparent == b.traceparent,
-          "the _init function and the _INIT macro agree on the version 2 fields");
-    CHECK(a.retry_jitter == 0.5 && a.deadline_ms == 0 && a.list_timeout_ms == 60000 && a.stall_timeout_ms == 60000 && a.rate_limit == 0,
-          "jitter, deadline, timeouts, rate limit");
+    memset(&zero, 0, sizeof zero);
+    zero.version = R2_CLIENT_OPTIONS_VERSION;
+    CHECK(memcmp(&b, &zero, sizeof zero) == 0, "_init writes the version, then zero bytes only");
+    CHECK(a.version == 3 && a.account_id == NULL && a.connect_timeout_ms == 0 && a.pool_size == 0 && a.payload_mode == R2_PAYLOAD_DEFAULT
+          && a.retry_slow_down.max_attempts == 0 && a.retry_jitter == 0 && a.list_timeout_ms == 0
+          && a.breaker_failure_threshold == 0 && a.log_level == R2_LOG_OFF && a.log_cb == NULL
+          && a.max_get_bytes == 0 && a.stall_min_bytes_per_s == 0 && !a.virtual_hosted_style && a.region == NULL,
+          "the macro: the version, zero elsewhere");
 }
 
 /* A caller built against the version 1 header passes a shorter struct: r2
@@ -122,7 +112,7 @@ static void test_version1_caller(void) {
     CHECK(mprotect(mem + page, (size_t)page, PROT_NONE) == 0, "guard page");
     r2_client_options *o = (r2_client_options *)(mem + page - ((v1 + 7) / 8 * 8));
     CHECK(r2_client_options_init(o, 1) == R2_OK, "init version 1 writes only version 1 fields");
-    CHECK(o->version == 1 && o->pool_size == 20, "version 1 defaults");
+    CHECK(o->version == 1 && o->pool_size == 0 && o->connect_timeout_ms == 0, "version 1: zero fields (the defaults)");
     o->endpoint = "http://127.0.0.1:9";
     o->allow_http = true;
     o->access_key_id = "AKID";
@@ -147,9 +137,9 @@ static void test_arguments(void) {
     CHECK(strstr(r2_error_last()->message, "log_level") != NULL, "%s", r2_error_last()->message);
     CHECK(s.frees == 1, "the userdata is released when r2_client_new fails (%d)", s.frees);
     o.log_level = R2_LOG_OFF;
-    o.retry_server.max_attempts = 0;
-    CHECK(r2_client_new(&c, &o) == R2_ERR_CONFIG, "0 attempts: %s", r2_error_last()->message);
-    o.retry_server.max_attempts = 3;
+    o.retry_server.max_attempts = 101;
+    CHECK(r2_client_new(&c, &o) == R2_ERR_CONFIG, "101 attempts: %s", r2_error_last()->message);
+    o.retry_server.max_attempts = 0;  /* the default */
     o.retry_jitter = 2;
     CHECK(r2_client_new(&c, &o) == R2_ERR_CONFIG, "jitter 2");
 
@@ -230,6 +220,29 @@ static void test_breaker(void) {
     r2_client_free(c);
 }
 
+/* Zero is the library's default threshold (5 failed calls open the breaker);
+ * R2_OFF turns the breaker off. */
+static void test_breaker_defaults(void) {
+    static const int fails[6] = {500, 500, 500, 500, 500, 500};
+    for (int off = 0; off <= 1; off++) {
+        r2_client_options o = replay_options(cassette("breaker-default.json", fails, 6));
+        o.retry_server.max_attempts = 1;
+        o.breaker_failure_threshold = off ? R2_OFF : 0;
+        r2_client *c = NULL;
+        CHECK(r2_client_new(&c, &o) == R2_OK, "client: %s", r2_error_last()->message);
+        r2_buf body = {0};
+        int32_t state = -1;
+        for (int i = 0; i < 4; i++) r2_object_get(&body, NULL, c, "bkt", "k", NULL);
+        CHECK(r2_client_breaker_state(&state, c) == R2_OK && state == R2_BREAKER_CLOSED, "threshold %s: closed after 4 failures",
+              off ? "R2_OFF" : "0");
+        r2_object_get(&body, NULL, c, "bkt", "k", NULL);
+        r2_object_get(&body, NULL, c, "bkt", "k", NULL);
+        CHECK(r2_client_breaker_state(&state, c) == R2_OK && state == (off ? R2_BREAKER_CLOSED : R2_BREAKER_OPEN),
+              "threshold %s: %s after 6", off ? "R2_OFF" : "0 (default 5)", off ? "still closed" : "open");
+        r2_client_free(c);
+    }
+}
+
 int main(void) {
     snprintf(dir, sizeof dir, "/tmp/r2-resilience-XXXXXX");
     if (!mkdtemp(dir)) { perror("mkdtemp"); return 2; }
@@ -238,6 +251,7 @@ int main(void) {
     test_arguments();
     test_retry_logs_traces_metrics();
     test_breaker();
+    test_breaker_defaults();
     char cmd[96];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     if (system(cmd) != 0) printf("could not remove %s\n", dir);

@@ -100,7 +100,7 @@ static void test_streamed_put_retries(r2_client *c, const uint8_t *data) {
     rules("inject PutObject status=503");
     char path[] = "/tmp/r2-rules-XXXXXX";
     temp_file(path, data, 200000);
-    CHECK_OK(r2_upload_file(NULL, c, bucket, key("file"), path, NULL), "upload_file through a 503");
+    CHECK_OK(r2_transfer_upload_file(NULL, c, bucket, key("file"), path, NULL), "upload_file through a 503");
     CHECK(seen("PutObject") == 2 && body_is(c, key("file"), data, 200000), "upload_file re-sent its PUT");
     unlink(path);
 }
@@ -108,8 +108,8 @@ static void test_streamed_put_retries(r2_client *c, const uint8_t *data) {
 /* Parts 1 (5 MiB) and 2 (1000 bytes) of a new upload of `k`. */
 static void two_parts(r2_client *c, const char *k, const uint8_t *data, r2_buf *id, r2_buf etags[2], r2_completed_part parts[2]) {
     CHECK_OK(r2_multipart_create(id, c, bucket, k, NULL), "create");
-    CHECK_OK(r2_multipart_upload_part(&etags[0], c, bucket, k, id->ptr, 1, data, 5 * MiB, R2_CHECKSUM_NONE), "part 1");
-    CHECK_OK(r2_multipart_upload_part(&etags[1], c, bucket, k, id->ptr, 2, data, 1000, R2_CHECKSUM_NONE), "part 2");
+    CHECK_OK(r2_multipart_upload_part(&etags[0], c, bucket, k, id->ptr, 1, data, 5 * MiB, NULL), "part 1");
+    CHECK_OK(r2_multipart_upload_part(&etags[1], c, bucket, k, id->ptr, 2, data, 1000, NULL), "part 2");
     parts[0] = (r2_completed_part){1, etags[0].ptr};
     parts[1] = (r2_completed_part){2, etags[1].ptr};
 }
@@ -120,14 +120,14 @@ static void dispose3(r2_buf *id, r2_buf etags[2]) { r2_buf_dispose(id); r2_buf_d
 static void test_complete(r2_client *c, const uint8_t *data) {
     r2_buf id = {0}, etags[2] = {{0}};
     r2_completed_part parts[2];
-    r2_object_info info = {0};
+    r2_object_info info = R2_OBJECT_INFO_INIT;
 
     rules("clear");
     two_parts(c, key("lost"), data, &id, etags, parts);
     rules("inject CompleteMultipartUpload lose");
     r2_complete_options co = R2_COMPLETE_OPTIONS_INIT;
     co.if_none_match = "*";
-    CHECK_OK(r2_multipart_complete_with_options(&info, c, bucket, key("lost"), id.ptr, parts, 2, &co), "complete with a lost answer");
+    CHECK_OK(r2_multipart_complete(&info, c, bucket, key("lost"), id.ptr, parts, 2, &co), "complete with a lost answer");
     CHECK(seen("CompleteMultipartUpload") == 1 && info.etag && strstr(info.etag, "-2"),
           "resolved by the object's ETag, never re-sent: %d Completes, ETag %s", seen("CompleteMultipartUpload"), info.etag);
     r2_object_info_dispose(&info);
@@ -136,14 +136,14 @@ static void test_complete(r2_client *c, const uint8_t *data) {
     rules("clear");
     two_parts(c, key("error200"), data, &id, etags, parts);
     rules("inject CompleteMultipartUpload error200");
-    CHECK_OK(r2_multipart_complete(NULL, c, bucket, key("error200"), id.ptr, parts, 2), "complete after an Error in a 200");
+    CHECK_OK(r2_multipart_complete(NULL, c, bucket, key("error200"), id.ptr, parts, 2, NULL), "complete after an Error in a 200");
     CHECK(seen("CompleteMultipartUpload") == 2 && seen("ListParts") == 1, "re-sent once ListParts showed the upload open");
     dispose3(&id, etags);
 
     rules("clear");
     CHECK_OK(r2_object_put(NULL, c, bucket, key("exists"), (const uint8_t *)"old", 3, NULL), "put");
     two_parts(c, key("exists"), data, &id, etags, parts);
-    int32_t rc = r2_multipart_complete_with_options(NULL, c, bucket, key("exists"), id.ptr, parts, 2, &co);
+    int32_t rc = r2_multipart_complete(NULL, c, bucket, key("exists"), id.ptr, parts, 2, &co);
     CHECK(rc == R2_ERR_PRECONDITION_FAILED && seen("CompleteMultipartUpload") == 1,
           "If-None-Match: * on an existing key fails once, for good: %s", r2_status_string(rc));
     r2_multipart_abort(c, bucket, key("exists"), id.ptr);
@@ -152,12 +152,12 @@ static void test_complete(r2_client *c, const uint8_t *data) {
     rules("clear");
     two_parts(c, key("etag"), data, &id, etags, parts);
     rules("inject CompleteMultipartUpload bad_etag");
-    rc = r2_multipart_complete(NULL, c, bucket, key("etag"), id.ptr, parts, 2);
+    rc = r2_multipart_complete(NULL, c, bucket, key("etag"), id.ptr, parts, 2, NULL);
     CHECK(rc == R2_ERR_CHECKSUM_MISMATCH, "a wrong multipart ETag is an integrity error: %s", r2_status_string(rc));
     dispose3(&id, etags);
     two_parts(c, key("odd"), data, &id, etags, parts);
     rules("inject CompleteMultipartUpload odd_etag");
-    CHECK_OK(r2_multipart_complete(NULL, c, bucket, key("odd"), id.ptr, parts, 2), "an ETag of another form is not an error");
+    CHECK_OK(r2_multipart_complete(NULL, c, bucket, key("odd"), id.ptr, parts, 2, NULL), "an ETag of another form is not an error");
     dispose3(&id, etags);
 
     /* The transfer manager: create-only multipart upload. */
@@ -170,9 +170,9 @@ static void test_complete(r2_client *c, const uint8_t *data) {
     to.threshold = 5 * MiB;
     to.part_size = 5 * MiB;
     to.put = &po;
-    CHECK_OK(r2_upload_file(NULL, c, bucket, key("create-only"), path, &to), "create-only multipart upload");
+    CHECK_OK(r2_transfer_upload_file(NULL, c, bucket, key("create-only"), path, &to), "create-only multipart upload");
     CHECK(strstr(rules("headers CompleteMultipartUpload"), "If-None-Match: *") != NULL, "the condition went on Complete");
-    rc = r2_upload_file(NULL, c, bucket, key("create-only"), path, &to);
+    rc = r2_transfer_upload_file(NULL, c, bucket, key("create-only"), path, &to);
     CHECK(rc == R2_ERR_PRECONDITION_FAILED, "the second create-only upload fails: %s", r2_status_string(rc));
     unlink(path);
 }
@@ -182,19 +182,19 @@ static void test_part_rules(r2_client *c, const uint8_t *data) {
     rules("clear");
     r2_buf id = {0}, e1 = {0}, e2 = {0};
     CHECK_OK(r2_multipart_create(&id, c, bucket, key("unequal"), NULL), "create");
-    CHECK_OK(r2_multipart_upload_part(&e1, c, bucket, key("unequal"), id.ptr, 1, data, 5 * MiB, R2_CHECKSUM_NONE), "part 1");
-    int32_t rc = r2_multipart_upload_part(&e2, c, bucket, key("unequal"), id.ptr, 2, data, 5 * MiB + 1, R2_CHECKSUM_NONE);
+    CHECK_OK(r2_multipart_upload_part(&e1, c, bucket, key("unequal"), id.ptr, 1, data, 5 * MiB, NULL), "part 1");
+    int32_t rc = r2_multipart_upload_part(&e2, c, bucket, key("unequal"), id.ptr, 2, data, 5 * MiB + 1, NULL);
     CHECK(rc == R2_ERR_INVALID_PART && seen("UploadPart") == 1, "a larger last part is refused before sending: %s", r2_status_string(rc));
-    rc = r2_multipart_upload_part(&e2, c, bucket, key("unequal"), id.ptr, 3, data, (size_t)5 * 1024 * MiB - 5 * MiB + 1, R2_CHECKSUM_NONE);
+    rc = r2_multipart_upload_part(&e2, c, bucket, key("unequal"), id.ptr, 3, data, (size_t)5 * 1024 * MiB - 5 * MiB + 1, NULL);
     CHECK(rc == R2_ERR_ENTITY_TOO_LARGE && seen("UploadPart") == 1, "a part over 5 GiB - 5 MiB is refused: %s", r2_status_string(rc));
 
     /* Parts sent by other clients: Complete asks ListParts first. */
     r2_client *a = make_client(), *b = make_client(), *d = make_client();
     r2_buf p1 = {0}, p2 = {0};
-    CHECK_OK(r2_multipart_upload_part(&p1, a, bucket, key("unequal"), id.ptr, 1, data, 5 * MiB, R2_CHECKSUM_NONE), "part 1 (a)");
-    CHECK_OK(r2_multipart_upload_part(&p2, b, bucket, key("unequal"), id.ptr, 2, data, 6 * MiB, R2_CHECKSUM_NONE), "part 2 (b)");
+    CHECK_OK(r2_multipart_upload_part(&p1, a, bucket, key("unequal"), id.ptr, 1, data, 5 * MiB, NULL), "part 1 (a)");
+    CHECK_OK(r2_multipart_upload_part(&p2, b, bucket, key("unequal"), id.ptr, 2, data, 6 * MiB, NULL), "part 2 (b)");
     r2_completed_part parts[2] = {{1, p1.ptr}, {2, p2.ptr}};
-    rc = r2_multipart_complete(NULL, d, bucket, key("unequal"), id.ptr, parts, 2);
+    rc = r2_multipart_complete(NULL, d, bucket, key("unequal"), id.ptr, parts, 2, NULL);
     CHECK(rc == R2_ERR_INVALID_PART && seen("CompleteMultipartUpload") == 0 && seen("ListParts") == 1,
           "unequal parts found with ListParts before Complete: %s", r2_status_string(rc));
     r2_multipart_abort(c, bucket, key("unequal"), id.ptr);
@@ -245,14 +245,14 @@ static void test_expired_resume(r2_client *c, const uint8_t *data) {
     to.concurrency = 1;
     to.state_path = state;
     to.progress = stop_after_first_part;
-    int32_t rc = r2_upload_file(NULL, c, bucket, key("expired"), path, &to);
+    int32_t rc = r2_transfer_upload_file(NULL, c, bucket, key("expired"), path, &to);
     CHECK(rc == R2_ERR_CANCELLED && access(state, F_OK) == 0, "stopped with a state file: %s", r2_status_string(rc));
-    r2_upload_list l = {0};
-    CHECK_OK(r2_multipart_list_uploads(&l, c, bucket, key("expired")), "list uploads");
+    r2_multipart_upload_list l = R2_MULTIPART_UPLOAD_LIST_INIT;
+    CHECK_OK(r2_multipart_list_uploads(&l, c, bucket, &(r2_list_uploads_options){R2_LIST_UPLOADS_OPTIONS_VERSION, key("expired")}), "list uploads");
     for (size_t i = 0; i < l.count; i++) r2_multipart_abort(c, bucket, key("expired"), l.uploads[i].upload_id);  /* as R2 after 7 days */
-    r2_upload_list_dispose(&l);
+    r2_multipart_upload_list_dispose(&l);
     to.progress = NULL;
-    CHECK_OK(r2_upload_file(NULL, c, bucket, key("expired"), path, &to), "resume of an expired upload");
+    CHECK_OK(r2_transfer_upload_file(NULL, c, bucket, key("expired"), path, &to), "resume of an expired upload");
     CHECK(access(state, F_OK) != 0 && body_is(c, key("expired"), data, 12 * MiB), "new upload completed, state removed");
     unlink(path);
 }
@@ -274,7 +274,7 @@ static void test_sse_c(r2_client *c, const uint8_t *data) {
     CHECK_OK(r2_object_get(&got, NULL, c, bucket, key("ssec"), &go), "GET with the key");
     CHECK(got.size == 6 && memcmp(got.ptr, "secret", 6) == 0, "SSE-C body");
     r2_buf_dispose(&got);
-    r2_object_info info = {0};
+    r2_object_info info = R2_OBJECT_INFO_INIT;
     CHECK_OK(r2_object_head(&info, c, bucket, key("ssec"), &go), "HEAD with the key");
     r2_object_info_dispose(&info);
 
@@ -285,9 +285,9 @@ static void test_sse_c(r2_client *c, const uint8_t *data) {
     to.threshold = 5 * MiB;
     to.part_size = 5 * MiB;
     to.sse_customer_key = key32;
-    CHECK_OK(r2_upload_file(NULL, c, bucket, key("ssec-mp"), path, &to), "SSE-C multipart upload");
+    CHECK_OK(r2_transfer_upload_file(NULL, c, bucket, key("ssec-mp"), path, &to), "SSE-C multipart upload");
     CHECK(strstr(rules("headers UploadPart"), "x-amz-server-side-encryption-customer-key-MD5") != NULL, "parts carry the key");
-    CHECK_OK(r2_download_file(NULL, c, bucket, key("ssec-mp"), out, &to), "SSE-C parallel download");
+    CHECK_OK(r2_transfer_download_file(NULL, c, bucket, key("ssec-mp"), out, &to), "SSE-C parallel download");
     struct stat st;
     CHECK(stat(out, &st) == 0 && st.st_size == (off_t)(11 * MiB), "downloaded size");
     unlink(path);
@@ -366,7 +366,7 @@ static void test_addressing_and_auth(void) {
     po.query = q;
     po.query_count = 3;
     r2_buf url = {0};
-    CHECK_OK(r2_presign(&url, c, "GET", bucket, NULL, 60, &po), "presign ListObjectsV2");
+    CHECK_OK(r2_client_presign(&url, c, "GET", bucket, NULL, 60, &po), "presign ListObjectsV2");
     CHECK(url.ptr && strstr(url.ptr, "list-type=2") && strstr(url.ptr, "X-Amz-Signature="), "bucket-level URL: %s", url.ptr);
     r2_buf_dispose(&url);
     r2_client_free(c);

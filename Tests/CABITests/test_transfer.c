@@ -75,10 +75,10 @@ static int file_sha(const char *path, uint8_t digest[32]) {
 }
 
 static size_t uploads_left(r2_client *c, const char *prefix) {
-    r2_upload_list l = {0};
-    if (r2_multipart_list_uploads(&l, c, bucket, prefix) != R2_OK) return (size_t)-1;
+    r2_multipart_upload_list l = R2_MULTIPART_UPLOAD_LIST_INIT;
+    if (r2_multipart_list_uploads(&l, c, bucket, &(r2_list_uploads_options){R2_LIST_UPLOADS_OPTIONS_VERSION, prefix}) != R2_OK) return (size_t)-1;
     size_t n = l.count;
-    r2_upload_list_dispose(&l);
+    r2_multipart_upload_list_dispose(&l);
     return n;
 }
 
@@ -98,17 +98,17 @@ static void test_big_file(r2_client *c, uint64_t size) {
         t.part_size = 16 << 20;
         t.threshold = 8 << 20;
         t.skip_fsync = i == 2;  /* the download without the final fsync is as exact */
-        r2_object_info info = {0};
-        CHECK_OK(r2_upload_file(&info, c, bucket, "transfer/big", src, &t), "upload file");
+        r2_object_info info = R2_OBJECT_INFO_INIT;
+        CHECK_OK(r2_transfer_upload_file(&info, c, bucket, "transfer/big", src, &t), "upload file");
         CHECK(strchr(info.etag, '-') != NULL, "concurrency %d: a multipart ETag, got %s", levels[i], info.etag);
         r2_object_info_dispose(&info);
-        CHECK_OK(r2_download_file(&info, c, bucket, "transfer/big", dst, &t), "download file");
+        CHECK_OK(r2_transfer_download_file(&info, c, bucket, "transfer/big", dst, &t), "download file");
         CHECK(info.content_length == (int64_t)size, "downloaded object size %lld", (long long)info.content_length);
         r2_object_info_dispose(&info);
         CHECK(file_sha(dst, got) == 0 && memcmp(want, got, 32) == 0, "concurrency %d: SHA-256 of the download equals the file's", levels[i]);
         unlink(dst);
     }
-    CHECK(r2_download_stream(NULL, c, bucket, "transfer/big", NULL, NULL, NULL) == R2_ERR_INVALID_ARGUMENT,
+    CHECK(r2_transfer_download_stream(NULL, c, bucket, "transfer/big", NULL, NULL, NULL) == R2_ERR_INVALID_ARGUMENT,
           "download_stream without a callback is refused");
     unlink(src);
     r2_object_delete(c, bucket, "transfer/big");
@@ -138,8 +138,8 @@ static void test_streams(r2_client *c) {
     r2_transfer_options t = R2_TRANSFER_OPTIONS_INIT;
     t.part_size = 5 << 20;
     t.concurrency = 3;
-    r2_object_info info = {0};
-    CHECK_OK(r2_upload_stream(&info, c, bucket, "transfer/stream", -1, gen_read, &g, &t), "unknown-length stream upload");
+    r2_object_info info = R2_OBJECT_INFO_INIT;
+    CHECK_OK(r2_transfer_upload_stream(&info, c, bucket, "transfer/stream", -1, gen_read, &g, &t), "unknown-length stream upload");
     CHECK(strchr(info.etag, '-') != NULL, "unknown length goes multipart, etag %s", info.etag);
     r2_object_info_dispose(&info);
     uint8_t *want = malloc(g.total);
@@ -153,20 +153,20 @@ static void test_streams(r2_client *c) {
     d.part_size = 5 << 20;
     d.threshold = 5 << 20;
     d.concurrency = 4;
-    CHECK_OK(r2_download_stream(&info, c, bucket, "transfer/stream", sha_sink, &sha, &d), "parallel in-order stream download");
+    CHECK_OK(r2_transfer_download_stream(&info, c, bucket, "transfer/stream", sha_sink, &sha, &d), "parallel in-order stream download");
     SHA256_Final(gd, &sha);
     CHECK(memcmp(wd, gd, 32) == 0 && info.content_length == (int64_t)g.total, "stream round trip is byte-exact");
     r2_object_info_dispose(&info);
 
     /* Known length below the threshold: one PUT. */
     gen small = {0, 3000, 9, 0};
-    CHECK_OK(r2_upload_stream(&info, c, bucket, "transfer/small-stream", 3000, gen_read, &small, NULL), "small known-length stream");
+    CHECK_OK(r2_transfer_upload_stream(&info, c, bucket, "transfer/small-stream", 3000, gen_read, &small, NULL), "small known-length stream");
     CHECK(strchr(info.etag, '-') == NULL, "small stream is a single PUT, etag %s", info.etag);
     r2_object_info_dispose(&info);
 
     /* The caller's callback fails mid-way: the upload is aborted, nothing is left. */
     gen bad = {0, 40u << 20, 3, 12};
-    int32_t rc = r2_upload_stream(NULL, c, bucket, "transfer/failing", -1, gen_read, &bad, &t);
+    int32_t rc = r2_transfer_upload_stream(NULL, c, bucket, "transfer/failing", -1, gen_read, &bad, &t);
     CHECK(rc == R2_ERR_ABORTED, "a failing read callback: Aborted, got %s", r2_status_string(rc));
     CHECK(uploads_left(c, "transfer/failing") == 0, "the failed upload was aborted on the server");
     r2_buf body = {0};
@@ -180,24 +180,24 @@ static void test_streams(r2_client *c) {
     t.threshold = 5 << 20;
     t.part_size = 5 << 20;
     t.part_checksum = R2_CHECKSUM_CRC32C;
-    CHECK_OK(r2_upload_buffer(&info, c, bucket, "transfer/buffer", buf, n, &t), "buffer upload with CRC32C parts");
+    CHECK_OK(r2_transfer_upload_buffer(&info, c, bucket, "transfer/buffer", buf, n, &t), "buffer upload with CRC32C parts");
     r2_object_info_dispose(&info);
     CHECK_OK(r2_object_get(&body, NULL, c, bucket, "transfer/buffer", NULL), "get buffer upload");
     CHECK(body.size == n && memcmp(body.ptr, buf, n) == 0, "buffer upload is byte-exact");
     r2_buf_dispose(&body);
     t.part_checksum = R2_CHECKSUM_SHA256;
-    rc = r2_upload_buffer(NULL, c, bucket, "transfer/buffer", buf, n, &t);
+    rc = r2_transfer_upload_buffer(NULL, c, bucket, "transfer/buffer", buf, n, &t);
     CHECK(rc == R2_ERR_UNSUPPORTED, "SHA-256 part checksums are refused before sending, got %s", r2_status_string(rc));
     r2_put_options whole = R2_PUT_OPTIONS_INIT;
     whole.checksum = R2_CHECKSUM_SHA256;
     t.part_checksum = R2_CHECKSUM_NONE;
     t.put = &whole;
-    rc = r2_upload_buffer(NULL, c, bucket, "transfer/buffer", buf, 100, &t);
+    rc = r2_transfer_upload_buffer(NULL, c, bucket, "transfer/buffer", buf, 100, &t);
     CHECK(rc == R2_ERR_UNSUPPORTED, "a whole-object checksum is refused for transfers of any size, got %s", r2_status_string(rc));
     free(buf);
     const char *keys[] = {"transfer/stream", "transfer/small-stream", "transfer/buffer"};
-    r2_delete_result del = {0};
-    r2_objects_delete(&del, c, bucket, keys, 3, true);
+    r2_delete_result del = R2_DELETE_RESULT_INIT;
+    r2_object_delete_many(&del, c, bucket, keys, 3, &(r2_delete_many_options){R2_DELETE_MANY_OPTIONS_VERSION, true});
     r2_delete_result_dispose(&del);
 }
 
@@ -208,7 +208,7 @@ static int cancel_progress(uint64_t done, int64_t total, void *userdata) {
     (void)total;
     if (k->calls++ == 0) k->first_seen = done;
     if (k->at && done >= k->at) {
-        if (k->cancel) r2_cancel_request(k->cancel);
+        if (k->cancel) r2_cancel_signal(k->cancel);
         else return 1;
     }
     return 0;
@@ -245,7 +245,7 @@ static void test_cancel_and_resume(r2_client *c) {
     t.progress = cancel_progress;
     t.progress_userdata = &k;
     t.progress_interval_ms = 10;
-    int32_t rc = r2_upload_file(NULL, c, bucket, "transfer/cancel", src, &t);
+    int32_t rc = r2_transfer_upload_file(NULL, c, bucket, "transfer/cancel", src, &t);
     CHECK(rc == R2_ERR_CANCELLED, "cancelled upload: Cancelled, got %s (%s)", r2_status_string(rc), r2_error_last()->message);
     CHECK(uploads_left(c, "transfer/cancel") == 0, "the cancelled upload was aborted");
     r2_cancel_free(cancel);
@@ -254,23 +254,23 @@ static void test_cancel_and_resume(r2_client *c) {
     t = (r2_transfer_options)R2_TRANSFER_OPTIONS_INIT;
     t.threshold = 5 << 20;
     t.part_size = 8 << 20;
-    CHECK_OK(r2_upload_file(NULL, c, bucket, "transfer/cancel", src, &t), "upload");
+    CHECK_OK(r2_transfer_upload_file(NULL, c, bucket, "transfer/cancel", src, &t), "upload");
     k = (canceller){NULL, 30u << 20, 0, 0};
     t.concurrency = 2;
     t.progress = cancel_progress;
     t.progress_userdata = &k;
     t.progress_interval_ms = 10;
-    rc = r2_download_file(NULL, c, bucket, "transfer/cancel", dst, &t);
+    rc = r2_transfer_download_file(NULL, c, bucket, "transfer/cancel", dst, &t);
     CHECK(rc == R2_ERR_CANCELLED, "cancelled download: Cancelled, got %s", r2_status_string(rc));
     CHECK(!exists(dst) && !exists(partial), "a cancelled download leaves no file at the destination (nor a partial one)");
 
     /* With a state file the partial download is kept, and the next call resumes it. */
     k = (canceller){NULL, 40u << 20, 0, 0};
     t.state_path = state;
-    rc = r2_download_file(NULL, c, bucket, "transfer/cancel", dst, &t);
+    rc = r2_transfer_download_file(NULL, c, bucket, "transfer/cancel", dst, &t);
     CHECK(rc == R2_ERR_CANCELLED && !exists(dst) && exists(partial) && exists(state), "interrupted resumable download keeps its state");
     k = (canceller){NULL, 0, 0, 0};
-    CHECK_OK(r2_download_file(NULL, c, bucket, "transfer/cancel", dst, &t), "resumed download");
+    CHECK_OK(r2_transfer_download_file(NULL, c, bucket, "transfer/cancel", dst, &t), "resumed download");
     CHECK(k.first_seen >= (24u << 20), "the resumed download started from what was on disk (%llu bytes)", (unsigned long long)k.first_seen);
     CHECK(file_sha(dst, got) == 0 && memcmp(want, got, 32) == 0, "resumed download is byte-exact");
     CHECK(!exists(state) && !exists(partial), "state and partial file are gone after success");
@@ -282,7 +282,7 @@ static void test_cancel_and_resume(r2_client *c) {
     d.threshold = 5 << 20;
     d.part_size = 5 << 20;
     d.concurrency = 2;
-    rc = r2_download_stream(NULL, c, bucket, "transfer/cancel", overwrite_on_first_chunk, &o, &d);
+    rc = r2_transfer_download_stream(NULL, c, bucket, "transfer/cancel", overwrite_on_first_chunk, &o, &d);
     CHECK(rc == R2_ERR_PRECONDITION_FAILED && strstr(r2_error_last()->message, "changed") != NULL,
           "an overwrite mid-download is detected: %s (%s)", r2_status_string(rc), r2_error_last()->message);
     unlink(src);
@@ -297,7 +297,7 @@ static int child_upload(const char *file, const char *key, const char *state) {
     t.part_size = 5 << 20;
     t.concurrency = 1;
     t.state_path = state;
-    int32_t rc = r2_upload_file(NULL, c, bucket, key, file, &t);
+    int32_t rc = r2_transfer_upload_file(NULL, c, bucket, key, file, &t);
     r2_client_free(c);
     return rc == R2_OK ? 0 : 1;
 }
@@ -350,7 +350,7 @@ static void test_resume_after_kill(r2_client *c, const char *self) {
     t.part_size = 5 << 20;
     t.concurrency = 4;
     t.state_path = state;
-    CHECK_OK(r2_upload_file(NULL, rec, bucket, "transfer/resume", src, &t), "resumed upload");
+    CHECK_OK(r2_transfer_upload_file(NULL, rec, bucket, "transfer/resume", src, &t), "resumed upload");
     r2_client_free(rec);
     int sent = count_in_file(cassette, "\"operation\": \"UploadPart\"");
     int listed = count_in_file(cassette, "\"operation\": \"ListParts\"");
@@ -360,7 +360,7 @@ static void test_resume_after_kill(r2_client *c, const char *self) {
     CHECK(uploads_left(c, "transfer/resume") == 0, "no upload left after resume");
     char dst[300];
     snprintf(dst, sizeof dst, "%s/resume.out", workdir);
-    CHECK_OK(r2_download_file(NULL, c, bucket, "transfer/resume", dst, NULL), "download resumed object");
+    CHECK_OK(r2_transfer_download_file(NULL, c, bucket, "transfer/resume", dst, NULL), "download resumed object");
     CHECK(file_sha(dst, got) == 0 && memcmp(want, got, 32) == 0, "the resumed upload is byte-exact");
 
     /* A changed source refuses to resume. */
@@ -370,12 +370,12 @@ static void test_resume_after_kill(r2_client *c, const char *self) {
     fprintf(f, "{\"format\":\"r2-upload-state/1\",\"bucket\":\"%s\",\"key\":\"transfer/resume2\",\"upload_id\":\"%s\","
                "\"size\":%llu,\"part_size\":5242880,\"source\":\"0:0.0\",\"parts\":[]}", bucket, id.ptr, (unsigned long long)size);
     fclose(f);
-    int32_t rc = r2_upload_file(NULL, c, bucket, "transfer/resume2", src, &t);
+    int32_t rc = r2_transfer_upload_file(NULL, c, bucket, "transfer/resume2", src, &t);
     CHECK(rc == R2_ERR_INVALID_ARGUMENT && strstr(r2_error_last()->message, "changed") != NULL,
           "a changed source is refused: %s", r2_error_last()->message);
     CHECK_OK(r2_multipart_abort(c, bucket, "transfer/resume2", id.ptr), "abort");
     /* An upload that no longer exists says so. */
-    rc = r2_upload_file(NULL, c, bucket, "transfer/resume2", src, &t);
+    rc = r2_transfer_upload_file(NULL, c, bucket, "transfer/resume2", src, &t);
     CHECK(rc == R2_ERR_INVALID_ARGUMENT || rc == R2_ERR_NO_SUCH_UPLOAD, "resume of a gone upload fails clearly: %s", r2_error_last()->message);
     r2_buf_dispose(&id);
     unlink(state);
@@ -394,16 +394,16 @@ static void test_low_level(r2_client *c) {
     r2_put_options p = R2_PUT_OPTIONS_INIT;
     p.content_type = "application/x-test";
     CHECK_OK(r2_multipart_create(&id, c, bucket, "transfer/copy-dst", &p), "create");
-    CHECK_OK(r2_multipart_upload_part_copy(&e1, c, bucket, "transfer/copy-dst", id.ptr, 1, bucket, "transfer/copy-src", 0, (5 << 20) - 1), "part copy 1");
-    CHECK_OK(r2_multipart_upload_part_copy(&e2, c, bucket, "transfer/copy-dst", id.ptr, 2, bucket, "transfer/copy-src", 5 << 20, (6 << 20) - 1), "part copy 2");
-    r2_part_list parts = {0};
-    CHECK_OK(r2_multipart_list_parts(&parts, c, bucket, "transfer/copy-dst", id.ptr), "list parts");
+    CHECK_OK(r2_multipart_upload_part_copy(&e1, c, bucket, "transfer/copy-dst", id.ptr, 1, bucket, "transfer/copy-src", 0, (5 << 20) - 1, NULL), "part copy 1");
+    CHECK_OK(r2_multipart_upload_part_copy(&e2, c, bucket, "transfer/copy-dst", id.ptr, 2, bucket, "transfer/copy-src", 5 << 20, (6 << 20) - 1, NULL), "part copy 2");
+    r2_multipart_part_list parts = R2_MULTIPART_PART_LIST_INIT;
+    CHECK_OK(r2_multipart_list_parts(&parts, c, bucket, "transfer/copy-dst", id.ptr, NULL), "list parts");
     CHECK(parts.count == 2 && parts.parts[0].size == (5u << 20) && parts.parts[1].size == (1u << 20), "two parts of 5 MiB and 1 MiB");
-    r2_part_list_dispose(&parts);
+    r2_multipart_part_list_dispose(&parts);
     r2_completed_part done[] = {{2, e2.ptr}, {1, e1.ptr}};  /* any order: sorted by r2 */
-    CHECK_OK(r2_multipart_complete(NULL, c, bucket, "transfer/copy-dst", id.ptr, done, 2), "complete");
+    CHECK_OK(r2_multipart_complete(NULL, c, bucket, "transfer/copy-dst", id.ptr, done, 2, NULL), "complete");
     r2_buf body = {0};
-    r2_object_info info = {0};
+    r2_object_info info = R2_OBJECT_INFO_INIT;
     CHECK_OK(r2_object_get(&body, &info, c, bucket, "transfer/copy-dst", NULL), "get copy");
     CHECK(body.size == (6u << 20) && memcmp(body.ptr, buf, body.size) == 0, "UploadPartCopy ranges are byte-exact");
     CHECK(strcmp(info.content_type, "application/x-test") == 0, "create's content type kept: %s", info.content_type);
@@ -415,16 +415,16 @@ static void test_low_level(r2_client *c) {
 
     /* Parts by hand, with Content-MD5, and a listing of unfinished uploads. */
     CHECK_OK(r2_multipart_create(&id, c, bucket, "transfer/manual", NULL), "create manual");
-    CHECK_OK(r2_multipart_upload_part(&e1, c, bucket, "transfer/manual", id.ptr, 1, buf, 5 << 20, R2_CHECKSUM_MD5), "part 1");
+    CHECK_OK(r2_multipart_upload_part(&e1, c, bucket, "transfer/manual", id.ptr, 1, buf, 5 << 20, &(r2_part_options){.version = R2_PART_OPTIONS_VERSION, .checksum = R2_CHECKSUM_MD5}), "part 1");
     CHECK(uploads_left(c, "transfer/manual") == 1, "the unfinished upload is listed");
-    int32_t rc = r2_multipart_upload_part(&e2, c, bucket, "transfer/manual", id.ptr, 10001, buf, 10, R2_CHECKSUM_NONE);
+    int32_t rc = r2_multipart_upload_part(&e2, c, bucket, "transfer/manual", id.ptr, 10001, buf, 10, NULL);
     CHECK(rc == R2_ERR_INVALID_PART, "part number 10001 is refused, got %s", r2_status_string(rc));
-    rc = r2_multipart_upload_part(&e2, c, bucket, "transfer/manual", id.ptr, 2, buf, 10, R2_CHECKSUM_SHA1);
+    rc = r2_multipart_upload_part(&e2, c, bucket, "transfer/manual", id.ptr, 2, buf, 10, &(r2_part_options){.version = R2_PART_OPTIONS_VERSION, .checksum = R2_CHECKSUM_SHA1});
     CHECK(rc == R2_ERR_UNSUPPORTED, "a SHA-1 part checksum is refused, got %s", r2_status_string(rc));
     CHECK_OK(r2_multipart_abort(c, bucket, "transfer/manual", id.ptr), "abort");
     CHECK(uploads_left(c, "transfer/manual") == 0, "aborted upload is gone");
-    r2_part_list gone = {0};
-    rc = r2_multipart_list_parts(&gone, c, bucket, "transfer/manual", id.ptr);
+    r2_multipart_part_list gone = R2_MULTIPART_PART_LIST_INIT;
+    rc = r2_multipart_list_parts(&gone, c, bucket, "transfer/manual", id.ptr, NULL);
     CHECK(rc == R2_ERR_NO_SUCH_UPLOAD, "list parts of an aborted upload: NoSuchUpload, got %s", r2_status_string(rc));
     CHECK(strstr(r2_error_last()->message, "7 days") != NULL, "the message says R2 expires uploads: %s", r2_error_last()->message);
     r2_buf_dispose(&id);
@@ -434,7 +434,7 @@ static void test_low_level(r2_client *c) {
     r2_transfer_options t = R2_TRANSFER_OPTIONS_INIT;
     t.threshold = 5 << 20;
     t.part_size = 5 << 20;
-    CHECK_OK(r2_copy_large(&info, c, bucket, "transfer/copy-src", bucket, "transfer/copy-large", &t), "copy large");
+    CHECK_OK(r2_transfer_copy(&info, c, bucket, "transfer/copy-src", bucket, "transfer/copy-large", &t), "copy large");
     CHECK(strchr(info.etag, '-') != NULL, "multipart copy ETag %s", info.etag);
     r2_object_info_dispose(&info);
     CHECK_OK(r2_object_get(&body, NULL, c, bucket, "transfer/copy-large", NULL), "get large copy");
@@ -442,23 +442,23 @@ static void test_low_level(r2_client *c) {
     r2_buf_dispose(&body);
     free(buf);
     const char *keys[] = {"transfer/copy-src", "transfer/copy-dst", "transfer/copy-large"};
-    r2_delete_result del = {0};
-    r2_objects_delete(&del, c, bucket, keys, 3, true);
+    r2_delete_result del = R2_DELETE_RESULT_INIT;
+    r2_object_delete_many(&del, c, bucket, keys, 3, &(r2_delete_many_options){R2_DELETE_MANY_OPTIONS_VERSION, true});
     r2_delete_result_dispose(&del);
 
     /* Argument checks. */
-    CHECK(r2_upload_file(NULL, c, bucket, "k", "/nonexistent/file", NULL) == R2_ERR_INVALID_ARGUMENT, "missing file");
-    CHECK(r2_upload_stream(NULL, c, bucket, "k", -2, gen_read, NULL, NULL) == R2_ERR_INVALID_ARGUMENT, "length -2");
+    CHECK(r2_transfer_upload_file(NULL, c, bucket, "k", "/nonexistent/file", NULL) == R2_ERR_INVALID_ARGUMENT, "missing file");
+    CHECK(r2_transfer_upload_stream(NULL, c, bucket, "k", -2, gen_read, NULL, NULL) == R2_ERR_INVALID_ARGUMENT, "length -2");
     t = (r2_transfer_options)R2_TRANSFER_OPTIONS_INIT;
     t.concurrency = 65;
-    CHECK(r2_upload_buffer(NULL, c, bucket, "k", (const uint8_t *)"x", 1, &t) == R2_ERR_INVALID_ARGUMENT, "concurrency 65");
+    CHECK(r2_transfer_upload_buffer(NULL, c, bucket, "k", (const uint8_t *)"x", 1, &t) == R2_ERR_INVALID_ARGUMENT, "concurrency 65");
     t.concurrency = 0;
     t.part_size = 1 << 20;
-    CHECK(r2_upload_buffer(NULL, c, bucket, "k", (const uint8_t *)"x", 1, &t) == R2_ERR_INVALID_ARGUMENT, "part size 1 MiB");
+    CHECK(r2_transfer_upload_buffer(NULL, c, bucket, "k", (const uint8_t *)"x", 1, &t) == R2_ERR_INVALID_ARGUMENT, "part size 1 MiB");
     t = (r2_transfer_options)R2_TRANSFER_OPTIONS_INIT;
     t.skip_fsync = 2;
-    CHECK(r2_download_file(NULL, c, bucket, "k", "/tmp/never-written", &t) == R2_ERR_INVALID_ARGUMENT, "skip_fsync 2");
-    CHECK(r2_cancel_request(NULL) == R2_ERR_INVALID_ARGUMENT, "NULL cancel");
+    CHECK(r2_transfer_download_file(NULL, c, bucket, "k", "/tmp/never-written", &t) == R2_ERR_INVALID_ARGUMENT, "skip_fsync 2");
+    CHECK(r2_cancel_signal(NULL) == R2_ERR_INVALID_ARGUMENT, "NULL cancel");
 }
 
 int main(int argc, char **argv) {

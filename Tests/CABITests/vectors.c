@@ -255,7 +255,7 @@ static int run_case(const jval *file, const jval *c, tally *t) {
     sr.body_len = body_len;
     sr.payload_hash = content_sha;
     sr.unix_time = parse_time(ts);
-    sr.content_sha256_header = !strcmp(service, "s3") || sign_body;
+    sr.omit_content_sha256_header = !(!strcmp(service, "s3") || sign_body);
     sr.omit_session_token = omit_token;
 
     int bad = 0;

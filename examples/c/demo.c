@@ -50,7 +50,7 @@ static int sign_only(void) {
     r2_client *client = NULL;
     if (r2_client_new(&client, &opts) != R2_OK) return fail("r2_client_new");
     r2_buf url = {0};
-    if (r2_presign(&url, client, "GET", "my-bucket", "photos/2026/cat.jpg", 3600, NULL) != R2_OK)
+    if (r2_client_presign(&url, client, "GET", "my-bucket", "photos/2026/cat.jpg", 3600, NULL) != R2_OK)
         return fail("r2_presign");
     printf("presigned GET (no network): %s\n", url.ptr);
     r2_buf_dispose(&url);
@@ -76,7 +76,7 @@ int main(void) {
     put.metadata = meta;
     put.metadata_count = 1;
     put.checksum = R2_CHECKSUM_SHA256;
-    r2_object_info info = {0};
+    r2_object_info info = R2_OBJECT_INFO_INIT;
     if (r2_object_put(&info, client, bucket, key, (const uint8_t *)text, strlen(text), &put) != R2_OK)
         return fail("put");
     printf("put    %s: %zu bytes, etag %s\n", key, strlen(text), info.etag);
@@ -106,7 +106,7 @@ int main(void) {
     /* List. */
     r2_list_options list = R2_LIST_OPTIONS_INIT;
     list.prefix = "demo/";
-    r2_list_result page = {0};
+    r2_list_result page = R2_LIST_RESULT_INIT;
     if (r2_list_objects(&page, client, bucket, &list) != R2_OK) return fail("list");
     printf("list   prefix %s: %zu objects\n", list.prefix, page.object_count);
     for (size_t i = 0; i < page.object_count; i++)
@@ -115,7 +115,7 @@ int main(void) {
 
     /* Presign a GET and fetch it with plain HTTP, no r2 involved. */
     r2_buf url = {0};
-    if (r2_presign(&url, client, "GET", bucket, key, 300, NULL) != R2_OK) return fail("presign");
+    if (r2_client_presign(&url, client, "GET", bucket, key, 300, NULL) != R2_OK) return fail("presign");
     r2_buf fetched = {0};
     long status = fetch(url.ptr, &fetched);
     printf("fetch  presigned URL (300 s): HTTP %ld, %zu bytes, %s\n", status, fetched.size,
@@ -126,8 +126,8 @@ int main(void) {
 
     /* Delete both. */
     const char *keys[] = {key, copy_key};
-    r2_delete_result deleted = {0};
-    if (r2_objects_delete(&deleted, client, bucket, keys, 2, false) != R2_OK) return fail("delete");
+    r2_delete_result deleted = R2_DELETE_RESULT_INIT;
+    if (r2_object_delete_many(&deleted, client, bucket, keys, 2, NULL) != R2_OK) return fail("delete");
     printf("delete %zu deleted, %zu failed\n", deleted.deleted_count, deleted.error_count);
     r2_delete_result_dispose(&deleted);
 

@@ -12,11 +12,11 @@
 /** @name Version
  * The header's version. r2_version_number() returns the library's; bindings
  * check that the two agree. */
-#define R2_VERSION_MAJOR 0
-#define R2_VERSION_MINOR 1
+#define R2_VERSION_MAJOR 1
+#define R2_VERSION_MINOR 0
 #define R2_VERSION_PATCH 0
 #define R2_VERSION_NUMBER (R2_VERSION_MAJOR * 10000 + R2_VERSION_MINOR * 100 + R2_VERSION_PATCH)
-#define R2_VERSION_STRING "0.1.0"
+#define R2_VERSION_STRING "1.0.0"
 
 /** Limits that the library enforces before anything is sent. */
 #define R2_MAX_KEY_BYTES 1024
@@ -24,10 +24,11 @@
 #define R2_MAX_PRESIGN_EXPIRES 604800
 
 /** Status codes. Every fallible function returns one: R2_OK (0) or a negative
- * code. The numbers are stable: once published they never change. Codes are
+ * code (iterators also return R2_ITER_OVER at the end). The numbers are stable: once published they never change. Codes are
  * grouped by hundreds in the error taxonomy's classes. */
 typedef enum r2_status {
     R2_OK = 0,
+    R2_ITER_OVER = 1,             /**< an iterator has no more entries (not an error) */
 
     /* Caller and library errors. */
     R2_ERR_INVALID_ARGUMENT = -1, /**< NULL pointer, bad UTF-8, out-of-range number, invalid bucket or key */
@@ -218,10 +219,15 @@ typedef enum r2_breaker_state {
     R2_BREAKER_HALF_OPEN = 2  /**< one trial call at a time goes through */
 } r2_breaker_state;
 
+/** In an options field where zero means the default, R2_OFF turns the
+ * feature off instead (where the field says so). */
+#define R2_OFF 0xFFFFFFFFu
+
 /** Client configuration. Initialise with R2_CLIENT_OPTIONS_INIT or
- * r2_client_options_init(), which fill in the defaults, then set fields.
- * Strings are NUL-terminated UTF-8, borrowed for the duration of
- * r2_client_new() only; NULL means "not set". */
+ * r2_client_options_init() (the version, every other field zero), then set
+ * fields. Zero (or NULL) in any field means the default, which the library
+ * keeps. Strings are NUL-terminated UTF-8, borrowed for the duration of
+ * r2_client_new() only. */
 typedef struct r2_client_options {
     uint32_t version;                 /**< R2_CLIENT_OPTIONS_VERSION */
     const char *account_id;           /**< Cloudflare account id; required unless endpoint is set */
@@ -232,32 +238,33 @@ typedef struct r2_client_options {
     int32_t jurisdiction;             /**< an r2_jurisdiction */
     bool allow_http;                  /**< must be true for an http:// endpoint */
     const char *ca_bundle_path;       /**< optional PEM file of CA certificates to trust */
-    uint32_t connect_timeout_ms;      /**< default 10 000 */
-    uint32_t request_timeout_ms;      /**< small requests; default 60 000 */
-    uint32_t transfer_timeout_ms;     /**< large bodies; default 0 (no limit beyond the low-speed check) */
-    uint64_t multipart_threshold;     /**< bytes; default 100 MiB */
-    uint64_t multipart_part_size;     /**< bytes; default 10 MiB */
-    uint32_t multipart_concurrency;   /**< default 4 */
-    uint32_t pool_size;               /**< idle connections kept; default 20 */
-    int32_t payload_mode;             /**< an r2_payload_mode; default R2_PAYLOAD_SIGNED */
+    uint32_t connect_timeout_ms;      /**< 0: the default, 10 000 */
+    uint32_t request_timeout_ms;      /**< small requests; 0: the default, 60 000 */
+    uint32_t transfer_timeout_ms;     /**< large bodies; 0: none beyond the stall check (the default) */
+    uint64_t multipart_threshold;     /**< bytes; 0: the default, 100 MiB */
+    uint64_t multipart_part_size;     /**< bytes; 0: the default, 10 MiB */
+    uint32_t multipart_concurrency;   /**< 0: the default, 4 */
+    uint32_t pool_size;               /**< idle connections kept; 0: the default, 20 */
+    int32_t payload_mode;             /**< an r2_payload_mode; R2_PAYLOAD_DEFAULT (0): R2_PAYLOAD_SIGNED */
     const char *record_path;          /**< record every exchange to this cassette file (secrets redacted) */
     const char *replay_path;          /**< serve every request from this cassette; no network */
     bool replay_latency;              /**< with replay_path: wait as long as each recorded response took */
     /* Version 2: resilience and observability (README, "Resilience and observability"). */
+    /* A zero field of a retry rule means that field's default. */
     r2_retry_rule retry_slow_down;    /**< SlowDown and HTTP 429; default {5, 1000, 30000}; the server's Retry-After replaces the base delay */
     r2_retry_rule retry_server;       /**< InternalError, ServiceUnavailable; default {3, 1000, 30000} */
     r2_retry_rule retry_network;      /**< timeouts, connection failures; default {3, 500, 10000} */
     r2_retry_rule retry_interrupted;  /**< bodies cut off mid-way; default {2, 500, 500}, a fixed delay; a resumed download that made progress starts afresh */
-    double retry_jitter;              /**< 0 to 1: each delay is drawn from [(1 - jitter) * d, d]; default 0.5 */
-    uint32_t deadline_ms;             /**< the whole call, retries and waits included; default 0 (none) */
-    uint32_t list_timeout_ms;         /**< per attempt of a listing; default 60 000 */
-    uint32_t part_timeout_ms;         /**< per attempt of a multipart part; default 0 (none beyond the stall check) */
-    uint32_t stall_timeout_ms;        /**< a request with no byte moved (or under stall_min_bytes_per_s) for this long fails (a download then resumes); default 60 000 */
-    uint32_t breaker_failure_threshold; /**< consecutive failed calls that open the circuit; 0 disables the breaker; default 5 */
-    uint32_t breaker_success_threshold; /**< successful trial calls that close it again; default 3 */
-    uint32_t breaker_reset_timeout_ms;  /**< how long it stays open; default 30 000 */
-    double rate_limit;                /**< requests per second, adaptive on SlowDown; default 0 (no limit) */
-    int32_t log_level;                /**< an r2_log_level; default R2_LOG_OFF */
+    double retry_jitter;              /**< 0 to 1: each delay is drawn from [(1 - jitter) * d, d]; 0: the default, 0.5; R2_OFF: no jitter */
+    uint32_t deadline_ms;             /**< the whole call, retries and waits included; 0: none (the default) */
+    uint32_t list_timeout_ms;         /**< per attempt of a listing; 0: the default, 60 000; R2_OFF: none */
+    uint32_t part_timeout_ms;         /**< per attempt of a multipart part; 0: none beyond the stall check (the default) */
+    uint32_t stall_timeout_ms;        /**< a request with no byte moved (or under stall_min_bytes_per_s) for this long fails (a download then resumes); 0: the default, 60 000 */
+    uint32_t breaker_failure_threshold; /**< consecutive failed calls that open the circuit; 0: the default, 5; R2_OFF: no breaker */
+    uint32_t breaker_success_threshold; /**< successful trial calls that close it again; 0: the default, 3 */
+    uint32_t breaker_reset_timeout_ms;  /**< how long it stays open; 0: the default, 30 000 */
+    double rate_limit;                /**< requests per second, adaptive on SlowDown; 0: no limit (the default) */
+    int32_t log_level;                /**< an r2_log_level; 0: R2_LOG_OFF (the default) */
     r2_log_cb log_cb;                 /**< NULL: no logging */
     void *log_userdata;
     r2_free_cb log_userdata_free;     /**< called with log_userdata when the client is freed (or r2_client_new fails); may be NULL */
@@ -267,30 +274,28 @@ typedef struct r2_client_options {
     bool traceparent;                 /**< send a W3C traceparent header (unsigned) with every request */
     /* Version 3: limits against a hostile or broken server (README, "Hostile servers"),
      * addressing and signing region. */
-    uint64_t max_get_bytes;           /**< the most r2_object_get() holds in memory; larger (or endless) bodies fail with R2_ERR_ENTITY_TOO_LARGE; default 1 GiB */
-    uint32_t stall_min_bytes_per_s;   /**< a request moving under this rate for stall_timeout_ms fails (a server trickling bytes); 0 keeps only the no-byte check; default 1024 */
+    uint64_t max_get_bytes;           /**< the most r2_object_get() holds in memory; larger (or endless) bodies fail with R2_ERR_ENTITY_TOO_LARGE; 0: the default, 1 GiB */
+    uint32_t stall_min_bytes_per_s;   /**< a request moving under this rate for stall_timeout_ms fails (a server trickling bytes); 0: the default, 1024; R2_OFF: only the no-byte check */
     bool virtual_hosted_style;        /**< <bucket>.<host>/<key> URLs instead of <host>/<bucket>/<key> (R2 accepts both) */
     const char *region;               /**< SigV4 region: NULL or "auto" (R2's), "us-east-1" or "" (aliases R2 accepts); others are refused */
 } r2_client_options;
 
 #define R2_CLIENT_OPTIONS_VERSION 3
-#define R2_CLIENT_OPTIONS_INIT { R2_CLIENT_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, R2_JURISDICTION_DEFAULT, false, NULL, 10000, 60000, 0, 104857600, 10485760, 4, 20, R2_PAYLOAD_SIGNED, NULL, NULL, false, \
-    {5, 1000, 30000}, {3, 1000, 30000}, {3, 500, 10000}, {2, 500, 500}, 0.5, 0, 60000, 0, 60000, 5, 3, 30000, 0.0, R2_LOG_OFF, NULL, NULL, NULL, NULL, NULL, NULL, false, \
-    1073741824, 1024, false, NULL }
+#define R2_CLIENT_OPTIONS_INIT { .version = R2_CLIENT_OPTIONS_VERSION }
 
 /** Credentials and scope of a standalone signer. Strings are borrowed for the
- * duration of r2_signer_new() only. */
+ * duration of r2_signer_new() only; NULL means the default. */
 typedef struct r2_signer_options {
     uint32_t version;               /**< R2_SIGNER_OPTIONS_VERSION */
     const char *access_key_id;      /**< required */
     const char *secret_access_key;  /**< required */
     const char *session_token;      /**< optional */
-    const char *region;             /**< default "auto" */
-    const char *service;            /**< default "s3" */
+    const char *region;             /**< NULL: "auto" */
+    const char *service;            /**< NULL: "s3" */
 } r2_signer_options;
 
 #define R2_SIGNER_OPTIONS_VERSION 1
-#define R2_SIGNER_OPTIONS_INIT { R2_SIGNER_OPTIONS_VERSION, NULL, NULL, NULL, "auto", "s3" }
+#define R2_SIGNER_OPTIONS_INIT { .version = R2_SIGNER_OPTIONS_VERSION }
 
 /** One request to sign or presign. Everything is borrowed for the duration of
  * the call. */
@@ -305,12 +310,12 @@ typedef struct r2_sign_request {
     size_t body_len;
     const char *payload_hash;    /**< hex SHA-256, "UNSIGNED-PAYLOAD", or NULL to hash body (presign: NULL means UNSIGNED-PAYLOAD for s3) */
     int64_t unix_time;           /**< signing time in seconds since 1970; 0 means now */
-    bool content_sha256_header;  /**< add x-amz-content-sha256 when absent (always true in practice for S3/R2) */
+    bool omit_content_sha256_header; /**< do not add x-amz-content-sha256 when absent (S3 and R2 need it: leave false) */
     bool omit_session_token;     /**< do not add or sign x-amz-security-token */
 } r2_sign_request;
 
 #define R2_SIGN_REQUEST_VERSION 1
-#define R2_SIGN_REQUEST_INIT { R2_SIGN_REQUEST_VERSION, NULL, NULL, NULL, NULL, 0, NULL, 0, NULL, 0, true, false }
+#define R2_SIGN_REQUEST_INIT { .version = R2_SIGN_REQUEST_VERSION }
 
 /** Everything an r2_signed holds, read in one call (r2_signed_get) instead of
  * one call per field. The caller sets `version`; the library fills the rest
@@ -335,9 +340,9 @@ typedef struct r2_signed_fields {
 } r2_signed_fields;
 
 #define R2_SIGNED_FIELDS_VERSION 1
-#define R2_SIGNED_FIELDS_INIT { R2_SIGNED_FIELDS_VERSION, NULL, 0, NULL, 0, NULL, 0, NULL, 0, NULL, 0, NULL, 0, NULL, 0 }
+#define R2_SIGNED_FIELDS_INIT { .version = R2_SIGNED_FIELDS_VERSION }
 
-/** Options of r2_presign(). */
+/** Options of r2_client_presign(). */
 typedef struct r2_presign_options {
     uint32_t version;            /**< R2_PRESIGN_OPTIONS_VERSION */
     const r2_header *headers;    /**< extra headers to sign (e.g. Content-Type for PUT); the URL's user must send them */
@@ -348,7 +353,7 @@ typedef struct r2_presign_options {
 } r2_presign_options;
 
 #define R2_PRESIGN_OPTIONS_VERSION 1
-#define R2_PRESIGN_OPTIONS_INIT { R2_PRESIGN_OPTIONS_VERSION, NULL, 0, 0, NULL, 0 }
+#define R2_PRESIGN_OPTIONS_INIT { .version = R2_PRESIGN_OPTIONS_VERSION }
 
 
 /** Integrity checks sent with an upload. R2 accepts one checksum per request:
@@ -390,13 +395,13 @@ typedef struct r2_put_options {
     const char *checksum_value;    /**< base64 digest for streams (bytes puts compute it); NULL to compute */
     const char *storage_class;     /**< "STANDARD" or "STANDARD_IA" (anything else is refused before sending); NULL or "" for the bucket's default */
     /* Version 2. */
-    r2_rewind_cb rewind;           /**< streamed puts (r2_object_put_stream, r2_upload_stream below the threshold): restarts the body
+    r2_rewind_cb rewind;           /**< streamed puts (r2_object_put_stream, r2_transfer_upload_stream below the threshold): restarts the body
                                         so a 429/5xx/network failure is sent again; NULL: a one-shot stream, not retried once read */
     const uint8_t *sse_customer_key; /**< SSE-C: 32 bytes (AES-256) to encrypt the object with; reads then need it; NULL for none */
 } r2_put_options;
 
 #define R2_PUT_OPTIONS_VERSION 2
-#define R2_PUT_OPTIONS_INIT { R2_PUT_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, R2_PAYLOAD_DEFAULT, R2_CHECKSUM_NONE, NULL, NULL, NULL, NULL }
+#define R2_PUT_OPTIONS_INIT { .version = R2_PUT_OPTIONS_VERSION }
 
 /** Options of r2_object_get(), r2_object_get_stream() and r2_object_head(). */
 typedef struct r2_get_options {
@@ -412,12 +417,21 @@ typedef struct r2_get_options {
 } r2_get_options;
 
 #define R2_GET_OPTIONS_VERSION 2
-#define R2_GET_OPTIONS_INIT { R2_GET_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, false, NULL }
+#define R2_GET_OPTIONS_INIT { .version = R2_GET_OPTIONS_VERSION }
+
+/* Results that can grow. Every struct r2 fills for the caller starts with a
+ * `version` that the caller sets (R2_X_INIT, or x.version = R2_X_VERSION)
+ * and r2 honours: it writes only the fields that version has, so a caller
+ * built against an older header is never written past. A version of 0, or
+ * above the library's, is R2_ERR_INVALID_ARGUMENT. Arrays that r2 allocates
+ * inside a result use the element layout of the result's version (r2 sets
+ * each element's version). */
 
 /** What r2 knows about an object after a put, get, head or copy. Filled by
  * r2; strings are "" when absent and, like the metadata array, owned by the
  * struct: release them with r2_object_info_dispose(). */
 typedef struct r2_object_info {
+    uint32_t version;              /**< R2_OBJECT_INFO_VERSION, set by the caller */
     const char *etag;
     const char *version_id;
     const char *content_type;
@@ -441,6 +455,9 @@ typedef struct r2_object_info {
     void *internal;                /**< r2's storage; do not touch */
 } r2_object_info;
 
+#define R2_OBJECT_INFO_VERSION 1
+#define R2_OBJECT_INFO_INIT { .version = R2_OBJECT_INFO_VERSION }
+
 /** Options of r2_object_copy(). */
 typedef struct r2_copy_options {
     uint32_t version;                   /**< R2_COPY_OPTIONS_VERSION */
@@ -461,7 +478,7 @@ typedef struct r2_copy_options {
 } r2_copy_options;
 
 #define R2_COPY_OPTIONS_VERSION 2
-#define R2_COPY_OPTIONS_INIT { R2_COPY_OPTIONS_VERSION, false, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL }
+#define R2_COPY_OPTIONS_INIT { .version = R2_COPY_OPTIONS_VERSION }
 
 /** Options of r2_list_objects() and r2_list_iter_new(). */
 typedef struct r2_list_options {
@@ -474,10 +491,11 @@ typedef struct r2_list_options {
 } r2_list_options;
 
 #define R2_LIST_OPTIONS_VERSION 1
-#define R2_LIST_OPTIONS_INIT { R2_LIST_OPTIONS_VERSION, NULL, NULL, NULL, NULL, 0 }
+#define R2_LIST_OPTIONS_INIT { .version = R2_LIST_OPTIONS_VERSION }
 
 /** One listed object. Strings are owned by the list result or iterator. */
 typedef struct r2_object_entry {
+    uint32_t version;               /**< R2_OBJECT_ENTRY_VERSION: set by the caller of r2_list_iter_next(), by r2 in a list result */
     const char *key;
     const char *etag;
     const char *last_modified;      /**< ISO 8601, as the server sent it */
@@ -485,9 +503,13 @@ typedef struct r2_object_entry {
     uint64_t size;
 } r2_object_entry;
 
+#define R2_OBJECT_ENTRY_VERSION 1
+#define R2_OBJECT_ENTRY_INIT { .version = R2_OBJECT_ENTRY_VERSION }
+
 /** One page of ListObjectsV2, keys already URL-decoded. Owned by the struct:
  * release with r2_list_result_dispose(). */
 typedef struct r2_list_result {
+    uint32_t version;                     /**< R2_LIST_RESULT_VERSION, set by the caller */
     const r2_object_entry *objects;
     size_t object_count;
     const char *const *common_prefixes;
@@ -498,21 +520,37 @@ typedef struct r2_list_result {
     void *internal;
 } r2_list_result;
 
+#define R2_LIST_RESULT_VERSION 1
+#define R2_LIST_RESULT_INIT { .version = R2_LIST_RESULT_VERSION }
+
 /** A lazy iterator over every object of a listing, fetching pages as it goes.
  * Use it from one thread at a time. */
 typedef struct r2_list_iter r2_list_iter;
 
 /** One failed key of a DeleteObjects call. */
 typedef struct r2_delete_error {
+    uint32_t version;     /**< R2_DELETE_ERROR_VERSION, set by r2 */
     const char *key;
     const char *code;     /**< S3 error code, e.g. "AccessDenied" */
     const char *message;
 } r2_delete_error;
 
-/** The outcome of r2_objects_delete(): keys deleted and keys that failed (a
+#define R2_DELETE_ERROR_VERSION 1
+
+/** Options of r2_object_delete_many(). */
+typedef struct r2_delete_many_options {
+    uint32_t version;              /**< R2_DELETE_MANY_OPTIONS_VERSION */
+    bool quiet;                    /**< ask the server to report failures only: the result's deleted list is then empty */
+} r2_delete_many_options;
+
+#define R2_DELETE_MANY_OPTIONS_VERSION 1
+#define R2_DELETE_MANY_OPTIONS_INIT { .version = R2_DELETE_MANY_OPTIONS_VERSION }
+
+/** The outcome of r2_object_delete_many(): keys deleted and keys that failed (a
  * partial failure is not an error of the call). Release with
  * r2_delete_result_dispose(). */
 typedef struct r2_delete_result {
+    uint32_t version;              /**< R2_DELETE_RESULT_VERSION, set by the caller */
     const char *const *deleted;
     size_t deleted_count;
     const r2_delete_error *errors;
@@ -520,8 +558,11 @@ typedef struct r2_delete_result {
     void *internal;
 } r2_delete_result;
 
+#define R2_DELETE_RESULT_VERSION 1
+#define R2_DELETE_RESULT_INIT { .version = R2_DELETE_RESULT_VERSION }
+
 /** A cancel switch for long calls: create it with r2_cancel_new(), pass it in
- * r2_transfer_options, and call r2_cancel_request() from any thread. */
+ * r2_transfer_options, and call r2_cancel_signal() from any thread. */
 typedef struct r2_cancel r2_cancel;
 
 /** Transfer progress: bytes moved so far and the total (-1 when unknown).
@@ -530,7 +571,7 @@ typedef struct r2_cancel r2_cancel;
  * to cancel (the call then fails with R2_ERR_CANCELLED). */
 typedef int (*r2_progress_cb)(uint64_t done, int64_t total, void *userdata);
 
-/** Options of the transfer manager (r2_upload_*, r2_download_*, r2_copy_large).
+/** Options of the transfer manager (r2_transfer_upload_*, r2_transfer_download_*, r2_transfer_copy).
  * Zero means "the client's setting". Everything is borrowed for the call. */
 typedef struct r2_transfer_options {
     uint32_t version;                 /**< R2_TRANSFER_OPTIONS_VERSION */
@@ -546,13 +587,13 @@ typedef struct r2_transfer_options {
     const char *state_path;           /**< resume state file; NULL: no resume (failed uploads are aborted) */
     /* Version 2. */
     const uint8_t *sse_customer_key;        /**< SSE-C: 32-byte key of the object uploaded or downloaded (uploads: or put->sse_customer_key); NULL for none */
-    const uint8_t *source_sse_customer_key; /**< SSE-C: 32-byte key of r2_copy_large's source; NULL for none */
+    const uint8_t *source_sse_customer_key; /**< SSE-C: 32-byte key of r2_transfer_copy's source; NULL for none */
     /* Version 3. */
     uint32_t skip_fsync;              /**< downloads to a file: 1 skips the fsync before the rename into place (faster; a crash soon after may leave the file short); 0: fsync (durable) */
 } r2_transfer_options;
 
 #define R2_TRANSFER_OPTIONS_VERSION 3
-#define R2_TRANSFER_OPTIONS_INIT { R2_TRANSFER_OPTIONS_VERSION, 0, 0, 0, R2_CHECKSUM_NONE, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, 0 }
+#define R2_TRANSFER_OPTIONS_INIT { .version = R2_TRANSFER_OPTIONS_VERSION }
 
 /** A part to assemble with r2_multipart_complete(). */
 typedef struct r2_completed_part {
@@ -560,7 +601,7 @@ typedef struct r2_completed_part {
     const char *etag;      /**< as r2_multipart_upload_part() returned it */
 } r2_completed_part;
 
-/** Conditions of r2_multipart_complete_with_options(): R2 checks them when
+/** Options of r2_multipart_complete(): conditions R2 checks when
  * the object is published, and a failed one (R2_ERR_PRECONDITION_FAILED) is
  * final: R2 then treats the upload as aborted. Strings are borrowed for the call. */
 typedef struct r2_complete_options {
@@ -571,10 +612,9 @@ typedef struct r2_complete_options {
 } r2_complete_options;
 
 #define R2_COMPLETE_OPTIONS_VERSION 1
-#define R2_COMPLETE_OPTIONS_INIT { R2_COMPLETE_OPTIONS_VERSION, NULL, NULL, NULL }
+#define R2_COMPLETE_OPTIONS_INIT { .version = R2_COMPLETE_OPTIONS_VERSION }
 
-/** Options of r2_multipart_upload_part_with_options() and
- * r2_multipart_upload_part_copy_with_options(). */
+/** Options of r2_multipart_upload_part() and r2_multipart_upload_part_copy(). */
 typedef struct r2_part_options {
     uint32_t version;              /**< R2_PART_OPTIONS_VERSION */
     int32_t checksum;              /**< R2_CHECKSUM_NONE, _MD5, _CRC32 or _CRC32C (uploaded parts only) */
@@ -583,36 +623,67 @@ typedef struct r2_part_options {
 } r2_part_options;
 
 #define R2_PART_OPTIONS_VERSION 1
-#define R2_PART_OPTIONS_INIT { R2_PART_OPTIONS_VERSION, R2_CHECKSUM_NONE, NULL, NULL }
+#define R2_PART_OPTIONS_INIT { .version = R2_PART_OPTIONS_VERSION }
+
+/** Options of r2_multipart_list_parts() (none yet: the version only). */
+typedef struct r2_list_parts_options {
+    uint32_t version;              /**< R2_LIST_PARTS_OPTIONS_VERSION */
+} r2_list_parts_options;
+
+#define R2_LIST_PARTS_OPTIONS_VERSION 1
+#define R2_LIST_PARTS_OPTIONS_INIT { .version = R2_LIST_PARTS_OPTIONS_VERSION }
 
 /** One uploaded part, from r2_multipart_list_parts(). */
-typedef struct r2_part_info {
+typedef struct r2_multipart_part_info {
+    uint32_t version;              /**< R2_MULTIPART_PART_INFO_VERSION, set by r2 */
     uint32_t part_number;
     uint64_t size;
     const char *etag;
     const char *last_modified;
-} r2_part_info;
+} r2_multipart_part_info;
 
-/** Every part of an upload. Release with r2_part_list_dispose(). */
-typedef struct r2_part_list {
-    const r2_part_info *parts;
+#define R2_MULTIPART_PART_INFO_VERSION 1
+
+/** Every part of an upload. Release with r2_multipart_part_list_dispose(). */
+typedef struct r2_multipart_part_list {
+    uint32_t version;              /**< R2_MULTIPART_PART_LIST_VERSION, set by the caller */
+    const r2_multipart_part_info *parts;
     size_t count;
     void *internal;
-} r2_part_list;
+} r2_multipart_part_list;
+
+#define R2_MULTIPART_PART_LIST_VERSION 1
+#define R2_MULTIPART_PART_LIST_INIT { .version = R2_MULTIPART_PART_LIST_VERSION }
+
+/** Options of r2_multipart_list_uploads(). */
+typedef struct r2_list_uploads_options {
+    uint32_t version;              /**< R2_LIST_UPLOADS_OPTIONS_VERSION */
+    const char *prefix;            /**< only uploads whose key starts with it; NULL or "" for all */
+} r2_list_uploads_options;
+
+#define R2_LIST_UPLOADS_OPTIONS_VERSION 1
+#define R2_LIST_UPLOADS_OPTIONS_INIT { .version = R2_LIST_UPLOADS_OPTIONS_VERSION }
 
 /** One unfinished multipart upload, from r2_multipart_list_uploads(). */
-typedef struct r2_upload_info {
+typedef struct r2_multipart_upload_info {
+    uint32_t version;              /**< R2_MULTIPART_UPLOAD_INFO_VERSION, set by r2 */
     const char *key;
     const char *upload_id;
     const char *initiated;
-} r2_upload_info;
+} r2_multipart_upload_info;
 
-/** Every unfinished upload under a prefix. Release with r2_upload_list_dispose(). */
-typedef struct r2_upload_list {
-    const r2_upload_info *uploads;
+#define R2_MULTIPART_UPLOAD_INFO_VERSION 1
+
+/** Every unfinished upload under a prefix. Release with r2_multipart_upload_list_dispose(). */
+typedef struct r2_multipart_upload_list {
+    uint32_t version;              /**< R2_MULTIPART_UPLOAD_LIST_VERSION, set by the caller */
+    const r2_multipart_upload_info *uploads;
     size_t count;
     void *internal;
-} r2_upload_list;
+} r2_multipart_upload_list;
+
+#define R2_MULTIPART_UPLOAD_LIST_VERSION 1
+#define R2_MULTIPART_UPLOAD_LIST_INIT { .version = R2_MULTIPART_UPLOAD_LIST_VERSION }
 
 /** Download sink: receives each chunk of a body as it arrives. Return 0 to go
  * on, anything else to abort (the call then fails with R2_ERR_ABORTED). */

@@ -35,20 +35,20 @@
     X(r2_version_number) X(r2_version_string) X(r2_error_last) X(r2_status_string) X(r2_buf_dispose) \
     X(r2_client_new) X(r2_client_new_from_env) X(r2_client_free) X(r2_client_options_init) \
     X(r2_client_metrics_json) X(r2_client_metrics_prometheus) \
-    X(r2_cancel_new) X(r2_cancel_free) X(r2_cancel_request) \
+    X(r2_cancel_new) X(r2_cancel_free) X(r2_cancel_signal) \
     X(r2_put_options_init) X(r2_get_options_init) X(r2_copy_options_init) X(r2_list_options_init) \
     X(r2_transfer_options_init) X(r2_presign_options_init) X(r2_sign_request_init) X(r2_signer_options_init) \
     X(r2_object_put) X(r2_object_get_stream) X(r2_object_head) X(r2_object_info_dispose) \
-    X(r2_object_delete) X(r2_objects_delete) X(r2_delete_result_dispose) X(r2_object_copy) X(r2_copy_large) \
+    X(r2_object_delete) X(r2_object_delete_many) X(r2_delete_result_dispose) X(r2_object_copy) X(r2_transfer_copy) \
     X(r2_list_objects) X(r2_list_result_dispose) \
-    X(r2_multipart_create) X(r2_multipart_upload_part_with_options) X(r2_multipart_upload_part_copy_with_options) \
-    X(r2_part_options_init) X(r2_complete_options_init) X(r2_multipart_complete_with_options) X(r2_multipart_abort) X(r2_multipart_list_parts) X(r2_part_list_dispose) \
-    X(r2_multipart_list_uploads) X(r2_upload_list_dispose) \
-    X(r2_upload_file) X(r2_upload_buffer) X(r2_upload_stream) X(r2_download_file) \
-    X(r2_presign) X(r2_signer_new) X(r2_signer_free) X(r2_signer_sign) X(r2_signer_presign) \
+    X(r2_multipart_create) X(r2_multipart_upload_part) X(r2_multipart_upload_part_copy) \
+    X(r2_part_options_init) X(r2_complete_options_init) X(r2_multipart_complete) X(r2_multipart_abort) X(r2_multipart_list_parts) X(r2_multipart_part_list_dispose) X(r2_list_parts_options_init) \
+    X(r2_multipart_list_uploads) X(r2_multipart_upload_list_dispose) X(r2_list_uploads_options_init) X(r2_delete_many_options_init) \
+    X(r2_transfer_upload_file) X(r2_transfer_upload_buffer) X(r2_transfer_upload_stream) X(r2_transfer_download_file) \
+    X(r2_client_presign) X(r2_signer_new) X(r2_signer_free) X(r2_signer_sign) X(r2_signer_presign) \
     X(r2_signed_free) X(r2_signed_header_count) X(r2_signed_header) X(r2_signed_authorization) \
     X(r2_signed_query) X(r2_signed_signature) X(r2_signed_canonical_request) X(r2_signed_string_to_sign) \
-    X(r2_validate_bucket) X(r2_validate_key)
+    X(r2_bucket_validate) X(r2_key_validate)
 
 #define DECL(n) __typeof__(n) *n;
 static struct { R2_FUNCS(DECL) } L;
@@ -229,6 +229,9 @@ static bool prop_bool(napi_env env, napi_value obj, const char *name, bool *out)
 
 #define PROP_U32(obj, name, field) do { double d_ = -1; if (!prop_f64(env, obj, name, &d_)) return false; \
     if (d_ >= 0) field = (uint32_t)d_; } while (0)
+/* A field where libr2 reads 0 as "the default" and R2_OFF as "off": JS's 0 means off. */
+#define PROP_U32_OFF(obj, name, field) do { PROP_U32(obj, name, field); \
+    if (field == 0 && !is_nullish(env, prop(env, obj, name))) field = R2_OFF; } while (0)
 #define PROP_U64(obj, name, field) do { double d_ = -1; if (!prop_f64(env, obj, name, &d_)) return false; \
     if (d_ >= 0) field = (uint64_t)d_; } while (0)
 #define PROP_I32(obj, name, field) do { double d_ = 0; bool set_ = false; napi_value v_ = prop(env, obj, name); \
@@ -653,7 +656,7 @@ static void call_on_event(napi_env env, job *j, napi_value *argv, size_t argc, n
         /* an exception in a JS stream callback: cancel the call and report it later */
         napi_value exc;
         napi_get_and_clear_last_exception(env, &exc);
-        if (j->ctl) { atomic_store(&j->ctl->cancelled, 1); R2(r2_cancel_request)(j->ctl->cancel); }
+        if (j->ctl) { atomic_store(&j->ctl->cancelled, 1); R2(r2_cancel_signal)(j->ctl->cancel); }
         napi_fatal_exception(env, exc);
     }
 }
@@ -897,8 +900,8 @@ static bool read_client_options(napi_env env, napi_value o, arena *a, r2_client_
     PROP_U32(o, "transferTimeoutMs", c->transfer_timeout_ms);
     PROP_U32(o, "stallTimeoutMs", c->stall_timeout_ms);
     PROP_U32(o, "deadlineMs", c->deadline_ms);
-    PROP_U32(o, "stallMinBytesPerSec", c->stall_min_bytes_per_s);
-    PROP_U32(o, "listTimeoutMs", c->list_timeout_ms);
+    PROP_U32_OFF(o, "stallMinBytesPerSec", c->stall_min_bytes_per_s);
+    PROP_U32_OFF(o, "listTimeoutMs", c->list_timeout_ms);
     PROP_U32(o, "partTimeoutMs", c->part_timeout_ms);
     PROP_U64(o, "maxGetBytes", c->max_get_bytes);
     if (!prop_f64(env, o, "rateLimit", &c->rate_limit)) return false;
@@ -916,7 +919,7 @@ static bool read_client_options(napi_env env, napi_value o, arena *a, r2_client_
     if (c->retry_server.max_attempts == 1) {
         c->retry_slow_down.max_attempts = c->retry_network.max_attempts = c->retry_interrupted.max_attempts = 1;
     }
-    PROP_U32(o, "breakerFailureThreshold", c->breaker_failure_threshold);
+    PROP_U32_OFF(o, "breakerFailureThreshold", c->breaker_failure_threshold);
     return true;
 }
 
@@ -1005,7 +1008,7 @@ static napi_value js_presign(napi_env env, napi_callback_info info) {
         if (!is_nullish(env, argv[7])) napi_get_value_double(env, argv[7], &unix_time);
         po.unix_time = (int64_t)unix_time;
         r2_buf out = {0};
-        int32_t rc = R2(r2_presign)(&out, b->client, method, bucket, key, (int64_t)expires, &po);
+        int32_t rc = R2(r2_client_presign)(&out, b->client, method, bucket, key, (int64_t)expires, &po);
         if (rc != R2_OK) throw_r2(env, rc);
         else { result = str_value(env, out.ptr); R2(r2_buf_dispose)(&out); }
     } else {
@@ -1081,16 +1084,18 @@ static napi_value js_signer_sign(napi_env env, napi_callback_info info) {
     R2(r2_sign_request_init)(&sr, R2_SIGN_REQUEST_VERSION);
     napi_value o = argv[1], result = NULL;
     double unix_time = 0;
+    bool content_sha256_header = true;
     if (prop_str(env, o, "method", &a, &sr.method) && prop_str(env, o, "path", &a, &sr.path) &&
         prop_str(env, o, "query", &a, &sr.query) &&
         get_pairs(env, prop(env, o, "headers"), &a, "headers", &sr.headers, &sr.header_count) &&
         prop_str(env, o, "payloadHash", &a, &sr.payload_hash) && prop_f64(env, o, "unixTime", &unix_time) &&
-        prop_bool(env, o, "contentSha256Header", &sr.content_sha256_header) &&
+        prop_bool(env, o, "contentSha256Header", &content_sha256_header) &&
         prop_bool(env, o, "omitSessionToken", &sr.omit_session_token)) {
         napi_value body = prop(env, o, "body");
         bool ok = true;
         if (!is_nullish(env, body)) ok = get_bytes(env, NULL, body, &sr.body, &sr.body_len);
         sr.unix_time = (int64_t)unix_time;
+        sr.omit_content_sha256_header = !content_sha256_header;
         if (ok) {
             r2_signed *s = NULL;
             int32_t rc;
@@ -1141,7 +1146,7 @@ static napi_value js_ctl_cancel(napi_env env, napi_callback_info info) {
     ctl *c = get_ctl(env, argv[0]);
     if (!c) return NULL;
     atomic_store(&c->cancelled, 1);
-    R2(r2_cancel_request)(c->cancel);
+    R2(r2_cancel_signal)(c->cancel);
     pthread_mutex_lock(&c->mu);
     pthread_cond_broadcast(&c->cv);
     pthread_mutex_unlock(&c->mu);
@@ -1287,8 +1292,8 @@ typedef struct obj_job {
     r2_buf buf;
     r2_list_result list_result;
     r2_delete_result del;
-    r2_part_list parts;
-    r2_upload_list uploads;
+    r2_multipart_part_list parts;
+    r2_multipart_upload_list uploads;
     const char **keys;
     size_t key_count;
     r2_completed_part *completed;
@@ -1301,8 +1306,8 @@ static void obj_cleanup(job *jj) {
     R2(r2_buf_dispose)(&o->buf);
     R2(r2_list_result_dispose)(&o->list_result);
     R2(r2_delete_result_dispose)(&o->del);
-    R2(r2_part_list_dispose)(&o->parts);
-    R2(r2_upload_list_dispose)(&o->uploads);
+    R2(r2_multipart_part_list_dispose)(&o->parts);
+    R2(r2_multipart_upload_list_dispose)(&o->uploads);
 }
 
 static napi_value result_info(napi_env env, job *jj) { return info_value(env, &((obj_job *)jj)->info); }
@@ -1314,6 +1319,12 @@ static obj_job *obj_begin(napi_env env, napi_value *argv, void (*run)(job *), na
     obj_job *o = job_new(sizeof *o, run, result);
     if (!o) { napi_throw_error(env, NULL, "out of memory"); return NULL; }
     o->j.cleanup = obj_cleanup;
+    /* The result structs this addon was built with (libr2 writes only their fields). */
+    o->info.version = R2_OBJECT_INFO_VERSION;
+    o->list_result.version = R2_LIST_RESULT_VERSION;
+    o->del.version = R2_DELETE_RESULT_VERSION;
+    o->parts.version = R2_MULTIPART_PART_LIST_VERSION;
+    o->uploads.version = R2_MULTIPART_UPLOAD_LIST_VERSION;
     if (!job_client(env, &o->j, argv[0]) || !get_str(env, argv[1], &o->j.a, "bucket", &o->bucket) ||
         !get_str(env, argv[2], &o->j.a, "key", &o->key)) {
         job_free(env, &o->j);
@@ -1331,11 +1342,11 @@ static void run_put(job *jj) {
     if (o->stream) {
         o->transfer.put = &o->put;
         o->transfer.cancel = jj->ctl->cancel;
-        rc = R2(r2_upload_stream)(&o->info, c, o->bucket, o->key, o->length, stream_read, jj, &o->transfer);
+        rc = R2(r2_transfer_upload_stream)(&o->info, c, o->bucket, o->key, o->length, stream_read, jj, &o->transfer);
     } else if (o->use_transfer) {
         o->transfer.put = &o->put;
         o->transfer.cancel = jj->ctl ? jj->ctl->cancel : NULL;
-        rc = R2(r2_upload_buffer)(&o->info, c, o->bucket, o->key, o->data, o->len, &o->transfer);
+        rc = R2(r2_transfer_upload_buffer)(&o->info, c, o->bucket, o->key, o->data, o->len, &o->transfer);
     } else {
         rc = R2(r2_object_put)(&o->info, c, o->bucket, o->key, o->data, o->len, &o->put);
     }
@@ -1414,7 +1425,10 @@ static napi_value js_delete(napi_env env, napi_callback_info info) {
 
 static void run_delete_many(job *jj) {
     obj_job *o = (obj_job *)jj;
-    job_fail(jj, R2(r2_objects_delete)(&o->del, jj->box->client, o->bucket, o->keys, o->key_count, o->quiet));
+    r2_delete_many_options d;
+    R2(r2_delete_many_options_init)(&d, R2_DELETE_MANY_OPTIONS_VERSION);
+    d.quiet = o->quiet;
+    job_fail(jj, R2(r2_object_delete_many)(&o->del, jj->box->client, o->bucket, o->keys, o->key_count, &d));
 }
 
 static napi_value result_delete_many(napi_env env, job *jj) {
@@ -1538,10 +1552,10 @@ static napi_value js_mp_create(napi_env env, napi_callback_info info) {
 static void run_mp_part(job *jj) {
     obj_job *o = (obj_job *)jj;
     if (o->src_bucket)
-        job_fail(jj, R2(r2_multipart_upload_part_copy_with_options)(&o->buf, jj->box->client, o->bucket, o->key, o->upload_id, o->part_number,
+        job_fail(jj, R2(r2_multipart_upload_part_copy)(&o->buf, jj->box->client, o->bucket, o->key, o->upload_id, o->part_number,
                                                                     o->src_bucket, o->src_key, o->first, o->last, &o->part));
     else
-        job_fail(jj, R2(r2_multipart_upload_part_with_options)(&o->buf, jj->box->client, o->bucket, o->key, o->upload_id, o->part_number,
+        job_fail(jj, R2(r2_multipart_upload_part)(&o->buf, jj->box->client, o->bucket, o->key, o->upload_id, o->part_number,
                                                                o->data, o->len, &o->part));
 }
 
@@ -1599,7 +1613,7 @@ static napi_value js_mp_part_copy(napi_env env, napi_callback_info info) {
 
 static void run_mp_complete(job *jj) {
     obj_job *o = (obj_job *)jj;
-    job_fail(jj, R2(r2_multipart_complete_with_options)(&o->info, jj->box->client, o->bucket, o->key, o->upload_id, o->completed,
+    job_fail(jj, R2(r2_multipart_complete)(&o->info, jj->box->client, o->bucket, o->key, o->upload_id, o->completed,
                                                         o->completed_count, &o->complete));
 }
 
@@ -1649,7 +1663,7 @@ static napi_value js_mp_abort(napi_env env, napi_callback_info info) {
 
 static void run_mp_list_parts(job *jj) {
     obj_job *o = (obj_job *)jj;
-    job_fail(jj, R2(r2_multipart_list_parts)(&o->parts, jj->box->client, o->bucket, o->key, o->upload_id));
+    job_fail(jj, R2(r2_multipart_list_parts)(&o->parts, jj->box->client, o->bucket, o->key, o->upload_id, NULL));
 }
 
 static napi_value result_parts(napi_env env, job *jj) {
@@ -1678,7 +1692,10 @@ static napi_value js_mp_list_parts(napi_env env, napi_callback_info info) {
 
 static void run_mp_list_uploads(job *jj) {
     obj_job *o = (obj_job *)jj;
-    job_fail(jj, R2(r2_multipart_list_uploads)(&o->uploads, jj->box->client, o->bucket, o->key));
+    r2_list_uploads_options l;
+    R2(r2_list_uploads_options_init)(&l, R2_LIST_UPLOADS_OPTIONS_VERSION);
+    l.prefix = o->key;  /* the prefix travels in the key slot */
+    job_fail(jj, R2(r2_multipart_list_uploads)(&o->uploads, jj->box->client, o->bucket, &l));
 }
 
 static napi_value result_uploads(napi_env env, job *jj) {
@@ -1714,11 +1731,11 @@ static void run_file(job *jj) {
     }
     r2_client *c = jj->box->client;
     if (o->stream)
-        job_fail(jj, R2(r2_download_file)(&o->info, c, o->bucket, o->key, o->path, &o->transfer));
+        job_fail(jj, R2(r2_transfer_download_file)(&o->info, c, o->bucket, o->key, o->path, &o->transfer));
     else if (o->src_bucket)
-        job_fail(jj, R2(r2_copy_large)(&o->info, c, o->src_bucket, o->src_key, o->bucket, o->key, &o->transfer));
+        job_fail(jj, R2(r2_transfer_copy)(&o->info, c, o->src_bucket, o->src_key, o->bucket, o->key, &o->transfer));
     else
-        job_fail(jj, R2(r2_upload_file)(&o->info, c, o->bucket, o->key, o->path, &o->transfer));
+        job_fail(jj, R2(r2_transfer_upload_file)(&o->info, c, o->bucket, o->key, o->path, &o->transfer));
 }
 
 /* transferFile(client, bucket, key, path, "upload"|"download", transferOpts, ctl, onProgress) */
@@ -1762,8 +1779,8 @@ static napi_value js_validate(napi_env env, napi_callback_info info) {
     napi_value r = NULL;
     if (get_str(env, argv[0], &a, "bucket", &bucket) && get_str(env, argv[1], &a, "key", &key)) {
         int32_t rc = R2_OK;
-        if (bucket) rc = R2(r2_validate_bucket)(bucket);
-        if (rc == R2_OK && key) rc = R2(r2_validate_key)(key);
+        if (bucket) rc = R2(r2_bucket_validate)(bucket);
+        if (rc == R2_OK && key) rc = R2(r2_key_validate)(key);
         if (rc != R2_OK) throw_r2(env, rc);
         else napi_get_undefined(env, &r);
     }

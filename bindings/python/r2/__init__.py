@@ -60,11 +60,11 @@ def validate_bucket(name: str) -> None:
     """Raises InvalidBucketName (or InvalidArgument) unless ``name`` is a valid R2 bucket name."""
     from ._convert import check, cstr
     lib = load_library()
-    check(lib, lib.r2_validate_bucket(cstr(name, "bucket")))
+    check(lib, lib.r2_bucket_validate(cstr(name, "bucket")))
 
 
 def validate_key(key: str) -> None:
     """Raises InvalidObjectName (or InvalidArgument) unless ``key`` is a valid object key (1-1024 bytes of UTF-8)."""
     from ._convert import check, cstr
     lib = load_library()
-    check(lib, lib.r2_validate_key(cstr(key, "key")))
+    check(lib, lib.r2_key_validate(cstr(key, "key")))

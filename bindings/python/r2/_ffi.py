@@ -5,14 +5,15 @@
 from ctypes import (CFUNCTYPE, POINTER, Structure, c_bool, c_char, c_char_p, c_double, c_int,  # noqa: F401
                     c_int32, c_int64, c_size_t, c_uint8, c_uint32, c_uint64, c_void_p)
 
-R2_VERSION_MAJOR = 0
-R2_VERSION_MINOR = 1
+R2_VERSION_MAJOR = 1
+R2_VERSION_MINOR = 0
 R2_VERSION_PATCH = 0
 R2_VERSION_NUMBER = (R2_VERSION_MAJOR * 10000 + R2_VERSION_MINOR * 100 + R2_VERSION_PATCH)
-R2_VERSION_STRING = "0.1.0"
+R2_VERSION_STRING = "1.0.0"
 R2_MAX_KEY_BYTES = 1024
 R2_MIN_PRESIGN_EXPIRES = 1
 R2_MAX_PRESIGN_EXPIRES = 604800
+R2_OFF = 0xFFFFFFFF
 R2_CLIENT_OPTIONS_VERSION = 3
 R2_SIGNER_OPTIONS_VERSION = 1
 R2_SIGN_REQUEST_VERSION = 1
@@ -20,15 +21,28 @@ R2_SIGNED_FIELDS_VERSION = 1
 R2_PRESIGN_OPTIONS_VERSION = 1
 R2_PUT_OPTIONS_VERSION = 2
 R2_GET_OPTIONS_VERSION = 2
+R2_OBJECT_INFO_VERSION = 1
 R2_COPY_OPTIONS_VERSION = 2
 R2_LIST_OPTIONS_VERSION = 1
+R2_OBJECT_ENTRY_VERSION = 1
+R2_LIST_RESULT_VERSION = 1
+R2_DELETE_ERROR_VERSION = 1
+R2_DELETE_MANY_OPTIONS_VERSION = 1
+R2_DELETE_RESULT_VERSION = 1
 R2_TRANSFER_OPTIONS_VERSION = 3
 R2_COMPLETE_OPTIONS_VERSION = 1
 R2_PART_OPTIONS_VERSION = 1
+R2_LIST_PARTS_OPTIONS_VERSION = 1
+R2_MULTIPART_PART_INFO_VERSION = 1
+R2_MULTIPART_PART_LIST_VERSION = 1
+R2_LIST_UPLOADS_OPTIONS_VERSION = 1
+R2_MULTIPART_UPLOAD_INFO_VERSION = 1
+R2_MULTIPART_UPLOAD_LIST_VERSION = 1
 
 
 # enum r2_status
 R2_OK = 0
+R2_ITER_OVER = 1
 R2_ERR_INVALID_ARGUMENT = -1
 R2_ERR_CONFIG = -2
 R2_ERR_ABORTED = -3
@@ -262,7 +276,7 @@ class r2_sign_request(Structure):
         ("body_len", c_size_t),
         ("payload_hash", c_char_p),
         ("unix_time", c_int64),
-        ("content_sha256_header", c_bool),
+        ("omit_content_sha256_header", c_bool),
         ("omit_session_token", c_bool),
     ]
 
@@ -349,6 +363,7 @@ class r2_get_options(Structure):
 
 class r2_object_info(Structure):
     _fields_ = [
+        ("version", c_uint32),
         ("etag", c_char_p),
         ("version_id", c_char_p),
         ("content_type", c_char_p),
@@ -405,6 +420,7 @@ class r2_list_options(Structure):
 
 class r2_object_entry(Structure):
     _fields_ = [
+        ("version", c_uint32),
         ("key", c_char_p),
         ("etag", c_char_p),
         ("last_modified", c_char_p),
@@ -415,6 +431,7 @@ class r2_object_entry(Structure):
 
 class r2_list_result(Structure):
     _fields_ = [
+        ("version", c_uint32),
         ("objects", POINTER(r2_object_entry)),
         ("object_count", c_size_t),
         ("common_prefixes", POINTER(c_char_p)),
@@ -432,14 +449,23 @@ class r2_list_iter(Structure):
 
 class r2_delete_error(Structure):
     _fields_ = [
+        ("version", c_uint32),
         ("key", c_char_p),
         ("code", c_char_p),
         ("message", c_char_p),
     ]
 
 
+class r2_delete_many_options(Structure):
+    _fields_ = [
+        ("version", c_uint32),
+        ("quiet", c_bool),
+    ]
+
+
 class r2_delete_result(Structure):
     _fields_ = [
+        ("version", c_uint32),
         ("deleted", POINTER(c_char_p)),
         ("deleted_count", c_size_t),
         ("errors", POINTER(r2_delete_error)),
@@ -499,8 +525,15 @@ class r2_part_options(Structure):
     ]
 
 
-class r2_part_info(Structure):
+class r2_list_parts_options(Structure):
     _fields_ = [
+        ("version", c_uint32),
+    ]
+
+
+class r2_multipart_part_info(Structure):
+    _fields_ = [
+        ("version", c_uint32),
         ("part_number", c_uint32),
         ("size", c_uint64),
         ("etag", c_char_p),
@@ -508,25 +541,35 @@ class r2_part_info(Structure):
     ]
 
 
-class r2_part_list(Structure):
+class r2_multipart_part_list(Structure):
     _fields_ = [
-        ("parts", POINTER(r2_part_info)),
+        ("version", c_uint32),
+        ("parts", POINTER(r2_multipart_part_info)),
         ("count", c_size_t),
         ("internal", c_void_p),
     ]
 
 
-class r2_upload_info(Structure):
+class r2_list_uploads_options(Structure):
     _fields_ = [
+        ("version", c_uint32),
+        ("prefix", c_char_p),
+    ]
+
+
+class r2_multipart_upload_info(Structure):
+    _fields_ = [
+        ("version", c_uint32),
         ("key", c_char_p),
         ("upload_id", c_char_p),
         ("initiated", c_char_p),
     ]
 
 
-class r2_upload_list(Structure):
+class r2_multipart_upload_list(Structure):
     _fields_ = [
-        ("uploads", POINTER(r2_upload_info)),
+        ("version", c_uint32),
+        ("uploads", POINTER(r2_multipart_upload_info)),
         ("count", c_size_t),
         ("internal", c_void_p),
     ]
@@ -540,10 +583,11 @@ r2_read_cb = CFUNCTYPE(c_int64, POINTER(c_uint8), c_size_t, c_void_p)
 
 # name: (restype, argtypes), in header order
 FUNCTIONS = {
+    "r2_bucket_validate": (c_int32, [c_char_p]),
     "r2_buf_dispose": (None, [POINTER(r2_buf)]),
     "r2_cancel_free": (None, [POINTER(r2_cancel)]),
     "r2_cancel_new": (c_int32, [POINTER(POINTER(r2_cancel))]),
-    "r2_cancel_request": (c_int32, [POINTER(r2_cancel)]),
+    "r2_cancel_signal": (c_int32, [POINTER(r2_cancel)]),
     "r2_client_breaker_state": (c_int32, [POINTER(c_int32), POINTER(r2_client)]),
     "r2_client_free": (None, [POINTER(r2_client)]),
     "r2_client_metrics_json": (c_int32, [POINTER(r2_buf), POINTER(r2_client)]),
@@ -551,42 +595,41 @@ FUNCTIONS = {
     "r2_client_new": (c_int32, [POINTER(POINTER(r2_client)), POINTER(r2_client_options)]),
     "r2_client_new_from_env": (c_int32, [POINTER(POINTER(r2_client))]),
     "r2_client_options_init": (c_int32, [POINTER(r2_client_options), c_uint32]),
+    "r2_client_presign": (c_int32, [POINTER(r2_buf), POINTER(r2_client), c_char_p, c_char_p, c_char_p, c_int64, POINTER(r2_presign_options)]),
     "r2_complete_options_init": (c_int32, [POINTER(r2_complete_options), c_uint32]),
-    "r2_copy_large": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, c_char_p, c_char_p, POINTER(r2_transfer_options)]),
     "r2_copy_options_init": (c_int32, [POINTER(r2_copy_options), c_uint32]),
+    "r2_delete_many_options_init": (c_int32, [POINTER(r2_delete_many_options), c_uint32]),
     "r2_delete_result_dispose": (None, [POINTER(r2_delete_result)]),
-    "r2_download_file": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, c_char_p, POINTER(r2_transfer_options)]),
-    "r2_download_stream": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, r2_write_cb, c_void_p, POINTER(r2_transfer_options)]),
     "r2_error_last": (POINTER(r2_error), []),
     "r2_get_options_init": (c_int32, [POINTER(r2_get_options), c_uint32]),
+    "r2_key_validate": (c_int32, [c_char_p]),
     "r2_list_iter_free": (None, [POINTER(r2_list_iter)]),
     "r2_list_iter_new": (c_int32, [POINTER(POINTER(r2_list_iter)), POINTER(r2_client), c_char_p, POINTER(r2_list_options)]),
-    "r2_list_iter_next": (c_int32, [POINTER(r2_list_iter), POINTER(r2_object_entry), POINTER(c_bool)]),
+    "r2_list_iter_next": (c_int32, [POINTER(r2_object_entry), POINTER(r2_list_iter)]),
     "r2_list_objects": (c_int32, [POINTER(r2_list_result), POINTER(r2_client), c_char_p, POINTER(r2_list_options)]),
     "r2_list_options_init": (c_int32, [POINTER(r2_list_options), c_uint32]),
+    "r2_list_parts_options_init": (c_int32, [POINTER(r2_list_parts_options), c_uint32]),
     "r2_list_result_dispose": (None, [POINTER(r2_list_result)]),
+    "r2_list_uploads_options_init": (c_int32, [POINTER(r2_list_uploads_options), c_uint32]),
     "r2_multipart_abort": (c_int32, [POINTER(r2_client), c_char_p, c_char_p, c_char_p]),
-    "r2_multipart_complete": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, c_char_p, POINTER(r2_completed_part), c_size_t]),
-    "r2_multipart_complete_with_options": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, c_char_p, POINTER(r2_completed_part), c_size_t, POINTER(r2_complete_options)]),
+    "r2_multipart_complete": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, c_char_p, POINTER(r2_completed_part), c_size_t, POINTER(r2_complete_options)]),
     "r2_multipart_create": (c_int32, [POINTER(r2_buf), POINTER(r2_client), c_char_p, c_char_p, POINTER(r2_put_options)]),
-    "r2_multipart_list_parts": (c_int32, [POINTER(r2_part_list), POINTER(r2_client), c_char_p, c_char_p, c_char_p]),
-    "r2_multipart_list_uploads": (c_int32, [POINTER(r2_upload_list), POINTER(r2_client), c_char_p, c_char_p]),
-    "r2_multipart_upload_part": (c_int32, [POINTER(r2_buf), POINTER(r2_client), c_char_p, c_char_p, c_char_p, c_uint32, POINTER(c_uint8), c_size_t, c_int32]),
-    "r2_multipart_upload_part_copy": (c_int32, [POINTER(r2_buf), POINTER(r2_client), c_char_p, c_char_p, c_char_p, c_uint32, c_char_p, c_char_p, c_int64, c_int64]),
-    "r2_multipart_upload_part_copy_with_options": (c_int32, [POINTER(r2_buf), POINTER(r2_client), c_char_p, c_char_p, c_char_p, c_uint32, c_char_p, c_char_p, c_int64, c_int64, POINTER(r2_part_options)]),
-    "r2_multipart_upload_part_with_options": (c_int32, [POINTER(r2_buf), POINTER(r2_client), c_char_p, c_char_p, c_char_p, c_uint32, POINTER(c_uint8), c_size_t, POINTER(r2_part_options)]),
+    "r2_multipart_list_parts": (c_int32, [POINTER(r2_multipart_part_list), POINTER(r2_client), c_char_p, c_char_p, c_char_p, POINTER(r2_list_parts_options)]),
+    "r2_multipart_list_uploads": (c_int32, [POINTER(r2_multipart_upload_list), POINTER(r2_client), c_char_p, POINTER(r2_list_uploads_options)]),
+    "r2_multipart_part_list_dispose": (None, [POINTER(r2_multipart_part_list)]),
+    "r2_multipart_upload_list_dispose": (None, [POINTER(r2_multipart_upload_list)]),
+    "r2_multipart_upload_part": (c_int32, [POINTER(r2_buf), POINTER(r2_client), c_char_p, c_char_p, c_char_p, c_uint32, POINTER(c_uint8), c_size_t, POINTER(r2_part_options)]),
+    "r2_multipart_upload_part_copy": (c_int32, [POINTER(r2_buf), POINTER(r2_client), c_char_p, c_char_p, c_char_p, c_uint32, c_char_p, c_char_p, c_int64, c_int64, POINTER(r2_part_options)]),
     "r2_object_copy": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, c_char_p, c_char_p, POINTER(r2_copy_options)]),
     "r2_object_delete": (c_int32, [POINTER(r2_client), c_char_p, c_char_p]),
+    "r2_object_delete_many": (c_int32, [POINTER(r2_delete_result), POINTER(r2_client), c_char_p, POINTER(c_char_p), c_size_t, POINTER(r2_delete_many_options)]),
     "r2_object_get": (c_int32, [POINTER(r2_buf), POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, POINTER(r2_get_options)]),
     "r2_object_get_stream": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, r2_write_cb, c_void_p, POINTER(r2_get_options)]),
     "r2_object_head": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, POINTER(r2_get_options)]),
     "r2_object_info_dispose": (None, [POINTER(r2_object_info)]),
     "r2_object_put": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, POINTER(c_uint8), c_size_t, POINTER(r2_put_options)]),
     "r2_object_put_stream": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, c_uint64, r2_read_cb, c_void_p, POINTER(r2_put_options)]),
-    "r2_objects_delete": (c_int32, [POINTER(r2_delete_result), POINTER(r2_client), c_char_p, POINTER(c_char_p), c_size_t, c_bool]),
-    "r2_part_list_dispose": (None, [POINTER(r2_part_list)]),
     "r2_part_options_init": (c_int32, [POINTER(r2_part_options), c_uint32]),
-    "r2_presign": (c_int32, [POINTER(r2_buf), POINTER(r2_client), c_char_p, c_char_p, c_char_p, c_int64, POINTER(r2_presign_options)]),
     "r2_presign_options_init": (c_int32, [POINTER(r2_presign_options), c_uint32]),
     "r2_put_options_init": (c_int32, [POINTER(r2_put_options), c_uint32]),
     "r2_sign_request_init": (c_int32, [POINTER(r2_sign_request), c_uint32]),
@@ -605,13 +648,13 @@ FUNCTIONS = {
     "r2_signer_presign": (c_int32, [POINTER(POINTER(r2_signed)), POINTER(r2_signer), POINTER(r2_sign_request), c_int64]),
     "r2_signer_sign": (c_int32, [POINTER(POINTER(r2_signed)), POINTER(r2_signer), POINTER(r2_sign_request)]),
     "r2_status_string": (c_char_p, [c_int32]),
+    "r2_transfer_copy": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, c_char_p, c_char_p, POINTER(r2_transfer_options)]),
+    "r2_transfer_download_file": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, c_char_p, POINTER(r2_transfer_options)]),
+    "r2_transfer_download_stream": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, r2_write_cb, c_void_p, POINTER(r2_transfer_options)]),
     "r2_transfer_options_init": (c_int32, [POINTER(r2_transfer_options), c_uint32]),
-    "r2_upload_buffer": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, POINTER(c_uint8), c_size_t, POINTER(r2_transfer_options)]),
-    "r2_upload_file": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, c_char_p, POINTER(r2_transfer_options)]),
-    "r2_upload_list_dispose": (None, [POINTER(r2_upload_list)]),
-    "r2_upload_stream": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, c_int64, r2_read_cb, c_void_p, POINTER(r2_transfer_options)]),
-    "r2_validate_bucket": (c_int32, [c_char_p]),
-    "r2_validate_key": (c_int32, [c_char_p]),
+    "r2_transfer_upload_buffer": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, POINTER(c_uint8), c_size_t, POINTER(r2_transfer_options)]),
+    "r2_transfer_upload_file": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, c_char_p, POINTER(r2_transfer_options)]),
+    "r2_transfer_upload_stream": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, c_int64, r2_read_cb, c_void_p, POINTER(r2_transfer_options)]),
     "r2_version_number": (c_uint32, []),
     "r2_version_string": (c_char_p, []),
     "r2_xml_parse": (c_int32, [POINTER(r2_buf), c_char_p, POINTER(c_uint8), c_size_t]),

@@ -13,7 +13,7 @@ Python's default handler. For the duration of the call it
   is raised at an arbitrary point;
 - points signal.set_wakeup_fd at a pipe read by a watcher thread: the C-level
   signal handler writes to it at once, even while the main thread is stalled
-  in libcurl, and the watcher calls ``cancel`` (r2_cancel_request, which is
+  in libcurl, and the watcher calls ``cancel`` (r2_cancel_signal, which is
   callable from any thread) for every guarded call in progress;
 - lets callbacks ask ``interrupted`` and stop the transfer themselves;
 

@@ -86,7 +86,7 @@ class Signer:
         # Every field given at once (no r2_sign_request_init call: one foreign call less).
         r = _ffi.r2_sign_request(_ffi.R2_SIGN_REQUEST_VERSION, cstr(method, "method"), cstr(path, "path"),
                                  cstr(query, "query"), array, count, data, size, cstr(payload_hash, "payload_hash"),
-                                 to_unix_time(unix_time), content_sha256_header, omit_session_token)
+                                 to_unix_time(unix_time), not content_sha256_header, omit_session_token)
         return r, owner
 
     def _signed(self, call) -> Signed:

@@ -66,7 +66,7 @@ class CancelToken:
     def cancel(self) -> None:
         """Asks every call holding this token to stop. Returns at once; thread-safe."""
         self.cancelled = True
-        self._lib.r2_cancel_request(self._handle)
+        self._lib.r2_cancel_signal(self._handle)
 
     def __del__(self) -> None:  # unreachable, so no call holds it any more
         handle = getattr(self, "_handle", None)
@@ -131,7 +131,7 @@ class TransferCall:
 
     def request_cancel(self) -> None:
         """Called from the SIGINT watcher thread."""
-        self.lib.r2_cancel_request(self.token._handle)
+        self.lib.r2_cancel_signal(self.token._handle)
 
     def _on_progress(self, done: int, total: int, _userdata) -> int:
         try:

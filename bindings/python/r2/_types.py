@@ -284,7 +284,7 @@ class PartInfo(Record):
         _set(self, "last_modified", last_modified)
 
     @classmethod
-    def from_c(cls, p: _ffi.r2_part_info) -> PartInfo:
+    def from_c(cls, p: _ffi.r2_multipart_part_info) -> PartInfo:
         return cls(part_number=p.part_number, size=p.size, etag=text(p.etag) or "",
                    last_modified=text(p.last_modified))
 
@@ -303,5 +303,5 @@ class MultipartUpload(Record):
         _set(self, "initiated", initiated)
 
     @classmethod
-    def from_c(cls, u: _ffi.r2_upload_info) -> MultipartUpload:
+    def from_c(cls, u: _ffi.r2_multipart_upload_info) -> MultipartUpload:
         return cls(key=text(u.key) or "", upload_id=text(u.upload_id) or "", initiated=text(u.initiated))

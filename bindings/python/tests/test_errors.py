@@ -48,7 +48,7 @@ def test_fields_str_and_pickling():
 
 
 def test_last_error_reads_the_thread_local_record(lib):
-    code = lib.r2_validate_bucket(b"Bad_Bucket")
+    code = lib.r2_bucket_validate(b"Bad_Bucket")
     e = _errors.last_error(lib, code)
     assert type(e) is r2.InvalidBucketName
     assert e.code == _ffi.R2_ERR_INVALID_BUCKET_NAME and e.http_status == 0 and not e.retryable

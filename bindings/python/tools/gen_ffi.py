@@ -162,6 +162,9 @@ class Generator:
         if re.fullmatch(r'"[^"\\]*"', value) or re.fullmatch(r"-?\d+", value):
             self.constants.append((name, value))
             return
+        if re.fullmatch(r"0x[0-9A-Fa-f]+u?", value):  # e.g. R2_OFF
+            self.constants.append((name, value.rstrip("u")))
+            return
         known = {n for n, _ in self.constants}
         tokens = re.findall(r"[A-Za-z_]\w*", value)
         if re.fullmatch(r"[\w\s()+\-*/]+", value) and all(t in known for t in tokens):
