@@ -59,7 +59,8 @@ final class SignerBox {
 }
 
 /// A required NUL-terminated UTF-8 string as borrowed bytes (no copy).
-private func cBytes(_ p: UnsafePointer<CChar>?, _ name: @autoclosure () -> String) throws(R2Error) -> Bytes {
+/// A required NUL-terminated UTF-8 string as borrowed bytes (nothing copied).
+func cBytes(_ p: UnsafePointer<CChar>?, _ name: @autoclosure () -> String) throws(R2Error) -> Bytes {
     guard let p else { throw invalid("\(name()) is NULL") }
     let bytes = Bytes(start: UnsafeRawPointer(p).assumingMemoryBound(to: UInt8.self), count: strlen(p))
     var high: UInt8 = 0
