@@ -18,6 +18,7 @@ NODE_DIR := bindings/node
 NODE_ADDON := $(NODE_DIR)/build/r2.node
 
 .PHONY: node node-test node-integration node-types node-pack node-bench bench-peers
+.PHONY: async-test bench-async
 .PHONY: all build header check-header check check-ffi check-symbols abi-check abi-update abi-check-test python-unit dist wheel dist-test lib ctests hostile-tests vectors parse-xml xml-fixtures swift-test server-tests integration test demo install setup clean cli cli-test python-test python-integration python-ffi python-bench bench-resilience fuzz fuzz-smoke sanitize tsan
 
 all: build
@@ -93,6 +94,10 @@ $(OUT)/test_rules: Tests/CABITests/test_rules.c Tests/CABITests/check.h Tests/CA
 
 $(OUT)/test_proxy: Tests/CABITests/test_proxy.c Tests/CABITests/check.h Tests/CABITests/control.h include/r2.h $(LIB) | $(OUT)
 	$(CC) $(CFLAGS_STRICT) Tests/CABITests/test_proxy.c $(CLINK) -lcrypto -o $@
+
+# The asynchronous C ABI against the server and through the fault proxy (issue 12).
+$(OUT)/test_async: Tests/CABITests/test_async.c Tests/CABITests/check.h Tests/CABITests/control.h include/r2.h $(LIB) | $(OUT)
+	$(CC) $(CFLAGS_STRICT) -pthread Tests/CABITests/test_async.c $(CLINK) -o $@
 
 $(OUT)/bench_sign: Tests/CABITests/bench_sign.c include/r2.h $(LIB) | $(OUT)
 	$(CC) $(CFLAGS_STRICT) Tests/CABITests/bench_sign.c $(CLINK) -lcrypto -o $@
@@ -174,16 +179,21 @@ RULES = python3 Tests/RulesChecker/rules_checker.py --upstream "$${R2_TEST_ENDPO
 # tests (a 256 MiB download through resets, a stall, SlowDown, reset uploads),
 # then the Swift tests, which replay the C cassette and test against the server;
 # then the CLI, Python and Node suites.
-server-tests: build $(OUT)/test_objects $(OUT)/test_transfer $(OUT)/test_rules $(OUT)/test_proxy
+server-tests: build $(OUT)/test_objects $(OUT)/test_transfer $(OUT)/test_rules $(OUT)/test_proxy $(OUT)/test_async
 	R2_TEST_CASSETTE=$(abspath $(OUT))/c-session.json R2_TEST_BIG_MIB=$(BIG_MIB) $(RULES) bash -c '$(OUT)/test_objects "$$R2_TEST_ENDPOINT"'
 	$(OUT)/test_objects "$$R2_TEST_TLS_ENDPOINT" "$$R2_TEST_CA"
 	R2_TEST_BIG_MIB=$(BIG_MIB) $(RULES) bash -c '$(OUT)/test_transfer "$$R2_TEST_ENDPOINT"'
 	$(RULES) $(OUT)/test_rules
 	R2_TEST_PROXY_MIB=$(PROXY_MIB) $(OUT)/test_proxy "$$R2_TEST_ENDPOINT"
+	$(OUT)/test_async "$$R2_TEST_ENDPOINT"
 	R2_TEST_C_CASSETTE=$(abspath $(OUT))/c-session.json swift test
 	$(MAKE) --no-print-directory cli-test
 	$(MAKE) --no-print-directory python-test
 	$(MAKE) --no-print-directory node-test
+
+# Only the asynchronous C tests, inside a local server of their own.
+async-test: build $(OUT)/test_async
+	@bash scripts/test-server.sh run $(SERVER_DIR) -- bash -c '$(OUT)/test_async "$$R2_TEST_ENDPOINT"'
 
 # Starts the local SeaweedFS, runs server-tests, stops it (also on failure).
 integration: build
@@ -300,7 +310,7 @@ abi-check-test: build
 python-unit: build
 	@test -x .venv/bin/python || bash scripts/setup.sh
 	@.venv/bin/python -c 'import pytest' 2>/dev/null || .venv/bin/pip install -q --disable-pip-version-check pytest botocore
-	cd bindings/python && R2_TEST_STRICT=1 ../../.venv/bin/python -m pytest -q tests/test_ffi.py tests/test_library.py tests/test_errors.py tests/test_signer.py tests/test_types.py
+	cd bindings/python && R2_TEST_STRICT=1 ../../.venv/bin/python -m pytest -q tests/test_ffi.py tests/test_library.py tests/test_errors.py tests/test_signer.py tests/test_types.py tests/test_managed.py
 
 # Everything, from a fresh machine: packages, build, the no-server tier, then
 # the hostile servers, a short fuzzing pass, the tests against a local server, then the install and

@@ -727,6 +727,31 @@ typedef int (*r2_write_cb)(const uint8_t *chunk, size_t len, void *userdata);
  * (> 0), 0 at the end of the body, or < 0 to abort. */
 typedef int64_t (*r2_read_cb)(uint8_t *buf, size_t cap, void *userdata);
 
+/** @name Asynchronous operations
+ * Every `_async` call returns at once and reports its outcome later through an
+ * r2_done_cb, on one of r2's engine threads (R2_ENGINE_THREADS, default 2, at
+ * most 4; started on first use). */
+
+/** An asynchronous operation in flight: cancel it with r2_op_cancel(), resume
+ * its paused stream with r2_op_resume(), release it with r2_op_free() (at any
+ * time: the operation still completes). */
+typedef struct r2_op r2_op;
+
+/** Completion of an asynchronous operation. Runs exactly once, on an r2 engine
+ * thread, after r2 filled the operation's outputs; `status` is R2_OK or the
+ * error, which r2_error_last() describes inside the callback. `op` is the
+ * handle the call returned (NULL when none was asked for, or after
+ * r2_op_free()). Do not block in it: it holds up the engine thread. */
+typedef void (*r2_done_cb)(r2_op *op, int32_t status, void *userdata);
+
+/** An r2_write_cb of an asynchronous operation returns this to pause the
+ * transfer: the chunk is not taken and comes again after r2_op_resume(). */
+#define R2_WRITE_PAUSE 268435457 /* 0x10000001, as libcurl's CURL_WRITEFUNC_PAUSE */
+
+/** An r2_read_cb of an asynchronous operation returns this when it has no
+ * data yet: the transfer pauses until r2_op_resume(). */
+#define R2_READ_PAUSE (-268435457)
+
 /* Functions */
 
 /// Checks a bucket name against R2's rules (3-63 characters of a-z, 0-9 and
@@ -852,6 +877,36 @@ R2_API int32_t r2_list_iter_next(r2_object_entry *out, r2_list_iter *iter);
 /// r2_list_result_dispose(). Returns R2_OK, R2_ERR_NO_SUCH_BUCKET, ...
 R2_API int32_t r2_list_objects(r2_list_result *out, r2_client *client, const char *bucket, const r2_list_options *opts);
 
+/// Starts r2_list_objects() without blocking: lists one page of a bucket.
+/// <ul>
+///   <li>
+///     Ownership: strings and opts are copied during the call; out must stay valid until done runs.
+///   </li>
+///   <li>
+///     Threads: any thread; done runs on an r2 engine thread.
+///   </li>
+/// </ul>
+/// \param op Out, may be NULL: the operation.
+///
+/// \param out Out: the page; release with r2_list_result_dispose().
+///
+/// \param client The client.
+///
+/// \param bucket Bucket name (NUL-terminated UTF-8).
+///
+/// \param opts Options, may be NULL.
+///
+/// \param done Runs once when the operation is over.
+///
+/// \param userdata Passed to done and free_userdata.
+///
+/// \param free_userdata May be NULL: runs once with userdata after done.
+///
+///
+/// returns:
+/// R2_OK when started, or an error when not started. done gets the statuses of r2_list_objects().
+R2_API int32_t r2_list_objects_async(r2_op **op, r2_list_result *out, r2_client *client, const char *bucket, const r2_list_options *opts, r2_done_cb done, void *userdata, r2_free_cb free_userdata);
+
 /// Sets opts to version version (R2_LIST_OPTIONS_VERSION), every other field zero (the defaults).
 R2_API int32_t r2_list_options_init(r2_list_options *opts, uint32_t version);
 
@@ -922,8 +977,72 @@ R2_API int32_t r2_multipart_upload_part_copy(r2_buf *etag, r2_client *client, co
 /// R2_ERR_PRECONDITION_FAILED (a copy-source condition failed), ...
 R2_API int32_t r2_object_copy(r2_object_info *info, r2_client *client, const char *src_bucket, const char *src_key, const char *bucket, const char *key, const r2_copy_options *opts);
 
+/// Starts r2_object_copy() without blocking: copies an object on the server.
+/// <ul>
+///   <li>
+///     Ownership: strings and opts are copied during the call; info must stay valid until done runs.
+///   </li>
+///   <li>
+///     Threads: any thread; done runs on an r2 engine thread.
+///   </li>
+/// </ul>
+/// \param op Out, may be NULL: the operation.
+///
+/// \param info Out, may be NULL: the new ETag and last-modified; release with r2_object_info_dispose().
+///
+/// \param client The client.
+///
+/// \param src_bucket Source bucket (NUL-terminated UTF-8).
+///
+/// \param src_key Source key (NUL-terminated UTF-8).
+///
+/// \param bucket Destination bucket (NUL-terminated UTF-8).
+///
+/// \param key Destination key (NUL-terminated UTF-8).
+///
+/// \param opts Options, may be NULL.
+///
+/// \param done Runs once when the operation is over.
+///
+/// \param userdata Passed to done and free_userdata.
+///
+/// \param free_userdata May be NULL: runs once with userdata after done.
+///
+///
+/// returns:
+/// R2_OK when started, or an error when not started. done gets the statuses of r2_object_copy().
+R2_API int32_t r2_object_copy_async(r2_op **op, r2_object_info *info, r2_client *client, const char *src_bucket, const char *src_key, const char *bucket, const char *key, const r2_copy_options *opts, r2_done_cb done, void *userdata, r2_free_cb free_userdata);
+
 /// Deletes bucket/key. Deleting a missing key succeeds. Returns R2_OK or an error.
 R2_API int32_t r2_object_delete(r2_client *client, const char *bucket, const char *key);
+
+/// Starts r2_object_delete() without blocking.
+/// <ul>
+///   <li>
+///     Ownership: strings are copied during the call.
+///   </li>
+///   <li>
+///     Threads: any thread; done runs on an r2 engine thread.
+///   </li>
+/// </ul>
+/// \param op Out, may be NULL: the operation.
+///
+/// \param client The client.
+///
+/// \param bucket Bucket name (NUL-terminated UTF-8).
+///
+/// \param key Object key (NUL-terminated UTF-8).
+///
+/// \param done Runs once when the operation is over.
+///
+/// \param userdata Passed to done and free_userdata.
+///
+/// \param free_userdata May be NULL: runs once with userdata after done.
+///
+///
+/// returns:
+/// R2_OK when started, or an error when not started. done gets the statuses of r2_object_delete().
+R2_API int32_t r2_object_delete_async(r2_op **op, r2_client *client, const char *bucket, const char *key, r2_done_cb done, void *userdata, r2_free_cb free_userdata);
 
 /// Deletes count keys, 1000 per request (longer lists are split into batches,
 /// in order). Keys the server could not delete are reported in out->errors;
@@ -932,6 +1051,41 @@ R2_API int32_t r2_object_delete(r2_client *client, const char *bucket, const cha
 /// Returns R2_OK or an error (then batches before the failing one may already
 /// be deleted).
 R2_API int32_t r2_object_delete_many(r2_delete_result *out, r2_client *client, const char *bucket, const char * const *keys, size_t count, const r2_delete_many_options *opts);
+
+/// Starts r2_object_delete_many() without blocking: deletes count keys, 1000 per request, in order.
+/// <ul>
+///   <li>
+///     Ownership: keys, strings and opts are copied during the call; out must stay valid until done runs.
+///   </li>
+///   <li>
+///     Threads: any thread; done runs on an r2 engine thread.
+///   </li>
+/// </ul>
+/// \param op Out, may be NULL: the operation.
+///
+/// \param out Out: what was deleted and what could not be (set out->version); release with r2_delete_result_dispose().
+///
+/// \param client The client.
+///
+/// \param bucket Bucket name (NUL-terminated UTF-8).
+///
+/// \param keys count keys (NUL-terminated UTF-8).
+///
+/// \param count How many keys (at least 1).
+///
+/// \param opts Options, may be NULL (as for r2_object_delete_many()).
+///
+/// \param done Runs once when the operation is over.
+///
+/// \param userdata Passed to done and free_userdata.
+///
+/// \param free_userdata May be NULL: runs once with userdata after done.
+///
+///
+/// returns:
+/// R2_OK when started, or an error when not started (then neither done nor free_userdata runs).
+/// done gets the statuses of r2_object_delete_many().
+R2_API int32_t r2_object_delete_many_async(r2_op **op, r2_delete_result *out, r2_client *client, const char *bucket, const char * const *keys, size_t count, const r2_delete_many_options *opts, r2_done_cb done, void *userdata, r2_free_cb free_userdata);
 
 /// Reads bucket/key (or opts->range of it) into memory. On success *body
 /// owns the bytes (release with r2_buf_dispose()) and, when info is not NULL,
@@ -943,6 +1097,42 @@ R2_API int32_t r2_object_delete_many(r2_delete_result *out, r2_client *client, c
 /// R2_ERR_PRECONDITION_FAILED, R2_ERR_INVALID_RANGE, R2_ERR_CHECKSUM_MISMATCH, ...
 R2_API int32_t r2_object_get(r2_buf *body, r2_object_info *info, r2_client *client, const char *bucket, const char *key, const r2_get_options *opts);
 
+/// Starts r2_object_get() without blocking: reads an object into memory.
+/// <ul>
+///   <li>
+///     Ownership: strings and opts are copied during the call; body and info must stay valid until done runs,
+///     and belong to the caller afterwards.
+///   </li>
+///   <li>
+///     Threads: any thread; done runs on an r2 engine thread.
+///   </li>
+/// </ul>
+/// \param op Out, may be NULL: the operation (release with r2_op_free()).
+///
+/// \param body Out: the body; release with r2_buf_dispose(). Filled before done runs.
+///
+/// \param info Out, may be NULL: the object's metadata; release with r2_object_info_dispose().
+///
+/// \param client The client.
+///
+/// \param bucket Bucket name (NUL-terminated UTF-8).
+///
+/// \param key Object key (NUL-terminated UTF-8).
+///
+/// \param opts Options, may be NULL (as for r2_object_get()).
+///
+/// \param done Runs once when the operation is over.
+///
+/// \param userdata Passed to done and free_userdata.
+///
+/// \param free_userdata May be NULL: runs once with userdata after done.
+///
+///
+/// returns:
+/// R2_OK when started (the outcome goes to done), or R2_ERR_INVALID_ARGUMENT and the like when
+/// not started (then neither done nor free_userdata runs). done gets the statuses of r2_object_get().
+R2_API int32_t r2_object_get_async(r2_op **op, r2_buf *body, r2_object_info *info, r2_client *client, const char *bucket, const char *key, const r2_get_options *opts, r2_done_cb done, void *userdata, r2_free_cb free_userdata);
+
 /// Streams bucket/key to write as the body arrives, in bounded memory.
 /// write runs on the calling thread; a non-zero return aborts the transfer
 /// (R2_ERR_ABORTED). With opts->validate_checksum a mismatch is reported as
@@ -950,11 +1140,82 @@ R2_API int32_t r2_object_get(r2_buf *body, r2_object_info *info, r2_client *clie
 /// r2_object_get().
 R2_API int32_t r2_object_get_stream(r2_object_info *info, r2_client *client, const char *bucket, const char *key, r2_write_cb write, void *userdata, const r2_get_options *opts);
 
+/// Starts r2_object_get_stream() without blocking: streams an object to write.
+/// write runs on an r2 engine thread and may return R2_WRITE_PAUSE to pause
+/// the transfer (backpressure) until r2_op_resume(); 0 to go on; anything else aborts.
+/// <ul>
+///   <li>
+///     Ownership: strings and opts are copied during the call; info must stay valid until done runs.
+///   </li>
+///   <li>
+///     Threads: any thread; write and done run on an r2 engine thread.
+///   </li>
+/// </ul>
+/// \param op Out, may be NULL: the operation (needed to resume a paused stream).
+///
+/// \param info Out, may be NULL: the object's metadata; release with r2_object_info_dispose().
+///
+/// \param client The client.
+///
+/// \param bucket Bucket name (NUL-terminated UTF-8).
+///
+/// \param key Object key (NUL-terminated UTF-8).
+///
+/// \param write Receives the body's chunks, in order.
+///
+/// \param write_userdata Passed to write.
+///
+/// \param opts Options, may be NULL (as for r2_object_get_stream()).
+///
+/// \param done Runs once when the operation is over.
+///
+/// \param userdata Passed to done and free_userdata.
+///
+/// \param free_userdata May be NULL: runs once with userdata after done.
+///
+///
+/// returns:
+/// R2_OK when started, or an error when not started (then neither done nor free_userdata runs).
+/// done gets the statuses of r2_object_get_stream().
+R2_API int32_t r2_object_get_stream_async(r2_op **op, r2_object_info *info, r2_client *client, const char *bucket, const char *key, r2_write_cb write, void *write_userdata, const r2_get_options *opts, r2_done_cb done, void *userdata, r2_free_cb free_userdata);
+
 /// Reads the metadata of bucket/key without its body (content_length is the
 /// object's size). info must not be NULL; release it with
 /// r2_object_info_dispose(). Returns R2_OK, R2_ERR_NO_SUCH_KEY (HEAD has no
 /// body, so a missing bucket also reads as 404), R2_ERR_NOT_MODIFIED, ...
 R2_API int32_t r2_object_head(r2_object_info *info, r2_client *client, const char *bucket, const char *key, const r2_get_options *opts);
+
+/// Starts r2_object_head() without blocking.
+/// <ul>
+///   <li>
+///     Ownership: strings and opts are copied during the call; info must stay valid until done runs.
+///   </li>
+///   <li>
+///     Threads: any thread; done runs on an r2 engine thread.
+///   </li>
+/// </ul>
+/// \param op Out, may be NULL: the operation.
+///
+/// \param info Out: the object's metadata; release with r2_object_info_dispose().
+///
+/// \param client The client.
+///
+/// \param bucket Bucket name (NUL-terminated UTF-8).
+///
+/// \param key Object key (NUL-terminated UTF-8).
+///
+/// \param opts Options, may be NULL.
+///
+/// \param done Runs once when the operation is over.
+///
+/// \param userdata Passed to done and free_userdata.
+///
+/// \param free_userdata May be NULL: runs once with userdata after done.
+///
+///
+/// returns:
+/// R2_OK when started, or an error when not started. done gets the statuses of r2_object_head().
+R2_API int32_t r2_object_head_async(r2_op **op, r2_object_info *info, r2_client *client, const char *bucket, const char *key, const r2_get_options *opts, r2_done_cb done, void *userdata, r2_free_cb free_userdata);
 
 /// Releases what r2 stored in info and zeroes its fields (the version
 /// stays). NULL and a cleared struct are no-ops.
@@ -969,6 +1230,42 @@ R2_API void r2_object_info_dispose(r2_object_info *info);
 /// and server errors.
 R2_API int32_t r2_object_put(r2_object_info *info, r2_client *client, const char *bucket, const char *key, const uint8_t *data, size_t len, const r2_put_options *opts);
 
+/// Starts r2_object_put() without blocking: uploads len bytes from data in one PUT.
+/// <ul>
+///   <li>
+///     Ownership: strings and opts are copied during the call; data is borrowed, and info must stay valid, until done runs.
+///   </li>
+///   <li>
+///     Threads: any thread; done runs on an r2 engine thread.
+///   </li>
+/// </ul>
+/// \param op Out, may be NULL: the operation.
+///
+/// \param info Out, may be NULL: ETag, version id and request id; release with r2_object_info_dispose().
+///
+/// \param client The client.
+///
+/// \param bucket Bucket name (NUL-terminated UTF-8).
+///
+/// \param key Object key (NUL-terminated UTF-8).
+///
+/// \param data The body (NULL only when len is 0). Read until done runs: keep it valid and unchanged until then.
+///
+/// \param len Its length in bytes.
+///
+/// \param opts Options, may be NULL.
+///
+/// \param done Runs once when the operation is over.
+///
+/// \param userdata Passed to done and free_userdata.
+///
+/// \param free_userdata May be NULL: runs once with userdata after done.
+///
+///
+/// returns:
+/// R2_OK when started, or an error when not started. done gets the statuses of r2_object_put().
+R2_API int32_t r2_object_put_async(r2_op **op, r2_object_info *info, r2_client *client, const char *bucket, const char *key, const uint8_t *data, size_t len, const r2_put_options *opts, r2_done_cb done, void *userdata, r2_free_cb free_userdata);
+
 /// Uploads exactly length bytes produced by read as bucket/key in one
 /// PUT (R2 needs the length up front; unknown lengths go through the
 /// multipart orchestrator). The body is sent UNSIGNED-PAYLOAD; a checksum needs
@@ -979,6 +1276,98 @@ R2_API int32_t r2_object_put(r2_object_info *info, r2_client *client, const char
 /// aborts (R2_ERR_ABORTED), and ending before length bytes is
 /// R2_ERR_INCOMPLETE_BODY. info as for r2_object_put().
 R2_API int32_t r2_object_put_stream(r2_object_info *info, r2_client *client, const char *bucket, const char *key, uint64_t length, r2_read_cb read, void *userdata, const r2_put_options *opts);
+
+/// Starts r2_object_put_stream() without blocking: uploads exactly length bytes
+/// produced by read. read runs on an r2 engine thread and returns the bytes it
+/// put in buf (> 0), 0 at the end, R2_READ_PAUSE when it has none yet (the
+/// transfer pauses until r2_op_resume()), or another negative value to abort.
+/// <ul>
+///   <li>
+///     Ownership: strings and opts are copied during the call; info must stay valid until done runs.
+///   </li>
+///   <li>
+///     Threads: any thread; read, rewind and done run on an r2 engine thread.
+///   </li>
+/// </ul>
+/// \param op Out, may be NULL: the operation (needed to resume a paused stream).
+///
+/// \param info Out, may be NULL: ETag, version id and request id; release with r2_object_info_dispose().
+///
+/// \param client The client.
+///
+/// \param bucket Bucket name (NUL-terminated UTF-8).
+///
+/// \param key Object key (NUL-terminated UTF-8).
+///
+/// \param length The body's length in bytes.
+///
+/// \param read Fills the body, in order.
+///
+/// \param read_userdata Passed to read (and to opts->rewind).
+///
+/// \param opts Options, may be NULL (opts->rewind makes failed attempts retryable, as for r2_object_put_stream()).
+///
+/// \param done Runs once when the operation is over.
+///
+/// \param userdata Passed to done and free_userdata.
+///
+/// \param free_userdata May be NULL: runs once with userdata after done.
+///
+///
+/// returns:
+/// R2_OK when started, or an error when not started. done gets the statuses of r2_object_put_stream().
+R2_API int32_t r2_object_put_stream_async(r2_op **op, r2_object_info *info, r2_client *client, const char *bucket, const char *key, uint64_t length, r2_read_cb read, void *read_userdata, const r2_put_options *opts, r2_done_cb done, void *userdata, r2_free_cb free_userdata);
+
+/// Cancels an asynchronous operation: it completes soon with R2_ERR_CANCELLED
+/// (or with its own outcome, if that came first).
+/// <ul>
+///   <li>
+///     Ownership: op stays the caller's.
+///   </li>
+///   <li>
+///     Threads: any thread, including inside the operation's own callbacks.
+///   </li>
+/// </ul>
+/// \param op The operation.
+///
+///
+/// returns:
+/// R2_OK; R2_ERR_INVALID_ARGUMENT when op is not a live r2_op.
+R2_API int32_t r2_op_cancel(r2_op *op);
+
+/// Releases an operation handle. The operation itself still completes (its
+/// done callback runs, with a NULL op). NULL is a no-op.
+/// <ul>
+///   <li>
+///     Ownership: op is invalid after the call.
+///   </li>
+///   <li>
+///     Threads: any thread, including inside the done callback.
+///   </li>
+/// </ul>
+/// \param op The operation, or NULL.
+///
+///
+/// returns:
+/// nothing.
+R2_API void r2_op_free(r2_op *op);
+
+/// Resumes an operation whose write callback returned R2_WRITE_PAUSE or whose
+/// read callback returned R2_READ_PAUSE. Resuming one that is not paused does nothing.
+/// <ul>
+///   <li>
+///     Ownership: op stays the caller's.
+///   </li>
+///   <li>
+///     Threads: any thread, including inside the operation's own callbacks.
+///   </li>
+/// </ul>
+/// \param op The operation.
+///
+///
+/// returns:
+/// R2_OK; R2_ERR_INVALID_ARGUMENT when op is not a live r2_op.
+R2_API int32_t r2_op_resume(r2_op *op);
 
 /// Sets opts to version version (R2_PART_OPTIONS_VERSION), every other field zero (the defaults).
 R2_API int32_t r2_part_options_init(r2_part_options *opts, uint32_t version);

@@ -18,7 +18,7 @@ import sys
 
 HANDLE_PARAMS = {"client": "r2_client", "signer": "r2_signer", "result": "r2_signed",
                  "iter": "r2_list_iter", "cassette": "r2_cassette",
-                 "cancel": "r2_cancel"}
+                 "cancel": "r2_cancel", "op": "r2_op"}
 OUT_HANDLES = {
     "r2_client_new": "r2_client",
     "r2_client_new_from_env": "r2_client",
@@ -30,7 +30,7 @@ OUT_HANDLES = {
     "r2_cancel_new": "r2_cancel",
 }
 # Parameters that are `void *` on purpose (callback payloads).
-OPAQUE_OK = {"userdata"}
+OPAQUE_OK = {"userdata", "read_userdata", "write_userdata"}
 # A doc comment line starting with this marks a function outside the stable ABI:
 # it goes into the R2_EXPERIMENTAL block at the end of the header.
 EXPERIMENTAL_MARK = "/// Experimental:"
@@ -112,7 +112,8 @@ def clean_decl(decl):
             if pname.endswith("_") and pname[:-1] in ("out", "signed", "result"):
                 pname = pname[:-1]
             if ptype in ("void **", "void * *"):
-                handle = OUT_HANDLES.get(name)
+                # Every asynchronous call hands its operation back in `op`.
+                handle = "r2_op" if pname == "op" else OUT_HANDLES.get(name)
                 if not handle:
                     raise SystemExit(f"gen_header: {name}: untyped `void **{pname}`; add it to OUT_HANDLES")
                 ptype = f"{handle} **"

@@ -14,3 +14,7 @@ static inline CURLcode r2_curl_getinfo_off(CURL *h, CURLINFO i, curl_off_t *v) {
 static inline CURLcode r2_curl_getinfo_double(CURL *h, CURLINFO i, double *v) { return curl_easy_getinfo(h, i, v); }
 typedef int (*r2_curl_xferinfo_cb)(void *clientp, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow);
 static inline CURLcode r2_curl_setopt_xferinfocb(CURL *h, CURLoption o, r2_curl_xferinfo_cb v) { return curl_easy_setopt(h, o, v); }
+static inline CURLMcode r2_curl_multi_setopt_long(CURLM *m, CURLMoption o, long v) { return curl_multi_setopt(m, o, v); }
+#include <sys/prctl.h>
+/* Names the calling thread (the engine's threads show as r2-engine-N in ps/top). */
+static inline void r2_thread_name(const char *name) { prctl(PR_SET_NAME, name, 0, 0, 0); }

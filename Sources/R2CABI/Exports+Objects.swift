@@ -335,17 +335,20 @@ func fillInfo(_ out: ResultOut<r2_object_info>, _ info: ObjectInfo) {
         var list: [String] = []
         list.reserveCapacity(Int(count))
         for i in 0..<Int(count) { list.append(try string(keys[i], "keys[\(i)]")) }
-        let outcome = try c.deleteObjects(bucket: string(bucket, "bucket"), keys: list, quiet: quiet)
-        let a = Arena()
-        let deleted: [UnsafePointer<CChar>?] = outcome.deleted.map { a.string($0.key) }
-        let errors = outcome.errors.map {
-            r2_delete_error(version: 0, key: a.string($0.key), code: a.string($0.code), message: a.string($0.message))
-        }
-        // Elements take the layout of the result's version (both have only version 1 so far).
-        result.store(r2_delete_result(version: 0, deleted: a.array(deleted), deleted_count: deleted.count,
-                                      errors: a.array(errors, version: result.version), error_count: errors.count,
-                                      internal: a.opaque))
+        fillDelete(result, try c.deleteObjects(bucket: string(bucket, "bucket"), keys: list, quiet: quiet))
     }
+}
+
+func fillDelete(_ result: ResultOut<r2_delete_result>, _ outcome: DeleteResult) {
+    let a = Arena()
+    let deleted: [UnsafePointer<CChar>?] = outcome.deleted.map { a.string($0.key) }
+    let errors = outcome.errors.map {
+        r2_delete_error(version: 0, key: a.string($0.key), code: a.string($0.code), message: a.string($0.message))
+    }
+    // Elements take the layout of the result's version (both have only version 1 so far).
+    result.store(r2_delete_result(version: 0, deleted: a.array(deleted), deleted_count: deleted.count,
+                                  errors: a.array(errors, version: result.version), error_count: errors.count,
+                                  internal: a.opaque))
 }
 
 /// Releases what r2 stored in `result` and zeroes its fields (the version stays). NULL is a no-op.
@@ -369,25 +372,7 @@ func fillInfo(_ out: ResultOut<r2_object_info>, _ info: ObjectInfo) {
     guarded { () throws(R2Error) in
         let infoOut = try ResultOut(info, "info")
         let c = try handle(client, as: R2Client.self, "client")
-        var o = CopyOptions()
-        if let opts {
-            let p = opts.pointee
-            try checkVersion(p.version, current: 2, "r2_copy_options")
-            o.replaceMetadata = p.replace_metadata
-            o.contentType = try optionalString(p.content_type, "opts->content_type")
-            o.cacheControl = try optionalString(p.cache_control, "opts->cache_control")
-            o.contentDisposition = try optionalString(p.content_disposition, "opts->content_disposition")
-            o.contentEncoding = try optionalString(p.content_encoding, "opts->content_encoding")
-            o.metadata = try headers(p.metadata, p.metadata_count, "opts->metadata")
-            o.ifMatch = try optionalString(p.if_match, "opts->if_match")
-            o.ifNoneMatch = try optionalString(p.if_none_match, "opts->if_none_match")
-            o.ifModifiedSince = try optionalString(p.if_modified_since, "opts->if_modified_since")
-            o.ifUnmodifiedSince = try optionalString(p.if_unmodified_since, "opts->if_unmodified_since")
-            if p.version >= 2 {
-                o.sseCustomerKey = try sseKey(p.sse_customer_key)
-                o.sourceSSECustomerKey = try sseKey(p.source_sse_customer_key)
-            }
-        }
+        let o = try copyOptions(opts)
         let (result, response) = try c.copyObject(sourceBucket: string(src_bucket, "src_bucket"), sourceKey: string(src_key, "src_key"),
                                                   bucket: string(bucket, "bucket"), key: string(key, "key"), options: o)
         var merged = response
@@ -395,6 +380,29 @@ func fillInfo(_ out: ResultOut<r2_object_info>, _ info: ObjectInfo) {
         merged.lastModified = result.lastModified
         fillInfo(infoOut, merged)
     }
+}
+
+func copyOptions(_ opts: UnsafePointer<r2_copy_options>?) throws(R2Error) -> CopyOptions {
+    var o = CopyOptions()
+    if let opts {
+        let p = opts.pointee
+        try checkVersion(p.version, current: 2, "r2_copy_options")
+        o.replaceMetadata = p.replace_metadata
+        o.contentType = try optionalString(p.content_type, "opts->content_type")
+        o.cacheControl = try optionalString(p.cache_control, "opts->cache_control")
+        o.contentDisposition = try optionalString(p.content_disposition, "opts->content_disposition")
+        o.contentEncoding = try optionalString(p.content_encoding, "opts->content_encoding")
+        o.metadata = try headers(p.metadata, p.metadata_count, "opts->metadata")
+        o.ifMatch = try optionalString(p.if_match, "opts->if_match")
+        o.ifNoneMatch = try optionalString(p.if_none_match, "opts->if_none_match")
+        o.ifModifiedSince = try optionalString(p.if_modified_since, "opts->if_modified_since")
+        o.ifUnmodifiedSince = try optionalString(p.if_unmodified_since, "opts->if_unmodified_since")
+        if p.version >= 2 {
+            o.sseCustomerKey = try sseKey(p.sse_customer_key)
+            o.sourceSSECustomerKey = try sseKey(p.source_sse_customer_key)
+        }
+    }
+    return o
 }
 
 // MARK: List
@@ -430,16 +438,21 @@ func entry(_ page: ObjectListing, _ i: Int) -> r2_object_entry {
         guard out != nil else { throw invalid("out is NULL") }
         let result = try ResultOut(out, "out")
         let c = try handle(client, as: R2Client.self, "client")
-        let page = try c.objectListing(bucket: string(bucket, "bucket"), options: listOptions(opts))
-        let storage = ListResultStorage(page)
-        result.store(r2_list_result(version: 0, objects: storage.objects, object_count: page.entries.count,
-                                    common_prefixes: storage.prefixes, common_prefix_count: page.commonPrefixes.count,
-                                    is_truncated: page.isTruncated,
-                                    next_continuation_token: page.cString(page.nextContinuationToken ?? ObjectListing.empty),
-                                    request_id: page.cString(page.requestID),
-                                    internal: Unmanaged.passRetained(storage).toOpaque(),
-                                    strings: page.cString(ObjectListing.empty), strings_size: page.byteCount))
+        fillList(result, try c.objectListing(bucket: string(bucket, "bucket"), options: listOptions(opts)))
     }
+}
+
+/// Fills a list result from a page: the result points into the page's one
+/// string block, which it keeps alive until r2_list_result_dispose().
+func fillList(_ result: ResultOut<r2_list_result>, _ page: ObjectListing) {
+    let storage = ListResultStorage(page)
+    result.store(r2_list_result(version: 0, objects: storage.objects, object_count: page.entries.count,
+                                common_prefixes: storage.prefixes, common_prefix_count: page.commonPrefixes.count,
+                                is_truncated: page.isTruncated,
+                                next_continuation_token: page.cString(page.nextContinuationToken ?? ObjectListing.empty),
+                                request_id: page.cString(page.requestID),
+                                internal: Unmanaged.passRetained(storage).toOpaque(),
+                                strings: page.cString(ObjectListing.empty), strings_size: page.byteCount))
 }
 
 /// What an r2_list_result owns: the page, whose one block holds every

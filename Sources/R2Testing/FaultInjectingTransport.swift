@@ -76,7 +76,7 @@ package final class FaultInjectingTransport: Transport {
             } else if !options.faults.isEmpty && s.random.unit() < options.failureRate {
                 fault = options.faults[Int(s.random.next() % UInt64(options.faults.count))]
             }
-            s.log.append(Entry(operation: request.operation, method: request.method, path: request.path,
+            s.log.append(Entry(operation: request.operation.name, method: request.method, path: request.path,
                                headers: request.headers, timeoutMs: request.timeoutMs, fault: fault))
             return (s.log.count - 1, fault)
         }

@@ -477,7 +477,7 @@ static void test_free_race(void) {
         for (int i = 0; i < 4; i++) pthread_create(&t[i], NULL, racing_caller, NULL);
         for (volatile int spin = 0; spin < 20000 * (round + 1); spin++) {}
         r2_client *c = racing_client;
-        r2_client_free(c);  /* while the threads are inside r2_presign */
+        r2_client_free(c);  /* while the threads are inside r2_client_presign */
         for (int i = 0; i < 4; i++) {
             void *r;
             pthread_join(t[i], &r);

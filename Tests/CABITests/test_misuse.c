@@ -152,7 +152,17 @@ static void option_versions(r2_client *c) {
         r2_presign_options pso;
         r2_signer_options so;
         r2_sign_request sr;
+        r2_delete_many_options dmo;
+        r2_part_options pto;
+        r2_complete_options cmo;
+        r2_list_parts_options lpo;
+        r2_list_uploads_options luo;
         snprintf(label, sizeof label, "_init with version %u", v);
+        INVALID(r2_delete_many_options_init(&dmo, v), label);
+        INVALID(r2_part_options_init(&pto, v), label);
+        INVALID(r2_complete_options_init(&cmo, v), label);
+        INVALID(r2_list_parts_options_init(&lpo, v), label);
+        INVALID(r2_list_uploads_options_init(&luo, v), label);
         INVALID(r2_client_options_init(&co, v), label);
         INVALID(r2_put_options_init(&po, v), label);
         INVALID(r2_get_options_init(&go, v), label);
@@ -194,6 +204,27 @@ static void option_versions(r2_client *c) {
         sopts.secret_access_key = "secret";
         r2_signer *s = NULL;
         INVALID(r2_signer_new(&s, &sopts), label);
+        const char *keys[1] = {"k"};
+        r2_delete_result del = R2_DELETE_RESULT_INIT;
+        r2_delete_many_options dm = R2_DELETE_MANY_OPTIONS_INIT;
+        dm.version = v;
+        INVALID(r2_object_delete_many(&del, c, "bucket", keys, 1, &dm), label);
+        r2_part_options part = R2_PART_OPTIONS_INIT;
+        part.version = v;
+        INVALID(r2_multipart_upload_part(&buf, c, "bucket", "k", "u", 1, (const uint8_t *)"x", 1, &part), label);
+        INVALID(r2_multipart_upload_part_copy(&buf, c, "bucket", "k", "u", 1, "bucket", "a", -1, -1, &part), label);
+        r2_completed_part done = {1, "\"e\""};
+        r2_complete_options complete = R2_COMPLETE_OPTIONS_INIT;
+        complete.version = v;
+        INVALID(r2_multipart_complete(&info, c, "bucket", "k", "u", &done, 1, &complete), label);
+        r2_multipart_part_list parts = R2_MULTIPART_PART_LIST_INIT;
+        r2_list_parts_options lp = R2_LIST_PARTS_OPTIONS_INIT;
+        lp.version = v;
+        INVALID(r2_multipart_list_parts(&parts, c, "bucket", "k", "u", &lp), label);
+        r2_multipart_upload_list uploads = R2_MULTIPART_UPLOAD_LIST_INIT;
+        r2_list_uploads_options lu = R2_LIST_UPLOADS_OPTIONS_INIT;
+        lu.version = v;
+        INVALID(r2_multipart_list_uploads(&uploads, c, "bucket", &lu), label);
     }
 }
 

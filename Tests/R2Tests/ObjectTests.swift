@@ -386,7 +386,7 @@ final class FailingPartTransport: Transport {
     }
 
     func send<S: ResponseSink>(_ request: HTTPRequest, body: RequestBody, sink: inout S) throws(R2Error) {
-        if request.operation == "UploadPart", let q = request.query, q.hasPrefix(failingPart) {
+        if request.operation == .uploadPart, let q = request.query, q.hasPrefix(failingPart) {
             sink.head(ResponseHead(status: 500, headers: [("x-amz-request-id", "injected")]))
             let xml = Array("<Error><Code>InternalError</Code><Message>injected</Message></Error>".utf8)
             _ = xml.withUnsafeBytes { sink.body($0) }

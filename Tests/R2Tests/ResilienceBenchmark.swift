@@ -44,11 +44,11 @@ struct ResilienceBenchmark {
         func baseline() throws {
             try Validate.bucket("bkt")
             try Validate.key("photos/cat.jpg")
-            var call = R2Client.Call(operation: "GetObject", method: "GET", bucket: "bkt", key: "photos/cat.jpg")
+            var call = R2Client.Call(operation: .getObject, method: "GET", bucket: "bkt", key: "photos/cat.jpg")
             call.headers = try R2Client.getHeaders(GetOptions())
             call.isLargeTransfer = true
             var body: [UInt8] = []
-            var sink = StreamingGetSink(write: { body.append(contentsOf: $0); return true }, validate: false)
+            var sink = StreamingGetSink(write: { body.append(contentsOf: $0); return .accepted }, validate: false)
             try transport.send(plain.request(for: call), body: .empty, sink: &sink)
             let info = ObjectInfo(transport.head)
             guard info.httpStatus == 200, sink.received == info.contentLength else { throw R2Error(.http, "unexpected") }

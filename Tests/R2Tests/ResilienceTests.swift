@@ -332,7 +332,7 @@ private typealias Fault = FaultInjectingTransport.Fault
             o.seed = seed
             let t = FaultInjectingTransport(wrapping: StaticTransport(status: 200), options: o)
             var sink = BufferSink()
-            for _ in 0..<50 { try? t.send(HTTPRequest(method: "HEAD", baseURL: "http://x", path: "/b/k", headers: [], operation: "HeadObject"),
+            for _ in 0..<50 { try? t.send(HTTPRequest(method: "HEAD", baseURL: "http://x", path: "/b/k", headers: [], operation: .headObject),
                                           body: .empty, sink: &sink) }
             return t.log.map(\.fault)
         }

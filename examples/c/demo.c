@@ -51,7 +51,7 @@ static int sign_only(void) {
     if (r2_client_new(&client, &opts) != R2_OK) return fail("r2_client_new");
     r2_buf url = {0};
     if (r2_client_presign(&url, client, "GET", "my-bucket", "photos/2026/cat.jpg", 3600, NULL) != R2_OK)
-        return fail("r2_presign");
+        return fail("r2_client_presign");
     printf("presigned GET (no network): %s\n", url.ptr);
     r2_buf_dispose(&url);
     r2_client_free(client);

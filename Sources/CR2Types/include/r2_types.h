@@ -698,4 +698,29 @@ typedef int (*r2_write_cb)(const uint8_t *chunk, size_t len, void *userdata);
  * (> 0), 0 at the end of the body, or < 0 to abort. */
 typedef int64_t (*r2_read_cb)(uint8_t *buf, size_t cap, void *userdata);
 
+/** @name Asynchronous operations
+ * Every `_async` call returns at once and reports its outcome later through an
+ * r2_done_cb, on one of r2's engine threads (R2_ENGINE_THREADS, default 2, at
+ * most 4; started on first use). */
+
+/** An asynchronous operation in flight: cancel it with r2_op_cancel(), resume
+ * its paused stream with r2_op_resume(), release it with r2_op_free() (at any
+ * time: the operation still completes). */
+typedef struct r2_op r2_op;
+
+/** Completion of an asynchronous operation. Runs exactly once, on an r2 engine
+ * thread, after r2 filled the operation's outputs; `status` is R2_OK or the
+ * error, which r2_error_last() describes inside the callback. `op` is the
+ * handle the call returned (NULL when none was asked for, or after
+ * r2_op_free()). Do not block in it: it holds up the engine thread. */
+typedef void (*r2_done_cb)(r2_op *op, int32_t status, void *userdata);
+
+/** An r2_write_cb of an asynchronous operation returns this to pause the
+ * transfer: the chunk is not taken and comes again after r2_op_resume(). */
+#define R2_WRITE_PAUSE 268435457 /* 0x10000001, as libcurl's CURL_WRITEFUNC_PAUSE */
+
+/** An r2_read_cb of an asynchronous operation returns this when it has no
+ * data yet: the transfer pauses until r2_op_resume(). */
+#define R2_READ_PAUSE (-268435457)
+
 #endif /* R2_TYPES_H */

@@ -53,7 +53,7 @@ package enum Cassette {
 
 /// Wraps a transport and appends every exchange to a cassette file. The file
 /// is rewritten after each exchange, so it is complete whenever a call returns.
-package final class RecordingTransport: Transport {
+package final class RecordingTransport: Transport, AsyncTransport {
     private let inner: any Transport
     private let path: String
     private let state = Mutex<(interactions: [JSON], sideFiles: Int)>(([], 0))
@@ -71,28 +71,52 @@ package final class RecordingTransport: Transport {
         do {
             try inner.send(request, body: body, sink: &tee)
         } catch {
-            if let f = tee.file { fclose(f) }
-            if let spilled = tee.spilled { unlink(spilled) }
+            tee.capture.discard()
             throw error
         }
-        if let f = tee.file { fclose(f); tee.file = nil }
-        let latency = Double(monotonicNanos() - start) / 1e6
+        try append(request, bodyLength: body.length, tee.capture, latencyMs: Double(monotonicNanos() - start) / 1e6)
+    }
+
+    /// Records an exchange of an asynchronous operation: the inner transport's
+    /// transfer with a copy of the response taken as the receiver accepts it.
+    package func start(_ request: HTTPRequest, body: RequestBody, receiver: any ResponseReceiver, on loop: EventLoop,
+                       completed: @escaping (R2Error?) -> Void) -> any TransferControl {
+        let tee = TeeReceiver(inner: receiver)
+        let started = monotonicNanos()
+        let async = inner as? any AsyncTransport ?? BlockingTransportOnLoop(inner)
+        return async.start(request, body: body, receiver: tee, on: loop) { [self] error in
+            if let error {
+                tee.capture.discard()
+                return completed(error)
+            }
+            do throws(R2Error) {
+                try append(request, bodyLength: body.length, tee.capture, latencyMs: Double(monotonicNanos() - started) / 1e6)
+                completed(nil)
+            } catch {
+                completed(error)
+            }
+        }
+    }
+
+    /// Appends one exchange to the cassette and rewrites the file.
+    private func append(_ request: HTTPRequest, bodyLength: UInt64, _ capture: Capture, latencyMs latency: Double) throws(R2Error) {
+        capture.close()
         let headers = request.headers.filter { !Cassette.redactedHeaders.contains(asciiLowercase($0.name)) }
         var req: [(String, JSON)] = [("method", .string(request.method)), ("path", .string(request.path))]
         let q = Cassette.matchQuery(request.query)
         if !q.isEmpty { req.append(("query", .string(q))) }
         req.append(("headers", .array(headers.map { .array([.string(asciiLowercase($0.name)), .string($0.value)]) })))
-        req.append(("body_size", .number(Double(body.length))))
-        var resp: [(String, JSON)] = [("status", .number(Double(tee.head.status))),
-                                      ("headers", .array(tee.head.headers.map { .array([.string($0.name), .string($0.value)]) }))]
-        let bodyBytes = tee.captured
-        let interaction: JSON = try state.withLock { (s) throws(R2Error) -> JSON in
-            if bodyBytes.count > Cassette.inlineLimit || tee.spilled != nil {
+        req.append(("body_size", .number(Double(bodyLength))))
+        var resp: [(String, JSON)] = [("status", .number(Double(capture.head.status))),
+                                      ("headers", .array(capture.head.headers.map { .array([.string($0.name), .string($0.value)]) }))]
+        let bodyBytes = capture.captured
+        try state.withLock { (s) throws(R2Error) in
+            if bodyBytes.count > Cassette.inlineLimit || capture.spilled != nil {
                 s.sideFiles += 1
                 let name = Self.basename(path) + ".bodies/\(s.sideFiles).bin"
                 let dir = Self.dirname(path)
                 _ = mkdir(dir + "/" + Self.basename(path) + ".bodies", 0o755)
-                if let spilled = tee.spilled {
+                if let spilled = capture.spilled {
                     guard rename(spilled, dir + "/" + name) == 0 else {
                         throw R2Error(.internalBug, "cannot move the recorded body to \(dir)/\(name)")
                     }
@@ -103,15 +127,13 @@ package final class RecordingTransport: Transport {
             } else if !bodyBytes.isEmpty {
                 resp.append(("body_base64", .string(Base64.encode(bodyBytes))))
             }
-            resp.append(("body_size", .number(Double(tee.total))))
-            let entry = JSON.object([("operation", .string(request.operation)), ("request", .object(req)),
+            resp.append(("body_size", .number(Double(capture.total))))
+            let entry = JSON.object([("operation", .string(request.operation.name)), ("request", .object(req)),
                                      ("response", .object(resp)), ("latency_ms", .number((latency * 100).rounded() / 100))])
             s.interactions.append(entry)
             let doc = JSON.object([("format", .string(Cassette.format)), ("interactions", .array(s.interactions))])
             try FileIO.write(path, Array(doc.serialized().utf8))
-            return entry
         }
-        _ = interaction
     }
 
     static func basename(_ p: String) -> String { p.split(separator: "/").last.map(String.init) ?? p }
@@ -120,24 +142,16 @@ package final class RecordingTransport: Transport {
         return slash == p.startIndex ? "/" : String(p[..<slash])
     }
 
-    /// Passes everything through and keeps a copy of the body: in memory up
-    /// to the inline limit, then spilled to a temporary file (bounded memory).
-    private struct TeeSink<Inner: ResponseSink>: ResponseSink {
-        var inner: Inner
+    /// A copy of one response: the body in memory up to the inline limit,
+    /// then spilled to a temporary file (bounded memory).
+    private final class Capture {
         var head = ResponseHead(status: 0, headers: [])
         var captured: [UInt8] = []
         var total = 0
         var spilled: String?
         var file: UnsafeMutablePointer<FILE>?
 
-        init(inner: Inner) { self.inner = inner }
-
-        mutating func head(_ head: ResponseHead) {
-            self.head = head
-            inner.head(head)
-        }
-
-        mutating func body(_ chunk: UnsafeRawBufferPointer) -> Bool {
+        func add(_ chunk: UnsafeRawBufferPointer) {
             total += chunk.count
             if file == nil && captured.count + chunk.count > Cassette.inlineLimit {
                 var template = Array("/tmp/r2-cassette-XXXXXX".utf8CString)
@@ -154,8 +168,52 @@ package final class RecordingTransport: Transport {
             } else {
                 captured.append(contentsOf: chunk)
             }
-            let ok = inner.body(chunk)
-            return ok
+        }
+
+        func close() {
+            if let f = file { fclose(f); file = nil }
+        }
+
+        func discard() {
+            close()
+            if let spilled { unlink(spilled) }
+        }
+    }
+
+    /// Passes everything through and keeps a copy.
+    private struct TeeSink<Inner: ResponseSink>: ResponseSink {
+        var inner: Inner
+        let capture = Capture()
+
+        init(inner: Inner) { self.inner = inner }
+
+        mutating func head(_ head: ResponseHead) {
+            capture.head = head
+            inner.head(head)
+        }
+
+        mutating func body(_ chunk: UnsafeRawBufferPointer) -> Bool {
+            capture.add(chunk)
+            return inner.body(chunk)
+        }
+    }
+
+    /// As TeeSink, for an asynchronous transfer: a paused chunk is copied when it is taken.
+    private final class TeeReceiver: ResponseReceiver {
+        let inner: any ResponseReceiver
+        let capture = Capture()
+
+        init(inner: any ResponseReceiver) { self.inner = inner }
+
+        func head(_ head: ResponseHead) {
+            capture.head = head
+            inner.head(head)
+        }
+
+        func offer(_ chunk: UnsafeRawBufferPointer) -> SinkVerdict {
+            let verdict = inner.offer(chunk)
+            if verdict == .accepted { capture.add(chunk) }
+            return verdict
         }
     }
 }
@@ -163,7 +221,7 @@ package final class RecordingTransport: Transport {
 // MARK: Replay
 
 /// Serves responses from a cassette; never touches the network.
-package final class ReplayTransport: Transport {
+package final class ReplayTransport: Transport, AsyncTransport {
     private struct Interaction: @unchecked Sendable {
         let key: String
         let status: Int
@@ -219,7 +277,8 @@ package final class ReplayTransport: Transport {
         used = Mutex([Bool](repeating: false, count: list.count))
     }
 
-    package func send<S: ResponseSink>(_ request: HTTPRequest, body: RequestBody, sink: inout S) throws(R2Error) {
+    /// The first unused interaction that matches `request`, now used.
+    private func take(_ request: HTTPRequest) throws(R2Error) -> Interaction {
         let key = Cassette.matchKey(method: request.method, path: request.path, query: request.query)
         let interactions = self.interactions
         guard let index = used.withLock({ used -> Int? in
@@ -229,6 +288,11 @@ package final class ReplayTransport: Transport {
         }) else {
             throw R2Error(.replayUnmatched, "unmatched request: \(key) (no unused interaction in cassette \(path))")
         }
+        return interactions[index]
+    }
+
+    package func send<S: ResponseSink>(_ request: HTTPRequest, body: RequestBody, sink: inout S) throws(R2Error) {
+        let it = try take(request)
         // Consume the request body as a real transport would (sources see the same reads).
         if case .stream(let length, let read) = body {
             var remaining = length
@@ -241,7 +305,6 @@ package final class ReplayTransport: Transport {
                 remaining -= UInt64(n)
             }
         }
-        let it = interactions[index]
         if simulateLatency && it.latencyMs > 0 { usleep(UInt32(min(it.latencyMs * 1000, 60_000_000))) }
         sink.head(ResponseHead(status: it.status, headers: it.headers))
         if let file = it.bodyFile {
@@ -257,6 +320,128 @@ package final class ReplayTransport: Transport {
         } else if !it.inlineBody.isEmpty {
             let ok = it.inlineBody.withUnsafeBytes { sink.body($0) }
             if !ok { throw R2Error(.aborted, "the response body consumer stopped the transfer") }
+        }
+    }
+
+    /// Serves an exchange of an asynchronous operation on `loop`, with the
+    /// same reads of the body and the same chunks as `send`; the recorded
+    /// latency (when simulated) is a timer, and a sink or source may pause it.
+    package func start(_ request: HTTPRequest, body: RequestBody, receiver: any ResponseReceiver, on loop: EventLoop,
+                       completed: @escaping (R2Error?) -> Void) -> any TransferControl {
+        let transfer = ReplayTransfer(body: body, receiver: receiver, loop: loop, completed: completed)
+        loop.submit { [self] in
+            do throws(R2Error) {
+                transfer.interaction = try take(request)
+                transfer.latencyMs = simulateLatency ? transfer.interaction!.latencyMs : 0
+                transfer.run()
+            } catch {
+                transfer.abort(error)
+            }
+        }
+        return transfer
+    }
+
+    /// One replayed exchange of an asynchronous operation; loop thread only.
+    private final class ReplayTransfer: TransferControl {
+        private enum Phase { case reading, waiting, delivering, over }
+        var interaction: Interaction?
+        var latencyMs = 0.0
+        private let body: RequestBody
+        private let receiver: any ResponseReceiver
+        private let loop: EventLoop
+        private var completed: ((R2Error?) -> Void)?
+        private var phase = Phase.reading
+        private var read: UInt64 = 0
+        private var paused = false
+        private var file: UnsafeMutablePointer<FILE>?
+        /// The chunk being delivered (kept while the sink pauses), and whether the inline body went.
+        private var chunk: [UInt8] = []
+        private var inlineSent = false
+        private var timer: UInt64?
+        private var scratch: UnsafeMutableRawBufferPointer?
+
+        deinit { scratch?.deallocate() }
+
+        init(body: RequestBody, receiver: any ResponseReceiver, loop: EventLoop, completed: @escaping (R2Error?) -> Void) {
+            self.body = body
+            self.receiver = receiver
+            self.loop = loop
+            self.completed = completed
+        }
+
+        func run() {
+            guard let it = interaction, completed != nil else { return }
+            do throws(R2Error) {
+                while !paused {
+                    switch phase {
+                    case .reading:
+                        guard case .stream(let length, let readBody) = body, read < length else {
+                            phase = .waiting
+                            if latencyMs > 0 {
+                                timer = loop.schedule(afterNanos: UInt64(min(latencyMs, 60_000) * 1e6)) { [self] in
+                                    timer = nil
+                                    phase = .delivering
+                                    receiver.head(ResponseHead(status: it.status, headers: it.headers))
+                                    run()
+                                }
+                                return
+                            }
+                            continue
+                        }
+                        if scratch == nil { scratch = .allocate(byteCount: 64 * 1024, alignment: 16) }
+                        let want = Int(min(64 * 1024, length - read))
+                        let n = try readBody(UnsafeMutableRawBufferPointer(rebasing: scratch![0..<want]))
+                        if n == RequestBody.readPaused { paused = true; return }
+                        if n <= 0 { throw R2Error(.incompleteBody, "the body source ended \(length - read) bytes early") }
+                        read += UInt64(n)
+                    case .waiting:
+                        phase = .delivering
+                        receiver.head(ResponseHead(status: it.status, headers: it.headers))
+                    case .delivering:
+                        if chunk.isEmpty {
+                            if let path = it.bodyFile {
+                                if file == nil {
+                                    guard let f = fopen(path, "rb") else { throw R2Error(.config, "cassette body file \(path) is missing") }
+                                    file = f
+                                }
+                                chunk = [UInt8](repeating: 0, count: 256 * 1024)
+                                let n = chunk.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, file) }
+                                chunk.removeLast(chunk.count - n)
+                            } else if !inlineSent {
+                                inlineSent = true
+                                chunk = it.inlineBody
+                            }
+                            if chunk.isEmpty { return finish(nil) }
+                        }
+                        switch chunk.withUnsafeBytes({ receiver.offer($0) }) {
+                        case .accepted: chunk = []
+                        case .paused: paused = true
+                        case .aborted: throw R2Error(.aborted, "the response body consumer stopped the transfer")
+                        }
+                    case .over:
+                        return
+                    }
+                }
+            } catch {
+                finish(error)
+            }
+        }
+
+        private func finish(_ error: R2Error?) {
+            phase = .over
+            if let f = file { fclose(f); file = nil }
+            if let timer { loop.cancelTimer(timer); self.timer = nil }
+            guard let completed else { return }
+            self.completed = nil
+            completed(error)
+        }
+
+        func abort(_ error: R2Error) { finish(error) }
+
+        func unpause() {
+            guard paused else { return }
+            paused = false
+            run()
         }
     }
 

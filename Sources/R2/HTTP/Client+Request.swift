@@ -4,7 +4,7 @@ import Glibc
 extension R2Client {
     /// One operation's request before signing.
     package struct Call {
-        package var operation: String
+        package var operation: Operation
         package var method: String
         package var bucket: String
         package var key: String?
@@ -23,7 +23,7 @@ extension R2Client {
         /// (CompleteMultipartUpload: the caller resolves an ambiguous failure).
         package var retries = true
 
-        package init(operation: String, method: String, bucket: String, key: String? = nil) {
+        package init(operation: Operation, method: String, bucket: String, key: String? = nil) {
             self.operation = operation
             self.method = method
             self.bucket = bucket
@@ -78,6 +78,19 @@ extension R2Client {
             }
             throw error
         }
+    }
+
+    /// A call whose whole (small) body is the result, as `performBuffered`.
+    package func bufferedExchange(_ call: Call, body: RequestBody = .empty, limit: Int = 64 * 1024 * 1024)
+        -> Exchange<BufferSink, (head: ResponseHead, body: [UInt8])>
+    {
+        var e = Exchange<BufferSink, (head: ResponseHead, body: [UInt8])>(call: call, body: body, sink: BufferSink(limit: limit)) { head, sink in (head, sink.bytes) }
+        e.failure = { error, sink in
+            guard sink.overflowed else { return error }
+            return R2Error(.malformedResponse, "\(call.operation) response is larger than \(limit) bytes",
+                           httpStatus: sink.head.status, requestID: sink.head.requestID)
+        }
+        return e
     }
 
     static func error(from head: ResponseHead, body: [UInt8], isHead: Bool) -> R2Error {

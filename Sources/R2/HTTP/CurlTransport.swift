@@ -8,7 +8,7 @@ import Synchronization
 /// can be in flight at once (handles beyond the pool size are created on
 /// demand and closed after use), and callbacks run on the calling thread,
 /// which is what C, Python and Node callers expect.
-package final class CurlTransport: Transport {
+package final class CurlTransport: Transport, AsyncTransport {
     package struct Options: Sendable {
         package var connectTimeoutMs: UInt32 = 10_000
         package var requestTimeoutMs: UInt32 = 60_000
@@ -31,7 +31,7 @@ package final class CurlTransport: Transport {
     private struct Handle: @unchecked Sendable { let raw: UnsafeMutableRawPointer }
     private let idle = Mutex<[Handle]>([])
 
-    private static let globalInit: Bool = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) == CURLE_OK }()
+    static let globalInit: Bool = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) == CURLE_OK }()
 
     package init(options: Options) throws(R2Error) {
         guard Self.globalInit else { throw R2Error(.internalBug, "curl_global_init failed") }
@@ -64,10 +64,47 @@ package final class CurlTransport: Transport {
         var reusable = true
         defer { release(h, reusable: reusable) }
         curl_easy_reset(h)
-        let ctx = TransferContext(body: body, sink: sink)
-        ctx.cancellation = request.cancellation
+        let box = SinkBox(sink)
+        defer { sink = box.sink }
+        let ctx = TransferContext(request: request, body: body, receiver: box, pausable: false)
+        let setup = configure(h, ctx)
+        defer { setup.release() }
+        let code = curl_easy_perform(h)
+        if let error = outcome(h, ctx, code: code, detail: setup.detail) {
+            reusable = false
+            throw error
+        }
+    }
+
+    /// Starts `request` on `loop` (see `AsyncTransport`): the loop gives it an
+    /// easy handle from its own pool when one of its transfer slots is free.
+    package func start(_ request: HTTPRequest, body: RequestBody, receiver: any ResponseReceiver, on loop: EventLoop,
+                       completed: @escaping (R2Error?) -> Void) -> any TransferControl {
+        let transfer = CurlTransfer(transport: self, loop: loop,
+                                    context: TransferContext(request: request, body: body, receiver: receiver, pausable: true),
+                                    completed: completed)
+        loop.admit(transfer)
+        return transfer
+    }
+
+    /// What `configure` allocated for one transfer, released when it ends.
+    struct Setup {
+        let headers: UnsafeMutablePointer<curl_slist>?
+        let errorBuffer: UnsafeMutablePointer<CChar>
+        let user: Unmanaged<TransferContext>
+        var detail: String { String(cString: errorBuffer) }
+        func release() {
+            curl_slist_free_all(headers)
+            errorBuffer.deallocate()
+            user.release()
+        }
+    }
+
+    /// Sets every option of one transfer on `h` (a reset handle).
+    func configure(_ h: UnsafeMutableRawPointer, _ ctx: TransferContext) -> Setup {
+        let request = ctx.request
+        let body = ctx.body
         var headerList: UnsafeMutablePointer<curl_slist>? = nil
-        defer { curl_slist_free_all(headerList) }
         for (name, value) in request.headers {
             headerList = curl_slist_append(headerList, value.isEmpty ? "\(name);" : "\(name): \(value)")
         }
@@ -117,7 +154,6 @@ package final class CurlTransport: Transport {
         }
 
         let unmanaged = Unmanaged.passRetained(ctx)
-        defer { unmanaged.release() }
         let user = unmanaged.toOpaque()
         _ = r2_curl_setopt_ptr(h, CURLOPT_READDATA, user)
         _ = r2_curl_setopt_datacb(h, CURLOPT_READFUNCTION, curlRead)
@@ -143,42 +179,40 @@ package final class CurlTransport: Transport {
             _ = r2_curl_setopt_xferinfocb(h, CURLOPT_XFERINFOFUNCTION, curlProgress)
             _ = r2_curl_setopt_long(h, CURLOPT_NOPROGRESS, 0)
         }
-        var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
-        let code = errorBuffer.withUnsafeMutableBufferPointer { eb -> CURLcode in
-            _ = r2_curl_setopt_ptr(h, CURLOPT_ERRORBUFFER, eb.baseAddress)
-            let rc = curl_easy_perform(h)
-            _ = r2_curl_setopt_ptr(h, CURLOPT_ERRORBUFFER, nil)
-            return rc
-        }
-        let detail = errorBuffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
-        defer { sink = ctx.sink as! S }
-        if let error = ctx.sourceError { reusable = false; throw error }
-        if code == CURLE_ABORTED_BY_CALLBACK, ctx.cancellation?.isCancelled == true {
-            reusable = false
-            throw R2Error(.cancelled, "\(request.operation) cancelled")
+        let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
+        errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+        _ = r2_curl_setopt_ptr(h, CURLOPT_ERRORBUFFER, errorBuffer)
+        return Setup(headers: headerList, errorBuffer: errorBuffer, user: unmanaged)
+    }
+
+    /// The error a finished transfer ended with, or nil; delivers the head of a bodiless answer.
+    func outcome(_ h: UnsafeMutableRawPointer, _ ctx: TransferContext, code: CURLcode, detail: String) -> R2Error? {
+        _ = r2_curl_setopt_ptr(h, CURLOPT_ERRORBUFFER, nil)
+        let request = ctx.request
+        if let error = ctx.sourceError { return error }
+        if code == CURLE_ABORTED_BY_CALLBACK, ctx.request.cancellation?.isCancelled == true {
+            return R2Error(.cancelled, "\(request.operation) cancelled")
         }
         if ctx.stalled {
-            reusable = false
-            throw R2Error(.timeout, "\(request.method) \(request.baseURL): no data moved for \(options.stallTimeoutMs) ms (stalled)")
+            return R2Error(.timeout, "\(request.method) \(request.baseURL): no data moved for \(options.stallTimeoutMs) ms (stalled)")
         }
         if let problem = ctx.headerProblem {
-            reusable = false
-            throw R2Error(.malformedResponse, "\(request.method) \(request.baseURL): \(problem)", httpStatus: ctx.status)
+            return R2Error(.malformedResponse, "\(request.method) \(request.baseURL): \(problem)", httpStatus: ctx.status)
         }
-        if ctx.sinkAborted { reusable = false; throw R2Error(.aborted, "the response body consumer stopped the transfer") }
+        if ctx.sinkAborted { return R2Error(.aborted, "the response body consumer stopped the transfer") }
         guard code == CURLE_OK else {
-            reusable = false
             if code == CURLE_OPERATION_TIMEDOUT && detail.contains("too slow") {
-                throw R2Error(.timeout, "\(request.method) \(request.baseURL): under \(options.stallMinBytesPerSecond) bytes/s for "
-                              + "\(options.stallTimeoutMs) ms (stalled)")
+                return R2Error(.timeout, "\(request.method) \(request.baseURL): under \(options.stallMinBytesPerSecond) bytes/s for "
+                               + "\(options.stallTimeoutMs) ms (stalled)")
             }
-            throw Self.mapError(code, detail: detail, request: request, gotHead: ctx.headDelivered)
+            return Self.mapError(code, detail: detail, request: request, gotHead: ctx.headDelivered)
         }
         if !ctx.headDelivered {
             var status = 0
             _ = r2_curl_getinfo_long(h, CURLINFO_RESPONSE_CODE, &status)
             ctx.deliverHead(status: status)
         }
+        return nil
     }
 
     private static func mapError(_ code: CURLcode, detail: String, request: HTTPRequest, gotHead: Bool) -> R2Error {
@@ -212,10 +246,13 @@ package final class CurlTransport: Transport {
 }
 
 /// The state one transfer shares with curl's C callbacks.
-private final class TransferContext {
+final class TransferContext {
+    let request: HTTPRequest
     let body: RequestBody
     var bodyOffset = 0
-    var sink: any ResponseSink
+    let receiver: any ResponseReceiver
+    /// An asynchronous transfer: its sink and source may pause it.
+    let pausable: Bool
     var status = 0
     var headers: [(name: String, value: String)] = []
     /// Bytes of response head seen (all status lines included), and why it was refused.
@@ -224,23 +261,29 @@ private final class TransferContext {
     var headDelivered = false
     var sourceError: R2Error?
     var sinkAborted = false
-    var cancellation: Cancellation?
+    /// Paused by the sink or the source: the stall check does not count it.
+    var paused = false
     /// Stall detection (0: off): when bytes last moved, and how many had.
     var stallNanos: UInt64 = 0
     var lastMoved: UInt64 = 0
     var lastTotal: curl_off_t = 0
     var stalled = false
 
-    init(body: RequestBody, sink: some ResponseSink) {
+    init(request: HTTPRequest, body: RequestBody, receiver: any ResponseReceiver, pausable: Bool) {
+        self.request = request
         self.body = body
-        self.sink = sink
+        self.receiver = receiver
+        self.pausable = pausable
     }
 
     func deliverHead(status: Int) {
         headDelivered = true
-        sink.head(ResponseHead(status: status, headers: headers))
+        receiver.head(ResponseHead(status: status, headers: headers))
     }
 }
+
+/// libcurl's "pause this transfer" return of a read or write callback.
+private let curlPause = 0x10000001
 
 private let curlRead: r2_curl_data_cb = { buffer, size, count, user in
     let ctx = Unmanaged<TransferContext>.fromOpaque(user!).takeUnretainedValue()
@@ -259,6 +302,11 @@ private let curlRead: r2_curl_data_cb = { buffer, size, count, user in
         let want = min(capacity, remaining)
         do throws(R2Error) {
             let n = try read(UnsafeMutableRawBufferPointer(start: buffer, count: want))
+            if n == RequestBody.readPaused {
+                guard ctx.pausable else { throw R2Error(.aborted, "the body source paused a blocking call") }
+                ctx.paused = true
+                return curlPause
+            }
             if n == 0 {
                 ctx.sourceError = R2Error(.incompleteBody, "the body source ended after \(ctx.bodyOffset) of \(length) bytes")
                 return Int(CURL_READFUNC_ABORT)
@@ -276,18 +324,24 @@ private let curlWrite: r2_curl_data_cb = { data, size, count, user in
     let ctx = Unmanaged<TransferContext>.fromOpaque(user!).takeUnretainedValue()
     let n = size * count
     if !ctx.headDelivered { ctx.deliverHead(status: ctx.status) }
-    if ctx.sink.body(UnsafeRawBufferPointer(start: data, count: n)) { return n }
-    ctx.sinkAborted = true
-    return 0
+    switch ctx.receiver.offer(UnsafeRawBufferPointer(start: data, count: n)) {
+    case .accepted: return n
+    case .paused where ctx.pausable:
+        ctx.paused = true
+        return curlPause
+    case .paused, .aborted:
+        ctx.sinkAborted = true
+        return 0
+    }
 }
 
 /// Polled by curl about once a second and on every chunk: non-zero stops the transfer.
 private let curlProgress: r2_curl_xferinfo_cb = { user, _, downloaded, _, uploaded in
     let ctx = Unmanaged<TransferContext>.fromOpaque(user!).takeUnretainedValue()
-    if ctx.cancellation?.isCancelled == true { return 1 }
+    if ctx.request.cancellation?.isCancelled == true { return 1 }
     guard ctx.stallNanos > 0 else { return 0 }
     let now = monotonicNanos()
-    if downloaded + uploaded != ctx.lastTotal {
+    if downloaded + uploaded != ctx.lastTotal || ctx.paused {
         ctx.lastTotal = downloaded + uploaded
         ctx.lastMoved = now
     } else if now - ctx.lastMoved > ctx.stallNanos {
@@ -347,5 +401,58 @@ enum HeaderLine: Equatable {
         while let f = value.first, f == 0x20 || f == 0x09 { value = value.dropFirst() }
         while let l = value.last, l == 0x0d || l == 0x0a || l == 0x20 { value = value.dropLast() }
         return .field(name: name, value: String(decoding: value, as: UTF8.self))
+    }
+}
+
+/// One asynchronous curl transfer, owned by its loop (every method runs on
+/// the loop's thread): waiting for a slot, then on an easy handle in the
+/// loop's multi handle, then over (`completed` has run).
+final class CurlTransfer: TransferControl, LoopTransfer {
+    private let transport: CurlTransport
+    private let loop: EventLoop
+    private let context: TransferContext
+    private var completed: ((R2Error?) -> Void)?
+    private var setup: CurlTransport.Setup?
+    private var easy: UnsafeMutableRawPointer?
+
+    init(transport: CurlTransport, loop: EventLoop, context: TransferContext, completed: @escaping (R2Error?) -> Void) {
+        self.transport = transport
+        self.loop = loop
+        self.context = context
+        self.completed = completed
+    }
+
+    func attach(_ easy: UnsafeMutableRawPointer) {
+        self.easy = easy
+        setup = transport.configure(easy, context)
+    }
+
+    func ended(_ code: CURLcode) -> Bool {
+        guard let easy, let setup else { return false }
+        let error = transport.outcome(easy, context, code: code, detail: setup.detail)
+        finish(error)
+        return error == nil
+    }
+
+    private func finish(_ error: R2Error?) {
+        setup?.release()
+        setup = nil
+        easy = nil
+        guard let completed else { return }
+        self.completed = nil
+        completed(error)
+    }
+
+    func abort(_ error: R2Error) {
+        guard completed != nil else { return }
+        loop.detach(self)
+        finish(error)
+    }
+
+    func unpause() {
+        guard context.paused, let easy else { return }
+        context.paused = false
+        context.lastMoved = monotonicNanos()
+        _ = curl_easy_pause(easy, 0)  // CURLPAUSE_CONT
     }
 }

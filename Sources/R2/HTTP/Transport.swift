@@ -10,8 +10,8 @@ package struct HTTPRequest: Sendable {
     /// The raw query string, or nil.
     package var query: String?
     package var headers: [(name: String, value: String)]
-    /// What the operation is, for logs, metrics and cassettes ("GetObject").
-    package var operation: String
+    /// What the operation is (logs, metrics and cassettes use its name, "GetObject").
+    package var operation: Operation
     /// Requests that move large bodies get the transfer timeout instead of the request timeout.
     package var isLargeTransfer = false
     /// Stops the transfer (`.cancelled`) as soon as it is cancelled, even mid-body.
@@ -53,8 +53,13 @@ package enum RequestBody {
     case empty
     case bytes(UnsafeRawBufferPointer)
     /// `read` fills the buffer and returns the byte count, 0 at the end, or
-    /// throws to abort. It is called on the thread that called `send`.
+    /// throws to abort. It is called on the thread that called `send` (or, in
+    /// an asynchronous transfer, on its engine thread, where it may also return
+    /// `RequestBody.readPaused`: no data yet, until the operation is resumed).
     case stream(length: UInt64, read: (UnsafeMutableRawBufferPointer) throws(R2Error) -> Int)
+
+    /// What an asynchronous stream's `read` returns for "no data yet" (pause).
+    package static let readPaused = Int.min
 
     package var length: UInt64 {
         switch self {
@@ -70,6 +75,43 @@ package enum RequestBody {
 package protocol ResponseSink {
     mutating func head(_ head: ResponseHead)
     mutating func body(_ chunk: UnsafeRawBufferPointer) -> Bool
+    /// As `body`, for an asynchronous transfer, which can also be paused: the
+    /// chunk is then not taken, and comes again when the operation resumes.
+    mutating func offer(_ chunk: UnsafeRawBufferPointer) -> SinkVerdict
+}
+
+/// What a sink did with a chunk.
+package enum SinkVerdict {
+    case accepted
+    /// Not taken: deliver it again after the operation resumes.
+    case paused
+    case aborted
+}
+
+extension ResponseSink {
+    package mutating func offer(_ chunk: UnsafeRawBufferPointer) -> SinkVerdict { body(chunk) ? .accepted : .aborted }
+}
+
+/// A response's receiver as a transport holds it while the transfer runs
+/// (a reference, so an asynchronous transfer can deliver to it later).
+package protocol ResponseReceiver: AnyObject {
+    func head(_ head: ResponseHead)
+    func offer(_ chunk: UnsafeRawBufferPointer) -> SinkVerdict
+}
+
+/// A sink value held in a box for the length of one transfer.
+package final class SinkBox<S: ResponseSink>: ResponseReceiver {
+    package var sink: S
+    package init(_ sink: S) { self.sink = sink }
+    package func head(_ head: ResponseHead) { sink.head(head) }
+    package func offer(_ chunk: UnsafeRawBufferPointer) -> SinkVerdict { sink.offer(chunk) }
+}
+
+/// Adapts a receiver to a blocking transport's sink (a pause stops the transfer).
+struct ReceiverSink: ResponseSink {
+    let receiver: any ResponseReceiver
+    mutating func head(_ head: ResponseHead) { receiver.head(head) }
+    mutating func body(_ chunk: UnsafeRawBufferPointer) -> Bool { receiver.offer(chunk) == .accepted }
 }
 
 /// Collects a whole response body in memory (bounded by `limit`).
@@ -101,6 +143,24 @@ package protocol Transport: Sendable {
     ///   `.replayUnmatched` for the replay transport. HTTP error statuses are
     ///   not thrown: they reach the sink like any response.
     func send<S: ResponseSink>(_ request: HTTPRequest, body: RequestBody, sink: inout S) throws(R2Error)
+}
+
+/// The asynchronous side of a transport: starts a transfer on an engine
+/// loop and reports its end once, on that loop's thread. The receiver and
+/// the body's callbacks run on that thread too.
+package protocol AsyncTransport: Sendable {
+    /// Starts `request`; `completed` runs exactly once on `loop`'s thread, with
+    /// nil or the error (as `Transport.send` would throw it). Called on `loop`'s thread.
+    func start(_ request: HTTPRequest, body: RequestBody, receiver: any ResponseReceiver, on loop: EventLoop,
+               completed: @escaping (R2Error?) -> Void) -> any TransferControl
+}
+
+/// A transfer in flight, driven from its loop's thread.
+package protocol TransferControl: AnyObject {
+    /// Ends the transfer now with `error` (its `completed` runs with it).
+    func abort(_ error: R2Error)
+    /// Continues a transfer its sink or source paused.
+    func unpause()
 }
 
 /// A cancel switch for long calls, usable from any thread.

@@ -172,7 +172,7 @@ extension R2Client {
         guard options.ifMatch == nil, options.ifNoneMatch == nil, options.ifModifiedSince == nil, options.ifUnmodifiedSince == nil else {
             throw R2Error.invalidArgument("conditional headers go on CompleteMultipartUpload (if_match / if_none_match of the complete call), where R2 checks them when the object is published")
         }
-        var call = Call(operation: "CreateMultipartUpload", method: "POST", bucket: bucket, key: key)
+        var call = Call(operation: .createMultipartUpload, method: "POST", bucket: bucket, key: key)
         call.query = [("uploads", "")]
         call.headers = try Self.putHeaders(options)
         call.cancellation = options.cancellation
@@ -308,7 +308,7 @@ extension R2Client {
         case .sha1, .sha256:
             throw R2Error(.unsupported, "R2 refuses SHA-1/SHA-256 checksums on UploadPart (501); use CRC32, CRC32C or Content-MD5")
         }
-        var call = Call(operation: "UploadPart", method: "PUT", bucket: upload.bucket, key: upload.key)
+        var call = Call(operation: .uploadPart, method: "PUT", bucket: upload.bucket, key: upload.key)
         call.query = [("partNumber", String(partNumber)), ("uploadId", upload.uploadID)]
         call.isLargeTransfer = true
         call.isBulkBody = size >= Self.bulkBodyBytes
@@ -345,7 +345,7 @@ extension R2Client {
         }
         try sentParts.check(upload.uploadID, number: partNumber, size: size)
         var call = try partCall(upload, partNumber: partNumber, size: size, checksum: .none)
-        call.operation = "UploadPartCopy"
+        call.operation = .uploadPartCopy
         call.headers = [("x-amz-copy-source", "/" + sourceBucket + "/" + URIEncoding.encode(sourceKey, keepSlash: true))]
         if let range { call.headers.append(("x-amz-copy-source-range", "bytes=\(range.lowerBound)-\(range.upperBound)")) }
         if let key = sseCustomerKey { call.headers += key.headers() }
@@ -387,7 +387,7 @@ extension R2Client {
         if let partSizes { sizes = partSizes } else { sizes = try completeSizes(upload, sorted) }
         try MultipartLimits.validate(partSizes: sizes)
         let body = try XMLBuilder.completeMultipartUpload(sorted)
-        var call = Call(operation: "CompleteMultipartUpload", method: "POST", bucket: upload.bucket, key: upload.key)
+        var call = Call(operation: .completeMultipartUpload, method: "POST", bucket: upload.bucket, key: upload.key)
         call.query = [("uploadId", upload.uploadID)]
         call.headers = [("Content-Type", "application/xml")]
         for (name, value) in [("If-Match", options.ifMatch), ("If-None-Match", options.ifNoneMatch)] {
@@ -435,7 +435,7 @@ extension R2Client {
             let delayMs = policy.delayMs(retryClass, retry: attempt, retryAfterMs: failure.retryAfterMs, random: Double.random(in: 0..<1))
             resilience.log(.warn) {
                 var r = LogRecord(level: .warn, message: "CompleteMultipartUpload: the upload is still open after \(failure.code.name); sending Complete again in \(delayMs) ms")
-                r.operation = "CompleteMultipartUpload"; r.bucket = upload.bucket; r.key = upload.key; r.error = failure.code
+                r.operation = Operation.completeMultipartUpload.name; r.bucket = upload.bucket; r.key = upload.key; r.error = failure.code
                 return r
             }
             if delayMs > 0 { resilience.clock.sleep(UInt64(delayMs) * 1_000_000) }
@@ -479,7 +479,7 @@ extension R2Client {
                 if MultipartLimits.bareETag(head.etag) == expected {
                     resilience.log(.info) {
                         var r = LogRecord(level: .info, message: "CompleteMultipartUpload: the answer was lost (\(failure.code.name)) but the object has this upload's ETag \(expected): completed")
-                        r.operation = "CompleteMultipartUpload"; r.bucket = upload.bucket; r.key = upload.key
+                        r.operation = Operation.completeMultipartUpload.name; r.bucket = upload.bucket; r.key = upload.key
                         return r
                     }
                     return CompleteMultipartUploadResult(location: "", bucket: upload.bucket, key: upload.key, etag: head.etag)
@@ -520,7 +520,7 @@ extension R2Client {
     public func abortMultipartUpload(_ upload: MultipartUpload) throws(R2Error) {
         try Validate.bucket(upload.bucket)
         try Validate.key(upload.key)
-        var call = Call(operation: "AbortMultipartUpload", method: "DELETE", bucket: upload.bucket, key: upload.key)
+        var call = Call(operation: .abortMultipartUpload, method: "DELETE", bucket: upload.bucket, key: upload.key)
         call.query = [("uploadId", upload.uploadID)]
         _ = try performBuffered(call, limit: 1 << 16)
         sentParts.forget(upload.uploadID)
@@ -534,7 +534,7 @@ extension R2Client {
         var parts: [ListPartsResult.Part] = []
         var marker: Int? = nil
         repeat {
-            var call = Call(operation: "ListParts", method: "GET", bucket: upload.bucket, key: upload.key)
+            var call = Call(operation: .listParts, method: "GET", bucket: upload.bucket, key: upload.key)
             call.query = [("uploadId", upload.uploadID)]
             if let marker { call.query.append(("part-number-marker", String(marker))) }
             let page: ListPartsResult
@@ -564,7 +564,7 @@ extension R2Client {
         var uploads: [ListMultipartUploadsResult.Upload] = []
         var markers: (key: String, id: String)? = nil
         repeat {
-            var call = Call(operation: "ListMultipartUploads", method: "GET", bucket: bucket)
+            var call = Call(operation: .listMultipartUploads, method: "GET", bucket: bucket)
             call.query = [("uploads", ""), ("encoding-type", "url")]
             if let prefix { call.query.append(("prefix", prefix)) }
             if let markers { call.query += [("key-marker", markers.key), ("upload-id-marker", markers.id)] }

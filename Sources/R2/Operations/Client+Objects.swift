@@ -174,10 +174,16 @@ extension R2Client {
     @discardableResult
     public func putObject(bucket: String, key: String, body: UnsafeRawBufferPointer,
                           options: PutOptions = PutOptions()) throws(R2Error) -> ObjectInfo {
+        try run(putObjectExchange(bucket: bucket, key: key, body: body, options: options))
+    }
+
+    /// PutObject of bytes; `body` must stay valid until the exchange is over.
+    package func putObjectExchange(bucket: String, key: String, body: UnsafeRawBufferPointer,
+                                   options: PutOptions = PutOptions()) throws(R2Error) -> Exchange<BufferSink, ObjectInfo> {
         try Validate.bucket(bucket)
         try Validate.key(key)
         try Self.checkSinglePutSize(UInt64(body.count))
-        var call = Call(operation: "PutObject", method: "PUT", bucket: bucket, key: key)
+        var call = Call(operation: .putObject, method: "PUT", bucket: bucket, key: key)
         call.headers = try Self.putHeaders(options)
         if options.checksum != .none, let name = options.checksum.headerName {
             call.headers.append((name, options.checksumValue ?? ChecksumHasher.base64(options.checksum, of: body)))
@@ -187,8 +193,7 @@ extension R2Client {
             : SigV4Signer.unsignedPayload
         call.isLargeTransfer = body.count > 8 * 1024 * 1024
         call.cancellation = options.cancellation
-        var sink = BufferSink(limit: 1 << 20)
-        return ObjectInfo(try perform(call, body: .bytes(body), sink: &sink))
+        return Exchange(call: call, body: .bytes(body), sink: BufferSink(limit: 1 << 20)) { head, _ in ObjectInfo(head) }
     }
 
     @discardableResult
@@ -209,10 +214,24 @@ extension R2Client {
     public func putObject(bucket: String, key: String, length: UInt64, options: PutOptions = PutOptions(),
                           rewind: (() throws(R2Error) -> Void)? = nil,
                           read: (UnsafeMutableRawBufferPointer) throws(R2Error) -> Int) throws(R2Error) -> ObjectInfo {
+        do {
+            return try withoutActuallyEscaping(read) { read in
+                try run(putObjectExchange(bucket: bucket, key: key, length: length, options: options, rewind: rewind, read: read))
+            }
+        } catch { throw error as! R2Error }
+    }
+
+    /// PutObject of `length` bytes from `read` (see above); in an asynchronous
+    /// operation `read` may return `RequestBody.readPaused`.
+    package func putObjectExchange(bucket: String, key: String, length: UInt64, options: PutOptions = PutOptions(),
+                                   rewind: (() throws(R2Error) -> Void)? = nil,
+                                   read: @escaping (UnsafeMutableRawBufferPointer) throws(R2Error) -> Int)
+        throws(R2Error) -> Exchange<BufferSink, ObjectInfo>
+    {
         try Validate.bucket(bucket)
         try Validate.key(key)
         try Self.checkSinglePutSize(length)
-        var call = Call(operation: "PutObject", method: "PUT", bucket: bucket, key: key)
+        var call = Call(operation: .putObject, method: "PUT", bucket: bucket, key: key)
         call.headers = try Self.putHeaders(options)
         if options.checksum != .none, let name = options.checksum.headerName {
             guard let value = options.checksumValue else {
@@ -225,12 +244,7 @@ extension R2Client {
         call.isBulkBody = length >= Self.bulkBodyBytes
         call.cancellation = options.cancellation
         call.rewindBody = rewind
-        var sink = BufferSink(limit: 1 << 20)
-        let head: ResponseHead
-        do {
-            head = try withoutActuallyEscaping(read) { read in try perform(call, body: .stream(length: length, read: read), sink: &sink) }
-        } catch { throw error as! R2Error }
-        return ObjectInfo(head)
+        return Exchange(call: call, body: .stream(length: length, read: read), sink: BufferSink(limit: 1 << 20)) { head, _ in ObjectInfo(head) }
     }
 
     /// From this size on a body moves through the transport's larger buffers.
@@ -329,39 +343,40 @@ extension R2Client {
     package func getObjectMalloced(bucket: String, key: String, options: GetOptions = GetOptions())
         throws(R2Error) -> (info: ObjectInfo, body: UnsafeMutablePointer<UInt8>, count: Int)
     {
+        try run(getObjectMallocedExchange(bucket: bucket, key: key, options: options))
+    }
+
+    /// GetObject into one `malloc`'d buffer (see `getObjectMalloced`).
+    package func getObjectMallocedExchange(bucket: String, key: String, options: GetOptions = GetOptions())
+        throws(R2Error) -> Exchange<StreamingGetSink, (info: ObjectInfo, body: UnsafeMutablePointer<UInt8>, count: Int)>
+    {
         let cap = config.maxGetBytes
-        var over = false, outOfMemory = false
-        var buffer: UnsafeMutablePointer<UInt8>? = nil
-        var capacity = 0, count = 0
-        func reserve(_ n: Int) -> Bool {
-            guard n > capacity || buffer == nil else { return true }
-            guard let p = realloc(buffer, n + 1) else { outOfMemory = true; return false }
-            buffer = p.assumingMemoryBound(to: UInt8.self)
-            capacity = n
-            return true
+        let b = MallocBody()
+        let get = try getObjectExchange(bucket: bucket, key: key, options: options, announced: { length in
+            // Refused before any byte is kept when the announced length is already too large.
+            if length > cap { b.over = true; return false }
+            return b.reserve(Int(min(length, 64 << 20)))  // a claim, not yet bytes: reserve a bounded amount
+        }) { chunk in
+            guard UInt64(b.count + chunk.count) <= cap else { b.over = true; return .aborted }
+            guard b.reserve(b.count + chunk.count <= b.capacity ? b.capacity : max(b.count + chunk.count, b.capacity * 2)) else { return .aborted }
+            if chunk.count > 0 { memcpy(b.buffer! + b.count, chunk.baseAddress!, chunk.count) }
+            b.count += chunk.count
+            return .accepted
         }
-        do throws(R2Error) {
-            let info = try getObject(bucket: bucket, key: key, options: options, announced: { length in
-                // Refused before any byte is kept when the announced length is already too large.
-                if length > cap { over = true; return false }
-                return reserve(Int(min(length, 64 << 20)))  // a claim, not yet bytes: reserve a bounded amount
-            }) { chunk in
-                guard UInt64(count + chunk.count) <= cap else { over = true; return false }
-                guard reserve(count + chunk.count <= capacity ? capacity : max(count + chunk.count, capacity * 2)) else { return false }
-                if chunk.count > 0 { memcpy(buffer! + count, chunk.baseAddress!, chunk.count) }
-                count += chunk.count
-                return true
-            }
-            guard reserve(count) else { throw R2Error(.internalBug, "out of memory for a \(count)-byte body") }
-            buffer![count] = 0
-            return (info, buffer!, count)
-        } catch {
-            free(buffer)
-            if outOfMemory { throw R2Error(.internalBug, "out of memory for the body of \(bucket)/\(key)") }
-            guard over else { throw error }
-            throw R2Error(.entityTooLarge, "\(bucket)/\(key) is larger than the in-memory limit of \(cap) bytes (max_get_bytes); stream it instead",
-                          httpStatus: error.httpStatus, requestID: error.requestID)
-        }
+        return get.map({ (info) throws(R2Error) in
+            guard b.reserve(b.count) else { throw R2Error(.internalBug, "out of memory for a \(b.count)-byte body") }
+            b.buffer![b.count] = 0
+            let body = b.buffer!
+            b.buffer = nil  // handed over
+            return (info, body, b.count)
+        }, failure: { error in
+            free(b.buffer)
+            b.buffer = nil
+            if b.outOfMemory { return R2Error(.internalBug, "out of memory for the body of \(bucket)/\(key)") }
+            guard b.over else { return error }
+            return R2Error(.entityTooLarge, "\(bucket)/\(key) is larger than the in-memory limit of \(cap) bytes (max_get_bytes); stream it instead",
+                           httpStatus: error.httpStatus, requestID: error.requestID)
+        })
     }
 
     /// Streams an object to `write` as it arrives; `write` returns false to abort (`.aborted`).
@@ -375,64 +390,77 @@ extension R2Client {
     /// `announced` sees the response's Content-Length before any body byte and may refuse it (false aborts).
     func getObject(bucket: String, key: String, options: GetOptions, cancellation: Cancellation? = nil,
                    announced: (UInt64) -> Bool, write: (UnsafeRawBufferPointer) -> Bool) throws(R2Error) -> ObjectInfo {
+        // The sink holds `write`; nothing of it may outlive this block.
+        do {
+            return try withoutActuallyEscaping(write) { write in
+                try withoutActuallyEscaping(announced) { announced in
+                    try run(getObjectExchange(bucket: bucket, key: key, options: options, cancellation: cancellation,
+                                              announced: announced) { write($0) ? .accepted : .aborted })
+                }
+            }
+        } catch { throw error as! R2Error }
+    }
+
+    /// GetObject streamed to `write` (which may pause an asynchronous operation).
+    package func getObjectExchange(bucket: String, key: String, options: GetOptions, cancellation: Cancellation? = nil,
+                                   announced: @escaping (UInt64) -> Bool = { _ in true },
+                                   write: @escaping (UnsafeRawBufferPointer) -> SinkVerdict) throws(R2Error) -> Exchange<StreamingGetSink, ObjectInfo> {
         try Validate.bucket(bucket)
         try Validate.key(key)
-        var call = Call(operation: "GetObject", method: "GET", bucket: bucket, key: key)
+        var call = Call(operation: .getObject, method: "GET", bucket: bucket, key: key)
         call.cancellation = cancellation ?? options.cancellation
         call.headers = try Self.getHeaders(options)
         call.isLargeTransfer = true
         call.isBulkBody = options.isBulkBody
         let expected = try options.range.map { (r) throws(R2Error) in try RequestedRange(r, objectSize: options.objectSize) }
-        // The sink holds `write`; nothing of it may outlive this block.
-        let (head, received, check): (ResponseHead, Int64, (algorithm: String, expected: String, actual: String)?)
-        var rangeProblem: String?
-        do {
-            (head, received, check) = try withoutActuallyEscaping(write) { write in
-                try withoutActuallyEscaping(announced) { announced in
-                    var sink = StreamingGetSink(write: write, validate: options.validateChecksum && options.range == nil)
-                    sink.expectedRange = expected
-                    sink.announced = announced
-                    defer { rangeProblem = sink.rangeProblem }
-                    let head = try perform(call, body: .empty, sink: &sink)
-                    let check = sink.expected.map { (algorithm: $0.0, expected: $0.1, actual: sink.hasher.finalizeBase64()) }
-                    return (head, sink.received, check)
+        var sink = StreamingGetSink(write: write, validate: options.validateChecksum && options.range == nil)
+        sink.expectedRange = expected
+        sink.announced = announced
+        var e = Exchange(call: call, sink: sink) { (head, sink) throws(R2Error) -> ObjectInfo in
+            if let rangeProblem = sink.rangeProblem {
+                throw R2Error(.malformedResponse, "GetObject \(bucket)/\(key): \(rangeProblem)", httpStatus: head.status, requestID: head.requestID)
+            }
+            if let expected, head.status != 206 || head.header("content-range") == nil {
+                // An empty 2xx body never reached the sink's checks.
+                throw R2Error(.malformedResponse, "GetObject \(bucket)/\(key): asked \(expected.asked), the server answered HTTP \(head.status) without that range",
+                              httpStatus: head.status, requestID: head.requestID)
+            }
+            var info = ObjectInfo(head)
+            if sink.received != info.contentLength && info.contentLength > 0 {
+                throw R2Error(.incompleteBody, "GetObject received \(sink.received) of \(info.contentLength) bytes",
+                              httpStatus: head.status, requestID: info.requestID)
+            }
+            info.contentLength = sink.received
+            if let (algorithm, expectedValue) = sink.expected {
+                let actual = sink.hasher.finalizeBase64()
+                if actual != expectedValue {
+                    throw R2Error(.checksumMismatch, "\(algorithm) of the body is \(actual) but the server said \(expectedValue)",
+                                  httpStatus: head.status, requestID: info.requestID)
                 }
             }
-        } catch {
-            let e = error as! R2Error
-            if let rangeProblem { throw R2Error(.malformedResponse, "GetObject \(bucket)/\(key): \(rangeProblem)", httpStatus: e.httpStatus, requestID: e.requestID) }
-            throw e
+            return info
         }
-        if let rangeProblem { throw R2Error(.malformedResponse, "GetObject \(bucket)/\(key): \(rangeProblem)", httpStatus: head.status, requestID: head.requestID) }
-        if let expected, head.status != 206 || head.header("content-range") == nil {
-            // An empty 2xx body never reached the sink's checks.
-            throw R2Error(.malformedResponse, "GetObject \(bucket)/\(key): asked \(expected.asked), the server answered HTTP \(head.status) without that range",
-                          httpStatus: head.status, requestID: head.requestID)
+        e.failure = { error, sink in
+            guard let rangeProblem = sink.rangeProblem, error.code != .malformedResponse else { return error }
+            return R2Error(.malformedResponse, "GetObject \(bucket)/\(key): \(rangeProblem)", httpStatus: error.httpStatus, requestID: error.requestID)
         }
-        var info = ObjectInfo(head)
-        if received != info.contentLength && info.contentLength > 0 {
-            throw R2Error(.incompleteBody, "GetObject received \(received) of \(info.contentLength) bytes",
-                          httpStatus: head.status, requestID: info.requestID)
-        }
-        info.contentLength = received
-        if let check, check.actual != check.expected {
-            throw R2Error(.checksumMismatch, "\(check.algorithm) of the body is \(check.actual) but the server said \(check.expected)",
-                          httpStatus: head.status, requestID: info.requestID)
-        }
-        return info
+        return e
     }
 
     /// Reads an object's metadata without its body.
     public func headObject(bucket: String, key: String, options: GetOptions = GetOptions()) throws(R2Error) -> ObjectInfo {
+        try run(headObjectExchange(bucket: bucket, key: key, options: options))
+    }
+
+    package func headObjectExchange(bucket: String, key: String, options: GetOptions = GetOptions()) throws(R2Error) -> Exchange<BufferSink, ObjectInfo> {
         try Validate.bucket(bucket)
         try Validate.key(key)
-        var call = Call(operation: "HeadObject", method: "HEAD", bucket: bucket, key: key)
+        var call = Call(operation: .headObject, method: "HEAD", bucket: bucket, key: key)
         var o = options
         o.range = nil  // R2: Range has no effect on HEAD
         call.headers = try Self.getHeaders(o)
         call.cancellation = options.cancellation
-        var sink = BufferSink(limit: 0)
-        return ObjectInfo(try perform(call, body: .empty, sink: &sink))
+        return Exchange(call: call, sink: BufferSink(limit: 0)) { head, _ in ObjectInfo(head) }
     }
 
     static func getHeaders(_ o: GetOptions) throws(R2Error) -> [(name: String, value: String)] {
@@ -471,11 +499,14 @@ extension R2Client {
     /// Deletes one object. Deleting a key that does not exist succeeds (S3 semantics).
     @discardableResult
     public func deleteObject(bucket: String, key: String) throws(R2Error) -> ObjectInfo {
+        try run(deleteObjectExchange(bucket: bucket, key: key))
+    }
+
+    package func deleteObjectExchange(bucket: String, key: String) throws(R2Error) -> Exchange<BufferSink, ObjectInfo> {
         try Validate.bucket(bucket)
         try Validate.key(key)
-        var sink = BufferSink(limit: 1 << 16)
-        return ObjectInfo(try perform(Call(operation: "DeleteObject", method: "DELETE", bucket: bucket, key: key),
-                                      body: .empty, sink: &sink))
+        return Exchange(call: Call(operation: .deleteObject, method: "DELETE", bucket: bucket, key: key),
+                        sink: BufferSink(limit: 1 << 16)) { head, _ in ObjectInfo(head) }
     }
 
     /// Deletes many objects, 1000 per request (larger lists are split into
@@ -486,22 +517,56 @@ extension R2Client {
         for key in keys { try Validate.key(key) }
         guard !keys.isEmpty else { throw R2Error.invalidArgument("no keys to delete") }
         var total = DeleteResult(deleted: [], errors: [])
-        var start = 0
-        while start < keys.count {
-            let batch = keys[start..<min(start + XMLBuilder.maxDeleteObjects, keys.count)]
+        for batch in Self.deleteBatches(keys) {
             let body = try XMLBuilder.deleteObjects(batch.map { ObjectToDelete(key: $0) }, quiet: quiet)
-            var call = Call(operation: "DeleteObjects", method: "POST", bucket: bucket)
-            call.query = [("delete", "")]
-            call.headers = [("Content-Type", "application/xml"),
-                            ("Content-MD5", Base64.encode(Digest.md5(body)))]
-            call.payloadHash = Hex.encode(Digest.sha256(body))
-            let response = try withBytes(body) { (raw) throws(R2Error) in try performBuffered(call, body: .bytes(raw)) }
-            let result = try parse(response, S3XML.parseDeleteResult)
+            let result = try withBytes(body) { (raw) throws(R2Error) in try run(deleteObjectsExchange(bucket: bucket, body: raw)) }
             total.deleted += result.deleted
             total.errors += result.errors
-            start += batch.count
         }
         return total
+    }
+
+    /// DeleteObjects on the engine, as `deleteObjects`: the batches one after
+    /// another; `done` runs once on the op's loop thread.
+    package func startDeleteObjects(bucket: String, keys: [String], quiet: Bool, op: AsyncOp,
+                                    done: @escaping (Result<DeleteResult, R2Error>) -> Void) throws(R2Error) {
+        try Validate.bucket(bucket)
+        for key in keys { try Validate.key(key) }
+        guard !keys.isEmpty else { throw R2Error.invalidArgument("no keys to delete") }
+        var bodies: [OwnedBytes] = []
+        for batch in Self.deleteBatches(keys) {
+            bodies.append(OwnedBytes(try XMLBuilder.deleteObjects(batch.map { ObjectToDelete(key: $0) }, quiet: quiet)))
+        }
+        var total = DeleteResult(deleted: [], errors: [])
+        func next(_ i: Int) {
+            guard i < bodies.count else { return done(.success(total)) }
+            start(deleteObjectsExchange(bucket: bucket, body: bodies[i].bytes), op: op) { result in
+                switch result {
+                case .success(let r):
+                    total.deleted += r.deleted
+                    total.errors += r.errors
+                    next(i + 1)
+                case .failure(let e):
+                    done(.failure(e))
+                }
+            }
+        }
+        next(0)
+    }
+
+    /// Keys in DeleteObjects batches of at most 1000, in order.
+    package static func deleteBatches(_ keys: [String]) -> [ArraySlice<String>] {
+        stride(from: 0, to: keys.count, by: XMLBuilder.maxDeleteObjects).map { keys[$0..<min($0 + XMLBuilder.maxDeleteObjects, keys.count)] }
+    }
+
+    /// One DeleteObjects request with its XML `body` (valid until the exchange is over).
+    package func deleteObjectsExchange(bucket: String, body: UnsafeRawBufferPointer) -> Exchange<BufferSink, DeleteResult> {
+        var call = Call(operation: .deleteObjects, method: "POST", bucket: bucket)
+        call.query = [("delete", "")]
+        call.headers = [("Content-Type", "application/xml"),
+                        ("Content-MD5", Base64.encode(Digest.md5(Array(body))))]
+        call.payloadHash = Hex.encode(Digest.sha256(Array(body)))
+        return bufferedExchange(call, body: .bytes(body)).map { (response) throws(R2Error) in try self.parse(response, S3XML.parseDeleteResult) }
     }
 
     // MARK: CopyObject
@@ -510,11 +575,17 @@ extension R2Client {
     /// - Throws: `.preconditionFailed` when a source condition fails, `.noSuchKey`.
     public func copyObject(sourceBucket: String, sourceKey: String, bucket: String, key: String,
                            options: CopyOptions = CopyOptions()) throws(R2Error) -> (result: CopyObjectResult, info: ObjectInfo) {
+        try run(copyObjectExchange(sourceBucket: sourceBucket, sourceKey: sourceKey, bucket: bucket, key: key, options: options))
+    }
+
+    package func copyObjectExchange(sourceBucket: String, sourceKey: String, bucket: String, key: String, options: CopyOptions = CopyOptions())
+        throws(R2Error) -> Exchange<BufferSink, (result: CopyObjectResult, info: ObjectInfo)>
+    {
         try Validate.bucket(sourceBucket)
         try Validate.key(sourceKey)
         try Validate.bucket(bucket)
         try Validate.key(key)
-        var call = Call(operation: "CopyObject", method: "PUT", bucket: bucket, key: key)
+        var call = Call(operation: .copyObject, method: "PUT", bucket: bucket, key: key)
         call.headers = [("x-amz-copy-source", "/" + sourceBucket + "/" + URIEncoding.encode(sourceKey, keepSlash: true))]
         func add(_ name: String, _ value: String?) throws(R2Error) {
             guard let value else { return }
@@ -538,9 +609,10 @@ extension R2Client {
                     || options.contentDisposition != nil || options.contentEncoding != nil {
             throw R2Error.invalidArgument("copy: content headers and metadata need replace_metadata (the COPY directive keeps the source's)")
         }
-        let response = try performBuffered(call)
         // S3 may answer 200 with an Error document; the parser raises it.
-        return (try parse(response, S3XML.parseCopyObject), ObjectInfo(response.head))
+        return bufferedExchange(call).map { (response) throws(R2Error) in
+            (try self.parse(response, S3XML.parseCopyObject), ObjectInfo(response.head))
+        }
     }
 
     // MARK: ListObjectsV2
@@ -552,11 +624,23 @@ extension R2Client {
         return ListPage(result: page.result(), requestID: page.string(page.requestID))
     }
 
+    package func listObjectsExchange(bucket: String, options: ListOptions = ListOptions()) throws(R2Error) -> Exchange<BufferSink, ListPage> {
+        try objectListingExchange(bucket: bucket, options: options).map { page in
+            ListPage(result: page.result(), requestID: page.string(page.requestID))
+        }
+    }
+
     /// One page of ListObjectsV2 in its compact form (no String per entry), as
     /// `listObjects` and the C ABI read it.
     package func objectListing(bucket: String, options: ListOptions = ListOptions()) throws(R2Error) -> ObjectListing {
+        try run(objectListingExchange(bucket: bucket, options: options))
+    }
+
+    package func objectListingExchange(bucket: String, options: ListOptions = ListOptions()) throws(R2Error)
+        -> Exchange<BufferSink, ObjectListing>
+    {
         try Validate.bucket(bucket)
-        var call = Call(operation: "ListObjectsV2", method: "GET", bucket: bucket)
+        var call = Call(operation: .listObjectsV2, method: "GET", bucket: bucket)
         call.query = [("list-type", "2"), ("encoding-type", "url")]
         if let v = options.prefix { call.query.append(("prefix", v)) }
         if let v = options.delimiter { call.query.append(("delimiter", v)) }
@@ -566,15 +650,16 @@ extension R2Client {
             guard (1...1000).contains(n) else { throw R2Error.invalidArgument("max-keys is \(n); it must be 1 to 1000") }
             call.query.append(("max-keys", String(n)))
         }
-        let response = try performBuffered(call, limit: Self.maxListingBytes)
-        let page = try parse(response, S3XML.parseObjectListing)
-        // S3 counts keys and common prefixes together against max-keys (at most 1000).
-        guard page.entries.count + page.commonPrefixes.count <= (options.maxKeys ?? 1000) else {
-            throw R2Error(.malformedResponse, "ListObjectsV2 returned \(page.entries.count) keys and \(page.commonPrefixes.count) prefixes; "
-                          + "max-keys is \(options.maxKeys ?? 1000)", httpStatus: response.head.status, requestID: response.head.requestID)
+        return bufferedExchange(call, limit: Self.maxListingBytes).map { (response) throws(R2Error) -> ObjectListing in
+            let page = try self.parse(response, S3XML.parseObjectListing)
+            // S3 counts keys and common prefixes together against max-keys (at most 1000).
+            guard page.entries.count + page.commonPrefixes.count <= (options.maxKeys ?? 1000) else {
+                throw R2Error(.malformedResponse, "ListObjectsV2 returned \(page.entries.count) keys and \(page.commonPrefixes.count) prefixes; "
+                              + "max-keys is \(options.maxKeys ?? 1000)", httpStatus: response.head.status, requestID: response.head.requestID)
+            }
+            page.setRequestID(response.head.requestID)
+            return page
         }
-        page.setRequestID(response.head.requestID)
-        return page
     }
 
     /// The largest listing page read (ListObjectsV2, ListParts, ListMultipartUploads):
@@ -744,8 +829,8 @@ package struct ListingProgress {
 
 /// Delivers a GET body to the caller, counting bytes and hashing when asked.
 /// With a requested range nothing is written unless the answer is that range.
-struct StreamingGetSink: ResponseSink {
-    let write: (UnsafeRawBufferPointer) -> Bool
+package struct StreamingGetSink: ResponseSink {
+    let write: (UnsafeRawBufferPointer) -> SinkVerdict
     let validate: Bool
     var received: Int64 = 0
     var hasher = ChecksumHasher(.none)
@@ -758,12 +843,12 @@ struct StreamingGetSink: ResponseSink {
     /// `announced` refused the length: nothing is written.
     var refused = false
 
-    init(write: @escaping (UnsafeRawBufferPointer) -> Bool, validate: Bool) {
+    init(write: @escaping (UnsafeRawBufferPointer) -> SinkVerdict, validate: Bool) {
         self.write = write
         self.validate = validate
     }
 
-    mutating func head(_ head: ResponseHead) {
+    package mutating func head(_ head: ResponseHead) {
         if let length = head.header("content-length").flatMap({ UInt64($0.trimmingSpaces()) }) { allowed = length }
         if let expectedRange {
             rangeProblem = expectedRange.problem(head)
@@ -781,15 +866,19 @@ struct StreamingGetSink: ResponseSink {
         }
     }
 
-    mutating func body(_ chunk: UnsafeRawBufferPointer) -> Bool {
-        if rangeProblem != nil || refused { return false }
+    package mutating func body(_ chunk: UnsafeRawBufferPointer) -> Bool { offer(chunk) == .accepted }
+
+    package mutating func offer(_ chunk: UnsafeRawBufferPointer) -> SinkVerdict {
+        if rangeProblem != nil || refused { return .aborted }
         guard UInt64(received) + UInt64(chunk.count) <= allowed else {
             rangeProblem = "the body is longer than the \(allowed) bytes its head announced"
-            return false
+            return .aborted
         }
+        let verdict = write(chunk)
+        guard verdict == .accepted else { return verdict }  // a paused chunk comes again
         received += Int64(chunk.count)
         if expected != nil { hasher.update(chunk) }
-        return write(chunk)
+        return .accepted
     }
 }
 
@@ -863,4 +952,35 @@ public struct SSECustomerKey: Sendable, CustomStringConvertible {
     /// Header names whose values are secret (redacted from logs and recordings).
     static let secretHeaders: Set<String> = ["x-amz-server-side-encryption-customer-key",
                                              "x-amz-copy-source-server-side-encryption-customer-key"]
+}
+
+/// The growing body of an in-memory GET, in one `malloc`'d buffer.
+final class MallocBody {
+    var buffer: UnsafeMutablePointer<UInt8>? = nil
+    var capacity = 0, count = 0
+    var over = false, outOfMemory = false
+
+    func reserve(_ n: Int) -> Bool {
+        guard n > capacity || buffer == nil else { return true }
+        guard let p = realloc(buffer, n + 1) else { outOfMemory = true; return false }
+        buffer = p.assumingMemoryBound(to: UInt8.self)
+        capacity = n
+        return true
+    }
+
+    deinit { free(buffer) }
+}
+
+/// A copy of some bytes at a stable address, for a request body of an
+/// asynchronous operation (freed with the last reference).
+final class OwnedBytes {
+    let bytes: UnsafeRawBufferPointer
+
+    init(_ array: [UInt8]) {
+        let b = UnsafeMutableRawBufferPointer.allocate(byteCount: max(array.count, 1), alignment: 16)
+        array.withUnsafeBytes { if $0.count > 0 { b.copyMemory(from: $0) } }
+        bytes = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(b)[0..<array.count])
+    }
+
+    deinit { bytes.baseAddress.map { UnsafeMutableRawPointer(mutating: $0).deallocate() } }
 }

@@ -104,182 +104,23 @@ extension R2Client {
     /// again from `sink`'s value before the call (sinks are values; one with
     /// effects outside itself belongs to a resumable GET).
     package func performResilient<S: ResponseSink>(_ call: Call, body: RequestBody, sink: inout S) throws(R2Error) -> ResponseHead {
-        let r = resilience
-        let policy = r.options.retry
-        let start = r.clock.now()
-        let deadline: UInt64? = policy.deadlineMs > 0 ? start + UInt64(policy.deadlineMs) * 1_000_000 : nil
-        let traceparent = r.observability.propagateTraceparent ? r.newTraceparent() : ""
-        let tracker = BodyTracker()
-        let sendBody = tracker.wrap(body)
-        let pristine = sink
-        let resumable = call.method == "GET" && call.key != nil
-        var resume: Resume? = nil
-        var firstHead: ResponseHead? = nil
-        var attempt = 0
-        var budgetStart = 0  // attempts before this one do not count against the budget (a resume made progress)
-        var sent: UInt64 = 0, received: UInt64 = 0
-        var lastHead = ResponseHead(status: 0, headers: [])
-
-        // Arguments are autoclosures: with logging off (the default) nothing is formatted or timed.
-        func record(_ level: LogLevel, _ message: @autoclosure () -> String, attempt: Int = 0, status: Int = 0,
-                    requestID: @autoclosure () -> String = "", ms: @autoclosure () -> Double = 0, error: R2Error? = nil) {
-            r.log(level) {
-                var l = LogRecord(level: level, message: message())
-                l.operation = call.operation; l.bucket = call.bucket; l.key = call.key ?? ""
-                l.attempt = attempt; l.httpStatus = status; l.requestID = requestID(); l.durationMs = ms(); l.error = error?.code
-                return l
-            }
-        }
-        func elapsedMs() -> Double { Double(r.clock.now() - start) / 1e6 }
-        func trace(_ error: R2Error?) {
-            guard let tracer = r.observability.tracer else { return }
-            var t = TraceRecord()
-            t.operation = call.operation; t.bucket = call.bucket; t.key = call.key ?? ""
-            t.httpStatus = lastHead.status; t.requestID = error?.requestID.isEmpty == false ? error!.requestID : lastHead.requestID
-            t.durationMs = elapsedMs(); t.bytesSent = sent; t.bytesReceived = received
-            t.retries = max(attempt - 1, 0); t.error = error; t.traceparent = traceparent
-            tracer(t)
-        }
-        var outcome = CircuitBreaker.Outcome.neutral
-        func fail(_ error: R2Error) -> R2Error {
-            outcome = CircuitBreaker.outcome(of: error)
-            if error.code == .notModified {
-                // A conditional GET's 304 is an answer (not modified), not a failure.
-                record(.info, "\(call.operation) done: not modified (HTTP 304)", attempt: attempt, status: error.httpStatus,
-                       requestID: error.requestID, ms: elapsedMs())
-                trace(nil)
-                return error
-            }
-            record(.error, "\(call.operation) failed after \(attempt) attempt\(attempt == 1 ? "" : "s"): \(error)",
-                   attempt: attempt, status: error.httpStatus, requestID: error.requestID, ms: elapsedMs(), error: error)
-            trace(error)
-            return error
-        }
-        // The breaker lets the call in (or fails it fast) and hears its outcome once, at the end.
-        let trial: Bool
-        do { trial = try r.breaker.permit() } catch {
-            r.metrics.error(operation: call.operation, type: error.code.name)
-            throw fail(error)
-        }
-        defer {
-            if let changed = r.breaker.record(outcome, trial: trial) {
-                record(changed == .open ? .warn : .info, "circuit breaker is now \(changed)")
-            }
-        }
-
+        // The blocking driver of the retry state machine: waits sleep, attempts send, on this thread.
+        let machine = RetryMachine(client: self, call: call, body: body, sink: sink)
+        defer { sink = machine.sink }
+        var step = machine.advance()
         while true {
-            attempt += 1
-            if attempt > 1 {
-                do { try r.breaker.permitRetry(trial: trial) } catch {
-                    r.metrics.error(operation: call.operation, type: error.code.name)
-                    throw fail(error)
-                }
+            switch step {
+            case .wait(let nanos):
+                if nanos > 0 { resilience.clock.sleep(nanos) }
+                step = machine.advance()
+            case .send(let request):
+                var routing = machine.attemptSink()
+                var failure: R2Error? = nil
+                do { try transport.send(request, body: machine.sendBody, sink: &routing) } catch { failure = error }
+                step = machine.attemptEnded(routing, failure)
+            case .finish(let result):
+                return try result.get()
             }
-            r.limiter?.acquire()
-
-            var attemptCall = call
-            if let resume { attemptCall.headers = resume.headers(replacing: call.headers) }
-            var request = self.request(for: attemptCall)
-            request.timeoutMs = attemptTimeoutMs(call, deadline: deadline)
-            if !traceparent.isEmpty { request.headers.append(("traceparent", traceparent)) }
-            if r.logs(.trace) {
-                record(.trace, "\(request.method) \(request.path)\(request.query.map { "?" + Redact.query($0) } ?? "") "
-                       + "[\(Redact.headers(request.headers))]", attempt: attempt)
-            }
-
-            let t0 = r.clock.now()
-            var routing = AttemptSink(inner: sink, resumeAt: resume.map { $0.offset })
-            var failure: R2Error? = nil
-            do { try transport.send(request, body: sendBody, sink: &routing) } catch { failure = error }
-            sink = routing.inner
-            let head = routing.head
-            if let problem = routing.resumeProblem {
-                failure = R2Error(.malformedResponse, problem, httpStatus: head.status, requestID: head.requestID)
-            } else if failure == nil && !(200..<300).contains(head.status) {
-                var e = Self.error(from: head, body: routing.errorBody, isHead: call.method == "HEAD")
-                if let resume, e.code == .preconditionFailed {
-                    e = e.withMessage("the object changed during the download: If-Match \(resume.etag) failed when resuming at byte \(resume.offset)")
-                }
-                failure = e
-            }
-            if let f = failure { failure = f.withMessage(Redact.scrub(f.message, Redact.secrets(of: request))) }
-            let seconds = Double(r.clock.now() - t0) / 1e9
-            let bodySent = head.status > 0 ? sendBody.length : tracker.consumed
-            sent += bodySent
-            received += routing.receivedBytes
-            lastHead = head
-            r.metrics.request(operation: call.operation, bucket: call.bucket, status: head.status > 0 ? String(head.status) : "none",
-                              seconds: seconds, sent: bodySent, received: routing.receivedBytes)
-            // Any answer but SlowDown shows the server is not throttling us.
-            if failure?.code == .slowDown { r.limiter?.slowDown() } else if head.status > 0 { r.limiter?.success() }
-            if r.logs(.trace) && head.status > 0 {
-                record(.trace, "HTTP \(head.status) [\(Redact.headers(head.headers))]", attempt: attempt, status: head.status,
-                       requestID: head.requestID, ms: seconds * 1000)
-            }
-
-            guard let error = failure else {
-                record(.debug, "\(call.operation) attempt \(attempt): HTTP \(head.status)", attempt: attempt, status: head.status,
-                       requestID: head.requestID, ms: seconds * 1000)
-                record(.info, "\(call.operation) done: HTTP \(head.status) after \(attempt) attempt\(attempt == 1 ? "" : "s")",
-                       attempt: attempt, status: head.status, requestID: head.requestID, ms: elapsedMs())
-                outcome = .success
-                trace(nil)
-                return firstHead ?? head
-            }
-            if error.code != .notModified { r.metrics.error(operation: call.operation, type: error.code.name) }
-            if error.code == .signatureMismatch || error.code == .unauthorized, r.logs(.debug) {
-                record(.debug, Self.authDiagnostics(request, region: config.region), attempt: attempt, status: error.httpStatus,
-                       requestID: error.requestID)
-            }
-            record(.debug, "\(call.operation) attempt \(attempt) failed: \(error)", attempt: attempt, status: error.httpStatus,
-                   requestID: error.requestID, ms: seconds * 1000, error: error)
-
-            // May it be tried again?
-            guard let retryClass = RetryClass(error), call.retries, !tracker.sourceFailed else { throw fail(error) }
-            let mustRewind = tracker.consumed > 0
-            if mustRewind && call.rewindBody == nil {
-                throw fail(error.withMessage(error.message + " (not retried: \(tracker.consumed) bytes of the request body were read "
-                                             + "from a one-shot stream, which cannot be read again; upload from a file, a seekable stream or bytes to get retries)"))
-            }
-            if routing.forwardedHead || resume != nil {
-                if resumable {
-                    if resume == nil {
-                        guard let first = Resume(head: head) else {
-                            throw fail(error.withMessage(error.message + " (not resumed: the response had no ETag or length)"))
-                        }
-                        resume = first
-                        firstHead = head
-                    }
-                    resume!.delivered += routing.forwardedBytes
-                    // Progress at the stall check's minimum rate or better earns a fresh
-                    // budget; a server trickling bytes (below it) must not keep a call alive forever.
-                    let minRate = Double(r.options.stallMinBytesPerSecond)
-                    if routing.forwardedBytes > 0 && Double(routing.forwardedBytes) >= minRate * seconds { budgetStart = attempt - 1 }
-                    if resume!.offset > resume!.end {  // everything arrived before the connection failed
-                        outcome = .success
-                        trace(nil)
-                        return firstHead!
-                    }
-                } else {
-                    sink = pristine
-                }
-            }
-            let rule = policy[retryClass]
-            let made = attempt - budgetStart
-            guard made < Int(rule.maxAttempts) else { throw fail(error) }
-            let delayMs = policy.delayMs(retryClass, retry: made, retryAfterMs: error.retryAfterMs, random: Double.random(in: 0..<1))
-            if let deadline, r.clock.now() + UInt64(delayMs) * 1_000_000 >= deadline {
-                throw fail(error.withMessage(error.message + " (gave up: a retry in \(delayMs) ms would pass the call's deadline of \(policy.deadlineMs) ms)"))
-            }
-            if mustRewind, let rewind = call.rewindBody {
-                do { try rewind() } catch { throw fail(error) }
-                tracker.consumed = 0
-            }
-            r.metrics.retry(operation: call.operation, attempt: attempt + 1)
-            record(.warn, "\(call.operation) retrying in \(delayMs) ms"
-                   + (resume.map { " from byte \($0.offset)" } ?? "") + " after \(error.code.name): \(error.message)",
-                   attempt: attempt, status: error.httpStatus, requestID: error.requestID, error: error)
-            if delayMs > 0 { r.clock.sleep(UInt64(delayMs) * 1_000_000) }
         }
     }
 
@@ -303,10 +144,10 @@ extension R2Client {
     /// The per-attempt timeout: by operation class, and never past the deadline.
     func attemptTimeoutMs(_ call: Call, deadline: UInt64?) -> UInt32 {
         let byClass: UInt32
-        switch call.operation {
-        case "ListObjectsV2", "ListParts", "ListMultipartUploads": byClass = resilience.options.listTimeoutMs
-        case "UploadPart", "UploadPartCopy": byClass = resilience.options.partTimeoutMs
-        default: byClass = call.isLargeTransfer ? config.transferTimeoutMs : config.requestTimeoutMs
+        switch call.operation.timeoutClass {
+        case .listing: byClass = resilience.options.listTimeoutMs
+        case .part: byClass = resilience.options.partTimeoutMs
+        case .byBody: byClass = call.isLargeTransfer ? config.transferTimeoutMs : config.requestTimeoutMs
         }
         guard let deadline else { return byClass }
         let now = resilience.clock.now()
@@ -369,6 +210,7 @@ final class BodyTracker {
         return .stream(length: length) { [self] (buffer) throws(R2Error) -> Int in
             let n: Int
             do throws(R2Error) { n = try read(buffer) } catch { sourceFailed = true; throw error }
+            if n == RequestBody.readPaused { return n }
             // Transports ask only while bytes remain, so 0 means the source ended early.
             if n <= 0 { sourceFailed = true }
             consumed += UInt64(max(n, 0))
@@ -380,7 +222,7 @@ final class BodyTracker {
 /// One attempt's response: a 2xx body goes to the caller's sink, an error
 /// body is kept for mapping. When resuming, the head must be a 206 from the
 /// expected byte and is not passed on (the caller has the first one).
-struct AttemptSink<Inner: ResponseSink>: ResponseSink {
+package struct AttemptSink<Inner: ResponseSink>: ResponseSink {
     var inner: Inner
     let resumeAt: UInt64?
     var head = ResponseHead(status: 0, headers: [])
@@ -396,7 +238,7 @@ struct AttemptSink<Inner: ResponseSink>: ResponseSink {
         self.resumeAt = resumeAt
     }
 
-    mutating func head(_ head: ResponseHead) {
+    package mutating func head(_ head: ResponseHead) {
         self.head = head
         forward = false
         guard (200..<300).contains(head.status) else { return }
@@ -415,16 +257,20 @@ struct AttemptSink<Inner: ResponseSink>: ResponseSink {
         }
     }
 
-    mutating func body(_ chunk: UnsafeRawBufferPointer) -> Bool {
-        receivedBytes += UInt64(chunk.count)
+    package mutating func body(_ chunk: UnsafeRawBufferPointer) -> Bool { offer(chunk) == .accepted }
+
+    package mutating func offer(_ chunk: UnsafeRawBufferPointer) -> SinkVerdict {
         if forward {
-            guard inner.body(chunk) else { return false }
+            let verdict = inner.offer(chunk)
+            guard verdict == .accepted else { return verdict }  // a paused chunk comes again
+            receivedBytes += UInt64(chunk.count)
             forwardedBytes += UInt64(chunk.count)
-            return true
+            return .accepted
         }
-        if resumeProblem != nil { return false }
+        receivedBytes += UInt64(chunk.count)
+        if resumeProblem != nil { return .aborted }
         if errorBody.count < 1024 * 1024 { errorBody.append(contentsOf: chunk) }
-        return true
+        return .accepted
     }
 }
 

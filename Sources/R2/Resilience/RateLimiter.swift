@@ -30,6 +30,12 @@ package final class RateLimiter: Sendable {
 
     /// Waits until this request's turn.
     package func acquire() {
+        let wait = reserve()
+        if wait > 0 { clock.sleep(wait) }
+    }
+
+    /// Takes the next turn and returns how long to wait for it (nanoseconds; 0: now).
+    package func reserve() -> UInt64 {
         let now = clock.now()
         let wait: UInt64 = state.withLock { s in
             // Clamped: a tiny rate must not overflow the conversion (at most one request a day).
@@ -38,7 +44,7 @@ package final class RateLimiter: Sendable {
             s.nextAt = start + interval
             return start - now
         }
-        if wait > 0 { clock.sleep(wait) }
+        return wait
     }
 
     package func slowDown() { state.withLock { $0.factor = max($0.factor / 2, Self.minFactor) } }

@@ -216,7 +216,7 @@ extension R2Client {
                 // start a new upload and replace the state file.
                 resilience.log(.warn) {
                     var r = LogRecord(level: .warn, message: "upload \(saved.uploadID) in \(statePath) no longer exists (expired or aborted); starting a new upload")
-                    r.operation = "CreateMultipartUpload"; r.bucket = bucket; r.key = key
+                    r.operation = Operation.createMultipartUpload.name; r.bucket = bucket; r.key = key
                     return r
                 }
                 upload = try createMultipartUpload(bucket: bucket, key: key, options: Self.withoutConditions(options.put))
@@ -300,7 +300,7 @@ extension R2Client {
     func logAbortFailure(_ upload: MultipartUpload, _ error: R2Error) {
         resilience.log(.warn) {
             var r = LogRecord(level: .warn, message: "could not abort multipart upload \(upload.uploadID) after a failure: \(error.message)")
-            r.operation = "AbortMultipartUpload"
+            r.operation = Operation.abortMultipartUpload.name
             r.bucket = upload.bucket
             r.key = upload.key
             r.httpStatus = error.httpStatus
@@ -748,7 +748,17 @@ extension R2Client {
                 copy.contentEncoding = put.contentEncoding
                 copy.metadata = put.metadata
             }
-            return try copyObject(sourceBucket: sourceBucket, sourceKey: sourceKey, bucket: bucket, key: key, options: copy).info
+            let (result, response) = try copyObject(sourceBucket: sourceBucket, sourceKey: sourceKey, bucket: bucket,
+                                                    key: key, options: copy)
+            var reporter = ProgressReporter(options, total: size)
+            reporter.finish(size)
+            // What the multipart path returns, from CopyObject's answer (its body has the ETag, not its headers).
+            var info = ObjectInfo()
+            info.etag = result.etag
+            info.lastModified = result.lastModified
+            info.contentLength = Int64(size)
+            info.requestID = response.requestID
+            return info
         }
         if !replaces {
             put.contentType = source.contentType.isEmpty ? nil : source.contentType

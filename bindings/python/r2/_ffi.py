@@ -38,6 +38,8 @@ R2_MULTIPART_PART_LIST_VERSION = 1
 R2_LIST_UPLOADS_OPTIONS_VERSION = 1
 R2_MULTIPART_UPLOAD_INFO_VERSION = 1
 R2_MULTIPART_UPLOAD_LIST_VERSION = 1
+R2_WRITE_PAUSE = 268435457
+R2_READ_PAUSE = (-268435457)
 
 
 # enum r2_status
@@ -583,6 +585,13 @@ r2_write_cb = CFUNCTYPE(c_int, POINTER(c_uint8), c_size_t, c_void_p)
 r2_read_cb = CFUNCTYPE(c_int64, POINTER(c_uint8), c_size_t, c_void_p)
 
 
+class r2_op(Structure):
+    """An opaque handle: only ever used through a pointer."""
+
+
+r2_done_cb = CFUNCTYPE(None, POINTER(r2_op), c_int32, c_void_p)
+
+
 # name: (restype, argtypes), in header order
 FUNCTIONS = {
     "r2_bucket_validate": (c_int32, [c_char_p]),
@@ -609,6 +618,7 @@ FUNCTIONS = {
     "r2_list_iter_new": (c_int32, [POINTER(POINTER(r2_list_iter)), POINTER(r2_client), c_char_p, POINTER(r2_list_options)]),
     "r2_list_iter_next": (c_int32, [POINTER(r2_object_entry), POINTER(r2_list_iter)]),
     "r2_list_objects": (c_int32, [POINTER(r2_list_result), POINTER(r2_client), c_char_p, POINTER(r2_list_options)]),
+    "r2_list_objects_async": (c_int32, [POINTER(POINTER(r2_op)), POINTER(r2_list_result), POINTER(r2_client), c_char_p, POINTER(r2_list_options), r2_done_cb, c_void_p, r2_free_cb]),
     "r2_list_options_init": (c_int32, [POINTER(r2_list_options), c_uint32]),
     "r2_list_parts_options_init": (c_int32, [POINTER(r2_list_parts_options), c_uint32]),
     "r2_list_result_dispose": (None, [POINTER(r2_list_result)]),
@@ -623,14 +633,25 @@ FUNCTIONS = {
     "r2_multipart_upload_part": (c_int32, [POINTER(r2_buf), POINTER(r2_client), c_char_p, c_char_p, c_char_p, c_uint32, POINTER(c_uint8), c_size_t, POINTER(r2_part_options)]),
     "r2_multipart_upload_part_copy": (c_int32, [POINTER(r2_buf), POINTER(r2_client), c_char_p, c_char_p, c_char_p, c_uint32, c_char_p, c_char_p, c_int64, c_int64, POINTER(r2_part_options)]),
     "r2_object_copy": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, c_char_p, c_char_p, POINTER(r2_copy_options)]),
+    "r2_object_copy_async": (c_int32, [POINTER(POINTER(r2_op)), POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, c_char_p, c_char_p, POINTER(r2_copy_options), r2_done_cb, c_void_p, r2_free_cb]),
     "r2_object_delete": (c_int32, [POINTER(r2_client), c_char_p, c_char_p]),
+    "r2_object_delete_async": (c_int32, [POINTER(POINTER(r2_op)), POINTER(r2_client), c_char_p, c_char_p, r2_done_cb, c_void_p, r2_free_cb]),
     "r2_object_delete_many": (c_int32, [POINTER(r2_delete_result), POINTER(r2_client), c_char_p, POINTER(c_char_p), c_size_t, POINTER(r2_delete_many_options)]),
+    "r2_object_delete_many_async": (c_int32, [POINTER(POINTER(r2_op)), POINTER(r2_delete_result), POINTER(r2_client), c_char_p, POINTER(c_char_p), c_size_t, POINTER(r2_delete_many_options), r2_done_cb, c_void_p, r2_free_cb]),
     "r2_object_get": (c_int32, [POINTER(r2_buf), POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, POINTER(r2_get_options)]),
+    "r2_object_get_async": (c_int32, [POINTER(POINTER(r2_op)), POINTER(r2_buf), POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, POINTER(r2_get_options), r2_done_cb, c_void_p, r2_free_cb]),
     "r2_object_get_stream": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, r2_write_cb, c_void_p, POINTER(r2_get_options)]),
+    "r2_object_get_stream_async": (c_int32, [POINTER(POINTER(r2_op)), POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, r2_write_cb, c_void_p, POINTER(r2_get_options), r2_done_cb, c_void_p, r2_free_cb]),
     "r2_object_head": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, POINTER(r2_get_options)]),
+    "r2_object_head_async": (c_int32, [POINTER(POINTER(r2_op)), POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, POINTER(r2_get_options), r2_done_cb, c_void_p, r2_free_cb]),
     "r2_object_info_dispose": (None, [POINTER(r2_object_info)]),
     "r2_object_put": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, POINTER(c_uint8), c_size_t, POINTER(r2_put_options)]),
+    "r2_object_put_async": (c_int32, [POINTER(POINTER(r2_op)), POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, POINTER(c_uint8), c_size_t, POINTER(r2_put_options), r2_done_cb, c_void_p, r2_free_cb]),
     "r2_object_put_stream": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, c_uint64, r2_read_cb, c_void_p, POINTER(r2_put_options)]),
+    "r2_object_put_stream_async": (c_int32, [POINTER(POINTER(r2_op)), POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, c_uint64, r2_read_cb, c_void_p, POINTER(r2_put_options), r2_done_cb, c_void_p, r2_free_cb]),
+    "r2_op_cancel": (c_int32, [POINTER(r2_op)]),
+    "r2_op_free": (None, [POINTER(r2_op)]),
+    "r2_op_resume": (c_int32, [POINTER(r2_op)]),
     "r2_part_options_init": (c_int32, [POINTER(r2_part_options), c_uint32]),
     "r2_presign_options_init": (c_int32, [POINTER(r2_presign_options), c_uint32]),
     "r2_put_options_init": (c_int32, [POINTER(r2_put_options), c_uint32]),

@@ -9,6 +9,7 @@ from ctypes import POINTER, byref, string_at
 from . import _ffi
 from ._convert import byte_pointer, check, cstr, header_array, seconds, to_unix_time
 from ._library import Library, load_library
+from ._managed import Managed
 from ._types import Signed
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up (mypy knows the name)
@@ -18,39 +19,41 @@ if TYPE_CHECKING:
     from ._convert import Headers
 
 
-class _SignedResult:
+class _SignedResult(Managed):
     """Owns one r2_signed (freed when collected) and reads it in one call."""
 
-    __slots__ = ("_lib", "_handle")
+    __slots__ = ()
+    _kind = "signing result"
 
     def __init__(self, lib: Library, handle) -> None:
-        self._lib, self._handle = lib, handle
+        self._own(lib, handle)
+
+    def _free(self, lib: Library, handle) -> None:
+        lib.r2_signed_free(handle)
 
     def read(self) -> tuple:
         f = _ffi.r2_signed_fields()
         f.version = _ffi.R2_SIGNED_FIELDS_VERSION
-        check(self._lib, self._lib.r2_signed_get(byref(f), self._handle))
+        check(self._lib, self._lib.r2_signed_get(byref(f), self._ptr()))
         parts = string_at(f.header_block, f.header_block_len).decode().split("\0")
         headers = list(zip(parts[0:-1:2], parts[1:-1:2]))
         return (f.authorization.decode(), headers, f.query.decode(), f.signature.decode(),
                 f.canonical_request.decode(), f.string_to_sign.decode())
 
-    def __del__(self) -> None:
-        self._lib.r2_signed_free(self._handle)
 
-
-class Signer:
+class Signer(Managed):
     """AWS Signature Version 4 with S3's rules (region "auto", service "s3"
     by default). Thread-safe. Paths are signed exactly as given (already
-    percent-encoded, never normalised); ``query`` is the raw query string."""
+    percent-encoded, never normalised); ``query`` is the raw query string.
+    Close it (or use ``with``) when done: close() must not race calls on other threads."""
+
+    _kind = "signer"
 
     def __init__(self, access_key_id: str, secret_access_key: str, *, session_token: Optional[str] = None,
                  region: str = "auto", service: str = "s3",
                  library: Union[Library, str, "os.PathLike[str]", None] = None) -> None:
-        self._handle = None
         lib = library if isinstance(library, Library) else load_library(library)
-        o = _ffi.r2_signer_options()
-        check(lib, lib.r2_signer_options_init(byref(o), _ffi.R2_SIGNER_OPTIONS_VERSION))
+        o = _ffi.r2_signer_options(_ffi.R2_SIGNER_OPTIONS_VERSION)
         o.access_key_id = cstr(access_key_id, "access_key_id")
         o.secret_access_key = cstr(secret_access_key, "secret_access_key")
         o.session_token = cstr(session_token, "session_token")
@@ -58,25 +61,14 @@ class Signer:
         o.service = cstr(service, "service")
         handle = POINTER(_ffi.r2_signer)()
         check(lib, lib.r2_signer_new(byref(handle), byref(o)))
-        self._lib, self._handle = lib, handle
+        self._own(lib, handle)
         self._description = f"access_key_id={access_key_id!r}, region={region!r}, service={service!r}"
 
     def __repr__(self) -> str:  # never the secret or the session token
         return f"<r2.Signer {self._description}>"
 
-    def close(self) -> None:
-        """Frees the signer. Not thread-safe against calls in flight: close it when done with it."""
-        handle, self._handle = self._handle, None
-        if handle is not None:
-            self._lib.r2_signer_free(handle)
-
-    __del__ = close
-
-    def __enter__(self) -> Signer:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
+    def _free(self, lib: Library, handle) -> None:
+        lib.r2_signer_free(handle)
 
     def _request(self, method: str, path: str, query: Optional[str], headers: Headers, body: bytes,
                  payload_hash: Optional[str], unix_time, content_sha256_header: bool,
@@ -90,8 +82,6 @@ class Signer:
         return r, owner
 
     def _signed(self, call) -> Signed:
-        if self._handle is None:
-            raise ValueError("the r2 signer is closed")
         result = POINTER(_ffi.r2_signed)()
         check(self._lib, call(byref(result)))
         return Signed._lazy(_SignedResult(self._lib, result))
@@ -107,7 +97,7 @@ class Signer:
         "UNSIGNED-PAYLOAD")."""
         r, _owner = self._request(method, path, query, headers, body, payload_hash, unix_time, content_sha256_header,
                                   omit_session_token)
-        return self._signed(lambda out: self._lib.r2_signer_sign(out, self._handle, byref(r)))
+        return self._signed(lambda out: self._lib.r2_signer_sign(out, self._ptr(), byref(r)))
 
     def presign(self, method: str, path: str, *, expires: Union[int, datetime.timedelta] = 3600,
                 query: Optional[str] = None, headers: Headers = None, payload_hash: Optional[str] = None,
@@ -115,4 +105,4 @@ class Signer:
         """Presigns a request (query-string auth) for ``expires`` seconds; the
         result's ``query`` is the whole query string to send."""
         r, _owner = self._request(method, path, query, headers, b"", payload_hash, unix_time, True, omit_session_token)
-        return self._signed(lambda out: self._lib.r2_signer_presign(out, self._handle, byref(r), seconds(expires)))
+        return self._signed(lambda out: self._lib.r2_signer_presign(out, self._ptr(), byref(r), seconds(expires)))

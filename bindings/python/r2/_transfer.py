@@ -9,6 +9,7 @@ from ctypes import POINTER, byref
 from . import _ffi
 from ._convert import CHECKSUMS, CallbackErrors, check, choice
 from ._errors import invalid_argument
+from ._managed import Managed
 from ._types import Record, _set
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up
@@ -47,32 +48,32 @@ class TransferConfig(Record):
         _set(self, "progress_interval", progress_interval)
 
 
-class CancelToken:
+class CancelToken(Managed):
     """A switch that stops transfers from any thread: pass it as ``cancel=`` to
     transfer calls, and call ``cancel()`` (e.g. from a GUI's Stop button). The
     calls holding it raise r2.Cancelled; a multipart upload is aborted first.
-    Once cancelled it stays cancelled: use a new token for the next transfer."""
+    Once cancelled it stays cancelled: use a new token for the next transfer.
+    It is released when collected (or by close(), once no call holds it)."""
+
+    _kind = "cancel token"
 
     def __init__(self, library: Any = None) -> None:
         """``library``: an r2.Library, or a path to libr2.so (default: r2.load_library())."""
         from ._library import load_library
         is_path = library is None or isinstance(library, (str, bytes, os.PathLike))
-        self._lib = load_library(library) if is_path else library
+        lib = load_library(library) if is_path else library
         handle = POINTER(_ffi.r2_cancel)()
-        check(self._lib, self._lib.r2_cancel_new(byref(handle)))
-        self._handle: Any = handle
+        check(lib, lib.r2_cancel_new(byref(handle)))
+        self._own(lib, handle)
         self.cancelled = False
+
+    def _free(self, lib: Any, handle: Any) -> None:
+        lib.r2_cancel_free(handle)
 
     def cancel(self) -> None:
         """Asks every call holding this token to stop. Returns at once; thread-safe."""
         self.cancelled = True
-        self._lib.r2_cancel_signal(self._handle)
-
-    def __del__(self) -> None:  # unreachable, so no call holds it any more
-        handle = getattr(self, "_handle", None)
-        if handle is not None:
-            self._handle = None
-            self._lib.r2_cancel_free(handle)
+        self._lib.r2_cancel_signal(self._ptr())
 
     def __repr__(self) -> str:
         return f"<r2.CancelToken{' cancelled' if self.cancelled else ''}>"
@@ -106,8 +107,7 @@ class TransferCall:
         if cancel is None:
             cancel = CancelToken(lib)
         self.token = cancel
-        o = _ffi.r2_transfer_options()
-        check(lib, lib.r2_transfer_options_init(byref(o), _ffi.R2_TRANSFER_OPTIONS_VERSION))
+        o = _ffi.r2_transfer_options(_ffi.R2_TRANSFER_OPTIONS_VERSION)  # zero (None) means the client's setting
         interval = 0.1
         if config is not None:
             threshold = _first(threshold, getattr(config, "multipart_threshold", None))
@@ -125,13 +125,13 @@ class TransferCall:
         self._progress_cb = _ffi.r2_progress_cb(self._on_progress)  # referenced until the call returns
         o.progress = self._progress_cb
         o.progress_interval_ms = max(1, int(round(interval * 1000)))
-        o.cancel = cancel._handle
+        o.cancel = cancel._ptr()
         o.state_path = state_path
         self.options = o
 
     def request_cancel(self) -> None:
         """Called from the SIGINT watcher thread."""
-        self.lib.r2_cancel_signal(self.token._handle)
+        self.lib.r2_cancel_signal(self.token._ptr())
 
     def _on_progress(self, done: int, total: int, _userdata) -> int:
         try:

@@ -15,7 +15,7 @@ class Record:
     __slots__: importing dataclasses and building 11 of them cost ~16 ms of
     ``import r2``. A subclass lists its fields in __slots__, in order."""
 
-    __slots__ = ()
+    __slots__: tuple[str, ...] = ()
 
     def _values(self) -> tuple:
         return tuple([getattr(self, name) for name in self.__slots__])
@@ -220,8 +220,8 @@ class Signed:
 
     def __init__(self, authorization: str, headers: list[tuple[str, str]], query: str, signature: str,
                  canonical_request: str, string_to_sign: str) -> None:
-        self._source = None
-        self._fields = (authorization, headers, query, signature, canonical_request, string_to_sign)
+        self._source: Any = None
+        self._fields: Optional[tuple] = (authorization, headers, query, signature, canonical_request, string_to_sign)
 
     @classmethod
     def _lazy(cls, source) -> "Signed":

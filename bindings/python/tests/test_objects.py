@@ -253,6 +253,20 @@ def test_streaming_download_apis(client, bucket, prefix, tmp_path):
         client.download_file(bucket, prefix + "missing", tmp_path / "missing.bin")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["obj.bin"]  # no partial file left behind
 
+    # Conditions (keywords or boto3's ExtraArgs) make a download one conditional GET.
+    sink, seen = io.BytesIO(), []
+    client.download_fileobj(bucket, prefix + "obj", sink, range=(10, 19), callback=seen.append)
+    assert sink.getvalue() == data[10:20] and sum(seen) == 10
+    client.download_file(bucket, prefix + "obj", target, ExtraArgs={"Range": "bytes=0-4"})
+    assert target.read_bytes() == data[:5]
+    with pytest.raises(r2.PreconditionFailed):
+        client.download_file(bucket, prefix + "obj", tmp_path / "cond.bin", if_match='"0000000000000000000000000000dead"')
+    with pytest.raises(r2.NotModified):
+        client.download_fileobj(bucket, prefix + "obj", io.BytesIO(), if_none_match=info.etag)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["obj.bin"]
+    with pytest.raises(r2.InvalidArgument, match="conditional GET"):
+        client.download_file(bucket, prefix + "obj", target, range=(0, 1), concurrency=2)
+
     with client.open(bucket, prefix + "obj") as f:
         assert f.info is None  # headers arrive with the end of the stream
         assert f.read(10) == data[:10]

@@ -248,6 +248,38 @@ def test_resume_of_an_expired_upload_starts_a_new_one(client, bucket, prefix, tm
     assert client.get(bucket, key).body == body
 
 
+# 10. copy() returns what CopyObject answered, without a HEAD of its own.
+
+def test_copy_returns_the_copy_info_without_an_extra_head(client, bucket, prefix):
+    data = os.urandom(100_000)
+    client.put(bucket, prefix + "src", data, content_type="application/x-src")
+    rules("clear")
+    info = client.copy(bucket, prefix + "src", bucket, prefix + "plain")  # one CopyObject
+    assert (seen("CopyObject"), seen("HeadObject")) == (1, 0)
+    plain = client.head(bucket, prefix + "plain")
+    assert info.etag.strip('"') == plain.etag.strip('"') and info.last_modified
+
+    rules("clear")
+    sizes = []  # below the threshold r2_transfer_copy sends one CopyObject with the replaced headers itself
+    info = client.copy(bucket, prefix + "src", bucket, prefix + "managed", replace_metadata=True,
+                       content_type="text/x-new", multipart_threshold=64 * MiB, callback=sizes.append)
+    assert (seen("CopyObject"), seen("HeadObject"), seen("UploadPartCopy")) == (1, 1, 0)  # r2's HEAD of the source
+    managed = client.head(bucket, prefix + "managed")
+    assert info.etag.strip('"') == managed.etag.strip('"') and info.last_modified
+    assert info.content_length == len(data) == managed.content_length and sum(sizes) == len(data)
+    assert managed.content_type == "text/x-new"
+
+    big = os.urandom(6 * MiB)
+    client.put(bucket, prefix + "big", big)
+    rules("clear")  # above the threshold: r2's one HEAD, then the parts
+    info = client.copy(bucket, prefix + "big", bucket, prefix + "parts", replace_metadata=True,
+                       content_type="text/x-parts", multipart_threshold=5 * MiB, part_size=5 * MiB)
+    assert (seen("HeadObject"), seen("UploadPartCopy"), seen("CopyObject")) == (1, 2, 0)
+    assert info.etag.endswith('-2"') and info.content_length == len(big)
+    assert client.head(bucket, prefix + "parts").content_type == "text/x-parts"
+    client.delete_objects(bucket, [prefix + k for k in ("src", "plain", "managed", "big", "parts")])
+
+
 # 11. Smaller points.
 
 def test_metadata_over_8192_bytes_has_its_own_error(client, bucket, prefix):

@@ -302,7 +302,7 @@ def test_copy_goes_multipart_on_request(client, bucket, prefix):
 def test_copy_of_a_source_too_large_for_copy_object_goes_multipart(client, bucket, prefix, monkeypatch):
     """As if CopyObject refused the source (S3 does above 5 GiB): copy() finds
     its size and copies it in parts instead."""
-    from r2 import _client, _ffi
+    from r2 import _ffi, _objects
     data = os.urandom(11 * MiB)
     client.put(bucket, prefix + "src", data)
 
@@ -314,7 +314,7 @@ def test_copy_of_a_source_too_large_for_copy_object_goes_multipart(client, bucke
         def r2_object_copy(self, *args):
             return _ffi.R2_ERR_ENTITY_TOO_LARGE
     monkeypatch.setattr(client, "_lib", RefusingCopyObject(client._lib))
-    monkeypatch.setattr(_client, "_SINGLE_COPY_LIMIT", 5 * MiB)
+    monkeypatch.setattr(_objects, "_SINGLE_COPY_LIMIT", 5 * MiB)
     info = client.copy(bucket, prefix + "src", bucket, prefix + "dst")
     assert "-" in info.etag and client.get(bucket, prefix + "dst").body == data
     with pytest.raises(r2.EntityTooLarge):  # a condition needs the single copy: the error stands

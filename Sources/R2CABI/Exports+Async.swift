@@ -1,0 +1,423 @@
+import CR2Types
+import Glibc
+import R2
+
+// Asynchronous operations (issue 12): every `_async` call validates its
+// arguments on the calling thread, returns at once, and runs the operation on
+// r2's engine (libcurl's multi interface, a few r2-owned threads). Its outcome
+// reaches the caller's r2_done_cb on an engine thread. The operations go
+// through the same retry state machine as the blocking calls, so retries,
+// Retry-After, resumed downloads, the breaker, the rate limiter, metrics,
+// logs, traces and record/replay behave the same.
+
+/// The r2_op handle.
+final class OpHandle {
+    let op: AsyncOp
+    init(_ op: AsyncOp) { self.op = op }
+}
+
+/// The caller's completion, run once on the engine thread.
+final class Completion {
+    let done: r2_done_cb
+    let userdata: UnsafeMutableRawPointer?
+    let freeUserdata: r2_free_cb?
+    var handle: OpaquePointer?
+
+    init(done: r2_done_cb, userdata: UnsafeMutableRawPointer?, freeUserdata: r2_free_cb?) {
+        self.done = done
+        self.userdata = userdata
+        self.freeUserdata = freeUserdata
+    }
+
+    func finish(_ error: R2Error?) {
+        let status = error.map { fail($0) } ?? R2_OK.rawValue  // fail() sets this thread's r2_error_last()
+        // A handle the caller already freed is not passed on.
+        let op = handle.flatMap { h in liveHandles.withLock { $0.contains(UInt(bitPattern: UnsafeMutableRawPointer(h))) } ? h : nil }
+        done(op, status, userdata)
+        freeUserdata?(userdata)
+    }
+}
+
+/// Starts an asynchronous operation: `prepare` checks and clears the outputs,
+/// `build` makes the operation from the arguments (both on the calling thread;
+/// an error there is returned and no callback runs), and `run` starts it on
+/// the engine with the completion that fills the outputs (`deliver`) and calls `done`.
+func startAsync<Outputs, O>(_ op: UnsafeMutablePointer<OpaquePointer?>?, _ client: OpaquePointer?,
+                            _ done: r2_done_cb?, _ userdata: UnsafeMutableRawPointer?, _ freeUserdata: r2_free_cb?,
+                            prepare: () throws(R2Error) -> Outputs,
+                            run: (R2Client, AsyncOp, @escaping (Result<O, R2Error>) -> Void) throws(R2Error) -> Void,
+                            deliver: @escaping (Outputs, O) -> Void) -> Int32 {
+    op?.pointee = nil
+    return guarded { () throws(R2Error) in
+        let outputs = try prepare()
+        guard let done else { throw invalid("done is NULL") }
+        let c = try handle(client, as: R2Client.self, "client")
+        let asyncOp = AsyncOp()
+        let completion = Completion(done: done, userdata: userdata, freeUserdata: freeUserdata)
+        // The handle exists before the operation starts: done may run at once.
+        let h = op.map { _ in retain(OpHandle(asyncOp)) }
+        completion.handle = h
+        do throws(R2Error) {
+            try run(c, asyncOp) { result in
+                switch result {
+                case .success(let output):
+                    deliver(outputs, output)
+                    completion.finish(nil)
+                case .failure(let error):
+                    completion.finish(error)
+                }
+            }
+        } catch {
+            release(h, as: OpHandle.self)
+            throw error
+        }
+        op?.pointee = h
+    }
+}
+
+/// `startAsync` for an operation of one exchange.
+func startAsync<Outputs, S, O>(_ op: UnsafeMutablePointer<OpaquePointer?>?, _ client: OpaquePointer?,
+                               _ done: r2_done_cb?, _ userdata: UnsafeMutableRawPointer?, _ freeUserdata: r2_free_cb?,
+                               prepare: () throws(R2Error) -> Outputs,
+                               _ build: (R2Client) throws(R2Error) -> Exchange<S, O>,
+                               deliver: @escaping (Outputs, O) -> Void) -> Int32 {
+    startAsync(op, client, done, userdata, freeUserdata, prepare: prepare, run: { (c, asyncOp, finish) throws(R2Error) in
+        c.start(try build(c), op: asyncOp, done: finish)
+    }, deliver: deliver)
+}
+
+/// A write callback of an asynchronous operation as a sink's verdict.
+func asyncWrite(_ write: r2_write_cb, _ userdata: UnsafeMutableRawPointer?) -> (UnsafeRawBufferPointer) -> SinkVerdict {
+    { chunk in
+        switch write(chunk.baseAddress?.assumingMemoryBound(to: UInt8.self), chunk.count, userdata) {
+        case 0: return .accepted
+        case R2_WRITE_PAUSE: return .paused
+        default: return .aborted
+        }
+    }
+}
+
+// MARK: Operations
+
+/// Cancels an asynchronous operation: it completes soon with R2_ERR_CANCELLED
+/// (or with its own outcome, if that came first).
+///
+/// - Parameters:
+///   - op: The operation.
+/// - Returns: R2_OK; R2_ERR_INVALID_ARGUMENT when op is not a live r2_op.
+/// - Ownership: op stays the caller's.
+/// - Threads: any thread, including inside the operation's own callbacks.
+@c public func r2_op_cancel(_ op: OpaquePointer?) -> Int32 {
+    guarded { () throws(R2Error) in try handle(op, as: OpHandle.self, "op").op.cancel() }
+}
+
+/// Resumes an operation whose write callback returned R2_WRITE_PAUSE or whose
+/// read callback returned R2_READ_PAUSE. Resuming one that is not paused does nothing.
+///
+/// - Parameters:
+///   - op: The operation.
+/// - Returns: R2_OK; R2_ERR_INVALID_ARGUMENT when op is not a live r2_op.
+/// - Ownership: op stays the caller's.
+/// - Threads: any thread, including inside the operation's own callbacks.
+@c public func r2_op_resume(_ op: OpaquePointer?) -> Int32 {
+    guarded { () throws(R2Error) in try handle(op, as: OpHandle.self, "op").op.resume() }
+}
+
+/// Releases an operation handle. The operation itself still completes (its
+/// done callback runs, with a NULL op). NULL is a no-op.
+///
+/// - Parameters:
+///   - op: The operation, or NULL.
+/// - Returns: nothing.
+/// - Ownership: op is invalid after the call.
+/// - Threads: any thread, including inside the done callback.
+@c public func r2_op_free(_ op: OpaquePointer?) {
+    release(op, as: OpHandle.self)
+}
+
+// MARK: Objects
+
+/// Starts r2_object_get() without blocking: reads an object into memory.
+///
+/// - Parameters:
+///   - op: Out, may be NULL: the operation (release with r2_op_free()).
+///   - body: Out: the body; release with r2_buf_dispose(). Filled before done runs.
+///   - info: Out, may be NULL: the object's metadata; release with r2_object_info_dispose().
+///   - client: The client.
+///   - bucket: Bucket name (NUL-terminated UTF-8).
+///   - key: Object key (NUL-terminated UTF-8).
+///   - opts: Options, may be NULL (as for r2_object_get()).
+///   - done: Runs once when the operation is over.
+///   - userdata: Passed to done and free_userdata.
+///   - free_userdata: May be NULL: runs once with userdata after done.
+/// - Returns: R2_OK when started (the outcome goes to done), or R2_ERR_INVALID_ARGUMENT and the like when
+///   not started (then neither done nor free_userdata runs). done gets the statuses of r2_object_get().
+/// - Ownership: strings and opts are copied during the call; body and info must stay valid until done runs,
+///   and belong to the caller afterwards.
+/// - Threads: any thread; done runs on an r2 engine thread.
+@c public func r2_object_get_async(_ op: UnsafeMutablePointer<OpaquePointer?>?, _ body: UnsafeMutablePointer<r2_buf>?,
+                                   _ info: UnsafeMutablePointer<r2_object_info>?, _ client: OpaquePointer?,
+                                   _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?,
+                                   _ opts: UnsafePointer<r2_get_options>?,
+                                   _ done: r2_done_cb?, _ userdata: UnsafeMutableRawPointer?, _ free_userdata: r2_free_cb?) -> Int32 {
+    startAsync(op, client, done, userdata, free_userdata, prepare: { () throws(R2Error) in
+        guard let body else { throw invalid("body is NULL") }
+        body.pointee = r2_buf(ptr: nil, size: 0)
+        return try ResultOut(info, "info")
+    }, { (c) throws(R2Error) in
+        try c.getObjectMallocedExchange(bucket: string(bucket, "bucket"), key: string(key, "key"), options: getOptions(opts))
+    }, deliver: { infoOut, output in
+        body!.pointee = r2_buf(ptr: UnsafeMutableRawPointer(output.body).assumingMemoryBound(to: CChar.self), size: output.count)
+        fillInfo(infoOut, output.info)
+    })
+}
+
+/// Starts r2_object_get_stream() without blocking: streams an object to write.
+/// write runs on an r2 engine thread and may return R2_WRITE_PAUSE to pause
+/// the transfer (backpressure) until r2_op_resume(); 0 to go on; anything else aborts.
+///
+/// - Parameters:
+///   - op: Out, may be NULL: the operation (needed to resume a paused stream).
+///   - info: Out, may be NULL: the object's metadata; release with r2_object_info_dispose().
+///   - client: The client.
+///   - bucket: Bucket name (NUL-terminated UTF-8).
+///   - key: Object key (NUL-terminated UTF-8).
+///   - write: Receives the body's chunks, in order.
+///   - write_userdata: Passed to write.
+///   - opts: Options, may be NULL (as for r2_object_get_stream()).
+///   - done: Runs once when the operation is over.
+///   - userdata: Passed to done and free_userdata.
+///   - free_userdata: May be NULL: runs once with userdata after done.
+/// - Returns: R2_OK when started, or an error when not started (then neither done nor free_userdata runs).
+///   done gets the statuses of r2_object_get_stream().
+/// - Ownership: strings and opts are copied during the call; info must stay valid until done runs.
+/// - Threads: any thread; write and done run on an r2 engine thread.
+@c public func r2_object_get_stream_async(_ op: UnsafeMutablePointer<OpaquePointer?>?, _ info: UnsafeMutablePointer<r2_object_info>?,
+                                          _ client: OpaquePointer?, _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?,
+                                          _ write: r2_write_cb?, _ write_userdata: UnsafeMutableRawPointer?,
+                                          _ opts: UnsafePointer<r2_get_options>?,
+                                          _ done: r2_done_cb?, _ userdata: UnsafeMutableRawPointer?, _ free_userdata: r2_free_cb?) -> Int32 {
+    startAsync(op, client, done, userdata, free_userdata, prepare: { () throws(R2Error) in try ResultOut(info, "info") },
+               { (c) throws(R2Error) in
+        guard let write else { throw invalid("write is NULL") }
+        return try c.getObjectExchange(bucket: string(bucket, "bucket"), key: string(key, "key"), options: getOptions(opts),
+                                       write: asyncWrite(write, write_userdata))
+    }, deliver: fillInfo)
+}
+
+/// Starts r2_object_head() without blocking.
+///
+/// - Parameters:
+///   - op: Out, may be NULL: the operation.
+///   - info: Out: the object's metadata; release with r2_object_info_dispose().
+///   - client: The client.
+///   - bucket: Bucket name (NUL-terminated UTF-8).
+///   - key: Object key (NUL-terminated UTF-8).
+///   - opts: Options, may be NULL.
+///   - done: Runs once when the operation is over.
+///   - userdata: Passed to done and free_userdata.
+///   - free_userdata: May be NULL: runs once with userdata after done.
+/// - Returns: R2_OK when started, or an error when not started. done gets the statuses of r2_object_head().
+/// - Ownership: strings and opts are copied during the call; info must stay valid until done runs.
+/// - Threads: any thread; done runs on an r2 engine thread.
+@c public func r2_object_head_async(_ op: UnsafeMutablePointer<OpaquePointer?>?, _ info: UnsafeMutablePointer<r2_object_info>?,
+                                    _ client: OpaquePointer?, _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?,
+                                    _ opts: UnsafePointer<r2_get_options>?,
+                                    _ done: r2_done_cb?, _ userdata: UnsafeMutableRawPointer?, _ free_userdata: r2_free_cb?) -> Int32 {
+    startAsync(op, client, done, userdata, free_userdata, prepare: { () throws(R2Error) in
+        guard info != nil else { throw invalid("info is NULL") }
+        return try ResultOut(info, "info")
+    }, { (c) throws(R2Error) in
+        try c.headObjectExchange(bucket: string(bucket, "bucket"), key: string(key, "key"), options: getOptions(opts))
+    }, deliver: fillInfo)
+}
+
+/// Starts r2_object_put() without blocking: uploads len bytes from data in one PUT.
+///
+/// - Parameters:
+///   - op: Out, may be NULL: the operation.
+///   - info: Out, may be NULL: ETag, version id and request id; release with r2_object_info_dispose().
+///   - client: The client.
+///   - bucket: Bucket name (NUL-terminated UTF-8).
+///   - key: Object key (NUL-terminated UTF-8).
+///   - data: The body (NULL only when len is 0). Read until done runs: keep it valid and unchanged until then.
+///   - len: Its length in bytes.
+///   - opts: Options, may be NULL.
+///   - done: Runs once when the operation is over.
+///   - userdata: Passed to done and free_userdata.
+///   - free_userdata: May be NULL: runs once with userdata after done.
+/// - Returns: R2_OK when started, or an error when not started. done gets the statuses of r2_object_put().
+/// - Ownership: strings and opts are copied during the call; data is borrowed, and info must stay valid, until done runs.
+/// - Threads: any thread; done runs on an r2 engine thread.
+@c public func r2_object_put_async(_ op: UnsafeMutablePointer<OpaquePointer?>?, _ info: UnsafeMutablePointer<r2_object_info>?,
+                                   _ client: OpaquePointer?, _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?,
+                                   _ data: UnsafePointer<UInt8>?, _ len: UInt, _ opts: UnsafePointer<r2_put_options>?,
+                                   _ done: r2_done_cb?, _ userdata: UnsafeMutableRawPointer?, _ free_userdata: r2_free_cb?) -> Int32 {
+    startAsync(op, client, done, userdata, free_userdata, prepare: { () throws(R2Error) in try ResultOut(info, "info") },
+               { (c) throws(R2Error) in
+        guard data != nil || len == 0 else { throw invalid("data is NULL but len is \(len)") }
+        guard len <= UInt(Int.max) else { throw invalid("len \(len) is out of range") }
+        return try c.putObjectExchange(bucket: string(bucket, "bucket"), key: string(key, "key"),
+                                       body: UnsafeRawBufferPointer(start: data, count: Int(len)), options: putOptions(opts))
+    }, deliver: fillInfo)
+}
+
+/// Starts r2_object_put_stream() without blocking: uploads exactly length bytes
+/// produced by read. read runs on an r2 engine thread and returns the bytes it
+/// put in buf (> 0), 0 at the end, R2_READ_PAUSE when it has none yet (the
+/// transfer pauses until r2_op_resume()), or another negative value to abort.
+///
+/// - Parameters:
+///   - op: Out, may be NULL: the operation (needed to resume a paused stream).
+///   - info: Out, may be NULL: ETag, version id and request id; release with r2_object_info_dispose().
+///   - client: The client.
+///   - bucket: Bucket name (NUL-terminated UTF-8).
+///   - key: Object key (NUL-terminated UTF-8).
+///   - length: The body's length in bytes.
+///   - read: Fills the body, in order.
+///   - read_userdata: Passed to read (and to opts->rewind).
+///   - opts: Options, may be NULL (opts->rewind makes failed attempts retryable, as for r2_object_put_stream()).
+///   - done: Runs once when the operation is over.
+///   - userdata: Passed to done and free_userdata.
+///   - free_userdata: May be NULL: runs once with userdata after done.
+/// - Returns: R2_OK when started, or an error when not started. done gets the statuses of r2_object_put_stream().
+/// - Ownership: strings and opts are copied during the call; info must stay valid until done runs.
+/// - Threads: any thread; read, rewind and done run on an r2 engine thread.
+@c public func r2_object_put_stream_async(_ op: UnsafeMutablePointer<OpaquePointer?>?, _ info: UnsafeMutablePointer<r2_object_info>?,
+                                          _ client: OpaquePointer?, _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?,
+                                          _ length: UInt64, _ read: r2_read_cb?, _ read_userdata: UnsafeMutableRawPointer?,
+                                          _ opts: UnsafePointer<r2_put_options>?,
+                                          _ done: r2_done_cb?, _ userdata: UnsafeMutableRawPointer?, _ free_userdata: r2_free_cb?) -> Int32 {
+    startAsync(op, client, done, userdata, free_userdata, prepare: { () throws(R2Error) in try ResultOut(info, "info") },
+               { (c) throws(R2Error) in
+        guard let read else { throw invalid("read is NULL") }
+        return try c.putObjectExchange(bucket: string(bucket, "bucket"), key: string(key, "key"), length: length,
+                                       options: putOptions(opts), rewind: rewindBody(opts, read_userdata)) { (buffer) throws(R2Error) -> Int in
+            let n = read(buffer.baseAddress!.assumingMemoryBound(to: UInt8.self), buffer.count, read_userdata)
+            if n == R2_READ_PAUSE { return RequestBody.readPaused }
+            guard n >= 0 else { throw R2Error(.aborted, "the read callback returned \(n): upload aborted") }
+            guard n <= buffer.count else { throw invalid("the read callback returned \(n) for a \(buffer.count)-byte buffer") }
+            return Int(n)
+        }
+    }, deliver: fillInfo)
+}
+
+/// Starts r2_object_delete() without blocking.
+///
+/// - Parameters:
+///   - op: Out, may be NULL: the operation.
+///   - client: The client.
+///   - bucket: Bucket name (NUL-terminated UTF-8).
+///   - key: Object key (NUL-terminated UTF-8).
+///   - done: Runs once when the operation is over.
+///   - userdata: Passed to done and free_userdata.
+///   - free_userdata: May be NULL: runs once with userdata after done.
+/// - Returns: R2_OK when started, or an error when not started. done gets the statuses of r2_object_delete().
+/// - Ownership: strings are copied during the call.
+/// - Threads: any thread; done runs on an r2 engine thread.
+@c public func r2_object_delete_async(_ op: UnsafeMutablePointer<OpaquePointer?>?, _ client: OpaquePointer?,
+                                      _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?,
+                                      _ done: r2_done_cb?, _ userdata: UnsafeMutableRawPointer?, _ free_userdata: r2_free_cb?) -> Int32 {
+    startAsync(op, client, done, userdata, free_userdata, prepare: {}, { (c) throws(R2Error) in
+        try c.deleteObjectExchange(bucket: string(bucket, "bucket"), key: string(key, "key"))
+    }, deliver: { _, _ in })
+}
+
+/// Starts r2_object_copy() without blocking: copies an object on the server.
+///
+/// - Parameters:
+///   - op: Out, may be NULL: the operation.
+///   - info: Out, may be NULL: the new ETag and last-modified; release with r2_object_info_dispose().
+///   - client: The client.
+///   - src_bucket: Source bucket (NUL-terminated UTF-8).
+///   - src_key: Source key (NUL-terminated UTF-8).
+///   - bucket: Destination bucket (NUL-terminated UTF-8).
+///   - key: Destination key (NUL-terminated UTF-8).
+///   - opts: Options, may be NULL.
+///   - done: Runs once when the operation is over.
+///   - userdata: Passed to done and free_userdata.
+///   - free_userdata: May be NULL: runs once with userdata after done.
+/// - Returns: R2_OK when started, or an error when not started. done gets the statuses of r2_object_copy().
+/// - Ownership: strings and opts are copied during the call; info must stay valid until done runs.
+/// - Threads: any thread; done runs on an r2 engine thread.
+@c public func r2_object_copy_async(_ op: UnsafeMutablePointer<OpaquePointer?>?, _ info: UnsafeMutablePointer<r2_object_info>?,
+                                    _ client: OpaquePointer?, _ src_bucket: UnsafePointer<CChar>?, _ src_key: UnsafePointer<CChar>?,
+                                    _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?,
+                                    _ opts: UnsafePointer<r2_copy_options>?,
+                                    _ done: r2_done_cb?, _ userdata: UnsafeMutableRawPointer?, _ free_userdata: r2_free_cb?) -> Int32 {
+    startAsync(op, client, done, userdata, free_userdata, prepare: { () throws(R2Error) in try ResultOut(info, "info") },
+               { (c) throws(R2Error) in
+        try c.copyObjectExchange(sourceBucket: string(src_bucket, "src_bucket"), sourceKey: string(src_key, "src_key"),
+                                 bucket: string(bucket, "bucket"), key: string(key, "key"), options: copyOptions(opts))
+    }, deliver: { infoOut, output in
+        var merged = output.info
+        merged.etag = output.result.etag
+        merged.lastModified = output.result.lastModified
+        fillInfo(infoOut, merged)
+    })
+}
+
+/// Starts r2_list_objects() without blocking: lists one page of a bucket.
+///
+/// - Parameters:
+///   - op: Out, may be NULL: the operation.
+///   - out: Out: the page; release with r2_list_result_dispose().
+///   - client: The client.
+///   - bucket: Bucket name (NUL-terminated UTF-8).
+///   - opts: Options, may be NULL.
+///   - done: Runs once when the operation is over.
+///   - userdata: Passed to done and free_userdata.
+///   - free_userdata: May be NULL: runs once with userdata after done.
+/// - Returns: R2_OK when started, or an error when not started. done gets the statuses of r2_list_objects().
+/// - Ownership: strings and opts are copied during the call; out must stay valid until done runs.
+/// - Threads: any thread; done runs on an r2 engine thread.
+@c public func r2_list_objects_async(_ op: UnsafeMutablePointer<OpaquePointer?>?, _ out: UnsafeMutablePointer<r2_list_result>?,
+                                     _ client: OpaquePointer?, _ bucket: UnsafePointer<CChar>?, _ opts: UnsafePointer<r2_list_options>?,
+                                     _ done: r2_done_cb?, _ userdata: UnsafeMutableRawPointer?, _ free_userdata: r2_free_cb?) -> Int32 {
+    startAsync(op, client, done, userdata, free_userdata, prepare: { () throws(R2Error) in
+        guard out != nil else { throw invalid("out is NULL") }
+        return try ResultOut(out, "out")
+    }, { (c) throws(R2Error) in
+        try c.objectListingExchange(bucket: string(bucket, "bucket"), options: listOptions(opts))
+    }, deliver: fillList)
+}
+
+/// Starts r2_object_delete_many() without blocking: deletes count keys, 1000 per request, in order.
+///
+/// - Parameters:
+///   - op: Out, may be NULL: the operation.
+///   - out: Out: what was deleted and what could not be (set out->version); release with r2_delete_result_dispose().
+///   - client: The client.
+///   - bucket: Bucket name (NUL-terminated UTF-8).
+///   - keys: count keys (NUL-terminated UTF-8).
+///   - count: How many keys (at least 1).
+///   - opts: Options, may be NULL (as for r2_object_delete_many()).
+///   - done: Runs once when the operation is over.
+///   - userdata: Passed to done and free_userdata.
+///   - free_userdata: May be NULL: runs once with userdata after done.
+/// - Returns: R2_OK when started, or an error when not started (then neither done nor free_userdata runs).
+///   done gets the statuses of r2_object_delete_many().
+/// - Ownership: keys, strings and opts are copied during the call; out must stay valid until done runs.
+/// - Threads: any thread; done runs on an r2 engine thread.
+@c public func r2_object_delete_many_async(_ op: UnsafeMutablePointer<OpaquePointer?>?, _ out: UnsafeMutablePointer<r2_delete_result>?,
+                                           _ client: OpaquePointer?, _ bucket: UnsafePointer<CChar>?,
+                                           _ keys: UnsafePointer<UnsafePointer<CChar>?>?, _ count: UInt,
+                                           _ opts: UnsafePointer<r2_delete_many_options>?,
+                                           _ done: r2_done_cb?, _ userdata: UnsafeMutableRawPointer?, _ free_userdata: r2_free_cb?) -> Int32 {
+    startAsync(op, client, done, userdata, free_userdata, prepare: { () throws(R2Error) in
+        guard out != nil else { throw invalid("out is NULL") }
+        return try ResultOut(out, "out")
+    }, run: { (c, asyncOp, finish) throws(R2Error) in
+        var quiet = false
+        if let opts {
+            try checkVersion(opts.pointee.version, current: 1, "r2_delete_many_options")
+            quiet = opts.pointee.quiet
+        }
+        guard count > 0, let keys else { throw invalid(count == 0 ? "count is 0" : "keys is NULL") }
+        guard count <= 10_000_000 else { throw invalid("count \(count) is out of range") }
+        var list: [String] = []
+        list.reserveCapacity(Int(count))
+        for i in 0..<Int(count) { list.append(try string(keys[i], "keys[\(i)]")) }
+        try c.startDeleteObjects(bucket: string(bucket, "bucket"), keys: list, quiet: quiet, op: asyncOp, done: finish)
+    }, deliver: fillDelete)
+}

@@ -1,0 +1,525 @@
+/* The asynchronous C ABI (issue 12) against a local server (SeaweedFS) and
+ * through the fault-injecting proxy (Tests/FaultProxy/fault_proxy.py):
+ * every `_async` operation gives the same result as its blocking form; done
+ * runs exactly once, on an r2 engine thread, then the finalizer once;
+ * cancel; pause and resume of a streamed get and put; a download resumed
+ * through connection resets, SlowDown with Retry-After, and a stall.
+ *
+ * usage: test_async ENDPOINT   (R2_TEST_ACCESS_KEY_ID, R2_TEST_SECRET_ACCESS_KEY, R2_TEST_BUCKET) */
+#define _GNU_SOURCE
+#define OPENSSL_SUPPRESS_DEPRECATED 1
+#include <openssl/sha.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "r2.h"
+
+#include "check.h"
+#include "control.h"
+
+static const char *endpoint, *bucket, *access_key, *secret_key;
+static int proxy_port, control_port;
+
+/* --- waiting for an operation --- */
+
+/* What one operation's callbacks saw. */
+struct waiter {
+    pthread_mutex_t m;
+    pthread_cond_t c;
+    int done_calls, free_calls;
+    int32_t status;
+    int on_engine_thread;   /* done ran on a thread named r2-engine-N */
+    int not_caller_thread;  /* ... which is not the thread that started the op */
+    pthread_t caller;
+    char message[512];
+};
+
+static void waiter_init(struct waiter *w) {
+    memset(w, 0, sizeof *w);
+    pthread_mutex_init(&w->m, NULL);
+    pthread_cond_init(&w->c, NULL);
+    w->caller = pthread_self();
+}
+
+static void on_done(r2_op *op, int32_t status, void *userdata) {
+    (void)op;
+    struct waiter *w = userdata;
+    char name[32] = "";
+    pthread_getname_np(pthread_self(), name, sizeof name);
+    pthread_mutex_lock(&w->m);
+    w->done_calls++;
+    w->status = status;
+    w->on_engine_thread = strncmp(name, "r2-engine-", 10) == 0;
+    w->not_caller_thread = !pthread_equal(pthread_self(), w->caller);
+    snprintf(w->message, sizeof w->message, "%s", status == R2_OK ? "" : r2_error_last()->message);
+    pthread_mutex_unlock(&w->m);
+}
+
+static void on_free(void *userdata) {
+    struct waiter *w = userdata;
+    pthread_mutex_lock(&w->m);
+    w->free_calls++;
+    pthread_cond_broadcast(&w->c);
+    pthread_mutex_unlock(&w->m);
+}
+
+/* Waits (at most 120 s) for done and the finalizer; returns done's status. */
+static int32_t wait_for(struct waiter *w, const char *what) {
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 120;
+    pthread_mutex_lock(&w->m);
+    while (w->free_calls == 0) {
+        if (pthread_cond_timedwait(&w->c, &w->m, &until) != 0) break;
+    }
+    pthread_mutex_unlock(&w->m);
+    usleep(20000);  /* a second (wrong) call of either would show up in the counts by now */
+    CHECK(w->done_calls == 1 && w->free_calls == 1, "%s: done ran %d times, the finalizer %d times", what, w->done_calls, w->free_calls);
+    CHECK(w->on_engine_thread && w->not_caller_thread, "%s: done ran on an r2 engine thread", what);
+    return w->status;
+}
+
+/* Starts an operation (the call's `started` status), then waits for it. */
+#define RUN_ASYNC(w, what, call)                                                              \
+    do {                                                                                      \
+        waiter_init(&(w));                                                                    \
+        int32_t started_ = (call);                                                            \
+        CHECK(started_ == R2_OK, "%s: not started: %s", what, r2_error_last()->message);      \
+        if (started_ == R2_OK) wait_for(&(w), what);                                          \
+    } while (0)
+
+static double now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* --- clients and bodies --- */
+
+struct trace_seen { int calls, retries, error; };
+
+static void on_trace(const r2_trace_record *t, void *userdata) {
+    struct trace_seen *s = userdata;
+    s->calls++;
+    s->retries = (int)t->retries;
+    s->error = t->error_code;
+}
+
+static r2_client *make_client(const char *ep, uint32_t stall_ms, struct trace_seen *seen) {
+    r2_client_options o = R2_CLIENT_OPTIONS_INIT;
+    o.endpoint = ep;
+    o.allow_http = true;
+    o.access_key_id = access_key;
+    o.secret_access_key = secret_key;
+    if (stall_ms) o.stall_timeout_ms = stall_ms;
+    if (seen) {
+        o.trace_cb = on_trace;
+        o.trace_userdata = seen;
+    }
+    r2_client *c = NULL;
+    if (r2_client_new(&c, &o) != R2_OK) {
+        fprintf(stderr, "r2_client_new: %s\n", r2_error_last()->message);
+        exit(2);
+    }
+    return c;
+}
+
+static uint8_t *pattern(size_t n, uint32_t seed) {
+    uint8_t *p = malloc(n ? n : 1);
+    for (size_t i = 0; i < n; i++) {
+        seed = seed * 1103515245u + 12345u;
+        p[i] = (uint8_t)(seed >> 16);
+    }
+    return p;
+}
+
+/* A sink that can pause: it takes `pause_every` bytes, then pauses once per chunk boundary. */
+struct stream_sink {
+    uint8_t *data;
+    size_t size, cap;
+    int pause_next;  /* pause (once) on the next chunk */
+    int pauses;
+    int on_engine;
+};
+
+static int write_stream(const uint8_t *chunk, size_t len, void *userdata) {
+    struct stream_sink *k = userdata;
+    char name[32] = "";
+    pthread_getname_np(pthread_self(), name, sizeof name);
+    k->on_engine = strncmp(name, "r2-engine-", 10) == 0;
+    if (k->pause_next) {
+        k->pause_next = 0;
+        k->pauses++;
+        return R2_WRITE_PAUSE;
+    }
+    if (k->size + len > k->cap) return 1;
+    memcpy(k->data + k->size, chunk, len);
+    k->size += len;
+    return 0;
+}
+
+/* A source that says "no data yet" every other call until resumed. */
+struct stream_source {
+    const uint8_t *data;
+    size_t size, at;
+    int pause_next, pauses;
+};
+
+static int64_t read_stream(uint8_t *buf, size_t cap, void *userdata) {
+    struct stream_source *s = userdata;
+    if (s->pause_next) {
+        s->pause_next = 0;
+        s->pauses++;
+        return R2_READ_PAUSE;
+    }
+    size_t n = s->size - s->at < cap ? s->size - s->at : cap;
+    if (n > 16384) n = 16384;
+    memcpy(buf, s->data + s->at, n);
+    s->at += n;
+    return (int64_t)n;
+}
+
+/* --- the operations, each beside its blocking form --- */
+
+static void test_objects(r2_client *c) {
+    struct waiter w;
+    size_t size = 300000;
+    uint8_t *data = pattern(size, 7);
+    r2_put_options put = R2_PUT_OPTIONS_INIT;
+    put.content_type = "application/x-test";
+    r2_header meta[] = {{"color", "blue"}};
+    put.metadata = meta;
+    put.metadata_count = 1;
+
+    /* put: the same ETag as the blocking put of the same bytes */
+    r2_object_info sync_info = R2_OBJECT_INFO_INIT, info = R2_OBJECT_INFO_INIT;
+    CHECK_OK(r2_object_put(&sync_info, c, bucket, "async/blocking", data, size, &put), "blocking put");
+    r2_op *op = NULL;
+    RUN_ASYNC(w, "put", r2_object_put_async(&op, &info, c, bucket, "async/a", data, size, &put, on_done, &w, on_free));
+    CHECK(w.status == R2_OK, "put: %s", w.message);
+    CHECK(info.etag && strcmp(info.etag, sync_info.etag) == 0, "put_async ETag %s == put ETag %s", info.etag, sync_info.etag);
+    r2_op_free(op);
+    r2_object_info_dispose(&info);
+    r2_object_info_dispose(&sync_info);
+
+    /* get: same bytes and metadata as the blocking get */
+    r2_buf body = {0}, sync_body = {0};
+    CHECK_OK(r2_object_get(&sync_body, &sync_info, c, bucket, "async/a", NULL), "blocking get");
+    RUN_ASYNC(w, "get", r2_object_get_async(NULL, &body, &info, c, bucket, "async/a", NULL, on_done, &w, on_free));
+    CHECK(w.status == R2_OK, "get: %s", w.message);
+    CHECK(body.size == size && memcmp(body.ptr, data, size) == 0, "get_async returns the bytes (%zu)", body.size);
+    CHECK(body.size == sync_body.size && memcmp(body.ptr, sync_body.ptr, body.size) == 0, "same bytes as the blocking get");
+    CHECK(strcmp(info.etag, sync_info.etag) == 0 && strcmp(info.content_type, "application/x-test") == 0
+          && info.metadata_count == 1 && strcmp(info.metadata[0].value, "blue") == 0, "same metadata as the blocking get");
+    r2_buf_dispose(&body);
+    r2_buf_dispose(&sync_body);
+    r2_object_info_dispose(&info);
+    r2_object_info_dispose(&sync_info);
+
+    /* get with a range */
+    r2_get_options range = R2_GET_OPTIONS_INIT;
+    range.range = "bytes=1000-1999";
+    RUN_ASYNC(w, "ranged get", r2_object_get_async(NULL, &body, &info, c, bucket, "async/a", &range, on_done, &w, on_free));
+    CHECK(w.status == R2_OK && body.size == 1000 && memcmp(body.ptr, data + 1000, 1000) == 0, "ranged get_async");
+    CHECK(info.http_status == 206, "206, got %d", info.http_status);
+    r2_buf_dispose(&body);
+    r2_object_info_dispose(&info);
+
+    /* errors: the same status and message shape as the blocking call; r2_error_last() inside done */
+    int32_t sync_rc = r2_object_get(&body, NULL, c, bucket, "async/missing", NULL);
+    RUN_ASYNC(w, "get missing", r2_object_get_async(NULL, &body, NULL, c, bucket, "async/missing", NULL, on_done, &w, on_free));
+    CHECK(w.status == R2_ERR_NO_SUCH_KEY && sync_rc == R2_ERR_NO_SUCH_KEY, "missing key: async %s, blocking %s",
+          r2_status_string(w.status), r2_status_string(sync_rc));
+    CHECK(w.message[0] != 0, "r2_error_last() in done describes it: %s", w.message);
+    CHECK(body.ptr == NULL, "no body on failure");
+
+    /* head */
+    CHECK_OK(r2_object_head(&sync_info, c, bucket, "async/a", NULL), "blocking head");
+    RUN_ASYNC(w, "head", r2_object_head_async(NULL, &info, c, bucket, "async/a", NULL, on_done, &w, on_free));
+    CHECK(w.status == R2_OK && info.content_length == (int64_t)size && strcmp(info.etag, sync_info.etag) == 0,
+          "head_async: size %lld", (long long)info.content_length);
+    r2_object_info_dispose(&info);
+    r2_object_info_dispose(&sync_info);
+
+    /* copy */
+    r2_object_info copied = R2_OBJECT_INFO_INIT;
+    CHECK_OK(r2_object_copy(&sync_info, c, bucket, "async/a", bucket, "async/c", NULL), "blocking copy");
+    RUN_ASYNC(w, "copy", r2_object_copy_async(NULL, &copied, c, bucket, "async/a", bucket, "async/b", NULL, on_done, &w, on_free));
+    CHECK(w.status == R2_OK && copied.etag && strcmp(copied.etag, sync_info.etag) == 0, "copy_async ETag %s == copy ETag %s: %s",
+          copied.etag, sync_info.etag, w.message);
+    r2_object_info_dispose(&sync_info);
+    CHECK_OK(r2_object_get(&body, NULL, c, bucket, "async/b", NULL), "get the copy");
+    CHECK(body.size == size && memcmp(body.ptr, data, size) == 0, "the copy has the bytes");
+    r2_buf_dispose(&body);
+    r2_object_info_dispose(&copied);
+
+    /* list: the same page as the blocking list */
+    r2_list_options lo = R2_LIST_OPTIONS_INIT;
+    lo.prefix = "async/";
+    r2_list_result page = R2_LIST_RESULT_INIT, sync_page = R2_LIST_RESULT_INIT;
+    CHECK_OK(r2_list_objects(&sync_page, c, bucket, &lo), "blocking list");
+    RUN_ASYNC(w, "list", r2_list_objects_async(NULL, &page, c, bucket, &lo, on_done, &w, on_free));
+    CHECK(w.status == R2_OK && page.object_count == sync_page.object_count && page.object_count >= 3, "list_async: %zu objects",
+          page.object_count);
+    for (size_t i = 0; i < page.object_count && i < sync_page.object_count; i++)
+        CHECK(strcmp(page.objects[i].key, sync_page.objects[i].key) == 0 && page.objects[i].size == sync_page.objects[i].size,
+              "entry %zu: %s", i, page.objects[i].key);
+    r2_list_result_dispose(&page);
+    r2_list_result_dispose(&sync_page);
+
+    /* delete many: 1500 keys (two batches, in order), as the blocking call reports them */
+    enum { MANY = 1500 };
+    static char names[MANY][32];
+    static const char *keys[MANY];
+    for (int i = 0; i < MANY; i++) {
+        snprintf(names[i], sizeof names[i], "async/many/%04d", i);
+        keys[i] = names[i];
+    }
+    CHECK_OK(r2_object_put(NULL, c, bucket, keys[0], (const uint8_t *)"x", 1, NULL), "put one of many");
+    CHECK_OK(r2_object_put(NULL, c, bucket, keys[MANY - 1], (const uint8_t *)"x", 1, NULL), "put the last of many");
+    r2_delete_result del = R2_DELETE_RESULT_INIT;
+    RUN_ASYNC(w, "delete many", r2_object_delete_many_async(NULL, &del, c, bucket, keys, MANY, NULL, on_done, &w, on_free));
+    CHECK(w.status == R2_OK && del.deleted_count == MANY && del.error_count == 0, "delete_many_async: %zu deleted, %zu errors: %s",
+          del.deleted_count, del.error_count, w.message);
+    CHECK(del.deleted_count == MANY && strcmp(del.deleted[0], keys[0]) == 0 && strcmp(del.deleted[MANY - 1], keys[MANY - 1]) == 0,
+          "in order across batches");
+    r2_delete_result_dispose(&del);
+    CHECK(r2_object_head(&info, c, bucket, keys[MANY - 1], NULL) == R2_ERR_NO_SUCH_KEY, "the last batch was deleted");
+
+    /* delete, then the object is gone */
+    RUN_ASYNC(w, "delete", r2_object_delete_async(NULL, c, bucket, "async/b", on_done, &w, on_free));
+    CHECK(w.status == R2_OK, "delete_async: %s", w.message);
+    CHECK(r2_object_head(&info, c, bucket, "async/b", NULL) == R2_ERR_NO_SUCH_KEY, "deleted");
+
+    /* argument errors: returned at once, and neither done nor the finalizer runs */
+    waiter_init(&w);
+    CHECK(r2_object_get_async(NULL, NULL, NULL, c, bucket, "k", NULL, on_done, &w, on_free) == R2_ERR_INVALID_ARGUMENT, "NULL body");
+    CHECK(r2_object_get_async(NULL, &body, NULL, c, "Bad_Bucket", "k", NULL, on_done, &w, on_free) == R2_ERR_INVALID_BUCKET_NAME,
+          "bad bucket");
+    CHECK(r2_object_get_async(NULL, &body, NULL, c, bucket, "k", NULL, NULL, &w, on_free) == R2_ERR_INVALID_ARGUMENT, "NULL done");
+    CHECK(r2_object_get_async(NULL, &body, NULL, NULL, bucket, "k", NULL, on_done, &w, on_free) == R2_ERR_INVALID_ARGUMENT, "NULL client");
+    usleep(50000);
+    CHECK(w.done_calls == 0 && w.free_calls == 0, "no callback for a call that did not start");
+    CHECK(r2_op_cancel(NULL) == R2_ERR_INVALID_ARGUMENT && r2_op_resume((r2_op *)c) == R2_ERR_INVALID_ARGUMENT, "op checks");
+    r2_op_free(NULL);
+    free(data);
+}
+
+static void test_streams(r2_client *c) {
+    struct waiter w;
+    size_t size = 3u << 20;
+    uint8_t *data = pattern(size, 11);
+
+    /* put_stream pausing its source: the pauses are resumed from another thread */
+    struct stream_source src = {data, size, 0, 1, 0};
+    r2_op *op = NULL;
+    r2_object_info info = R2_OBJECT_INFO_INIT;
+    waiter_init(&w);
+    CHECK_OK(r2_object_put_stream_async(&op, &info, c, bucket, "async/stream", size, read_stream, &src, NULL, on_done, &w, on_free),
+             "put_stream_async");
+    for (int i = 0; i < 200 && w.free_calls == 0; i++) {
+        usleep(10000);
+        if (src.pauses < 5 && !src.pause_next) src.pause_next = 1;  /* racy on purpose: a pause may come at any read */
+        r2_op_resume(op);
+    }
+    wait_for(&w, "put_stream_async");
+    CHECK(w.status == R2_OK, "put_stream_async with pauses: %s", w.message);
+    CHECK(src.pauses >= 1, "the source paused %d times", src.pauses);
+    r2_op_free(op);
+    r2_object_info_dispose(&info);
+
+    /* get_stream pausing its sink; resumed 50 ms later each time */
+    struct stream_sink sink = {malloc(size), 0, size, 1, 0, 0};
+    waiter_init(&w);
+    CHECK_OK(r2_object_get_stream_async(&op, &info, c, bucket, "async/stream", write_stream, &sink, NULL, on_done, &w, on_free),
+             "get_stream_async");
+    for (int i = 0; i < 400 && w.free_calls == 0; i++) {
+        usleep(50000);
+        if (sink.pauses < 4) sink.pause_next = 1;
+        r2_op_resume(op);
+    }
+    wait_for(&w, "get_stream_async");
+    CHECK(w.status == R2_OK, "get_stream_async with pauses: %s", w.message);
+    CHECK(sink.pauses >= 2, "the sink paused %d times", sink.pauses);
+    CHECK(sink.size == size && memcmp(sink.data, data, size) == 0, "the streamed body is whole and in order (%zu bytes)", sink.size);
+    CHECK(sink.on_engine, "write ran on an engine thread");
+    CHECK(info.content_length == (int64_t)size, "info: %lld", (long long)info.content_length);
+    r2_op_free(op);
+    r2_object_info_dispose(&info);
+
+    /* cancel a paused stream: done comes with R2_ERR_CANCELLED */
+    sink.size = 0;
+    sink.pause_next = 1;
+    sink.pauses = 0;
+    waiter_init(&w);
+    CHECK_OK(r2_object_get_stream_async(&op, NULL, c, bucket, "async/stream", write_stream, &sink, NULL, on_done, &w, on_free),
+             "get_stream_async to cancel");
+    for (int i = 0; i < 100 && sink.pauses == 0; i++) usleep(10000);
+    double t0 = now_ms();
+    CHECK_OK(r2_op_cancel(op), "cancel");
+    wait_for(&w, "cancelled get");
+    CHECK(w.status == R2_ERR_CANCELLED, "cancelled: %s (%s)", r2_status_string(w.status), w.message);
+    CHECK(now_ms() - t0 < 2000, "cancel took %.0f ms", now_ms() - t0);
+    r2_op_free(op);
+
+    /* r2_op_free before the end: the operation still completes */
+    r2_buf body = {0};
+    waiter_init(&w);
+    CHECK_OK(r2_object_get_async(&op, &body, NULL, c, bucket, "async/stream", NULL, on_done, &w, on_free), "get then free op");
+    r2_op_free(op);
+    wait_for(&w, "get with the op freed early");
+    CHECK(w.status == R2_OK && body.size == size, "completed: %zu bytes", body.size);
+    r2_buf_dispose(&body);
+    free(sink.data);
+    free(data);
+}
+
+/* Many operations at once from one thread, each completing once. */
+struct counter { pthread_mutex_t m; pthread_cond_t c; int done, ok, freed; };
+
+static void count_done(r2_op *op, int32_t status, void *userdata) {
+    (void)op;
+    struct counter *k = userdata;
+    pthread_mutex_lock(&k->m);
+    k->done++;
+    if (status == R2_OK) k->ok++;
+    pthread_mutex_unlock(&k->m);
+}
+
+static void count_free(void *userdata) {
+    struct counter *k = userdata;
+    pthread_mutex_lock(&k->m);
+    k->freed++;
+    pthread_cond_broadcast(&k->c);
+    pthread_mutex_unlock(&k->m);
+}
+
+static void test_many(r2_client *c) {
+    enum { N = 500 };
+    struct counter k = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0};
+    static r2_buf bodies[N];
+    CHECK_OK(r2_object_put(NULL, c, bucket, "async/small", (const uint8_t *)"0123456789", 10, NULL), "put small");
+    int started = 0;
+    for (int i = 0; i < N; i++)
+        started += r2_object_get_async(NULL, &bodies[i], NULL, c, bucket, "async/small", NULL, count_done, &k, count_free) == R2_OK;
+    pthread_mutex_lock(&k.m);
+    while (k.freed < started) pthread_cond_wait(&k.c, &k.m);
+    pthread_mutex_unlock(&k.m);
+    CHECK(started == N && k.done == N && k.ok == N, "%d gets in flight at once: %d done, %d ok", started, k.done, k.ok);
+    int right = 0;
+    for (int i = 0; i < N; i++) {
+        right += bodies[i].size == 10 && memcmp(bodies[i].ptr, "0123456789", 10) == 0;
+        r2_buf_dispose(&bodies[i]);
+    }
+    CHECK(right == N, "%d of %d bodies right", right, N);
+}
+
+/* --- through the fault proxy --- */
+
+static FILE *start_proxy(const char *script, const char *upstream) {
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "exec python3 '%s' --upstream '%s'", script, upstream);
+    FILE *p = popen(cmd, "r");
+    if (!p || fscanf(p, "%d %d", &proxy_port, &control_port) != 2) {
+        fprintf(stderr, "cannot start the proxy: %s\n", cmd);
+        exit(2);
+    }
+    return p;
+}
+
+static const char *control(const char *line) {
+    char *answer = control_line(control_port, line);
+    answer[strcspn(answer, "\n")] = 0;
+    return answer;
+}
+
+static long stat_value(const char *name) {
+    const char *s = control("stats");
+    char key[64];
+    snprintf(key, sizeof key, "%s=", name);
+    const char *p = strstr(s, key);
+    return p ? atol(p + strlen(key)) : -1;
+}
+
+static void test_faults(r2_client *direct) {
+    const char *script = getenv("R2_FAULT_PROXY") ? getenv("R2_FAULT_PROXY") : "Tests/FaultProxy/fault_proxy.py";
+    FILE *proxy = start_proxy(script, endpoint + 7);
+    char via[64];
+    snprintf(via, sizeof via, "http://127.0.0.1:%d", proxy_port);
+    struct waiter w;
+    size_t size = 24u << 20;
+    uint8_t *data = pattern(size, 5);
+    CHECK_OK(r2_object_put(NULL, direct, bucket, "async/faults", data, size, NULL), "put the object");
+
+    /* 1. resets mid-body: the download resumes (Range + If-Match) and is whole */
+    control("plan reset_down=4194304 resets=3");
+    struct trace_seen seen = {0};
+    r2_client *c = make_client(via, 0, &seen);
+    r2_buf body = {0};
+    RUN_ASYNC(w, "get through resets", r2_object_get_async(NULL, &body, NULL, c, bucket, "async/faults", NULL, on_done, &w, on_free));
+    CHECK(w.status == R2_OK && body.size == size && memcmp(body.ptr, data, size) == 0, "whole through %ld resets: %s",
+          stat_value("resets"), w.message);
+    CHECK(seen.calls == 1 && seen.retries == 3, "one call, one resume per reset: %d calls, %d retries", seen.calls, seen.retries);
+    r2_buf_dispose(&body);
+    r2_client_free(c);
+
+    /* 2. SlowDown twice with Retry-After: 1: waited out on the engine's timers */
+    control("plan slowdown=2 retry_after=1");
+    memset(&seen, 0, sizeof seen);
+    c = make_client(via, 0, &seen);
+    r2_get_options range = R2_GET_OPTIONS_INIT;
+    range.range = "bytes=0-99";
+    double t0 = now_ms();
+    RUN_ASYNC(w, "get after SlowDown", r2_object_get_async(NULL, &body, NULL, c, bucket, "async/faults", &range, on_done, &w, on_free));
+    double waited = now_ms() - t0;
+    CHECK(w.status == R2_OK && body.size == 100 && memcmp(body.ptr, data, 100) == 0, "ranged get after 2 SlowDowns: %s", w.message);
+    CHECK(seen.retries == 2 && stat_value("slowdowns") == 2, "2 retries: %d", seen.retries);
+    CHECK(waited >= 2000, "Retry-After honoured: %.0f ms", waited);
+    r2_buf_dispose(&body);
+    r2_client_free(c);
+
+    /* 3. a stall of 4 s after 8 MiB, stall timeout 1 s: the attempt fails and the stream resumes */
+    control("plan stall_down=8388608 stall_ms=4000 stalls=1");
+    memset(&seen, 0, sizeof seen);
+    c = make_client(via, 1000, &seen);
+    struct stream_sink sink = {malloc(size), 0, size, 0, 0, 0};
+    RUN_ASYNC(w, "stream through a stall",
+              r2_object_get_stream_async(NULL, NULL, c, bucket, "async/faults", write_stream, &sink, NULL, on_done, &w, on_free));
+    CHECK(w.status == R2_OK && sink.size == size && memcmp(sink.data, data, size) == 0, "whole through a stall: %s", w.message);
+    CHECK(stat_value("stalls") == 1 && seen.retries == 1, "one stall, one resume: %d retries", seen.retries);
+    free(sink.data);
+
+    /* 4. an upload of bytes through a reset is sent again */
+    control("plan reset_up=4194304 resets=1");
+    memset(&seen, 0, sizeof seen);
+    RUN_ASYNC(w, "put through a reset", r2_object_put_async(NULL, NULL, c, bucket, "async/faults-up", data, 8u << 20, NULL, on_done, &w, on_free));
+    CHECK(w.status == R2_OK && seen.retries == 1, "put retried once: %s, %d retries", w.message, seen.retries);
+    r2_client_free(c);
+
+    control("quit");
+    pclose(proxy);
+    free(data);
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) { fprintf(stderr, "usage: %s ENDPOINT\n", argv[0]); return 2; }
+    endpoint = argv[1];
+    access_key = getenv("R2_TEST_ACCESS_KEY_ID");
+    secret_key = getenv("R2_TEST_SECRET_ACCESS_KEY");
+    bucket = getenv("R2_TEST_BUCKET") ? getenv("R2_TEST_BUCKET") : "r2-test";
+    if (!access_key || !secret_key || strncmp(endpoint, "http://", 7) != 0) {
+        fprintf(stderr, "needs an http:// ENDPOINT and R2_TEST_ACCESS_KEY_ID / R2_TEST_SECRET_ACCESS_KEY\n");
+        return 2;
+    }
+    r2_client *c = make_client(endpoint, 0, NULL);
+    test_objects(c);
+    test_streams(c);
+    test_many(c);
+    if (!getenv("R2_TEST_ASYNC_NO_PROXY")) test_faults(c);
+    r2_client_free(c);
+    printf("test_async: %d passed, %d failed\n", passed, failed);
+    return failed ? 1 : 0;
+}
