@@ -63,9 +63,7 @@ final class SignerBox {
 func cBytes(_ p: UnsafePointer<CChar>?, _ name: @autoclosure () -> String) throws(R2Error) -> Bytes {
     guard let p else { throw invalid("\(name()) is NULL") }
     let bytes = Bytes(start: UnsafeRawPointer(p).assumingMemoryBound(to: UInt8.self), count: strlen(p))
-    var high: UInt8 = 0
-    for b in bytes { high |= b }
-    if high >= 0x80 && String(validatingCString: p) == nil { throw invalid("\(name()) is not valid UTF-8") }
+    guard UTF8Check.isValid(bytes) else { throw invalid("\(name()) is not valid UTF-8") }
     return bytes
 }
 
