@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import hashlib
+import inspect
 import io
 import os
 import socket
@@ -42,6 +43,22 @@ def threads() -> int:
 def body_of(size: int, seed: int = 7) -> bytes:
     block = hashlib.sha256(str(seed).encode()).digest() * 2048  # 64 KiB
     return (block * (size // len(block) + 1))[:size]
+
+
+# --- the same client, as coroutines ---
+
+def test_the_same_constructor_and_methods_as_coroutines():
+    assert inspect.signature(r2.aio.Client.__init__) == inspect.signature(r2.Client.__init__)
+    assert inspect.signature(r2.aio.Client.from_env) == inspect.signature(r2.Client.from_env)
+    blocking = {name for name in dir(r2.Client) if not name.startswith("_")} - {"closed"}
+    plain = {"from_env", "open", "list_all", "presign", "presign_list_objects"}  # no I/O of their own
+    for name in sorted(blocking):
+        method = getattr(r2.aio.Client, name)
+        assert inspect.iscoroutinefunction(method) == (name not in plain), name
+        if name not in ("close", "open"):  # the stream's buffer_size default differs
+            extra = set(inspect.signature(getattr(r2.Client, name)).parameters) - \
+                set(inspect.signature(method).parameters)
+            assert extra <= {"state_path", "fsync"} - ({"fsync"} if name == "download_file" else set()), (name, extra)
 
 
 # --- every operation, as the blocking client does it ---
