@@ -511,13 +511,13 @@ def test_through_resets_slowdown_and_stalls_the_results_are_the_same(server, cli
             assert waited >= 1.9, f"Retry-After not honoured: {waited:.2f} s"
             assert ticks > 50, "the loop was blocked while r2 waited"  # ~190 expected
             tick.cancel()
-        # a stall of 4 s, stall timeout 1 s: the attempt fails and the download resumes
+        # a stall of 8 s, stall timeout 1 s: the attempt fails and the download resumes
         async with aio_client(server, endpoint=proxy.endpoint, stall_timeout=1) as c:
-            proxy.plan("stall_down=3145728 stall_ms=4000 stalls=1")
+            proxy.plan("stall_down=3145728 stall_ms=8000 stalls=1")
             before = proxy.stats()["stalls"]
             started = time.monotonic()
             assert (await c.get(bucket, prefix + "big")).body == data
-            assert proxy.stats()["stalls"] - before == 1 and time.monotonic() - started < 4
+            assert proxy.stats()["stalls"] - before == 1 and time.monotonic() - started < 6
     with FaultProxy(server.endpoint) as proxy:
         run(main(proxy))
     with FaultProxy(server.endpoint) as proxy:
