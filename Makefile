@@ -252,7 +252,7 @@ python-bench: build
 
 # r2.aio.Client (500 GETs of 4 KiB in flight on r2's engine, one event loop) beside r2.Client on 16
 # threads, in one run, with its own server: ops/s, client CPU per op, most threads in the process.
-# BENCH_AIO_ARGS passes options (--gets, --size, --in-flight, --threads, --rounds).
+# BENCH_AIO_ARGS passes options (--op get|put, --gets, --size, --in-flight, --threads, --rounds).
 BENCH_AIO_ARGS ?=
 python-bench-aio: build
 	@test -x .venv/bin/python || bash scripts/setup.sh

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""Small GETs through r2.aio.Client (many in flight on r2's engine, one event
+"""Small GETs (or PUTs) through r2.aio.Client (many in flight on r2's engine, one event
 loop) beside r2.Client on a thread pool, in the same run (issue 12).
 
     make python-bench-aio                      # starts a local server (R2_TEST_PORT / R2_TEST_TLS_PORT)
-    bench_aio.py [--gets 2000] [--size 4096] [--in-flight 500] [--threads 16] [--rounds 3]
+    bench_aio.py [--op get|put] [--gets 2000] [--size 4096] [--in-flight 500] [--threads 16] [--rounds 3]
 
 needs R2_TEST_ENDPOINT, R2_TEST_ACCESS_KEY_ID, R2_TEST_SECRET_ACCESS_KEY and
 R2_TEST_BUCKET (scripts/test-server.sh exports them). Reports per round and
@@ -48,7 +48,9 @@ def settings() -> dict:
 
 
 async def run_async(client: r2.aio.Client, bucket: str, keys: list[str], gets: int, in_flight: int,
-                    size: int) -> tuple[float, float, int]:
+                    size: int, body: bytes = b"") -> tuple[float, float, int]:
+    """(wall seconds, CPU seconds of the process, most threads) of ``gets``
+    calls, ``in_flight`` at a time: GETs of ``size`` bytes, or PUTs of ``body``."""
     most = threads()
     done = False
 
@@ -65,8 +67,10 @@ async def run_async(client: r2.aio.Client, bucket: str, keys: list[str], gets: i
         while next_index < gets:
             i = next_index
             next_index += 1
-            body = (await client.get(bucket, keys[i % len(keys)])).body
-            assert len(body) == size
+            if body:
+                await client.put(bucket, keys[i % len(keys)], body)
+            else:
+                assert len((await client.get(bucket, keys[i % len(keys)])).body) == size
     c0, t0 = cpu(), time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(in_flight)))
     t1, c1 = time.perf_counter(), cpu()
@@ -76,9 +80,12 @@ async def run_async(client: r2.aio.Client, bucket: str, keys: list[str], gets: i
 
 
 def run_threads(client: r2.Client, bucket: str, keys: list[str], gets: int, pool_size: int,
-                size: int) -> tuple[float, float, int]:
+                size: int, body: bytes = b"") -> tuple[float, float, int]:
     def get(i: int) -> None:
-        assert len(client.get(bucket, keys[i % len(keys)]).body) == size
+        if body:
+            client.put(bucket, keys[i % len(keys)], body)
+        else:
+            assert len(client.get(bucket, keys[i % len(keys)]).body) == size
     most = threads()
     c0, t0 = cpu(), time.perf_counter()
     with concurrent.futures.ThreadPoolExecutor(pool_size) as pool:
@@ -95,7 +102,8 @@ def run_threads(client: r2.Client, bucket: str, keys: list[str], gets: int, pool
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--gets", type=int, default=2000)
+    parser.add_argument("--op", choices=("get", "put"), default="get")
+    parser.add_argument("--gets", type=int, default=2000, help="how many calls")
     parser.add_argument("--size", type=int, default=4096)
     parser.add_argument("--in-flight", type=int, default=500)
     parser.add_argument("--threads", type=int, default=16)
@@ -105,23 +113,25 @@ def main() -> None:
     prefix = f"bench-aio/{uuid.uuid4().hex[:8]}/"
     keys = [f"{prefix}{i}" for i in range(min(args.gets, 500))]
     body = os.urandom(args.size)
+    sent = body if args.op == "put" else b""
     results: dict[str, list[tuple[float, float, int]]] = {"aio": [], "threads": []}
     blocking = r2.Client(**settings())
 
     async def aio_rounds() -> None:
         async with r2.aio.Client(**settings()) as client:
             await asyncio.gather(*(client.put(bucket, key, body) for key in keys))
-            await run_async(client, bucket, keys, min(args.gets, 500), args.in_flight, args.size)  # warm-up
+            await run_async(client, bucket, keys, min(args.gets, 500), args.in_flight, args.size, sent)  # warm-up
             for _ in range(args.rounds):
-                results["aio"].append(await run_async(client, bucket, keys, args.gets, args.in_flight, args.size))
+                results["aio"].append(await run_async(client, bucket, keys, args.gets, args.in_flight, args.size,
+                                                      sent))
 
-    print(f"{args.gets} GETs of {args.size} B; r2.aio.Client with {args.in_flight} in flight "
+    print(f"{args.gets} {args.op.upper()}s of {args.size} B; r2.aio.Client with {args.in_flight} in flight "
           f"(R2_ENGINE_THREADS={os.environ.get('R2_ENGINE_THREADS', 'default')}) vs r2.Client on "
           f"{args.threads} threads; {args.rounds} rounds each; threads in the process before: {threads()}")
     asyncio.run(aio_rounds())
-    run_threads(blocking, bucket, keys, min(args.gets, 500), args.threads, args.size)  # warm-up
+    run_threads(blocking, bucket, keys, min(args.gets, 500), args.threads, args.size, sent)  # warm-up
     for _ in range(args.rounds):
-        results["threads"].append(run_threads(blocking, bucket, keys, args.gets, args.threads, args.size))
+        results["threads"].append(run_threads(blocking, bucket, keys, args.gets, args.threads, args.size, sent))
     blocking.delete_objects(bucket, keys, quiet=True)
     blocking.close()
 
