@@ -379,7 +379,7 @@ func asyncWrite(_ write: r2_write_cb, _ userdata: UnsafeMutableRawPointer?) -> (
         guard out != nil else { throw invalid("out is NULL") }
         return try ResultOut(out, "out")
     }, { (c) throws(R2Error) in
-        try c.listObjectsExchange(bucket: string(bucket, "bucket"), options: listOptions(opts))
+        try c.objectListingExchange(bucket: string(bucket, "bucket"), options: listOptions(opts))
     }, deliver: fillList)
 }
 

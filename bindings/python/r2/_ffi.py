@@ -24,7 +24,7 @@ R2_DELETE_MANY_OPTIONS_VERSION = 1
 R2_DELETE_RESULT_VERSION = 1
 R2_LIST_OPTIONS_VERSION = 1
 R2_OBJECT_ENTRY_VERSION = 1
-R2_LIST_RESULT_VERSION = 1
+R2_LIST_RESULT_VERSION = 2
 R2_COMPLETE_OPTIONS_VERSION = 1
 R2_PART_OPTIONS_VERSION = 1
 R2_LIST_PARTS_OPTIONS_VERSION = 1
@@ -406,6 +406,8 @@ class r2_list_result(Structure):
         ("next_continuation_token", c_char_p),
         ("request_id", c_char_p),
         ("internal", c_void_p),
+        ("strings", c_char_p),
+        ("strings_size", c_size_t),
     ]
 
 
