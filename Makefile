@@ -431,7 +431,7 @@ bench-transfers: setup build $(OUT)/bench_multipart
 # venv (.build/bench-venv, from PyPI), never in the library's dependencies. Not part of `make test`.
 SIZE_MIB ?= 1024
 BENCH_VENV := .build/bench-venv
-bench-peers: setup build $(OUT)/bench_sign $(OUT)/bench_list $(OUT)/bench_multipart $(OUT)/bench_transfer
+bench-peers: setup build $(OUT)/bench_sign $(OUT)/bench_list $(OUT)/bench_multipart $(OUT)/bench_transfer $(OUT)/bench_async
 	@test -x $(BENCH_VENV)/bin/python || python3 -m venv $(BENCH_VENV)
 	@$(BENCH_VENV)/bin/python -c 'import boto3, awscrt, minio' 2>/dev/null || \
 		$(BENCH_VENV)/bin/pip install -q --disable-pip-version-check boto3 awscrt minio
