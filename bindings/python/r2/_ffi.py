@@ -689,5 +689,9 @@ FUNCTIONS = {
     "r2_multipart_list_uploads_async": (c_int32, [POINTER(POINTER(r2_op)), POINTER(r2_multipart_upload_list), POINTER(r2_client), c_char_p, POINTER(r2_list_uploads_options), r2_done_cb, c_void_p, r2_free_cb]),
     "r2_transfer_upload_file_async": (c_int32, [POINTER(POINTER(r2_op)), POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, c_char_p, POINTER(r2_transfer_options), r2_done_cb, c_void_p, r2_free_cb]),
     "r2_transfer_upload_buffer_async": (c_int32, [POINTER(POINTER(r2_op)), POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, POINTER(c_uint8), c_size_t, POINTER(r2_transfer_options), r2_done_cb, c_void_p, r2_free_cb]),
+    "r2_transfer_download_file_async": (c_int32, [POINTER(POINTER(r2_op)), POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, c_char_p, POINTER(r2_transfer_options), r2_done_cb, c_void_p, r2_free_cb]),
+    "r2_transfer_copy_async": (c_int32, [POINTER(POINTER(r2_op)), POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, c_char_p, c_char_p, POINTER(r2_transfer_options), r2_done_cb, c_void_p, r2_free_cb]),
+    "r2_transfer_upload_stream_async": (c_int32, [POINTER(POINTER(r2_op)), POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, c_int64, r2_read_cb, c_void_p, POINTER(r2_transfer_options), r2_done_cb, c_void_p, r2_free_cb]),
+    "r2_transfer_download_stream_async": (c_int32, [POINTER(POINTER(r2_op)), POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, r2_write_cb, c_void_p, POINTER(r2_transfer_options), r2_done_cb, c_void_p, r2_free_cb]),
     "r2_xml_parse": (c_int32, [POINTER(r2_buf), c_char_p, POINTER(c_uint8), c_size_t]),
 }
