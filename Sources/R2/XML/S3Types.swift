@@ -41,22 +41,22 @@ public struct ListBucketResult: Sendable, Equatable {
 }
 
 /// An S3 error document (root `Error`). Absent elements are "".
-public struct S3ErrorResponse: Sendable, Equatable {
-    public var code: String
-    public var message: String
-    public var requestID: String
-    public var resource: String
-    public var key: String
-    public var bucketName: String
-    public var hostID: String
+package struct S3ErrorResponse: Sendable, Equatable {
+    package var code: String
+    package var message: String
+    package var requestID: String
+    package var resource: String
+    package var key: String
+    package var bucketName: String
+    package var hostID: String
 }
 
 /// The answer to CreateMultipartUpload (root `InitiateMultipartUploadResult`).
-public struct InitiateMultipartUploadResult: Sendable, Equatable {
-    public var bucket: String
-    public var key: String
+package struct InitiateMultipartUploadResult: Sendable, Equatable {
+    package var bucket: String
+    package var key: String
     /// Never empty (the parser checks it).
-    public var uploadID: String
+    package var uploadID: String
 }
 
 /// The answer to CompleteMultipartUpload (root `CompleteMultipartUploadResult`).
@@ -145,14 +145,14 @@ public struct DeleteResult: Sendable, Equatable {
 // MARK: - Parsers
 
 /// Parsers for the S3 response documents.
-public enum S3XML {
+package enum S3XML {
     /// Parses a ListObjectsV2 response body.
     /// - Parameter body: the response body.
     /// - Returns: the page, with keys URL-decoded when the server used encoding-type=url.
     /// - Throws: `R2Error(.malformedResponse)` for invalid or unexpected XML, a wrong root,
     ///   a bad number, a `<Contents>` without `<Key>` or `<Size>`, a truncated page without
     ///   `<NextContinuationToken>` (e.g. a ListObjects v1 answer), or bad URL encoding.
-    public static func parseListObjectsV2(_ body: UnsafeRawBufferPointer) throws(R2Error) -> ListBucketResult {
+    package static func parseListObjectsV2(_ body: UnsafeRawBufferPointer) throws(R2Error) -> ListBucketResult {
         try parseObjectListing(body).result()
     }
 
@@ -168,7 +168,7 @@ public enum S3XML {
     /// - Parameter body: the response body.
     /// - Returns: the error's fields.
     /// - Throws: `R2Error(.malformedResponse)` for invalid XML or another root element.
-    public static func parseError(_ body: UnsafeRawBufferPointer) throws(R2Error) -> S3ErrorResponse {
+    package static func parseError(_ body: UnsafeRawBufferPointer) throws(R2Error) -> S3ErrorResponse {
         let sink = ErrorSink()
         try XMLStreamParser.parse(body, into: sink)
         return sink.result()
@@ -178,7 +178,7 @@ public enum S3XML {
     /// - Parameter body: the response body.
     /// - Returns: bucket, key and the (non-empty) upload id.
     /// - Throws: `R2Error(.malformedResponse)` for invalid XML, a wrong root or no `<UploadId>`.
-    public static func parseInitiateMultipartUpload(_ body: UnsafeRawBufferPointer) throws(R2Error)
+    package static func parseInitiateMultipartUpload(_ body: UnsafeRawBufferPointer) throws(R2Error)
         -> InitiateMultipartUploadResult
     {
         let sink = FlatSink(roots: [.initiateMultipartUploadResult], fields: [.bucket, .key, .uploadID])
@@ -196,7 +196,7 @@ public enum S3XML {
     /// - Returns: location, bucket, key and ETag.
     /// - Throws: the mapped `R2Error` (e.g. `.invalidPart`, `.serverInternal`, with `s3Code` set)
     ///   when the root is `Error`; `R2Error(.malformedResponse)` for invalid XML, another root or no `<ETag>`.
-    public static func parseCompleteMultipartUpload(_ body: UnsafeRawBufferPointer) throws(R2Error)
+    package static func parseCompleteMultipartUpload(_ body: UnsafeRawBufferPointer) throws(R2Error)
         -> CompleteMultipartUploadResult
     {
         let sink = FlatSink(roots: [.completeMultipartUploadResult], fields: [.location, .bucket, .key, .etag])
@@ -212,7 +212,7 @@ public enum S3XML {
     /// - Throws: `R2Error(.malformedResponse)` for invalid XML, a wrong root, a bad number, a
     ///   `<Part>` without `<PartNumber>`, `<ETag>` or `<Size>`, or a truncated page without
     ///   `<NextPartNumberMarker>`.
-    public static func parseListParts(_ body: UnsafeRawBufferPointer) throws(R2Error) -> ListPartsResult {
+    package static func parseListParts(_ body: UnsafeRawBufferPointer) throws(R2Error) -> ListPartsResult {
         let sink = ListPartsSink()
         try XMLStreamParser.parse(body, into: sink)
         return try sink.result()
@@ -224,7 +224,7 @@ public enum S3XML {
     /// - Throws: `R2Error(.malformedResponse)` for invalid XML, a wrong root, a bad number, an
     ///   `<Upload>` without `<Key>` or `<UploadId>`, a truncated page without `<NextKeyMarker>`,
     ///   or bad URL encoding.
-    public static func parseListMultipartUploads(_ body: UnsafeRawBufferPointer) throws(R2Error)
+    package static func parseListMultipartUploads(_ body: UnsafeRawBufferPointer) throws(R2Error)
         -> ListMultipartUploadsResult
     {
         let sink = ListUploadsSink()
@@ -240,7 +240,7 @@ public enum S3XML {
     /// - Returns: the new ETag and LastModified.
     /// - Throws: the mapped `R2Error` when the root is `Error`; `R2Error(.malformedResponse)`
     ///   for invalid XML, another root or no `<ETag>`.
-    public static func parseCopyObject(_ body: UnsafeRawBufferPointer) throws(R2Error) -> CopyObjectResult {
+    package static func parseCopyObject(_ body: UnsafeRawBufferPointer) throws(R2Error) -> CopyObjectResult {
         let sink = FlatSink(roots: [.copyObjectResult, .copyPartResult], fields: [.etag, .lastModified])
         try parseAllowingEmbeddedError(body, into: sink)
         guard let etag = sink.values[0] else { throw XMLFailure.missing("ETag", in: "CopyObjectResult") }
@@ -252,7 +252,7 @@ public enum S3XML {
     /// - Returns: the deleted keys and the per-key errors, in document order.
     /// - Throws: `R2Error(.malformedResponse)` for invalid XML, a wrong root, a `<Deleted>`
     ///   or `<Error>` entry without `<Key>`, or a `<DeleteMarker>` that is not a boolean.
-    public static func parseDeleteResult(_ body: UnsafeRawBufferPointer) throws(R2Error) -> DeleteResult {
+    package static func parseDeleteResult(_ body: UnsafeRawBufferPointer) throws(R2Error) -> DeleteResult {
         let sink = DeleteResultSink()
         try XMLStreamParser.parse(body, into: sink)
         return sink.result
@@ -280,7 +280,7 @@ public enum S3XML {
 
 extension S3XML {
     /// Parses a ListObjectsV2 response body; see `parseListObjectsV2(_:)` taking a buffer.
-    public static func parseListObjectsV2(_ body: [UInt8]) throws(R2Error) -> ListBucketResult {
+    package static func parseListObjectsV2(_ body: [UInt8]) throws(R2Error) -> ListBucketResult {
         try withBytes(body) { b throws(R2Error) in try parseListObjectsV2(b) }
     }
 
@@ -290,37 +290,37 @@ extension S3XML {
     }
 
     /// Parses an S3 error body; see `parseError(_:)` taking a buffer.
-    public static func parseError(_ body: [UInt8]) throws(R2Error) -> S3ErrorResponse {
+    package static func parseError(_ body: [UInt8]) throws(R2Error) -> S3ErrorResponse {
         try withBytes(body) { b throws(R2Error) in try parseError(b) }
     }
 
     /// Parses a CreateMultipartUpload body; see `parseInitiateMultipartUpload(_:)` taking a buffer.
-    public static func parseInitiateMultipartUpload(_ body: [UInt8]) throws(R2Error) -> InitiateMultipartUploadResult {
+    package static func parseInitiateMultipartUpload(_ body: [UInt8]) throws(R2Error) -> InitiateMultipartUploadResult {
         try withBytes(body) { b throws(R2Error) in try parseInitiateMultipartUpload(b) }
     }
 
     /// Parses a CompleteMultipartUpload body; see `parseCompleteMultipartUpload(_:)` taking a buffer.
-    public static func parseCompleteMultipartUpload(_ body: [UInt8]) throws(R2Error) -> CompleteMultipartUploadResult {
+    package static func parseCompleteMultipartUpload(_ body: [UInt8]) throws(R2Error) -> CompleteMultipartUploadResult {
         try withBytes(body) { b throws(R2Error) in try parseCompleteMultipartUpload(b) }
     }
 
     /// Parses a ListParts body; see `parseListParts(_:)` taking a buffer.
-    public static func parseListParts(_ body: [UInt8]) throws(R2Error) -> ListPartsResult {
+    package static func parseListParts(_ body: [UInt8]) throws(R2Error) -> ListPartsResult {
         try withBytes(body) { b throws(R2Error) in try parseListParts(b) }
     }
 
     /// Parses a ListMultipartUploads body; see `parseListMultipartUploads(_:)` taking a buffer.
-    public static func parseListMultipartUploads(_ body: [UInt8]) throws(R2Error) -> ListMultipartUploadsResult {
+    package static func parseListMultipartUploads(_ body: [UInt8]) throws(R2Error) -> ListMultipartUploadsResult {
         try withBytes(body) { b throws(R2Error) in try parseListMultipartUploads(b) }
     }
 
     /// Parses a CopyObject or UploadPartCopy body; see `parseCopyObject(_:)` taking a buffer.
-    public static func parseCopyObject(_ body: [UInt8]) throws(R2Error) -> CopyObjectResult {
+    package static func parseCopyObject(_ body: [UInt8]) throws(R2Error) -> CopyObjectResult {
         try withBytes(body) { b throws(R2Error) in try parseCopyObject(b) }
     }
 
     /// Parses a DeleteObjects body; see `parseDeleteResult(_:)` taking a buffer.
-    public static func parseDeleteResult(_ body: [UInt8]) throws(R2Error) -> DeleteResult {
+    package static func parseDeleteResult(_ body: [UInt8]) throws(R2Error) -> DeleteResult {
         try withBytes(body) { b throws(R2Error) in try parseDeleteResult(b) }
     }
 

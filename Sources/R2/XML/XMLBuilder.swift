@@ -28,9 +28,9 @@ public struct CompletedPart: Sendable, Hashable {
 /// Builders of the XML request bodies. Text is escaped (`& < > " '` and CR);
 /// a value XML 1.0 cannot carry (control characters other than tab and LF,
 /// U+FFFE, U+FFFF) is refused rather than sent as a broken body.
-public enum XMLBuilder {
+package enum XMLBuilder {
     /// The most keys one DeleteObjects request may carry.
-    public static let maxDeleteObjects = 1000
+    package static let maxDeleteObjects = 1000
 
     /// The body of DeleteObjects: `<Delete><Quiet>true</Quiet><Object><Key>k</Key><VersionId>v</VersionId></Object>...</Delete>`.
     /// - Parameters:
@@ -39,7 +39,7 @@ public enum XMLBuilder {
     /// - Returns: the UTF-8 body (send it with Content-MD5 or a checksum header; S3 requires one).
     /// - Throws: `R2Error(.invalidArgument)` for no objects, more than 1000, an empty key, or a key or
     ///   version id XML 1.0 cannot express (the message names its index).
-    public static func deleteObjects(_ objects: [ObjectToDelete], quiet: Bool = false) throws(R2Error) -> [UInt8] {
+    package static func deleteObjects(_ objects: [ObjectToDelete], quiet: Bool = false) throws(R2Error) -> [UInt8] {
         guard !objects.isEmpty else { throw .invalidArgument("DeleteObjects needs at least one key") }
         guard objects.count <= maxDeleteObjects else {
             throw .invalidArgument("DeleteObjects takes at most \(maxDeleteObjects) keys, got \(objects.count)")
@@ -70,7 +70,7 @@ public enum XMLBuilder {
     /// - Returns: the UTF-8 body.
     /// - Throws: `R2Error(.invalidArgument)` for no parts, a number out of range or repeated, or an
     ///   empty ETag or one XML 1.0 cannot express.
-    public static func completeMultipartUpload(_ parts: [CompletedPart]) throws(R2Error) -> [UInt8] {
+    package static func completeMultipartUpload(_ parts: [CompletedPart]) throws(R2Error) -> [UInt8] {
         guard !parts.isEmpty else { throw .invalidArgument("CompleteMultipartUpload needs at least one part") }
         let sorted = parts.sorted { $0.partNumber < $1.partNumber }
         var out = prolog
