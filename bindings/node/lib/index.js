@@ -12,16 +12,21 @@ const GiB = 1024 * MiB;
 const JURISDICTIONS = { default: 0, eu: 1, fedramp: 2, us: 3 };
 const PAYLOAD = { signed: 1, unsigned: 2 };
 const CHECKSUMS = { md5: 1, crc32: 2, crc32c: 3, sha1: 4, sha256: 5 };
-const DOWNLOAD_WINDOW = 8 * MiB; // bytes a getStream may have in flight ahead of its reader
+const DOWNLOAD_WINDOW = 4 * MiB; // bytes a getStream may hold ahead of its reader before r2 pauses the transfer
 
 function checkSignal(signal, what) {
   if (signal && signal.aborted) throw abortError(signal, what);
 }
 
-// Runs start(ctl) with a control block whose cancel switch the signal flips.
+// Runs start(ctl) with a control block the signal cancels (r2_op_cancel on the
+// engine, r2_cancel on the addon's pool); without a signal and when the call
+// needs no flow control, ctl is null (no block to make for a small call).
 // A call stopped by the signal rejects with an AbortError (r2.Cancelled).
-async function controlled(signal, what, start, window) {
+async function controlled(signal, what, start, { stream = false, window } = {}) {
   checkSignal(signal, what);
+  if (!signal && !stream) {
+    try { return await start(null); } catch (e) { throw fromNative(e); }
+  }
   const ctl = native.ctlNew(window);
   const onAbort = () => native.ctlCancel(ctl);
   if (signal) signal.addEventListener('abort', onAbort, { once: true });
@@ -35,7 +40,8 @@ async function controlled(signal, what, start, window) {
   }
 }
 
-// For calls the C ABI cannot interrupt (one small request each): the promise
+// For the calls that still run on the addon's pool without a cancel switch
+// (the multipart steps, until libr2 has their _async forms): the promise
 // rejects as soon as the signal fires; the request's outcome is dropped.
 async function abortable(signal, what, promise) {
   promise.catch(() => {}); // handled below; not an unhandled rejection if the signal wins
@@ -268,19 +274,24 @@ class Client {
     const signal = opts.signal;
     const bytes = bytesOf(body);
     const put = putOptions(opts);
+    const threshold = opts.threshold || this._threshold;
     if (bytes) {
-      // The transfer manager when it can help (multipart, cancellation); one PUT otherwise.
-      const viaTransfer = !put.checksum && (bytes.byteLength >= this._threshold || signal);
+      // One PUT on r2's engine; the transfer manager (multipart) from the threshold on.
+      const viaTransfer = !put.checksum && bytes.byteLength >= threshold;
       const info = await controlled(signal, 'put', (ctl) =>
         native.put(this._h, bucket, key, bytes, viaTransfer ? {} : put, viaTransfer ? transferOptions(opts, put) : null, ctl));
       return objectInfo(info);
     }
-    // A stream: fed to the worker chunk by chunk when it asks ("need"), a few chunks ahead.
+    // A stream: fed chunk by chunk when r2 asks ("need"), a few chunks ahead. A known
+    // length below the threshold is one streamed PUT on the engine (it pauses while
+    // nothing is fed); otherwise the transfer manager uploads parts.
     const iterable = iterableOf(body);
     const iterator = iterable[Symbol.asyncIterator] ? iterable[Symbol.asyncIterator]() : iterable[Symbol.iterator]();
     let feedError;
     let ended = false;
     let chain = Promise.resolve();
+    const length = opts.length === undefined || opts.length === null ? -1 : opts.length;
+    const single = length >= 0 && length < threshold;
     const info = await controlled(signal, 'put', (ctl) => {
       const onEvent = (kind) => {
         if (kind !== 'need') return;
@@ -301,39 +312,26 @@ class Client {
           }
         });
       };
-      const length = opts.length === undefined || opts.length === null ? -1 : opts.length;
-      return native.put(this._h, bucket, key, null, {}, transferOptions(opts, put), ctl, length, onEvent);
-    }).catch(async (e) => {
+      return single
+        ? native.put(this._h, bucket, key, null, put, null, ctl, length, onEvent)
+        : native.put(this._h, bucket, key, null, {}, transferOptions(opts, put), ctl, length, onEvent);
+    }, { stream: true }).catch(async (e) => {
       if (!ended && typeof iterator.return === 'function') await Promise.resolve(iterator.return()).catch(() => {});
       throw feedError !== undefined ? feedError : e;
     });
     return objectInfo(info);
   }
 
-  /** The whole body in memory: at most maxGetBytes (1 GiB), as r2_object_get() holds; more rejects with EntityTooLarge. */
+  /** The whole body in memory (r2_object_get on the engine): at most maxGetBytes (1 GiB); more rejects with EntityTooLarge. */
   async get(bucket, key, opts = {}) {
-    const chunks = [];
-    let length = 0;
-    let tooLarge = false;
-    const max = this._maxGetBytes;
-    const info = await controlled(opts.signal, 'get', (ctl) =>
-      native.getStream(this._h, bucket, key, getOptions(opts), ctl, (kind, chunk) => {
-        if (tooLarge) return;
-        length += chunk.length;
-        if (length > max) {
-          tooLarge = true;
-          chunks.length = 0;
-          native.ctlCancel(ctl);
-          return;
-        }
-        chunks.push(chunk);
-        native.ctlAck(ctl, chunk.length);
-      }), 1 << 30).catch((e) => {
-      if (tooLarge) throw new errors.EntityTooLarge(`the body of ${key} is larger than maxGetBytes (${max}); use getStream or downloadFile`, { code: 'EntityTooLarge' });
+    const r = await controlled(opts.signal, 'get', (ctl) => native.get(this._h, bucket, key, getOptions(opts), ctl)).catch((e) => {
+      if (e instanceof errors.EntityTooLarge) {
+        throw new errors.EntityTooLarge(`the body of ${key} is larger than maxGetBytes (${this._maxGetBytes}); use getStream or downloadFile`,
+          { code: 'EntityTooLarge', status: e.status, requestId: e.requestId });
+      }
       throw e;
     });
-    if (tooLarge) throw new errors.EntityTooLarge(`the body of ${key} is larger than maxGetBytes (${max}); use getStream or downloadFile`, { code: 'EntityTooLarge' });
-    return { body: Buffer.concat(chunks, length), ...objectInfo(info) };
+    return { body: r.body, ...objectInfo(r) };
   }
 
   /** A Readable of the object's body that honours backpressure. It resolves
@@ -344,6 +342,9 @@ class Client {
     return new Promise((resolve, reject) => {
       try { checkSignal(signal, 'getStream'); } catch (e) { reject(e); return; }
       const ctl = native.ctlNew(opts.window || DOWNLOAD_WINDOW);
+      // r2's write callback pauses the transfer once `window` bytes wait
+      // unacknowledged; a chunk is acknowledged when the Readable takes it
+      // below its highWaterMark, or later when _read asks for more.
       let owed = 0;
       let started = false;
       let finished = false;
@@ -400,16 +401,16 @@ class Client {
   }
 
   async head(bucket, key, opts = {}) {
-    return objectInfo(await abortable(opts.signal, 'head', native.head(this._h, bucket, key, getOptions(opts))));
+    return objectInfo(await controlled(opts.signal, 'head', (ctl) => native.head(this._h, bucket, key, getOptions(opts), ctl)));
   }
 
   async delete(bucket, key, opts = {}) {
-    await abortable(opts.signal, 'delete', native.delete(this._h, bucket, key));
+    await controlled(opts.signal, 'delete', (ctl) => native.delete(this._h, bucket, key, ctl));
   }
 
   /** Deletes many keys (batches of 1000); per-key failures are in `errors`, not thrown. */
   async deleteMany(bucket, keys, opts = {}) {
-    return abortable(opts.signal, 'deleteMany', native.deleteMany(this._h, bucket, [...keys], !!opts.quiet));
+    return controlled(opts.signal, 'deleteMany', (ctl) => native.deleteMany(this._h, bucket, [...keys], !!opts.quiet, ctl));
   }
 
   /** Server-side copy of srcBucket/srcKey to bucket/key (up to 5 GiB; `multipart: true` for larger). */
@@ -417,7 +418,7 @@ class Client {
     if (opts.multipart) {
       const put = opts.replaceMetadata ? putOptions(opts) : undefined;
       return objectInfo(await controlled(opts.signal, 'copy', (ctl) =>
-        native.copyLarge(this._h, bucket, key, srcBucket, srcKey, transferOptions(opts, put), ctl)));
+        native.copyLarge(this._h, bucket, key, srcBucket, srcKey, transferOptions(opts, put), ctl), { stream: true }));
     }
     const copyOpts = {
       replaceMetadata: !!opts.replaceMetadata,
@@ -433,15 +434,15 @@ class Client {
       sseCustomerKey: sseKey(opts.sseCustomerKey),
       sourceSseCustomerKey: sseKey(opts.sourceSseCustomerKey, 'sourceSseCustomerKey'),
     };
-    return objectInfo(await abortable(opts.signal, 'copy', native.copy(this._h, bucket, key, srcBucket, srcKey, copyOpts)));
+    return objectInfo(await controlled(opts.signal, 'copy', (ctl) => native.copy(this._h, bucket, key, srcBucket, srcKey, copyOpts, ctl)));
   }
 
   /** One page of ListObjectsV2. */
   async list(bucket, opts = {}) {
-    return listPage(await abortable(opts.signal, 'list', native.list(this._h, bucket, {
+    return listPage(await controlled(opts.signal, 'list', (ctl) => native.list(this._h, bucket, {
       prefix: opts.prefix, delimiter: opts.delimiter, startAfter: opts.startAfter,
       continuationToken: opts.continuationToken, maxKeys: opts.maxKeys,
-    })));
+    }, ctl)));
   }
 
   /** Every object (pages fetched as the iteration goes). */
@@ -510,7 +511,7 @@ class Client {
     const put = direction === 'upload' ? putOptions(opts) : undefined;
     const info = await controlled(opts.signal, direction === 'upload' ? 'uploadFile' : 'downloadFile', (ctl) =>
       native.transferFile(this._h, bucket, key, path.resolve(String(file)), direction, transferOptions(opts, put), ctl,
-        onProgress && ((kind, done, total) => onProgress({ bytes: done, total: total < 0 ? undefined : total }))));
+        onProgress && ((kind, done, total) => onProgress({ bytes: done, total: total < 0 ? undefined : total }))), { stream: true });
     return objectInfo(info);
   }
 

@@ -3,18 +3,29 @@
  * libr2 is loaded with dlopen: next to this addon, then $R2_LIBRARY, then the
  * system loader path; the error names every place tried.
  *
- * Blocking r2 calls run on a pool of threads owned by this addon (not libuv's
- * 4-thread pool): it grows on demand up to R2_NODE_THREADS (default 64), so
- * streams that wait on JavaScript cannot starve other calls. Every result,
- * stream chunk and progress report goes back to the JS thread through one
- * napi_threadsafe_function, in order, so a call's chunks always precede its
- * completion.
+ * Every call that has an `_async` form in libr2 runs on r2's engine: the JS
+ * thread starts it with r2_X_async() and returns a promise; libcurl's multi
+ * interface does the I/O on r2's engine threads (R2_ENGINE_THREADS), which run
+ * the done, write and read callbacks below. Those callbacks never wait: they
+ * copy what they need, queue a message and return (a download chunk is copied
+ * into a block; a stream with nothing to give or no room to take returns
+ * R2_READ_PAUSE / R2_WRITE_PAUSE, and the JS thread calls r2_op_resume() once
+ * it fed or consumed data). An AbortSignal calls r2_op_cancel().
+ *
+ * Calls without an `_async` form yet (the multipart steps and the transfer
+ * manager: uploadFile, downloadFile, multipart put, copy of large objects)
+ * run their blocking r2 call on a small pool of threads owned by this addon
+ * (R2_NODE_THREADS, default 8), with r2_cancel for the transfers.
+ *
+ * Every result, download block, upload request and progress report goes back
+ * to the JS thread through one napi_threadsafe_function, in order (a call's
+ * chunks precede its completion), handled in short batches.
  *
  * A "ctl" (control block, created by ctlNew) belongs to one call: it carries
- * the r2_cancel switch, a cancelled flag the stream callbacks check, and the
- * flow control of streams: download chunks wait on the worker while more
- * than `limit` bytes are unacknowledged by JS; upload chunks are fed from JS
- * into a queue the worker's read callback drains.
+ * the r2_op to cancel or resume, the r2_cancel switch of pool calls, and the
+ * flow control of streams: download blocks wait for JS, at most `limit`
+ * bytes unacknowledged before the write callback pauses the transfer; upload
+ * chunks fed from JS wait in a queue the read callback drains.
  */
 #define _GNU_SOURCE
 #include <node_api.h>
@@ -38,9 +49,11 @@
     X(r2_cancel_new) X(r2_cancel_free) X(r2_cancel_signal) \
     X(r2_put_options_init) X(r2_get_options_init) X(r2_copy_options_init) X(r2_list_options_init) \
     X(r2_transfer_options_init) X(r2_presign_options_init) X(r2_sign_request_init) X(r2_signer_options_init) \
-    X(r2_object_put) X(r2_object_get_stream) X(r2_object_head) X(r2_object_info_dispose) \
-    X(r2_object_delete) X(r2_object_delete_many) X(r2_delete_result_dispose) X(r2_object_copy) X(r2_transfer_copy) \
-    X(r2_list_objects) X(r2_list_result_dispose) \
+    X(r2_op_cancel) X(r2_op_resume) X(r2_op_free) \
+    X(r2_object_get_async) X(r2_object_get_stream_async) X(r2_object_put_async) X(r2_object_put_stream_async) \
+    X(r2_object_head_async) X(r2_object_delete_async) X(r2_object_delete_many_async) X(r2_object_copy_async) \
+    X(r2_list_objects_async) \
+    X(r2_object_info_dispose) X(r2_delete_result_dispose) X(r2_transfer_copy) X(r2_list_result_dispose) \
     X(r2_multipart_create) X(r2_multipart_upload_part) X(r2_multipart_upload_part_copy) \
     X(r2_part_options_init) X(r2_complete_options_init) X(r2_multipart_complete) X(r2_multipart_abort) X(r2_multipart_list_parts) X(r2_multipart_part_list_dispose) X(r2_list_parts_options_init) \
     X(r2_multipart_list_uploads) X(r2_multipart_upload_list_dispose) X(r2_list_uploads_options_init) X(r2_delete_many_options_init) \
@@ -500,16 +513,30 @@ typedef struct chunk {
     uint8_t data[];
 } chunk;
 
+/* A block of downloaded bytes on its way to JS: engine chunks are appended
+ * until it is full, so a fast download reaches JS in few, large Buffers. */
+typedef struct block {
+    struct block *next;
+    size_t len, cap;
+    uint8_t data[];
+} block;
+
+#define BLOCK_SIZE (256 * 1024)
+
 typedef struct ctl {
-    r2_cancel *cancel;
+    r2_cancel *cancel;      /* pool calls: r2_cancel_signal() stops them */
     atomic_int cancelled;
+    r2_op *op;              /* engine calls: set and cleared on the JS thread */
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    /* downloads: bytes sent to JS and not acknowledged yet */
+    /* downloads: blocks for JS, bytes not acknowledged by JS yet, paused by the write callback */
+    block *blocks, *blocks_tail;
+    bool block_posted, write_paused;
     uint64_t unacked, limit;
-    /* uploads: chunks fed by JS, end of input, chunk requests outstanding */
+    /* uploads: chunks fed by JS (and their bytes), end of input, chunk requests outstanding */
     chunk *head, *tail;
-    bool eof;
+    uint64_t queued;
+    bool eof, read_paused;
     uint32_t asked;
 } ctl;
 
@@ -518,6 +545,7 @@ static void ctl_finalize(napi_env env, void *data, void *hint) {
     ctl *c = data;
     R2(r2_cancel_free)(c->cancel);
     for (chunk *k = c->head; k;) { chunk *n = k->next; free(k); k = n; }
+    for (block *k = c->blocks; k;) { block *n = k->next; free(k); k = n; }
     pthread_mutex_destroy(&c->mu);
     pthread_cond_destroy(&c->cv);
     free(c);
@@ -549,16 +577,19 @@ typedef struct msg {
 
 struct job {
     job *next;
-    void (*run)(job *);
+    int32_t (*start)(job *); /* engine calls: r2_X_async(&j->op, ..., engine_done, j, NULL) */
+    void (*run)(job *);      /* pool calls: the blocking r2 call */
     napi_value (*result)(napi_env, job *); /* on success, on the JS thread */
     void (*cleanup)(job *);                 /* frees what the job owns (may be NULL) */
     napi_deferred deferred;
     napi_ref client_ref, ctl_ref, body_ref, on_event_ref;
     client_box *box;
     ctl *ctl;
+    r2_op *op;
     arena a;
     int32_t rc;
     err_info err;
+    msg done; /* its completion message, posted once (no allocation that could fail) */
 };
 
 /* Messages from workers wait in one FIFO queue; the threadsafe function only
@@ -593,7 +624,13 @@ static void post(addon *ad, msg *m) {
     if (wake) napi_call_threadsafe_function(ad->tsfn, NULL, napi_tsfn_nonblocking);
 }
 
-static addon *the_addon; /* one per process: the pool posts to it */
+static addon *the_addon; /* one per process: the pool and the engine callbacks post to it */
+
+static void post_done(job *j) {
+    j->done.kind = MSG_DONE;
+    j->done.job = j;
+    post(the_addon, &j->done);
+}
 
 static void *pool_main(void *arg) {
     (void)arg;
@@ -607,12 +644,7 @@ static void *pool_main(void *arg) {
         if (!queue_head) queue_tail = NULL;
         pthread_mutex_unlock(&pool_mu);
         j->run(j);
-        msg *m = calloc(1, sizeof *m);
-        if (m) {
-            m->kind = MSG_DONE;
-            m->job = j;
-            post(the_addon, m);
-        }
+        post_done(j);
     }
     return NULL;
 }
@@ -657,7 +689,44 @@ static void call_on_event(napi_env env, job *j, napi_value *argv, size_t argc, n
         napi_value exc;
         napi_get_and_clear_last_exception(env, &exc);
         if (j->ctl) { atomic_store(&j->ctl->cancelled, 1); R2(r2_cancel_signal)(j->ctl->cancel); }
+        if (j->op) R2(r2_op_cancel)(j->op);
         napi_fatal_exception(env, exc);
+    }
+}
+
+static void block_finalize(napi_env env, void *data, void *hint) {
+    block *b = hint;
+    (void)data;
+    int64_t ignored;
+    napi_adjust_external_memory(env, -(int64_t)b->cap, &ignored);
+    free(b);
+}
+
+/* Hands the blocks a download queued to JS as "chunk" events: a block mostly
+ * full becomes the Buffer itself (no second copy; V8 is told its size so GC
+ * keeps pace), a small one is copied. */
+static void deliver_blocks(napi_env env, job *j) {
+    ctl *c = j->ctl;
+    pthread_mutex_lock(&c->mu);
+    block *b = c->blocks;
+    c->blocks = c->blocks_tail = NULL;
+    c->block_posted = false;
+    pthread_mutex_unlock(&c->mu);
+    while (b) {
+        block *next = b->next;
+        napi_value args[2], ret = NULL;
+        napi_create_string_utf8(env, "chunk", NAPI_AUTO_LENGTH, &args[0]);
+        void *dst;
+        int64_t ignored;
+        if (b->len >= b->cap / 2 &&
+            napi_create_external_buffer(env, b->len, b->data, block_finalize, b, &args[1]) == napi_ok) {
+            napi_adjust_external_memory(env, (int64_t)b->cap, &ignored);
+        } else {
+            napi_create_buffer_copy(env, b->len, b->data, &dst, &args[1]);
+            free(b);
+        }
+        call_on_event(env, j, args, 2, &ret);
+        b = next;
     }
 }
 
@@ -666,15 +735,9 @@ static void handle_message(napi_env env, addon *ad, msg *m) {
     napi_handle_scope scope;
     napi_open_handle_scope(env, &scope);
     switch (m->kind) {
-    case MSG_CHUNK: {
-        napi_value args[2], ret = NULL;
-        void *dst;
-        napi_create_string_utf8(env, "chunk", NAPI_AUTO_LENGTH, &args[0]);
-        /* a copy V8 accounts for, so GC keeps pace with a fast download */
-        napi_create_buffer_copy(env, m->len, m->data, &dst, &args[1]);
-        call_on_event(env, j, args, 2, &ret);
+    case MSG_CHUNK:
+        deliver_blocks(env, j);
         break;
-    }
     case MSG_NEED: {
         napi_value args[1];
         napi_create_string_utf8(env, "need", NAPI_AUTO_LENGTH, &args[0]);
@@ -690,6 +753,12 @@ static void handle_message(napi_env env, addon *ad, msg *m) {
         break;
     }
     case MSG_DONE: {
+        if (j->ctl) {
+            deliver_blocks(env, j); /* none left in practice: each block's message came first */
+            j->ctl->op = NULL;
+        }
+        R2(r2_op_free)(j->op);
+        j->op = NULL;
         if (j->rc == R2_OK) {
             napi_value v = j->result ? j->result(env, j) : NULL;
             if (!v) napi_get_undefined(env, &v);
@@ -701,9 +770,10 @@ static void handle_message(napi_env env, addon *ad, msg *m) {
             j->box->inflight--;
             client_box_release(j->box);
         }
-        job_free(env, j);
+        job_free(env, j); /* m is j->done: gone now */
         if (--ad->pending == 0) napi_unref_threadsafe_function(env, ad->tsfn);
-        break;
+        napi_close_handle_scope(env, scope);
+        return;
     }
     }
     napi_close_handle_scope(env, scope);
@@ -804,7 +874,22 @@ static bool job_on_event(napi_env env, job *j, napi_value fn) {
     return napi_create_reference(env, fn, 1, &j->on_event_ref) == napi_ok;
 }
 
-/* Starts j on the pool; returns its promise (or NULL after throwing). */
+static void job_fail(job *j, int32_t rc) {
+    j->rc = rc;
+    if (rc != R2_OK) capture_error(&j->err, rc);
+}
+
+/* The completion of an engine call, on an r2 engine thread: keep the outcome
+ * (r2_error_last() describes it here) and wake the JS thread; never wait. */
+static void engine_done(r2_op *op, int32_t status, void *userdata) {
+    (void)op;
+    job *j = userdata;
+    job_fail(j, status);
+    post_done(j);
+}
+
+/* Starts j on the engine (j->start) or the pool (j->run); returns its promise
+ * (or NULL after throwing). A call that cannot start rejects its promise. */
 static napi_value job_start(napi_env env, job *j) {
     addon *ad = the_addon;
     napi_value promise;
@@ -815,29 +900,22 @@ static napi_value job_start(napi_env env, job *j) {
     }
     if (ad->pending++ == 0) napi_ref_threadsafe_function(env, ad->tsfn);
     if (j->box) j->box->inflight++;
-    if (!pool_submit(j)) {
+    if (j->start) {
+        int32_t rc = j->start(j);
+        if (rc != R2_OK) {
+            job_fail(j, rc); /* this thread's error: the call was refused before it started */
+            post_done(j);
+        } else if (j->ctl) {
+            j->ctl->op = j->op;
+        }
+    } else if (!pool_submit(j)) {
         /* no thread could be made: fail the call, not the process */
         j->rc = R2_ERR_INTERNAL;
         j->err.code = R2_ERR_INTERNAL;
         j->err.message = strdup("r2: could not start a worker thread");
-        msg *m = calloc(1, sizeof *m);
-        if (!m) {
-            napi_reject_deferred(env, j->deferred, error_value(env, &j->err));
-            if (--ad->pending == 0) napi_unref_threadsafe_function(env, ad->tsfn);
-            if (j->box) j->box->inflight--;
-            job_free(env, j);
-            return promise;
-        }
-        m->kind = MSG_DONE;
-        m->job = j;
-        post(ad, m);
+        post_done(j);
     }
     return promise;
-}
-
-static void job_fail(job *j, int32_t rc) {
-    j->rc = rc;
-    if (rc != R2_OK) capture_error(&j->err, rc);
 }
 
 static bool cancelled(job *j) { return j->ctl && atomic_load(&j->ctl->cancelled); }
@@ -1141,19 +1219,22 @@ static ctl *get_ctl(napi_env env, napi_value v) {
     return c;
 }
 
+/* ctlCancel(ctl): stops the call (r2_op_cancel on the engine, r2_cancel on the pool). */
 static napi_value js_ctl_cancel(napi_env env, napi_callback_info info) {
     ARGS(1);
     ctl *c = get_ctl(env, argv[0]);
     if (!c) return NULL;
     atomic_store(&c->cancelled, 1);
     R2(r2_cancel_signal)(c->cancel);
+    if (c->op) R2(r2_op_cancel)(c->op);
     pthread_mutex_lock(&c->mu);
     pthread_cond_broadcast(&c->cv);
     pthread_mutex_unlock(&c->mu);
     return NULL;
 }
 
-/* ctlAck(ctl, bytes): JS consumed that many bytes of a download. */
+/* ctlAck(ctl, bytes): JS consumed that many bytes of a download; a paused
+ * transfer resumes once half its window is free again. */
 static napi_value js_ctl_ack(napi_env env, napi_callback_info info) {
     ARGS(2);
     ctl *c = get_ctl(env, argv[0]);
@@ -1162,12 +1243,15 @@ static napi_value js_ctl_ack(napi_env env, napi_callback_info info) {
     napi_get_value_double(env, argv[1], &n);
     pthread_mutex_lock(&c->mu);
     c->unacked = (uint64_t)n >= c->unacked ? 0 : c->unacked - (uint64_t)n;
-    pthread_cond_broadcast(&c->cv);
+    bool resume = c->write_paused && c->unacked <= c->limit / 2;
+    if (resume) c->write_paused = false;
     pthread_mutex_unlock(&c->mu);
+    if (resume && c->op) R2(r2_op_resume)(c->op);
     return NULL;
 }
 
-/* ctlFeed(ctl, bytes | null): the next chunk of an upload, or its end (null). */
+/* ctlFeed(ctl, bytes | null): the next chunk of an upload, or its end (null);
+ * resumes a transfer its read callback paused. */
 static napi_value js_ctl_feed(napi_env env, napi_callback_info info) {
     ARGS(2);
     ctl *c = get_ctl(env, argv[0]);
@@ -1190,69 +1274,114 @@ static napi_value js_ctl_feed(napi_env env, napi_callback_info info) {
     if (k) {
         if (c->tail) c->tail->next = k; else c->head = k;
         c->tail = k;
+        c->queued += k->len;
     } else if (is_nullish(env, argv[1])) {
         c->eof = true; /* an empty chunk only answers the request */
     }
     if (c->asked) c->asked--;
+    bool resume = c->read_paused;
+    c->read_paused = false;
     pthread_cond_broadcast(&c->cv);
     pthread_mutex_unlock(&c->mu);
+    if (resume && c->op) R2(r2_op_resume)(c->op);
     return NULL;
 }
 
-/* ---- worker-side stream callbacks ---- */
+/* ---- stream callbacks (engine threads: never wait; pool threads: may wait) ---- */
 
-/* Download sink: copy the chunk to JS, then wait while too much is unacknowledged. */
-static int stream_write(const uint8_t *data, size_t len, void *userdata) {
+/* Engine download sink: append the chunk to the blocks for JS and wake JS
+ * once per batch; with `limit` bytes unacknowledged, pause the transfer
+ * (js_ctl_ack resumes it). */
+static int engine_write(const uint8_t *data, size_t len, void *userdata) {
     job *j = userdata;
     ctl *c = j->ctl;
     if (atomic_load(&c->cancelled)) return 1;
-    msg *m = calloc(1, sizeof *m);
-    uint8_t *copy = malloc(len ? len : 1);
-    if (!m || !copy) { free(m); free(copy); return 1; }
-    memcpy(copy, data, len);
-    m->kind = MSG_CHUNK;
-    m->job = j;
-    m->data = copy;
-    m->len = len;
     pthread_mutex_lock(&c->mu);
+    if (c->unacked >= c->limit) {
+        c->write_paused = true;
+        pthread_mutex_unlock(&c->mu);
+        return R2_WRITE_PAUSE; /* the same chunk comes again after r2_op_resume() */
+    }
+    block *b = c->blocks_tail;
+    if (!b || b->cap - b->len < len) {
+        size_t cap = len > BLOCK_SIZE ? len : BLOCK_SIZE;
+        b = malloc(sizeof *b + cap);
+        if (!b) { pthread_mutex_unlock(&c->mu); return 1; }
+        b->next = NULL;
+        b->len = 0;
+        b->cap = cap;
+        if (c->blocks_tail) c->blocks_tail->next = b; else c->blocks = b;
+        c->blocks_tail = b;
+    }
+    memcpy(b->data + b->len, data, len);
+    b->len += len;
     c->unacked += len;
+    bool wake = !c->block_posted;
+    c->block_posted = true;
     pthread_mutex_unlock(&c->mu);
-    post(the_addon, m);
-    pthread_mutex_lock(&c->mu);
-    while (c->unacked > c->limit && !atomic_load(&c->cancelled)) ctl_wait(c);
-    pthread_mutex_unlock(&c->mu);
-    return atomic_load(&c->cancelled) ? 1 : 0;
+    if (wake) {
+        msg *m = calloc(1, sizeof *m);
+        if (!m) return 1;
+        m->kind = MSG_CHUNK;
+        m->job = j;
+        post(the_addon, m);
+    }
+    return 0;
 }
 
-/* Upload source: drain the fed chunks; ask JS for more (up to 4 in flight). */
+/* Takes up to cap fed bytes into buf (c->mu held); asks JS for more chunks
+ * (a few requests ahead) while less than 4 MiB is queued. */
+#define FEED_AHEAD (4u << 20)
+static size_t take_fed(job *j, ctl *c, uint8_t *buf, size_t cap) {
+    size_t n = 0;
+    while (c->head && n < cap) {
+        chunk *k = c->head;
+        size_t m = k->len - k->off < cap - n ? k->len - k->off : cap - n;
+        memcpy(buf + n, k->data + k->off, m);
+        k->off += m;
+        n += m;
+        if (k->off == k->len) {
+            c->head = k->next;
+            if (!c->head) c->tail = NULL;
+            free(k);
+        }
+    }
+    c->queued -= n;
+    while (!c->eof && c->asked < 4 && c->queued < FEED_AHEAD) {
+        msg *m = calloc(1, sizeof *m);
+        if (!m) break;
+        m->kind = MSG_NEED;
+        m->job = j;
+        c->asked++;
+        post(the_addon, m);
+    }
+    return n;
+}
+
+/* Engine upload source: the fed bytes, 0 at the end, or R2_READ_PAUSE when
+ * JS has not fed any yet (js_ctl_feed resumes the transfer). */
+static int64_t engine_read(uint8_t *buf, size_t cap, void *userdata) {
+    job *j = userdata;
+    ctl *c = j->ctl;
+    pthread_mutex_lock(&c->mu);
+    int64_t r;
+    if (atomic_load(&c->cancelled)) r = -1;
+    else if ((r = (int64_t)take_fed(j, c, buf, cap)) > 0) {}
+    else if (c->eof) r = 0;
+    else { c->read_paused = true; r = R2_READ_PAUSE; }
+    pthread_mutex_unlock(&c->mu);
+    return r;
+}
+
+/* Pool upload source (the transfer manager's streams): waits for fed chunks. */
 static int64_t stream_read(uint8_t *buf, size_t cap, void *userdata) {
     job *j = userdata;
     ctl *c = j->ctl;
     pthread_mutex_lock(&c->mu);
     for (;;) {
         if (atomic_load(&c->cancelled)) { pthread_mutex_unlock(&c->mu); return -1; }
-        if (c->head) {
-            chunk *k = c->head;
-            size_t n = k->len - k->off < cap ? k->len - k->off : cap;
-            memcpy(buf, k->data + k->off, n);
-            k->off += n;
-            if (k->off == k->len) {
-                c->head = k->next;
-                if (!c->head) c->tail = NULL;
-                free(k);
-            }
-            pthread_mutex_unlock(&c->mu);
-            return (int64_t)n;
-        }
-        if (c->eof) { pthread_mutex_unlock(&c->mu); return 0; }
-        while (c->asked < 4) {
-            msg *m = calloc(1, sizeof *m);
-            if (!m) break;
-            m->kind = MSG_NEED;
-            m->job = j;
-            c->asked++;
-            post(the_addon, m);
-        }
+        size_t n = take_fed(j, c, buf, cap);
+        if (n > 0 || c->eof) { pthread_mutex_unlock(&c->mu); return (int64_t)n; }
         ctl_wait(c);
     }
 }
@@ -1281,6 +1410,7 @@ typedef struct obj_job {
     uint32_t part_number;
     int64_t first, last;
     bool quiet, stream, use_transfer;
+    r2_delete_many_options delete_many;
     r2_put_options put;
     r2_get_options get;
     r2_copy_options copy;
@@ -1335,30 +1465,37 @@ static obj_job *obj_begin(napi_env env, napi_value *argv, void (*run)(job *), na
 
 #define OBJ_FAIL(o) do { job_free(env, &(o)->j); return NULL; } while (0)
 
-static void run_put(job *jj) {
+/* The engine starts of the object calls: r2 copies strings and options during
+ * the call; outputs and borrowed bodies live in the job until MSG_DONE. */
+#define ASYNC_TAIL engine_done, jj, NULL
+
+static int32_t start_put(job *jj) {
+    obj_job *o = (obj_job *)jj;
+    if (o->stream)
+        return R2(r2_object_put_stream_async)(&jj->op, &o->info, jj->box->client, o->bucket, o->key, (uint64_t)o->length,
+                                              engine_read, jj, &o->put, ASYNC_TAIL);
+    return R2(r2_object_put_async)(&jj->op, &o->info, jj->box->client, o->bucket, o->key, o->data, o->len, &o->put, ASYNC_TAIL);
+}
+
+/* The transfer manager (no _async form yet): multipart at the threshold, streams of unknown length. */
+static void run_put_transfer(job *jj) {
     obj_job *o = (obj_job *)jj;
     r2_client *c = jj->box->client;
-    int32_t rc;
-    if (o->stream) {
-        o->transfer.put = &o->put;
-        o->transfer.cancel = jj->ctl->cancel;
-        rc = R2(r2_transfer_upload_stream)(&o->info, c, o->bucket, o->key, o->length, stream_read, jj, &o->transfer);
-    } else if (o->use_transfer) {
-        o->transfer.put = &o->put;
-        o->transfer.cancel = jj->ctl ? jj->ctl->cancel : NULL;
-        rc = R2(r2_transfer_upload_buffer)(&o->info, c, o->bucket, o->key, o->data, o->len, &o->transfer);
-    } else {
-        rc = R2(r2_object_put)(&o->info, c, o->bucket, o->key, o->data, o->len, &o->put);
-    }
-    job_fail(jj, rc);
+    o->transfer.put = &o->put;
+    o->transfer.cancel = jj->ctl ? jj->ctl->cancel : NULL;
+    if (o->stream)
+        job_fail(jj, R2(r2_transfer_upload_stream)(&o->info, c, o->bucket, o->key, o->length, stream_read, jj, &o->transfer));
+    else
+        job_fail(jj, R2(r2_transfer_upload_buffer)(&o->info, c, o->bucket, o->key, o->data, o->len, &o->transfer));
 }
 
 /* put(client, bucket, key, bytes|null, putOpts, transferOpts|null, ctl|null, length, onEvent)
- * bytes: one PUT (transferOpts null) or the transfer manager (multipart at the threshold);
+ * transferOpts null: one PUT on the engine (bytes, or a stream of known length);
+ * otherwise the transfer manager on the pool (multipart at the threshold).
  * null bytes: a stream fed by ctlFeed after "need" events, length -1 when unknown. */
 static napi_value js_put(napi_env env, napi_callback_info info) {
     ARGS(9);
-    obj_job *o = obj_begin(env, argv, run_put, result_info);
+    obj_job *o = obj_begin(env, argv, NULL, result_info);
     if (!o) return NULL;
     arena *a = &o->j.a;
     if (!read_put_options(env, argv[4], a, &o->put)) OBJ_FAIL(o);
@@ -1372,22 +1509,70 @@ static napi_value js_put(napi_env env, napi_callback_info info) {
         o->length = (int64_t)length;
         o->stream = true;
         if (!o->j.ctl) { napi_throw_type_error(env, NULL, "a streamed put needs a control handle"); OBJ_FAIL(o); }
+        if (!o->use_transfer && o->length < 0) { napi_throw_type_error(env, NULL, "one streamed PUT needs the length"); OBJ_FAIL(o); }
         if (!job_on_event(env, &o->j, argv[8])) OBJ_FAIL(o);
     } else if (!get_bytes(env, &o->j, argv[3], &o->data, &o->len)) {
         OBJ_FAIL(o);
     }
+    if (o->use_transfer) o->j.run = run_put_transfer;
+    else o->j.start = start_put;
     return job_start(env, &o->j);
 }
 
-static void run_get(job *jj) {
+static int32_t start_get(job *jj) {
     obj_job *o = (obj_job *)jj;
-    job_fail(jj, R2(r2_object_get_stream)(&o->info, jj->box->client, o->bucket, o->key, stream_write, jj, &o->get));
+    return R2(r2_object_get_async)(&jj->op, &o->buf, &o->info, jj->box->client, o->bucket, o->key, &o->get, ASYNC_TAIL);
 }
 
-/* getStream(client, bucket, key, getOpts, ctl, onEvent): chunks as "chunk" events; resolves to the info. */
+static void body_finalize(napi_env env, void *data, void *hint) {
+    (void)data;
+    r2_buf *b = hint;
+    int64_t ignored;
+    napi_adjust_external_memory(env, -(int64_t)b->size, &ignored);
+    R2(r2_buf_dispose)(b);
+    free(b);
+}
+
+/* The info with `body`: the buffer r2 filled, handed to JS without a copy. */
+static napi_value result_get(napi_env env, job *jj) {
+    obj_job *o = (obj_job *)jj;
+    napi_value v = info_value(env, &o->info), body = NULL;
+    r2_buf *b = malloc(sizeof *b);
+    int64_t ignored;
+    if (b && o->buf.size > 0 &&
+        napi_create_external_buffer(env, o->buf.size, o->buf.ptr, body_finalize, b, &body) == napi_ok) {
+        *b = o->buf;
+        o->buf = (r2_buf){0};
+        napi_adjust_external_memory(env, (int64_t)b->size, &ignored);
+    } else {
+        free(b);
+        void *dst;
+        napi_create_buffer_copy(env, o->buf.size, o->buf.ptr ? o->buf.ptr : "", &dst, &body);
+    }
+    napi_set_named_property(env, v, "body", body);
+    return v;
+}
+
+/* get(client, bucket, key, getOpts, ctl|null): resolves to the info with `body` (a Buffer). */
+static napi_value js_get(napi_env env, napi_callback_info info) {
+    ARGS(5);
+    obj_job *o = obj_begin(env, argv, NULL, result_get);
+    if (!o) return NULL;
+    if (!read_get_options(env, argv[3], &o->j.a, &o->get) || !job_ctl(env, &o->j, argv[4])) OBJ_FAIL(o);
+    o->j.start = start_get;
+    return job_start(env, &o->j);
+}
+
+static int32_t start_get_stream(job *jj) {
+    obj_job *o = (obj_job *)jj;
+    return R2(r2_object_get_stream_async)(&jj->op, &o->info, jj->box->client, o->bucket, o->key, engine_write, jj, &o->get, ASYNC_TAIL);
+}
+
+/* getStream(client, bucket, key, getOpts, ctl, onEvent): blocks as "chunk" events
+ * (ctlAck them); resolves to the info at the end. */
 static napi_value js_get_stream(napi_env env, napi_callback_info info) {
     ARGS(6);
-    obj_job *o = obj_begin(env, argv, run_get, result_info);
+    obj_job *o = obj_begin(env, argv, NULL, result_info);
     if (!o) return NULL;
     if (!read_get_options(env, argv[3], &o->j.a, &o->get) || !job_ctl(env, &o->j, argv[4]) || !o->j.ctl ||
         !job_on_event(env, &o->j, argv[5])) {
@@ -1396,39 +1581,43 @@ static napi_value js_get_stream(napi_env env, napi_callback_info info) {
         if (!pending) napi_throw_type_error(env, NULL, "getStream needs a control handle");
         OBJ_FAIL(o);
     }
+    o->j.start = start_get_stream;
     return job_start(env, &o->j);
 }
 
-static void run_head(job *jj) {
+static int32_t start_head(job *jj) {
     obj_job *o = (obj_job *)jj;
-    job_fail(jj, R2(r2_object_head)(&o->info, jj->box->client, o->bucket, o->key, &o->get));
+    return R2(r2_object_head_async)(&jj->op, &o->info, jj->box->client, o->bucket, o->key, &o->get, ASYNC_TAIL);
 }
 
+/* head(client, bucket, key, getOpts, ctl|null) */
 static napi_value js_head(napi_env env, napi_callback_info info) {
-    ARGS(4);
-    obj_job *o = obj_begin(env, argv, run_head, result_info);
+    ARGS(5);
+    obj_job *o = obj_begin(env, argv, NULL, result_info);
     if (!o) return NULL;
-    if (!read_get_options(env, argv[3], &o->j.a, &o->get)) OBJ_FAIL(o);
+    if (!read_get_options(env, argv[3], &o->j.a, &o->get) || !job_ctl(env, &o->j, argv[4])) OBJ_FAIL(o);
+    o->j.start = start_head;
     return job_start(env, &o->j);
 }
 
-static void run_delete(job *jj) {
+static int32_t start_delete(job *jj) {
     obj_job *o = (obj_job *)jj;
-    job_fail(jj, R2(r2_object_delete)(jj->box->client, o->bucket, o->key));
+    return R2(r2_object_delete_async)(&jj->op, jj->box->client, o->bucket, o->key, ASYNC_TAIL);
 }
 
+/* delete(client, bucket, key, ctl|null) */
 static napi_value js_delete(napi_env env, napi_callback_info info) {
-    ARGS(3);
-    obj_job *o = obj_begin(env, argv, run_delete, NULL);
-    return o ? job_start(env, &o->j) : NULL;
+    ARGS(4);
+    obj_job *o = obj_begin(env, argv, NULL, NULL);
+    if (!o) return NULL;
+    if (!job_ctl(env, &o->j, argv[3])) OBJ_FAIL(o);
+    o->j.start = start_delete;
+    return job_start(env, &o->j);
 }
 
-static void run_delete_many(job *jj) {
+static int32_t start_delete_many(job *jj) {
     obj_job *o = (obj_job *)jj;
-    r2_delete_many_options d;
-    R2(r2_delete_many_options_init)(&d, R2_DELETE_MANY_OPTIONS_VERSION);
-    d.quiet = o->quiet;
-    job_fail(jj, R2(r2_object_delete_many)(&o->del, jj->box->client, o->bucket, o->keys, o->key_count, &d));
+    return R2(r2_object_delete_many_async)(&jj->op, &o->del, jj->box->client, o->bucket, o->keys, o->key_count, &o->delete_many, ASYNC_TAIL);
 }
 
 static napi_value result_delete_many(napi_env env, job *jj) {
@@ -1451,12 +1640,12 @@ static napi_value result_delete_many(napi_env env, job *jj) {
     return r;
 }
 
-/* deleteMany(client, bucket, keys[], quiet) */
+/* deleteMany(client, bucket, keys[], quiet, ctl|null) */
 static napi_value js_delete_many(napi_env env, napi_callback_info info) {
-    ARGS(4);
+    ARGS(5);
     napi_value argv3[3] = {argv[0], argv[1], NULL};
     napi_get_undefined(env, &argv3[2]);
-    obj_job *o = obj_begin(env, argv3, run_delete_many, result_delete_many);
+    obj_job *o = obj_begin(env, argv3, NULL, result_delete_many);
     if (!o) return NULL;
     bool is_array = false;
     napi_is_array(env, argv[2], &is_array);
@@ -1473,28 +1662,33 @@ static napi_value js_delete_many(napi_env env, napi_callback_info info) {
     o->key_count = n;
     napi_coerce_to_bool(env, argv[3], &argv[3]);
     napi_get_value_bool(env, argv[3], &o->quiet);
+    R2(r2_delete_many_options_init)(&o->delete_many, R2_DELETE_MANY_OPTIONS_VERSION);
+    o->delete_many.quiet = o->quiet;
+    if (!job_ctl(env, &o->j, argv[4])) OBJ_FAIL(o);
+    o->j.start = start_delete_many;
     return job_start(env, &o->j);
 }
 
-static void run_copy(job *jj) {
+static int32_t start_copy(job *jj) {
     obj_job *o = (obj_job *)jj;
-    job_fail(jj, R2(r2_object_copy)(&o->info, jj->box->client, o->src_bucket, o->src_key, o->bucket, o->key, &o->copy));
+    return R2(r2_object_copy_async)(&jj->op, &o->info, jj->box->client, o->src_bucket, o->src_key, o->bucket, o->key, &o->copy, ASYNC_TAIL);
 }
 
-/* copy(client, bucket, key, srcBucket, srcKey, copyOpts) */
+/* copy(client, bucket, key, srcBucket, srcKey, copyOpts, ctl|null) */
 static napi_value js_copy(napi_env env, napi_callback_info info) {
-    ARGS(6);
-    obj_job *o = obj_begin(env, argv, run_copy, result_info);
+    ARGS(7);
+    obj_job *o = obj_begin(env, argv, NULL, result_info);
     if (!o) return NULL;
     if (!get_str(env, argv[3], &o->j.a, "sourceBucket", &o->src_bucket) || !get_str(env, argv[4], &o->j.a, "sourceKey", &o->src_key) ||
-        !read_copy_options(env, argv[5], &o->j.a, &o->copy))
+        !read_copy_options(env, argv[5], &o->j.a, &o->copy) || !job_ctl(env, &o->j, argv[6]))
         OBJ_FAIL(o);
+    o->j.start = start_copy;
     return job_start(env, &o->j);
 }
 
-static void run_list(job *jj) {
+static int32_t start_list(job *jj) {
     obj_job *o = (obj_job *)jj;
-    job_fail(jj, R2(r2_list_objects)(&o->list_result, jj->box->client, o->bucket, &o->list));
+    return R2(r2_list_objects_async)(&jj->op, &o->list_result, jj->box->client, o->bucket, &o->list, ASYNC_TAIL);
 }
 
 static napi_value result_list(napi_env env, job *jj) {
@@ -1523,14 +1717,15 @@ static napi_value result_list(napi_env env, job *jj) {
     return r;
 }
 
-/* list(client, bucket, listOpts) */
+/* list(client, bucket, listOpts, ctl|null) */
 static napi_value js_list(napi_env env, napi_callback_info info) {
-    ARGS(3);
+    ARGS(4);
     napi_value argv3[3] = {argv[0], argv[1], NULL};
     napi_get_undefined(env, &argv3[2]);
-    obj_job *o = obj_begin(env, argv3, run_list, result_list);
+    obj_job *o = obj_begin(env, argv3, NULL, result_list);
     if (!o) return NULL;
-    if (!read_list_options(env, argv[2], &o->j.a, &o->list)) OBJ_FAIL(o);
+    if (!read_list_options(env, argv[2], &o->j.a, &o->list) || !job_ctl(env, &o->j, argv[3])) OBJ_FAIL(o);
+    o->j.start = start_list;
     return job_start(env, &o->j);
 }
 
@@ -1803,7 +1998,7 @@ static napi_value Init(napi_env env, napi_value exports) {
         return NULL;
     }
     const char *max = getenv("R2_NODE_THREADS");
-    pool_max = max && atoi(max) > 0 ? (unsigned)atoi(max) : 64;
+    pool_max = max && atoi(max) > 0 ? (unsigned)atoi(max) : 8;
     addon *ad = calloc(1, sizeof *ad);
     if (!ad) { napi_throw_error(env, NULL, "out of memory"); return NULL; }
     pthread_mutex_init(&ad->mu, NULL);
@@ -1820,7 +2015,7 @@ static napi_value Init(napi_env env, napi_value exports) {
         FN("metrics", js_metrics), FN("presign", js_presign),
         FN("signerNew", js_signer_new), FN("signerSign", js_signer_sign),
         FN("ctlNew", js_ctl_new), FN("ctlCancel", js_ctl_cancel), FN("ctlAck", js_ctl_ack), FN("ctlFeed", js_ctl_feed),
-        FN("put", js_put), FN("getStream", js_get_stream), FN("head", js_head), FN("delete", js_delete),
+        FN("put", js_put), FN("get", js_get), FN("getStream", js_get_stream), FN("head", js_head), FN("delete", js_delete),
         FN("deleteMany", js_delete_many), FN("copy", js_copy), FN("copyLarge", js_copy_large), FN("list", js_list),
         FN("multipartCreate", js_mp_create), FN("uploadPart", js_mp_part), FN("uploadPartCopy", js_mp_part_copy),
         FN("multipartComplete", js_mp_complete), FN("multipartAbort", js_mp_abort),
