@@ -40,29 +40,6 @@ async function controlled(signal, what, start, { stream = false, window } = {}) 
   }
 }
 
-// For the calls that still run on the addon's pool without a cancel switch
-// (the multipart steps, until libr2 has their _async forms): the promise
-// rejects as soon as the signal fires; the request's outcome is dropped.
-async function abortable(signal, what, promise) {
-  promise.catch(() => {}); // handled below; not an unhandled rejection if the signal wins
-  checkSignal(signal, what);
-  if (!signal) {
-    try { return await promise; } catch (e) { throw fromNative(e); }
-  }
-  let onAbort;
-  const aborted = new Promise((_, reject) => {
-    onAbort = () => reject(abortError(signal, what));
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-  try {
-    return await Promise.race([promise, aborted]);
-  } catch (e) {
-    throw fromNative(e);
-  } finally {
-    signal.removeEventListener('abort', onAbort);
-  }
-}
-
 function sync(fn) {
   try { return fn(); } catch (e) { throw fromNative(e); }
 }
@@ -457,42 +434,45 @@ class Client {
   }
 
   async createMultipartUpload(bucket, key, opts = {}) {
-    return abortable(opts.signal, 'createMultipartUpload', native.multipartCreate(this._h, bucket, key, putOptions(opts)));
+    return controlled(opts.signal, 'createMultipartUpload', (ctl) => native.multipartCreate(this._h, bucket, key, putOptions(opts), ctl));
   }
 
   async uploadPart(bucket, key, uploadId, partNumber, body, opts = {}) {
     const bytes = bytesOf(body);
     if (!bytes) throw new TypeError('a part must be bytes (string, Buffer, Uint8Array or ArrayBuffer)');
-    const etag = await abortable(opts.signal, 'uploadPart', native.uploadPart(this._h, bucket, key, uploadId, partNumber, bytes,
-      enumValue(CHECKSUMS, opts.checksum, 'checksum'), { sseCustomerKey: sseKey(opts.sseCustomerKey) }));
+    const checksum = enumValue(CHECKSUMS, opts.checksum, 'checksum');
+    const partOpts = { sseCustomerKey: sseKey(opts.sseCustomerKey) };
+    const etag = await controlled(opts.signal, 'uploadPart', (ctl) =>
+      native.uploadPart(this._h, bucket, key, uploadId, partNumber, bytes, checksum, partOpts, ctl));
     return { partNumber, etag };
   }
 
   async uploadPartCopy(bucket, key, uploadId, partNumber, srcBucket, srcKey, opts = {}) {
     const [first, last] = opts.range || [-1, -1];
-    const etag = await abortable(opts.signal, 'uploadPartCopy', native.uploadPartCopy(this._h, bucket, key, uploadId, partNumber, srcBucket, srcKey, first, last,
-      { sseCustomerKey: sseKey(opts.sseCustomerKey), sourceSseCustomerKey: sseKey(opts.sourceSseCustomerKey, 'sourceSseCustomerKey') }));
+    const partOpts = { sseCustomerKey: sseKey(opts.sseCustomerKey), sourceSseCustomerKey: sseKey(opts.sourceSseCustomerKey, 'sourceSseCustomerKey') };
+    const etag = await controlled(opts.signal, 'uploadPartCopy', (ctl) =>
+      native.uploadPartCopy(this._h, bucket, key, uploadId, partNumber, srcBucket, srcKey, first, last, partOpts, ctl));
     return { partNumber, etag };
   }
 
   /** ifNoneMatch '*' (create-only) / ifMatch (an ETag) are checked by the server when the object is published. */
   async completeMultipartUpload(bucket, key, uploadId, parts, opts = {}) {
     const completeOpts = { ifMatch: opts.ifMatch, ifNoneMatch: opts.ifNoneMatch, sseCustomerKey: sseKey(opts.sseCustomerKey) };
-    return objectInfo(await abortable(opts.signal, 'completeMultipartUpload',
-      native.multipartComplete(this._h, bucket, key, uploadId, parts, completeOpts)));
+    return objectInfo(await controlled(opts.signal, 'completeMultipartUpload', (ctl) =>
+      native.multipartComplete(this._h, bucket, key, uploadId, parts, completeOpts, ctl)));
   }
 
   async abortMultipartUpload(bucket, key, uploadId, opts = {}) {
-    await abortable(opts.signal, 'abortMultipartUpload', native.multipartAbort(this._h, bucket, key, uploadId));
+    await controlled(opts.signal, 'abortMultipartUpload', (ctl) => native.multipartAbort(this._h, bucket, key, uploadId, ctl));
   }
 
   async listParts(bucket, key, uploadId, opts = {}) {
-    const parts = await abortable(opts.signal, 'listParts', native.listParts(this._h, bucket, key, uploadId));
+    const parts = await controlled(opts.signal, 'listParts', (ctl) => native.listParts(this._h, bucket, key, uploadId, ctl));
     return parts.map((p) => ({ ...p, lastModified: toDate(p.lastModified) }));
   }
 
   async listMultipartUploads(bucket, opts = {}) {
-    const ups = await abortable(opts.signal, 'listMultipartUploads', native.listUploads(this._h, bucket, opts.prefix));
+    const ups = await controlled(opts.signal, 'listMultipartUploads', (ctl) => native.listUploads(this._h, bucket, opts.prefix, ctl));
     return ups.map((u) => ({ ...u, initiated: toDate(u.initiated) }));
   }
 

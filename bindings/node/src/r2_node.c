@@ -53,11 +53,13 @@
     X(r2_object_get_async) X(r2_object_get_stream_async) X(r2_object_put_async) X(r2_object_put_stream_async) \
     X(r2_object_head_async) X(r2_object_delete_async) X(r2_object_delete_many_async) X(r2_object_copy_async) \
     X(r2_list_objects_async) \
+    X(r2_multipart_create_async) X(r2_multipart_upload_part_async) X(r2_multipart_upload_part_copy_async) \
+    X(r2_multipart_complete_async) X(r2_multipart_abort_async) X(r2_multipart_list_parts_async) X(r2_multipart_list_uploads_async) \
+    X(r2_transfer_upload_file_async) X(r2_transfer_upload_buffer_async) \
     X(r2_object_info_dispose) X(r2_delete_result_dispose) X(r2_transfer_copy) X(r2_list_result_dispose) \
-    X(r2_multipart_create) X(r2_multipart_upload_part) X(r2_multipart_upload_part_copy) \
-    X(r2_part_options_init) X(r2_complete_options_init) X(r2_multipart_complete) X(r2_multipart_abort) X(r2_multipart_list_parts) X(r2_multipart_part_list_dispose) X(r2_list_parts_options_init) \
-    X(r2_multipart_list_uploads) X(r2_multipart_upload_list_dispose) X(r2_list_uploads_options_init) X(r2_delete_many_options_init) \
-    X(r2_transfer_upload_file) X(r2_transfer_upload_buffer) X(r2_transfer_upload_stream) X(r2_transfer_download_file) \
+    X(r2_part_options_init) X(r2_complete_options_init) X(r2_multipart_part_list_dispose) \
+    X(r2_multipart_upload_list_dispose) X(r2_list_uploads_options_init) X(r2_delete_many_options_init) \
+    X(r2_transfer_upload_stream) X(r2_transfer_download_file) \
     X(r2_client_presign) X(r2_signer_new) X(r2_signer_free) X(r2_signer_sign) X(r2_signer_presign) \
     X(r2_signed_free) X(r2_signed_header_count) X(r2_signed_header) X(r2_signed_authorization) \
     X(r2_signed_query) X(r2_signed_signature) X(r2_signed_canonical_request) X(r2_signed_string_to_sign) \
@@ -1411,6 +1413,7 @@ typedef struct obj_job {
     int64_t first, last;
     bool quiet, stream, use_transfer;
     r2_delete_many_options delete_many;
+    r2_list_uploads_options list_uploads;
     r2_put_options put;
     r2_get_options get;
     r2_copy_options copy;
@@ -1477,16 +1480,19 @@ static int32_t start_put(job *jj) {
     return R2(r2_object_put_async)(&jj->op, &o->info, jj->box->client, o->bucket, o->key, o->data, o->len, &o->put, ASYNC_TAIL);
 }
 
-/* The transfer manager (no _async form yet): multipart at the threshold, streams of unknown length. */
-static void run_put_transfer(job *jj) {
+/* The transfer manager: bytes on the engine (multipart from the threshold on). */
+static int32_t start_put_transfer(job *jj) {
     obj_job *o = (obj_job *)jj;
-    r2_client *c = jj->box->client;
+    o->transfer.put = &o->put;
+    return R2(r2_transfer_upload_buffer_async)(&jj->op, &o->info, jj->box->client, o->bucket, o->key, o->data, o->len, &o->transfer, ASYNC_TAIL);
+}
+
+/* Pool: a stream through the transfer manager (no _async form on this libr2 yet). */
+static void run_put_stream_transfer(job *jj) {
+    obj_job *o = (obj_job *)jj;
     o->transfer.put = &o->put;
     o->transfer.cancel = jj->ctl ? jj->ctl->cancel : NULL;
-    if (o->stream)
-        job_fail(jj, R2(r2_transfer_upload_stream)(&o->info, c, o->bucket, o->key, o->length, stream_read, jj, &o->transfer));
-    else
-        job_fail(jj, R2(r2_transfer_upload_buffer)(&o->info, c, o->bucket, o->key, o->data, o->len, &o->transfer));
+    job_fail(jj, R2(r2_transfer_upload_stream)(&o->info, jj->box->client, o->bucket, o->key, o->length, stream_read, jj, &o->transfer));
 }
 
 /* put(client, bucket, key, bytes|null, putOpts, transferOpts|null, ctl|null, length, onEvent)
@@ -1514,8 +1520,9 @@ static napi_value js_put(napi_env env, napi_callback_info info) {
     } else if (!get_bytes(env, &o->j, argv[3], &o->data, &o->len)) {
         OBJ_FAIL(o);
     }
-    if (o->use_transfer) o->j.run = run_put_transfer;
-    else o->j.start = start_put;
+    if (!o->use_transfer) o->j.start = start_put;
+    else if (o->stream) o->j.run = run_put_stream_transfer;
+    else o->j.start = start_put_transfer;
     return job_start(env, &o->j);
 }
 
@@ -1731,27 +1738,28 @@ static napi_value js_list(napi_env env, napi_callback_info info) {
 
 /* ---- multipart ---- */
 
-static void run_mp_create(job *jj) {
+static int32_t start_mp_create(job *jj) {
     obj_job *o = (obj_job *)jj;
-    job_fail(jj, R2(r2_multipart_create)(&o->buf, jj->box->client, o->bucket, o->key, &o->put));
+    return R2(r2_multipart_create_async)(&jj->op, &o->buf, jj->box->client, o->bucket, o->key, &o->put, ASYNC_TAIL);
 }
 
+/* multipartCreate(client, bucket, key, putOpts, ctl|null) */
 static napi_value js_mp_create(napi_env env, napi_callback_info info) {
-    ARGS(4);
-    obj_job *o = obj_begin(env, argv, run_mp_create, result_buf);
+    ARGS(5);
+    obj_job *o = obj_begin(env, argv, NULL, result_buf);
     if (!o) return NULL;
-    if (!read_put_options(env, argv[3], &o->j.a, &o->put)) OBJ_FAIL(o);
+    if (!read_put_options(env, argv[3], &o->j.a, &o->put) || !job_ctl(env, &o->j, argv[4])) OBJ_FAIL(o);
+    o->j.start = start_mp_create;
     return job_start(env, &o->j);
 }
 
-static void run_mp_part(job *jj) {
+static int32_t start_mp_part(job *jj) {
     obj_job *o = (obj_job *)jj;
     if (o->src_bucket)
-        job_fail(jj, R2(r2_multipart_upload_part_copy)(&o->buf, jj->box->client, o->bucket, o->key, o->upload_id, o->part_number,
-                                                                    o->src_bucket, o->src_key, o->first, o->last, &o->part));
-    else
-        job_fail(jj, R2(r2_multipart_upload_part)(&o->buf, jj->box->client, o->bucket, o->key, o->upload_id, o->part_number,
-                                                               o->data, o->len, &o->part));
+        return R2(r2_multipart_upload_part_copy_async)(&jj->op, &o->buf, jj->box->client, o->bucket, o->key, o->upload_id, o->part_number,
+                                                       o->src_bucket, o->src_key, o->first, o->last, &o->part, ASYNC_TAIL);
+    return R2(r2_multipart_upload_part_async)(&jj->op, &o->buf, jj->box->client, o->bucket, o->key, o->upload_id, o->part_number,
+                                              o->data, o->len, &o->part, ASYNC_TAIL);
 }
 
 /* The SSE-C keys of a part: {sseCustomerKey, sourceSseCustomerKey} or null. */
@@ -1763,10 +1771,10 @@ static bool read_part_options(napi_env env, napi_value o, arena *a, r2_part_opti
     return true;
 }
 
-/* uploadPart(client, bucket, key, uploadId, partNumber, bytes, checksum, partOpts) */
+/* uploadPart(client, bucket, key, uploadId, partNumber, bytes, checksum, partOpts, ctl|null) */
 static napi_value js_mp_part(napi_env env, napi_callback_info info) {
-    ARGS(8);
-    obj_job *o = obj_begin(env, argv, run_mp_part, result_buf);
+    ARGS(9);
+    obj_job *o = obj_begin(env, argv, NULL, result_buf);
     if (!o) return NULL;
     double pn = 0, ck = 0;
     if (!get_str(env, argv[3], &o->j.a, "uploadId", &o->upload_id) || napi_get_value_double(env, argv[4], &pn) != napi_ok ||
@@ -1778,15 +1786,16 @@ static napi_value js_mp_part(napi_env env, napi_callback_info info) {
     }
     if (!is_nullish(env, argv[6])) napi_get_value_double(env, argv[6], &ck);
     o->part_number = pn < 0 || pn > 4294967295.0 ? 0 : (uint32_t)pn;
-    if (!read_part_options(env, argv[7], &o->j.a, &o->part)) OBJ_FAIL(o);
+    if (!read_part_options(env, argv[7], &o->j.a, &o->part) || !job_ctl(env, &o->j, argv[8])) OBJ_FAIL(o);
     o->part.checksum = (int32_t)ck;
+    o->j.start = start_mp_part;
     return job_start(env, &o->j);
 }
 
-/* uploadPartCopy(client, bucket, key, uploadId, partNumber, srcBucket, srcKey, first, last, partOpts) */
+/* uploadPartCopy(client, bucket, key, uploadId, partNumber, srcBucket, srcKey, first, last, partOpts, ctl|null) */
 static napi_value js_mp_part_copy(napi_env env, napi_callback_info info) {
-    ARGS(10);
-    obj_job *o = obj_begin(env, argv, run_mp_part, result_buf);
+    ARGS(11);
+    obj_job *o = obj_begin(env, argv, NULL, result_buf);
     if (!o) return NULL;
     double pn = 0, first = -1, last = -1;
     if (!get_str(env, argv[3], &o->j.a, "uploadId", &o->upload_id) || napi_get_value_double(env, argv[4], &pn) != napi_ok ||
@@ -1802,20 +1811,21 @@ static napi_value js_mp_part_copy(napi_env env, napi_callback_info info) {
     o->part_number = pn < 0 || pn > 4294967295.0 ? 0 : (uint32_t)pn;
     o->first = (int64_t)first;
     o->last = (int64_t)last;
-    if (!read_part_options(env, argv[9], &o->j.a, &o->part)) OBJ_FAIL(o);
+    if (!read_part_options(env, argv[9], &o->j.a, &o->part) || !job_ctl(env, &o->j, argv[10])) OBJ_FAIL(o);
+    o->j.start = start_mp_part;
     return job_start(env, &o->j);
 }
 
-static void run_mp_complete(job *jj) {
+static int32_t start_mp_complete(job *jj) {
     obj_job *o = (obj_job *)jj;
-    job_fail(jj, R2(r2_multipart_complete)(&o->info, jj->box->client, o->bucket, o->key, o->upload_id, o->completed,
-                                                        o->completed_count, &o->complete));
+    return R2(r2_multipart_complete_async)(&jj->op, &o->info, jj->box->client, o->bucket, o->key, o->upload_id, o->completed,
+                                           o->completed_count, &o->complete, ASYNC_TAIL);
 }
 
-/* complete(client, bucket, key, uploadId, [{partNumber, etag}], {ifMatch, ifNoneMatch, sseCustomerKey}) */
+/* complete(client, bucket, key, uploadId, [{partNumber, etag}], {ifMatch, ifNoneMatch, sseCustomerKey}, ctl|null) */
 static napi_value js_mp_complete(napi_env env, napi_callback_info info) {
-    ARGS(6);
-    obj_job *o = obj_begin(env, argv, run_mp_complete, result_info);
+    ARGS(7);
+    obj_job *o = obj_begin(env, argv, NULL, result_info);
     if (!o) return NULL;
     bool is_array = false;
     napi_is_array(env, argv[4], &is_array);
@@ -1840,25 +1850,29 @@ static napi_value js_mp_complete(napi_env env, napi_callback_info info) {
             !get_key(env, prop(env, c, "sseCustomerKey"), a, "sseCustomerKey", &o->complete.sse_customer_key))
             OBJ_FAIL(o);
     }
+    if (!job_ctl(env, &o->j, argv[6])) OBJ_FAIL(o);
+    o->j.start = start_mp_complete;
     return job_start(env, &o->j);
 }
 
-static void run_mp_abort(job *jj) {
+static int32_t start_mp_abort(job *jj) {
     obj_job *o = (obj_job *)jj;
-    job_fail(jj, R2(r2_multipart_abort)(jj->box->client, o->bucket, o->key, o->upload_id));
+    return R2(r2_multipart_abort_async)(&jj->op, jj->box->client, o->bucket, o->key, o->upload_id, ASYNC_TAIL);
 }
 
+/* multipartAbort(client, bucket, key, uploadId, ctl|null) */
 static napi_value js_mp_abort(napi_env env, napi_callback_info info) {
-    ARGS(4);
-    obj_job *o = obj_begin(env, argv, run_mp_abort, NULL);
+    ARGS(5);
+    obj_job *o = obj_begin(env, argv, NULL, NULL);
     if (!o) return NULL;
-    if (!get_str(env, argv[3], &o->j.a, "uploadId", &o->upload_id)) OBJ_FAIL(o);
+    if (!get_str(env, argv[3], &o->j.a, "uploadId", &o->upload_id) || !job_ctl(env, &o->j, argv[4])) OBJ_FAIL(o);
+    o->j.start = start_mp_abort;
     return job_start(env, &o->j);
 }
 
-static void run_mp_list_parts(job *jj) {
+static int32_t start_mp_list_parts(job *jj) {
     obj_job *o = (obj_job *)jj;
-    job_fail(jj, R2(r2_multipart_list_parts)(&o->parts, jj->box->client, o->bucket, o->key, o->upload_id, NULL));
+    return R2(r2_multipart_list_parts_async)(&jj->op, &o->parts, jj->box->client, o->bucket, o->key, o->upload_id, NULL, ASYNC_TAIL);
 }
 
 static napi_value result_parts(napi_env env, job *jj) {
@@ -1877,20 +1891,21 @@ static napi_value result_parts(napi_env env, job *jj) {
     return arr;
 }
 
+/* listParts(client, bucket, key, uploadId, ctl|null) */
 static napi_value js_mp_list_parts(napi_env env, napi_callback_info info) {
-    ARGS(4);
-    obj_job *o = obj_begin(env, argv, run_mp_list_parts, result_parts);
+    ARGS(5);
+    obj_job *o = obj_begin(env, argv, NULL, result_parts);
     if (!o) return NULL;
-    if (!get_str(env, argv[3], &o->j.a, "uploadId", &o->upload_id)) OBJ_FAIL(o);
+    if (!get_str(env, argv[3], &o->j.a, "uploadId", &o->upload_id) || !job_ctl(env, &o->j, argv[4])) OBJ_FAIL(o);
+    o->j.start = start_mp_list_parts;
     return job_start(env, &o->j);
 }
 
-static void run_mp_list_uploads(job *jj) {
+static int32_t start_mp_list_uploads(job *jj) {
     obj_job *o = (obj_job *)jj;
-    r2_list_uploads_options l;
-    R2(r2_list_uploads_options_init)(&l, R2_LIST_UPLOADS_OPTIONS_VERSION);
-    l.prefix = o->key;  /* the prefix travels in the key slot */
-    job_fail(jj, R2(r2_multipart_list_uploads)(&o->uploads, jj->box->client, o->bucket, &l));
+    R2(r2_list_uploads_options_init)(&o->list_uploads, R2_LIST_UPLOADS_OPTIONS_VERSION);
+    o->list_uploads.prefix = o->key;  /* the prefix travels in the key slot */
+    return R2(r2_multipart_list_uploads_async)(&jj->op, &o->uploads, jj->box->client, o->bucket, &o->list_uploads, ASYNC_TAIL);
 }
 
 static napi_value result_uploads(napi_env env, job *jj) {
@@ -1908,29 +1923,43 @@ static napi_value result_uploads(napi_env env, job *jj) {
     return arr;
 }
 
-/* listUploads(client, bucket, prefix|null) */
+/* listUploads(client, bucket, prefix|null, ctl|null) */
 static napi_value js_mp_list_uploads(napi_env env, napi_callback_info info) {
-    ARGS(3);
-    obj_job *o = obj_begin(env, argv, run_mp_list_uploads, result_uploads);
-    return o ? job_start(env, &o->j) : NULL;
+    ARGS(4);
+    obj_job *o = obj_begin(env, argv, NULL, result_uploads);
+    if (!o) return NULL;
+    if (!job_ctl(env, &o->j, argv[3])) OBJ_FAIL(o);
+    o->j.start = start_mp_list_uploads;
+    return job_start(env, &o->j);
 }
 
 /* ---- files ---- */
 
-static void run_file(job *jj) {
+/* Progress reports (engine or pool thread) become "progress" messages. */
+static void transfer_hooks(job *jj) {
     obj_job *o = (obj_job *)jj;
-    o->transfer.cancel = jj->ctl ? jj->ctl->cancel : NULL;
     if (jj->on_event_ref) {
         o->transfer.progress = transfer_progress;
         o->transfer.progress_userdata = jj;
     }
+}
+
+static int32_t start_upload_file(job *jj) {
+    obj_job *o = (obj_job *)jj;
+    transfer_hooks(jj);
+    return R2(r2_transfer_upload_file_async)(&jj->op, &o->info, jj->box->client, o->bucket, o->key, o->path, &o->transfer, ASYNC_TAIL);
+}
+
+/* Pool: the transfers without an _async form on this libr2 yet. */
+static void run_file(job *jj) {
+    obj_job *o = (obj_job *)jj;
+    o->transfer.cancel = jj->ctl ? jj->ctl->cancel : NULL;
+    transfer_hooks(jj);
     r2_client *c = jj->box->client;
     if (o->stream)
         job_fail(jj, R2(r2_transfer_download_file)(&o->info, c, o->bucket, o->key, o->path, &o->transfer));
-    else if (o->src_bucket)
-        job_fail(jj, R2(r2_transfer_copy)(&o->info, c, o->src_bucket, o->src_key, o->bucket, o->key, &o->transfer));
     else
-        job_fail(jj, R2(r2_transfer_upload_file)(&o->info, c, o->bucket, o->key, o->path, &o->transfer));
+        job_fail(jj, R2(r2_transfer_copy)(&o->info, c, o->src_bucket, o->src_key, o->bucket, o->key, &o->transfer));
 }
 
 /* transferFile(client, bucket, key, path, "upload"|"download", transferOpts, ctl, onProgress) */
@@ -1944,6 +1973,8 @@ static napi_value js_transfer_file(napi_env env, napi_callback_info info) {
         !job_on_event(env, &o->j, argv[7]))
         OBJ_FAIL(o);
     o->stream = dir && !strcmp(dir, "download");
+    if (o->stream) o->j.run = run_file;
+    else o->j.start = start_upload_file;
     return job_start(env, &o->j);
 }
 

@@ -48,6 +48,13 @@ test('AbortSignal cancels every small call in libr2: the request is dropped at o
     deleteMany: (signal) => c.deleteMany('bkt', ['a', 'b'], { signal }),
     copy: (signal) => c.copy('bkt', 'src', 'bkt', 'dst', { signal }),
     list: (signal) => c.list('bkt', { signal }),
+    createMultipartUpload: (signal) => c.createMultipartUpload('bkt', 'k', { signal }),
+    uploadPart: (signal) => c.uploadPart('bkt', 'k', 'up-1', 1, Buffer.alloc(1024), { signal }),
+    uploadPartCopy: (signal) => c.uploadPartCopy('bkt', 'k', 'up-1', 1, 'bkt', 'src', { signal }),
+    completeMultipartUpload: (signal) => c.completeMultipartUpload('bkt', 'k', 'up-1', [{ partNumber: 1, etag: '"e"' }], { signal }),
+    abortMultipartUpload: (signal) => c.abortMultipartUpload('bkt', 'k', 'up-1', { signal }),
+    listParts: (signal) => c.listParts('bkt', 'k', 'up-1', { signal }),
+    listMultipartUploads: (signal) => c.listMultipartUploads('bkt', { signal }),
   };
   for (const [name, call] of Object.entries(calls)) {
     const before = requests.length;
