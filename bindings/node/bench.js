@@ -69,7 +69,8 @@ async function child(direction, file, key) {
   const wall = Number(process.hrtime.bigint() - t0) / 1e9;
   const cpu = process.cpuUsage(cpu0);
   c.close();
-  process.stdout.write(JSON.stringify({ wall, cpu: (cpu.user + cpu.system) / 1e6, maxRssMiB: process.resourceUsage().maxRSS / 1024 }));
+  process.stdout.write(JSON.stringify({ wall, cpu: (cpu.user + cpu.system) / 1e6, user: cpu.user / 1e6, sys: cpu.system / 1e6,
+    maxRssMiB: process.resourceUsage().maxRSS / 1024 }));
 }
 
 function sha256File(file) {
@@ -168,7 +169,7 @@ async function main() {
           } else { // r2's defaults: 4 parts of 10 MiB in flight
             const t = timed(path.join(CBIN, 'bench_multipart'), [env.R2_TEST_ENDPOINT, direction === 'up' ? 'upload' : 'download', target, key, '4', '10']);
             const j = JSON.parse(t.stdout.trim().split('\n').pop());
-            out = { wall: j.wall_s, cpu: j.cpu_user_s + j.cpu_sys_s, maxRssMiB: t.rss };
+            out = { wall: j.wall_s, cpu: j.cpu_user_s + j.cpu_sys_s, user: j.cpu_user_s, sys: j.cpu_sys_s, maxRssMiB: t.rss };
           }
           let check = '';
           if (direction === 'down') {
@@ -177,7 +178,8 @@ async function main() {
             check = ', SHA-256 ok';
           }
           rows.push([tool === tools[0] ? `${sizeMib} MiB ${direction === 'up' ? 'upload' : 'download'} (file)` : '', tool,
-            `${(sizeMib / out.wall).toFixed(0)} MiB/s, CPU ${(out.cpu / gib).toFixed(2)} s/GiB, peak RSS ${out.maxRssMiB.toFixed(0)} MiB${check}`]);
+            `${(sizeMib / out.wall).toFixed(0)} MiB/s, CPU ${(out.cpu / gib).toFixed(2)} s/GiB (user ${(out.user / gib).toFixed(2)}, sys ${(out.sys / gib).toFixed(2)}), ` +
+            `peak RSS ${out.maxRssMiB.toFixed(0)} MiB${check}`]);
         }
       }
       for (const tool of tools) await c.delete(BUCKET, `${p}big-${tool}.bin`);

@@ -22,6 +22,11 @@ def cpu():
     return r.ru_utime + r.ru_stime
 
 
+def cpu_split():
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime, r.ru_stime
+
+
 def main():
     env = os.environ
     # UNSIGNED-PAYLOAD, as the Node and C rows send it
@@ -45,12 +50,13 @@ def main():
         out = {"wall": wall, "cpu": used, "ops": n}
     else:
         path, key = sys.argv[2], sys.argv[3]
-        c0, t0 = cpu(), time.perf_counter()
+        (u0, s0), t0 = cpu_split(), time.perf_counter()
         if case == "up":
             c.upload_file(path, bucket, key)
         else:
             c.download_file(bucket, key, path)
-        out = {"wall": time.perf_counter() - t0, "cpu": cpu() - c0}
+        wall, (u1, s1) = time.perf_counter() - t0, cpu_split()
+        out = {"wall": wall, "cpu": u1 - u0 + s1 - s0, "user": u1 - u0, "sys": s1 - s0}
     out["maxRssMiB"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps(out))
 

@@ -909,6 +909,7 @@ static napi_value job_start(napi_env env, job *j) {
             post_done(j);
         } else if (j->ctl) {
             j->ctl->op = j->op;
+            if (atomic_load(&j->ctl->cancelled)) R2(r2_op_cancel)(j->op); /* cancelled before it started */
         }
     } else if (!pool_submit(j)) {
         /* no thread could be made: fail the call, not the process */
