@@ -60,9 +60,9 @@ function drainPending() {
   }
 }
 
-// Runs start(ctl) with a control block the signal cancels (r2_op_cancel on the
-// engine, r2_cancel on the addon's pool); without a signal and when the call
-// needs no flow control, ctl is null (no block to make for a small call).
+// Runs start(ctl) with a control block the signal cancels (r2_op_cancel);
+// without a signal and when the call needs no flow control, ctl is null (no
+// block to make for a small call).
 // A call stopped by the signal rejects with an AbortError (r2.Cancelled).
 async function controlled(signal, what, start, { stream = false, window } = {}) {
   checkSignal(signal, what);
@@ -437,7 +437,7 @@ class Client {
     if (opts.multipart) {
       const put = opts.replaceMetadata ? putOptions(opts) : undefined;
       return objectInfo(await controlled(opts.signal, 'copy', (ctl) =>
-        native.copyLarge(this._h, bucket, key, srcBucket, srcKey, transferOptions(opts, put), ctl), { stream: true }));
+        native.copyLarge(this._h, bucket, key, srcBucket, srcKey, transferOptions(opts, put), ctl)));
     }
     const copyOpts = {
       replaceMetadata: !!opts.replaceMetadata,
@@ -533,7 +533,7 @@ class Client {
     const put = direction === 'upload' ? putOptions(opts) : undefined;
     const info = await controlled(opts.signal, direction === 'upload' ? 'uploadFile' : 'downloadFile', (ctl) =>
       native.transferFile(this._h, bucket, key, path.resolve(String(file)), direction, transferOptions(opts, put), ctl,
-        onProgress && ((kind, done, total) => onProgress({ bytes: done, total: total < 0 ? undefined : total }))), { stream: true });
+        onProgress && ((kind, done, total) => onProgress({ bytes: done, total: total < 0 ? undefined : total }))));
     return objectInfo(info);
   }
 

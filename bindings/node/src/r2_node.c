@@ -12,18 +12,15 @@
  * R2_READ_PAUSE / R2_WRITE_PAUSE, and the JS thread calls r2_op_resume() once
  * it fed or consumed data). An AbortSignal calls r2_op_cancel().
  *
- * Calls without an `_async` form yet (the multipart steps and the transfer
- * manager: uploadFile, downloadFile, multipart put, copy of large objects)
- * run their blocking r2 call on a small pool of threads owned by this addon
- * (R2_NODE_THREADS, default 8), with r2_cancel for the transfers.
+ * The addon owns no thread: every call, the transfer manager's included, is
+ * an r2 operation on the engine.
  *
  * Every result, download block, upload request and progress report goes back
  * to the JS thread through one napi_threadsafe_function, in order (a call's
  * chunks precede its completion), handled in short batches.
  *
  * A "ctl" (control block, created by ctlNew) belongs to one call: it carries
- * the r2_op to cancel or resume, the r2_cancel switch of pool calls, and the
- * flow control of streams: download blocks wait for JS, at most `limit`
+ * the r2_op to cancel or resume, and the flow control of streams: download blocks wait for JS, at most `limit`
  * bytes unacknowledged before the write callback pauses the transfer; upload
  * chunks fed from JS wait in a queue the read callback drains.
  */
@@ -46,7 +43,6 @@
     X(r2_version_number) X(r2_version_string) X(r2_error_last) X(r2_status_string) X(r2_buf_dispose) \
     X(r2_client_new) X(r2_client_new_from_env) X(r2_client_free) X(r2_client_options_init) \
     X(r2_client_metrics_json) X(r2_client_metrics_prometheus) \
-    X(r2_cancel_new) X(r2_cancel_free) X(r2_cancel_signal) \
     X(r2_put_options_init) X(r2_get_options_init) X(r2_copy_options_init) X(r2_list_options_init) \
     X(r2_transfer_options_init) X(r2_presign_options_init) X(r2_sign_request_init) X(r2_signer_options_init) \
     X(r2_op_cancel) X(r2_op_resume) X(r2_op_free) \
@@ -55,11 +51,11 @@
     X(r2_list_objects_async) \
     X(r2_multipart_create_async) X(r2_multipart_upload_part_async) X(r2_multipart_upload_part_copy_async) \
     X(r2_multipart_complete_async) X(r2_multipart_abort_async) X(r2_multipart_list_parts_async) X(r2_multipart_list_uploads_async) \
-    X(r2_transfer_upload_file_async) X(r2_transfer_upload_buffer_async) \
-    X(r2_object_info_dispose) X(r2_delete_result_dispose) X(r2_transfer_copy) X(r2_list_result_dispose) \
+    X(r2_transfer_upload_file_async) X(r2_transfer_upload_buffer_async) X(r2_transfer_upload_stream_async) \
+    X(r2_transfer_download_file_async) X(r2_transfer_copy_async) \
+    X(r2_object_info_dispose) X(r2_delete_result_dispose) X(r2_list_result_dispose) \
     X(r2_part_options_init) X(r2_complete_options_init) X(r2_multipart_part_list_dispose) \
     X(r2_multipart_upload_list_dispose) X(r2_list_uploads_options_init) X(r2_delete_many_options_init) \
-    X(r2_transfer_upload_stream) X(r2_transfer_download_file) \
     X(r2_client_presign) X(r2_signer_new) X(r2_signer_free) X(r2_signer_sign) X(r2_signer_presign) \
     X(r2_signed_free) X(r2_signed_header_count) X(r2_signed_header) X(r2_signed_authorization) \
     X(r2_signed_query) X(r2_signed_signature) X(r2_signed_canonical_request) X(r2_signed_string_to_sign) \
@@ -526,11 +522,9 @@ typedef struct block {
 #define BLOCK_SIZE (256 * 1024)
 
 typedef struct ctl {
-    r2_cancel *cancel;      /* pool calls: r2_cancel_signal() stops them */
     atomic_int cancelled;
-    r2_op *op;              /* engine calls: set and cleared on the JS thread */
+    r2_op *op;              /* set and cleared on the JS thread */
     pthread_mutex_t mu;
-    pthread_cond_t cv;
     /* downloads: blocks for JS, bytes not acknowledged by JS yet, paused by the write callback */
     block *blocks, *blocks_tail;
     bool block_posted, write_paused;
@@ -545,23 +539,13 @@ typedef struct ctl {
 static void ctl_finalize(napi_env env, void *data, void *hint) {
     (void)env; (void)hint;
     ctl *c = data;
-    R2(r2_cancel_free)(c->cancel);
     for (chunk *k = c->head; k;) { chunk *n = k->next; free(k); k = n; }
     for (block *k = c->blocks; k;) { block *n = k->next; free(k); k = n; }
     pthread_mutex_destroy(&c->mu);
-    pthread_cond_destroy(&c->cv);
     free(c);
 }
 
-static void ctl_wait(ctl *c) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_nsec += 50 * 1000000L; /* wake now and then to see a cancel */
-    if (ts.tv_nsec >= 1000000000L) { ts.tv_sec++; ts.tv_nsec -= 1000000000L; }
-    pthread_cond_timedwait(&c->cv, &c->mu, &ts);
-}
-
-/* ---- the worker pool and the completion channel ---- */
+/* ---- calls and the completion channel ---- */
 
 enum msg_kind { MSG_DONE, MSG_CHUNK, MSG_NEED, MSG_PROGRESS };
 
@@ -578,9 +562,7 @@ typedef struct msg {
 } msg;
 
 struct job {
-    job *next;
-    int32_t (*start)(job *); /* engine calls: r2_X_async(&j->op, ..., engine_done, j, NULL) */
-    void (*run)(job *);      /* pool calls: the blocking r2 call */
+    int32_t (*start)(job *); /* r2_X_async(&j->op, ..., engine_done, j, NULL) */
     napi_value (*result)(napi_env, job *); /* on success, on the JS thread */
     void (*cleanup)(job *);                 /* frees what the job owns (may be NULL) */
     napi_deferred deferred;
@@ -594,7 +576,7 @@ struct job {
     msg done; /* its completion message, posted once (no allocation that could fail) */
 };
 
-/* Messages from workers wait in one FIFO queue; the threadsafe function only
+/* Messages from engine threads wait in one FIFO queue; the threadsafe function only
  * wakes the JS thread, which handles them in batches of at most BATCH_MSGS or
  * BATCH_NS and yields to the event loop (setImmediate) between batches, so a
  * burst of completions never blocks timers and I/O for long. */
@@ -610,11 +592,6 @@ typedef struct addon {
 #define BATCH_MSGS 64
 #define BATCH_NS 2000000L
 
-static pthread_mutex_t pool_mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t pool_cv = PTHREAD_COND_INITIALIZER;
-static job *queue_head, *queue_tail;
-static unsigned pool_threads, pool_idle, pool_max;
-
 static void post(addon *ad, msg *m) {
     m->next = NULL;
     pthread_mutex_lock(&ad->mu);
@@ -626,49 +603,12 @@ static void post(addon *ad, msg *m) {
     if (wake) napi_call_threadsafe_function(ad->tsfn, NULL, napi_tsfn_nonblocking);
 }
 
-static addon *the_addon; /* one per process: the pool and the engine callbacks post to it */
+static addon *the_addon; /* one per process: the engine callbacks post to it */
 
 static void post_done(job *j) {
     j->done.kind = MSG_DONE;
     j->done.job = j;
     post(the_addon, &j->done);
-}
-
-static void *pool_main(void *arg) {
-    (void)arg;
-    for (;;) {
-        pthread_mutex_lock(&pool_mu);
-        pool_idle++;
-        while (!queue_head) pthread_cond_wait(&pool_cv, &pool_mu);
-        pool_idle--;
-        job *j = queue_head;
-        queue_head = j->next;
-        if (!queue_head) queue_tail = NULL;
-        pthread_mutex_unlock(&pool_mu);
-        j->run(j);
-        post_done(j);
-    }
-    return NULL;
-}
-
-static bool pool_submit(job *j) {
-    pthread_mutex_lock(&pool_mu);
-    j->next = NULL;
-    if (queue_tail) queue_tail->next = j; else queue_head = j;
-    queue_tail = j;
-    if (pool_idle == 0 && pool_threads < pool_max) {
-        pthread_t t;
-        pthread_attr_t attr;
-        pthread_attr_init(&attr);
-        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-        pthread_attr_setstacksize(&attr, 1 << 20);
-        if (pthread_create(&t, &attr, pool_main, NULL) == 0) pool_threads++;
-        pthread_attr_destroy(&attr);
-    }
-    bool ok = pool_threads > 0;
-    pthread_cond_signal(&pool_cv);
-    pthread_mutex_unlock(&pool_mu);
-    return ok;
 }
 
 static void job_free(napi_env env, job *j) {
@@ -690,7 +630,7 @@ static void call_on_event(napi_env env, job *j, napi_value *argv, size_t argc, n
         /* an exception in a JS stream callback: cancel the call and report it later */
         napi_value exc;
         napi_get_and_clear_last_exception(env, &exc);
-        if (j->ctl) { atomic_store(&j->ctl->cancelled, 1); R2(r2_cancel_signal)(j->ctl->cancel); }
+        if (j->ctl) atomic_store(&j->ctl->cancelled, 1);
         if (j->op) R2(r2_op_cancel)(j->op);
         napi_fatal_exception(env, exc);
     }
@@ -836,10 +776,10 @@ static napi_value js_set_scheduler(napi_env env, napi_callback_info info) {
 }
 
 /* Allocates a job of `size` bytes (a struct starting with `job`). */
-static void *job_new(size_t size, void (*run)(job *), napi_value (*result)(napi_env, job *)) {
+static void *job_new(size_t size, int32_t (*start)(job *), napi_value (*result)(napi_env, job *)) {
     job *j = calloc(1, size);
     if (!j) return NULL;
-    j->run = run;
+    j->start = start;
     j->result = result;
     return j;
 }
@@ -890,7 +830,7 @@ static void engine_done(r2_op *op, int32_t status, void *userdata) {
     post_done(j);
 }
 
-/* Starts j on the engine (j->start) or the pool (j->run); returns its promise
+/* Starts j on the engine (j->start); returns its promise
  * (or NULL after throwing). A call that cannot start rejects its promise. */
 static napi_value job_start(napi_env env, job *j) {
     addon *ad = the_addon;
@@ -902,21 +842,13 @@ static napi_value job_start(napi_env env, job *j) {
     }
     if (ad->pending++ == 0) napi_ref_threadsafe_function(env, ad->tsfn);
     if (j->box) j->box->inflight++;
-    if (j->start) {
-        int32_t rc = j->start(j);
-        if (rc != R2_OK) {
-            job_fail(j, rc); /* this thread's error: the call was refused before it started */
-            post_done(j);
-        } else if (j->ctl) {
-            j->ctl->op = j->op;
-            if (atomic_load(&j->ctl->cancelled)) R2(r2_op_cancel)(j->op); /* cancelled before it started */
-        }
-    } else if (!pool_submit(j)) {
-        /* no thread could be made: fail the call, not the process */
-        j->rc = R2_ERR_LIBRARY_BUG;
-        j->err.code = R2_ERR_LIBRARY_BUG;
-        j->err.message = strdup("r2: could not start a worker thread");
+    int32_t rc = j->start(j);
+    if (rc != R2_OK) {
+        job_fail(j, rc); /* this thread's error: the call was refused before it started */
         post_done(j);
+    } else if (j->ctl) {
+        j->ctl->op = j->op;
+        if (atomic_load(&j->ctl->cancelled)) R2(r2_op_cancel)(j->op); /* cancelled before it started */
     }
     return promise;
 }
@@ -1201,10 +1133,7 @@ static napi_value js_ctl_new(napi_env env, napi_callback_info info) {
     ARGS(1);
     ctl *c = calloc(1, sizeof *c);
     if (!c) { napi_throw_error(env, NULL, "out of memory"); return NULL; }
-    int32_t rc = R2(r2_cancel_new)(&c->cancel);
-    if (rc != R2_OK) { free(c); return throw_r2(env, rc); }
     pthread_mutex_init(&c->mu, NULL);
-    pthread_cond_init(&c->cv, NULL);
     double limit = 8 << 20;
     if (!is_nullish(env, argv[0])) napi_get_value_double(env, argv[0], &limit);
     c->limit = (uint64_t)limit;
@@ -1222,17 +1151,13 @@ static ctl *get_ctl(napi_env env, napi_value v) {
     return c;
 }
 
-/* ctlCancel(ctl): stops the call (r2_op_cancel on the engine, r2_cancel on the pool). */
+/* ctlCancel(ctl): stops the call (r2_op_cancel; before it started: once it starts). */
 static napi_value js_ctl_cancel(napi_env env, napi_callback_info info) {
     ARGS(1);
     ctl *c = get_ctl(env, argv[0]);
     if (!c) return NULL;
     atomic_store(&c->cancelled, 1);
-    R2(r2_cancel_signal)(c->cancel);
     if (c->op) R2(r2_op_cancel)(c->op);
-    pthread_mutex_lock(&c->mu);
-    pthread_cond_broadcast(&c->cv);
-    pthread_mutex_unlock(&c->mu);
     return NULL;
 }
 
@@ -1284,13 +1209,12 @@ static napi_value js_ctl_feed(napi_env env, napi_callback_info info) {
     if (c->asked) c->asked--;
     bool resume = c->read_paused;
     c->read_paused = false;
-    pthread_cond_broadcast(&c->cv);
     pthread_mutex_unlock(&c->mu);
     if (resume && c->op) R2(r2_op_resume)(c->op);
     return NULL;
 }
 
-/* ---- stream callbacks (engine threads: never wait; pool threads: may wait) ---- */
+/* ---- stream callbacks (on engine threads: they never wait) ---- */
 
 /* Engine download sink: append the chunk to the blocks for JS and wake JS
  * once per batch; with `limit` bytes unacknowledged, pause the transfer
@@ -1376,19 +1300,6 @@ static int64_t engine_read(uint8_t *buf, size_t cap, void *userdata) {
     return r;
 }
 
-/* Pool upload source (the transfer manager's streams): waits for fed chunks. */
-static int64_t stream_read(uint8_t *buf, size_t cap, void *userdata) {
-    job *j = userdata;
-    ctl *c = j->ctl;
-    pthread_mutex_lock(&c->mu);
-    for (;;) {
-        if (atomic_load(&c->cancelled)) { pthread_mutex_unlock(&c->mu); return -1; }
-        size_t n = take_fed(j, c, buf, cap);
-        if (n > 0 || c->eof) { pthread_mutex_unlock(&c->mu); return (int64_t)n; }
-        ctl_wait(c);
-    }
-}
-
 static int transfer_progress(uint64_t done, int64_t total, void *userdata) {
     job *j = userdata;
     msg *m = calloc(1, sizeof *m);
@@ -1449,8 +1360,8 @@ static napi_value result_info(napi_env env, job *jj) { return info_value(env, &(
 static napi_value result_buf(napi_env env, job *jj) { return str_value(env, ((obj_job *)jj)->buf.ptr); }
 
 /* Starts an obj_job: client, then strings bucket/key (argv[1], argv[2]). */
-static obj_job *obj_begin(napi_env env, napi_value *argv, void (*run)(job *), napi_value (*result)(napi_env, job *)) {
-    obj_job *o = job_new(sizeof *o, run, result);
+static obj_job *obj_begin(napi_env env, napi_value *argv, int32_t (*start)(job *), napi_value (*result)(napi_env, job *)) {
+    obj_job *o = job_new(sizeof *o, start, result);
     if (!o) { napi_throw_error(env, NULL, "out of memory"); return NULL; }
     o->j.cleanup = obj_cleanup;
     /* The result structs this addon was built with (libr2 writes only their fields). */
@@ -1488,17 +1399,17 @@ static int32_t start_put_transfer(job *jj) {
     return R2(r2_transfer_upload_buffer_async)(&jj->op, &o->info, jj->box->client, o->bucket, o->key, o->data, o->len, &o->transfer, ASYNC_TAIL);
 }
 
-/* Pool: a stream through the transfer manager (no _async form on this libr2 yet). */
-static void run_put_stream_transfer(job *jj) {
+/* A stream through the transfer manager: one PUT below the threshold, else parts read in order. */
+static int32_t start_put_stream_transfer(job *jj) {
     obj_job *o = (obj_job *)jj;
     o->transfer.put = &o->put;
-    o->transfer.cancel = jj->ctl ? jj->ctl->cancel : NULL;
-    job_fail(jj, R2(r2_transfer_upload_stream)(&o->info, jj->box->client, o->bucket, o->key, o->length, stream_read, jj, &o->transfer));
+    return R2(r2_transfer_upload_stream_async)(&jj->op, &o->info, jj->box->client, o->bucket, o->key, o->length,
+                                               engine_read, jj, &o->transfer, ASYNC_TAIL);
 }
 
 /* put(client, bucket, key, bytes|null, putOpts, transferOpts|null, ctl|null, length, onEvent)
  * transferOpts null: one PUT on the engine (bytes, or a stream of known length);
- * otherwise the transfer manager on the pool (multipart at the threshold).
+ * otherwise the transfer manager (multipart at the threshold).
  * null bytes: a stream fed by ctlFeed after "need" events, length -1 when unknown. */
 static napi_value js_put(napi_env env, napi_callback_info info) {
     ARGS(9);
@@ -1522,7 +1433,7 @@ static napi_value js_put(napi_env env, napi_callback_info info) {
         OBJ_FAIL(o);
     }
     if (!o->use_transfer) o->j.start = start_put;
-    else if (o->stream) o->j.run = run_put_stream_transfer;
+    else if (o->stream) o->j.start = start_put_stream_transfer;
     else o->j.start = start_put_transfer;
     return job_start(env, &o->j);
 }
@@ -1936,7 +1847,7 @@ static napi_value js_mp_list_uploads(napi_env env, napi_callback_info info) {
 
 /* ---- files ---- */
 
-/* Progress reports (engine or pool thread) become "progress" messages. */
+/* Progress reports (on an engine thread) become "progress" messages. */
 static void transfer_hooks(job *jj) {
     obj_job *o = (obj_job *)jj;
     if (jj->on_event_ref) {
@@ -1951,22 +1862,21 @@ static int32_t start_upload_file(job *jj) {
     return R2(r2_transfer_upload_file_async)(&jj->op, &o->info, jj->box->client, o->bucket, o->key, o->path, &o->transfer, ASYNC_TAIL);
 }
 
-/* Pool: the transfers without an _async form on this libr2 yet. */
-static void run_file(job *jj) {
+static int32_t start_download_file(job *jj) {
     obj_job *o = (obj_job *)jj;
-    o->transfer.cancel = jj->ctl ? jj->ctl->cancel : NULL;
     transfer_hooks(jj);
-    r2_client *c = jj->box->client;
-    if (o->stream)
-        job_fail(jj, R2(r2_transfer_download_file)(&o->info, c, o->bucket, o->key, o->path, &o->transfer));
-    else
-        job_fail(jj, R2(r2_transfer_copy)(&o->info, c, o->src_bucket, o->src_key, o->bucket, o->key, &o->transfer));
+    return R2(r2_transfer_download_file_async)(&jj->op, &o->info, jj->box->client, o->bucket, o->key, o->path, &o->transfer, ASYNC_TAIL);
+}
+
+static int32_t start_copy_large(job *jj) {
+    obj_job *o = (obj_job *)jj;
+    return R2(r2_transfer_copy_async)(&jj->op, &o->info, jj->box->client, o->src_bucket, o->src_key, o->bucket, o->key, &o->transfer, ASYNC_TAIL);
 }
 
 /* transferFile(client, bucket, key, path, "upload"|"download", transferOpts, ctl, onProgress) */
 static napi_value js_transfer_file(napi_env env, napi_callback_info info) {
     ARGS(8);
-    obj_job *o = obj_begin(env, argv, run_file, result_info);
+    obj_job *o = obj_begin(env, argv, NULL, result_info);
     if (!o) return NULL;
     const char *dir = NULL;
     if (!get_str(env, argv[3], &o->j.a, "path", &o->path) || !get_str(env, argv[4], &o->j.a, "direction", &dir) ||
@@ -1974,15 +1884,14 @@ static napi_value js_transfer_file(napi_env env, napi_callback_info info) {
         !job_on_event(env, &o->j, argv[7]))
         OBJ_FAIL(o);
     o->stream = dir && !strcmp(dir, "download");
-    if (o->stream) o->j.run = run_file;
-    else o->j.start = start_upload_file;
+    o->j.start = o->stream ? start_download_file : start_upload_file;
     return job_start(env, &o->j);
 }
 
 /* copyLarge(client, bucket, key, srcBucket, srcKey, transferOpts, ctl) */
 static napi_value js_copy_large(napi_env env, napi_callback_info info) {
     ARGS(7);
-    obj_job *o = obj_begin(env, argv, run_file, result_info);
+    obj_job *o = obj_begin(env, argv, start_copy_large, result_info);
     if (!o) return NULL;
     if (!get_str(env, argv[3], &o->j.a, "sourceBucket", &o->src_bucket) || !get_str(env, argv[4], &o->j.a, "sourceKey", &o->src_key) ||
         !read_transfer_options(env, argv[5], &o->j.a, &o->transfer, &o->put) || !job_ctl(env, &o->j, argv[6]))
@@ -2029,8 +1938,6 @@ static napi_value Init(napi_env env, napi_value exports) {
         napi_throw_error(env, "ERR_R2_ADDON", "r2: the addon can be loaded once per process (not in worker threads)");
         return NULL;
     }
-    const char *max = getenv("R2_NODE_THREADS");
-    pool_max = max && atoi(max) > 0 ? (unsigned)atoi(max) : 8;
     addon *ad = calloc(1, sizeof *ad);
     if (!ad) { napi_throw_error(env, NULL, "out of memory"); return NULL; }
     pthread_mutex_init(&ad->mu, NULL);
