@@ -474,10 +474,12 @@ node-test: node node-types node-pack
 node-integration: node
 	@bash scripts/test-server.sh run $(SERVER_DIR)-node -- $(MAKE) --no-print-directory node-test
 
-# Node benchmarks (bindings/node/bench.js) against their own server: signing,
-# listing, 4 KiB calls at 16/256 in flight, a file up and down (NODE_BENCH_ARGS='--size-mib 1024').
+# Node benchmarks (bindings/node/bench.js) against their own server, beside the
+# Python binding (bindings/node/bench_python.py) and C (bench_transfer, bench_multipart)
+# in one run: signing, listing, 4 KiB calls at 16/256 in flight, a 1 GiB file up and
+# down (NODE_BENCH_ARGS='--size-mib 256', '--node-only', '--skip-transfers').
 NODE_BENCH_ARGS ?=
-node-bench: node
+node-bench: setup node $(OUT)/bench_transfer $(OUT)/bench_multipart
 	@rc=0; bash scripts/test-server.sh run .build/bench-server-node -- node $(NODE_DIR)/bench.js $(NODE_BENCH_ARGS) || rc=$$?; \
 		rm -rf .build/bench-server-node/data; exit $$rc
 

@@ -440,15 +440,15 @@ def node_rows(size_mib):
     if not os.path.exists(NODE_ADDON):
         print("  node: bindings/node addon not built (make node); skipped", flush=True)
         return
-    out = subprocess.run(["node", os.path.join(ROOT, "bindings", "node", "bench.js"), "--size-mib", str(size_mib)],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(["node", os.path.join(ROOT, "bindings", "node", "bench.js"), "--size-mib", str(size_mib),
+                          "--node-only"], capture_output=True, text=True, check=True).stdout
     for line in out.splitlines():
-        m = re.match(r"(sign|presign) \(.*?\)\s+([\d.]+) µs/call", line)
+        m = re.match(r"(sign|presign) \(.*?\)\s+Node\s+([\d.]+) µs/call", line)
         if m:
             row(m.group(1), "r2 Node", float(m.group(2)), "µs/call")
-        m = re.match(r"(\d+) MiB (uploadFile|downloadFile)\s+(\d+) MiB/s, CPU ([\d.]+) s/GiB, peak RSS (\d+) MiB", line)
+        m = re.match(r"(\d+) MiB (upload|download) \(file\)\s+Node\s+(\d+) MiB/s, CPU ([\d.]+) s/GiB.*?peak RSS (\d+) MiB", line)
         if m:
-            row(f"{m.group(1)} MiB {'up' if m.group(2) == 'uploadFile' else 'down'}", "r2 Node", float(m.group(4)),
+            row(f"{m.group(1)} MiB {'up' if m.group(2) == 'upload' else 'down'}", "r2 Node", float(m.group(4)),
                 "CPU s/GiB", f"{m.group(3)} MiB/s, peak RSS {m.group(5)} MiB")
 
 

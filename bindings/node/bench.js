@@ -1,21 +1,33 @@
 #!/usr/bin/env node
 'use strict';
-// Benchmarks of the Node binding (make node-bench starts a local server):
+// Benchmarks of the Node binding beside the Python binding and C, in one run
+// against one local server (make node-bench starts it):
 // 1. r2.Signer.sign and client.presign per call (µs, median of 5 rounds);
 // 2. listing 1000 objects (one ListObjectsV2 page, ms, median of 5);
-// 3. 4 KiB GETs and PUTs with 16 and 256 in flight (calls per second);
-// 4. a file up and down (--size-mib, default 1024), each in its own process:
-//    wall time, CPU (user + sys) per GiB and peak RSS of that process.
-// Options: --size-mib N, --skip-transfers. Needs R2_TEST_* (scripts/test-server.sh).
+// 3. 4 KiB GETs and PUTs with 16 and 256 in flight: calls per second and
+//    client CPU per call (the whole process: JS thread and r2's engine threads),
+//    and the event loop's largest delay while they run. Python: a pool of 16 /
+//    256 threads of blocking calls (bench_python.py); C: 16 / 256 threads
+//    (Tests/CABITests/bench_transfer);
+// 4. a file up and down (--size-mib, default 1024) through the transfer
+//    manager with r2's defaults, each in its own process: throughput, CPU
+//    (user + sys) per GiB and peak RSS of that process (C: bench_multipart
+//    under GNU time). SHA-256 of every download checked.
+// Options: --size-mib N, --ops N (default 4000), --skip-transfers, --node-only.
+// Needs R2_TEST_* (scripts/test-server.sh).
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { execFileSync } = require('node:child_process');
+const { monitorEventLoopDelay } = require('node:perf_hooks');
 const r2 = require('.');
 
 const env = process.env;
 const BUCKET = env.R2_TEST_BUCKET || 'r2-test';
+const ROOT = path.resolve(__dirname, '..', '..');
+const CBIN = path.join(ROOT, '.build', 'r2-c');
+const PYTHON = fs.existsSync(path.join(ROOT, '.venv', 'bin', 'python')) ? path.join(ROOT, '.venv', 'bin', 'python') : 'python3';
 // UNSIGNED-PAYLOAD, as r2's C benchmark and curl send it (signed adds a SHA-256 of every part).
 const options = () => ({
   endpoint: env.R2_TEST_ENDPOINT, allowHttp: true, accessKeyId: env.R2_TEST_ACCESS_KEY_ID, secretAccessKey: env.R2_TEST_SECRET_ACCESS_KEY,
@@ -50,25 +62,48 @@ async function inFlight(n, limit, op) {
 // Child mode: one transfer, reported as JSON.
 async function child(direction, file, key) {
   const c = new r2.Client(options());
+  const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   if (direction === 'up') await c.uploadFile(file, BUCKET, key);
   else await c.downloadFile(BUCKET, key, file);
   const wall = Number(process.hrtime.bigint() - t0) / 1e9;
-  const u = process.resourceUsage();
+  const cpu = process.cpuUsage(cpu0);
   c.close();
-  process.stdout.write(JSON.stringify({ wall, cpu: (u.userCPUTime + u.systemCPUTime) / 1e6, maxRssMiB: u.maxRSS / 1024 }));
+  process.stdout.write(JSON.stringify({ wall, cpu: (cpu.user + cpu.system) / 1e6, user: cpu.user / 1e6, sys: cpu.system / 1e6,
+    maxRssMiB: process.resourceUsage().maxRSS / 1024 }));
+}
+
+function sha256File(file) {
+  const h = crypto.createHash('sha256');
+  const fd = fs.openSync(file, 'r');
+  const buf = Buffer.alloc(8 << 20);
+  for (let n; (n = fs.readSync(fd, buf, 0, buf.length, null)) > 0;) h.update(buf.subarray(0, n));
+  fs.closeSync(fd);
+  return h.digest('hex');
+}
+
+// Runs cmd under GNU time: its stdout and peak RSS (MiB).
+function timed(cmd, args, opts = {}) {
+  const out = path.join(os.tmpdir(), `r2-bench-time-${process.pid}`);
+  const stdout = execFileSync('/usr/bin/time', ['-f', '%M', '-o', out, cmd, ...args], { encoding: 'utf8', ...opts });
+  const rss = Number(fs.readFileSync(out, 'utf8').trim().split('\n').pop()) / 1024;
+  fs.rmSync(out, { force: true });
+  return { stdout, rss };
 }
 
 async function main() {
   const args = process.argv.slice(2);
   if (args[0] === '--child') return child(args[1], args[2], args[3]);
-  const sizeMib = Number(args[args.indexOf('--size-mib') + 1]) || (args.includes('--size-mib') ? 0 : 1024);
+  const arg = (name, dflt) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : dflt);
+  const sizeMib = arg('--size-mib', 1024);
+  const ops = arg('--ops', 4000);
+  const peers = !args.includes('--node-only');
   const rows = [];
   const signer = new r2.Signer({ accessKeyId: 'AKIDEXAMPLE0BENCH001', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' });
   const req = { method: 'GET', path: '/bucket/some/key.txt', headers: [['host', 'acct.r2.cloudflarestorage.com']], payloadHash: 'UNSIGNED-PAYLOAD', date: '2024-05-06T07:08:09Z' };
-  rows.push(['sign (r2.Signer.sign)', `${perCallUs(() => signer.sign(req)).toFixed(2)} µs/call`]);
+  rows.push(['sign (r2.Signer.sign)', 'Node', `${perCallUs(() => signer.sign(req)).toFixed(2)} µs/call`]);
   const c = new r2.Client(options());
-  rows.push(['presign (client.presign)', `${perCallUs(() => c.presign('GET', BUCKET, 'some/key.txt', 3600)).toFixed(2)} µs/call`]);
+  rows.push(['presign (client.presign)', 'Node', `${perCallUs(() => c.presign('GET', BUCKET, 'some/key.txt', 3600)).toFixed(2)} µs/call`]);
 
   const p = `bench-${crypto.randomBytes(3).toString('hex')}/`;
   const keys = Array.from({ length: 1000 }, (_, i) => `${p}list/${String(i).padStart(4, '0')}`);
@@ -80,13 +115,33 @@ async function main() {
     listMs.push(Number(process.hrtime.bigint() - t0) / 1e6);
     if (page.objects.length !== 1000) throw new Error(`listed ${page.objects.length}`);
   }
-  rows.push(['list 1000 objects (one page)', `${median(listMs).toFixed(1)} ms`]);
+  rows.push(['list 1000 objects (one page)', 'Node', `${median(listMs).toFixed(1)} ms`]);
 
+  // 4 KiB calls: the same 100 keys for every tool (PUTs overwrite them, GETs read them)
   const small = crypto.randomBytes(4096);
-  await c.put(BUCKET, `${p}small`, small);
-  for (const limit of [16, 256]) {
-    rows.push([`4 KiB GET, ${limit} in flight`, `${(await inFlight(4000, limit, () => c.get(BUCKET, `${p}small`))).toFixed(0)} /s`]);
-    rows.push([`4 KiB PUT, ${limit} in flight`, `${(await inFlight(4000, limit, (i) => c.put(BUCKET, `${p}put/${i % 100}`, small))).toFixed(0)} /s`]);
+  const smallKey = (i) => `${p}small/${String(i % 100).padStart(3, '0')}`;
+  await inFlight(100, 16, (i) => c.put(BUCKET, smallKey(i), small));
+  for (const op of ['GET', 'PUT']) {
+    for (const limit of [16, 256]) {
+      const call = op === 'GET' ? (i) => c.get(BUCKET, smallKey(i)) : (i) => c.put(BUCKET, smallKey(i), small);
+      await inFlight(limit, limit, call); // warm up: connections open
+      const h = monitorEventLoopDelay({ resolution: 5 });
+      h.enable();
+      const cpu0 = process.cpuUsage();
+      const perSec = await inFlight(ops, limit, call);
+      const cpu = process.cpuUsage(cpu0);
+      h.disable();
+      rows.push([`4 KiB ${op}, ${limit} in flight`, 'Node', `${perSec.toFixed(0)} /s, CPU ${((cpu.user + cpu.system) / ops).toFixed(0)} µs/op, ` +
+        `event-loop delay max ${(h.max / 1e6).toFixed(1)} ms`]);
+      if (!peers) continue;
+      const py = JSON.parse(execFileSync(PYTHON, [path.join(__dirname, 'bench_python.py'), 'small', op.toLowerCase(), String(ops), String(limit), `${p}small/`], { encoding: 'utf8' }));
+      rows.push(['', 'Python', `${(py.ops / py.wall).toFixed(0)} /s, CPU ${(py.cpu / py.ops * 1e6).toFixed(0)} µs/op (${limit} threads)`]);
+      const out = execFileSync(path.join(CBIN, 'bench_transfer'), [env.R2_TEST_ENDPOINT], {
+        encoding: 'utf8', env: { ...env, BENCH_MIB: '0', BENCH_SMALL_OPS: String(ops), BENCH_THREADS: String(limit) },
+      });
+      const m = out.match(new RegExp(`x 4 KiB ${op}, \\d+ threads: (\\d+) ops/s, client CPU (\\d+) us/op`));
+      rows.push(['', 'C', m ? `${m[1]} /s, CPU ${m[2]} µs/op (${limit} threads)` : `(no result: ${out.trim().split('\n').pop()})`]);
+    }
   }
   const all = [];
   for await (const o of c.listAll(BUCKET, { prefix: p })) all.push(o.key);
@@ -97,25 +152,45 @@ async function main() {
     try {
       const file = path.join(dir, 'up.bin');
       const fd = fs.openSync(file, 'w');
-      const block = crypto.randomBytes(1 << 20);
-      for (let m = 0; m < sizeMib; m++) fs.writeSync(fd, block);
+      for (let m = 0; m < sizeMib; m++) fs.writeSync(fd, crypto.randomBytes(1 << 20));
       fs.closeSync(fd);
-      const key = `${p}big.bin`;
-      for (const [direction, target] of [['up', file], ['down', path.join(dir, 'down.bin')]]) {
-        const out = JSON.parse(execFileSync(process.execPath, [__filename, '--child', direction, target, key], { encoding: 'utf8' }));
-        const gib = sizeMib / 1024;
-        rows.push([`${sizeMib} MiB ${direction === 'up' ? 'uploadFile' : 'downloadFile'}`,
-          `${(sizeMib / out.wall).toFixed(0)} MiB/s, CPU ${(out.cpu / gib).toFixed(2)} s/GiB, peak RSS ${out.maxRssMiB.toFixed(0)} MiB`]);
+      const want = sha256File(file);
+      const gib = sizeMib / 1024;
+      const tools = peers ? ['Node', 'Python', 'C'] : ['Node'];
+      for (const direction of ['up', 'down']) {
+        for (const tool of tools) {
+          const key = `${p}big-${tool}.bin`;
+          const target = direction === 'up' ? file : path.join(dir, 'down.bin');
+          let out;
+          if (tool === 'Node') {
+            out = JSON.parse(execFileSync(process.execPath, [__filename, '--child', direction, target, key], { encoding: 'utf8' }));
+          } else if (tool === 'Python') {
+            out = JSON.parse(execFileSync(PYTHON, [path.join(__dirname, 'bench_python.py'), direction, target, key], { encoding: 'utf8' }));
+          } else { // r2's defaults: 4 parts of 10 MiB in flight
+            const t = timed(path.join(CBIN, 'bench_multipart'), [env.R2_TEST_ENDPOINT, direction === 'up' ? 'upload' : 'download', target, key, '4', '10']);
+            const j = JSON.parse(t.stdout.trim().split('\n').pop());
+            out = { wall: j.wall_s, cpu: j.cpu_user_s + j.cpu_sys_s, user: j.cpu_user_s, sys: j.cpu_sys_s, maxRssMiB: t.rss };
+          }
+          let check = '';
+          if (direction === 'down') {
+            if (sha256File(target) !== want) throw new Error(`${tool}: the download's SHA-256 differs from the file's`);
+            fs.rmSync(target);
+            check = ', SHA-256 ok';
+          }
+          rows.push([tool === tools[0] ? `${sizeMib} MiB ${direction === 'up' ? 'upload' : 'download'} (file)` : '', tool,
+            `${(sizeMib / out.wall).toFixed(0)} MiB/s, CPU ${(out.cpu / gib).toFixed(2)} s/GiB (user ${(out.user / gib).toFixed(2)}, sys ${(out.sys / gib).toFixed(2)}), ` +
+            `peak RSS ${out.maxRssMiB.toFixed(0)} MiB${check}`]);
+        }
       }
-      await c.delete(BUCKET, key);
+      for (const tool of tools) await c.delete(BUCKET, `${p}big-${tool}.bin`);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   }
   c.close();
   const w = Math.max(...rows.map(([a]) => a.length));
-  console.log(`r2 Node binding ${r2.version}, node ${process.version}, ${os.cpus().length} CPUs`);
-  for (const [a, b] of rows) console.log(`${a.padEnd(w)}  ${b}`);
+  console.log(`r2 ${r2.version}: Node ${process.version} (binding on r2's engine), Python and C; ${os.cpus().length} CPUs, load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+  for (const [a, t, b] of rows) console.log(`${a.padEnd(w)}  ${t.padEnd(6)}  ${b}`);
 }
 
 main().catch((e) => { console.error(e); process.exit(1); });

@@ -264,7 +264,7 @@ export interface GetOptions extends CallOptions, SSECOptions {
 }
 
 export interface GetStreamOptions extends GetOptions {
-  /** bytes the download may run ahead of the reader (8 MiB) */
+  /** bytes waiting for the reader before r2 pauses the download (4 MiB) */
   window?: number;
   /** the Readable's highWaterMark (1 MiB) */
   highWaterMark?: number;

@@ -12,48 +12,73 @@ const GiB = 1024 * MiB;
 const JURISDICTIONS = { default: 0, eu: 1, fedramp: 2, us: 3 };
 const PAYLOAD = { signed: 1, unsigned: 2 };
 const CHECKSUMS = { md5: 1, crc32: 2, crc32c: 3, sha1: 4, sha256: 5 };
-const DOWNLOAD_WINDOW = 8 * MiB; // bytes a getStream may have in flight ahead of its reader
+const DOWNLOAD_WINDOW = 4 * MiB; // bytes a getStream may hold ahead of its reader before r2 pauses the transfer
 
 function checkSignal(signal, what) {
   if (signal && signal.aborted) throw abortError(signal, what);
 }
 
-// Runs start(ctl) with a control block whose cancel switch the signal flips.
+// Starting a call costs the JS thread ~10 µs (arguments, N-API, r2_X_async).
+// A burst of thousands started in one turn would hold the event loop for tens
+// of milliseconds, so starts are paced: a turn starts calls directly for its
+// first SUBMIT_BUDGET_MS; later ones wait in a FIFO that setImmediate drains
+// SUBMIT_BUDGET_MS at a time, letting timers and I/O run in between.
+const SUBMIT_BUDGET_MS = 2;
+const pending = [];
+let pendingHead = 0;
+let turnStart = -1;
+
+function paced(start) {
+  if (pendingHead === pending.length) {
+    const now = performance.now();
+    if (turnStart < 0) {
+      turnStart = now;
+      setImmediate(() => { turnStart = -1; });
+    }
+    if (now - turnStart < SUBMIT_BUDGET_MS) {
+      try { return start(); } catch (e) { return Promise.reject(e); }
+    }
+  }
+  return new Promise((resolve, reject) => {
+    if (pending.push({ start, resolve, reject }) - pendingHead === 1) setImmediate(drainPending);
+  });
+}
+
+function drainPending() {
+  const t0 = performance.now();
+  while (pendingHead < pending.length) {
+    const { start, resolve, reject } = pending[pendingHead];
+    pending[pendingHead++] = undefined;
+    try { start().then(resolve, reject); } catch (e) { reject(e); }
+    if ((pendingHead & 15) === 0 && performance.now() - t0 >= SUBMIT_BUDGET_MS) break;
+  }
+  if (pendingHead < pending.length) {
+    setImmediate(drainPending);
+  } else {
+    pending.length = 0;
+    pendingHead = 0;
+  }
+}
+
+// Runs start(ctl) with a control block the signal cancels (r2_op_cancel);
+// without a signal and when the call needs no flow control, ctl is null (no
+// block to make for a small call).
 // A call stopped by the signal rejects with an AbortError (r2.Cancelled).
-async function controlled(signal, what, start, window) {
+async function controlled(signal, what, start, { stream = false, window } = {}) {
   checkSignal(signal, what);
+  if (!signal && !stream) {
+    try { return await paced(() => start(null)); } catch (e) { throw fromNative(e); }
+  }
   const ctl = native.ctlNew(window);
   const onAbort = () => native.ctlCancel(ctl);
   if (signal) signal.addEventListener('abort', onAbort, { once: true });
   try {
-    return await start(ctl);
+    return await paced(() => { checkSignal(signal, what); return start(ctl); });
   } catch (e) {
     if (signal && signal.aborted) throw abortError(signal, what);
     throw fromNative(e);
   } finally {
     if (signal) signal.removeEventListener('abort', onAbort);
-  }
-}
-
-// For calls the C ABI cannot interrupt (one small request each): the promise
-// rejects as soon as the signal fires; the request's outcome is dropped.
-async function abortable(signal, what, promise) {
-  promise.catch(() => {}); // handled below; not an unhandled rejection if the signal wins
-  checkSignal(signal, what);
-  if (!signal) {
-    try { return await promise; } catch (e) { throw fromNative(e); }
-  }
-  let onAbort;
-  const aborted = new Promise((_, reject) => {
-    onAbort = () => reject(abortError(signal, what));
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-  try {
-    return await Promise.race([promise, aborted]);
-  } catch (e) {
-    throw fromNative(e);
-  } finally {
-    signal.removeEventListener('abort', onAbort);
   }
 }
 
@@ -268,19 +293,24 @@ class Client {
     const signal = opts.signal;
     const bytes = bytesOf(body);
     const put = putOptions(opts);
+    const threshold = opts.threshold || this._threshold;
     if (bytes) {
-      // The transfer manager when it can help (multipart, cancellation); one PUT otherwise.
-      const viaTransfer = !put.checksum && (bytes.byteLength >= this._threshold || signal);
+      // One PUT on r2's engine; the transfer manager (multipart) from the threshold on.
+      const viaTransfer = !put.checksum && bytes.byteLength >= threshold;
       const info = await controlled(signal, 'put', (ctl) =>
         native.put(this._h, bucket, key, bytes, viaTransfer ? {} : put, viaTransfer ? transferOptions(opts, put) : null, ctl));
       return objectInfo(info);
     }
-    // A stream: fed to the worker chunk by chunk when it asks ("need"), a few chunks ahead.
+    // A stream: fed chunk by chunk when r2 asks ("need"), a few chunks ahead. A known
+    // length below the threshold is one streamed PUT on the engine (it pauses while
+    // nothing is fed); otherwise the transfer manager uploads parts.
     const iterable = iterableOf(body);
     const iterator = iterable[Symbol.asyncIterator] ? iterable[Symbol.asyncIterator]() : iterable[Symbol.iterator]();
     let feedError;
     let ended = false;
     let chain = Promise.resolve();
+    const length = opts.length === undefined || opts.length === null ? -1 : opts.length;
+    const single = length >= 0 && length < threshold;
     const info = await controlled(signal, 'put', (ctl) => {
       const onEvent = (kind) => {
         if (kind !== 'need') return;
@@ -301,39 +331,26 @@ class Client {
           }
         });
       };
-      const length = opts.length === undefined || opts.length === null ? -1 : opts.length;
-      return native.put(this._h, bucket, key, null, {}, transferOptions(opts, put), ctl, length, onEvent);
-    }).catch(async (e) => {
+      return single
+        ? native.put(this._h, bucket, key, null, put, null, ctl, length, onEvent)
+        : native.put(this._h, bucket, key, null, {}, transferOptions(opts, put), ctl, length, onEvent);
+    }, { stream: true }).catch(async (e) => {
       if (!ended && typeof iterator.return === 'function') await Promise.resolve(iterator.return()).catch(() => {});
       throw feedError !== undefined ? feedError : e;
     });
     return objectInfo(info);
   }
 
-  /** The whole body in memory: at most maxGetBytes (1 GiB), as r2_object_get() holds; more rejects with EntityTooLarge. */
+  /** The whole body in memory (r2_object_get on the engine): at most maxGetBytes (1 GiB); more rejects with EntityTooLarge. */
   async get(bucket, key, opts = {}) {
-    const chunks = [];
-    let length = 0;
-    let tooLarge = false;
-    const max = this._maxGetBytes;
-    const info = await controlled(opts.signal, 'get', (ctl) =>
-      native.getStream(this._h, bucket, key, getOptions(opts), ctl, (kind, chunk) => {
-        if (tooLarge) return;
-        length += chunk.length;
-        if (length > max) {
-          tooLarge = true;
-          chunks.length = 0;
-          native.ctlCancel(ctl);
-          return;
-        }
-        chunks.push(chunk);
-        native.ctlAck(ctl, chunk.length);
-      }), 1 << 30).catch((e) => {
-      if (tooLarge) throw new errors.EntityTooLarge(`the body of ${key} is larger than maxGetBytes (${max}); use getStream or downloadFile`, { code: 'EntityTooLarge' });
+    const r = await controlled(opts.signal, 'get', (ctl) => native.get(this._h, bucket, key, getOptions(opts), ctl)).catch((e) => {
+      if (e instanceof errors.EntityTooLarge) {
+        throw new errors.EntityTooLarge(`the body of ${key} is larger than maxGetBytes (${this._maxGetBytes}); use getStream or downloadFile`,
+          { code: 'EntityTooLarge', status: e.status, requestId: e.requestId });
+      }
       throw e;
     });
-    if (tooLarge) throw new errors.EntityTooLarge(`the body of ${key} is larger than maxGetBytes (${max}); use getStream or downloadFile`, { code: 'EntityTooLarge' });
-    return { body: Buffer.concat(chunks, length), ...objectInfo(info) };
+    return { body: r.body, ...objectInfo(r) };
   }
 
   /** A Readable of the object's body that honours backpressure. It resolves
@@ -344,6 +361,9 @@ class Client {
     return new Promise((resolve, reject) => {
       try { checkSignal(signal, 'getStream'); } catch (e) { reject(e); return; }
       const ctl = native.ctlNew(opts.window || DOWNLOAD_WINDOW);
+      // r2's write callback pauses the transfer once `window` bytes wait
+      // unacknowledged; a chunk is acknowledged when the Readable takes it
+      // below its highWaterMark, or later when _read asks for more.
       let owed = 0;
       let started = false;
       let finished = false;
@@ -400,16 +420,16 @@ class Client {
   }
 
   async head(bucket, key, opts = {}) {
-    return objectInfo(await abortable(opts.signal, 'head', native.head(this._h, bucket, key, getOptions(opts))));
+    return objectInfo(await controlled(opts.signal, 'head', (ctl) => native.head(this._h, bucket, key, getOptions(opts), ctl)));
   }
 
   async delete(bucket, key, opts = {}) {
-    await abortable(opts.signal, 'delete', native.delete(this._h, bucket, key));
+    await controlled(opts.signal, 'delete', (ctl) => native.delete(this._h, bucket, key, ctl));
   }
 
   /** Deletes many keys (batches of 1000); per-key failures are in `errors`, not thrown. */
   async deleteMany(bucket, keys, opts = {}) {
-    return abortable(opts.signal, 'deleteMany', native.deleteMany(this._h, bucket, [...keys], !!opts.quiet));
+    return controlled(opts.signal, 'deleteMany', (ctl) => native.deleteMany(this._h, bucket, [...keys], !!opts.quiet, ctl));
   }
 
   /** Server-side copy of srcBucket/srcKey to bucket/key (up to 5 GiB; `multipart: true` for larger). */
@@ -433,15 +453,15 @@ class Client {
       sseCustomerKey: sseKey(opts.sseCustomerKey),
       sourceSseCustomerKey: sseKey(opts.sourceSseCustomerKey, 'sourceSseCustomerKey'),
     };
-    return objectInfo(await abortable(opts.signal, 'copy', native.copy(this._h, bucket, key, srcBucket, srcKey, copyOpts)));
+    return objectInfo(await controlled(opts.signal, 'copy', (ctl) => native.copy(this._h, bucket, key, srcBucket, srcKey, copyOpts, ctl)));
   }
 
   /** One page of ListObjectsV2. */
   async list(bucket, opts = {}) {
-    return listPage(await abortable(opts.signal, 'list', native.list(this._h, bucket, {
+    return listPage(await controlled(opts.signal, 'list', (ctl) => native.list(this._h, bucket, {
       prefix: opts.prefix, delimiter: opts.delimiter, startAfter: opts.startAfter,
       continuationToken: opts.continuationToken, maxKeys: opts.maxKeys,
-    })));
+    }, ctl)));
   }
 
   /** Every object (pages fetched as the iteration goes). */
@@ -456,42 +476,45 @@ class Client {
   }
 
   async createMultipartUpload(bucket, key, opts = {}) {
-    return abortable(opts.signal, 'createMultipartUpload', native.multipartCreate(this._h, bucket, key, putOptions(opts)));
+    return controlled(opts.signal, 'createMultipartUpload', (ctl) => native.multipartCreate(this._h, bucket, key, putOptions(opts), ctl));
   }
 
   async uploadPart(bucket, key, uploadId, partNumber, body, opts = {}) {
     const bytes = bytesOf(body);
     if (!bytes) throw new TypeError('a part must be bytes (string, Buffer, Uint8Array or ArrayBuffer)');
-    const etag = await abortable(opts.signal, 'uploadPart', native.uploadPart(this._h, bucket, key, uploadId, partNumber, bytes,
-      enumValue(CHECKSUMS, opts.checksum, 'checksum'), { sseCustomerKey: sseKey(opts.sseCustomerKey) }));
+    const checksum = enumValue(CHECKSUMS, opts.checksum, 'checksum');
+    const partOpts = { sseCustomerKey: sseKey(opts.sseCustomerKey) };
+    const etag = await controlled(opts.signal, 'uploadPart', (ctl) =>
+      native.uploadPart(this._h, bucket, key, uploadId, partNumber, bytes, checksum, partOpts, ctl));
     return { partNumber, etag };
   }
 
   async uploadPartCopy(bucket, key, uploadId, partNumber, srcBucket, srcKey, opts = {}) {
     const [first, last] = opts.range || [-1, -1];
-    const etag = await abortable(opts.signal, 'uploadPartCopy', native.uploadPartCopy(this._h, bucket, key, uploadId, partNumber, srcBucket, srcKey, first, last,
-      { sseCustomerKey: sseKey(opts.sseCustomerKey), sourceSseCustomerKey: sseKey(opts.sourceSseCustomerKey, 'sourceSseCustomerKey') }));
+    const partOpts = { sseCustomerKey: sseKey(opts.sseCustomerKey), sourceSseCustomerKey: sseKey(opts.sourceSseCustomerKey, 'sourceSseCustomerKey') };
+    const etag = await controlled(opts.signal, 'uploadPartCopy', (ctl) =>
+      native.uploadPartCopy(this._h, bucket, key, uploadId, partNumber, srcBucket, srcKey, first, last, partOpts, ctl));
     return { partNumber, etag };
   }
 
   /** ifNoneMatch '*' (create-only) / ifMatch (an ETag) are checked by the server when the object is published. */
   async completeMultipartUpload(bucket, key, uploadId, parts, opts = {}) {
     const completeOpts = { ifMatch: opts.ifMatch, ifNoneMatch: opts.ifNoneMatch, sseCustomerKey: sseKey(opts.sseCustomerKey) };
-    return objectInfo(await abortable(opts.signal, 'completeMultipartUpload',
-      native.multipartComplete(this._h, bucket, key, uploadId, parts, completeOpts)));
+    return objectInfo(await controlled(opts.signal, 'completeMultipartUpload', (ctl) =>
+      native.multipartComplete(this._h, bucket, key, uploadId, parts, completeOpts, ctl)));
   }
 
   async abortMultipartUpload(bucket, key, uploadId, opts = {}) {
-    await abortable(opts.signal, 'abortMultipartUpload', native.multipartAbort(this._h, bucket, key, uploadId));
+    await controlled(opts.signal, 'abortMultipartUpload', (ctl) => native.multipartAbort(this._h, bucket, key, uploadId, ctl));
   }
 
   async listParts(bucket, key, uploadId, opts = {}) {
-    const parts = await abortable(opts.signal, 'listParts', native.listParts(this._h, bucket, key, uploadId));
+    const parts = await controlled(opts.signal, 'listParts', (ctl) => native.listParts(this._h, bucket, key, uploadId, ctl));
     return parts.map((p) => ({ ...p, lastModified: toDate(p.lastModified) }));
   }
 
   async listMultipartUploads(bucket, opts = {}) {
-    const ups = await abortable(opts.signal, 'listMultipartUploads', native.listUploads(this._h, bucket, opts.prefix));
+    const ups = await controlled(opts.signal, 'listMultipartUploads', (ctl) => native.listUploads(this._h, bucket, opts.prefix, ctl));
     return ups.map((u) => ({ ...u, initiated: toDate(u.initiated) }));
   }
 

@@ -3,18 +3,26 @@
  * libr2 is loaded with dlopen: next to this addon, then $R2_LIBRARY, then the
  * system loader path; the error names every place tried.
  *
- * Blocking r2 calls run on a pool of threads owned by this addon (not libuv's
- * 4-thread pool): it grows on demand up to R2_NODE_THREADS (default 64), so
- * streams that wait on JavaScript cannot starve other calls. Every result,
- * stream chunk and progress report goes back to the JS thread through one
- * napi_threadsafe_function, in order, so a call's chunks always precede its
- * completion.
+ * Every call that has an `_async` form in libr2 runs on r2's engine: the JS
+ * thread starts it with r2_X_async() and returns a promise; libcurl's multi
+ * interface does the I/O on r2's engine threads (R2_ENGINE_THREADS), which run
+ * the done, write and read callbacks below. Those callbacks never wait: they
+ * copy what they need, queue a message and return (a download chunk is copied
+ * into a block; a stream with nothing to give or no room to take returns
+ * R2_READ_PAUSE / R2_WRITE_PAUSE, and the JS thread calls r2_op_resume() once
+ * it fed or consumed data). An AbortSignal calls r2_op_cancel().
+ *
+ * The addon owns no thread: every call, the transfer manager's included, is
+ * an r2 operation on the engine.
+ *
+ * Every result, download block, upload request and progress report goes back
+ * to the JS thread through one napi_threadsafe_function, in order (a call's
+ * chunks precede its completion), handled in short batches.
  *
  * A "ctl" (control block, created by ctlNew) belongs to one call: it carries
- * the r2_cancel switch, a cancelled flag the stream callbacks check, and the
- * flow control of streams: download chunks wait on the worker while more
- * than `limit` bytes are unacknowledged by JS; upload chunks are fed from JS
- * into a queue the worker's read callback drains.
+ * the r2_op to cancel or resume, and the flow control of streams: download blocks wait for JS, at most `limit`
+ * bytes unacknowledged before the write callback pauses the transfer; upload
+ * chunks fed from JS wait in a queue the read callback drains.
  */
 #define _GNU_SOURCE
 #include <node_api.h>
@@ -35,16 +43,19 @@
     X(r2_version_number) X(r2_version_string) X(r2_error_last) X(r2_status_string) X(r2_buf_dispose) \
     X(r2_client_new) X(r2_client_new_from_env) X(r2_client_free) X(r2_client_options_init) \
     X(r2_client_metrics_json) X(r2_client_metrics_prometheus) \
-    X(r2_cancel_new) X(r2_cancel_free) X(r2_cancel_signal) \
     X(r2_put_options_init) X(r2_get_options_init) X(r2_copy_options_init) X(r2_list_options_init) \
     X(r2_transfer_options_init) X(r2_presign_options_init) X(r2_sign_request_init) X(r2_signer_options_init) \
-    X(r2_object_put) X(r2_object_get_stream) X(r2_object_head) X(r2_object_info_dispose) \
-    X(r2_object_delete) X(r2_object_delete_many) X(r2_delete_result_dispose) X(r2_object_copy) X(r2_transfer_copy) \
-    X(r2_list_objects) X(r2_list_result_dispose) \
-    X(r2_multipart_create) X(r2_multipart_upload_part) X(r2_multipart_upload_part_copy) \
-    X(r2_part_options_init) X(r2_complete_options_init) X(r2_multipart_complete) X(r2_multipart_abort) X(r2_multipart_list_parts) X(r2_multipart_part_list_dispose) X(r2_list_parts_options_init) \
-    X(r2_multipart_list_uploads) X(r2_multipart_upload_list_dispose) X(r2_list_uploads_options_init) X(r2_delete_many_options_init) \
-    X(r2_transfer_upload_file) X(r2_transfer_upload_buffer) X(r2_transfer_upload_stream) X(r2_transfer_download_file) \
+    X(r2_op_cancel) X(r2_op_resume) X(r2_op_free) \
+    X(r2_object_get_async) X(r2_object_get_stream_async) X(r2_object_put_async) X(r2_object_put_stream_async) \
+    X(r2_object_head_async) X(r2_object_delete_async) X(r2_object_delete_many_async) X(r2_object_copy_async) \
+    X(r2_list_objects_async) \
+    X(r2_multipart_create_async) X(r2_multipart_upload_part_async) X(r2_multipart_upload_part_copy_async) \
+    X(r2_multipart_complete_async) X(r2_multipart_abort_async) X(r2_multipart_list_parts_async) X(r2_multipart_list_uploads_async) \
+    X(r2_transfer_upload_file_async) X(r2_transfer_upload_buffer_async) X(r2_transfer_upload_stream_async) \
+    X(r2_transfer_download_file_async) X(r2_transfer_copy_async) \
+    X(r2_object_info_dispose) X(r2_delete_result_dispose) X(r2_list_result_dispose) \
+    X(r2_part_options_init) X(r2_complete_options_init) X(r2_multipart_part_list_dispose) \
+    X(r2_multipart_upload_list_dispose) X(r2_list_uploads_options_init) X(r2_delete_many_options_init) \
     X(r2_client_presign) X(r2_signer_new) X(r2_signer_free) X(r2_signer_sign) X(r2_signer_presign) \
     X(r2_signed_free) X(r2_signed_header_count) X(r2_signed_header) X(r2_signed_authorization) \
     X(r2_signed_query) X(r2_signed_signature) X(r2_signed_canonical_request) X(r2_signed_string_to_sign) \
@@ -500,38 +511,41 @@ typedef struct chunk {
     uint8_t data[];
 } chunk;
 
+/* A block of downloaded bytes on its way to JS: engine chunks are appended
+ * until it is full, so a fast download reaches JS in few, large Buffers. */
+typedef struct block {
+    struct block *next;
+    size_t len, cap;
+    uint8_t data[];
+} block;
+
+#define BLOCK_SIZE (256 * 1024)
+
 typedef struct ctl {
-    r2_cancel *cancel;
     atomic_int cancelled;
+    r2_op *op;              /* set and cleared on the JS thread */
     pthread_mutex_t mu;
-    pthread_cond_t cv;
-    /* downloads: bytes sent to JS and not acknowledged yet */
+    /* downloads: blocks for JS, bytes not acknowledged by JS yet, paused by the write callback */
+    block *blocks, *blocks_tail;
+    bool block_posted, write_paused;
     uint64_t unacked, limit;
-    /* uploads: chunks fed by JS, end of input, chunk requests outstanding */
+    /* uploads: chunks fed by JS (and their bytes), end of input, chunk requests outstanding */
     chunk *head, *tail;
-    bool eof;
+    uint64_t queued;
+    bool eof, read_paused;
     uint32_t asked;
 } ctl;
 
 static void ctl_finalize(napi_env env, void *data, void *hint) {
     (void)env; (void)hint;
     ctl *c = data;
-    R2(r2_cancel_free)(c->cancel);
     for (chunk *k = c->head; k;) { chunk *n = k->next; free(k); k = n; }
+    for (block *k = c->blocks; k;) { block *n = k->next; free(k); k = n; }
     pthread_mutex_destroy(&c->mu);
-    pthread_cond_destroy(&c->cv);
     free(c);
 }
 
-static void ctl_wait(ctl *c) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_nsec += 50 * 1000000L; /* wake now and then to see a cancel */
-    if (ts.tv_nsec >= 1000000000L) { ts.tv_sec++; ts.tv_nsec -= 1000000000L; }
-    pthread_cond_timedwait(&c->cv, &c->mu, &ts);
-}
-
-/* ---- the worker pool and the completion channel ---- */
+/* ---- calls and the completion channel ---- */
 
 enum msg_kind { MSG_DONE, MSG_CHUNK, MSG_NEED, MSG_PROGRESS };
 
@@ -548,20 +562,21 @@ typedef struct msg {
 } msg;
 
 struct job {
-    job *next;
-    void (*run)(job *);
+    int32_t (*start)(job *); /* r2_X_async(&j->op, ..., engine_done, j, NULL) */
     napi_value (*result)(napi_env, job *); /* on success, on the JS thread */
     void (*cleanup)(job *);                 /* frees what the job owns (may be NULL) */
     napi_deferred deferred;
     napi_ref client_ref, ctl_ref, body_ref, on_event_ref;
     client_box *box;
     ctl *ctl;
+    r2_op *op;
     arena a;
     int32_t rc;
     err_info err;
+    msg done; /* its completion message, posted once (no allocation that could fail) */
 };
 
-/* Messages from workers wait in one FIFO queue; the threadsafe function only
+/* Messages from engine threads wait in one FIFO queue; the threadsafe function only
  * wakes the JS thread, which handles them in batches of at most BATCH_MSGS or
  * BATCH_NS and yields to the event loop (setImmediate) between batches, so a
  * burst of completions never blocks timers and I/O for long. */
@@ -577,11 +592,6 @@ typedef struct addon {
 #define BATCH_MSGS 64
 #define BATCH_NS 2000000L
 
-static pthread_mutex_t pool_mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t pool_cv = PTHREAD_COND_INITIALIZER;
-static job *queue_head, *queue_tail;
-static unsigned pool_threads, pool_idle, pool_max;
-
 static void post(addon *ad, msg *m) {
     m->next = NULL;
     pthread_mutex_lock(&ad->mu);
@@ -593,48 +603,12 @@ static void post(addon *ad, msg *m) {
     if (wake) napi_call_threadsafe_function(ad->tsfn, NULL, napi_tsfn_nonblocking);
 }
 
-static addon *the_addon; /* one per process: the pool posts to it */
+static addon *the_addon; /* one per process: the engine callbacks post to it */
 
-static void *pool_main(void *arg) {
-    (void)arg;
-    for (;;) {
-        pthread_mutex_lock(&pool_mu);
-        pool_idle++;
-        while (!queue_head) pthread_cond_wait(&pool_cv, &pool_mu);
-        pool_idle--;
-        job *j = queue_head;
-        queue_head = j->next;
-        if (!queue_head) queue_tail = NULL;
-        pthread_mutex_unlock(&pool_mu);
-        j->run(j);
-        msg *m = calloc(1, sizeof *m);
-        if (m) {
-            m->kind = MSG_DONE;
-            m->job = j;
-            post(the_addon, m);
-        }
-    }
-    return NULL;
-}
-
-static bool pool_submit(job *j) {
-    pthread_mutex_lock(&pool_mu);
-    j->next = NULL;
-    if (queue_tail) queue_tail->next = j; else queue_head = j;
-    queue_tail = j;
-    if (pool_idle == 0 && pool_threads < pool_max) {
-        pthread_t t;
-        pthread_attr_t attr;
-        pthread_attr_init(&attr);
-        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-        pthread_attr_setstacksize(&attr, 1 << 20);
-        if (pthread_create(&t, &attr, pool_main, NULL) == 0) pool_threads++;
-        pthread_attr_destroy(&attr);
-    }
-    bool ok = pool_threads > 0;
-    pthread_cond_signal(&pool_cv);
-    pthread_mutex_unlock(&pool_mu);
-    return ok;
+static void post_done(job *j) {
+    j->done.kind = MSG_DONE;
+    j->done.job = j;
+    post(the_addon, &j->done);
 }
 
 static void job_free(napi_env env, job *j) {
@@ -656,8 +630,45 @@ static void call_on_event(napi_env env, job *j, napi_value *argv, size_t argc, n
         /* an exception in a JS stream callback: cancel the call and report it later */
         napi_value exc;
         napi_get_and_clear_last_exception(env, &exc);
-        if (j->ctl) { atomic_store(&j->ctl->cancelled, 1); R2(r2_cancel_signal)(j->ctl->cancel); }
+        if (j->ctl) atomic_store(&j->ctl->cancelled, 1);
+        if (j->op) R2(r2_op_cancel)(j->op);
         napi_fatal_exception(env, exc);
+    }
+}
+
+static void block_finalize(napi_env env, void *data, void *hint) {
+    block *b = hint;
+    (void)data;
+    int64_t ignored;
+    napi_adjust_external_memory(env, -(int64_t)b->cap, &ignored);
+    free(b);
+}
+
+/* Hands the blocks a download queued to JS as "chunk" events: a block mostly
+ * full becomes the Buffer itself (no second copy; V8 is told its size so GC
+ * keeps pace), a small one is copied. */
+static void deliver_blocks(napi_env env, job *j) {
+    ctl *c = j->ctl;
+    pthread_mutex_lock(&c->mu);
+    block *b = c->blocks;
+    c->blocks = c->blocks_tail = NULL;
+    c->block_posted = false;
+    pthread_mutex_unlock(&c->mu);
+    while (b) {
+        block *next = b->next;
+        napi_value args[2], ret = NULL;
+        napi_create_string_utf8(env, "chunk", NAPI_AUTO_LENGTH, &args[0]);
+        void *dst;
+        int64_t ignored;
+        if (b->len >= b->cap / 2 &&
+            napi_create_external_buffer(env, b->len, b->data, block_finalize, b, &args[1]) == napi_ok) {
+            napi_adjust_external_memory(env, (int64_t)b->cap, &ignored);
+        } else {
+            napi_create_buffer_copy(env, b->len, b->data, &dst, &args[1]);
+            free(b);
+        }
+        call_on_event(env, j, args, 2, &ret);
+        b = next;
     }
 }
 
@@ -666,15 +677,9 @@ static void handle_message(napi_env env, addon *ad, msg *m) {
     napi_handle_scope scope;
     napi_open_handle_scope(env, &scope);
     switch (m->kind) {
-    case MSG_CHUNK: {
-        napi_value args[2], ret = NULL;
-        void *dst;
-        napi_create_string_utf8(env, "chunk", NAPI_AUTO_LENGTH, &args[0]);
-        /* a copy V8 accounts for, so GC keeps pace with a fast download */
-        napi_create_buffer_copy(env, m->len, m->data, &dst, &args[1]);
-        call_on_event(env, j, args, 2, &ret);
+    case MSG_CHUNK:
+        deliver_blocks(env, j);
         break;
-    }
     case MSG_NEED: {
         napi_value args[1];
         napi_create_string_utf8(env, "need", NAPI_AUTO_LENGTH, &args[0]);
@@ -690,6 +695,12 @@ static void handle_message(napi_env env, addon *ad, msg *m) {
         break;
     }
     case MSG_DONE: {
+        if (j->ctl) {
+            deliver_blocks(env, j); /* none left in practice: each block's message came first */
+            j->ctl->op = NULL;
+        }
+        R2(r2_op_free)(j->op);
+        j->op = NULL;
         if (j->rc == R2_OK) {
             napi_value v = j->result ? j->result(env, j) : NULL;
             if (!v) napi_get_undefined(env, &v);
@@ -701,9 +712,10 @@ static void handle_message(napi_env env, addon *ad, msg *m) {
             j->box->inflight--;
             client_box_release(j->box);
         }
-        job_free(env, j);
+        job_free(env, j); /* m is j->done: gone now */
         if (--ad->pending == 0) napi_unref_threadsafe_function(env, ad->tsfn);
-        break;
+        napi_close_handle_scope(env, scope);
+        return;
     }
     }
     napi_close_handle_scope(env, scope);
@@ -764,10 +776,10 @@ static napi_value js_set_scheduler(napi_env env, napi_callback_info info) {
 }
 
 /* Allocates a job of `size` bytes (a struct starting with `job`). */
-static void *job_new(size_t size, void (*run)(job *), napi_value (*result)(napi_env, job *)) {
+static void *job_new(size_t size, int32_t (*start)(job *), napi_value (*result)(napi_env, job *)) {
     job *j = calloc(1, size);
     if (!j) return NULL;
-    j->run = run;
+    j->start = start;
     j->result = result;
     return j;
 }
@@ -804,7 +816,22 @@ static bool job_on_event(napi_env env, job *j, napi_value fn) {
     return napi_create_reference(env, fn, 1, &j->on_event_ref) == napi_ok;
 }
 
-/* Starts j on the pool; returns its promise (or NULL after throwing). */
+static void job_fail(job *j, int32_t rc) {
+    j->rc = rc;
+    if (rc != R2_OK) capture_error(&j->err, rc);
+}
+
+/* The completion of an engine call, on an r2 engine thread: keep the outcome
+ * (r2_error_last() describes it here) and wake the JS thread; never wait. */
+static void engine_done(r2_op *op, int32_t status, void *userdata) {
+    (void)op;
+    job *j = userdata;
+    job_fail(j, status);
+    post_done(j);
+}
+
+/* Starts j on the engine (j->start); returns its promise
+ * (or NULL after throwing). A call that cannot start rejects its promise. */
 static napi_value job_start(napi_env env, job *j) {
     addon *ad = the_addon;
     napi_value promise;
@@ -815,29 +842,15 @@ static napi_value job_start(napi_env env, job *j) {
     }
     if (ad->pending++ == 0) napi_ref_threadsafe_function(env, ad->tsfn);
     if (j->box) j->box->inflight++;
-    if (!pool_submit(j)) {
-        /* no thread could be made: fail the call, not the process */
-        j->rc = R2_ERR_LIBRARY_BUG;
-        j->err.code = R2_ERR_LIBRARY_BUG;
-        j->err.message = strdup("r2: could not start a worker thread");
-        msg *m = calloc(1, sizeof *m);
-        if (!m) {
-            napi_reject_deferred(env, j->deferred, error_value(env, &j->err));
-            if (--ad->pending == 0) napi_unref_threadsafe_function(env, ad->tsfn);
-            if (j->box) j->box->inflight--;
-            job_free(env, j);
-            return promise;
-        }
-        m->kind = MSG_DONE;
-        m->job = j;
-        post(ad, m);
+    int32_t rc = j->start(j);
+    if (rc != R2_OK) {
+        job_fail(j, rc); /* this thread's error: the call was refused before it started */
+        post_done(j);
+    } else if (j->ctl) {
+        j->ctl->op = j->op;
+        if (atomic_load(&j->ctl->cancelled)) R2(r2_op_cancel)(j->op); /* cancelled before it started */
     }
     return promise;
-}
-
-static void job_fail(job *j, int32_t rc) {
-    j->rc = rc;
-    if (rc != R2_OK) capture_error(&j->err, rc);
 }
 
 static bool cancelled(job *j) { return j->ctl && atomic_load(&j->ctl->cancelled); }
@@ -1120,10 +1133,7 @@ static napi_value js_ctl_new(napi_env env, napi_callback_info info) {
     ARGS(1);
     ctl *c = calloc(1, sizeof *c);
     if (!c) { napi_throw_error(env, NULL, "out of memory"); return NULL; }
-    int32_t rc = R2(r2_cancel_new)(&c->cancel);
-    if (rc != R2_OK) { free(c); return throw_r2(env, rc); }
     pthread_mutex_init(&c->mu, NULL);
-    pthread_cond_init(&c->cv, NULL);
     double limit = 8 << 20;
     if (!is_nullish(env, argv[0])) napi_get_value_double(env, argv[0], &limit);
     c->limit = (uint64_t)limit;
@@ -1141,19 +1151,18 @@ static ctl *get_ctl(napi_env env, napi_value v) {
     return c;
 }
 
+/* ctlCancel(ctl): stops the call (r2_op_cancel; before it started: once it starts). */
 static napi_value js_ctl_cancel(napi_env env, napi_callback_info info) {
     ARGS(1);
     ctl *c = get_ctl(env, argv[0]);
     if (!c) return NULL;
     atomic_store(&c->cancelled, 1);
-    R2(r2_cancel_signal)(c->cancel);
-    pthread_mutex_lock(&c->mu);
-    pthread_cond_broadcast(&c->cv);
-    pthread_mutex_unlock(&c->mu);
+    if (c->op) R2(r2_op_cancel)(c->op);
     return NULL;
 }
 
-/* ctlAck(ctl, bytes): JS consumed that many bytes of a download. */
+/* ctlAck(ctl, bytes): JS consumed that many bytes of a download; a paused
+ * transfer resumes once half its window is free again. */
 static napi_value js_ctl_ack(napi_env env, napi_callback_info info) {
     ARGS(2);
     ctl *c = get_ctl(env, argv[0]);
@@ -1162,12 +1171,15 @@ static napi_value js_ctl_ack(napi_env env, napi_callback_info info) {
     napi_get_value_double(env, argv[1], &n);
     pthread_mutex_lock(&c->mu);
     c->unacked = (uint64_t)n >= c->unacked ? 0 : c->unacked - (uint64_t)n;
-    pthread_cond_broadcast(&c->cv);
+    bool resume = c->write_paused && c->unacked <= c->limit / 2;
+    if (resume) c->write_paused = false;
     pthread_mutex_unlock(&c->mu);
+    if (resume && c->op) R2(r2_op_resume)(c->op);
     return NULL;
 }
 
-/* ctlFeed(ctl, bytes | null): the next chunk of an upload, or its end (null). */
+/* ctlFeed(ctl, bytes | null): the next chunk of an upload, or its end (null);
+ * resumes a transfer its read callback paused. */
 static napi_value js_ctl_feed(napi_env env, napi_callback_info info) {
     ARGS(2);
     ctl *c = get_ctl(env, argv[0]);
@@ -1190,71 +1202,102 @@ static napi_value js_ctl_feed(napi_env env, napi_callback_info info) {
     if (k) {
         if (c->tail) c->tail->next = k; else c->head = k;
         c->tail = k;
+        c->queued += k->len;
     } else if (is_nullish(env, argv[1])) {
         c->eof = true; /* an empty chunk only answers the request */
     }
     if (c->asked) c->asked--;
-    pthread_cond_broadcast(&c->cv);
+    bool resume = c->read_paused;
+    c->read_paused = false;
     pthread_mutex_unlock(&c->mu);
+    if (resume && c->op) R2(r2_op_resume)(c->op);
     return NULL;
 }
 
-/* ---- worker-side stream callbacks ---- */
+/* ---- stream callbacks (on engine threads: they never wait) ---- */
 
-/* Download sink: copy the chunk to JS, then wait while too much is unacknowledged. */
-static int stream_write(const uint8_t *data, size_t len, void *userdata) {
+/* Engine download sink: append the chunk to the blocks for JS and wake JS
+ * once per batch; with `limit` bytes unacknowledged, pause the transfer
+ * (js_ctl_ack resumes it). */
+static int engine_write(const uint8_t *data, size_t len, void *userdata) {
     job *j = userdata;
     ctl *c = j->ctl;
     if (atomic_load(&c->cancelled)) return 1;
-    msg *m = calloc(1, sizeof *m);
-    uint8_t *copy = malloc(len ? len : 1);
-    if (!m || !copy) { free(m); free(copy); return 1; }
-    memcpy(copy, data, len);
-    m->kind = MSG_CHUNK;
-    m->job = j;
-    m->data = copy;
-    m->len = len;
     pthread_mutex_lock(&c->mu);
+    if (c->unacked >= c->limit) {
+        c->write_paused = true;
+        pthread_mutex_unlock(&c->mu);
+        return R2_WRITE_PAUSE; /* the same chunk comes again after r2_op_resume() */
+    }
+    block *b = c->blocks_tail;
+    if (!b || b->cap - b->len < len) {
+        size_t cap = len > BLOCK_SIZE ? len : BLOCK_SIZE;
+        b = malloc(sizeof *b + cap);
+        if (!b) { pthread_mutex_unlock(&c->mu); return 1; }
+        b->next = NULL;
+        b->len = 0;
+        b->cap = cap;
+        if (c->blocks_tail) c->blocks_tail->next = b; else c->blocks = b;
+        c->blocks_tail = b;
+    }
+    memcpy(b->data + b->len, data, len);
+    b->len += len;
     c->unacked += len;
+    bool wake = !c->block_posted;
+    c->block_posted = true;
     pthread_mutex_unlock(&c->mu);
-    post(the_addon, m);
-    pthread_mutex_lock(&c->mu);
-    while (c->unacked > c->limit && !atomic_load(&c->cancelled)) ctl_wait(c);
-    pthread_mutex_unlock(&c->mu);
-    return atomic_load(&c->cancelled) ? 1 : 0;
+    if (wake) {
+        msg *m = calloc(1, sizeof *m);
+        if (!m) return 1;
+        m->kind = MSG_CHUNK;
+        m->job = j;
+        post(the_addon, m);
+    }
+    return 0;
 }
 
-/* Upload source: drain the fed chunks; ask JS for more (up to 4 in flight). */
-static int64_t stream_read(uint8_t *buf, size_t cap, void *userdata) {
+/* Takes up to cap fed bytes into buf (c->mu held); asks JS for more chunks
+ * (a few requests ahead) while less than 4 MiB is queued. */
+#define FEED_AHEAD (4u << 20)
+static size_t take_fed(job *j, ctl *c, uint8_t *buf, size_t cap) {
+    size_t n = 0;
+    while (c->head && n < cap) {
+        chunk *k = c->head;
+        size_t m = k->len - k->off < cap - n ? k->len - k->off : cap - n;
+        memcpy(buf + n, k->data + k->off, m);
+        k->off += m;
+        n += m;
+        if (k->off == k->len) {
+            c->head = k->next;
+            if (!c->head) c->tail = NULL;
+            free(k);
+        }
+    }
+    c->queued -= n;
+    while (!c->eof && c->asked < 4 && c->queued < FEED_AHEAD) {
+        msg *m = calloc(1, sizeof *m);
+        if (!m) break;
+        m->kind = MSG_NEED;
+        m->job = j;
+        c->asked++;
+        post(the_addon, m);
+    }
+    return n;
+}
+
+/* Engine upload source: the fed bytes, 0 at the end, or R2_READ_PAUSE when
+ * JS has not fed any yet (js_ctl_feed resumes the transfer). */
+static int64_t engine_read(uint8_t *buf, size_t cap, void *userdata) {
     job *j = userdata;
     ctl *c = j->ctl;
     pthread_mutex_lock(&c->mu);
-    for (;;) {
-        if (atomic_load(&c->cancelled)) { pthread_mutex_unlock(&c->mu); return -1; }
-        if (c->head) {
-            chunk *k = c->head;
-            size_t n = k->len - k->off < cap ? k->len - k->off : cap;
-            memcpy(buf, k->data + k->off, n);
-            k->off += n;
-            if (k->off == k->len) {
-                c->head = k->next;
-                if (!c->head) c->tail = NULL;
-                free(k);
-            }
-            pthread_mutex_unlock(&c->mu);
-            return (int64_t)n;
-        }
-        if (c->eof) { pthread_mutex_unlock(&c->mu); return 0; }
-        while (c->asked < 4) {
-            msg *m = calloc(1, sizeof *m);
-            if (!m) break;
-            m->kind = MSG_NEED;
-            m->job = j;
-            c->asked++;
-            post(the_addon, m);
-        }
-        ctl_wait(c);
-    }
+    int64_t r;
+    if (atomic_load(&c->cancelled)) r = -1;
+    else if ((r = (int64_t)take_fed(j, c, buf, cap)) > 0) {}
+    else if (c->eof) r = 0;
+    else { c->read_paused = true; r = R2_READ_PAUSE; }
+    pthread_mutex_unlock(&c->mu);
+    return r;
 }
 
 static int transfer_progress(uint64_t done, int64_t total, void *userdata) {
@@ -1281,6 +1324,8 @@ typedef struct obj_job {
     uint32_t part_number;
     int64_t first, last;
     bool quiet, stream, use_transfer;
+    r2_delete_many_options delete_many;
+    r2_list_uploads_options list_uploads;
     r2_put_options put;
     r2_get_options get;
     r2_copy_options copy;
@@ -1315,8 +1360,8 @@ static napi_value result_info(napi_env env, job *jj) { return info_value(env, &(
 static napi_value result_buf(napi_env env, job *jj) { return str_value(env, ((obj_job *)jj)->buf.ptr); }
 
 /* Starts an obj_job: client, then strings bucket/key (argv[1], argv[2]). */
-static obj_job *obj_begin(napi_env env, napi_value *argv, void (*run)(job *), napi_value (*result)(napi_env, job *)) {
-    obj_job *o = job_new(sizeof *o, run, result);
+static obj_job *obj_begin(napi_env env, napi_value *argv, int32_t (*start)(job *), napi_value (*result)(napi_env, job *)) {
+    obj_job *o = job_new(sizeof *o, start, result);
     if (!o) { napi_throw_error(env, NULL, "out of memory"); return NULL; }
     o->j.cleanup = obj_cleanup;
     /* The result structs this addon was built with (libr2 writes only their fields). */
@@ -1335,30 +1380,40 @@ static obj_job *obj_begin(napi_env env, napi_value *argv, void (*run)(job *), na
 
 #define OBJ_FAIL(o) do { job_free(env, &(o)->j); return NULL; } while (0)
 
-static void run_put(job *jj) {
+/* The engine starts of the object calls: r2 copies strings and options during
+ * the call; outputs and borrowed bodies live in the job until MSG_DONE. */
+#define ASYNC_TAIL engine_done, jj, NULL
+
+static int32_t start_put(job *jj) {
     obj_job *o = (obj_job *)jj;
-    r2_client *c = jj->box->client;
-    int32_t rc;
-    if (o->stream) {
-        o->transfer.put = &o->put;
-        o->transfer.cancel = jj->ctl->cancel;
-        rc = R2(r2_transfer_upload_stream)(&o->info, c, o->bucket, o->key, o->length, stream_read, jj, &o->transfer);
-    } else if (o->use_transfer) {
-        o->transfer.put = &o->put;
-        o->transfer.cancel = jj->ctl ? jj->ctl->cancel : NULL;
-        rc = R2(r2_transfer_upload_buffer)(&o->info, c, o->bucket, o->key, o->data, o->len, &o->transfer);
-    } else {
-        rc = R2(r2_object_put)(&o->info, c, o->bucket, o->key, o->data, o->len, &o->put);
-    }
-    job_fail(jj, rc);
+    if (o->stream)
+        return R2(r2_object_put_stream_async)(&jj->op, &o->info, jj->box->client, o->bucket, o->key, (uint64_t)o->length,
+                                              engine_read, jj, &o->put, ASYNC_TAIL);
+    return R2(r2_object_put_async)(&jj->op, &o->info, jj->box->client, o->bucket, o->key, o->data, o->len, &o->put, ASYNC_TAIL);
+}
+
+/* The transfer manager: bytes on the engine (multipart from the threshold on). */
+static int32_t start_put_transfer(job *jj) {
+    obj_job *o = (obj_job *)jj;
+    o->transfer.put = &o->put;
+    return R2(r2_transfer_upload_buffer_async)(&jj->op, &o->info, jj->box->client, o->bucket, o->key, o->data, o->len, &o->transfer, ASYNC_TAIL);
+}
+
+/* A stream through the transfer manager: one PUT below the threshold, else parts read in order. */
+static int32_t start_put_stream_transfer(job *jj) {
+    obj_job *o = (obj_job *)jj;
+    o->transfer.put = &o->put;
+    return R2(r2_transfer_upload_stream_async)(&jj->op, &o->info, jj->box->client, o->bucket, o->key, o->length,
+                                               engine_read, jj, &o->transfer, ASYNC_TAIL);
 }
 
 /* put(client, bucket, key, bytes|null, putOpts, transferOpts|null, ctl|null, length, onEvent)
- * bytes: one PUT (transferOpts null) or the transfer manager (multipart at the threshold);
+ * transferOpts null: one PUT on the engine (bytes, or a stream of known length);
+ * otherwise the transfer manager (multipart at the threshold).
  * null bytes: a stream fed by ctlFeed after "need" events, length -1 when unknown. */
 static napi_value js_put(napi_env env, napi_callback_info info) {
     ARGS(9);
-    obj_job *o = obj_begin(env, argv, run_put, result_info);
+    obj_job *o = obj_begin(env, argv, NULL, result_info);
     if (!o) return NULL;
     arena *a = &o->j.a;
     if (!read_put_options(env, argv[4], a, &o->put)) OBJ_FAIL(o);
@@ -1372,22 +1427,71 @@ static napi_value js_put(napi_env env, napi_callback_info info) {
         o->length = (int64_t)length;
         o->stream = true;
         if (!o->j.ctl) { napi_throw_type_error(env, NULL, "a streamed put needs a control handle"); OBJ_FAIL(o); }
+        if (!o->use_transfer && o->length < 0) { napi_throw_type_error(env, NULL, "one streamed PUT needs the length"); OBJ_FAIL(o); }
         if (!job_on_event(env, &o->j, argv[8])) OBJ_FAIL(o);
     } else if (!get_bytes(env, &o->j, argv[3], &o->data, &o->len)) {
         OBJ_FAIL(o);
     }
+    if (!o->use_transfer) o->j.start = start_put;
+    else if (o->stream) o->j.start = start_put_stream_transfer;
+    else o->j.start = start_put_transfer;
     return job_start(env, &o->j);
 }
 
-static void run_get(job *jj) {
+static int32_t start_get(job *jj) {
     obj_job *o = (obj_job *)jj;
-    job_fail(jj, R2(r2_object_get_stream)(&o->info, jj->box->client, o->bucket, o->key, stream_write, jj, &o->get));
+    return R2(r2_object_get_async)(&jj->op, &o->buf, &o->info, jj->box->client, o->bucket, o->key, &o->get, ASYNC_TAIL);
 }
 
-/* getStream(client, bucket, key, getOpts, ctl, onEvent): chunks as "chunk" events; resolves to the info. */
+static void body_finalize(napi_env env, void *data, void *hint) {
+    (void)data;
+    r2_buf *b = hint;
+    int64_t ignored;
+    napi_adjust_external_memory(env, -(int64_t)b->size, &ignored);
+    R2(r2_buf_dispose)(b);
+    free(b);
+}
+
+/* The info with `body`: the buffer r2 filled, handed to JS without a copy. */
+static napi_value result_get(napi_env env, job *jj) {
+    obj_job *o = (obj_job *)jj;
+    napi_value v = info_value(env, &o->info), body = NULL;
+    r2_buf *b = malloc(sizeof *b);
+    int64_t ignored;
+    if (b && o->buf.size > 0 &&
+        napi_create_external_buffer(env, o->buf.size, o->buf.ptr, body_finalize, b, &body) == napi_ok) {
+        *b = o->buf;
+        o->buf = (r2_buf){0};
+        napi_adjust_external_memory(env, (int64_t)b->size, &ignored);
+    } else {
+        free(b);
+        void *dst;
+        napi_create_buffer_copy(env, o->buf.size, o->buf.ptr ? o->buf.ptr : "", &dst, &body);
+    }
+    napi_set_named_property(env, v, "body", body);
+    return v;
+}
+
+/* get(client, bucket, key, getOpts, ctl|null): resolves to the info with `body` (a Buffer). */
+static napi_value js_get(napi_env env, napi_callback_info info) {
+    ARGS(5);
+    obj_job *o = obj_begin(env, argv, NULL, result_get);
+    if (!o) return NULL;
+    if (!read_get_options(env, argv[3], &o->j.a, &o->get) || !job_ctl(env, &o->j, argv[4])) OBJ_FAIL(o);
+    o->j.start = start_get;
+    return job_start(env, &o->j);
+}
+
+static int32_t start_get_stream(job *jj) {
+    obj_job *o = (obj_job *)jj;
+    return R2(r2_object_get_stream_async)(&jj->op, &o->info, jj->box->client, o->bucket, o->key, engine_write, jj, &o->get, ASYNC_TAIL);
+}
+
+/* getStream(client, bucket, key, getOpts, ctl, onEvent): blocks as "chunk" events
+ * (ctlAck them); resolves to the info at the end. */
 static napi_value js_get_stream(napi_env env, napi_callback_info info) {
     ARGS(6);
-    obj_job *o = obj_begin(env, argv, run_get, result_info);
+    obj_job *o = obj_begin(env, argv, NULL, result_info);
     if (!o) return NULL;
     if (!read_get_options(env, argv[3], &o->j.a, &o->get) || !job_ctl(env, &o->j, argv[4]) || !o->j.ctl ||
         !job_on_event(env, &o->j, argv[5])) {
@@ -1396,39 +1500,43 @@ static napi_value js_get_stream(napi_env env, napi_callback_info info) {
         if (!pending) napi_throw_type_error(env, NULL, "getStream needs a control handle");
         OBJ_FAIL(o);
     }
+    o->j.start = start_get_stream;
     return job_start(env, &o->j);
 }
 
-static void run_head(job *jj) {
+static int32_t start_head(job *jj) {
     obj_job *o = (obj_job *)jj;
-    job_fail(jj, R2(r2_object_head)(&o->info, jj->box->client, o->bucket, o->key, &o->get));
+    return R2(r2_object_head_async)(&jj->op, &o->info, jj->box->client, o->bucket, o->key, &o->get, ASYNC_TAIL);
 }
 
+/* head(client, bucket, key, getOpts, ctl|null) */
 static napi_value js_head(napi_env env, napi_callback_info info) {
-    ARGS(4);
-    obj_job *o = obj_begin(env, argv, run_head, result_info);
+    ARGS(5);
+    obj_job *o = obj_begin(env, argv, NULL, result_info);
     if (!o) return NULL;
-    if (!read_get_options(env, argv[3], &o->j.a, &o->get)) OBJ_FAIL(o);
+    if (!read_get_options(env, argv[3], &o->j.a, &o->get) || !job_ctl(env, &o->j, argv[4])) OBJ_FAIL(o);
+    o->j.start = start_head;
     return job_start(env, &o->j);
 }
 
-static void run_delete(job *jj) {
+static int32_t start_delete(job *jj) {
     obj_job *o = (obj_job *)jj;
-    job_fail(jj, R2(r2_object_delete)(jj->box->client, o->bucket, o->key));
+    return R2(r2_object_delete_async)(&jj->op, jj->box->client, o->bucket, o->key, ASYNC_TAIL);
 }
 
+/* delete(client, bucket, key, ctl|null) */
 static napi_value js_delete(napi_env env, napi_callback_info info) {
-    ARGS(3);
-    obj_job *o = obj_begin(env, argv, run_delete, NULL);
-    return o ? job_start(env, &o->j) : NULL;
+    ARGS(4);
+    obj_job *o = obj_begin(env, argv, NULL, NULL);
+    if (!o) return NULL;
+    if (!job_ctl(env, &o->j, argv[3])) OBJ_FAIL(o);
+    o->j.start = start_delete;
+    return job_start(env, &o->j);
 }
 
-static void run_delete_many(job *jj) {
+static int32_t start_delete_many(job *jj) {
     obj_job *o = (obj_job *)jj;
-    r2_delete_many_options d;
-    R2(r2_delete_many_options_init)(&d, R2_DELETE_MANY_OPTIONS_VERSION);
-    d.quiet = o->quiet;
-    job_fail(jj, R2(r2_object_delete_many)(&o->del, jj->box->client, o->bucket, o->keys, o->key_count, &d));
+    return R2(r2_object_delete_many_async)(&jj->op, &o->del, jj->box->client, o->bucket, o->keys, o->key_count, &o->delete_many, ASYNC_TAIL);
 }
 
 static napi_value result_delete_many(napi_env env, job *jj) {
@@ -1451,12 +1559,12 @@ static napi_value result_delete_many(napi_env env, job *jj) {
     return r;
 }
 
-/* deleteMany(client, bucket, keys[], quiet) */
+/* deleteMany(client, bucket, keys[], quiet, ctl|null) */
 static napi_value js_delete_many(napi_env env, napi_callback_info info) {
-    ARGS(4);
+    ARGS(5);
     napi_value argv3[3] = {argv[0], argv[1], NULL};
     napi_get_undefined(env, &argv3[2]);
-    obj_job *o = obj_begin(env, argv3, run_delete_many, result_delete_many);
+    obj_job *o = obj_begin(env, argv3, NULL, result_delete_many);
     if (!o) return NULL;
     bool is_array = false;
     napi_is_array(env, argv[2], &is_array);
@@ -1473,28 +1581,33 @@ static napi_value js_delete_many(napi_env env, napi_callback_info info) {
     o->key_count = n;
     napi_coerce_to_bool(env, argv[3], &argv[3]);
     napi_get_value_bool(env, argv[3], &o->quiet);
+    R2(r2_delete_many_options_init)(&o->delete_many, R2_DELETE_MANY_OPTIONS_VERSION);
+    o->delete_many.quiet = o->quiet;
+    if (!job_ctl(env, &o->j, argv[4])) OBJ_FAIL(o);
+    o->j.start = start_delete_many;
     return job_start(env, &o->j);
 }
 
-static void run_copy(job *jj) {
+static int32_t start_copy(job *jj) {
     obj_job *o = (obj_job *)jj;
-    job_fail(jj, R2(r2_object_copy)(&o->info, jj->box->client, o->src_bucket, o->src_key, o->bucket, o->key, &o->copy));
+    return R2(r2_object_copy_async)(&jj->op, &o->info, jj->box->client, o->src_bucket, o->src_key, o->bucket, o->key, &o->copy, ASYNC_TAIL);
 }
 
-/* copy(client, bucket, key, srcBucket, srcKey, copyOpts) */
+/* copy(client, bucket, key, srcBucket, srcKey, copyOpts, ctl|null) */
 static napi_value js_copy(napi_env env, napi_callback_info info) {
-    ARGS(6);
-    obj_job *o = obj_begin(env, argv, run_copy, result_info);
+    ARGS(7);
+    obj_job *o = obj_begin(env, argv, NULL, result_info);
     if (!o) return NULL;
     if (!get_str(env, argv[3], &o->j.a, "sourceBucket", &o->src_bucket) || !get_str(env, argv[4], &o->j.a, "sourceKey", &o->src_key) ||
-        !read_copy_options(env, argv[5], &o->j.a, &o->copy))
+        !read_copy_options(env, argv[5], &o->j.a, &o->copy) || !job_ctl(env, &o->j, argv[6]))
         OBJ_FAIL(o);
+    o->j.start = start_copy;
     return job_start(env, &o->j);
 }
 
-static void run_list(job *jj) {
+static int32_t start_list(job *jj) {
     obj_job *o = (obj_job *)jj;
-    job_fail(jj, R2(r2_list_objects)(&o->list_result, jj->box->client, o->bucket, &o->list));
+    return R2(r2_list_objects_async)(&jj->op, &o->list_result, jj->box->client, o->bucket, &o->list, ASYNC_TAIL);
 }
 
 static napi_value result_list(napi_env env, job *jj) {
@@ -1523,40 +1636,42 @@ static napi_value result_list(napi_env env, job *jj) {
     return r;
 }
 
-/* list(client, bucket, listOpts) */
+/* list(client, bucket, listOpts, ctl|null) */
 static napi_value js_list(napi_env env, napi_callback_info info) {
-    ARGS(3);
+    ARGS(4);
     napi_value argv3[3] = {argv[0], argv[1], NULL};
     napi_get_undefined(env, &argv3[2]);
-    obj_job *o = obj_begin(env, argv3, run_list, result_list);
+    obj_job *o = obj_begin(env, argv3, NULL, result_list);
     if (!o) return NULL;
-    if (!read_list_options(env, argv[2], &o->j.a, &o->list)) OBJ_FAIL(o);
+    if (!read_list_options(env, argv[2], &o->j.a, &o->list) || !job_ctl(env, &o->j, argv[3])) OBJ_FAIL(o);
+    o->j.start = start_list;
     return job_start(env, &o->j);
 }
 
 /* ---- multipart ---- */
 
-static void run_mp_create(job *jj) {
+static int32_t start_mp_create(job *jj) {
     obj_job *o = (obj_job *)jj;
-    job_fail(jj, R2(r2_multipart_create)(&o->buf, jj->box->client, o->bucket, o->key, &o->put));
+    return R2(r2_multipart_create_async)(&jj->op, &o->buf, jj->box->client, o->bucket, o->key, &o->put, ASYNC_TAIL);
 }
 
+/* multipartCreate(client, bucket, key, putOpts, ctl|null) */
 static napi_value js_mp_create(napi_env env, napi_callback_info info) {
-    ARGS(4);
-    obj_job *o = obj_begin(env, argv, run_mp_create, result_buf);
+    ARGS(5);
+    obj_job *o = obj_begin(env, argv, NULL, result_buf);
     if (!o) return NULL;
-    if (!read_put_options(env, argv[3], &o->j.a, &o->put)) OBJ_FAIL(o);
+    if (!read_put_options(env, argv[3], &o->j.a, &o->put) || !job_ctl(env, &o->j, argv[4])) OBJ_FAIL(o);
+    o->j.start = start_mp_create;
     return job_start(env, &o->j);
 }
 
-static void run_mp_part(job *jj) {
+static int32_t start_mp_part(job *jj) {
     obj_job *o = (obj_job *)jj;
     if (o->src_bucket)
-        job_fail(jj, R2(r2_multipart_upload_part_copy)(&o->buf, jj->box->client, o->bucket, o->key, o->upload_id, o->part_number,
-                                                                    o->src_bucket, o->src_key, o->first, o->last, &o->part));
-    else
-        job_fail(jj, R2(r2_multipart_upload_part)(&o->buf, jj->box->client, o->bucket, o->key, o->upload_id, o->part_number,
-                                                               o->data, o->len, &o->part));
+        return R2(r2_multipart_upload_part_copy_async)(&jj->op, &o->buf, jj->box->client, o->bucket, o->key, o->upload_id, o->part_number,
+                                                       o->src_bucket, o->src_key, o->first, o->last, &o->part, ASYNC_TAIL);
+    return R2(r2_multipart_upload_part_async)(&jj->op, &o->buf, jj->box->client, o->bucket, o->key, o->upload_id, o->part_number,
+                                              o->data, o->len, &o->part, ASYNC_TAIL);
 }
 
 /* The SSE-C keys of a part: {sseCustomerKey, sourceSseCustomerKey} or null. */
@@ -1568,10 +1683,10 @@ static bool read_part_options(napi_env env, napi_value o, arena *a, r2_part_opti
     return true;
 }
 
-/* uploadPart(client, bucket, key, uploadId, partNumber, bytes, checksum, partOpts) */
+/* uploadPart(client, bucket, key, uploadId, partNumber, bytes, checksum, partOpts, ctl|null) */
 static napi_value js_mp_part(napi_env env, napi_callback_info info) {
-    ARGS(8);
-    obj_job *o = obj_begin(env, argv, run_mp_part, result_buf);
+    ARGS(9);
+    obj_job *o = obj_begin(env, argv, NULL, result_buf);
     if (!o) return NULL;
     double pn = 0, ck = 0;
     if (!get_str(env, argv[3], &o->j.a, "uploadId", &o->upload_id) || napi_get_value_double(env, argv[4], &pn) != napi_ok ||
@@ -1583,15 +1698,16 @@ static napi_value js_mp_part(napi_env env, napi_callback_info info) {
     }
     if (!is_nullish(env, argv[6])) napi_get_value_double(env, argv[6], &ck);
     o->part_number = pn < 0 || pn > 4294967295.0 ? 0 : (uint32_t)pn;
-    if (!read_part_options(env, argv[7], &o->j.a, &o->part)) OBJ_FAIL(o);
+    if (!read_part_options(env, argv[7], &o->j.a, &o->part) || !job_ctl(env, &o->j, argv[8])) OBJ_FAIL(o);
     o->part.checksum = (int32_t)ck;
+    o->j.start = start_mp_part;
     return job_start(env, &o->j);
 }
 
-/* uploadPartCopy(client, bucket, key, uploadId, partNumber, srcBucket, srcKey, first, last, partOpts) */
+/* uploadPartCopy(client, bucket, key, uploadId, partNumber, srcBucket, srcKey, first, last, partOpts, ctl|null) */
 static napi_value js_mp_part_copy(napi_env env, napi_callback_info info) {
-    ARGS(10);
-    obj_job *o = obj_begin(env, argv, run_mp_part, result_buf);
+    ARGS(11);
+    obj_job *o = obj_begin(env, argv, NULL, result_buf);
     if (!o) return NULL;
     double pn = 0, first = -1, last = -1;
     if (!get_str(env, argv[3], &o->j.a, "uploadId", &o->upload_id) || napi_get_value_double(env, argv[4], &pn) != napi_ok ||
@@ -1607,20 +1723,21 @@ static napi_value js_mp_part_copy(napi_env env, napi_callback_info info) {
     o->part_number = pn < 0 || pn > 4294967295.0 ? 0 : (uint32_t)pn;
     o->first = (int64_t)first;
     o->last = (int64_t)last;
-    if (!read_part_options(env, argv[9], &o->j.a, &o->part)) OBJ_FAIL(o);
+    if (!read_part_options(env, argv[9], &o->j.a, &o->part) || !job_ctl(env, &o->j, argv[10])) OBJ_FAIL(o);
+    o->j.start = start_mp_part;
     return job_start(env, &o->j);
 }
 
-static void run_mp_complete(job *jj) {
+static int32_t start_mp_complete(job *jj) {
     obj_job *o = (obj_job *)jj;
-    job_fail(jj, R2(r2_multipart_complete)(&o->info, jj->box->client, o->bucket, o->key, o->upload_id, o->completed,
-                                                        o->completed_count, &o->complete));
+    return R2(r2_multipart_complete_async)(&jj->op, &o->info, jj->box->client, o->bucket, o->key, o->upload_id, o->completed,
+                                           o->completed_count, &o->complete, ASYNC_TAIL);
 }
 
-/* complete(client, bucket, key, uploadId, [{partNumber, etag}], {ifMatch, ifNoneMatch, sseCustomerKey}) */
+/* complete(client, bucket, key, uploadId, [{partNumber, etag}], {ifMatch, ifNoneMatch, sseCustomerKey}, ctl|null) */
 static napi_value js_mp_complete(napi_env env, napi_callback_info info) {
-    ARGS(6);
-    obj_job *o = obj_begin(env, argv, run_mp_complete, result_info);
+    ARGS(7);
+    obj_job *o = obj_begin(env, argv, NULL, result_info);
     if (!o) return NULL;
     bool is_array = false;
     napi_is_array(env, argv[4], &is_array);
@@ -1645,25 +1762,29 @@ static napi_value js_mp_complete(napi_env env, napi_callback_info info) {
             !get_key(env, prop(env, c, "sseCustomerKey"), a, "sseCustomerKey", &o->complete.sse_customer_key))
             OBJ_FAIL(o);
     }
+    if (!job_ctl(env, &o->j, argv[6])) OBJ_FAIL(o);
+    o->j.start = start_mp_complete;
     return job_start(env, &o->j);
 }
 
-static void run_mp_abort(job *jj) {
+static int32_t start_mp_abort(job *jj) {
     obj_job *o = (obj_job *)jj;
-    job_fail(jj, R2(r2_multipart_abort)(jj->box->client, o->bucket, o->key, o->upload_id));
+    return R2(r2_multipart_abort_async)(&jj->op, jj->box->client, o->bucket, o->key, o->upload_id, ASYNC_TAIL);
 }
 
+/* multipartAbort(client, bucket, key, uploadId, ctl|null) */
 static napi_value js_mp_abort(napi_env env, napi_callback_info info) {
-    ARGS(4);
-    obj_job *o = obj_begin(env, argv, run_mp_abort, NULL);
+    ARGS(5);
+    obj_job *o = obj_begin(env, argv, NULL, NULL);
     if (!o) return NULL;
-    if (!get_str(env, argv[3], &o->j.a, "uploadId", &o->upload_id)) OBJ_FAIL(o);
+    if (!get_str(env, argv[3], &o->j.a, "uploadId", &o->upload_id) || !job_ctl(env, &o->j, argv[4])) OBJ_FAIL(o);
+    o->j.start = start_mp_abort;
     return job_start(env, &o->j);
 }
 
-static void run_mp_list_parts(job *jj) {
+static int32_t start_mp_list_parts(job *jj) {
     obj_job *o = (obj_job *)jj;
-    job_fail(jj, R2(r2_multipart_list_parts)(&o->parts, jj->box->client, o->bucket, o->key, o->upload_id, NULL));
+    return R2(r2_multipart_list_parts_async)(&jj->op, &o->parts, jj->box->client, o->bucket, o->key, o->upload_id, NULL, ASYNC_TAIL);
 }
 
 static napi_value result_parts(napi_env env, job *jj) {
@@ -1682,20 +1803,21 @@ static napi_value result_parts(napi_env env, job *jj) {
     return arr;
 }
 
+/* listParts(client, bucket, key, uploadId, ctl|null) */
 static napi_value js_mp_list_parts(napi_env env, napi_callback_info info) {
-    ARGS(4);
-    obj_job *o = obj_begin(env, argv, run_mp_list_parts, result_parts);
+    ARGS(5);
+    obj_job *o = obj_begin(env, argv, NULL, result_parts);
     if (!o) return NULL;
-    if (!get_str(env, argv[3], &o->j.a, "uploadId", &o->upload_id)) OBJ_FAIL(o);
+    if (!get_str(env, argv[3], &o->j.a, "uploadId", &o->upload_id) || !job_ctl(env, &o->j, argv[4])) OBJ_FAIL(o);
+    o->j.start = start_mp_list_parts;
     return job_start(env, &o->j);
 }
 
-static void run_mp_list_uploads(job *jj) {
+static int32_t start_mp_list_uploads(job *jj) {
     obj_job *o = (obj_job *)jj;
-    r2_list_uploads_options l;
-    R2(r2_list_uploads_options_init)(&l, R2_LIST_UPLOADS_OPTIONS_VERSION);
-    l.prefix = o->key;  /* the prefix travels in the key slot */
-    job_fail(jj, R2(r2_multipart_list_uploads)(&o->uploads, jj->box->client, o->bucket, &l));
+    R2(r2_list_uploads_options_init)(&o->list_uploads, R2_LIST_UPLOADS_OPTIONS_VERSION);
+    o->list_uploads.prefix = o->key;  /* the prefix travels in the key slot */
+    return R2(r2_multipart_list_uploads_async)(&jj->op, &o->uploads, jj->box->client, o->bucket, &o->list_uploads, ASYNC_TAIL);
 }
 
 static napi_value result_uploads(napi_env env, job *jj) {
@@ -1713,35 +1835,48 @@ static napi_value result_uploads(napi_env env, job *jj) {
     return arr;
 }
 
-/* listUploads(client, bucket, prefix|null) */
+/* listUploads(client, bucket, prefix|null, ctl|null) */
 static napi_value js_mp_list_uploads(napi_env env, napi_callback_info info) {
-    ARGS(3);
-    obj_job *o = obj_begin(env, argv, run_mp_list_uploads, result_uploads);
-    return o ? job_start(env, &o->j) : NULL;
+    ARGS(4);
+    obj_job *o = obj_begin(env, argv, NULL, result_uploads);
+    if (!o) return NULL;
+    if (!job_ctl(env, &o->j, argv[3])) OBJ_FAIL(o);
+    o->j.start = start_mp_list_uploads;
+    return job_start(env, &o->j);
 }
 
 /* ---- files ---- */
 
-static void run_file(job *jj) {
+/* Progress reports (on an engine thread) become "progress" messages. */
+static void transfer_hooks(job *jj) {
     obj_job *o = (obj_job *)jj;
-    o->transfer.cancel = jj->ctl ? jj->ctl->cancel : NULL;
     if (jj->on_event_ref) {
         o->transfer.progress = transfer_progress;
         o->transfer.progress_userdata = jj;
     }
-    r2_client *c = jj->box->client;
-    if (o->stream)
-        job_fail(jj, R2(r2_transfer_download_file)(&o->info, c, o->bucket, o->key, o->path, &o->transfer));
-    else if (o->src_bucket)
-        job_fail(jj, R2(r2_transfer_copy)(&o->info, c, o->src_bucket, o->src_key, o->bucket, o->key, &o->transfer));
-    else
-        job_fail(jj, R2(r2_transfer_upload_file)(&o->info, c, o->bucket, o->key, o->path, &o->transfer));
+}
+
+static int32_t start_upload_file(job *jj) {
+    obj_job *o = (obj_job *)jj;
+    transfer_hooks(jj);
+    return R2(r2_transfer_upload_file_async)(&jj->op, &o->info, jj->box->client, o->bucket, o->key, o->path, &o->transfer, ASYNC_TAIL);
+}
+
+static int32_t start_download_file(job *jj) {
+    obj_job *o = (obj_job *)jj;
+    transfer_hooks(jj);
+    return R2(r2_transfer_download_file_async)(&jj->op, &o->info, jj->box->client, o->bucket, o->key, o->path, &o->transfer, ASYNC_TAIL);
+}
+
+static int32_t start_copy_large(job *jj) {
+    obj_job *o = (obj_job *)jj;
+    return R2(r2_transfer_copy_async)(&jj->op, &o->info, jj->box->client, o->src_bucket, o->src_key, o->bucket, o->key, &o->transfer, ASYNC_TAIL);
 }
 
 /* transferFile(client, bucket, key, path, "upload"|"download", transferOpts, ctl, onProgress) */
 static napi_value js_transfer_file(napi_env env, napi_callback_info info) {
     ARGS(8);
-    obj_job *o = obj_begin(env, argv, run_file, result_info);
+    obj_job *o = obj_begin(env, argv, NULL, result_info);
     if (!o) return NULL;
     const char *dir = NULL;
     if (!get_str(env, argv[3], &o->j.a, "path", &o->path) || !get_str(env, argv[4], &o->j.a, "direction", &dir) ||
@@ -1749,13 +1884,14 @@ static napi_value js_transfer_file(napi_env env, napi_callback_info info) {
         !job_on_event(env, &o->j, argv[7]))
         OBJ_FAIL(o);
     o->stream = dir && !strcmp(dir, "download");
+    o->j.start = o->stream ? start_download_file : start_upload_file;
     return job_start(env, &o->j);
 }
 
 /* copyLarge(client, bucket, key, srcBucket, srcKey, transferOpts, ctl) */
 static napi_value js_copy_large(napi_env env, napi_callback_info info) {
     ARGS(7);
-    obj_job *o = obj_begin(env, argv, run_file, result_info);
+    obj_job *o = obj_begin(env, argv, start_copy_large, result_info);
     if (!o) return NULL;
     if (!get_str(env, argv[3], &o->j.a, "sourceBucket", &o->src_bucket) || !get_str(env, argv[4], &o->j.a, "sourceKey", &o->src_key) ||
         !read_transfer_options(env, argv[5], &o->j.a, &o->transfer, &o->put) || !job_ctl(env, &o->j, argv[6]))
@@ -1802,8 +1938,6 @@ static napi_value Init(napi_env env, napi_value exports) {
         napi_throw_error(env, "ERR_R2_ADDON", "r2: the addon can be loaded once per process (not in worker threads)");
         return NULL;
     }
-    const char *max = getenv("R2_NODE_THREADS");
-    pool_max = max && atoi(max) > 0 ? (unsigned)atoi(max) : 64;
     addon *ad = calloc(1, sizeof *ad);
     if (!ad) { napi_throw_error(env, NULL, "out of memory"); return NULL; }
     pthread_mutex_init(&ad->mu, NULL);
@@ -1820,7 +1954,7 @@ static napi_value Init(napi_env env, napi_value exports) {
         FN("metrics", js_metrics), FN("presign", js_presign),
         FN("signerNew", js_signer_new), FN("signerSign", js_signer_sign),
         FN("ctlNew", js_ctl_new), FN("ctlCancel", js_ctl_cancel), FN("ctlAck", js_ctl_ack), FN("ctlFeed", js_ctl_feed),
-        FN("put", js_put), FN("getStream", js_get_stream), FN("head", js_head), FN("delete", js_delete),
+        FN("put", js_put), FN("get", js_get), FN("getStream", js_get_stream), FN("head", js_head), FN("delete", js_delete),
         FN("deleteMany", js_delete_many), FN("copy", js_copy), FN("copyLarge", js_copy_large), FN("list", js_list),
         FN("multipartCreate", js_mp_create), FN("uploadPart", js_mp_part), FN("uploadPartCopy", js_mp_part_copy),
         FN("multipartComplete", js_mp_complete), FN("multipartAbort", js_mp_abort),
