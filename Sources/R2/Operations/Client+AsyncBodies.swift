@@ -122,6 +122,9 @@ final class DownloadChannel: Sendable {
         var abandoned = false
         /// The consumer saw the end (or the error): further `next()` calls return nil.
         var over = false
+        /// What the tests look at: how often the transfer paused, the most bytes queued.
+        var pauses = 0
+        var peakBuffered = 0
 
         mutating func pop() -> [UInt8]? {
             guard first < chunks.count else { return nil }
@@ -160,6 +163,7 @@ final class DownloadChannel: Sendable {
         let (verdict, waiter) = state.withLock { s -> (SinkVerdict, CheckedContinuation<Result<[UInt8]?, R2Error>, Never>?) in
             if s.abandoned { return (.aborted, nil) }
             if s.buffered >= limit {
+                if !s.paused { s.pauses += 1 }
                 s.paused = true
                 return (.paused, nil)
             }
@@ -169,6 +173,7 @@ final class DownloadChannel: Sendable {
             }
             s.chunks.append(Array(chunk))
             s.buffered += chunk.count
+            s.peakBuffered = max(s.peakBuffered, s.buffered)
             return (.accepted, nil)
         }
         waiter?.resume(returning: .success(Array(chunk)))
@@ -193,6 +198,9 @@ final class DownloadChannel: Sendable {
         headWaiter?.resume(returning: result)
         waiter?.resume(returning: outcome.map { nil })
     }
+
+    /// Pauses of the transfer so far, and the most bytes that waited for the consumer.
+    var backpressure: (pauses: Int, peakBuffered: Int) { state.withLock { ($0.pauses, $0.peakBuffered) } }
 
     // Consumer side.
 
