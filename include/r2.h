@@ -917,6 +917,36 @@ R2_API int32_t r2_list_uploads_options_init(r2_list_uploads_options *opts, uint3
 /// Aborts an upload and frees its parts on the server.
 R2_API int32_t r2_multipart_abort(r2_client *client, const char *bucket, const char *key, const char *upload_id);
 
+/// Starts r2_multipart_abort() without blocking: aborts an upload.
+/// <ul>
+///   <li>
+///     Ownership: strings are copied during the call.
+///   </li>
+///   <li>
+///     Threads: any thread; done runs on an r2 engine thread.
+///   </li>
+/// </ul>
+/// \param op Out, may be NULL: the operation.
+///
+/// \param client The client.
+///
+/// \param bucket Bucket name (NUL-terminated UTF-8).
+///
+/// \param key Object key (NUL-terminated UTF-8).
+///
+/// \param upload_id The upload's id (NUL-terminated).
+///
+/// \param done Runs once when the operation is over.
+///
+/// \param userdata Passed to done and free_userdata.
+///
+/// \param free_userdata May be NULL: runs once with userdata after done.
+///
+///
+/// returns:
+/// R2_OK when started, or an error when not started. done gets the statuses of r2_multipart_abort().
+R2_API int32_t r2_multipart_abort_async(r2_op **op, r2_client *client, const char *bucket, const char *key, const char *upload_id, r2_done_cb done, void *userdata, r2_free_cb free_userdata);
+
 /// Completes an upload from count parts (any order; sorted here). info
 /// (may be NULL) gets the object's ETag. Before sending, every part is checked
 /// against R2's size rules (with the sizes this client sent, else ListParts).
@@ -929,21 +959,157 @@ R2_API int32_t r2_multipart_abort(r2_client *client, const char *bucket, const c
 /// treats the upload as aborted) and the upload's SSE-C key.
 R2_API int32_t r2_multipart_complete(r2_object_info *info, r2_client *client, const char *bucket, const char *key, const char *upload_id, const r2_completed_part *parts, size_t count, const r2_complete_options *opts);
 
+/// Starts r2_multipart_complete() without blocking: completes an upload from its parts, with the same
+/// checks and the same resolution of an ambiguous failure (HEAD, ListParts), its waits as engine timers.
+/// <ul>
+///   <li>
+///     Ownership: parts, strings and opts are copied during the call; info must stay valid until done runs.
+///   </li>
+///   <li>
+///     Threads: any thread; done runs on an r2 engine thread.
+///   </li>
+/// </ul>
+/// \param op Out, may be NULL: the operation.
+///
+/// \param info Out, may be NULL: the object's ETag (set info->version); release with r2_object_info_dispose().
+///
+/// \param client The client.
+///
+/// \param bucket Bucket name (NUL-terminated UTF-8).
+///
+/// \param key Object key (NUL-terminated UTF-8).
+///
+/// \param upload_id The upload's id (NUL-terminated).
+///
+/// \param parts count parts, any order.
+///
+/// \param count How many parts (1 to 10 000).
+///
+/// \param opts Complete options, may be NULL.
+///
+/// \param done Runs once when the operation is over.
+///
+/// \param userdata Passed to done and free_userdata.
+///
+/// \param free_userdata May be NULL: runs once with userdata after done.
+///
+///
+/// returns:
+/// R2_OK when started, or an error when not started. done gets the statuses of r2_multipart_complete().
+R2_API int32_t r2_multipart_complete_async(r2_op **op, r2_object_info *info, r2_client *client, const char *bucket, const char *key, const char *upload_id, const r2_completed_part *parts, size_t count, const r2_complete_options *opts, r2_done_cb done, void *userdata, r2_free_cb free_userdata);
+
 /// Starts a multipart upload. On success *upload_id holds its id (release
 /// with r2_buf_dispose()). opts (may be NULL) carries the object's headers
 /// and metadata; a checksum there is refused (R2 has no full-object checksum
 /// for multipart: use per-part CRC32/CRC32C or MD5).
 R2_API int32_t r2_multipart_create(r2_buf *upload_id, r2_client *client, const char *bucket, const char *key, const r2_put_options *opts);
 
+/// Starts r2_multipart_create() without blocking: starts a multipart upload.
+/// <ul>
+///   <li>
+///     Ownership: strings and opts are copied during the call; upload_id must stay valid until done runs.
+///   </li>
+///   <li>
+///     Threads: any thread; done runs on an r2 engine thread.
+///   </li>
+/// </ul>
+/// \param op Out, may be NULL: the operation.
+///
+/// \param upload_id Out: the upload's id; release with r2_buf_dispose(). Filled before done runs.
+///
+/// \param client The client.
+///
+/// \param bucket Bucket name (NUL-terminated UTF-8).
+///
+/// \param key Object key (NUL-terminated UTF-8).
+///
+/// \param opts The object's headers and metadata, may be NULL (as for r2_multipart_create()).
+///
+/// \param done Runs once when the operation is over.
+///
+/// \param userdata Passed to done and free_userdata.
+///
+/// \param free_userdata May be NULL: runs once with userdata after done.
+///
+///
+/// returns:
+/// R2_OK when started, or an error when not started (then neither done nor free_userdata runs).
+/// done gets the statuses of r2_multipart_create().
+R2_API int32_t r2_multipart_create_async(r2_op **op, r2_buf *upload_id, r2_client *client, const char *bucket, const char *key, const r2_put_options *opts, r2_done_cb done, void *userdata, r2_free_cb free_userdata);
+
 /// Lists every part of an upload (all pages). opts may be NULL. Release
 /// *out with r2_multipart_part_list_dispose(). R2_ERR_NO_SUCH_UPLOAD when
 /// the upload is gone (R2 aborts unfinished uploads after 7 days by default).
 R2_API int32_t r2_multipart_list_parts(r2_multipart_part_list *out, r2_client *client, const char *bucket, const char *key, const char *upload_id, const r2_list_parts_options *opts);
 
+/// Starts r2_multipart_list_parts() without blocking: lists every part of an upload (all pages).
+/// <ul>
+///   <li>
+///     Ownership: strings and opts are copied during the call; out must stay valid until done runs.
+///   </li>
+///   <li>
+///     Threads: any thread; done runs on an r2 engine thread.
+///   </li>
+/// </ul>
+/// \param op Out, may be NULL: the operation.
+///
+/// \param out Out: the parts (set out->version); release with r2_multipart_part_list_dispose().
+///
+/// \param client The client.
+///
+/// \param bucket Bucket name (NUL-terminated UTF-8).
+///
+/// \param key Object key (NUL-terminated UTF-8).
+///
+/// \param upload_id The upload's id (NUL-terminated).
+///
+/// \param opts Options, may be NULL.
+///
+/// \param done Runs once when the operation is over.
+///
+/// \param userdata Passed to done and free_userdata.
+///
+/// \param free_userdata May be NULL: runs once with userdata after done.
+///
+///
+/// returns:
+/// R2_OK when started, or an error when not started. done gets the statuses of r2_multipart_list_parts().
+R2_API int32_t r2_multipart_list_parts_async(r2_op **op, r2_multipart_part_list *out, r2_client *client, const char *bucket, const char *key, const char *upload_id, const r2_list_parts_options *opts, r2_done_cb done, void *userdata, r2_free_cb free_userdata);
+
 /// Lists every unfinished multipart upload of bucket whose key starts with
 /// opts->prefix (opts NULL, or a NULL prefix: all). Release *out with
 /// r2_multipart_upload_list_dispose().
 R2_API int32_t r2_multipart_list_uploads(r2_multipart_upload_list *out, r2_client *client, const char *bucket, const r2_list_uploads_options *opts);
+
+/// Starts r2_multipart_list_uploads() without blocking: lists every unfinished upload (all pages).
+/// <ul>
+///   <li>
+///     Ownership: strings and opts are copied during the call; out must stay valid until done runs.
+///   </li>
+///   <li>
+///     Threads: any thread; done runs on an r2 engine thread.
+///   </li>
+/// </ul>
+/// \param op Out, may be NULL: the operation.
+///
+/// \param out Out: the uploads (set out->version); release with r2_multipart_upload_list_dispose().
+///
+/// \param client The client.
+///
+/// \param bucket Bucket name (NUL-terminated UTF-8).
+///
+/// \param opts Options (the key prefix), may be NULL.
+///
+/// \param done Runs once when the operation is over.
+///
+/// \param userdata Passed to done and free_userdata.
+///
+/// \param free_userdata May be NULL: runs once with userdata after done.
+///
+///
+/// returns:
+/// R2_OK when started, or an error when not started. done gets the statuses of r2_multipart_list_uploads().
+R2_API int32_t r2_multipart_list_uploads_async(r2_op **op, r2_multipart_upload_list *out, r2_client *client, const char *bucket, const r2_list_uploads_options *opts, r2_done_cb done, void *userdata, r2_free_cb free_userdata);
 
 /// Releases what r2 stored in list and zeroes its fields (the version stays). NULL is a no-op.
 R2_API void r2_multipart_part_list_dispose(r2_multipart_part_list *list);
@@ -960,10 +1126,95 @@ R2_API void r2_multipart_upload_list_dispose(r2_multipart_upload_list *list);
 /// the part's ETag for r2_multipart_complete() (release with r2_buf_dispose()).
 R2_API int32_t r2_multipart_upload_part(r2_buf *etag, r2_client *client, const char *bucket, const char *key, const char *upload_id, uint32_t part_number, const uint8_t *data, size_t len, const r2_part_options *opts);
 
+/// Starts r2_multipart_upload_part() without blocking: uploads one part from len bytes.
+/// <ul>
+///   <li>
+///     Ownership: strings and opts are copied during the call; data is borrowed, and etag must stay valid, until done runs.
+///   </li>
+///   <li>
+///     Threads: any thread; done runs on an r2 engine thread.
+///   </li>
+/// </ul>
+/// \param op Out, may be NULL: the operation.
+///
+/// \param etag Out: the part's ETag for r2_multipart_complete(); release with r2_buf_dispose().
+///
+/// \param client The client.
+///
+/// \param bucket Bucket name (NUL-terminated UTF-8).
+///
+/// \param key Object key (NUL-terminated UTF-8).
+///
+/// \param upload_id The upload's id (NUL-terminated).
+///
+/// \param part_number 1 to 10 000.
+///
+/// \param data The part's bytes. Read until done runs: keep them valid and unchanged until then.
+///
+/// \param len Their length.
+///
+/// \param opts Part options, may be NULL (as for r2_multipart_upload_part()).
+///
+/// \param done Runs once when the operation is over.
+///
+/// \param userdata Passed to done and free_userdata.
+///
+/// \param free_userdata May be NULL: runs once with userdata after done.
+///
+///
+/// returns:
+/// R2_OK when started, or an error when not started (R2's size rules are checked here, before
+/// anything is sent). done gets the statuses of r2_multipart_upload_part().
+R2_API int32_t r2_multipart_upload_part_async(r2_op **op, r2_buf *etag, r2_client *client, const char *bucket, const char *key, const char *upload_id, uint32_t part_number, const uint8_t *data, size_t len, const r2_part_options *opts, r2_done_cb done, void *userdata, r2_free_cb free_userdata);
+
 /// Copies bytes first..last (inclusive) of src_bucket/src_key as part
 /// part_number (UploadPartCopy); first = last = -1 copies the whole
 /// source. opts (may be NULL) has the upload's and the source's SSE-C keys.
 R2_API int32_t r2_multipart_upload_part_copy(r2_buf *etag, r2_client *client, const char *bucket, const char *key, const char *upload_id, uint32_t part_number, const char *src_bucket, const char *src_key, int64_t first, int64_t last, const r2_part_options *opts);
+
+/// Starts r2_multipart_upload_part_copy() without blocking: copies bytes first..last of a source as one part.
+/// <ul>
+///   <li>
+///     Ownership: strings and opts are copied during the call; etag must stay valid until done runs.
+///   </li>
+///   <li>
+///     Threads: any thread; done runs on an r2 engine thread.
+///   </li>
+/// </ul>
+/// \param op Out, may be NULL: the operation.
+///
+/// \param etag Out: the part's ETag; release with r2_buf_dispose().
+///
+/// \param client The client.
+///
+/// \param bucket Bucket name (NUL-terminated UTF-8).
+///
+/// \param key Object key (NUL-terminated UTF-8).
+///
+/// \param upload_id The upload's id (NUL-terminated).
+///
+/// \param part_number 1 to 10 000.
+///
+/// \param src_bucket Source bucket (NUL-terminated UTF-8).
+///
+/// \param src_key Source key (NUL-terminated UTF-8).
+///
+/// \param first First byte of the range, or -1 with last = -1 for the whole source.
+///
+/// \param last Last byte of the range (inclusive), or -1.
+///
+/// \param opts Part options, may be NULL.
+///
+/// \param done Runs once when the operation is over.
+///
+/// \param userdata Passed to done and free_userdata.
+///
+/// \param free_userdata May be NULL: runs once with userdata after done.
+///
+///
+/// returns:
+/// R2_OK when started, or an error when not started. done gets the statuses of r2_multipart_upload_part_copy().
+R2_API int32_t r2_multipart_upload_part_copy_async(r2_op **op, r2_buf *etag, r2_client *client, const char *bucket, const char *key, const char *upload_id, uint32_t part_number, const char *src_bucket, const char *src_key, int64_t first, int64_t last, const r2_part_options *opts, r2_done_cb done, void *userdata, r2_free_cb free_userdata);
 
 /// Copies src_bucket/src_key to bucket/key on the server (up to 5 GiB).
 /// opts may be NULL (copy the source's metadata). When info is not NULL it
@@ -1472,6 +1723,43 @@ R2_API int32_t r2_transfer_options_init(r2_transfer_options *opts, uint32_t vers
 /// bucket/key, multipart at or above the threshold. As r2_transfer_upload_file().
 R2_API int32_t r2_transfer_upload_buffer(r2_object_info *info, r2_client *client, const char *bucket, const char *key, const uint8_t *data, size_t len, const r2_transfer_options *opts);
 
+/// Starts r2_transfer_upload_buffer() without blocking: len bytes at data, one PUT below the threshold,
+/// else a multipart upload whose parts are transfers on r2's engine.
+/// <ul>
+///   <li>
+///     Ownership: strings and opts are copied during the call; data is borrowed, and info must stay valid, until done runs.
+///   </li>
+///   <li>
+///     Threads: any thread; progress and done run on an r2 engine thread.
+///   </li>
+/// </ul>
+/// \param op Out, may be NULL: the operation.
+///
+/// \param info Out, may be NULL: the object's ETag and size (set info->version); release with r2_object_info_dispose().
+///
+/// \param client The client.
+///
+/// \param bucket Bucket name (NUL-terminated UTF-8).
+///
+/// \param key Object key (NUL-terminated UTF-8).
+///
+/// \param data The bytes (NULL only when len is 0). Read until done runs: keep them valid and unchanged until then.
+///
+/// \param len Their length.
+///
+/// \param opts Transfer options, may be NULL; opts->progress runs on an r2 engine thread.
+///
+/// \param done Runs once when the operation is over.
+///
+/// \param userdata Passed to done and free_userdata.
+///
+/// \param free_userdata May be NULL: runs once with userdata after done.
+///
+///
+/// returns:
+/// R2_OK when started, or an error when not started. done gets the statuses of r2_transfer_upload_buffer().
+R2_API int32_t r2_transfer_upload_buffer_async(r2_op **op, r2_object_info *info, r2_client *client, const char *bucket, const char *key, const uint8_t *data, size_t len, const r2_transfer_options *opts, r2_done_cb done, void *userdata, r2_free_cb free_userdata);
+
 /// Uploads the file at path to bucket/key: one PUT below the threshold,
 /// a multipart upload at or above it (parts read at their offsets, sent by
 /// concurrency workers). On failure or cancellation the multipart upload is
@@ -1480,6 +1768,43 @@ R2_API int32_t r2_transfer_upload_buffer(r2_object_info *info, r2_client *client
 /// a changed file is refused). info may be NULL; release it with
 /// r2_object_info_dispose(). opts may be NULL.
 R2_API int32_t r2_transfer_upload_file(r2_object_info *info, r2_client *client, const char *bucket, const char *key, const char *path, const r2_transfer_options *opts);
+
+/// Starts r2_transfer_upload_file() without blocking: one PUT below the threshold, else a multipart
+/// upload whose parts (opts->concurrency at a time) are transfers on r2's engine, not threads.
+/// opts->state_path (resumable uploads) is refused: use the blocking call for it.
+/// <ul>
+///   <li>
+///     Ownership: strings and opts are copied during the call; info must stay valid until done runs.
+///   </li>
+///   <li>
+///     Threads: any thread; progress and done run on an r2 engine thread.
+///   </li>
+/// </ul>
+/// \param op Out, may be NULL: the operation.
+///
+/// \param info Out, may be NULL: the object's ETag and size (set info->version); release with r2_object_info_dispose().
+///
+/// \param client The client.
+///
+/// \param bucket Bucket name (NUL-terminated UTF-8).
+///
+/// \param key Object key (NUL-terminated UTF-8).
+///
+/// \param path The file (NUL-terminated); opened during the call, read until done runs.
+///
+/// \param opts Transfer options, may be NULL; opts->progress runs on an r2 engine thread.
+///
+/// \param done Runs once when the operation is over.
+///
+/// \param userdata Passed to done and free_userdata.
+///
+/// \param free_userdata May be NULL: runs once with userdata after done.
+///
+///
+/// returns:
+/// R2_OK when started, or an error when not started (then neither done nor free_userdata runs).
+/// done gets the statuses of r2_transfer_upload_file(); after a failure the multipart upload is aborted.
+R2_API int32_t r2_transfer_upload_file_async(r2_op **op, r2_object_info *info, r2_client *client, const char *bucket, const char *key, const char *path, const r2_transfer_options *opts, r2_done_cb done, void *userdata, r2_free_cb free_userdata);
 
 /// Uploads what read produces. With length >= 0 and below the threshold it
 /// is one streamed PUT; otherwise, and always when length is -1 (unknown),

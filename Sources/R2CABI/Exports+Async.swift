@@ -421,3 +421,297 @@ func asyncWrite(_ write: r2_write_cb, _ userdata: UnsafeMutableRawPointer?) -> (
         try c.startDeleteObjects(bucket: string(bucket, "bucket"), keys: list, quiet: quiet, op: asyncOp, done: finish)
     }, deliver: fillDelete)
 }
+
+// MARK: Multipart
+
+/// Starts r2_multipart_create() without blocking: starts a multipart upload.
+///
+/// - Parameters:
+///   - op: Out, may be NULL: the operation.
+///   - upload_id: Out: the upload's id; release with r2_buf_dispose(). Filled before done runs.
+///   - client: The client.
+///   - bucket: Bucket name (NUL-terminated UTF-8).
+///   - key: Object key (NUL-terminated UTF-8).
+///   - opts: The object's headers and metadata, may be NULL (as for r2_multipart_create()).
+///   - done: Runs once when the operation is over.
+///   - userdata: Passed to done and free_userdata.
+///   - free_userdata: May be NULL: runs once with userdata after done.
+/// - Returns: R2_OK when started, or an error when not started (then neither done nor free_userdata runs).
+///   done gets the statuses of r2_multipart_create().
+/// - Ownership: strings and opts are copied during the call; upload_id must stay valid until done runs.
+/// - Threads: any thread; done runs on an r2 engine thread.
+@c public func r2_multipart_create_async(_ op: UnsafeMutablePointer<OpaquePointer?>?, _ upload_id: UnsafeMutablePointer<r2_buf>?,
+                                         _ client: OpaquePointer?, _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?,
+                                         _ opts: UnsafePointer<r2_put_options>?,
+                                         _ done: r2_done_cb?, _ userdata: UnsafeMutableRawPointer?, _ free_userdata: r2_free_cb?) -> Int32 {
+    startAsync(op, client, done, userdata, free_userdata, prepare: { () throws(R2Error) -> UnsafeMutablePointer<r2_buf> in
+        guard let upload_id else { throw invalid("upload_id is NULL") }
+        upload_id.pointee = r2_buf(ptr: nil, size: 0)
+        return upload_id
+    }, { (c) throws(R2Error) in
+        try c.createMultipartUploadExchange(bucket: string(bucket, "bucket"), key: string(key, "key"), options: putOptions(opts))
+    }, deliver: { out, upload in fill(out, upload.uploadID) })
+}
+
+/// Starts r2_multipart_upload_part() without blocking: uploads one part from len bytes.
+///
+/// - Parameters:
+///   - op: Out, may be NULL: the operation.
+///   - etag: Out: the part's ETag for r2_multipart_complete(); release with r2_buf_dispose().
+///   - client: The client.
+///   - bucket: Bucket name (NUL-terminated UTF-8).
+///   - key: Object key (NUL-terminated UTF-8).
+///   - upload_id: The upload's id (NUL-terminated).
+///   - part_number: 1 to 10 000.
+///   - data: The part's bytes. Read until done runs: keep them valid and unchanged until then.
+///   - len: Their length.
+///   - opts: Part options, may be NULL (as for r2_multipart_upload_part()).
+///   - done: Runs once when the operation is over.
+///   - userdata: Passed to done and free_userdata.
+///   - free_userdata: May be NULL: runs once with userdata after done.
+/// - Returns: R2_OK when started, or an error when not started (R2's size rules are checked here, before
+///   anything is sent). done gets the statuses of r2_multipart_upload_part().
+/// - Ownership: strings and opts are copied during the call; data is borrowed, and etag must stay valid, until done runs.
+/// - Threads: any thread; done runs on an r2 engine thread.
+@c public func r2_multipart_upload_part_async(_ op: UnsafeMutablePointer<OpaquePointer?>?, _ etag: UnsafeMutablePointer<r2_buf>?,
+                                              _ client: OpaquePointer?, _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?,
+                                              _ upload_id: UnsafePointer<CChar>?, _ part_number: UInt32,
+                                              _ data: UnsafePointer<UInt8>?, _ len: UInt, _ opts: UnsafePointer<r2_part_options>?,
+                                              _ done: r2_done_cb?, _ userdata: UnsafeMutableRawPointer?, _ free_userdata: r2_free_cb?) -> Int32 {
+    startAsync(op, client, done, userdata, free_userdata, prepare: { () throws(R2Error) -> UnsafeMutablePointer<r2_buf> in
+        guard let etag else { throw invalid("etag is NULL") }
+        etag.pointee = r2_buf(ptr: nil, size: 0)
+        return etag
+    }, { (c) throws(R2Error) in
+        guard data != nil || len == 0 else { throw invalid("data is NULL but len is \(len)") }
+        guard len <= UInt(Int.max) else { throw invalid("len \(len) is out of range") }
+        let (checksum, sse, _) = try partOptions(opts)
+        return try c.uploadPartExchange(upload(bucket, key, upload_id), partNumber: Int(part_number),
+                                        body: UnsafeRawBufferPointer(start: data, count: Int(len)), checksum: checksum, sseCustomerKey: sse)
+    }, deliver: { out, part in fill(out, part.etag) })
+}
+
+/// Starts r2_multipart_upload_part_copy() without blocking: copies bytes first..last of a source as one part.
+///
+/// - Parameters:
+///   - op: Out, may be NULL: the operation.
+///   - etag: Out: the part's ETag; release with r2_buf_dispose().
+///   - client: The client.
+///   - bucket: Bucket name (NUL-terminated UTF-8).
+///   - key: Object key (NUL-terminated UTF-8).
+///   - upload_id: The upload's id (NUL-terminated).
+///   - part_number: 1 to 10 000.
+///   - src_bucket: Source bucket (NUL-terminated UTF-8).
+///   - src_key: Source key (NUL-terminated UTF-8).
+///   - first: First byte of the range, or -1 with last = -1 for the whole source.
+///   - last: Last byte of the range (inclusive), or -1.
+///   - opts: Part options, may be NULL.
+///   - done: Runs once when the operation is over.
+///   - userdata: Passed to done and free_userdata.
+///   - free_userdata: May be NULL: runs once with userdata after done.
+/// - Returns: R2_OK when started, or an error when not started. done gets the statuses of r2_multipart_upload_part_copy().
+/// - Ownership: strings and opts are copied during the call; etag must stay valid until done runs.
+/// - Threads: any thread; done runs on an r2 engine thread.
+@c public func r2_multipart_upload_part_copy_async(_ op: UnsafeMutablePointer<OpaquePointer?>?, _ etag: UnsafeMutablePointer<r2_buf>?,
+                                                   _ client: OpaquePointer?, _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?,
+                                                   _ upload_id: UnsafePointer<CChar>?, _ part_number: UInt32,
+                                                   _ src_bucket: UnsafePointer<CChar>?, _ src_key: UnsafePointer<CChar>?,
+                                                   _ first: Int64, _ last: Int64, _ opts: UnsafePointer<r2_part_options>?,
+                                                   _ done: r2_done_cb?, _ userdata: UnsafeMutableRawPointer?, _ free_userdata: r2_free_cb?) -> Int32 {
+    startAsync(op, client, done, userdata, free_userdata, prepare: { () throws(R2Error) -> UnsafeMutablePointer<r2_buf> in
+        guard let etag else { throw invalid("etag is NULL") }
+        etag.pointee = r2_buf(ptr: nil, size: 0)
+        return etag
+    }, run: { (c, asyncOp, finish) throws(R2Error) in
+        let (_, sse, sourceSSE) = try partOptions(opts)
+        try c.startUploadPartCopy(upload(bucket, key, upload_id), partNumber: Int(part_number),
+                                  sourceBucket: string(src_bucket, "src_bucket"), sourceKey: string(src_key, "src_key"),
+                                  range: copyRange(first, last), sseCustomerKey: sse, sourceSSECustomerKey: sourceSSE, op: asyncOp, done: finish)
+    }, deliver: { out, part in fill(out, part.etag) })
+}
+
+/// Starts r2_multipart_complete() without blocking: completes an upload from its parts, with the same
+/// checks and the same resolution of an ambiguous failure (HEAD, ListParts), its waits as engine timers.
+///
+/// - Parameters:
+///   - op: Out, may be NULL: the operation.
+///   - info: Out, may be NULL: the object's ETag (set info->version); release with r2_object_info_dispose().
+///   - client: The client.
+///   - bucket: Bucket name (NUL-terminated UTF-8).
+///   - key: Object key (NUL-terminated UTF-8).
+///   - upload_id: The upload's id (NUL-terminated).
+///   - parts: count parts, any order.
+///   - count: How many parts (1 to 10 000).
+///   - opts: Complete options, may be NULL.
+///   - done: Runs once when the operation is over.
+///   - userdata: Passed to done and free_userdata.
+///   - free_userdata: May be NULL: runs once with userdata after done.
+/// - Returns: R2_OK when started, or an error when not started. done gets the statuses of r2_multipart_complete().
+/// - Ownership: parts, strings and opts are copied during the call; info must stay valid until done runs.
+/// - Threads: any thread; done runs on an r2 engine thread.
+@c public func r2_multipart_complete_async(_ op: UnsafeMutablePointer<OpaquePointer?>?, _ info: UnsafeMutablePointer<r2_object_info>?,
+                                           _ client: OpaquePointer?, _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?,
+                                           _ upload_id: UnsafePointer<CChar>?, _ parts: UnsafePointer<r2_completed_part>?,
+                                           _ count: UInt, _ opts: UnsafePointer<r2_complete_options>?,
+                                           _ done: r2_done_cb?, _ userdata: UnsafeMutableRawPointer?, _ free_userdata: r2_free_cb?) -> Int32 {
+    startAsync(op, client, done, userdata, free_userdata, prepare: { () throws(R2Error) in try ResultOut(info, "info") },
+               run: { (c, asyncOp, finish) throws(R2Error) in
+        let (list, options) = try completeArguments(parts, count, opts)
+        try c.startCompleteMultipartUpload(upload(bucket, key, upload_id), parts: list, options: options, op: asyncOp, done: finish)
+    }, deliver: fillCompleted)
+}
+
+/// Starts r2_multipart_abort() without blocking: aborts an upload.
+///
+/// - Parameters:
+///   - op: Out, may be NULL: the operation.
+///   - client: The client.
+///   - bucket: Bucket name (NUL-terminated UTF-8).
+///   - key: Object key (NUL-terminated UTF-8).
+///   - upload_id: The upload's id (NUL-terminated).
+///   - done: Runs once when the operation is over.
+///   - userdata: Passed to done and free_userdata.
+///   - free_userdata: May be NULL: runs once with userdata after done.
+/// - Returns: R2_OK when started, or an error when not started. done gets the statuses of r2_multipart_abort().
+/// - Ownership: strings are copied during the call.
+/// - Threads: any thread; done runs on an r2 engine thread.
+@c public func r2_multipart_abort_async(_ op: UnsafeMutablePointer<OpaquePointer?>?, _ client: OpaquePointer?,
+                                        _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?, _ upload_id: UnsafePointer<CChar>?,
+                                        _ done: r2_done_cb?, _ userdata: UnsafeMutableRawPointer?, _ free_userdata: r2_free_cb?) -> Int32 {
+    startAsync(op, client, done, userdata, free_userdata, prepare: {}, { (c) throws(R2Error) in
+        try c.abortMultipartUploadExchange(upload(bucket, key, upload_id))
+    }, deliver: { _, _ in })
+}
+
+/// Starts r2_multipart_list_parts() without blocking: lists every part of an upload (all pages).
+///
+/// - Parameters:
+///   - op: Out, may be NULL: the operation.
+///   - out: Out: the parts (set out->version); release with r2_multipart_part_list_dispose().
+///   - client: The client.
+///   - bucket: Bucket name (NUL-terminated UTF-8).
+///   - key: Object key (NUL-terminated UTF-8).
+///   - upload_id: The upload's id (NUL-terminated).
+///   - opts: Options, may be NULL.
+///   - done: Runs once when the operation is over.
+///   - userdata: Passed to done and free_userdata.
+///   - free_userdata: May be NULL: runs once with userdata after done.
+/// - Returns: R2_OK when started, or an error when not started. done gets the statuses of r2_multipart_list_parts().
+/// - Ownership: strings and opts are copied during the call; out must stay valid until done runs.
+/// - Threads: any thread; done runs on an r2 engine thread.
+@c public func r2_multipart_list_parts_async(_ op: UnsafeMutablePointer<OpaquePointer?>?, _ out: UnsafeMutablePointer<r2_multipart_part_list>?,
+                                             _ client: OpaquePointer?, _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?,
+                                             _ upload_id: UnsafePointer<CChar>?, _ opts: UnsafePointer<r2_list_parts_options>?,
+                                             _ done: r2_done_cb?, _ userdata: UnsafeMutableRawPointer?, _ free_userdata: r2_free_cb?) -> Int32 {
+    startAsync(op, client, done, userdata, free_userdata, prepare: { () throws(R2Error) in
+        guard out != nil else { throw invalid("out is NULL") }
+        return try ResultOut(out, "out")
+    }, run: { (c, asyncOp, finish) throws(R2Error) in
+        if let opts { try checkVersion(opts.pointee.version, current: 1, "r2_list_parts_options") }
+        try c.startListParts(upload(bucket, key, upload_id), op: asyncOp, done: finish)
+    }, deliver: fillPartList)
+}
+
+/// Starts r2_multipart_list_uploads() without blocking: lists every unfinished upload (all pages).
+///
+/// - Parameters:
+///   - op: Out, may be NULL: the operation.
+///   - out: Out: the uploads (set out->version); release with r2_multipart_upload_list_dispose().
+///   - client: The client.
+///   - bucket: Bucket name (NUL-terminated UTF-8).
+///   - opts: Options (the key prefix), may be NULL.
+///   - done: Runs once when the operation is over.
+///   - userdata: Passed to done and free_userdata.
+///   - free_userdata: May be NULL: runs once with userdata after done.
+/// - Returns: R2_OK when started, or an error when not started. done gets the statuses of r2_multipart_list_uploads().
+/// - Ownership: strings and opts are copied during the call; out must stay valid until done runs.
+/// - Threads: any thread; done runs on an r2 engine thread.
+@c public func r2_multipart_list_uploads_async(_ op: UnsafeMutablePointer<OpaquePointer?>?, _ out: UnsafeMutablePointer<r2_multipart_upload_list>?,
+                                               _ client: OpaquePointer?, _ bucket: UnsafePointer<CChar>?,
+                                               _ opts: UnsafePointer<r2_list_uploads_options>?,
+                                               _ done: r2_done_cb?, _ userdata: UnsafeMutableRawPointer?, _ free_userdata: r2_free_cb?) -> Int32 {
+    startAsync(op, client, done, userdata, free_userdata, prepare: { () throws(R2Error) in
+        guard out != nil else { throw invalid("out is NULL") }
+        return try ResultOut(out, "out")
+    }, run: { (c, asyncOp, finish) throws(R2Error) in
+        try c.startListMultipartUploads(bucket: string(bucket, "bucket"), prefix: listUploadsPrefix(opts), op: asyncOp, done: finish)
+    }, deliver: fillUploadList)
+}
+
+// MARK: Transfers
+
+/// Transfer options for an asynchronous transfer: the operation is cancelled
+/// (r2_op_cancel's way) when the progress callback returns non-zero or
+/// opts->cancel is signalled (seen at the next progress report).
+func asyncTransferOptions(_ opts: UnsafePointer<r2_transfer_options>?, _ op: AsyncOp) throws(R2Error) -> TransferOptions {
+    var o = try transferOptions(opts)
+    if let linked = o.cancellation {
+        let report = o.progress
+        o.progress = { p in
+            report?(p)
+            if linked.isCancelled { op.cancel() }
+        }
+    }
+    return o
+}
+
+/// Starts r2_transfer_upload_file() without blocking: one PUT below the threshold, else a multipart
+/// upload whose parts (opts->concurrency at a time) are transfers on r2's engine, not threads.
+/// opts->state_path (resumable uploads) is refused: use the blocking call for it.
+///
+/// - Parameters:
+///   - op: Out, may be NULL: the operation.
+///   - info: Out, may be NULL: the object's ETag and size (set info->version); release with r2_object_info_dispose().
+///   - client: The client.
+///   - bucket: Bucket name (NUL-terminated UTF-8).
+///   - key: Object key (NUL-terminated UTF-8).
+///   - path: The file (NUL-terminated); opened during the call, read until done runs.
+///   - opts: Transfer options, may be NULL; opts->progress runs on an r2 engine thread.
+///   - done: Runs once when the operation is over.
+///   - userdata: Passed to done and free_userdata.
+///   - free_userdata: May be NULL: runs once with userdata after done.
+/// - Returns: R2_OK when started, or an error when not started (then neither done nor free_userdata runs).
+///   done gets the statuses of r2_transfer_upload_file(); after a failure the multipart upload is aborted.
+/// - Ownership: strings and opts are copied during the call; info must stay valid until done runs.
+/// - Threads: any thread; progress and done run on an r2 engine thread.
+@c public func r2_transfer_upload_file_async(_ op: UnsafeMutablePointer<OpaquePointer?>?, _ info: UnsafeMutablePointer<r2_object_info>?,
+                                             _ client: OpaquePointer?, _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?,
+                                             _ path: UnsafePointer<CChar>?, _ opts: UnsafePointer<r2_transfer_options>?,
+                                             _ done: r2_done_cb?, _ userdata: UnsafeMutableRawPointer?, _ free_userdata: r2_free_cb?) -> Int32 {
+    startAsync(op, client, done, userdata, free_userdata, prepare: { () throws(R2Error) in try ResultOut(info, "info") },
+               run: { (c, asyncOp, finish) throws(R2Error) in
+        try c.startUpload(.file(path: string(path, "path")), bucket: string(bucket, "bucket"), key: string(key, "key"),
+                          options: asyncTransferOptions(opts, asyncOp), op: asyncOp, done: finish)
+    }, deliver: fillInfo)
+}
+
+/// Starts r2_transfer_upload_buffer() without blocking: len bytes at data, one PUT below the threshold,
+/// else a multipart upload whose parts are transfers on r2's engine.
+///
+/// - Parameters:
+///   - op: Out, may be NULL: the operation.
+///   - info: Out, may be NULL: the object's ETag and size (set info->version); release with r2_object_info_dispose().
+///   - client: The client.
+///   - bucket: Bucket name (NUL-terminated UTF-8).
+///   - key: Object key (NUL-terminated UTF-8).
+///   - data: The bytes (NULL only when len is 0). Read until done runs: keep them valid and unchanged until then.
+///   - len: Their length.
+///   - opts: Transfer options, may be NULL; opts->progress runs on an r2 engine thread.
+///   - done: Runs once when the operation is over.
+///   - userdata: Passed to done and free_userdata.
+///   - free_userdata: May be NULL: runs once with userdata after done.
+/// - Returns: R2_OK when started, or an error when not started. done gets the statuses of r2_transfer_upload_buffer().
+/// - Ownership: strings and opts are copied during the call; data is borrowed, and info must stay valid, until done runs.
+/// - Threads: any thread; progress and done run on an r2 engine thread.
+@c public func r2_transfer_upload_buffer_async(_ op: UnsafeMutablePointer<OpaquePointer?>?, _ info: UnsafeMutablePointer<r2_object_info>?,
+                                               _ client: OpaquePointer?, _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?,
+                                               _ data: UnsafePointer<UInt8>?, _ len: UInt, _ opts: UnsafePointer<r2_transfer_options>?,
+                                               _ done: r2_done_cb?, _ userdata: UnsafeMutableRawPointer?, _ free_userdata: r2_free_cb?) -> Int32 {
+    startAsync(op, client, done, userdata, free_userdata, prepare: { () throws(R2Error) in try ResultOut(info, "info") },
+               run: { (c, asyncOp, finish) throws(R2Error) in
+        guard data != nil || len == 0 else { throw invalid("data is NULL but len is \(len)") }
+        guard len <= UInt(Int.max) else { throw invalid("len \(len) is out of range") }
+        try c.startUpload(.bytes(UnsafeRawBufferPointer(start: data, count: Int(len))), bucket: string(bucket, "bucket"),
+                          key: string(key, "key"), options: asyncTransferOptions(opts, asyncOp), op: asyncOp, done: finish)
+    }, deliver: fillInfo)
+}

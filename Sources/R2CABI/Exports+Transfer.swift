@@ -272,17 +272,20 @@ func partOptions(_ p: UnsafePointer<r2_part_options>?) throws(R2Error) -> (Check
         guard let etag else { throw invalid("etag is NULL") }
         etag.pointee = r2_buf(ptr: nil, size: 0)
         let c = try handle(client, as: R2Client.self, "client")
-        var range: ClosedRange<UInt64>? = nil
-        if first != -1 || last != -1 {
-            guard first >= 0, last >= first else { throw invalid("range \(first)-\(last) is invalid") }
-            range = UInt64(first)...UInt64(last)
-        }
+        let range = try copyRange(first, last)
         let (_, sse, sourceSSE) = try partOptions(opts)
         let part = try c.uploadPartCopy(upload(bucket, key, upload_id), partNumber: Int(part_number),
                                         sourceBucket: string(src_bucket, "src_bucket"), sourceKey: string(src_key, "src_key"),
                                         range: range, sseCustomerKey: sse, sourceSSECustomerKey: sourceSSE)
         fill(etag, part.etag)
     }
+}
+
+/// The source range of an UploadPartCopy: nil (the whole source) for -1, -1.
+func copyRange(_ first: Int64, _ last: Int64) throws(R2Error) -> ClosedRange<UInt64>? {
+    guard first != -1 || last != -1 else { return nil }
+    guard first >= 0, last >= first else { throw invalid("range \(first)-\(last) is invalid") }
+    return UInt64(first)...UInt64(last)
 }
 
 /// Sets `opts` to version `version` (R2_COMPLETE_OPTIONS_VERSION), every other field zero (the defaults).
@@ -312,24 +315,33 @@ func partOptions(_ p: UnsafePointer<r2_part_options>?) throws(R2Error) -> (Check
     guarded { () throws(R2Error) in
         let infoOut = try ResultOut(info, "info")
         let c = try handle(client, as: R2Client.self, "client")
-        guard count > 0, let parts else { throw invalid(count == 0 ? "count is 0" : "parts is NULL") }
-        guard count <= 10_000 else { throw invalid("count \(count) is more than 10 000 parts") }
-        var list: [CompletedPart] = []
-        for i in 0..<Int(count) {
-            list.append(CompletedPart(partNumber: Int(parts[i].part_number), etag: try string(parts[i].etag, "parts[\(i)].etag")))
-        }
-        var options = CompleteOptions()
-        if let opts {
-            try checkVersion(opts.pointee.version, current: 1, "r2_complete_options")
-            options.ifMatch = try optionalString(opts.pointee.if_match, "opts->if_match")
-            options.ifNoneMatch = try optionalString(opts.pointee.if_none_match, "opts->if_none_match")
-            options.sseCustomerKey = try sseKey(opts.pointee.sse_customer_key)
-        }
-        let result = try c.completeMultipartUpload(upload(bucket, key, upload_id), parts: list, options: options)
-        var o = ObjectInfo()
-        o.etag = result.etag
-        fillInfo(infoOut, o)
+        let (list, options) = try completeArguments(parts, count, opts)
+        fillCompleted(infoOut, try c.completeMultipartUpload(upload(bucket, key, upload_id), parts: list, options: options))
     }
+}
+
+func completeArguments(_ parts: UnsafePointer<r2_completed_part>?, _ count: UInt,
+                       _ opts: UnsafePointer<r2_complete_options>?) throws(R2Error) -> ([CompletedPart], CompleteOptions) {
+    guard count > 0, let parts else { throw invalid(count == 0 ? "count is 0" : "parts is NULL") }
+    guard count <= 10_000 else { throw invalid("count \(count) is more than 10 000 parts") }
+    var list: [CompletedPart] = []
+    for i in 0..<Int(count) {
+        list.append(CompletedPart(partNumber: Int(parts[i].part_number), etag: try string(parts[i].etag, "parts[\(i)].etag")))
+    }
+    var options = CompleteOptions()
+    if let opts {
+        try checkVersion(opts.pointee.version, current: 1, "r2_complete_options")
+        options.ifMatch = try optionalString(opts.pointee.if_match, "opts->if_match")
+        options.ifNoneMatch = try optionalString(opts.pointee.if_none_match, "opts->if_none_match")
+        options.sseCustomerKey = try sseKey(opts.pointee.sse_customer_key)
+    }
+    return (list, options)
+}
+
+func fillCompleted(_ info: ResultOut<r2_object_info>, _ result: CompleteMultipartUploadResult) {
+    var o = ObjectInfo()
+    o.etag = result.etag
+    fillInfo(info, o)
 }
 
 /// Aborts an upload and frees its parts on the server.
@@ -362,14 +374,17 @@ func partOptions(_ p: UnsafePointer<r2_part_options>?) throws(R2Error) -> (Check
         let result = try ResultOut(out, "out")
         if let opts { try checkVersion(opts.pointee.version, current: 1, "r2_list_parts_options") }
         let c = try handle(client, as: R2Client.self, "client")
-        let parts = try c.listParts(upload(bucket, key, upload_id))
-        let a = Arena()
-        let items = parts.map { r2_multipart_part_info(version: 0, part_number: UInt32($0.partNumber), size: $0.size,
-                                                       etag: a.string($0.etag), last_modified: a.string($0.lastModified)) }
-        // Elements take the layout of the list's version (both have only version 1 so far).
-        result.store(r2_multipart_part_list(version: 0, parts: a.array(items, version: result.version), count: items.count,
-                                            internal: a.opaque))
+        fillPartList(result, try c.listParts(upload(bucket, key, upload_id)))
     }
+}
+
+func fillPartList(_ result: ResultOut<r2_multipart_part_list>, _ parts: [ListPartsResult.Part]) {
+    let a = Arena()
+    let items = parts.map { r2_multipart_part_info(version: 0, part_number: UInt32($0.partNumber), size: $0.size,
+                                                   etag: a.string($0.etag), last_modified: a.string($0.lastModified)) }
+    // Elements take the layout of the list's version (both have only version 1 so far).
+    result.store(r2_multipart_part_list(version: 0, parts: a.array(items, version: result.version), count: items.count,
+                                        internal: a.opaque))
 }
 
 /// Releases what r2 stored in `list` and zeroes its fields (the version stays). NULL is a no-op.
@@ -397,20 +412,25 @@ func partOptions(_ p: UnsafePointer<r2_part_options>?) throws(R2Error) -> (Check
     guarded { () throws(R2Error) in
         guard out != nil else { throw invalid("out is NULL") }
         let result = try ResultOut(out, "out")
-        var prefix: String? = nil
-        if let opts {
-            try checkVersion(opts.pointee.version, current: 1, "r2_list_uploads_options")
-            prefix = try optionalString(opts.pointee.prefix, "opts->prefix")
-        }
+        let prefix = try listUploadsPrefix(opts)
         let c = try handle(client, as: R2Client.self, "client")
-        let uploads = try c.listMultipartUploads(bucket: string(bucket, "bucket"), prefix: prefix)
-        let a = Arena()
-        let items = uploads.map { r2_multipart_upload_info(version: 0, key: a.string($0.key), upload_id: a.string($0.uploadID),
-                                                           initiated: a.string($0.initiated)) }
-        // Elements take the layout of the list's version (both have only version 1 so far).
-        result.store(r2_multipart_upload_list(version: 0, uploads: a.array(items, version: result.version), count: items.count,
-                                              internal: a.opaque))
+        fillUploadList(result, try c.listMultipartUploads(bucket: string(bucket, "bucket"), prefix: prefix))
     }
+}
+
+func listUploadsPrefix(_ opts: UnsafePointer<r2_list_uploads_options>?) throws(R2Error) -> String? {
+    guard let opts else { return nil }
+    try checkVersion(opts.pointee.version, current: 1, "r2_list_uploads_options")
+    return try optionalString(opts.pointee.prefix, "opts->prefix")
+}
+
+func fillUploadList(_ result: ResultOut<r2_multipart_upload_list>, _ uploads: [ListMultipartUploadsResult.Upload]) {
+    let a = Arena()
+    let items = uploads.map { r2_multipart_upload_info(version: 0, key: a.string($0.key), upload_id: a.string($0.uploadID),
+                                                       initiated: a.string($0.initiated)) }
+    // Elements take the layout of the list's version (both have only version 1 so far).
+    result.store(r2_multipart_upload_list(version: 0, uploads: a.array(items, version: result.version), count: items.count,
+                                          internal: a.opaque))
 }
 
 /// Releases what r2 stored in `list` and zeroes its fields (the version stays). NULL is a no-op.

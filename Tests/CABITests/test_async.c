@@ -377,6 +377,136 @@ static void test_streams(r2_client *c) {
     free(data);
 }
 
+static void test_multipart(r2_client *c) {
+    struct waiter w;
+    size_t part = 5u << 20, tail = 1u << 20, size = part + tail;
+    uint8_t *data = pattern(size, 3);
+    r2_buf id = {0}, etag1 = {0}, etag2 = {0}, etag3 = {0};
+    RUN_ASYNC(w, "multipart create", r2_multipart_create_async(NULL, &id, c, bucket, "async/mp", NULL, on_done, &w, on_free));
+    CHECK(w.status == R2_OK && id.size > 0, "create_async: %s", w.message);
+    RUN_ASYNC(w, "upload part 1", r2_multipart_upload_part_async(NULL, &etag1, c, bucket, "async/mp", id.ptr, 1, data, part, NULL,
+                                                                   on_done, &w, on_free));
+    CHECK(w.status == R2_OK && etag1.size > 0, "upload_part_async 1: %s", w.message);
+    RUN_ASYNC(w, "upload part 2", r2_multipart_upload_part_async(NULL, &etag2, c, bucket, "async/mp", id.ptr, 2, data + part, tail, NULL,
+                                                                   on_done, &w, on_free));
+    CHECK(w.status == R2_OK && etag2.size > 0, "upload_part_async 2: %s", w.message);
+
+    r2_multipart_part_list parts = R2_MULTIPART_PART_LIST_INIT;
+    RUN_ASYNC(w, "list parts", r2_multipart_list_parts_async(NULL, &parts, c, bucket, "async/mp", id.ptr, NULL, on_done, &w, on_free));
+    CHECK(w.status == R2_OK && parts.count == 2 && parts.parts[0].size == part && parts.parts[1].size == tail,
+          "list_parts_async: %zu parts: %s", parts.count, w.message);
+    r2_multipart_part_list_dispose(&parts);
+    r2_multipart_upload_list uploads = R2_MULTIPART_UPLOAD_LIST_INIT, sync_uploads = R2_MULTIPART_UPLOAD_LIST_INIT;
+    r2_list_uploads_options lu = R2_LIST_UPLOADS_OPTIONS_INIT;
+    lu.prefix = "async/mp";
+    CHECK_OK(r2_multipart_list_uploads(&sync_uploads, c, bucket, &lu), "blocking list uploads");
+    RUN_ASYNC(w, "list uploads", r2_multipart_list_uploads_async(NULL, &uploads, c, bucket, &lu, on_done, &w, on_free));
+    CHECK(w.status == R2_OK && uploads.count == sync_uploads.count && uploads.count >= 1, "list_uploads_async: %zu (blocking %zu)",
+          uploads.count, sync_uploads.count);
+    r2_multipart_upload_list_dispose(&uploads);
+    r2_multipart_upload_list_dispose(&sync_uploads);
+
+    r2_completed_part done_parts[] = {{2, etag2.ptr}, {1, etag1.ptr}};
+    r2_object_info info = R2_OBJECT_INFO_INIT;
+    RUN_ASYNC(w, "complete", r2_multipart_complete_async(NULL, &info, c, bucket, "async/mp", id.ptr, done_parts, 2, NULL, on_done, &w, on_free));
+    CHECK(w.status == R2_OK && info.etag && strchr(info.etag, '-') != NULL, "complete_async: ETag %s: %s", info.etag, w.message);
+    r2_object_info_dispose(&info);
+    r2_buf body = {0};
+    CHECK_OK(r2_object_get(&body, NULL, c, bucket, "async/mp", NULL), "get the multipart object");
+    CHECK(body.size == size && memcmp(body.ptr, data, size) == 0, "the multipart object is whole");
+    r2_buf_dispose(&body);
+
+    /* a part copied from a whole object (a HEAD first, as the blocking call), then the upload aborted */
+    r2_buf id2 = {0};
+    CHECK_OK(r2_multipart_create(&id2, c, bucket, "async/mp2", NULL), "create 2");
+    RUN_ASYNC(w, "upload part copy", r2_multipart_upload_part_copy_async(NULL, &etag3, c, bucket, "async/mp2", id2.ptr, 1, bucket, "async/mp",
+                                                                          -1, -1, NULL, on_done, &w, on_free));
+    CHECK(w.status == R2_OK && etag3.size > 0, "upload_part_copy_async: %s", w.message);
+    RUN_ASYNC(w, "abort", r2_multipart_abort_async(NULL, c, bucket, "async/mp2", id2.ptr, on_done, &w, on_free));
+    CHECK(w.status == R2_OK, "abort_async: %s", w.message);
+    RUN_ASYNC(w, "list parts of an aborted upload",
+              r2_multipart_list_parts_async(NULL, &parts, c, bucket, "async/mp2", id2.ptr, NULL, on_done, &w, on_free));
+    CHECK(w.status == R2_ERR_NO_SUCH_UPLOAD, "the upload is gone: %s", r2_status_string(w.status));
+    r2_buf_dispose(&id);
+    r2_buf_dispose(&id2);
+    r2_buf_dispose(&etag1);
+    r2_buf_dispose(&etag2);
+    r2_buf_dispose(&etag3);
+    free(data);
+}
+
+static int progress_calls, progress_on_engine;
+
+static int on_progress(uint64_t done, int64_t total, void *userdata) {
+    (void)done; (void)total; (void)userdata;
+    char name[32] = "";
+    pthread_getname_np(pthread_self(), name, sizeof name);
+    progress_calls++;
+    progress_on_engine += strncmp(name, "r2-engine-", 10) == 0;
+    return 0;
+}
+
+static void test_transfers(r2_client *c) {
+    struct waiter w;
+    size_t size = (12u << 20) + 12345;
+    uint8_t *data = pattern(size, 9);
+    r2_transfer_options t = R2_TRANSFER_OPTIONS_INIT;
+    t.threshold = 5u << 20;
+    t.part_size = 5u << 20;
+    t.concurrency = 3;
+    t.progress = on_progress;
+    t.progress_interval_ms = 1;
+
+    /* a buffer in 3 parts, in flight at once on the engine */
+    r2_object_info info = R2_OBJECT_INFO_INIT;
+    RUN_ASYNC(w, "upload buffer", r2_transfer_upload_buffer_async(NULL, &info, c, bucket, "async/tm-buffer", data, size, &t, on_done, &w, on_free));
+    CHECK(w.status == R2_OK && info.content_length == (int64_t)size && strstr(info.etag, "-3") != NULL,
+          "upload_buffer_async: ETag %s, %lld bytes: %s", info.etag, (long long)info.content_length, w.message);
+    CHECK(progress_calls > 0 && progress_on_engine == progress_calls, "progress on the engine: %d of %d", progress_on_engine, progress_calls);
+    r2_object_info_dispose(&info);
+    r2_buf body = {0};
+    CHECK_OK(r2_object_get(&body, NULL, c, bucket, "async/tm-buffer", NULL), "get the uploaded buffer");
+    CHECK(body.size == size && memcmp(body.ptr, data, size) == 0, "the buffer's object is whole");
+    r2_buf_dispose(&body);
+
+    /* a file, the same way; and below the threshold one PUT */
+    char path[] = "/tmp/r2-test-async-XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0 && write(fd, data, size) == (ssize_t)size, "temp file");
+    close(fd);
+    RUN_ASYNC(w, "upload file", r2_transfer_upload_file_async(NULL, &info, c, bucket, "async/tm-file", path, &t, on_done, &w, on_free));
+    CHECK(w.status == R2_OK && strstr(info.etag, "-3") != NULL, "upload_file_async: ETag %s: %s", info.etag, w.message);
+    r2_object_info_dispose(&info);
+    CHECK_OK(r2_object_get(&body, NULL, c, bucket, "async/tm-file", NULL), "get the uploaded file");
+    CHECK(body.size == size && memcmp(body.ptr, data, size) == 0, "the file's object is whole");
+    r2_buf_dispose(&body);
+    t.threshold = 64u << 20;
+    RUN_ASYNC(w, "upload small file", r2_transfer_upload_file_async(NULL, &info, c, bucket, "async/tm-small", path, &t, on_done, &w, on_free));
+    CHECK(w.status == R2_OK && strchr(info.etag, '-') == NULL, "one PUT below the threshold: ETag %s: %s", info.etag, w.message);
+    r2_object_info_dispose(&info);
+    unlink(path);
+
+    /* cancelled while its parts are in flight: R2_ERR_CANCELLED, and the upload is aborted */
+    t.threshold = 5u << 20;
+    t.concurrency = 1;
+    r2_op *op = NULL;
+    waiter_init(&w);
+    CHECK_OK(r2_transfer_upload_buffer_async(&op, &info, c, bucket, "async/tm-cancel", data, size, &t, on_done, &w, on_free),
+             "upload to cancel");
+    usleep(100000);
+    r2_op_cancel(op);
+    wait_for(&w, "cancelled upload");
+    CHECK(w.status == R2_ERR_CANCELLED, "cancelled: %s (%s)", r2_status_string(w.status), w.message);
+    r2_op_free(op);
+    r2_multipart_upload_list left = R2_MULTIPART_UPLOAD_LIST_INIT;
+    r2_list_uploads_options lu = R2_LIST_UPLOADS_OPTIONS_INIT;
+    lu.prefix = "async/tm-cancel";
+    CHECK_OK(r2_multipart_list_uploads(&left, c, bucket, &lu), "list uploads");
+    CHECK(left.count == 0, "no unfinished upload is left after the cancel (%zu)", left.count);
+    r2_multipart_upload_list_dispose(&left);
+    free(data);
+}
+
 /* Many operations at once from one thread, each completing once. */
 struct counter { pthread_mutex_t m; pthread_cond_t c; int done, ok, freed; };
 
@@ -517,6 +647,8 @@ int main(int argc, char **argv) {
     r2_client *c = make_client(endpoint, 0, NULL);
     test_objects(c);
     test_streams(c);
+    test_multipart(c);
+    test_transfers(c);
     test_many(c);
     if (!getenv("R2_TEST_ASYNC_NO_PROXY")) test_faults(c);
     r2_client_free(c);

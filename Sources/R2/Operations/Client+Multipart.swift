@@ -164,6 +164,12 @@ extension R2Client {
     /// Checksum options are refused: R2 supports only per-part CRC32/CRC32C
     /// (send them with `uploadPart`), not a full-object checksum.
     public func createMultipartUpload(bucket: String, key: String, options: PutOptions = PutOptions()) throws(R2Error) -> MultipartUpload {
+        try run(createMultipartUploadExchange(bucket: bucket, key: key, options: options))
+    }
+
+    package func createMultipartUploadExchange(bucket: String, key: String, options: PutOptions = PutOptions())
+        throws(R2Error) -> Exchange<BufferSink, MultipartUpload>
+    {
         try Validate.bucket(bucket)
         try Validate.key(key)
         guard options.checksum == .none else {
@@ -176,9 +182,9 @@ extension R2Client {
         call.query = [("uploads", "")]
         call.headers = try Self.putHeaders(options)
         call.cancellation = options.cancellation
-        let response = try performBuffered(call)
-        let result = try parse(response, S3XML.parseInitiateMultipartUpload)
-        return MultipartUpload(bucket: bucket, key: key, uploadID: result.uploadID)
+        return bufferedExchange(call).map { (response) throws(R2Error) in
+            MultipartUpload(bucket: bucket, key: key, uploadID: try self.parse(response, S3XML.parseInitiateMultipartUpload).uploadID)
+        }
     }
 
     /// Uploads one part from bytes. `checksum` may be `.md5` (Content-MD5) or a
@@ -188,10 +194,22 @@ extension R2Client {
     public func uploadPart(_ upload: MultipartUpload, partNumber: Int, body: UnsafeRawBufferPointer,
                            checksum: ChecksumAlgorithm = .none, payloadMode: PayloadMode? = nil,
                            sseCustomerKey: SSECustomerKey? = nil) throws(R2Error) -> CompletedPart {
-        let part = try uploadPart(upload, partNumber: partNumber, body: body, checksum: checksum, payloadMode: payloadMode,
-                                  cancellation: nil, checkSizes: true, sseCustomerKey: sseCustomerKey)
-        sentParts.record(upload.uploadID, number: partNumber, size: UInt64(body.count))
-        return part
+        try run(uploadPartExchange(upload, partNumber: partNumber, body: body, checksum: checksum, payloadMode: payloadMode,
+                                   sseCustomerKey: sseCustomerKey))
+    }
+
+    /// UploadPart of bytes as the public call (R2's size rules checked against the parts sent);
+    /// `body` must stay valid until the exchange is over.
+    package func uploadPartExchange(_ upload: MultipartUpload, partNumber: Int, body: UnsafeRawBufferPointer,
+                                    checksum: ChecksumAlgorithm = .none, payloadMode: PayloadMode? = nil,
+                                    sseCustomerKey: SSECustomerKey? = nil) throws(R2Error) -> Exchange<BufferSink, CompletedPart> {
+        let e = try uploadPartExchange(upload, partNumber: partNumber, body: body, checksum: checksum, payloadMode: payloadMode,
+                                       cancellation: nil, checkSizes: true, sseCustomerKey: sseCustomerKey)
+        let sentParts = self.sentParts
+        return e.map { part in
+            sentParts.record(upload.uploadID, number: partNumber, size: UInt64(body.count))
+            return part
+        }
     }
 
     /// `checkSizes`: refuse a part that breaks R2's equal-size rule given the
@@ -200,6 +218,13 @@ extension R2Client {
     func uploadPart(_ upload: MultipartUpload, partNumber: Int, body: UnsafeRawBufferPointer, checksum: ChecksumAlgorithm,
                     payloadMode: PayloadMode? = nil, cancellation: Cancellation?, checkSizes: Bool = false,
                     sseCustomerKey: SSECustomerKey? = nil) throws(R2Error) -> CompletedPart {
+        try run(uploadPartExchange(upload, partNumber: partNumber, body: body, checksum: checksum, payloadMode: payloadMode,
+                                   cancellation: cancellation, checkSizes: checkSizes, sseCustomerKey: sseCustomerKey))
+    }
+
+    func uploadPartExchange(_ upload: MultipartUpload, partNumber: Int, body: UnsafeRawBufferPointer, checksum: ChecksumAlgorithm,
+                            payloadMode: PayloadMode? = nil, cancellation: Cancellation?, checkSizes: Bool = false,
+                            sseCustomerKey: SSECustomerKey? = nil) throws(R2Error) -> Exchange<BufferSink, CompletedPart> {
         var call = try partCall(upload, partNumber: partNumber, size: UInt64(body.count), checksum: checksum)
         if let key = sseCustomerKey { call.headers += key.headers() }
         if checkSizes { try sentParts.check(upload.uploadID, number: partNumber, size: UInt64(body.count)) }
@@ -208,15 +233,16 @@ extension R2Client {
         call.payloadHash = (payloadMode ?? config.payloadMode) == .signed
             ? Payload.sha256Hex(body.baseAddress?.assumingMemoryBound(to: UInt8.self), body.count)
             : SigV4Signer.unsignedPayload
-        var sink = BufferSink(limit: 1 << 16)
-        do {
-            let part = try Self.completedPart(partNumber, try perform(call, body: .bytes(body), sink: &sink))
-            recordMultipartPart(bucket: upload.bucket, succeeded: true)
+        var e = Exchange(call: call, body: .bytes(body), sink: BufferSink(limit: 1 << 16)) { (head, _) throws(R2Error) -> CompletedPart in
+            let part = try Self.completedPart(partNumber, head)
+            self.recordMultipartPart(bucket: upload.bucket, succeeded: true)
             return part
-        } catch {
-            if error.code != .cancelled { recordMultipartPart(bucket: upload.bucket, succeeded: false) }
-            throw error
         }
+        e.failure = { error, _ in
+            if error.code != .cancelled { self.recordMultipartPart(bucket: upload.bucket, succeeded: false) }
+            return error
+        }
+        return e
     }
 
     /// Uploads part `partNumber` = bytes `range` of `file`, read at their offset
@@ -225,6 +251,12 @@ extension R2Client {
     /// more pass over the part through a small buffer (the page cache has it).
     func uploadPart(_ upload: MultipartUpload, partNumber: Int, file: SourceFile, range: Range<UInt64>,
                     checksum: ChecksumAlgorithm, cancellation: Cancellation?, sseCustomerKey: SSECustomerKey?) throws(R2Error) -> CompletedPart {
+        try run(uploadPartExchange(upload, partNumber: partNumber, file: file, range: range, checksum: checksum,
+                                   cancellation: cancellation, sseCustomerKey: sseCustomerKey))
+    }
+
+    func uploadPartExchange(_ upload: MultipartUpload, partNumber: Int, file: SourceFile, range: Range<UInt64>, checksum: ChecksumAlgorithm,
+                            cancellation: Cancellation?, sseCustomerKey: SSECustomerKey?) throws(R2Error) -> Exchange<BufferSink, CompletedPart> {
         var call = try partCall(upload, partNumber: partNumber, size: range.count, checksum: checksum)
         if let key = sseCustomerKey { call.headers += key.headers() }
         call.cancellation = cancellation
@@ -248,23 +280,24 @@ extension R2Client {
             if signed { call.payloadHash = Hex.encode(sha.finalize()) }
             if let name = checksum.headerName { call.headers.append((name, sum.finalizeBase64())) }
         }
-        var offset = range.lowerBound
-        call.rewindBody = { offset = range.lowerBound }
-        var sink = BufferSink(limit: 1 << 16)
-        do {
-            let head = try perform(call, body: .stream(length: range.count) { (buffer) throws(R2Error) -> Int in
-                let want = Int(min(UInt64(buffer.count), range.upperBound - offset))
-                let n = try file.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<want]), at: offset, exactly: true)
-                offset += UInt64(n)
-                return n
-            }, sink: &sink)
-            let part = try Self.completedPart(partNumber, head)
-            recordMultipartPart(bucket: upload.bucket, succeeded: true)
-            return part
-        } catch {
-            if error.code != .cancelled { recordMultipartPart(bucket: upload.bucket, succeeded: false) }
-            throw error
+        let offset = Box(range.lowerBound)
+        call.rewindBody = { offset.value = range.lowerBound }
+        let body = RequestBody.stream(length: range.count) { (buffer) throws(R2Error) -> Int in
+            let want = Int(min(UInt64(buffer.count), range.upperBound - offset.value))
+            let n = try file.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<want]), at: offset.value, exactly: true)
+            offset.value += UInt64(n)
+            return n
         }
+        var e = Exchange(call: call, body: body, sink: BufferSink(limit: 1 << 16)) { (head, _) throws(R2Error) -> CompletedPart in
+            let part = try Self.completedPart(partNumber, head)
+            self.recordMultipartPart(bucket: upload.bucket, succeeded: true)
+            return part
+        }
+        e.failure = { error, _ in
+            if error.code != .cancelled { self.recordMultipartPart(bucket: upload.bucket, succeeded: false) }
+            return error
+        }
+        return e
     }
 
     /// The buffer of the digest pass over a part read from a file.
@@ -343,6 +376,34 @@ extension R2Client {
             head.sseCustomerKey = sourceSSECustomerKey
             size = UInt64(max(try headObject(bucket: sourceBucket, key: sourceKey, options: head).contentLength, 0))
         }
+        return try run(uploadPartCopyExchange(upload, partNumber: partNumber, sourceBucket: sourceBucket, sourceKey: sourceKey,
+                                              range: range, size: size, sseCustomerKey: sseCustomerKey,
+                                              sourceSSECustomerKey: sourceSSECustomerKey))
+    }
+
+    /// UploadPartCopy on the engine, as `uploadPartCopy` (a HEAD first when there is no range).
+    package func startUploadPartCopy(_ upload: MultipartUpload, partNumber: Int, sourceBucket: String, sourceKey: String,
+                                     range: ClosedRange<UInt64>?, sseCustomerKey: SSECustomerKey?, sourceSSECustomerKey: SSECustomerKey?,
+                                     op: AsyncOp, done: @escaping (Result<CompletedPart, R2Error>) -> Void) throws(R2Error) {
+        try Validate.bucket(sourceBucket)
+        try Validate.key(sourceKey)
+        func copy(_ size: UInt64) throws(R2Error) {
+            start(try uploadPartCopyExchange(upload, partNumber: partNumber, sourceBucket: sourceBucket, sourceKey: sourceKey, range: range,
+                                             size: size, sseCustomerKey: sseCustomerKey, sourceSSECustomerKey: sourceSSECustomerKey),
+                  op: op, done: done)
+        }
+        if let range { return try copy(range.upperBound - range.lowerBound + 1) }
+        var head = GetOptions()
+        head.sseCustomerKey = sourceSSECustomerKey
+        start(try headObjectExchange(bucket: sourceBucket, key: sourceKey, options: head), op: op) { result in
+            do throws(R2Error) { try copy(UInt64(max(try result.get().contentLength, 0))) } catch { done(.failure(error)) }
+        }
+    }
+
+    /// UploadPartCopy of `size` bytes (the range's, or the whole source's).
+    package func uploadPartCopyExchange(_ upload: MultipartUpload, partNumber: Int, sourceBucket: String, sourceKey: String,
+                                        range: ClosedRange<UInt64>?, size: UInt64, sseCustomerKey: SSECustomerKey?,
+                                        sourceSSECustomerKey: SSECustomerKey?) throws(R2Error) -> Exchange<BufferSink, CompletedPart> {
         try sentParts.check(upload.uploadID, number: partNumber, size: size)
         var call = try partCall(upload, partNumber: partNumber, size: size, checksum: .none)
         call.operation = .uploadPartCopy
@@ -350,10 +411,11 @@ extension R2Client {
         if let range { call.headers.append(("x-amz-copy-source-range", "bytes=\(range.lowerBound)-\(range.upperBound)")) }
         if let key = sseCustomerKey { call.headers += key.headers() }
         if let key = sourceSSECustomerKey { call.headers += key.headers(copySource: true) }
-        let response = try performBuffered(call)
-        let result = try parse(response, S3XML.parseCopyObject)  // also raises an Error document sent with 200
-        sentParts.record(upload.uploadID, number: partNumber, size: size)
-        return CompletedPart(partNumber: partNumber, etag: result.etag)
+        return bufferedExchange(call).map { (response) throws(R2Error) in
+            let result = try self.parse(response, S3XML.parseCopyObject)  // also raises an Error document sent with 200
+            self.sentParts.record(upload.uploadID, number: partNumber, size: size)
+            return CompletedPart(partNumber: partNumber, etag: result.etag)
+        }
     }
 
     /// Completes an upload from its parts (sorted by number here; ETags as UploadPart returned them).
@@ -385,6 +447,92 @@ extension R2Client {
         }
         let sizes: [UInt64]
         if let partSizes { sizes = partSizes } else { sizes = try completeSizes(upload, sorted) }
+        let (body, call, expected) = try completeRequest(upload, sorted, sizes: sizes, options: options)
+        let policy = resilience.options.retry
+        var attempt = 0
+        while true {
+            attempt += 1
+            var failure: R2Error
+            do {
+                let response = try withBytes(body) { (raw) throws(R2Error) in try performBuffered(call, body: .bytes(raw)) }
+                return try completed(response, upload, expected: expected)
+            } catch {
+                failure = error
+            }
+            guard let retryClass = RetryClass(failure) else { throw completeFinalError(failure, upload) }
+            // SlowDown/429 refused the request; anything else may or may not have completed it.
+            if retryClass != .slowDown {
+                if let done = try resolveComplete(upload, expected: expected, failure: failure, sseCustomerKey: options.sseCustomerKey) {
+                    sentParts.forget(upload.uploadID)
+                    return done
+                }
+            }
+            guard let delayMs = completeRetryDelay(failure, retryClass, attempt: attempt, policy: policy, upload) else { throw failure }
+            if delayMs > 0 { resilience.clock.sleep(UInt64(delayMs) * 1_000_000) }
+            try options.cancellation?.check()
+        }
+    }
+
+    /// CompleteMultipartUpload on the engine, as `completeMultipartUpload`:
+    /// the sizes (ListParts when this client did not send the parts), then
+    /// Complete, an ambiguous failure resolved by HEAD and ListParts, and the
+    /// retry delays as timers.
+    package func startCompleteMultipartUpload(_ upload: MultipartUpload, parts: [CompletedPart], partSizes: [UInt64]? = nil,
+                                              options: CompleteOptions, op: AsyncOp, done: @escaping (Result<CompleteMultipartUploadResult, R2Error>) -> Void) throws(R2Error) {
+        try Validate.bucket(upload.bucket)
+        try Validate.key(upload.key)
+        guard !upload.uploadID.isEmpty else { throw R2Error.invalidArgument("upload id is empty") }
+        let sorted = parts.sorted { $0.partNumber < $1.partNumber }
+        for (a, b) in zip(sorted, sorted.dropFirst()) where a.partNumber == b.partNumber {
+            throw R2Error(.invalidPartOrder, "part \(a.partNumber) is listed twice")
+        }
+        let policy = resilience.options.retry
+        func send(_ sizes: [UInt64]) throws(R2Error) {
+            let (xml, call, expected) = try completeRequest(upload, sorted, sizes: sizes, options: options)
+            let body = OwnedBytes(xml)
+            func attempt(_ n: Int) {
+                start(bufferedExchange(call, body: .bytes(body.bytes)), op: op) { [self] result in
+                    var failure: R2Error
+                    do throws(R2Error) {
+                        return done(.success(try completed(try result.get(), upload, expected: expected)))
+                    } catch {
+                        failure = error
+                    }
+                    guard let retryClass = RetryClass(failure) else { return done(.failure(completeFinalError(failure, upload))) }
+                    func retry() {
+                        guard let delayMs = completeRetryDelay(failure, retryClass, attempt: n, policy: policy, upload) else {
+                            return done(.failure(failure))
+                        }
+                        op.loop.schedule(afterNanos: UInt64(delayMs) * 1_000_000) {
+                            if op.cancellation.isCancelled { return done(.failure(R2Error(.cancelled, "CompleteMultipartUpload cancelled"))) }
+                            attempt(n + 1)
+                        }
+                    }
+                    // SlowDown/429 refused the request; anything else may or may not have completed it.
+                    guard retryClass != .slowDown else { return retry() }
+                    startResolveComplete(upload, expected: expected, failure: failure, sseCustomerKey: options.sseCustomerKey, op: op) { resolved in
+                        switch resolved {
+                        case .success(let result?):
+                            self.sentParts.forget(upload.uploadID)
+                            done(.success(result))
+                        case .success(nil): retry()
+                        case .failure(let error): done(.failure(error))
+                        }
+                    }
+                }
+            }
+            attempt(1)
+        }
+        if let known = partSizes ?? sentParts.sizes(upload.uploadID, sorted.map(\.partNumber)) { return try send(known) }
+        try startListParts(upload, op: op) { result in
+            do throws(R2Error) { try send(try Self.sizes(of: sorted, listed: try result.get(), upload)) } catch { done(.failure(error)) }
+        }
+    }
+
+    /// Complete's body, call and the multipart ETag its parts must give, after R2's size rules.
+    private func completeRequest(_ upload: MultipartUpload, _ sorted: [CompletedPart], sizes: [UInt64], options: CompleteOptions)
+        throws(R2Error) -> (body: [UInt8], call: Call, expected: String?)
+    {
         try MultipartLimits.validate(partSizes: sizes)
         let body = try XMLBuilder.completeMultipartUpload(sorted)
         var call = Call(operation: .completeMultipartUpload, method: "POST", bucket: upload.bucket, key: upload.key)
@@ -401,53 +549,49 @@ extension R2Client {
         call.retries = false  // an ambiguous failure is resolved below, never re-sent blindly
         // SSE-C objects' ETags are not MD5s of their bytes (as on S3): nothing to compare then.
         let expected = options.sseCustomerKey == nil ? MultipartLimits.multipartETag(partETags: sorted.map(\.etag)) : nil
-        let policy = resilience.options.retry
-        var attempt = 0
-        while true {
-            attempt += 1
-            var failure: R2Error
-            do {
-                let response = try withBytes(body) { (raw) throws(R2Error) in try performBuffered(call, body: .bytes(raw)) }
-                // S3 may answer 200 and put an Error document in the body; the parser raises it.
-                let result = try parse(response, S3XML.parseCompleteMultipartUpload)
-                try Self.checkMultipartETag(result.etag, expected: expected, upload)
-                sentParts.forget(upload.uploadID)
-                return result
-            } catch {
-                failure = error
-            }
-            guard let retryClass = RetryClass(failure) else {
-                if failure.code == .preconditionFailed {
-                    sentParts.forget(upload.uploadID)
-                    throw failure.withMessage(failure.message + " (a failed condition on CompleteMultipartUpload is final: R2 treats the upload as aborted)")
-                }
-                throw failure
-            }
-            // SlowDown/429 refused the request; anything else may or may not have completed it.
-            if retryClass != .slowDown {
-                if let done = try resolveComplete(upload, expected: expected, failure: failure, sseCustomerKey: options.sseCustomerKey) {
-                    sentParts.forget(upload.uploadID)
-                    return done
-                }
-            }
-            let rule = policy[retryClass]
-            guard attempt < Int(rule.maxAttempts) else { throw failure }
-            let delayMs = policy.delayMs(retryClass, retry: attempt, retryAfterMs: failure.retryAfterMs, random: Double.random(in: 0..<1))
-            resilience.log(.warn) {
-                var r = LogRecord(level: .warn, message: "CompleteMultipartUpload: the upload is still open after \(failure.code.name); sending Complete again in \(delayMs) ms")
-                r.operation = Operation.completeMultipartUpload.name; r.bucket = upload.bucket; r.key = upload.key; r.error = failure.code
-                return r
-            }
-            if delayMs > 0 { resilience.clock.sleep(UInt64(delayMs) * 1_000_000) }
-            try options.cancellation?.check()
+        return (body, call, expected)
+    }
+
+    /// A Complete answer's result, its multipart ETag checked.
+    private func completed(_ response: (head: ResponseHead, body: [UInt8]), _ upload: MultipartUpload,
+                           expected: String?) throws(R2Error) -> CompleteMultipartUploadResult {
+        // S3 may answer 200 and put an Error document in the body; the parser raises it.
+        let result = try parse(response, S3XML.parseCompleteMultipartUpload)
+        try Self.checkMultipartETag(result.etag, expected: expected, upload)
+        sentParts.forget(upload.uploadID)
+        return result
+    }
+
+    /// A Complete failure that is not retried, as the caller sees it.
+    private func completeFinalError(_ failure: R2Error, _ upload: MultipartUpload) -> R2Error {
+        guard failure.code == .preconditionFailed else { return failure }
+        sentParts.forget(upload.uploadID)
+        return failure.withMessage(failure.message + " (a failed condition on CompleteMultipartUpload is final: R2 treats the upload as aborted)")
+    }
+
+    /// The delay before sending Complete again (logged), or nil when the attempts are used up.
+    private func completeRetryDelay(_ failure: R2Error, _ retryClass: RetryClass, attempt: Int, policy: RetryPolicy,
+                                    _ upload: MultipartUpload) -> Int64? {
+        guard attempt < Int(policy[retryClass].maxAttempts) else { return nil }
+        let delayMs = policy.delayMs(retryClass, retry: attempt, retryAfterMs: failure.retryAfterMs, random: Double.random(in: 0..<1))
+        resilience.log(.warn) {
+            var r = LogRecord(level: .warn, message: "CompleteMultipartUpload: the upload is still open after \(failure.code.name); sending Complete again in \(delayMs) ms")
+            r.operation = Operation.completeMultipartUpload.name; r.bucket = upload.bucket; r.key = upload.key; r.error = failure.code
+            return r
         }
+        return delayMs
     }
 
     /// The sizes of `parts`: from what this client sent, else from ListParts.
     private func completeSizes(_ upload: MultipartUpload, _ parts: [CompletedPart]) throws(R2Error) -> [UInt64] {
         if let known = sentParts.sizes(upload.uploadID, parts.map(\.partNumber)) { return known }
+        return try Self.sizes(of: parts, listed: try listParts(upload), upload)
+    }
+
+    /// The sizes of `parts` as ListParts lists them (each must be there, with its ETag).
+    private static func sizes(of parts: [CompletedPart], listed list: [ListPartsResult.Part], _ upload: MultipartUpload) throws(R2Error) -> [UInt64] {
         var listed: [Int: ListPartsResult.Part] = [:]
-        for p in try listParts(upload) { listed[p.partNumber] = p }
+        for p in list { listed[p.partNumber] = p }
         var sizes: [UInt64] = []
         for part in parts {
             guard let p = listed[part.partNumber] else {
@@ -505,6 +649,56 @@ extension R2Client {
         }
     }
 
+    /// `resolveComplete` on the engine: HEAD, then ListParts; nil when the upload is still open.
+    private func startResolveComplete(_ upload: MultipartUpload, expected: String?, failure: R2Error, sseCustomerKey: SSECustomerKey?,
+                                      op: AsyncOp, done: @escaping (Result<CompleteMultipartUploadResult?, R2Error>) -> Void) {
+        func note(_ what: String) -> R2Error {
+            failure.withMessage(failure.message + " (CompleteMultipartUpload failed ambiguously; " + what + ")")
+        }
+        func listParts() {
+            do throws(R2Error) {
+                try startListParts(upload, op: op) { result in
+                    switch result {
+                    case .success: done(.success(nil))
+                    case .failure(let error) where error.code == .noSuchUpload:
+                        guard let expected else {
+                            return done(.failure(note("the upload no longer exists and its part ETags are not MD5s, so whether the object is this upload cannot be checked")))
+                        }
+                        done(.failure(R2Error(.noSuchUpload, "CompleteMultipartUpload failed (\(failure.code.name): \(failure.message)) and upload \(upload.uploadID) no longer exists, "
+                                              + "but the object at \(upload.key) is not this upload (its ETag is not \(expected)): it was aborted, expired or completed by someone else",
+                                              httpStatus: error.httpStatus, s3Code: error.s3Code, requestID: error.requestID)))
+                    case .failure(let error):
+                        done(.failure(note("ListParts failed too (\(error.code.name)): whether it completed is unknown")))
+                    }
+                }
+            } catch {
+                done(.failure(error))
+            }
+        }
+        guard let expected else { return listParts() }
+        var get = GetOptions()
+        get.sseCustomerKey = sseCustomerKey
+        let head: Exchange<BufferSink, ObjectInfo>
+        do throws(R2Error) { head = try headObjectExchange(bucket: upload.bucket, key: upload.key, options: get) } catch { return done(.failure(error)) }
+        start(head, op: op) { result in
+            switch result {
+            case .success(let info) where MultipartLimits.bareETag(info.etag) == expected:
+                self.resilience.log(.info) {
+                    var r = LogRecord(level: .info, message: "CompleteMultipartUpload: the answer was lost (\(failure.code.name)) but the object has this upload's ETag \(expected): completed")
+                    r.operation = Operation.completeMultipartUpload.name; r.bucket = upload.bucket; r.key = upload.key
+                    return r
+                }
+                done(.success(CompleteMultipartUploadResult(location: "", bucket: upload.bucket, key: upload.key, etag: info.etag)))
+            case .success:
+                listParts()
+            case .failure(let error) where error.code == .noSuchKey:
+                listParts()  // not there: ListParts tells whether the upload is open
+            case .failure(let error):
+                done(.failure(note("reading the object back failed too (\(error.code.name)): whether it completed is unknown")))
+            }
+        }
+    }
+
     /// R2's ETag of a completed multipart object against the one computed
     /// from the parts. An ETag of another form (objects of older uploads) is
     /// not an error: there is nothing to compare.
@@ -518,12 +712,15 @@ extension R2Client {
 
     /// Aborts an upload and frees its parts. Aborting an unknown upload is `.noSuchUpload`.
     public func abortMultipartUpload(_ upload: MultipartUpload) throws(R2Error) {
+        try run(abortMultipartUploadExchange(upload))
+    }
+
+    package func abortMultipartUploadExchange(_ upload: MultipartUpload) throws(R2Error) -> Exchange<BufferSink, Void> {
         try Validate.bucket(upload.bucket)
         try Validate.key(upload.key)
         var call = Call(operation: .abortMultipartUpload, method: "DELETE", bucket: upload.bucket, key: upload.key)
         call.query = [("uploadId", upload.uploadID)]
-        _ = try performBuffered(call, limit: 1 << 16)
-        sentParts.forget(upload.uploadID)
+        return bufferedExchange(call, limit: 1 << 16).map { _ in self.sentParts.forget(upload.uploadID) }
     }
 
     /// Every uploaded part of an upload (all pages).
@@ -534,28 +731,59 @@ extension R2Client {
         var parts: [ListPartsResult.Part] = []
         var marker: Int? = nil
         repeat {
-            var call = Call(operation: .listParts, method: "GET", bucket: upload.bucket, key: upload.key)
-            call.query = [("uploadId", upload.uploadID)]
-            if let marker { call.query.append(("part-number-marker", String(marker))) }
-            let page: ListPartsResult
-            do {
-                page = try parse(try performBuffered(call, limit: Self.maxListingBytes), S3XML.parseListParts)
-            } catch where error.code == .noSuchUpload {
-                throw R2Error(.noSuchUpload, "upload \(upload.uploadID) of \(upload.key) no longer exists (completed, aborted, or expired: R2 aborts unfinished uploads after 7 days by default)",
-                              httpStatus: error.httpStatus, s3Code: error.s3Code, requestID: error.requestID)
-            }
-            parts += page.parts
-            let next = page.isTruncated ? page.nextPartNumberMarker : nil
-            // Part numbers only grow: a marker that does not would loop forever.
-            if let next, next <= (marker ?? 0) {
-                throw R2Error(.malformedResponse, "ListParts of \(upload.uploadID): the next part-number marker \(next) does not advance past \(marker ?? 0)")
-            }
-            guard parts.count <= MultipartLimits.maxParts else {
-                throw R2Error(.malformedResponse, "ListParts of \(upload.uploadID) returned more than \(MultipartLimits.maxParts) parts")
-            }
-            marker = next
+            let page = try run(listPartsPageExchange(upload, marker: marker))
+            marker = try Self.nextPartMarker(page, upload, marker: marker, total: &parts)
         } while marker != nil
         return parts
+    }
+
+    /// ListParts on the engine (every page, one after another).
+    package func startListParts(_ upload: MultipartUpload, op: AsyncOp,
+                                done: @escaping (Result<[ListPartsResult.Part], R2Error>) -> Void) throws(R2Error) {
+        try Validate.bucket(upload.bucket)
+        try Validate.key(upload.key)
+        var parts: [ListPartsResult.Part] = []
+        func page(_ marker: Int?) {
+            start(listPartsPageExchange(upload, marker: marker), op: op) { result in
+                do throws(R2Error) {
+                    guard let next = try Self.nextPartMarker(try result.get(), upload, marker: marker, total: &parts) else {
+                        return done(.success(parts))
+                    }
+                    page(next)
+                } catch {
+                    done(.failure(error))
+                }
+            }
+        }
+        page(nil)
+    }
+
+    private func listPartsPageExchange(_ upload: MultipartUpload, marker: Int?) -> Exchange<BufferSink, ListPartsResult> {
+        var call = Call(operation: .listParts, method: "GET", bucket: upload.bucket, key: upload.key)
+        call.query = [("uploadId", upload.uploadID)]
+        if let marker { call.query.append(("part-number-marker", String(marker))) }
+        return bufferedExchange(call, limit: Self.maxListingBytes).map({ (response) throws(R2Error) in
+            try self.parse(response, S3XML.parseListParts)
+        }, failure: { error in
+            guard error.code == .noSuchUpload else { return error }
+            return R2Error(.noSuchUpload, "upload \(upload.uploadID) of \(upload.key) no longer exists (completed, aborted, or expired: R2 aborts unfinished uploads after 7 days by default)",
+                           httpStatus: error.httpStatus, s3Code: error.s3Code, requestID: error.requestID)
+        })
+    }
+
+    /// Adds a page to `total`; the next page's marker, or nil after the last.
+    private static func nextPartMarker(_ page: ListPartsResult, _ upload: MultipartUpload, marker: Int?,
+                                       total parts: inout [ListPartsResult.Part]) throws(R2Error) -> Int? {
+        parts += page.parts
+        let next = page.isTruncated ? page.nextPartNumberMarker : nil
+        // Part numbers only grow: a marker that does not would loop forever.
+        if let next, next <= (marker ?? 0) {
+            throw R2Error(.malformedResponse, "ListParts of \(upload.uploadID): the next part-number marker \(next) does not advance past \(marker ?? 0)")
+        }
+        guard parts.count <= MultipartLimits.maxParts else {
+            throw R2Error(.malformedResponse, "ListParts of \(upload.uploadID) returned more than \(MultipartLimits.maxParts) parts")
+        }
+        return next
     }
 
     /// Every unfinished multipart upload in `bucket` under `prefix` (all pages).
@@ -564,22 +792,59 @@ extension R2Client {
         var uploads: [ListMultipartUploadsResult.Upload] = []
         var markers: (key: String, id: String)? = nil
         repeat {
-            var call = Call(operation: .listMultipartUploads, method: "GET", bucket: bucket)
-            call.query = [("uploads", ""), ("encoding-type", "url")]
-            if let prefix { call.query.append(("prefix", prefix)) }
-            if let markers { call.query += [("key-marker", markers.key), ("upload-id-marker", markers.id)] }
-            let page = try parse(try performBuffered(call, limit: Self.maxListingBytes), S3XML.parseListMultipartUploads)
-            uploads += page.uploads
-            if page.isTruncated, let k = page.nextKeyMarker, let u = page.nextUploadIDMarker {
-                // Markers move forward in key order; one that repeats or goes back would loop forever.
-                if let markers, (k, u) == markers || k.utf8.lexicographicallyPrecedes(markers.key.utf8) {
-                    throw R2Error(.malformedResponse, "ListMultipartUploads: the next markers (\(Validate.printable(k)), \(Validate.printable(u))) do not advance")
-                }
-                markers = (k, u)
-            } else {
-                markers = nil
-            }
+            let page = try run(listUploadsPageExchange(bucket: bucket, prefix: prefix, markers: markers))
+            markers = try Self.nextUploadMarkers(page, markers: markers, total: &uploads)
         } while markers != nil
         return uploads
     }
+
+    /// ListMultipartUploads on the engine (every page, one after another).
+    package func startListMultipartUploads(bucket: String, prefix: String?, op: AsyncOp,
+                                           done: @escaping (Result<[ListMultipartUploadsResult.Upload], R2Error>) -> Void) throws(R2Error) {
+        try Validate.bucket(bucket)
+        var uploads: [ListMultipartUploadsResult.Upload] = []
+        func page(_ markers: (key: String, id: String)?) {
+            start(listUploadsPageExchange(bucket: bucket, prefix: prefix, markers: markers), op: op) { result in
+                do throws(R2Error) {
+                    guard let next = try Self.nextUploadMarkers(try result.get(), markers: markers, total: &uploads) else {
+                        return done(.success(uploads))
+                    }
+                    page(next)
+                } catch {
+                    done(.failure(error))
+                }
+            }
+        }
+        page(nil)
+    }
+
+    private func listUploadsPageExchange(bucket: String, prefix: String?, markers: (key: String, id: String)?)
+        -> Exchange<BufferSink, ListMultipartUploadsResult>
+    {
+        var call = Call(operation: .listMultipartUploads, method: "GET", bucket: bucket)
+        call.query = [("uploads", ""), ("encoding-type", "url")]
+        if let prefix { call.query.append(("prefix", prefix)) }
+        if let markers { call.query += [("key-marker", markers.key), ("upload-id-marker", markers.id)] }
+        return bufferedExchange(call, limit: Self.maxListingBytes).map { (response) throws(R2Error) in
+            try self.parse(response, S3XML.parseListMultipartUploads)
+        }
+    }
+
+    /// Adds a page to `total`; the next page's markers, or nil after the last.
+    private static func nextUploadMarkers(_ page: ListMultipartUploadsResult, markers: (key: String, id: String)?,
+                                          total uploads: inout [ListMultipartUploadsResult.Upload]) throws(R2Error) -> (key: String, id: String)? {
+        uploads += page.uploads
+        guard page.isTruncated, let k = page.nextKeyMarker, let u = page.nextUploadIDMarker else { return nil }
+        // Markers move forward in key order; one that repeats or goes back would loop forever.
+        if let markers, (k, u) == markers || k.utf8.lexicographicallyPrecedes(markers.key.utf8) {
+            throw R2Error(.malformedResponse, "ListMultipartUploads: the next markers (\(Validate.printable(k)), \(Validate.printable(u))) do not advance")
+        }
+        return (k, u)
+    }
+}
+
+/// A mutable value shared by closures (a part's read offset).
+final class Box<T> {
+    var value: T
+    init(_ value: T) { self.value = value }
 }
