@@ -62,18 +62,113 @@ extension R2Client {
         ObjectListing(client: self, bucket: bucket, options: options)
     }
 
-    // MARK: Transfers (a thread per call until the engine has transfer paths; see README)
+    // MARK: Multipart
 
-    @discardableResult
-    public func uploadFile(path: String, bucket: String, key: String, options: TransferOptions = TransferOptions()) async throws(R2Error) -> ObjectInfo {
-        let (o, cancellation) = withCancellation(options)
-        return try await offload(cancellation) { () throws(R2Error) in try self.uploadFile(path: path, bucket: bucket, key: key, options: o.value) }
+    public func createMultipartUpload(bucket: String, key: String, options: PutOptions = PutOptions()) async throws(R2Error) -> MultipartUpload {
+        try await runOnEngine(createMultipartUploadExchange(bucket: bucket, key: key, options: options))
     }
 
+    /// UploadPart of bytes (copied once), with the blocking call's checks of R2's part-size rules.
+    public func uploadPart(_ upload: MultipartUpload, partNumber: Int, body: [UInt8], checksum: ChecksumAlgorithm = .none,
+                           payloadMode: PayloadMode? = nil, sseCustomerKey: SSECustomerKey? = nil) async throws(R2Error) -> CompletedPart {
+        let owned = OwnedBytes(body)
+        let e = try uploadPartExchange(upload, partNumber: partNumber, body: owned.bytes, checksum: checksum, payloadMode: payloadMode,
+                                       sseCustomerKey: sseCustomerKey)
+        return try await runOnEngine(e.map { (part) throws(R2Error) in withExtendedLifetime(owned) { part } })
+    }
+
+    public func uploadPartCopy(_ upload: MultipartUpload, partNumber: Int, sourceBucket: String, sourceKey: String,
+                               range: ClosedRange<UInt64>?, sseCustomerKey: SSECustomerKey? = nil,
+                               sourceSSECustomerKey: SSECustomerKey? = nil) async throws(R2Error) -> CompletedPart {
+        let op = AsyncOp()
+        return try await awaitEngine(op) { (done) throws(R2Error) in
+            try startUploadPartCopy(upload, partNumber: partNumber, sourceBucket: sourceBucket, sourceKey: sourceKey, range: range,
+                                    sseCustomerKey: sseCustomerKey, sourceSSECustomerKey: sourceSSECustomerKey, op: op, done: done)
+        }
+    }
+
+    /// CompleteMultipartUpload with the blocking call's checks and its
+    /// resolution of an ambiguous failure (never re-sent blindly).
+    @discardableResult
+    public func completeMultipartUpload(_ upload: MultipartUpload, parts: [CompletedPart], partSizes: [UInt64]? = nil,
+                                        options: CompleteOptions = CompleteOptions()) async throws(R2Error) -> CompleteMultipartUploadResult {
+        let op = AsyncOp(cancellation: options.cancellation ?? Cancellation())
+        return try await awaitEngine(op) { (done) throws(R2Error) in
+            try startCompleteMultipartUpload(upload, parts: parts, partSizes: partSizes, options: options, op: op, done: done)
+        }
+    }
+
+    public func abortMultipartUpload(_ upload: MultipartUpload) async throws(R2Error) {
+        try await runOnEngine(abortMultipartUploadExchange(upload))
+    }
+
+    /// Every uploaded part of an upload (all pages).
+    public func listParts(_ upload: MultipartUpload) async throws(R2Error) -> [ListPartsResult.Part] {
+        let op = AsyncOp()
+        return try await awaitEngine(op) { (done) throws(R2Error) in try startListParts(upload, op: op, done: done) }
+    }
+
+    /// Every unfinished multipart upload in `bucket` under `prefix` (all pages).
+    public func listMultipartUploads(bucket: String, prefix: String? = nil) async throws(R2Error) -> [ListMultipartUploadsResult.Upload] {
+        let op = AsyncOp()
+        return try await awaitEngine(op) { (done) throws(R2Error) in
+            try startListMultipartUploads(bucket: bucket, prefix: prefix, op: op, done: done)
+        }
+    }
+
+    // MARK: Transfers
+
+    /// Uploads bytes (copied once): one PUT below the threshold, else
+    /// multipart with `concurrency` parts in flight as engine transfers.
+    /// `options.progress` is called on an engine thread. Resume state
+    /// (`statePath`) is refused, as by the C ABI's asynchronous form.
+    @discardableResult
+    public func uploadBytes(_ body: [UInt8], bucket: String, key: String, options: TransferOptions = TransferOptions()) async throws(R2Error) -> ObjectInfo {
+        let owned = OwnedBytes(body)
+        let op = AsyncOp(cancellation: options.cancellation ?? Cancellation())
+        return try await awaitEngine(op) { (done) throws(R2Error) in
+            try startUpload(.bytes(owned.bytes), bucket: bucket, key: key, options: options, op: op) { result in
+                withExtendedLifetime(owned) { done(result) }
+            }
+        }
+    }
+
+    /// Uploads a file, on the engine as `uploadBytes` (each part read at its
+    /// offset while it is sent). With `statePath` (a resumable upload) it runs
+    /// the blocking transfer manager on a thread of its own instead: resume
+    /// state has no engine form yet.
+    @discardableResult
+    public func uploadFile(path: String, bucket: String, key: String, options: TransferOptions = TransferOptions()) async throws(R2Error) -> ObjectInfo {
+        guard options.statePath == nil else {
+            let (o, cancellation) = withCancellation(options)
+            return try await offload(cancellation) { () throws(R2Error) in try self.uploadFile(path: path, bucket: bucket, key: key, options: o.value) }
+        }
+        let op = AsyncOp(cancellation: options.cancellation ?? Cancellation())
+        return try await awaitEngine(op) { (done) throws(R2Error) in
+            try startUpload(.file(path: path), bucket: bucket, key: key, options: options, op: op, done: done)
+        }
+    }
+
+    // The transfers below have no engine form yet (parallel ranged downloads,
+    // UploadPartCopy in parallel): each runs the blocking transfer manager on a
+    // thread of its own, its parts on the manager's worker threads.
+
+    /// Parallel ranged download to a file (a thread per call; see above).
     @discardableResult
     public func downloadFile(bucket: String, key: String, path: String, options: TransferOptions = TransferOptions()) async throws(R2Error) -> ObjectInfo {
         let (o, cancellation) = withCancellation(options)
         return try await offload(cancellation) { () throws(R2Error) in try self.downloadFile(bucket: bucket, key: key, path: path, options: o.value) }
+    }
+
+    /// Server-side copy of any size: CopyObject, or UploadPartCopy in parallel
+    /// above the single-copy limit (a thread per call; see above).
+    @discardableResult
+    public func copyLarge(sourceBucket: String, sourceKey: String, bucket: String, key: String,
+                          options: TransferOptions = TransferOptions()) async throws(R2Error) -> ObjectInfo {
+        let (o, cancellation) = withCancellation(options)
+        return try await offload(cancellation) { () throws(R2Error) in
+            try self.copyLarge(sourceBucket: sourceBucket, sourceKey: sourceKey, bucket: bucket, key: key, options: o.value)
+        }
     }
 
     private func withCancellation(_ options: TransferOptions) -> (UncheckedBox<TransferOptions>, Cancellation) {
@@ -128,8 +223,8 @@ struct UncheckedBox<T>: @unchecked Sendable {
 }
 
 /// Runs `body` on a new thread and resumes with its result; task
-/// cancellation trips `cancellation`. Only the transfer manager's calls use
-/// it, until the engine runs their parts.
+/// cancellation trips `cancellation`. Only the transfers without an engine
+/// form use it (ranged downloads, large copies, resumable uploads).
 func offload<T: Sendable>(_ cancellation: Cancellation? = nil,
                           _ body: @escaping @Sendable () throws(R2Error) -> T) async throws(R2Error) -> T {
     let result: Result<T, R2Error> = await withTaskCancellationHandler {
