@@ -384,4 +384,41 @@ struct AsyncServerTests {
         #expect(try FileIO.read(out) == body)
         _ = try await c.deleteObjects(bucket: bucket, keys: ["swift-aio-tm/bytes", "swift-aio-tm/file", "swift-aio-tm/one-put", "swift-aio-tm/copy"])
     }
+
+    /// Chunks of `sizes` bytes of `body`, in order, as an AsyncStream.
+    static func chunks(_ body: [UInt8], _ size: Int) -> AsyncStream<[UInt8]> {
+        AsyncStream { c in
+            var at = 0
+            while at < body.count { c.yield(Array(body[at..<min(at + size, body.count)])); at += size }
+            c.finish()
+        }
+    }
+
+    @Test func uploadStreamOfUnknownLength() async throws {
+        let c = try client()
+        var options = TransferOptions()
+        options.partSize = 5 << 20
+        options.concurrency = 2
+        for (size, parts) in [(11 << 20, 3), (10 << 20, 2), (100_000, 0)] {
+            let body = Self.pattern(size, seed: size)
+            let info = try await c.uploadStream(bucket: bucket, key: "swift-aio-us/obj", body: Self.chunks(body, 300_007), options: options)
+            let got = try await c.getObject(bucket: bucket, key: "swift-aio-us/obj")
+            #expect(got.body == body, "\(size)")
+            #expect(info.contentLength == Int64(size))
+            #expect(parts == 0 ? !got.info.etag.contains("-") : MultipartLimits.bareETag(got.info.etag).hasSuffix("-\(parts)"))
+        }
+        // A source failing after two parts: the error, and no upload left behind.
+        struct Broken: Error {}
+        let half = Self.pattern(11 << 20)
+        let failing = AsyncThrowingStream<[UInt8], any Error> { c in
+            var at = 0
+            while at < half.count { c.yield(Array(half[at..<min(at + 1 << 20, half.count)])); at += 1 << 20 }
+            c.finish(throwing: Broken())
+        }
+        do { try await c.uploadStream(bucket: bucket, key: "swift-aio-us/broken", body: failing, options: options); Issue.record("must fail") } catch {
+            #expect(error.code == .aborted)
+        }
+        #expect(try await c.listMultipartUploads(bucket: bucket, prefix: "swift-aio-us/").isEmpty)
+        try await c.deleteObject(bucket: bucket, key: "swift-aio-us/obj")
+    }
 }
