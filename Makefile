@@ -19,7 +19,7 @@ NODE_ADDON := $(NODE_DIR)/build/r2.node
 
 .PHONY: node node-test node-integration node-types node-pack node-bench bench-peers
 .PHONY: async-test bench-async
-.PHONY: all build header check-header check check-ffi check-symbols abi-check abi-update abi-check-test python-unit dist wheel dist-test lib ctests hostile-tests vectors parse-xml xml-fixtures swift-test server-tests integration test demo install setup clean cli cli-test python-test python-integration python-ffi python-bench bench-resilience fuzz fuzz-smoke sanitize tsan
+.PHONY: all build header check-header gen-header-test check check-ffi check-symbols abi-check abi-update abi-check-test python-unit dist wheel dist-test lib ctests hostile-tests vectors parse-xml xml-fixtures swift-test server-tests integration test demo install setup clean cli cli-test python-test python-integration python-ffi python-bench bench-resilience fuzz fuzz-smoke sanitize tsan
 
 all: build
 
@@ -43,14 +43,26 @@ cli:
 cli-test: cli
 	bash Tests/cli/test_cli.sh ./bin/r2
 
-# Regenerates include/r2.h from the Swift sources (see scripts/gen_header.py).
-header: build
+# Regenerates what is derived from r2_types.h's status enum and version (the
+# Swift, Python and Node status tables: scripts/gen_status.py), then
+# include/r2.h from the Swift sources (scripts/gen_header.py), which refuses an
+# exported function whose doc comment lacks a part (README, "The header").
+header:
+	@python3 scripts/gen_status.py
+	@$(MAKE) --no-print-directory build
 	@bash scripts/header.sh $(CONFIG) include/r2.h
 
+# Fails when include/r2.h or a table derived from r2_types.h is out of date.
 check-header: build
+	@python3 scripts/gen_status.py --check
 	@bash scripts/header.sh $(CONFIG) $(OUT)/r2.h.new
 	@diff -u include/r2.h $(OUT)/r2.h.new || { echo "include/r2.h is out of date: run 'make header' and commit it"; exit 1; }
 	@echo "include/r2.h is up to date"
+
+# The header generator's own proof (scripts/test_gen_header.py): doc comments
+# it must refuse, residue it must not leave, the groups' order.
+gen-header-test:
+	@python3 scripts/test_gen_header.py
 
 $(OUT):
 	@mkdir -p $(OUT)
@@ -286,7 +298,7 @@ hostile-tests: build
 # the Swift unit tests (their server suites are off without R2_TEST_ENDPOINT);
 # and the ABI guard with its own test.
 check: build
-	@$(MAKE) --no-print-directory check-header check-ffi check-symbols abi-check abi-check-test ctests xml-fixtures python-unit swift-test
+	@$(MAKE) --no-print-directory check-header gen-header-test check-ffi check-symbols abi-check abi-check-test ctests xml-fixtures python-unit swift-test
 
 # Fails if bindings/python/r2/_ffi.py differs from what include/r2.h generates.
 check-ffi:
@@ -355,11 +367,13 @@ dist: build cli
 	cd $(DIST) && objcopy --add-gnu-debuglink=r2.debug r2
 
 # libr2.so, r2.h, r2.pc and the CLI (as r2); none needs Swift installed.
+# r2.pc's version is r2.h's (written once, in r2_types.h).
+R2_VERSION = $(shell sed -n 's/^\#define R2_VERSION_STRING "\(.*\)"$$/\1/p' include/r2.h)
 install: dist
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
 	install -m 0755 $(DIST)/libr2.so $(DESTDIR)$(PREFIX)/lib/libr2.so
 	install -m 0644 include/r2.h $(DESTDIR)$(PREFIX)/include/r2.h
-	sed -e 's|@PREFIX@|$(PREFIX)|g' scripts/r2.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/r2.pc
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(R2_VERSION)|g' scripts/r2.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/r2.pc
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(DIST)/r2 $(DESTDIR)$(PREFIX)/bin/r2
 

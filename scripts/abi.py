@@ -15,7 +15,8 @@ built against the baseline, unless R2_VERSION_MAJOR changed:
     constant that is gone; a function or callback whose prototype changed;
   - a struct whose alignment changed or whose size shrank; a field whose
     offset, size or type changed; an enum constant whose value changed;
-  - a version macro that went down (R2_VERSION_MAJOR.MINOR.PATCH as one number);
+  - a version macro that went down (R2_VERSION_MAJOR.MINOR.PATCH as one
+    number: that fails even with a new major version);
   - a struct that grew without a leading `uint32_t version` field (an older
     caller's struct is smaller than what r2 would read or write), a versioned
     struct that grew without its R2_<NAME>_VERSION going up, or a new field
@@ -197,11 +198,6 @@ def compare(old: dict, new: dict) -> list[str]:
         elif not name.startswith("R2_VERSION_") and new["macro"][name] < value:
             bad.append(f"{name} went down from {value} to {new['macro'][name]}")
 
-    def release(macros: dict) -> tuple:
-        return tuple(macros.get(f"R2_VERSION_{p}", 0) for p in ("MAJOR", "MINOR", "PATCH"))
-
-    if release(new["macro"]) < release(old["macro"]):
-        bad.append("the version went down from %d.%d.%d to %d.%d.%d" % (release(old["macro"]) + release(new["macro"])))
     for name, s in old["struct"].items():
         if s["experimental"]:
             continue
@@ -261,6 +257,10 @@ def main() -> int:
               file=sys.stderr)
         return 2
     bad = compare(old, new)
+    r_old, r_new = (tuple(m["macro"].get(f"R2_VERSION_{p}", 0) for p in ("MAJOR", "MINOR", "PATCH")) for m in (old, new))
+    if r_new < r_old:  # never allowed, not even by a new major version
+        print("INCOMPATIBLE: the version went down from %d.%d.%d to %d.%d.%d" % (r_old + r_new))
+        return 1
     major_old, major_new = old["macro"].get("R2_VERSION_MAJOR"), new["macro"].get("R2_VERSION_MAJOR")
     for line in bad:
         print(("allowed by the new major version: " if major_old != major_new else "INCOMPATIBLE: ") + line)

@@ -16,4 +16,4 @@ swiftc -typecheck -parse-as-library -module-name R2CABI -package-name "$package_
     -Xcc -fmodule-map-file=Sources/CCrypto/module.modulemap \
     -Xcc -fmodule-map-file=Sources/CExpat/module.modulemap \
     Sources/R2CABI/*.swift -emit-clang-header-path .build/r2-c/r2-emitted.h
-python3 scripts/gen_header.py .build/r2-c/r2-emitted.h Sources/CR2Types/include/r2_types.h "$out"
+python3 scripts/gen_header.py .build/r2-c/r2-emitted.h Sources/CR2Types/include/r2_types.h "$out" Sources/R2CABI/*.swift

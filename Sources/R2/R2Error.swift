@@ -33,16 +33,9 @@ public struct R2Error: Error, Sendable, CustomStringConvertible, Equatable {
         self.retryAfterMs = retryAfterMs
     }
 
-    /// Whether trying the same call again may succeed.
-    public var isRetryable: Bool {
-        switch code {
-        case .slowDown, .internalError, .serviceUnavailable, .connectionFailed, .timeout,
-             .streamInterrupted, .incompleteBody:
-            return true
-        default:
-            return false
-        }
-    }
+    /// Whether trying the same call again may succeed (the status's
+    /// "retryable" mark in r2_types.h).
+    public var isRetryable: Bool { Code.retryable.contains(code.rawValue) }
 
     public var description: String {
         var s = "\(code.name): \(message)"
@@ -55,67 +48,9 @@ public struct R2Error: Error, Sendable, CustomStringConvertible, Equatable {
     static func config(_ message: String) -> R2Error { R2Error(.config, message) }
 }
 
+// The members, names and retryable flags of the codes are generated from the
+// r2_status enum (R2Error+Codes.swift, scripts/gen_status.py).
 extension R2Error.Code {
-    public static let invalidArgument = Self(R2_ERR_INVALID_ARGUMENT)
-    public static let config = Self(R2_ERR_CONFIG)
-    public static let aborted = Self(R2_ERR_ABORTED)
-    public static let cancelled = Self(R2_ERR_CANCELLED)
-    public static let internalBug = Self(R2_ERR_INTERNAL)
-    public static let malformedResponse = Self(R2_ERR_MALFORMED_RESPONSE)
-    public static let replayUnmatched = Self(R2_ERR_REPLAY_UNMATCHED)
-    public static let circuitOpen = Self(R2_ERR_CIRCUIT_OPEN)
-    public static let unsupported = Self(R2_ERR_UNSUPPORTED)
-    public static let invalidAccessKey = Self(R2_ERR_INVALID_ACCESS_KEY)
-    public static let signatureMismatch = Self(R2_ERR_SIGNATURE_MISMATCH)
-    public static let expiredCredentials = Self(R2_ERR_EXPIRED_CREDENTIALS)
-    public static let unauthorized = Self(R2_ERR_UNAUTHORIZED)
-    public static let expiredRequest = Self(R2_ERR_EXPIRED_REQUEST)
-    public static let noSuchBucket = Self(R2_ERR_NO_SUCH_BUCKET)
-    public static let accessDenied = Self(R2_ERR_ACCESS_DENIED)
-    public static let invalidBucketName = Self(R2_ERR_INVALID_BUCKET_NAME)
-    public static let noSuchKey = Self(R2_ERR_NO_SUCH_KEY)
-    public static let preconditionFailed = Self(R2_ERR_PRECONDITION_FAILED)
-    public static let notModified = Self(R2_ERR_NOT_MODIFIED)
-    public static let entityTooLarge = Self(R2_ERR_ENTITY_TOO_LARGE)
-    public static let invalidRange = Self(R2_ERR_INVALID_RANGE)
-    public static let invalidObjectName = Self(R2_ERR_INVALID_OBJECT_NAME)
-    public static let metadataTooLarge = Self(R2_ERR_METADATA_TOO_LARGE)
-    public static let sseCustomerKeyRequired = Self(R2_ERR_SSE_CUSTOMER_KEY_REQUIRED)
-    public static let noSuchUpload = Self(R2_ERR_NO_SUCH_UPLOAD)
-    public static let invalidPart = Self(R2_ERR_INVALID_PART)
-    public static let invalidPartOrder = Self(R2_ERR_INVALID_PART_ORDER)
-    public static let entityTooSmall = Self(R2_ERR_ENTITY_TOO_SMALL)
-    public static let connectionFailed = Self(R2_ERR_CONNECTION_FAILED)
-    public static let timeout = Self(R2_ERR_TIMEOUT)
-    public static let tls = Self(R2_ERR_TLS)
-    public static let internalError = Self(R2_ERR_INTERNAL_ERROR)
-    public static let serviceUnavailable = Self(R2_ERR_SERVICE_UNAVAILABLE)
-    public static let slowDown = Self(R2_ERR_SLOW_DOWN)
-    public static let notImplemented = Self(R2_ERR_NOT_IMPLEMENTED)
-    public static let badDigest = Self(R2_ERR_BAD_DIGEST)
-    public static let missingContentLength = Self(R2_ERR_MISSING_CONTENT_LENGTH)
-    public static let invalidRequest = Self(R2_ERR_INVALID_REQUEST)
-    public static let streamInterrupted = Self(R2_ERR_STREAM_INTERRUPTED)
-    public static let checksumMismatch = Self(R2_ERR_CHECKSUM_MISMATCH)
-    public static let incompleteBody = Self(R2_ERR_INCOMPLETE_BODY)
-    public static let http = Self(R2_ERR_HTTP)
-
-    static let names: [Int32: String] = [
-        0: "OK",
-        -1: "InvalidArgument", -2: "Config", -3: "Aborted", -4: "Cancelled", -5: "Internal",
-        -6: "MalformedResponse", -7: "ReplayUnmatched", -8: "CircuitOpen", -9: "Unsupported",
-        -100: "InvalidAccessKey", -101: "SignatureDoesNotMatch", -102: "ExpiredCredentials", -103: "Unauthorized", -104: "ExpiredRequest",
-        -200: "NoSuchBucket", -201: "AccessDenied", -202: "InvalidBucketName",
-        -300: "NoSuchKey", -301: "PreconditionFailed", -302: "NotModified", -303: "EntityTooLarge",
-        -304: "InvalidRange", -305: "InvalidObjectName", -306: "MetadataTooLarge", -307: "SSECustomerKeyRequired",
-        -400: "NoSuchUpload", -401: "InvalidPart", -402: "InvalidPartOrder", -403: "EntityTooSmall",
-        -500: "ConnectionFailed", -501: "Timeout", -502: "TLS",
-        -600: "InternalError", -601: "ServiceUnavailable", -602: "SlowDown", -603: "NotImplemented",
-        -700: "BadDigest", -701: "MissingContentLength", -702: "InvalidRequest",
-        -800: "StreamInterrupted", -801: "ChecksumMismatch", -802: "IncompleteBody",
-        -900: "HTTPError",
-    ]
-
     /// The code's name, e.g. "NoSuchKey".
     public var name: String { Self.names[rawValue] ?? "Unknown(\(rawValue))" }
 }
@@ -145,7 +80,7 @@ extension R2Error {
         case "InvalidPart": code = .invalidPart
         case "InvalidPartOrder": code = .invalidPartOrder
         case "EntityTooSmall": code = .entityTooSmall
-        case "InternalError": code = .internalError
+        case "InternalError": code = .serverInternal
         case "ServiceUnavailable": code = .serviceUnavailable
         case "SlowDown", "TooManyRequests", "TooMuchConcurrency": code = .slowDown
         case "NotImplemented": code = .notImplemented
@@ -164,7 +99,7 @@ extension R2Error {
             case 412: code = .preconditionFailed
             case 416: code = .invalidRange
             case 429: code = .slowDown
-            case 500: code = .internalError
+            case 500: code = .serverInternal
             case 501: code = .notImplemented
             case 503: code = .serviceUnavailable
             default: code = .http

@@ -32,7 +32,7 @@ final class Completion {
     func finish(_ error: R2Error?) {
         let status = error.map { fail($0) } ?? R2_OK.rawValue  // fail() sets this thread's r2_error_last()
         // A handle the caller already freed is not passed on.
-        let op = handle.flatMap { h in liveHandles.withLock { $0.contains(UInt(bitPattern: UnsafeMutableRawPointer(h))) } ? h : nil }
+        let op = handle.flatMap { h in isLive(h, as: OpHandle.self) ? h : nil }
         done(op, status, userdata)
         freeUserdata?(userdata)
     }

@@ -4,49 +4,81 @@ import R2
 
 // Version, errors, buffers, client lifecycle and presigning.
 
-private let versionString = CStringBox("1.0.0")
+private let versionString = CStringBox(R2Version.string)
 
-/// The library's version as MAJOR*10000 + MINOR*100 + PATCH; compare it with
-/// R2_VERSION_NUMBER to check that the header and the library agree.
-@c public func r2_version_number() -> UInt32 { 10000 }
+/// The library's version as MAJOR*10000 + MINOR*100 + PATCH. Compare it with
+/// R2_VERSION_NUMBER to check that the header a program was built against and
+/// the library it loaded agree (same major, library minor not older).
+///
+/// - Returns: the version number, e.g. 10000 for 1.0.0.
+/// - Ownership: nothing to release.
+/// - Threads: any thread, at any time.
+@c public func r2_version_number() -> UInt32 { R2Version.number }
 
-/// The library's version as "MAJOR.MINOR.PATCH". Static; never free it.
+/// The library's version as "MAJOR.MINOR.PATCH", as R2_VERSION_STRING.
+///
+/// - Returns: a static NUL-terminated string, never NULL.
+/// - Ownership: the string belongs to r2 and lives as long as the process; never free it.
+/// - Threads: any thread, at any time.
 @c public func r2_version_string() -> UnsafePointer<CChar> { UnsafePointer(versionString.pointer) }
 
 private let statusNames: [Int32: CStringBox] = {
     var table: [Int32: CStringBox] = [:]
-    for code in statusCodes { table[code] = CStringBox(R2Error.Code(rawValue: code).name) }
+    for code in R2Error.Code.all { table[code.rawValue] = CStringBox(code.name) }
     return table
 }()
 private let unknownStatus = CStringBox("Unknown")
-private let statusCodes: [Int32] = [0, -1, -2, -3, -4, -5, -6, -7, -8, -9, -100, -101, -102, -103, -104, -200, -201, -202,
-                                     -300, -301, -302, -303, -304, -305, -306, -307, -400, -401, -402, -403, -500, -501, -502,
-                                     -600, -601, -602, -603, -700, -701, -702, -800, -801, -802, -900]
 
-/// The name of a status code, e.g. "NoSuchKey" for R2_ERR_NO_SUCH_KEY, or
-/// "Unknown". Static; never free it. Thread-safe.
+/// The name of a status code, e.g. "NoSuchKey" for R2_ERR_NO_SUCH_KEY (the
+/// names of the r2_status comments), or "Unknown" for a number that is no status.
+///
+/// - Parameters:
+///   - code: An r2_status (any int32_t is accepted).
+/// - Returns: a static NUL-terminated string, never NULL.
+/// - Ownership: the string belongs to r2 and lives as long as the process; never free it.
+/// - Threads: any thread, at any time.
 @c public func r2_status_string(_ code: Int32) -> UnsafePointer<CChar> {
     UnsafePointer((statusNames[code] ?? unknownStatus).pointer)
 }
 
-/// The last failure on the calling thread. Never NULL. Owned by r2 and valid
-/// until the next failing r2 call on this thread; successful calls leave it
-/// unchanged, so read it right after a call returns non-zero.
+/// The details of the last failure on the calling thread: code, HTTP status,
+/// S3 error code, message, request id, retryable flag and Retry-After.
+/// Successful calls leave it unchanged, so read it right after a call returned
+/// a negative status.
+///
+/// - Returns: a pointer to this thread's record, never NULL (all zero and ""
+///   before the first failure).
+/// - Ownership: the record and its strings belong to r2 and stay valid until the
+///   next failing r2 call on this thread; copy what you keep.
+/// - Threads: any thread; each thread has its own record.
 @c public func r2_error_last() -> UnsafePointer<r2_error> {
     UnsafePointer(errorSlot().record)
 }
 
-/// Releases a buffer r2 returned and sets it to {NULL, 0}. NULL and an empty
-/// buffer are no-ops.
+/// Releases the memory of a buffer r2 filled and sets it to {NULL, 0}.
+///
+/// - Parameters:
+///   - buf: The buffer; NULL, and a buffer already {NULL, 0}, are no-ops.
+/// - Returns: nothing.
+/// - Ownership: buf->ptr goes back to r2; the r2_buf struct itself stays the caller's.
+/// - Threads: any thread; not while another thread uses the same buffer.
 @c public func r2_buf_dispose(_ buf: UnsafeMutablePointer<r2_buf>?) {
     guard let buf else { return }
     free(buf.pointee.ptr)
     buf.pointee = r2_buf(ptr: nil, size: 0)
 }
 
-/// Sets `opts` to version `version` (use R2_CLIENT_OPTIONS_VERSION) with every
-/// other field zero, which means the default.
-/// Returns R2_OK, or R2_ERR_INVALID_ARGUMENT for NULL or an unknown version.
+/// Sets an r2_client_options to a version of the struct with every other field
+/// zero, which means the default. The same as R2_CLIENT_OPTIONS_INIT, for
+/// bindings that cannot use the macro.
+///
+/// - Parameters:
+///   - opts: Out: the options; only the fields of version are written.
+///   - version: The struct version the caller was built with (R2_CLIENT_OPTIONS_VERSION).
+/// - Returns: R2_OK; R2_ERR_INVALID_ARGUMENT for a NULL opts, or a version of 0
+///   or newer than this library's.
+/// - Ownership: opts is the caller's; nothing to release.
+/// - Threads: any thread.
 @c public func r2_client_options_init(_ opts: UnsafeMutablePointer<r2_client_options>?, _ version: UInt32) -> Int32 {
     guarded { () throws(R2Error) in
         guard let opts else { throw invalid("opts is NULL") }
@@ -124,14 +156,21 @@ func clientConfig(_ o: r2_client_options) throws(R2Error) -> ClientConfig {
     return config
 }
 
-/// Creates a client. On success `*out` owns a new client; release it with
-/// r2_client_free(). The options' strings are copied; the secret is held in
-/// memory that is zeroed when the client is freed. Options of an older
-/// version get today's defaults for the fields they lack. Once the version
-/// is accepted, log_userdata and trace_userdata belong to r2: their _free
-/// functions are called when the client is freed, or at once if this fails.
-/// Returns R2_OK, R2_ERR_INVALID_ARGUMENT (NULL, bad UTF-8, bad version) or
-/// R2_ERR_CONFIG (missing credentials, http:// without allow_http, bad endpoint).
+/// Creates a client: configuration, credentials, signer and connection pool.
+/// Options of an older version get today's defaults for the fields they lack.
+///
+/// - Parameters:
+///   - out: Out: the new client on success, NULL on failure.
+///   - opts: The configuration (set opts->version; see r2_client_options).
+/// - Returns: R2_OK; R2_ERR_INVALID_ARGUMENT (NULL, bad UTF-8, unknown version,
+///   a value out of range) or R2_ERR_CONFIG (missing credentials, http:// without
+///   allow_http, a bad endpoint, region or CA bundle).
+/// - Ownership: the options' strings are copied (the secret into memory zeroed
+///   when the client is freed); *out belongs to the caller: release it with
+///   r2_client_free(). Once the version is accepted, log_userdata and
+///   trace_userdata belong to r2: their _free callbacks run when the client is
+///   freed, or before this returns if it fails.
+/// - Threads: any thread; the new client may be shared by many threads at once.
 @c public func r2_client_new(_ out: UnsafeMutablePointer<OpaquePointer?>?, _ opts: UnsafePointer<r2_client_options>?) -> Int32 {
     guarded { () throws(R2Error) in
         guard let out else { throw invalid("out is NULL") }
@@ -149,8 +188,15 @@ func clientConfig(_ o: r2_client_options) throws(R2Error) -> ClientConfig {
 
 /// Creates a client from the R2_* environment variables (R2_ACCOUNT_ID,
 /// R2_ACCESS_KEY_ID, R2_SECRET_ACCESS_KEY, R2_ENDPOINT, R2_ALLOW_HTTP=1, ...;
-/// see the README). Returns R2_OK, R2_ERR_INVALID_ARGUMENT, or R2_ERR_CONFIG
-/// naming the missing or invalid variable.
+/// see the README's "Configuration").
+///
+/// - Parameters:
+///   - out: Out: the new client on success, NULL on failure.
+/// - Returns: R2_OK; R2_ERR_INVALID_ARGUMENT for a NULL out; R2_ERR_CONFIG
+///   naming the missing or invalid variable.
+/// - Ownership: *out belongs to the caller: release it with r2_client_free().
+/// - Threads: any thread (reads the environment: not while another thread
+///   changes it); the client may be shared by many threads at once.
 @c public func r2_client_new_from_env(_ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     guarded { () throws(R2Error) in
         guard let out else { throw invalid("out is NULL") }
@@ -159,23 +205,40 @@ func clientConfig(_ o: r2_client_options) throws(R2Error) -> ClientConfig {
     }
 }
 
-/// Releases a client. NULL is a no-op; a second free of the same pointer is a
-/// no-op too while no new handle took its address. Calls in flight on other
-/// threads hold their own reference: they finish normally and the client is
-/// released when the last returns; a call entering after the free fails with
-/// R2_ERR_INVALID_ARGUMENT. (A pointer reused by a later handle is that
-/// handle: keeping a freed pointer is the caller's bug, as with free().)
+/// Releases a client: its connections, threads and credentials (the secret is
+/// zeroed).
+///
+/// - Parameters:
+///   - client: The client; NULL, a freed client and a handle of another type are
+///     no-ops (best-effort armour, see the header's prelude).
+/// - Returns: nothing.
+/// - Ownership: the handle goes back to r2. Calls already running on other threads
+///   hold their own reference: they finish normally and the client goes when the
+///   last returns; a call entering after the free fails with R2_ERR_INVALID_ARGUMENT.
+/// - Threads: any thread, once; never while another thread may still be entering
+///   a call with this handle.
 @c public func r2_client_free(_ client: OpaquePointer?) {
     release(client, as: R2Client.self)
 }
 
-/// Presigns a URL for GET, PUT, HEAD or DELETE of `bucket`/`key`, valid for
-/// `expires_seconds` (1 to 604800). No network call. On success `*out` holds
-/// the URL; release it with r2_buf_dispose(). `opts` may be NULL.
-/// Returns R2_OK, R2_ERR_INVALID_ARGUMENT, R2_ERR_INVALID_BUCKET_NAME or
-/// R2_ERR_INVALID_OBJECT_NAME. Thread-safe. A NULL `key` presigns a
-/// bucket-level request: GET with `opts->query` list-type=2, prefix,
-/// delimiter, continuation-token, encoding-type=url is a ListObjectsV2 URL.
+/// Presigns a URL for GET, PUT, HEAD or DELETE of bucket/key, valid for
+/// expires_seconds. No network call. A NULL key presigns a bucket-level request:
+/// GET with opts->query list-type=2, prefix, delimiter, continuation-token or
+/// encoding-type=url is a ListObjectsV2 URL.
+///
+/// - Parameters:
+///   - out: Out: the URL on success, {NULL, 0} on failure.
+///   - client: The client whose credentials and endpoint sign the URL.
+///   - method: "GET", "PUT", "HEAD" or "DELETE".
+///   - bucket: Bucket name (NUL-terminated UTF-8).
+///   - key: Object key, or NULL for a bucket-level request.
+///   - expires_seconds: 1 to 604800 (R2_MIN_PRESIGN_EXPIRES to R2_MAX_PRESIGN_EXPIRES).
+///   - opts: May be NULL: extra signed headers and query parameters, the signing time.
+/// - Returns: R2_OK; R2_ERR_INVALID_ARGUMENT, R2_ERR_INVALID_BUCKET_NAME or
+///   R2_ERR_INVALID_OBJECT_NAME.
+/// - Ownership: strings and options are borrowed for the call; *out belongs to
+///   the caller: release it with r2_buf_dispose().
+/// - Threads: any thread; the client may be shared by many threads at once.
 @c public func r2_client_presign(_ out: UnsafeMutablePointer<r2_buf>?, _ client: OpaquePointer?, _ method: UnsafePointer<CChar>?,
                           _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?, _ expires_seconds: Int64,
                           _ opts: UnsafePointer<r2_presign_options>?) -> Int32
@@ -199,7 +262,17 @@ func clientConfig(_ o: r2_client_options) throws(R2Error) -> ClientConfig {
     }
 }
 
-/// Sets `opts` to version `version` (R2_PRESIGN_OPTIONS_VERSION), every other field zero (the defaults).
+/// Sets an r2_presign_options to a version of the struct with every other field
+/// zero, which means the default. The same as R2_PRESIGN_OPTIONS_INIT, for
+/// bindings that cannot use the macro.
+///
+/// - Parameters:
+///   - opts: Out: the options; only the fields of version are written.
+///   - version: The struct version the caller was built with (R2_PRESIGN_OPTIONS_VERSION).
+/// - Returns: R2_OK; R2_ERR_INVALID_ARGUMENT for a NULL opts, or a version of 0
+///   or newer than this library's.
+/// - Ownership: opts is the caller's; nothing to release.
+/// - Threads: any thread.
 @c public func r2_presign_options_init(_ opts: UnsafeMutablePointer<r2_presign_options>?, _ version: UInt32) -> Int32 {
     guarded { () throws(R2Error) in
         guard let opts else { throw invalid("opts is NULL") }
@@ -209,15 +282,28 @@ func clientConfig(_ o: r2_client_options) throws(R2Error) -> ClientConfig {
     }
 }
 
-/// Checks a bucket name against R2's rules (3-63 characters of a-z, 0-9 and
-/// '-', starting and ending with a letter or digit, not an IP address).
-/// Returns R2_OK, R2_ERR_INVALID_ARGUMENT or R2_ERR_INVALID_BUCKET_NAME.
+/// Checks a bucket name against R2's rules (3 to 63 characters of a-z, 0-9 and
+/// '-', starting and ending with a letter or digit, not an IP address). No
+/// network call.
+///
+/// - Parameters:
+///   - bucket: The name (NUL-terminated UTF-8).
+/// - Returns: R2_OK; R2_ERR_INVALID_ARGUMENT (NULL, bad UTF-8) or
+///   R2_ERR_INVALID_BUCKET_NAME (the message says which rule).
+/// - Ownership: bucket is borrowed for the call.
+/// - Threads: any thread.
 @c public func r2_bucket_validate(_ bucket: UnsafePointer<CChar>?) -> Int32 {
     guarded { () throws(R2Error) in try Validate.bucket(string(bucket, "bucket")) }
 }
 
-/// Checks an object key (1 to 1024 bytes of UTF-8). Returns R2_OK,
-/// R2_ERR_INVALID_ARGUMENT (NULL, bad UTF-8) or R2_ERR_INVALID_OBJECT_NAME.
+/// Checks an object key against R2's rules (1 to R2_MAX_KEY_BYTES bytes of
+/// UTF-8). No network call.
+///
+/// - Parameters:
+///   - key: The key (NUL-terminated UTF-8).
+/// - Returns: R2_OK; R2_ERR_INVALID_ARGUMENT (NULL, bad UTF-8) or R2_ERR_INVALID_OBJECT_NAME.
+/// - Ownership: key is borrowed for the call.
+/// - Threads: any thread.
 @c public func r2_key_validate(_ key: UnsafePointer<CChar>?) -> Int32 {
     guarded { () throws(R2Error) in try Validate.key(string(key, "key")) }
 }

@@ -8,8 +8,17 @@ import R2
 
 // MARK: Options
 
-/// Sets `opts` to version `version` (R2_PUT_OPTIONS_VERSION), every other field
-/// zero (the defaults). For bindings that cannot use the R2_PUT_OPTIONS_INIT macro.
+/// Sets an r2_put_options to a version of the struct with every other field
+/// zero, which means the default. The same as R2_PUT_OPTIONS_INIT, for bindings
+/// that cannot use the macro.
+///
+/// - Parameters:
+///   - opts: Out: the options; only the fields of version are written.
+///   - version: The struct version the caller was built with (R2_PUT_OPTIONS_VERSION).
+/// - Returns: R2_OK; R2_ERR_INVALID_ARGUMENT for a NULL opts, or a version of 0
+///   or newer than this library's.
+/// - Ownership: opts is the caller's; nothing to release.
+/// - Threads: any thread.
 @c public func r2_put_options_init(_ opts: UnsafeMutablePointer<r2_put_options>?, _ version: UInt32) -> Int32 {
     guarded { () throws(R2Error) in
         guard let opts else { throw invalid("opts is NULL") }
@@ -19,7 +28,17 @@ import R2
     }
 }
 
-/// Sets `opts` to version `version` (R2_GET_OPTIONS_VERSION), every other field zero (the defaults).
+/// Sets an r2_get_options to a version of the struct with every other field
+/// zero, which means the default. The same as R2_GET_OPTIONS_INIT, for bindings
+/// that cannot use the macro.
+///
+/// - Parameters:
+///   - opts: Out: the options; only the fields of version are written.
+///   - version: The struct version the caller was built with (R2_GET_OPTIONS_VERSION).
+/// - Returns: R2_OK; R2_ERR_INVALID_ARGUMENT for a NULL opts, or a version of 0
+///   or newer than this library's.
+/// - Ownership: opts is the caller's; nothing to release.
+/// - Threads: any thread.
 @c public func r2_get_options_init(_ opts: UnsafeMutablePointer<r2_get_options>?, _ version: UInt32) -> Int32 {
     guarded { () throws(R2Error) in
         guard let opts else { throw invalid("opts is NULL") }
@@ -29,7 +48,17 @@ import R2
     }
 }
 
-/// Sets `opts` to version `version` (R2_COPY_OPTIONS_VERSION), every other field zero (the defaults).
+/// Sets an r2_copy_options to a version of the struct with every other field
+/// zero, which means the default. The same as R2_COPY_OPTIONS_INIT, for
+/// bindings that cannot use the macro.
+///
+/// - Parameters:
+///   - opts: Out: the options; only the fields of version are written.
+///   - version: The struct version the caller was built with (R2_COPY_OPTIONS_VERSION).
+/// - Returns: R2_OK; R2_ERR_INVALID_ARGUMENT for a NULL opts, or a version of 0
+///   or newer than this library's.
+/// - Ownership: opts is the caller's; nothing to release.
+/// - Threads: any thread.
 @c public func r2_copy_options_init(_ opts: UnsafeMutablePointer<r2_copy_options>?, _ version: UInt32) -> Int32 {
     guarded { () throws(R2Error) in
         guard let opts else { throw invalid("opts is NULL") }
@@ -39,7 +68,17 @@ import R2
     }
 }
 
-/// Sets `opts` to version `version` (R2_LIST_OPTIONS_VERSION), every other field zero (the defaults).
+/// Sets an r2_list_options to a version of the struct with every other field
+/// zero, which means the default. The same as R2_LIST_OPTIONS_INIT, for
+/// bindings that cannot use the macro.
+///
+/// - Parameters:
+///   - opts: Out: the options; only the fields of version are written.
+///   - version: The struct version the caller was built with (R2_LIST_OPTIONS_VERSION).
+/// - Returns: R2_OK; R2_ERR_INVALID_ARGUMENT for a NULL opts, or a version of 0
+///   or newer than this library's.
+/// - Ownership: opts is the caller's; nothing to release.
+/// - Threads: any thread.
 @c public func r2_list_options_init(_ opts: UnsafeMutablePointer<r2_list_options>?, _ version: UInt32) -> Int32 {
     guarded { () throws(R2Error) in
         guard let opts else { throw invalid("opts is NULL") }
@@ -173,8 +212,15 @@ func fillInfo(_ out: ResultOut<r2_object_info>, _ info: ObjectInfo) {
         metadata: a.array(meta), metadata_count: meta.count, internal: a.opaque))
 }
 
-/// Releases what r2 stored in `info` and zeroes its fields (the version
-/// stays). NULL and a cleared struct are no-ops.
+/// Releases what r2 stored in an r2_object_info and zeroes its fields (its
+/// version stays).
+///
+/// - Parameters:
+///   - info: The struct; NULL and a zeroed struct are no-ops.
+/// - Returns: nothing.
+/// - Ownership: the strings and metadata array go back to r2; the struct itself
+///   stays the caller's.
+/// - Threads: any thread; not while another thread reads the same struct.
 @c public func r2_object_info_dispose(_ info: UnsafeMutablePointer<r2_object_info>?) {
     guard let info else { return }
     Arena.release(info.pointee.internal)
@@ -183,13 +229,25 @@ func fillInfo(_ out: ResultOut<r2_object_info>, _ info: ObjectInfo) {
 
 // MARK: PutObject
 
-/// Uploads `len` bytes from `data` as `bucket`/`key` in one PUT. `data` may be
-/// NULL only when `len` is 0 (an empty object). `opts` may be NULL. When `info`
-/// is not NULL it receives the ETag, version id and request id; release it with
-/// r2_object_info_dispose(). Returns R2_OK or an error: R2_ERR_INVALID_ARGUMENT,
-/// R2_ERR_INVALID_BUCKET_NAME, R2_ERR_INVALID_OBJECT_NAME, R2_ERR_ENTITY_TOO_LARGE
-/// (more than 5 GiB - 5 MiB: use multipart), R2_ERR_PRECONDITION_FAILED, network
-/// and server errors.
+/// Uploads len bytes as bucket/key in one PUT (up to 5 GiB - 5 MiB; larger
+/// bodies go through r2_transfer_upload_buffer()).
+///
+/// - Parameters:
+///   - info: Out, may be NULL: the ETag, version id and request id (set
+///     info->version first).
+///   - client: The client.
+///   - bucket: Bucket name (NUL-terminated UTF-8).
+///   - key: Object key (NUL-terminated UTF-8).
+///   - data: The body; may be NULL only when len is 0 (an empty object).
+///   - len: Bytes at data.
+///   - opts: May be NULL: content headers, metadata, conditions, checksum, SSE-C key.
+/// - Returns: R2_OK; R2_ERR_INVALID_ARGUMENT, R2_ERR_INVALID_BUCKET_NAME,
+///   R2_ERR_INVALID_OBJECT_NAME, R2_ERR_METADATA_TOO_LARGE, R2_ERR_ENTITY_TOO_LARGE,
+///   R2_ERR_PRECONDITION_FAILED, R2_ERR_BAD_DIGEST, or any network or server
+///   status (see r2_status).
+/// - Ownership: data, strings and options are borrowed for the call; *info
+///   belongs to the caller: release it with r2_object_info_dispose().
+/// - Threads: any thread; the client may be shared by many threads at once.
 @c public func r2_object_put(_ info: UnsafeMutablePointer<r2_object_info>?, _ client: OpaquePointer?,
                              _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?,
                              _ data: UnsafePointer<UInt8>?, _ len: UInt, _ opts: UnsafePointer<r2_put_options>?) -> Int32 {
@@ -204,15 +262,29 @@ func fillInfo(_ out: ResultOut<r2_object_info>, _ info: ObjectInfo) {
     }
 }
 
-/// Uploads exactly `length` bytes produced by `read` as `bucket`/`key` in one
-/// PUT (R2 needs the length up front; unknown lengths go through the
-/// multipart orchestrator). The body is sent UNSIGNED-PAYLOAD; a checksum needs
-/// `opts->checksum_value`. With `opts->rewind` (version 2) a failed attempt
-/// (429, 5xx, network) is sent again from the first byte per the retry policy;
-/// without it the stream is one-shot and is not retried once read (the error
-/// says so). `read` runs on the calling thread; returning < 0
-/// aborts (R2_ERR_ABORTED), and ending before `length` bytes is
-/// R2_ERR_INCOMPLETE_BODY. `info` as for r2_object_put().
+/// Uploads exactly length bytes produced by read as bucket/key in one PUT (R2
+/// needs the length up front; unknown lengths go through
+/// r2_transfer_upload_stream()). The body is sent UNSIGNED-PAYLOAD; a checksum
+/// needs opts->checksum_value. With opts->rewind a failed attempt (429, 5xx,
+/// network) is sent again from the first byte, per the retry policy; without it
+/// the stream is one-shot and is not retried once read (the error says so).
+///
+/// - Parameters:
+///   - info: Out, may be NULL: as for r2_object_put().
+///   - client: The client.
+///   - bucket: Bucket name (NUL-terminated UTF-8).
+///   - key: Object key (NUL-terminated UTF-8).
+///   - length: The body's exact size in bytes.
+///   - read: Fills the body (see r2_read_cb); < 0 aborts.
+///   - userdata: Passed to read and opts->rewind.
+///   - opts: May be NULL: as for r2_object_put(), and the rewind callback.
+/// - Returns: R2_OK; R2_ERR_INVALID_ARGUMENT, R2_ERR_ABORTED (read returned < 0),
+///   R2_ERR_INCOMPLETE_BODY (read ended before length bytes), the codes of
+///   r2_object_put(), or any network or server status (see r2_status).
+/// - Ownership: strings and options are borrowed for the call; *info belongs to
+///   the caller: release it with r2_object_info_dispose().
+/// - Threads: any thread; read and rewind run on the calling thread. The client
+///   may be shared by many threads at once.
 @c public func r2_object_put_stream(_ info: UnsafeMutablePointer<r2_object_info>?, _ client: OpaquePointer?,
                                     _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?, _ length: UInt64,
                                     _ read: r2_read_cb?, _ userdata: UnsafeMutableRawPointer?,
@@ -234,14 +306,26 @@ func fillInfo(_ out: ResultOut<r2_object_info>, _ info: ObjectInfo) {
 
 // MARK: GetObject / HeadObject
 
-/// Reads `bucket`/`key` (or `opts->range` of it) into memory. On success `*body`
-/// owns the bytes (release with r2_buf_dispose()) and, when `info` is not NULL,
-/// `*info` the response's metadata (release with r2_object_info_dispose()).
-/// At most the client's max_get_bytes (1 GiB) are held: a larger or endless
-/// body is R2_ERR_ENTITY_TOO_LARGE (use r2_object_get_stream). With a range,
-/// an answer that is not a 206 of exactly that range is R2_ERR_MALFORMED_RESPONSE.
-/// Returns R2_OK or R2_ERR_NO_SUCH_KEY, R2_ERR_NOT_MODIFIED,
-/// R2_ERR_PRECONDITION_FAILED, R2_ERR_INVALID_RANGE, R2_ERR_CHECKSUM_MISMATCH, ...
+/// Reads bucket/key (or opts->range of it) into memory. At most the client's
+/// max_get_bytes (1 GiB by default) are held: a larger or endless body is
+/// R2_ERR_ENTITY_TOO_LARGE (use r2_object_get_stream()). With a range, an answer
+/// that is not a 206 of exactly that range is R2_ERR_MALFORMED_RESPONSE.
+///
+/// - Parameters:
+///   - body: Out: the body on success, {NULL, 0} on failure.
+///   - info: Out, may be NULL: the object's metadata (set info->version first).
+///   - client: The client.
+///   - bucket: Bucket name (NUL-terminated UTF-8).
+///   - key: Object key (NUL-terminated UTF-8).
+///   - opts: May be NULL: range, conditions, checksum validation, SSE-C key.
+/// - Returns: R2_OK; R2_ERR_INVALID_ARGUMENT, R2_ERR_NO_SUCH_KEY, R2_ERR_NO_SUCH_BUCKET,
+///   R2_ERR_NOT_MODIFIED, R2_ERR_PRECONDITION_FAILED, R2_ERR_INVALID_RANGE,
+///   R2_ERR_ENTITY_TOO_LARGE, R2_ERR_CHECKSUM_MISMATCH, R2_ERR_SSE_CUSTOMER_KEY_REQUIRED,
+///   or any network or server status (see r2_status).
+/// - Ownership: strings and options are borrowed for the call; body and info
+///   belong to the caller after the call: release them with r2_buf_dispose() and
+///   r2_object_info_dispose().
+/// - Threads: any thread; the client may be shared by many threads at once.
 @c public func r2_object_get(_ body: UnsafeMutablePointer<r2_buf>?, _ info: UnsafeMutablePointer<r2_object_info>?,
                              _ client: OpaquePointer?, _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?,
                              _ opts: UnsafePointer<r2_get_options>?) -> Int32 {
@@ -257,11 +341,25 @@ func fillInfo(_ out: ResultOut<r2_object_info>, _ info: ObjectInfo) {
     }
 }
 
-/// Streams `bucket`/`key` to `write` as the body arrives, in bounded memory.
-/// `write` runs on the calling thread; a non-zero return aborts the transfer
-/// (R2_ERR_ABORTED). With `opts->validate_checksum` a mismatch is reported as
-/// R2_ERR_CHECKSUM_MISMATCH after the last chunk was delivered. `info` as for
-/// r2_object_get().
+/// Streams bucket/key to write as the body arrives, in bounded memory. With
+/// opts->validate_checksum a mismatch is reported as R2_ERR_CHECKSUM_MISMATCH
+/// after the last chunk was delivered.
+///
+/// - Parameters:
+///   - info: Out, may be NULL: as for r2_object_get().
+///   - client: The client.
+///   - bucket: Bucket name (NUL-terminated UTF-8).
+///   - key: Object key (NUL-terminated UTF-8).
+///   - write: Receives each chunk (see r2_write_cb); non-zero aborts.
+///   - userdata: Passed to write.
+///   - opts: May be NULL: as for r2_object_get().
+/// - Returns: R2_OK; R2_ERR_ABORTED (write returned non-zero), the codes of
+///   r2_object_get(), or any network or server status (see r2_status).
+/// - Ownership: strings and options are borrowed for the call; chunks are valid
+///   only during write; *info belongs to the caller: release it with
+///   r2_object_info_dispose().
+/// - Threads: any thread; write runs on the calling thread. The client may be
+///   shared by many threads at once.
 @c public func r2_object_get_stream(_ info: UnsafeMutablePointer<r2_object_info>?, _ client: OpaquePointer?,
                                     _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?,
                                     _ write: r2_write_cb?, _ userdata: UnsafeMutableRawPointer?,
@@ -277,10 +375,21 @@ func fillInfo(_ out: ResultOut<r2_object_info>, _ info: ObjectInfo) {
     }
 }
 
-/// Reads the metadata of `bucket`/`key` without its body (content_length is the
-/// object's size). `info` must not be NULL; release it with
-/// r2_object_info_dispose(). Returns R2_OK, R2_ERR_NO_SUCH_KEY (HEAD has no
-/// body, so a missing bucket also reads as 404), R2_ERR_NOT_MODIFIED, ...
+/// Reads the metadata of bucket/key without its body (info->content_length is
+/// the object's size).
+///
+/// - Parameters:
+///   - info: Out: the metadata (set info->version first); must not be NULL.
+///   - client: The client.
+///   - bucket: Bucket name (NUL-terminated UTF-8).
+///   - key: Object key (NUL-terminated UTF-8).
+///   - opts: May be NULL: conditions and SSE-C key (range is ignored).
+/// - Returns: R2_OK; R2_ERR_INVALID_ARGUMENT, R2_ERR_NO_SUCH_KEY (HEAD has no body,
+///   so a missing bucket reads as a missing key too), R2_ERR_NOT_MODIFIED,
+///   R2_ERR_PRECONDITION_FAILED, or any network or server status (see r2_status).
+/// - Ownership: strings and options are borrowed for the call; *info belongs to
+///   the caller: release it with r2_object_info_dispose().
+/// - Threads: any thread; the client may be shared by many threads at once.
 @c public func r2_object_head(_ info: UnsafeMutablePointer<r2_object_info>?, _ client: OpaquePointer?,
                               _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?,
                               _ opts: UnsafePointer<r2_get_options>?) -> Int32 {
@@ -294,7 +403,17 @@ func fillInfo(_ out: ResultOut<r2_object_info>, _ info: ObjectInfo) {
 
 // MARK: Delete
 
-/// Deletes `bucket`/`key`. Deleting a missing key succeeds. Returns R2_OK or an error.
+/// Deletes bucket/key. Deleting a key that does not exist succeeds.
+///
+/// - Parameters:
+///   - client: The client.
+///   - bucket: Bucket name (NUL-terminated UTF-8).
+///   - key: Object key (NUL-terminated UTF-8).
+/// - Returns: R2_OK; R2_ERR_INVALID_ARGUMENT, R2_ERR_INVALID_BUCKET_NAME,
+///   R2_ERR_INVALID_OBJECT_NAME, R2_ERR_NO_SUCH_BUCKET, R2_ERR_ACCESS_DENIED, or
+///   any network or server status (see r2_status).
+/// - Ownership: strings are borrowed for the call.
+/// - Threads: any thread; the client may be shared by many threads at once.
 @c public func r2_object_delete(_ client: OpaquePointer?, _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?) -> Int32 {
     guarded { () throws(R2Error) in
         let c = try handle(client, as: R2Client.self, "client")
@@ -302,7 +421,17 @@ func fillInfo(_ out: ResultOut<r2_object_info>, _ info: ObjectInfo) {
     }
 }
 
-/// Sets `opts` to version `version` (R2_DELETE_MANY_OPTIONS_VERSION), every other field zero (the defaults).
+/// Sets an r2_delete_many_options to a version of the struct with every other
+/// field zero, which means the default. The same as
+/// R2_DELETE_MANY_OPTIONS_INIT, for bindings that cannot use the macro.
+///
+/// - Parameters:
+///   - opts: Out: the options; only the fields of version are written.
+///   - version: The struct version the caller was built with (R2_DELETE_MANY_OPTIONS_VERSION).
+/// - Returns: R2_OK; R2_ERR_INVALID_ARGUMENT for a NULL opts, or a version of 0
+///   or newer than this library's.
+/// - Ownership: opts is the caller's; nothing to release.
+/// - Threads: any thread.
 @c public func r2_delete_many_options_init(_ opts: UnsafeMutablePointer<r2_delete_many_options>?, _ version: UInt32) -> Int32 {
     guarded { () throws(R2Error) in
         guard let opts else { throw invalid("opts is NULL") }
@@ -312,12 +441,23 @@ func fillInfo(_ out: ResultOut<r2_object_info>, _ info: ObjectInfo) {
     }
 }
 
-/// Deletes `count` keys, 1000 per request (longer lists are split into batches,
-/// in order). Keys the server could not delete are reported in `out->errors`;
-/// that is not a failure of the call. With `opts->quiet`, `out->deleted` is
-/// empty. `opts` may be NULL. Release `*out` with r2_delete_result_dispose().
-/// Returns R2_OK or an error (then batches before the failing one may already
-/// be deleted).
+/// Deletes count keys of bucket, 1000 per request (longer lists are split into
+/// batches, in order). Keys the server could not delete are listed in
+/// out->errors: that is not a failure of the call.
+///
+/// - Parameters:
+///   - out: Out: the keys deleted and those that failed (set out->version first).
+///   - client: The client.
+///   - bucket: Bucket name (NUL-terminated UTF-8).
+///   - keys: count object keys (NUL-terminated UTF-8).
+///   - count: Number of keys, at least 1.
+///   - opts: May be NULL: quiet (out->deleted stays empty).
+/// - Returns: R2_OK; R2_ERR_INVALID_ARGUMENT, R2_ERR_INVALID_BUCKET_NAME,
+///   R2_ERR_INVALID_OBJECT_NAME, or any network or server status (see r2_status);
+///   on a failure, batches before the failing one may already be deleted.
+/// - Ownership: keys, strings and options are borrowed for the call; *out
+///   belongs to the caller: release it with r2_delete_result_dispose().
+/// - Threads: any thread; the client may be shared by many threads at once.
 @c public func r2_object_delete_many(_ out: UnsafeMutablePointer<r2_delete_result>?, _ client: OpaquePointer?,
                                      _ bucket: UnsafePointer<CChar>?, _ keys: UnsafePointer<UnsafePointer<CChar>?>?,
                                      _ count: UInt, _ opts: UnsafePointer<r2_delete_many_options>?) -> Int32 {
@@ -351,7 +491,14 @@ func fillDelete(_ result: ResultOut<r2_delete_result>, _ outcome: DeleteResult) 
                                   internal: a.opaque))
 }
 
-/// Releases what r2 stored in `result` and zeroes its fields (the version stays). NULL is a no-op.
+/// Releases what r2 stored in an r2_delete_result and zeroes its fields (its
+/// version stays).
+///
+/// - Parameters:
+///   - result: The struct; NULL and a zeroed struct are no-ops.
+/// - Returns: nothing.
+/// - Ownership: the strings and arrays go back to r2; the struct itself stays the caller's.
+/// - Threads: any thread; not while another thread reads the same struct.
 @c public func r2_delete_result_dispose(_ result: UnsafeMutablePointer<r2_delete_result>?) {
     guard let result else { return }
     Arena.release(result.pointee.internal)
@@ -360,11 +507,24 @@ func fillDelete(_ result: ResultOut<r2_delete_result>, _ outcome: DeleteResult) 
 
 // MARK: Copy
 
-/// Copies `src_bucket`/`src_key` to `bucket`/`key` on the server (up to 5 GiB).
-/// `opts` may be NULL (copy the source's metadata). When `info` is not NULL it
-/// receives the new ETag and last-modified; release it with
-/// r2_object_info_dispose(). Returns R2_OK, R2_ERR_NO_SUCH_KEY,
-/// R2_ERR_PRECONDITION_FAILED (a copy-source condition failed), ...
+/// Copies src_bucket/src_key to bucket/key on the server in one CopyObject (up
+/// to 5 GiB; r2_transfer_copy() copies any size).
+///
+/// - Parameters:
+///   - info: Out, may be NULL: the new ETag and last-modified (set info->version first).
+///   - client: The client.
+///   - src_bucket: Source bucket (NUL-terminated UTF-8).
+///   - src_key: Source key (NUL-terminated UTF-8).
+///   - bucket: Destination bucket (NUL-terminated UTF-8).
+///   - key: Destination key (NUL-terminated UTF-8).
+///   - opts: May be NULL (the source's metadata is copied): replaced metadata,
+///     copy-source conditions, SSE-C keys.
+/// - Returns: R2_OK; R2_ERR_INVALID_ARGUMENT, R2_ERR_NO_SUCH_KEY, R2_ERR_NO_SUCH_BUCKET,
+///   R2_ERR_PRECONDITION_FAILED (a copy-source condition failed), or any network
+///   or server status (see r2_status).
+/// - Ownership: strings and options are borrowed for the call; *info belongs to
+///   the caller: release it with r2_object_info_dispose().
+/// - Threads: any thread; the client may be shared by many threads at once.
 @c public func r2_object_copy(_ info: UnsafeMutablePointer<r2_object_info>?, _ client: OpaquePointer?,
                               _ src_bucket: UnsafePointer<CChar>?, _ src_key: UnsafePointer<CChar>?,
                               _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?,
@@ -425,10 +585,21 @@ func entry(_ e: ListBucketResult.Entry, _ a: Arena) -> r2_object_entry {
                     storage_class: a.string(e.storageClass), size: e.size)
 }
 
-/// Lists one page of `bucket` (ListObjectsV2; keys decoded). `opts` may be NULL.
-/// Pass `out->next_continuation_token` as `opts->continuation_token` for the
-/// next page, or use r2_list_iter_new(). Release `*out` with
-/// r2_list_result_dispose(). Returns R2_OK, R2_ERR_NO_SUCH_BUCKET, ...
+/// Lists one page of bucket (ListObjectsV2; keys URL-decoded). Pass
+/// out->next_continuation_token as opts->continuation_token for the next page,
+/// or use r2_list_iter_new().
+///
+/// - Parameters:
+///   - out: Out: the page (set out->version first).
+///   - client: The client.
+///   - bucket: Bucket name (NUL-terminated UTF-8).
+///   - opts: May be NULL: prefix, delimiter, start-after, continuation token, max keys.
+/// - Returns: R2_OK; R2_ERR_INVALID_ARGUMENT, R2_ERR_INVALID_BUCKET_NAME,
+///   R2_ERR_NO_SUCH_BUCKET, R2_ERR_MALFORMED_RESPONSE, or any network or server
+///   status (see r2_status).
+/// - Ownership: strings and options are borrowed for the call; *out belongs to
+///   the caller: release it with r2_list_result_dispose().
+/// - Threads: any thread; the client may be shared by many threads at once.
 @c public func r2_list_objects(_ out: UnsafeMutablePointer<r2_list_result>?, _ client: OpaquePointer?,
                                _ bucket: UnsafePointer<CChar>?, _ opts: UnsafePointer<r2_list_options>?) -> Int32 {
     guarded { () throws(R2Error) in
@@ -451,7 +622,14 @@ func fillList(_ result: ResultOut<r2_list_result>, _ page: ListPage) {
                                 request_id: a.string(page.requestID), internal: a.opaque))
 }
 
-/// Releases what r2 stored in `result` and zeroes its fields (the version stays). NULL is a no-op.
+/// Releases what r2 stored in an r2_list_result and zeroes its fields (its
+/// version stays).
+///
+/// - Parameters:
+///   - result: The struct; NULL and a zeroed struct are no-ops.
+/// - Returns: nothing.
+/// - Ownership: the strings and arrays go back to r2; the struct itself stays the caller's.
+/// - Threads: any thread; not while another thread reads the same struct.
 @c public func r2_list_result_dispose(_ result: UnsafeMutablePointer<r2_list_result>?) {
     guard let result else { return }
     Arena.release(result.pointee.internal)
@@ -464,9 +642,19 @@ final class ListIterBox {
     init(_ iterator: ListObjectsIterator) { self.iterator = iterator }
 }
 
-/// Creates an iterator over every object of `bucket` matching `opts` (may be
-/// NULL); pages are fetched lazily by r2_list_iter_next(). Release it with
-/// r2_list_iter_free(). Use an iterator from one thread at a time.
+/// Creates an iterator over every object of bucket matching opts; pages are
+/// fetched lazily by r2_list_iter_next().
+///
+/// - Parameters:
+///   - out: Out: the new iterator on success, NULL on failure.
+///   - client: The client; the iterator holds a reference to it.
+///   - bucket: Bucket name (NUL-terminated UTF-8).
+///   - opts: May be NULL: as for r2_list_objects().
+/// - Returns: R2_OK; R2_ERR_INVALID_ARGUMENT or R2_ERR_INVALID_BUCKET_NAME (no
+///   request is sent yet).
+/// - Ownership: strings and options are copied; *out belongs to the caller:
+///   release it with r2_list_iter_free().
+/// - Threads: any thread; then use the iterator from one thread at a time.
 @c public func r2_list_iter_new(_ out: UnsafeMutablePointer<OpaquePointer?>?, _ client: OpaquePointer?,
                                 _ bucket: UnsafePointer<CChar>?, _ opts: UnsafePointer<r2_list_options>?) -> Int32 {
     guarded { () throws(R2Error) in
@@ -479,11 +667,18 @@ final class ListIterBox {
     }
 }
 
-/// Advances the iterator: R2_OK with the next object in `*out`, R2_ITER_OVER
-/// (positive, not an error) at the end, or a negative status. The entry's
-/// strings stay valid until the next call on this iterator or
-/// r2_list_iter_free(). A failed page fetch returns its error; calling again
-/// retries that page.
+/// Advances the iterator to the next object, fetching the next page when
+/// needed. A failed page fetch returns its status; calling again retries that page.
+///
+/// - Parameters:
+///   - out: Out: the next object on R2_OK (set out->version first).
+///   - iter: The iterator.
+/// - Returns: R2_OK with an entry; R2_ITER_OVER (1, not an error) after the last
+///   one; R2_ERR_INVALID_ARGUMENT, R2_ERR_NO_SUCH_BUCKET, or any network or
+///   server status (see r2_status).
+/// - Ownership: the entry's strings belong to the iterator and stay valid until
+///   the next call on it or r2_list_iter_free().
+/// - Threads: one thread at a time per iterator.
 @c public func r2_list_iter_next(_ out: UnsafeMutablePointer<r2_object_entry>?, _ iter: OpaquePointer?) -> Int32 {
     var over = false
     let status = guarded { () throws(R2Error) in
@@ -499,7 +694,13 @@ final class ListIterBox {
     return over ? R2_ITER_OVER.rawValue : status
 }
 
-/// Releases an iterator. NULL is a no-op.
+/// Releases an iterator and the entry it last returned.
+///
+/// - Parameters:
+///   - iter: The iterator; NULL, a freed iterator and a handle of another type are no-ops.
+/// - Returns: nothing.
+/// - Ownership: the handle goes back to r2.
+/// - Threads: any thread, once, when no other thread uses the iterator.
 @c public func r2_list_iter_free(_ iter: OpaquePointer?) {
     release(iter, as: ListIterBox.self)
 }

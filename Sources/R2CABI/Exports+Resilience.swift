@@ -99,8 +99,14 @@ private func withCStrings(_ strings: [String], _ body: ([UnsafePointer<CChar>]) 
     body(copies.map { UnsafePointer($0) })
 }
 
-/// Reads the state of the client's circuit breaker into `*out` (an
-/// r2_breaker_state). Returns R2_OK or R2_ERR_INVALID_ARGUMENT. Thread-safe.
+/// Reads the state of the client's circuit breaker.
+///
+/// - Parameters:
+///   - out: Out: an r2_breaker_state.
+///   - client: The client.
+/// - Returns: R2_OK; R2_ERR_INVALID_ARGUMENT for a NULL out or an invalid client.
+/// - Ownership: out is the caller's.
+/// - Threads: any thread; the client may be shared by many threads at once.
 @c public func r2_client_breaker_state(_ out: UnsafeMutablePointer<Int32>?, _ client: OpaquePointer?) -> Int32 {
     guarded { () throws(R2Error) in
         guard let out else { throw invalid("out is NULL") }
@@ -114,8 +120,14 @@ private func withCStrings(_ strings: [String], _ body: ([UnsafePointer<CChar>]) 
 /// r2_bytes_transferred_total{operation,bucket,direction},
 /// r2_errors_total{operation,error_type}, r2_retries_total{operation,attempt},
 /// r2_multipart_parts_total{bucket,status}, r2_circuit_breaker_state and
-/// r2_signing_key_cache_hits_total. On success `*out` holds the text; release
-/// it with r2_buf_dispose(). Thread-safe.
+/// r2_signing_key_cache_hits_total.
+///
+/// - Parameters:
+///   - out: Out: the text on success, {NULL, 0} on failure.
+///   - client: The client.
+/// - Returns: R2_OK; R2_ERR_INVALID_ARGUMENT for a NULL out or an invalid client.
+/// - Ownership: *out belongs to the caller: release it with r2_buf_dispose().
+/// - Threads: any thread; the client may be shared by many threads at once.
 @c public func r2_client_metrics_prometheus(_ out: UnsafeMutablePointer<r2_buf>?, _ client: OpaquePointer?) -> Int32 {
     guarded { () throws(R2Error) in
         guard let out else { throw invalid("out is NULL") }
@@ -124,9 +136,15 @@ private func withCStrings(_ strings: [String], _ body: ([UnsafePointer<CChar>]) 
     }
 }
 
-/// The client's metrics (see r2_client_metrics_prometheus()) as one JSON object:
-/// {"metrics":[{"name","type","help","samples":[{"name","labels":{...},"value"}]}]}.
-/// Release `*out` with r2_buf_dispose(). Thread-safe.
+/// The client's metrics (those of r2_client_metrics_prometheus()) as one JSON
+/// object: {"metrics":[{"name","type","help","samples":[{"name","labels":{...},"value"}]}]}.
+///
+/// - Parameters:
+///   - out: Out: the JSON text on success, {NULL, 0} on failure.
+///   - client: The client.
+/// - Returns: R2_OK; R2_ERR_INVALID_ARGUMENT for a NULL out or an invalid client.
+/// - Ownership: *out belongs to the caller: release it with r2_buf_dispose().
+/// - Threads: any thread; the client may be shared by many threads at once.
 @c public func r2_client_metrics_json(_ out: UnsafeMutablePointer<r2_buf>?, _ client: OpaquePointer?) -> Int32 {
     guarded { () throws(R2Error) in
         guard let out else { throw invalid("out is NULL") }

@@ -11,8 +11,18 @@ final class SignerBox {
     init(_ signer: SigV4Signer) { self.signer = signer }
 }
 
-/// Sets `opts` to version `version`, every other field zero (the defaults:
-/// region "auto", service "s3"). Returns R2_OK or R2_ERR_INVALID_ARGUMENT.
+/// Sets an r2_signer_options to a version of the struct with every other field
+/// zero, which means the default (a NULL region is "auto", a NULL service
+/// "s3"). The same as R2_SIGNER_OPTIONS_INIT, for bindings that cannot use the
+/// macro.
+///
+/// - Parameters:
+///   - opts: Out: the options; only the fields of version are written.
+///   - version: The struct version the caller was built with (R2_SIGNER_OPTIONS_VERSION).
+/// - Returns: R2_OK; R2_ERR_INVALID_ARGUMENT for a NULL opts, or a version of 0
+///   or newer than this library's.
+/// - Ownership: opts is the caller's; nothing to release.
+/// - Threads: any thread.
 @c public func r2_signer_options_init(_ opts: UnsafeMutablePointer<r2_signer_options>?, _ version: UInt32) -> Int32 {
     guarded { () throws(R2Error) in
         guard let opts else { throw invalid("opts is NULL") }
@@ -22,9 +32,16 @@ final class SignerBox {
     }
 }
 
-/// Creates a signer. On success `*out` owns it; release it with
-/// r2_signer_free(). The strings are copied. Thread-safe once created.
-/// Returns R2_OK, R2_ERR_INVALID_ARGUMENT or R2_ERR_CONFIG.
+/// Creates a standalone SigV4 signer with its own credentials, region and service.
+///
+/// - Parameters:
+///   - out: Out: the new signer on success, NULL on failure.
+///   - opts: Credentials and scope (set opts->version).
+/// - Returns: R2_OK; R2_ERR_INVALID_ARGUMENT (NULL, bad UTF-8, unknown version)
+///   or R2_ERR_CONFIG (an empty access key id or secret).
+/// - Ownership: the strings are copied; *out belongs to the caller: release it
+///   with r2_signer_free().
+/// - Threads: any thread; the signer may be shared by many threads at once.
 @c public func r2_signer_new(_ out: UnsafeMutablePointer<OpaquePointer?>?, _ opts: UnsafePointer<r2_signer_options>?) -> Int32 {
     guarded { () throws(R2Error) in
         guard let out else { throw invalid("out is NULL") }
@@ -43,11 +60,26 @@ final class SignerBox {
     }
 }
 
-/// Releases a signer. NULL is a no-op.
+/// Releases a signer (its secret is zeroed).
+///
+/// - Parameters:
+///   - signer: The signer; NULL, a freed signer and a handle of another type are no-ops.
+/// - Returns: nothing.
+/// - Ownership: the handle goes back to r2; results it made (r2_signed) stay valid.
+/// - Threads: any thread, once, when no other thread uses the signer.
 @c public func r2_signer_free(_ signer: OpaquePointer?) { release(signer, as: SignerBox.self) }
 
-/// Sets `req` to version `version`, every other field zero (the defaults).
-/// Returns R2_OK or R2_ERR_INVALID_ARGUMENT.
+/// Sets an r2_sign_request to a version of the struct with every other field
+/// zero, which means the default. The same as R2_SIGN_REQUEST_INIT, for
+/// bindings that cannot use the macro.
+///
+/// - Parameters:
+///   - req: Out: the request; only the fields of version are written.
+///   - version: The struct version the caller was built with (R2_SIGN_REQUEST_VERSION).
+/// - Returns: R2_OK; R2_ERR_INVALID_ARGUMENT for a NULL req, or a version of 0
+///   or newer than this library's.
+/// - Ownership: req is the caller's; nothing to release.
+/// - Threads: any thread.
 @c public func r2_sign_request_init(_ req: UnsafeMutablePointer<r2_sign_request>?, _ version: UInt32) -> Int32 {
     guarded { () throws(R2Error) in
         guard let req else { throw invalid("req is NULL") }
@@ -131,12 +163,19 @@ private func withSignerRequest(_ r: r2_sign_request, presign: Bool, signer: SigV
     return run(payloadHash)
 }
 
-/// Signs `req` for the Authorization header. On success `*out` owns an
-/// r2_signed; read it with the r2_signed_* getters and release it with
-/// r2_signed_free(). The headers to send are the request's plus X-Amz-Date,
-/// x-amz-content-sha256 (unless disabled), X-Amz-Security-Token (with a
-/// session token) and Authorization. Returns R2_OK or R2_ERR_INVALID_ARGUMENT.
-/// Thread-safe.
+/// Signs a request for the Authorization header. The headers to send are the
+/// request's plus X-Amz-Date, x-amz-content-sha256 (unless disabled),
+/// X-Amz-Security-Token (with a session token) and Authorization.
+///
+/// - Parameters:
+///   - out: Out: the signing result on success, NULL on failure.
+///   - signer: The signer.
+///   - req: The request: method, path, query, headers (Host required), body or payload hash.
+/// - Returns: R2_OK; R2_ERR_INVALID_ARGUMENT (NULL, bad UTF-8, unknown version, no
+///   Host header, a time out of range).
+/// - Ownership: req is borrowed for the call; *out belongs to the caller: read it
+///   with the r2_signed_* functions and release it with r2_signed_free().
+/// - Threads: any thread; the signer may be shared by many threads at once.
 @c public func r2_signer_sign(_ out: UnsafeMutablePointer<OpaquePointer?>?, _ signer: OpaquePointer?,
                               _ req: UnsafePointer<r2_sign_request>?) -> Int32
 {
@@ -150,11 +189,20 @@ private func withSignerRequest(_ r: r2_sign_request, presign: Bool, signer: SigV
     }
 }
 
-/// Presigns `req` (query-string auth) for `expires_seconds` (1 to 604800).
-/// The payload hash defaults to UNSIGNED-PAYLOAD for service "s3" and to the
-/// body's SHA-256 otherwise. On success `*out` owns an r2_signed whose
-/// r2_signed_query() is the full query string to send. Returns R2_OK or
-/// R2_ERR_INVALID_ARGUMENT. Thread-safe.
+/// Presigns a request (query-string authentication). The payload hash defaults
+/// to UNSIGNED-PAYLOAD for service "s3" and to the body's SHA-256 otherwise.
+///
+/// - Parameters:
+///   - out: Out: the signing result on success (r2_signed_query() is the full query
+///     string to send), NULL on failure.
+///   - signer: The signer.
+///   - req: The request, as for r2_signer_sign().
+///   - expires_seconds: 1 to 604800 (R2_MIN_PRESIGN_EXPIRES to R2_MAX_PRESIGN_EXPIRES).
+/// - Returns: R2_OK; R2_ERR_INVALID_ARGUMENT (as for r2_signer_sign(), or an
+///   expiry out of range).
+/// - Ownership: req is borrowed for the call; *out belongs to the caller:
+///   release it with r2_signed_free().
+/// - Threads: any thread; the signer may be shared by many threads at once.
 @c public func r2_signer_presign(_ out: UnsafeMutablePointer<OpaquePointer?>?, _ signer: OpaquePointer?,
                                  _ req: UnsafePointer<r2_sign_request>?, _ expires_seconds: Int64) -> Int32
 {
@@ -171,17 +219,30 @@ private func withSignerRequest(_ r: r2_sign_request, presign: Bool, signer: SigV
     }
 }
 
-/// Releases a signing result. NULL is a no-op.
+/// Releases a signing result.
+///
+/// - Parameters:
+///   - result: The result; NULL, a freed result and a handle of another type are no-ops.
+/// - Returns: nothing.
+/// - Ownership: the handle and every string read from it go back to r2.
+/// - Threads: any thread, once, when no other thread reads the result.
 @c public func r2_signed_free(_ result: OpaquePointer?) { release(result, as: SigningResult.self) }
 
 private func signedBox(_ p: OpaquePointer?) -> SigningResult? {
     do { return try handle(p, as: SigningResult.self, "signed") } catch { fail(error); return nil }
 }
 
-/// Fills `out` with everything `result` holds, in one call: strings
-/// borrowed from `result` (see r2_signed_fields). Set `out->version` first.
-/// Returns R2_OK or R2_ERR_INVALID_ARGUMENT (NULL, an unsupported version or
-/// an invalid handle).
+/// Reads everything a signing result holds in one call, for bindings where each
+/// foreign call costs more than the signing: pointer and length pairs, the header
+/// table, and the headers as one NUL-separated block.
+///
+/// - Parameters:
+///   - out: Out: the fields (set out->version first; see r2_signed_fields).
+///   - result: The signing result.
+/// - Returns: R2_OK; R2_ERR_INVALID_ARGUMENT (NULL, an unknown version, an invalid handle).
+/// - Ownership: the strings and arrays in *out are borrowed from result: valid
+///   until r2_signed_free(result); nothing to release.
+/// - Threads: any thread; results are immutable and may be read by many threads at once.
 @c public func r2_signed_get(_ out: UnsafeMutablePointer<r2_signed_fields>?, _ result: OpaquePointer?) -> Int32 {
     guarded { () throws(R2Error) in
         guard out != nil else { throw invalid("out is NULL") }
@@ -199,41 +260,83 @@ private func signedBox(_ p: OpaquePointer?) -> SigningResult? {
     }
 }
 
-/// The Authorization header value ("" for a presigned result), or NULL for
-/// an invalid handle. Owned by `result`.
+/// The Authorization header value of a signing result ("" for a presigned one).
+///
+/// - Parameters:
+///   - result: The signing result.
+/// - Returns: a NUL-terminated string, or NULL for an invalid handle (then
+///   r2_error_last() says why).
+/// - Ownership: the string belongs to result: valid until r2_signed_free(result).
+/// - Threads: any thread; results are immutable and may be read by many threads at once.
 @c public func r2_signed_authorization(_ result: OpaquePointer?) -> UnsafePointer<CChar>? {
     signedBox(result).map { $0.cString($0.authorization) }
 }
 
-/// The canonical request, or NULL for an invalid handle. Owned by `result`.
+/// The canonical request of a signing result (SigV4's step 1), for debugging and tests.
+///
+/// - Parameters:
+///   - result: The signing result.
+/// - Returns: a NUL-terminated string, or NULL for an invalid handle.
+/// - Ownership: the string belongs to result: valid until r2_signed_free(result).
+/// - Threads: any thread; results are immutable and may be read by many threads at once.
 @c public func r2_signed_canonical_request(_ result: OpaquePointer?) -> UnsafePointer<CChar>? {
     signedBox(result).map { $0.cString($0.canonicalRequest) }
 }
 
-/// The string to sign, or NULL for an invalid handle. Owned by `result`.
+/// The string to sign of a signing result (SigV4's step 2), for debugging and tests.
+///
+/// - Parameters:
+///   - result: The signing result.
+/// - Returns: a NUL-terminated string, or NULL for an invalid handle.
+/// - Ownership: the string belongs to result: valid until r2_signed_free(result).
+/// - Threads: any thread; results are immutable and may be read by many threads at once.
 @c public func r2_signed_string_to_sign(_ result: OpaquePointer?) -> UnsafePointer<CChar>? {
     signedBox(result).map { $0.cString($0.stringToSign) }
 }
 
-/// The hex signature, or NULL for an invalid handle. Owned by `result`.
+/// The hex signature of a signing result.
+///
+/// - Parameters:
+///   - result: The signing result.
+/// - Returns: a NUL-terminated string of 64 hex digits, or NULL for an invalid handle.
+/// - Ownership: the string belongs to result: valid until r2_signed_free(result).
+/// - Threads: any thread; results are immutable and may be read by many threads at once.
 @c public func r2_signed_signature(_ result: OpaquePointer?) -> UnsafePointer<CChar>? {
     signedBox(result).map { $0.cString($0.signature) }
 }
 
-/// The query string to send (presigned: with the X-Amz-* parameters), or
-/// NULL for an invalid handle. Owned by `result`.
+/// The query string to send (presigned: with the X-Amz-* parameters).
+///
+/// - Parameters:
+///   - result: The signing result.
+/// - Returns: a NUL-terminated string ("" for none), or NULL for an invalid handle.
+/// - Ownership: the string belongs to result: valid until r2_signed_free(result).
+/// - Threads: any thread; results are immutable and may be read by many threads at once.
 @c public func r2_signed_query(_ result: OpaquePointer?) -> UnsafePointer<CChar>? {
     signedBox(result).map { $0.cString($0.query) }
 }
 
-/// The number of headers to send, or 0 for an invalid handle.
+/// The number of headers to send with a signed request.
+///
+/// - Parameters:
+///   - result: The signing result.
+/// - Returns: the count, or 0 for an invalid handle.
+/// - Ownership: nothing to release.
+/// - Threads: any thread; results are immutable and may be read by many threads at once.
 @c public func r2_signed_header_count(_ result: OpaquePointer?) -> UInt {
     signedBox(result).map { UInt($0.headerCount) } ?? 0
 }
 
-/// Header `index` to send, as borrowed strings owned by `result`. Returns
-/// R2_OK, or R2_ERR_INVALID_ARGUMENT for NULL, an invalid handle or an index
-/// out of range.
+/// One header to send with a signed request, in send order.
+///
+/// - Parameters:
+///   - out: Out: the header's name and value.
+///   - result: The signing result.
+///   - index: 0 to r2_signed_header_count(result) - 1.
+/// - Returns: R2_OK; R2_ERR_INVALID_ARGUMENT for a NULL out, an invalid handle or
+///   an index out of range.
+/// - Ownership: the strings in *out belong to result: valid until r2_signed_free(result).
+/// - Threads: any thread; results are immutable and may be read by many threads at once.
 @c public func r2_signed_header(_ out: UnsafeMutablePointer<r2_header>?, _ result: OpaquePointer?, _ index: UInt) -> Int32 {
     guarded { () throws(R2Error) in
         guard let out else { throw invalid("out is NULL") }

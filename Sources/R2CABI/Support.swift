@@ -108,45 +108,116 @@ func checkVersion(_ version: UInt32, current: UInt32, _ what: String) throws(R2E
 
 // MARK: Handles
 
-/// Live handles, so a stale or foreign pointer is refused instead of followed.
-let liveHandles = Mutex<Set<UInt>>([])
+// A handle is a small block r2 allocates: a type tag (word 0), the retained
+// object (word 1) and a count of calls taking their reference (word 2). Every
+// call checks the tag, without a lock: NULL, a handle of another type, a freed
+// handle and (almost always) a pointer r2 never handed out are refused instead
+// of followed. Best-effort armour, as SQLite's SQLITE_ENABLE_API_ARMOR (see
+// r2.h's prelude): freed blocks wait in a quarantine of `quarantineSlots`
+// before their memory is reused, so a stale pointer is seen as freed until
+// then; after that it reads memory r2 no longer owns.
+//
+// A free racing calls that are entering the library: a call announces itself
+// in word 2 before it checks the tag again and takes its own reference; the
+// free marks the tag first, then waits for the announced calls before it drops
+// the handle's reference. Both sides use sequentially consistent atomics, so
+// either the call sees the mark (and fails cleanly) or the free sees the call
+// (and waits the few instructions it needs to take its reference).
 
+private let handleBytes = 32
+private let handleAlignment = 16
+/// Mixed into every tag, so that a Swift type's metadata pointer (the first
+/// word of any Swift object) never looks like a live handle.
+private let tagSalt: UInt = 0x5232_5F48_414E_444C  // "R2_HANDL"
+/// The tag of a freed handle.
+private let deadTag: UInt = 0xDEAD_F4EE_DEAD_F4EE
+
+/// The tag of a live handle to a `T`: its type's identity, salted.
+@inline(__always)
+private func tag<T: AnyObject>(_: T.Type) -> UInt {
+    UInt(bitPattern: Int(bitPattern: ObjectIdentifier(T.self))) ^ tagSalt
+}
+
+/// The handle's tag word, or nil for a pointer that cannot be an r2 handle (misaligned).
+@inline(__always)
+private func tagWord(_ raw: UnsafeMutableRawPointer) -> UnsafeMutablePointer<Atomic<UInt>>? {
+    guard UInt(bitPattern: raw) % UInt(handleAlignment) == 0 else { return nil }
+    return raw.assumingMemoryBound(to: Atomic<UInt>.self)
+}
+
+/// The count of calls taking their reference (only touched once the tag matched).
+@inline(__always)
+private func entering(_ raw: UnsafeMutableRawPointer) -> UnsafeMutablePointer<Atomic<Int>> {
+    (raw + 16).assumingMemoryBound(to: Atomic<Int>.self)
+}
+
+/// Freed handles, the oldest evicted (and deallocated) by each new one.
+private let quarantineSlots = 4096
+// Only ever touched through the atomics it holds.
+nonisolated(unsafe) private let quarantine: UnsafeMutablePointer<Atomic<UInt>> = {
+    let slots = UnsafeMutablePointer<Atomic<UInt>>.allocate(capacity: quarantineSlots)
+    for i in 0..<quarantineSlots { (slots + i).initialize(to: Atomic(0)) }
+    return slots
+}()
+private let quarantineNext = Atomic<UInt>(0)
+
+/// A new handle owning a reference to `object`.
 func retain<T: AnyObject>(_ object: T) -> OpaquePointer {
-    let raw = Unmanaged.passRetained(object).toOpaque()
-    _ = liveHandles.withLock { $0.insert(UInt(bitPattern: raw)) }
+    let raw = UnsafeMutableRawPointer.allocate(byteCount: handleBytes, alignment: handleAlignment)
+    raw.storeBytes(of: Unmanaged.passRetained(object).toOpaque(), toByteOffset: 8, as: UnsafeMutableRawPointer.self)
+    (raw + 16).bindMemory(to: Atomic<Int>.self, capacity: 1).initialize(to: Atomic(0))
+    raw.bindMemory(to: Atomic<UInt>.self, capacity: 1).initialize(to: Atomic(tag(T.self)))
     return OpaquePointer(raw)
 }
 
-/// The object behind a live handle, with a reference of the caller's own:
-/// it is taken under the same lock `release` removes the handle under, so a
-/// free racing this call either comes first (the call fails cleanly) or
-/// leaves the object alive until the call drops its reference.
+/// The object behind a live handle of type `T`, with a reference of the
+/// caller's own (dropped when the call ends).
 func handle<T: AnyObject>(_ p: OpaquePointer?, as type: T.Type, _ name: String) throws(R2Error) -> T {
     guard let p else { throw invalid("\(name) is NULL") }
     let raw = UnsafeMutableRawPointer(p)
-    let live = liveHandles.withLock { live in
-        guard live.contains(UInt(bitPattern: raw)) else { return false }
-        _ = Unmanaged<AnyObject>.fromOpaque(raw).retain()  // the call's reference, taken under the lock
-        return true
+    guard let word = tagWord(raw) else { throw invalid("\(name) is not an r2 handle") }
+    let live = tag(T.self)
+    let found = word.pointee.load(ordering: .acquiring)  // read only: nothing is written to a foreign pointer
+    guard found == live else {
+        throw invalid(found == deadTag ? "\(name) is no live handle: it was freed"
+                                       : "\(name) is not a live r2 handle of this type (another type, freed, or never handed out by r2)")
     }
-    guard live else { throw invalid("\(name) is not a live r2 handle (already freed?)") }
-    let object = Unmanaged<AnyObject>.fromOpaque(raw).takeRetainedValue()  // dropped when the call ends
-    guard let typed = object as? T else { throw invalid("\(name) is a handle of another type") }
-    return typed
+    let count = entering(raw)
+    count.pointee.wrappingAdd(1, ordering: .sequentiallyConsistent)
+    guard word.pointee.load(ordering: .sequentiallyConsistent) == live else {
+        count.pointee.wrappingSubtract(1, ordering: .sequentiallyConsistent)
+        throw invalid("\(name) is no live handle: it was freed")
+    }
+    let object = Unmanaged<T>.fromOpaque(raw.load(fromByteOffset: 8, as: UnsafeMutableRawPointer.self)).retain()
+    count.pointee.wrappingSubtract(1, ordering: .sequentiallyConsistent)
+    return object.takeRetainedValue()
 }
 
-/// Drops the handle's own reference. A pointer that is not a live handle of
-/// type `T` (NULL, freed, foreign, or a handle of another type) is left alone.
+/// Whether `p` is a live handle of type `T` (not NULL, not freed), without a lock.
+func isLive<T: AnyObject>(_ p: OpaquePointer?, as type: T.Type) -> Bool {
+    guard let p, let word = tagWord(UnsafeMutableRawPointer(p)) else { return false }
+    return word.pointee.load(ordering: .acquiring) == tag(T.self)
+}
+
+/// Drops the handle's own reference and marks it freed. A pointer that is not
+/// a live handle of type `T` (NULL, freed, foreign, or a handle of another
+/// type) is left alone.
 func release<T: AnyObject>(_ p: OpaquePointer?, as type: T.Type) {
-    guard let p else { return }
+    guard let p, let word = tagWord(UnsafeMutableRawPointer(p)) else { return }
+    let live = tag(T.self)
+    // Load first: a compare-exchange writes even when it fails, and a foreign
+    // pointer may point at read-only memory.
+    guard word.pointee.load(ordering: .relaxed) == live,
+          word.pointee.compareExchange(expected: live, desired: deadTag, ordering: .sequentiallyConsistent).exchanged
+    else { return }  // freed twice, or by two threads at once: only one wins
     let raw = UnsafeMutableRawPointer(p)
-    let removed = liveHandles.withLock { live in
-        // Checking the type under the lock is safe: the handle's own reference keeps it alive here.
-        guard live.contains(UInt(bitPattern: raw)), Unmanaged<AnyObject>.fromOpaque(raw).takeUnretainedValue() is T else { return false }
-        live.remove(UInt(bitPattern: raw))
-        return true
-    }
-    if removed { Unmanaged<AnyObject>.fromOpaque(raw).release() }
+    // Calls that passed the first check before the mark: they take their
+    // reference (a few instructions) or see the mark; wait for them.
+    while entering(raw).pointee.load(ordering: .sequentiallyConsistent) != 0 { sched_yield() }
+    Unmanaged<T>.fromOpaque(raw.load(fromByteOffset: 8, as: UnsafeMutableRawPointer.self)).release()
+    let slot = Int(quarantineNext.wrappingAdd(1, ordering: .relaxed).oldValue % UInt(quarantineSlots))
+    let evicted = quarantine[slot].exchange(UInt(bitPattern: raw), ordering: .acquiringAndReleasing)
+    if let old = UnsafeMutableRawPointer(bitPattern: evicted) { old.deallocate() }
 }
 
 /// A signing time in seconds since 1970: 1970 to 9999 (SigV4 dates have four-digit years).

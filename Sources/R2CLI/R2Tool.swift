@@ -17,7 +17,7 @@ struct R2Tool: ParsableCommand {
             adds trusted CAs, R2_MULTIPART_THRESHOLD_BYTES, R2_MULTIPART_PART_SIZE_BYTES and \
             R2_MULTIPART_CONCURRENCY set the transfer defaults.
             """,
-        version: R2_VERSION_STRING,
+        version: R2Version.string,
         subcommands: [Copy.self, List.self, Remove.self, Cat.self, Presign.self, Multipart.self])
 
     /// ArgumentParser's own `main`, except that failures (usage errors too)

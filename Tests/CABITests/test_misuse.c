@@ -294,6 +294,38 @@ static void free_mid_request(void) {
     close(listener);
 }
 
+/* Handles of each type where another type is expected (issue 9: the type tag
+ * inside each handle): refused, and a _free of the wrong type frees nothing. */
+static void wrong_types(r2_client *live, r2_signer *signer) {
+    r2_cancel *cancel = NULL;
+    CHECK(r2_cancel_new(&cancel) == R2_OK, "cancel switch");
+    client_calls((r2_client *)cancel, "a cancel switch as client");
+    client_calls((r2_client *)((char *)live + 8), "a pointer into a client handle");
+    r2_signed *out = NULL;
+    r2_sign_request req = R2_SIGN_REQUEST_INIT;
+    INVALID(r2_signer_sign(&out, (r2_signer *)cancel, &req), "a cancel switch as signer");
+    r2_client_free((r2_client *)cancel);  /* not a client: not freed */
+    r2_signer_free((r2_signer *)cancel);
+    r2_cancel_free((r2_cancel *)live);    /* not a cancel switch: not freed */
+    r2_cancel_free((r2_cancel *)signer);
+    int32_t state = -1;
+    CHECK(r2_client_breaker_state(&state, live) == R2_OK, "the client survives r2_cancel_free");
+    r2_header host = {"Host", "acct.r2.cloudflarestorage.com"};
+    req.method = "GET";
+    req.path = "/bucket/key";
+    req.headers = &host;
+    req.header_count = 1;
+    CHECK(r2_signer_sign(&out, signer, &req) == R2_OK, "the signer survives r2_cancel_free: %s", r2_error_last()->message);
+    r2_signed *unused = NULL;
+    INVALID(r2_signer_sign(&unused, (r2_signer *)out, &req), "a signed result as signer");
+    CHECK(r2_signed_header_count(out) > 0, "the signed result is live");
+    r2_signed_free(out);
+    CHECK(r2_signed_header_count(out) == 0, "a freed signed result reads as nothing");
+    r2_cancel_free(cancel);
+    client_calls((r2_client *)cancel, "a freed cancel switch as client");
+    r2_cancel_free(cancel);  /* a second free: a no-op */
+}
+
 int main(void) {
     r2_client_options o = R2_CLIENT_OPTIONS_INIT;
     o.access_key_id = "AKIDMISUSE";
@@ -324,6 +356,7 @@ int main(void) {
     option_versions(live);
     huge_sizes(live);
     free_mid_request();
+    wrong_types(live, signer);
 
     /* The other handle types. */
     r2_signed *out = NULL;

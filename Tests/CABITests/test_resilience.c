@@ -184,7 +184,7 @@ static void test_retry_logs_traces_metrics(void) {
     CHECK(text.ptr && strstr(text.ptr, "r2_requests_total{operation=\"GetObject\",bucket=\"bkt\",status=\"500\"} 1\n"), "500 counted");
     CHECK(text.ptr && strstr(text.ptr, "r2_requests_total{operation=\"GetObject\",bucket=\"bkt\",status=\"200\"} 1\n"), "200 counted");
     CHECK(text.ptr && strstr(text.ptr, "r2_retries_total{operation=\"GetObject\",attempt=\"2\"} 1\n"), "retry counted");
-    CHECK(text.ptr && strstr(text.ptr, "r2_errors_total{operation=\"GetObject\",error_type=\"InternalError\"} 1\n"), "error counted");
+    CHECK(text.ptr && strstr(text.ptr, "r2_errors_total{operation=\"GetObject\",error_type=\"ServerInternal\"} 1\n"), "error counted");
     CHECK(text.ptr && !leaks(text.ptr), "no secret in metrics");
     r2_buf_dispose(&text);
     CHECK(r2_client_metrics_json(&text, c) == R2_OK && strncmp(text.ptr, "{\"metrics\":[", 12) == 0, "json");
@@ -204,10 +204,10 @@ static void test_breaker(void) {
     CHECK(r2_client_new(&c, &o) == R2_OK, "client: %s", r2_error_last()->message);
     r2_buf body = {0};
     int32_t state = -1;
-    CHECK(r2_object_get(&body, NULL, c, "bkt", "k", NULL) == R2_ERR_INTERNAL_ERROR, "first 500");
+    CHECK(r2_object_get(&body, NULL, c, "bkt", "k", NULL) == R2_ERR_SERVER_INTERNAL, "first 500");
     CHECK(r2_error_last()->retryable && r2_error_last()->http_status == 500, "retryable, but retries are off");
     CHECK(r2_client_breaker_state(&state, c) == R2_OK && state == R2_BREAKER_CLOSED, "closed after 1 failure");
-    CHECK(r2_object_get(&body, NULL, c, "bkt", "k", NULL) == R2_ERR_INTERNAL_ERROR, "second 500");
+    CHECK(r2_object_get(&body, NULL, c, "bkt", "k", NULL) == R2_ERR_SERVER_INTERNAL, "second 500");
     CHECK(r2_client_breaker_state(&state, c) == R2_OK && state == R2_BREAKER_OPEN, "open after 2");
     CHECK(r2_object_get(&body, NULL, c, "bkt", "k", NULL) == R2_ERR_CIRCUIT_OPEN, "fails fast");
     CHECK(r2_error_last()->retry_after_ms > 29000 && r2_error_last()->retry_after_ms <= 30000,

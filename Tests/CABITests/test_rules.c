@@ -92,7 +92,7 @@ static void test_streamed_put_retries(r2_client *c, const uint8_t *data) {
     rules("inject PutObject status=500");
     source once = {data, 100000, 0, 0};
     int32_t rc = r2_object_put_stream(NULL, c, bucket, key("once"), once.len, read_source, &once, NULL);
-    CHECK(rc == R2_ERR_INTERNAL_ERROR && strstr(r2_error_last()->message, "one-shot stream") && seen("PutObject") == 1,
+    CHECK(rc == R2_ERR_SERVER_INTERNAL && strstr(r2_error_last()->message, "one-shot stream") && seen("PutObject") == 1,
           "a one-shot stream is not re-sent and the error says why: %s (%s)", r2_error_last()->message, r2_status_string(rc));
 
     /* The transfer manager's one PUT from a file is re-sent too. */

@@ -257,7 +257,7 @@ struct ServerTests {
         (400, "InvalidPart", .invalidPart, false),
         (400, "InvalidPartOrder", .invalidPartOrder, false),
         (400, "EntityTooSmall", .entityTooSmall, false),
-        (500, "InternalError", .internalError, true),
+        (500, "InternalError", .serverInternal, true),
         (503, "ServiceUnavailable", .serviceUnavailable, true),
         (503, "SlowDown", .slowDown, true),
         (429, "TooManyRequests", .slowDown, true),
@@ -267,7 +267,7 @@ struct ServerTests {
         (411, "MissingContentLength", .missingContentLength, false),
         (400, "InvalidRequest", .invalidRequest, false),
         (400, "IncompleteBody", .incompleteBody, true),
-        (500, "", .internalError, true),
+        (500, "", .serverInternal, true),
         (503, "", .serviceUnavailable, true),
         (412, "", .preconditionFailed, false),
         (418, "", .http, false),
@@ -409,7 +409,7 @@ extension ServerTests {
             try body.withUnsafeBytes { raw in _ = try failing.uploadBytes(raw, bucket: bucket, key: "swift-fail/obj", options: options) }
             Issue.record("the upload must fail")
         } catch let error as R2Error {
-            #expect(error.code == .internalError)
+            #expect(error.code == .serverInternal)
             #expect(error.requestID == "injected")
         }
         #expect(try plain.listMultipartUploads(bucket: bucket, prefix: "swift-fail/").isEmpty)

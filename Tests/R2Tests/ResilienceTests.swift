@@ -16,7 +16,7 @@ private typealias Fault = FaultInjectingTransport.Fault
     }
 
     @Test(arguments: [
-        (R2Error.Code.slowDown, RetryClass?.some(.slowDown)), (.internalError, .server), (.serviceUnavailable, .server),
+        (R2Error.Code.slowDown, RetryClass?.some(.slowDown)), (.serverInternal, .server), (.serviceUnavailable, .server),
         (.timeout, .network), (.connectionFailed, .network), (.streamInterrupted, .interrupted), (.incompleteBody, .interrupted),
         (.accessDenied, nil), (.signatureMismatch, nil), (.invalidAccessKey, nil), (.noSuchKey, nil), (.noSuchBucket, nil),
         (.preconditionFailed, nil), (.invalidArgument, nil), (.invalidRequest, nil), (.badDigest, nil), (.notImplemented, nil),
@@ -88,7 +88,7 @@ private typealias Fault = FaultInjectingTransport.Fault
                     else { #expect(try client.getObject(bucket: bucket, key: "k\(i)").body == body) }
                     succeeded += 1
                 } catch {
-                    #expect(error.code == .internalError && error.httpStatus == 500)
+                    #expect(error.code == .serverInternal && error.httpStatus == 500)
                     failed += 1
                 }
                 let attempts = faults.log[before...]
@@ -102,7 +102,7 @@ private typealias Fault = FaultInjectingTransport.Fault
         let injected = faults.count(.internalError)
         #expect(injected > 40, "about 30 % of some 270 requests: \(injected)")
         #expect(succeeded >= 190, "3 attempts at 30 % fail 2.7 % of calls: \(failed) of \(succeeded + failed) failed")
-        #expect(client.metric("r2_errors_total", ["error_type": "InternalError"]) == Double(injected))
+        #expect(client.metric("r2_errors_total", ["error_type": "ServerInternal"]) == Double(injected))
         #expect(client.metric("r2_requests_total", ["status": "500"]) == Double(injected))
         #expect(client.metric("r2_requests_total") == Double(faults.log.count))
         #expect(client.metric("r2_retries_total") == Double(retries))
@@ -496,7 +496,7 @@ private typealias Fault = FaultInjectingTransport.Fault
             "r2_requests_total{operation=\"GetObject\",bucket=\"bkt\",status=\"500\"} 2",
             "r2_requests_total{operation=\"GetObject\",bucket=\"bkt\",status=\"503\"} 1",
             "r2_requests_total{operation=\"HeadObject\",bucket=\"bkt\",status=\"404\"} 1",
-            "r2_errors_total{operation=\"GetObject\",error_type=\"InternalError\"} 2",
+            "r2_errors_total{operation=\"GetObject\",error_type=\"ServerInternal\"} 2",
             "r2_errors_total{operation=\"GetObject\",error_type=\"SlowDown\"} 1",
             "r2_errors_total{operation=\"HeadObject\",error_type=\"NoSuchKey\"} 1",
             "r2_retries_total{operation=\"GetObject\",attempt=\"2\"} 2",
@@ -612,7 +612,7 @@ private typealias Fault = FaultInjectingTransport.Fault
         #expect(warn.logs.map(\.level) == [.warn, .error])
         let retry = warn.logs[0]
         #expect(retry.operation == "HeadObject" && retry.bucket == "bkt" && retry.key == "missing")
-        #expect(retry.attempt == 1 && retry.httpStatus == 500 && retry.requestID == "fault-0" && retry.error == .internalError)
+        #expect(retry.attempt == 1 && retry.httpStatus == 500 && retry.requestID == "fault-0" && retry.error == .serverInternal)
         #expect(warn.logs[1].attempt == 2 && warn.logs[1].httpStatus == 404 && warn.logs[1].error == .noSuchKey)
     }
 

@@ -601,7 +601,7 @@ extension [UInt8] {
         for r in [parse(body, S3XML.parseCompleteMultipartUpload).map { _ in () },
                   parse(body, S3XML.parseCopyObject).map { _ in () }] {
             guard case .failure(let e) = r else { Issue.record("accepted an Error document"); continue }
-            #expect(e.code == .internalError && e.s3Code == "InternalError" && e.requestID == "r1" && e.isRetryable)
+            #expect(e.code == .serverInternal && e.s3Code == "InternalError" && e.requestID == "r1" && e.isRetryable)
         }
         // Other parsers report it as a wrong root.
         expectMalformed(parse(body, S3XML.parseInitiateMultipartUpload),

@@ -10,88 +10,94 @@
 #include <stdint.h>
 
 /** @name Version
- * The header's version. r2_version_number() returns the library's; bindings
- * check that the two agree. */
+ * The header's version, written here once: R2_VERSION_STRING ("MAJOR.MINOR.PATCH")
+ * is derived from these by scripts/gen_header.py, the library's from the same
+ * macros. r2_version_number() returns the library's; bindings check that the
+ * two agree. */
 #define R2_VERSION_MAJOR 1
 #define R2_VERSION_MINOR 0
 #define R2_VERSION_PATCH 0
 #define R2_VERSION_NUMBER (R2_VERSION_MAJOR * 10000 + R2_VERSION_MINOR * 100 + R2_VERSION_PATCH)
-#define R2_VERSION_STRING "1.0.0"
 
 /** Limits that the library enforces before anything is sent. */
 #define R2_MAX_KEY_BYTES 1024
 #define R2_MIN_PRESIGN_EXPIRES 1
 #define R2_MAX_PRESIGN_EXPIRES 604800
 
-/** Status codes. Every fallible function returns one: R2_OK (0) or a negative
- * code (iterators also return R2_ITER_OVER at the end). The numbers are stable: once published they never change. Codes are
- * grouped by hundreds in the error taxonomy's classes. */
+/** Status codes. Every fallible function returns one: R2_OK (0), R2_ITER_OVER
+ * (1, from iterators: no more items, not an error) or a negative code. The
+ * numbers are stable: once published they never change. Codes are grouped by
+ * hundreds in the error taxonomy's classes.
+ *
+ * This enum is the one source of every status: each comment reads
+ * "Name[, retryable]: description", where Name is what r2_status_string()
+ * returns and "retryable" sets r2_error.retryable. scripts/gen_status.py
+ * derives the Swift, Python and Node tables from it. */
 typedef enum r2_status {
-    R2_OK = 0,
-    R2_ITER_OVER = 1,             /**< an iterator has no more entries (not an error) */
+    R2_OK = 0, /**< OK: success */
+    R2_ITER_OVER = 1, /**< IterOver: the iterator has no more items (not an error) */
 
     /* Caller and library errors. */
-    R2_ERR_INVALID_ARGUMENT = -1, /**< NULL pointer, bad UTF-8, out-of-range number, invalid bucket or key */
-    R2_ERR_CONFIG = -2,           /**< invalid or missing configuration (endpoint, credentials, environment) */
-    R2_ERR_ABORTED = -3,          /**< a caller's callback returned non-zero */
-    R2_ERR_CANCELLED = -4,        /**< the operation was cancelled */
-    R2_ERR_INTERNAL = -5,         /**< a bug in r2; please report it */
-    R2_ERR_MALFORMED_RESPONSE = -6, /**< a response that could not be parsed (bad XML, missing fields) */
-    R2_ERR_REPLAY_UNMATCHED = -7, /**< the replay transport has no recorded response for a request */
-    R2_ERR_CIRCUIT_OPEN = -8,     /**< the circuit breaker is open; the call failed fast */
-    R2_ERR_UNSUPPORTED = -9,      /**< a feature R2 refuses (e.g. a second checksum) was requested */
+    R2_ERR_INVALID_ARGUMENT = -1, /**< InvalidArgument: a NULL pointer, bad UTF-8, an out-of-range number, an invalid bucket or key, a stale or foreign handle */
+    R2_ERR_CONFIG = -2, /**< Config: invalid or missing configuration (endpoint, credentials, environment) */
+    R2_ERR_ABORTED = -3, /**< Aborted: a caller's callback returned non-zero */
+    R2_ERR_CANCELLED = -4, /**< Cancelled: the operation was cancelled */
+    R2_ERR_LIBRARY_BUG = -5, /**< LibraryBug: a bug in r2 (or no memory or threads left); please report it */
+    R2_ERR_MALFORMED_RESPONSE = -6, /**< MalformedResponse: a response that could not be parsed (bad XML, missing fields) */
+    R2_ERR_REPLAY_UNMATCHED = -7, /**< ReplayUnmatched: the replay transport has no recorded response for a request */
+    R2_ERR_CIRCUIT_OPEN = -8, /**< CircuitOpen: the circuit breaker is open; the call failed fast */
+    R2_ERR_UNSUPPORTED = -9, /**< Unsupported: a feature R2 refuses (e.g. a second checksum) was requested */
 
     /* Auth. */
-    R2_ERR_INVALID_ACCESS_KEY = -100,
-    R2_ERR_SIGNATURE_MISMATCH = -101,
-    R2_ERR_EXPIRED_CREDENTIALS = -102,
-    R2_ERR_UNAUTHORIZED = -103,
-    R2_ERR_EXPIRED_REQUEST = -104,  /**< a presigned URL (or request date) that has expired: R2's ExpiredRequest */
+    R2_ERR_INVALID_ACCESS_KEY = -100, /**< InvalidAccessKey: the server does not know the access key id */
+    R2_ERR_SIGNATURE_MISMATCH = -101, /**< SignatureDoesNotMatch: the server computed another signature (wrong secret key?) */
+    R2_ERR_EXPIRED_CREDENTIALS = -102, /**< ExpiredCredentials: the temporary credentials have expired */
+    R2_ERR_UNAUTHORIZED = -103, /**< Unauthorized: the request is not authenticated (HTTP 401) */
+    R2_ERR_EXPIRED_REQUEST = -104, /**< ExpiredRequest: a presigned URL (or request date) that has expired */
 
     /* Bucket. */
-    R2_ERR_NO_SUCH_BUCKET = -200,
-    R2_ERR_ACCESS_DENIED = -201,
-    R2_ERR_INVALID_BUCKET_NAME = -202,
+    R2_ERR_NO_SUCH_BUCKET = -200, /**< NoSuchBucket: the bucket does not exist */
+    R2_ERR_ACCESS_DENIED = -201, /**< AccessDenied: the credentials may not do this (HTTP 403) */
+    R2_ERR_INVALID_BUCKET_NAME = -202, /**< InvalidBucketName: the bucket name breaks R2's naming rules */
 
     /* Object. */
-    R2_ERR_NO_SUCH_KEY = -300,
-    R2_ERR_PRECONDITION_FAILED = -301,
-    R2_ERR_NOT_MODIFIED = -302,
-    R2_ERR_ENTITY_TOO_LARGE = -303,
-    R2_ERR_INVALID_RANGE = -304,
-    R2_ERR_INVALID_OBJECT_NAME = -305,
-    R2_ERR_METADATA_TOO_LARGE = -306,  /**< user metadata over R2's 8 192 bytes (MetadataTooLarge) */
-    R2_ERR_SSE_CUSTOMER_KEY_REQUIRED = -307, /**< the object is encrypted with a customer key (SSE-C) and the request did not give it */
+    R2_ERR_NO_SUCH_KEY = -300, /**< NoSuchKey: the key does not exist */
+    R2_ERR_PRECONDITION_FAILED = -301, /**< PreconditionFailed: an If-Match or If-Unmodified-Since condition failed (HTTP 412) */
+    R2_ERR_NOT_MODIFIED = -302, /**< NotModified: an If-None-Match or If-Modified-Since condition held (HTTP 304) */
+    R2_ERR_ENTITY_TOO_LARGE = -303, /**< EntityTooLarge: a body over R2's limit, or a get over max_get_bytes */
+    R2_ERR_INVALID_RANGE = -304, /**< InvalidRange: the range is outside the object (HTTP 416) */
+    R2_ERR_INVALID_OBJECT_NAME = -305, /**< InvalidObjectName: the key breaks R2's rules (e.g. over R2_MAX_KEY_BYTES) */
+    R2_ERR_METADATA_TOO_LARGE = -306, /**< MetadataTooLarge: user metadata over R2's 8 192 bytes */
+    R2_ERR_SSE_CUSTOMER_KEY_REQUIRED = -307, /**< SSECustomerKeyRequired: the object is encrypted with a customer key (SSE-C) and the request did not give it */
 
     /* Multipart. */
-    R2_ERR_NO_SUCH_UPLOAD = -400,
-    R2_ERR_INVALID_PART = -401,
-    R2_ERR_INVALID_PART_ORDER = -402,
-    R2_ERR_ENTITY_TOO_SMALL = -403,
+    R2_ERR_NO_SUCH_UPLOAD = -400, /**< NoSuchUpload: the multipart upload does not exist (or was completed or aborted) */
+    R2_ERR_INVALID_PART = -401, /**< InvalidPart: a part is missing or its ETag does not match */
+    R2_ERR_INVALID_PART_ORDER = -402, /**< InvalidPartOrder: the parts are not in ascending order */
+    R2_ERR_ENTITY_TOO_SMALL = -403, /**< EntityTooSmall: a part other than the last is under R2's minimum (5 MiB) */
 
     /* Network. */
-    R2_ERR_CONNECTION_FAILED = -500,
-    R2_ERR_TIMEOUT = -501,
-    R2_ERR_TLS = -502,
+    R2_ERR_CONNECTION_FAILED = -500, /**< ConnectionFailed, retryable: no connection to the server (DNS, refused, reset) */
+    R2_ERR_TIMEOUT = -501, /**< Timeout, retryable: a timeout, a stalled transfer or the call's deadline */
+    R2_ERR_TLS = -502, /**< TLS: the TLS handshake or the certificate check failed */
 
     /* Server. */
-    R2_ERR_INTERNAL_ERROR = -600,
-    R2_ERR_SERVICE_UNAVAILABLE = -601,
-    R2_ERR_SLOW_DOWN = -602,
-    R2_ERR_NOT_IMPLEMENTED = -603,
+    R2_ERR_SERVER_INTERNAL = -600, /**< ServerInternal, retryable: the server failed (S3's InternalError, HTTP 500) */
+    R2_ERR_SERVICE_UNAVAILABLE = -601, /**< ServiceUnavailable, retryable: the server is unavailable (HTTP 503) */
+    R2_ERR_SLOW_DOWN = -602, /**< SlowDown, retryable: the server asks to slow down (SlowDown, HTTP 429) */
+    R2_ERR_NOT_IMPLEMENTED = -603, /**< NotImplemented: the server does not implement this (HTTP 501) */
 
     /* Request. */
-    R2_ERR_BAD_DIGEST = -700,
-    R2_ERR_MISSING_CONTENT_LENGTH = -701,
-    R2_ERR_INVALID_REQUEST = -702,
+    R2_ERR_BAD_DIGEST = -700, /**< BadDigest: the body sent does not match its Content-MD5 or checksum */
+    R2_ERR_MISSING_CONTENT_LENGTH = -701, /**< MissingContentLength: the server wants a Content-Length (HTTP 411) */
+    R2_ERR_INVALID_REQUEST = -702, /**< InvalidRequest: the server refused the request as malformed (HTTP 400) */
 
     /* Transfer. */
-    R2_ERR_STREAM_INTERRUPTED = -800,
-    R2_ERR_CHECKSUM_MISMATCH = -801,
-    R2_ERR_INCOMPLETE_BODY = -802,
+    R2_ERR_STREAM_INTERRUPTED = -800, /**< StreamInterrupted, retryable: a body was cut off mid-way */
+    R2_ERR_CHECKSUM_MISMATCH = -801, /**< ChecksumMismatch: a body received does not match its checksum */
+    R2_ERR_INCOMPLETE_BODY = -802, /**< IncompleteBody, retryable: the server received less than the body announced */
 
-    /** Any other HTTP error status; see r2_error.http_status and s3_code. */
-    R2_ERR_HTTP = -900
+    R2_ERR_HTTP = -900 /**< HTTPError: any other HTTP error status; see r2_error.http_status and s3_code */
 } r2_status;
 
 /** The details of a failure. Read it with r2_error_last() on the thread that

@@ -118,7 +118,7 @@ package final class RecordingTransport: Transport, AsyncTransport {
                 _ = mkdir(dir + "/" + Self.basename(path) + ".bodies", 0o755)
                 if let spilled = capture.spilled {
                     guard rename(spilled, dir + "/" + name) == 0 else {
-                        throw R2Error(.internalBug, "cannot move the recorded body to \(dir)/\(name)")
+                        throw R2Error(.libraryBug, "cannot move the recorded body to \(dir)/\(name)")
                     }
                 } else {
                     try FileIO.write(dir + "/" + name, bodyBytes)

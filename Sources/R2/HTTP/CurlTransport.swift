@@ -34,7 +34,7 @@ package final class CurlTransport: Transport, AsyncTransport {
     static let globalInit: Bool = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) == CURLE_OK }()
 
     package init(options: Options) throws(R2Error) {
-        guard Self.globalInit else { throw R2Error(.internalBug, "curl_global_init failed") }
+        guard Self.globalInit else { throw R2Error(.libraryBug, "curl_global_init failed") }
         self.options = options
     }
 
@@ -44,7 +44,7 @@ package final class CurlTransport: Transport, AsyncTransport {
 
     private func acquire() throws(R2Error) -> UnsafeMutableRawPointer {
         if let h = idle.withLock({ $0.popLast() }) { return h.raw }
-        guard let h = curl_easy_init() else { throw R2Error(.internalBug, "curl_easy_init failed") }
+        guard let h = curl_easy_init() else { throw R2Error(.libraryBug, "curl_easy_init failed") }
         return h
     }
 

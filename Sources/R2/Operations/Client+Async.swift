@@ -235,7 +235,7 @@ func offload<T: Sendable>(_ cancellation: Cancellation? = nil,
                 }
             }
             if !started {
-                continuation.resume(returning: .failure(R2Error(.internalBug, "cannot start a thread for the call")))
+                continuation.resume(returning: .failure(R2Error(.libraryBug, "cannot start a thread for the call")))
             }
         }
     } onCancel: {

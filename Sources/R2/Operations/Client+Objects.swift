@@ -364,7 +364,7 @@ extension R2Client {
             return .accepted
         }
         return get.map({ (info) throws(R2Error) in
-            guard b.reserve(b.count) else { throw R2Error(.internalBug, "out of memory for a \(b.count)-byte body") }
+            guard b.reserve(b.count) else { throw R2Error(.libraryBug, "out of memory for a \(b.count)-byte body") }
             b.buffer![b.count] = 0
             let body = b.buffer!
             b.buffer = nil  // handed over
@@ -372,7 +372,7 @@ extension R2Client {
         }, failure: { error in
             free(b.buffer)
             b.buffer = nil
-            if b.outOfMemory { return R2Error(.internalBug, "out of memory for the body of \(bucket)/\(key)") }
+            if b.outOfMemory { return R2Error(.libraryBug, "out of memory for the body of \(bucket)/\(key)") }
             guard b.over else { return error }
             return R2Error(.entityTooLarge, "\(bucket)/\(key) is larger than the in-memory limit of \(cap) bytes (max_get_bytes); stream it instead",
                            httpStatus: error.httpStatus, requestID: error.requestID)

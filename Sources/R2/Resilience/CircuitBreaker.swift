@@ -64,7 +64,7 @@ package final class CircuitBreaker: Sendable {
     package static func outcome(of error: R2Error?) -> Outcome {
         guard let error else { return .success }
         switch error.code {
-        case .internalError, .serviceUnavailable, .connectionFailed, .timeout, .tls, .streamInterrupted, .incompleteBody:
+        case .serverInternal, .serviceUnavailable, .connectionFailed, .timeout, .tls, .streamInterrupted, .incompleteBody:
             return .failure
         case .http:
             return error.httpStatus >= 500 ? .failure : .success

@@ -37,7 +37,7 @@ public enum RetryClass: String, Sendable, CaseIterable {
     public init?(_ error: R2Error) {
         switch error.code {
         case .slowDown: self = .slowDown
-        case .internalError, .serviceUnavailable: self = .server
+        case .serverInternal, .serviceUnavailable: self = .server
         case .timeout, .connectionFailed: self = .network
         case .streamInterrupted, .incompleteBody: self = .interrupted
         default: return nil

@@ -408,7 +408,7 @@ final class PartJob: @unchecked Sendable {
                 }
             }
         }
-        if threads.count == 0 { fail(R2Error(.internalBug, "cannot start worker threads")) }
+        if threads.count == 0 { fail(R2Error(.libraryBug, "cannot start worker threads")) }
         var reporter = ProgressReporter(options, total: plan.size)
         waitUntilDone(intervalMs: options.progressIntervalMs) {
             if cancellation?.isCancelled == true { self.fail(R2Error(.cancelled, "transfer cancelled")) }
@@ -594,7 +594,7 @@ final class StreamingUpload: @unchecked Sendable {
         free = buffers
         var threads = ThreadGroup()
         for w in 0..<concurrency { threads.start(w) { _ in self.work(upload) } }
-        if threads.count == 0 { fail(R2Error(.internalBug, "cannot start worker threads")) }
+        if threads.count == 0 { fail(R2Error(.libraryBug, "cannot start worker threads")) }
         var reporter = ProgressReporter(options, total: total)
         var number = 0
         var readTotal: UInt64 = 0

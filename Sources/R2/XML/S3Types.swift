@@ -188,7 +188,7 @@ public enum S3XML {
     /// as the S3 error it carries.
     /// - Parameter body: the response body of a 200 response.
     /// - Returns: location, bucket, key and ETag.
-    /// - Throws: the mapped `R2Error` (e.g. `.invalidPart`, `.internalError`, with `s3Code` set)
+    /// - Throws: the mapped `R2Error` (e.g. `.invalidPart`, `.serverInternal`, with `s3Code` set)
     ///   when the root is `Error`; `R2Error(.malformedResponse)` for invalid XML, another root or no `<ETag>`.
     public static func parseCompleteMultipartUpload(_ body: UnsafeRawBufferPointer) throws(R2Error)
         -> CompleteMultipartUploadResult

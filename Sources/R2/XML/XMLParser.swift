@@ -157,10 +157,10 @@ package final class XMLStreamParser {
     /// The root element's local name, once seen.
     package private(set) var rootName: String?
 
-    /// - Throws: `R2Error(.internalBug)` if expat cannot allocate a parser.
+    /// - Throws: `R2Error(.libraryBug)` if expat cannot allocate a parser.
     package init(sink: any XMLSink, limits: XMLLimits = XMLLimits()) throws(R2Error) {
         // Forcing UTF-8 overrides any encoding the document declares.
-        guard let p = XML_ParserCreate("UTF-8") else { throw R2Error(.internalBug, "XML: cannot create an expat parser") }
+        guard let p = XML_ParserCreate("UTF-8") else { throw R2Error(.libraryBug, "XML: cannot create an expat parser") }
         parser = p
         self.sink = sink
         self.limits = limits
@@ -252,7 +252,7 @@ package final class XMLStreamParser {
     /// - Throws: `.malformedResponse` when the document is invalid or too large.
     package func feed(_ bytes: UnsafeRawBufferPointer) throws(R2Error) {
         if let failure { throw failure }
-        guard !finished else { throw R2Error(.internalBug, "XML: feed after finish") }
+        guard !finished else { throw R2Error(.libraryBug, "XML: feed after finish") }
         guard bytes.count <= limits.maxDocumentBytes - total else {
             failed = true; failure = XMLFailure.error("document larger than \(limits.maxDocumentBytes) bytes")
             throw failure!

@@ -817,8 +817,8 @@ static napi_value job_start(napi_env env, job *j) {
     if (j->box) j->box->inflight++;
     if (!pool_submit(j)) {
         /* no thread could be made: fail the call, not the process */
-        j->rc = R2_ERR_INTERNAL;
-        j->err.code = R2_ERR_INTERNAL;
+        j->rc = R2_ERR_LIBRARY_BUG;
+        j->err.code = R2_ERR_LIBRARY_BUG;
         j->err.message = strdup("r2: could not start a worker thread");
         msg *m = calloc(1, sizeof *m);
         if (!m) {

@@ -16,12 +16,12 @@ from ._client import Client, ObjectIterator
 from ._errors import (Aborted, AccessDenied, AuthError, BadDigest, BucketError, Cancelled, ChecksumMismatch,
                       CircuitOpen, ConfigError, ConnectionFailed, EntityTooLarge, EntityTooSmall, ExpiredCredentials,
                       ExpiredRequest, MetadataTooLarge, SSECustomerKeyRequired,
-                      HTTPError, IncompleteBody, InternalError, InternalLibraryError, InvalidAccessKey,
+                      HTTPError, IncompleteBody, InvalidAccessKey, LibraryBug,
                       InvalidArgument, InvalidBucketName, InvalidObjectName, InvalidPart, InvalidPartOrder,
                       InvalidRange, InvalidRequest, MalformedResponse, MissingContentLength, MultipartError,
                       NetworkError, NoSuchBucket, NoSuchKey, NoSuchUpload, NotFound, NotModified, ObjectError,
                       PreconditionFailed, R2Error, ReplayUnmatched, RequestError, ServerError, ServerNotImplemented,
-                      ServiceUnavailable, SignatureDoesNotMatch, SlowDown, StreamInterrupted, Timeout, TLSError,
+                      ServerInternal, ServiceUnavailable, SignatureDoesNotMatch, SlowDown, StreamInterrupted, Timeout, TLSError,
                       TransferError, Unauthorized, Unsupported)
 from ._ffi import R2_VERSION_STRING as __version__
 from ._library import Library, LibraryError, load_library
@@ -38,12 +38,12 @@ __all__ = [
     "validate_bucket", "validate_key",
     "R2Error", "AuthError", "BucketError", "ObjectError", "MultipartError", "NetworkError", "ServerError",
     "RequestError", "TransferError", "NotFound",
-    "InvalidArgument", "ConfigError", "Aborted", "Cancelled", "InternalLibraryError", "MalformedResponse",
+    "InvalidArgument", "ConfigError", "Aborted", "Cancelled", "LibraryBug", "MalformedResponse",
     "ReplayUnmatched", "CircuitOpen", "Unsupported", "InvalidAccessKey", "SignatureDoesNotMatch",
     "ExpiredCredentials", "ExpiredRequest", "MetadataTooLarge", "SSECustomerKeyRequired", "Unauthorized", "NoSuchBucket", "AccessDenied", "InvalidBucketName", "NoSuchKey",
     "PreconditionFailed", "NotModified", "EntityTooLarge", "InvalidRange", "InvalidObjectName", "NoSuchUpload",
     "InvalidPart", "InvalidPartOrder", "EntityTooSmall", "ConnectionFailed", "Timeout", "TLSError",
-    "InternalError", "ServiceUnavailable", "SlowDown", "ServerNotImplemented", "BadDigest",
+    "ServerInternal", "ServiceUnavailable", "SlowDown", "ServerNotImplemented", "BadDigest",
     "MissingContentLength", "InvalidRequest", "StreamInterrupted", "ChecksumMismatch", "IncompleteBody",
     "HTTPError",
 ]
@@ -54,6 +54,17 @@ for _name in __all__:
     if isinstance(_obj, type):
         _obj.__module__ = __name__
 del _name, _obj
+
+
+def __getattr__(name: str):
+    """The error classes' names before 1.0 (InternalError, InternalLibraryError) still work, with a warning."""
+    from ._errors import DEPRECATED_NAMES
+    if name in DEPRECATED_NAMES:
+        import warnings
+        new = DEPRECATED_NAMES[name]
+        warnings.warn(f"r2.{name} is deprecated: use r2.{new.__name__}", DeprecationWarning, stacklevel=2)
+        return new
+    raise AttributeError(f"module 'r2' has no attribute {name!r}")
 
 
 def validate_bucket(name: str) -> None:

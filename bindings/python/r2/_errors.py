@@ -1,11 +1,13 @@
 """The exceptions: one class per r2_status, grouped as the header groups them.
 
-Every class has a ``status`` naming its code as r2_status_string() does; a
-test checks that every R2_ERR_* of the header has exactly one class here.
+Each class names its ``code`` (an R2_ERR_* of the header); its ``status`` (the
+name r2_status_string() gives), its docstring and its place in BY_CODE are
+derived from the generated _status.py. A test checks that every R2_ERR_* of
+the header has exactly one class here.
 """
 from __future__ import annotations
 
-from . import _ffi
+from . import _ffi, _status
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up (mypy knows the name)
 if TYPE_CHECKING:
@@ -23,12 +25,25 @@ class R2Error(Exception):
     """
 
     status = "Unknown"
+    code = 0  # on a subclass: the r2_status it stands for
 
-    def __init__(self, message: str, *, code: int = 0, http_status: int = 0, s3_code: Optional[str] = None,
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        code = cls.__dict__.get("code")
+        if code is None:  # a group (AuthError, NotFound, ...)
+            return
+        if code in BY_CODE:
+            raise TypeError(f"{cls.__name__} and {BY_CODE[code].__name__} both stand for status {code}")
+        BY_CODE[code] = cls
+        cls.status = _status.NAMES[code]
+        if cls.__doc__ is None:
+            cls.__doc__ = _status.DESCRIPTIONS[code]
+
+    def __init__(self, message: str, *, code: Optional[int] = None, http_status: int = 0, s3_code: Optional[str] = None,
                  request_id: Optional[str] = None, retryable: bool = False, retry_after: Optional[float] = None):
         super().__init__(message)
         self.message = message
-        self.code = code
+        self.code = type(self).code if code is None else code
         self.http_status = http_status
         self.s3_code = s3_code
         self.request_id = request_id
@@ -53,6 +68,10 @@ def _rebuild(cls, message, code, http_status, s3_code, request_id, retryable, re
                retryable=retryable, retry_after=retry_after)
 
 
+# The class of each r2_status, filled as the classes below are defined.
+BY_CODE: dict[int, type[R2Error]] = {}
+
+
 # Groups (the header's hundreds), and NotFound across them.
 class AuthError(R2Error): """Credentials or signature refused."""
 class BucketError(R2Error): """A problem with the bucket."""
@@ -66,105 +85,62 @@ class NotFound(R2Error): """The bucket, key or upload does not exist."""
 
 
 # Caller and library errors.
-class InvalidArgument(R2Error, ValueError): status = "InvalidArgument"
-class ConfigError(R2Error): status = "Config"
-class Aborted(R2Error): status = "Aborted"
-class Cancelled(R2Error): status = "Cancelled"
-class InternalLibraryError(R2Error): status = "Internal"
-class MalformedResponse(R2Error): status = "MalformedResponse"
-class ReplayUnmatched(R2Error): status = "ReplayUnmatched"
-class CircuitOpen(R2Error): status = "CircuitOpen"
-class Unsupported(R2Error): status = "Unsupported"
+class InvalidArgument(R2Error, ValueError): code = _ffi.R2_ERR_INVALID_ARGUMENT
+class ConfigError(R2Error): code = _ffi.R2_ERR_CONFIG
+class Aborted(R2Error): code = _ffi.R2_ERR_ABORTED
+class Cancelled(R2Error): code = _ffi.R2_ERR_CANCELLED
+class LibraryBug(R2Error): code = _ffi.R2_ERR_LIBRARY_BUG
+class MalformedResponse(R2Error): code = _ffi.R2_ERR_MALFORMED_RESPONSE
+class ReplayUnmatched(R2Error): code = _ffi.R2_ERR_REPLAY_UNMATCHED
+class CircuitOpen(R2Error): code = _ffi.R2_ERR_CIRCUIT_OPEN
+class Unsupported(R2Error): code = _ffi.R2_ERR_UNSUPPORTED
 # Auth.
-class InvalidAccessKey(AuthError): status = "InvalidAccessKey"
-class SignatureDoesNotMatch(AuthError): status = "SignatureDoesNotMatch"
-class ExpiredCredentials(AuthError): status = "ExpiredCredentials"
-class Unauthorized(AuthError): status = "Unauthorized"
-class ExpiredRequest(AuthError): status = "ExpiredRequest"
+class InvalidAccessKey(AuthError): code = _ffi.R2_ERR_INVALID_ACCESS_KEY
+class SignatureDoesNotMatch(AuthError): code = _ffi.R2_ERR_SIGNATURE_MISMATCH
+class ExpiredCredentials(AuthError): code = _ffi.R2_ERR_EXPIRED_CREDENTIALS
+class Unauthorized(AuthError): code = _ffi.R2_ERR_UNAUTHORIZED
+class ExpiredRequest(AuthError): code = _ffi.R2_ERR_EXPIRED_REQUEST
 # Bucket.
-class NoSuchBucket(BucketError, NotFound): status = "NoSuchBucket"
-class AccessDenied(BucketError): status = "AccessDenied"
-class InvalidBucketName(BucketError, InvalidArgument): status = "InvalidBucketName"
+class NoSuchBucket(BucketError, NotFound): code = _ffi.R2_ERR_NO_SUCH_BUCKET
+class AccessDenied(BucketError): code = _ffi.R2_ERR_ACCESS_DENIED
+class InvalidBucketName(BucketError, InvalidArgument): code = _ffi.R2_ERR_INVALID_BUCKET_NAME
 # Object.
-class NoSuchKey(ObjectError, NotFound): status = "NoSuchKey"
-class PreconditionFailed(ObjectError): status = "PreconditionFailed"
-class NotModified(ObjectError): status = "NotModified"
-class EntityTooLarge(ObjectError): status = "EntityTooLarge"
-class InvalidRange(ObjectError): status = "InvalidRange"
-class InvalidObjectName(ObjectError, InvalidArgument): status = "InvalidObjectName"
-class MetadataTooLarge(ObjectError): status = "MetadataTooLarge"
-class SSECustomerKeyRequired(ObjectError): status = "SSECustomerKeyRequired"
+class NoSuchKey(ObjectError, NotFound): code = _ffi.R2_ERR_NO_SUCH_KEY
+class PreconditionFailed(ObjectError): code = _ffi.R2_ERR_PRECONDITION_FAILED
+class NotModified(ObjectError): code = _ffi.R2_ERR_NOT_MODIFIED
+class EntityTooLarge(ObjectError): code = _ffi.R2_ERR_ENTITY_TOO_LARGE
+class InvalidRange(ObjectError): code = _ffi.R2_ERR_INVALID_RANGE
+class InvalidObjectName(ObjectError, InvalidArgument): code = _ffi.R2_ERR_INVALID_OBJECT_NAME
+class MetadataTooLarge(ObjectError): code = _ffi.R2_ERR_METADATA_TOO_LARGE
+class SSECustomerKeyRequired(ObjectError): code = _ffi.R2_ERR_SSE_CUSTOMER_KEY_REQUIRED
 # Multipart.
-class NoSuchUpload(MultipartError, NotFound): status = "NoSuchUpload"
-class InvalidPart(MultipartError): status = "InvalidPart"
-class InvalidPartOrder(MultipartError): status = "InvalidPartOrder"
-class EntityTooSmall(MultipartError): status = "EntityTooSmall"
+class NoSuchUpload(MultipartError, NotFound): code = _ffi.R2_ERR_NO_SUCH_UPLOAD
+class InvalidPart(MultipartError): code = _ffi.R2_ERR_INVALID_PART
+class InvalidPartOrder(MultipartError): code = _ffi.R2_ERR_INVALID_PART_ORDER
+class EntityTooSmall(MultipartError): code = _ffi.R2_ERR_ENTITY_TOO_SMALL
 # Network.
-class ConnectionFailed(NetworkError): status = "ConnectionFailed"
-class Timeout(NetworkError): status = "Timeout"
-class TLSError(NetworkError): status = "TLS"
+class ConnectionFailed(NetworkError): code = _ffi.R2_ERR_CONNECTION_FAILED
+class Timeout(NetworkError): code = _ffi.R2_ERR_TIMEOUT
+class TLSError(NetworkError): code = _ffi.R2_ERR_TLS
 # Server.
-class InternalError(ServerError): status = "InternalError"
-class ServiceUnavailable(ServerError): status = "ServiceUnavailable"
-class SlowDown(ServerError): status = "SlowDown"
-class ServerNotImplemented(ServerError): status = "NotImplemented"
+class ServerInternal(ServerError): code = _ffi.R2_ERR_SERVER_INTERNAL
+class ServiceUnavailable(ServerError): code = _ffi.R2_ERR_SERVICE_UNAVAILABLE
+class SlowDown(ServerError): code = _ffi.R2_ERR_SLOW_DOWN
+class ServerNotImplemented(ServerError): code = _ffi.R2_ERR_NOT_IMPLEMENTED
 # Request.
-class BadDigest(RequestError): status = "BadDigest"
-class MissingContentLength(RequestError): status = "MissingContentLength"
-class InvalidRequest(RequestError): status = "InvalidRequest"
+class BadDigest(RequestError): code = _ffi.R2_ERR_BAD_DIGEST
+class MissingContentLength(RequestError): code = _ffi.R2_ERR_MISSING_CONTENT_LENGTH
+class InvalidRequest(RequestError): code = _ffi.R2_ERR_INVALID_REQUEST
 # Transfer.
-class StreamInterrupted(TransferError): status = "StreamInterrupted"
-class ChecksumMismatch(TransferError): status = "ChecksumMismatch"
-class IncompleteBody(TransferError): status = "IncompleteBody"
+class StreamInterrupted(TransferError): code = _ffi.R2_ERR_STREAM_INTERRUPTED
+class ChecksumMismatch(TransferError): code = _ffi.R2_ERR_CHECKSUM_MISMATCH
+class IncompleteBody(TransferError): code = _ffi.R2_ERR_INCOMPLETE_BODY
 # Any other HTTP error status.
-class HTTPError(R2Error): status = "HTTPError"
+class HTTPError(R2Error): code = _ffi.R2_ERR_HTTP
 
 
-BY_CODE: dict[int, type[R2Error]] = {
-    _ffi.R2_ERR_INVALID_ARGUMENT: InvalidArgument,
-    _ffi.R2_ERR_CONFIG: ConfigError,
-    _ffi.R2_ERR_ABORTED: Aborted,
-    _ffi.R2_ERR_CANCELLED: Cancelled,
-    _ffi.R2_ERR_INTERNAL: InternalLibraryError,
-    _ffi.R2_ERR_MALFORMED_RESPONSE: MalformedResponse,
-    _ffi.R2_ERR_REPLAY_UNMATCHED: ReplayUnmatched,
-    _ffi.R2_ERR_CIRCUIT_OPEN: CircuitOpen,
-    _ffi.R2_ERR_UNSUPPORTED: Unsupported,
-    _ffi.R2_ERR_INVALID_ACCESS_KEY: InvalidAccessKey,
-    _ffi.R2_ERR_SIGNATURE_MISMATCH: SignatureDoesNotMatch,
-    _ffi.R2_ERR_EXPIRED_CREDENTIALS: ExpiredCredentials,
-    _ffi.R2_ERR_UNAUTHORIZED: Unauthorized,
-    _ffi.R2_ERR_EXPIRED_REQUEST: ExpiredRequest,
-    _ffi.R2_ERR_NO_SUCH_BUCKET: NoSuchBucket,
-    _ffi.R2_ERR_ACCESS_DENIED: AccessDenied,
-    _ffi.R2_ERR_INVALID_BUCKET_NAME: InvalidBucketName,
-    _ffi.R2_ERR_NO_SUCH_KEY: NoSuchKey,
-    _ffi.R2_ERR_PRECONDITION_FAILED: PreconditionFailed,
-    _ffi.R2_ERR_NOT_MODIFIED: NotModified,
-    _ffi.R2_ERR_ENTITY_TOO_LARGE: EntityTooLarge,
-    _ffi.R2_ERR_INVALID_RANGE: InvalidRange,
-    _ffi.R2_ERR_INVALID_OBJECT_NAME: InvalidObjectName,
-    _ffi.R2_ERR_METADATA_TOO_LARGE: MetadataTooLarge,
-    _ffi.R2_ERR_SSE_CUSTOMER_KEY_REQUIRED: SSECustomerKeyRequired,
-    _ffi.R2_ERR_NO_SUCH_UPLOAD: NoSuchUpload,
-    _ffi.R2_ERR_INVALID_PART: InvalidPart,
-    _ffi.R2_ERR_INVALID_PART_ORDER: InvalidPartOrder,
-    _ffi.R2_ERR_ENTITY_TOO_SMALL: EntityTooSmall,
-    _ffi.R2_ERR_CONNECTION_FAILED: ConnectionFailed,
-    _ffi.R2_ERR_TIMEOUT: Timeout,
-    _ffi.R2_ERR_TLS: TLSError,
-    _ffi.R2_ERR_INTERNAL_ERROR: InternalError,
-    _ffi.R2_ERR_SERVICE_UNAVAILABLE: ServiceUnavailable,
-    _ffi.R2_ERR_SLOW_DOWN: SlowDown,
-    _ffi.R2_ERR_NOT_IMPLEMENTED: ServerNotImplemented,
-    _ffi.R2_ERR_BAD_DIGEST: BadDigest,
-    _ffi.R2_ERR_MISSING_CONTENT_LENGTH: MissingContentLength,
-    _ffi.R2_ERR_INVALID_REQUEST: InvalidRequest,
-    _ffi.R2_ERR_STREAM_INTERRUPTED: StreamInterrupted,
-    _ffi.R2_ERR_CHECKSUM_MISMATCH: ChecksumMismatch,
-    _ffi.R2_ERR_INCOMPLETE_BODY: IncompleteBody,
-    _ffi.R2_ERR_HTTP: HTTPError,
-}
+# The names r2 had before 1.0; importing them from r2 warns (r2/__init__.py).
+DEPRECATED_NAMES = {"InternalLibraryError": LibraryBug, "InternalError": ServerInternal}
 
 
 def invalid_argument(message: str) -> InvalidArgument:

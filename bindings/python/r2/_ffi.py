@@ -15,21 +15,16 @@ R2_MIN_PRESIGN_EXPIRES = 1
 R2_MAX_PRESIGN_EXPIRES = 604800
 R2_OFF = 0xFFFFFFFF
 R2_CLIENT_OPTIONS_VERSION = 3
-R2_SIGNER_OPTIONS_VERSION = 1
-R2_SIGN_REQUEST_VERSION = 1
-R2_SIGNED_FIELDS_VERSION = 1
-R2_PRESIGN_OPTIONS_VERSION = 1
 R2_PUT_OPTIONS_VERSION = 2
 R2_GET_OPTIONS_VERSION = 2
 R2_OBJECT_INFO_VERSION = 1
 R2_COPY_OPTIONS_VERSION = 2
-R2_LIST_OPTIONS_VERSION = 1
-R2_OBJECT_ENTRY_VERSION = 1
-R2_LIST_RESULT_VERSION = 1
 R2_DELETE_ERROR_VERSION = 1
 R2_DELETE_MANY_OPTIONS_VERSION = 1
 R2_DELETE_RESULT_VERSION = 1
-R2_TRANSFER_OPTIONS_VERSION = 3
+R2_LIST_OPTIONS_VERSION = 1
+R2_OBJECT_ENTRY_VERSION = 1
+R2_LIST_RESULT_VERSION = 1
 R2_COMPLETE_OPTIONS_VERSION = 1
 R2_PART_OPTIONS_VERSION = 1
 R2_LIST_PARTS_OPTIONS_VERSION = 1
@@ -38,6 +33,11 @@ R2_MULTIPART_PART_LIST_VERSION = 1
 R2_LIST_UPLOADS_OPTIONS_VERSION = 1
 R2_MULTIPART_UPLOAD_INFO_VERSION = 1
 R2_MULTIPART_UPLOAD_LIST_VERSION = 1
+R2_TRANSFER_OPTIONS_VERSION = 3
+R2_SIGNER_OPTIONS_VERSION = 1
+R2_SIGN_REQUEST_VERSION = 1
+R2_SIGNED_FIELDS_VERSION = 1
+R2_PRESIGN_OPTIONS_VERSION = 1
 R2_WRITE_PAUSE = 268435457
 R2_READ_PAUSE = (-268435457)
 
@@ -49,7 +49,7 @@ R2_ERR_INVALID_ARGUMENT = -1
 R2_ERR_CONFIG = -2
 R2_ERR_ABORTED = -3
 R2_ERR_CANCELLED = -4
-R2_ERR_INTERNAL = -5
+R2_ERR_LIBRARY_BUG = -5
 R2_ERR_MALFORMED_RESPONSE = -6
 R2_ERR_REPLAY_UNMATCHED = -7
 R2_ERR_CIRCUIT_OPEN = -8
@@ -77,7 +77,7 @@ R2_ERR_ENTITY_TOO_SMALL = -403
 R2_ERR_CONNECTION_FAILED = -500
 R2_ERR_TIMEOUT = -501
 R2_ERR_TLS = -502
-R2_ERR_INTERNAL_ERROR = -600
+R2_ERR_SERVER_INTERNAL = -600
 R2_ERR_SERVICE_UNAVAILABLE = -601
 R2_ERR_SLOW_DOWN = -602
 R2_ERR_NOT_IMPLEMENTED = -603
@@ -117,14 +117,6 @@ class r2_header(Structure):
 
 
 class r2_client(Structure):
-    """An opaque handle: only ever used through a pointer."""
-
-
-class r2_signer(Structure):
-    """An opaque handle: only ever used through a pointer."""
-
-
-class r2_signed(Structure):
     """An opaque handle: only ever used through a pointer."""
 
 
@@ -199,12 +191,6 @@ class r2_trace_record(Structure):
 r2_trace_cb = CFUNCTYPE(None, POINTER(r2_trace_record), c_void_p)
 
 
-# enum r2_breaker_state
-R2_BREAKER_CLOSED = 0
-R2_BREAKER_OPEN = 1
-R2_BREAKER_HALF_OPEN = 2
-
-
 class r2_client_options(Structure):
     _fields_ = [
         ("version", c_uint32),
@@ -255,63 +241,8 @@ class r2_client_options(Structure):
     ]
 
 
-class r2_signer_options(Structure):
-    _fields_ = [
-        ("version", c_uint32),
-        ("access_key_id", c_char_p),
-        ("secret_access_key", c_char_p),
-        ("session_token", c_char_p),
-        ("region", c_char_p),
-        ("service", c_char_p),
-    ]
-
-
-class r2_sign_request(Structure):
-    _fields_ = [
-        ("version", c_uint32),
-        ("method", c_char_p),
-        ("path", c_char_p),
-        ("query", c_char_p),
-        ("headers", POINTER(r2_header)),
-        ("header_count", c_size_t),
-        ("body", POINTER(c_uint8)),
-        ("body_len", c_size_t),
-        ("payload_hash", c_char_p),
-        ("unix_time", c_int64),
-        ("omit_content_sha256_header", c_bool),
-        ("omit_session_token", c_bool),
-    ]
-
-
-class r2_signed_fields(Structure):
-    _fields_ = [
-        ("version", c_uint32),
-        ("authorization", c_char_p),
-        ("authorization_len", c_size_t),
-        ("canonical_request", c_char_p),
-        ("canonical_request_len", c_size_t),
-        ("string_to_sign", c_char_p),
-        ("string_to_sign_len", c_size_t),
-        ("signature", c_char_p),
-        ("signature_len", c_size_t),
-        ("query", c_char_p),
-        ("query_len", c_size_t),
-        ("headers", POINTER(r2_header)),
-        ("header_count", c_size_t),
-        ("header_block", POINTER(c_uint8)),
-        ("header_block_len", c_size_t),
-    ]
-
-
-class r2_presign_options(Structure):
-    _fields_ = [
-        ("version", c_uint32),
-        ("headers", POINTER(r2_header)),
-        ("header_count", c_size_t),
-        ("unix_time", c_int64),
-        ("query", POINTER(r2_header)),
-        ("query_count", c_size_t),
-    ]
+class r2_cancel(Structure):
+    """An opaque handle: only ever used through a pointer."""
 
 
 # enum r2_checksum
@@ -409,6 +340,39 @@ class r2_copy_options(Structure):
     ]
 
 
+class r2_delete_error(Structure):
+    _fields_ = [
+        ("version", c_uint32),
+        ("key", c_char_p),
+        ("code", c_char_p),
+        ("message", c_char_p),
+    ]
+
+
+class r2_delete_many_options(Structure):
+    _fields_ = [
+        ("version", c_uint32),
+        ("quiet", c_bool),
+    ]
+
+
+class r2_delete_result(Structure):
+    _fields_ = [
+        ("version", c_uint32),
+        ("deleted", POINTER(c_char_p)),
+        ("deleted_count", c_size_t),
+        ("errors", POINTER(r2_delete_error)),
+        ("error_count", c_size_t),
+        ("internal", c_void_p),
+    ]
+
+
+r2_write_cb = CFUNCTYPE(c_int, POINTER(c_uint8), c_size_t, c_void_p)
+
+
+r2_read_cb = CFUNCTYPE(c_int64, POINTER(c_uint8), c_size_t, c_void_p)
+
+
 class r2_list_options(Structure):
     _fields_ = [
         ("version", c_uint32),
@@ -447,59 +411,6 @@ class r2_list_result(Structure):
 
 class r2_list_iter(Structure):
     """An opaque handle: only ever used through a pointer."""
-
-
-class r2_delete_error(Structure):
-    _fields_ = [
-        ("version", c_uint32),
-        ("key", c_char_p),
-        ("code", c_char_p),
-        ("message", c_char_p),
-    ]
-
-
-class r2_delete_many_options(Structure):
-    _fields_ = [
-        ("version", c_uint32),
-        ("quiet", c_bool),
-    ]
-
-
-class r2_delete_result(Structure):
-    _fields_ = [
-        ("version", c_uint32),
-        ("deleted", POINTER(c_char_p)),
-        ("deleted_count", c_size_t),
-        ("errors", POINTER(r2_delete_error)),
-        ("error_count", c_size_t),
-        ("internal", c_void_p),
-    ]
-
-
-class r2_cancel(Structure):
-    """An opaque handle: only ever used through a pointer."""
-
-
-r2_progress_cb = CFUNCTYPE(c_int, c_uint64, c_int64, c_void_p)
-
-
-class r2_transfer_options(Structure):
-    _fields_ = [
-        ("version", c_uint32),
-        ("threshold", c_uint64),
-        ("part_size", c_uint64),
-        ("concurrency", c_uint32),
-        ("part_checksum", c_int32),
-        ("put", POINTER(r2_put_options)),
-        ("progress", r2_progress_cb),
-        ("progress_userdata", c_void_p),
-        ("progress_interval_ms", c_uint32),
-        ("cancel", POINTER(r2_cancel)),
-        ("state_path", c_char_p),
-        ("sse_customer_key", POINTER(c_uint8)),
-        ("source_sse_customer_key", POINTER(c_uint8)),
-        ("skip_fsync", c_uint32),
-    ]
 
 
 class r2_completed_part(Structure):
@@ -577,10 +488,99 @@ class r2_multipart_upload_list(Structure):
     ]
 
 
-r2_write_cb = CFUNCTYPE(c_int, POINTER(c_uint8), c_size_t, c_void_p)
+r2_progress_cb = CFUNCTYPE(c_int, c_uint64, c_int64, c_void_p)
 
 
-r2_read_cb = CFUNCTYPE(c_int64, POINTER(c_uint8), c_size_t, c_void_p)
+class r2_transfer_options(Structure):
+    _fields_ = [
+        ("version", c_uint32),
+        ("threshold", c_uint64),
+        ("part_size", c_uint64),
+        ("concurrency", c_uint32),
+        ("part_checksum", c_int32),
+        ("put", POINTER(r2_put_options)),
+        ("progress", r2_progress_cb),
+        ("progress_userdata", c_void_p),
+        ("progress_interval_ms", c_uint32),
+        ("cancel", POINTER(r2_cancel)),
+        ("state_path", c_char_p),
+        ("sse_customer_key", POINTER(c_uint8)),
+        ("source_sse_customer_key", POINTER(c_uint8)),
+        ("skip_fsync", c_uint32),
+    ]
+
+
+class r2_signer(Structure):
+    """An opaque handle: only ever used through a pointer."""
+
+
+class r2_signed(Structure):
+    """An opaque handle: only ever used through a pointer."""
+
+
+class r2_signer_options(Structure):
+    _fields_ = [
+        ("version", c_uint32),
+        ("access_key_id", c_char_p),
+        ("secret_access_key", c_char_p),
+        ("session_token", c_char_p),
+        ("region", c_char_p),
+        ("service", c_char_p),
+    ]
+
+
+class r2_sign_request(Structure):
+    _fields_ = [
+        ("version", c_uint32),
+        ("method", c_char_p),
+        ("path", c_char_p),
+        ("query", c_char_p),
+        ("headers", POINTER(r2_header)),
+        ("header_count", c_size_t),
+        ("body", POINTER(c_uint8)),
+        ("body_len", c_size_t),
+        ("payload_hash", c_char_p),
+        ("unix_time", c_int64),
+        ("omit_content_sha256_header", c_bool),
+        ("omit_session_token", c_bool),
+    ]
+
+
+class r2_signed_fields(Structure):
+    _fields_ = [
+        ("version", c_uint32),
+        ("authorization", c_char_p),
+        ("authorization_len", c_size_t),
+        ("canonical_request", c_char_p),
+        ("canonical_request_len", c_size_t),
+        ("string_to_sign", c_char_p),
+        ("string_to_sign_len", c_size_t),
+        ("signature", c_char_p),
+        ("signature_len", c_size_t),
+        ("query", c_char_p),
+        ("query_len", c_size_t),
+        ("headers", POINTER(r2_header)),
+        ("header_count", c_size_t),
+        ("header_block", POINTER(c_uint8)),
+        ("header_block_len", c_size_t),
+    ]
+
+
+class r2_presign_options(Structure):
+    _fields_ = [
+        ("version", c_uint32),
+        ("headers", POINTER(r2_header)),
+        ("header_count", c_size_t),
+        ("unix_time", c_int64),
+        ("query", POINTER(r2_header)),
+        ("query_count", c_size_t),
+    ]
+
+
+# enum r2_breaker_state
+R2_BREAKER_CLOSED = 0
+R2_BREAKER_OPEN = 1
+R2_BREAKER_HALF_OPEN = 2
 
 
 class r2_op(Structure):
@@ -592,100 +592,100 @@ r2_done_cb = CFUNCTYPE(None, POINTER(r2_op), c_int32, c_void_p)
 
 # name: (restype, argtypes), in header order
 FUNCTIONS = {
-    "r2_bucket_validate": (c_int32, [c_char_p]),
-    "r2_buf_dispose": (None, [POINTER(r2_buf)]),
-    "r2_cancel_free": (None, [POINTER(r2_cancel)]),
-    "r2_cancel_new": (c_int32, [POINTER(POINTER(r2_cancel))]),
-    "r2_cancel_signal": (c_int32, [POINTER(r2_cancel)]),
-    "r2_client_breaker_state": (c_int32, [POINTER(c_int32), POINTER(r2_client)]),
-    "r2_client_free": (None, [POINTER(r2_client)]),
-    "r2_client_metrics_json": (c_int32, [POINTER(r2_buf), POINTER(r2_client)]),
-    "r2_client_metrics_prometheus": (c_int32, [POINTER(r2_buf), POINTER(r2_client)]),
-    "r2_client_new": (c_int32, [POINTER(POINTER(r2_client)), POINTER(r2_client_options)]),
-    "r2_client_new_from_env": (c_int32, [POINTER(POINTER(r2_client))]),
-    "r2_client_options_init": (c_int32, [POINTER(r2_client_options), c_uint32]),
-    "r2_client_presign": (c_int32, [POINTER(r2_buf), POINTER(r2_client), c_char_p, c_char_p, c_char_p, c_int64, POINTER(r2_presign_options)]),
-    "r2_complete_options_init": (c_int32, [POINTER(r2_complete_options), c_uint32]),
-    "r2_copy_options_init": (c_int32, [POINTER(r2_copy_options), c_uint32]),
-    "r2_delete_many_options_init": (c_int32, [POINTER(r2_delete_many_options), c_uint32]),
-    "r2_delete_result_dispose": (None, [POINTER(r2_delete_result)]),
-    "r2_error_last": (POINTER(r2_error), []),
-    "r2_get_options_init": (c_int32, [POINTER(r2_get_options), c_uint32]),
-    "r2_key_validate": (c_int32, [c_char_p]),
-    "r2_list_iter_free": (None, [POINTER(r2_list_iter)]),
-    "r2_list_iter_new": (c_int32, [POINTER(POINTER(r2_list_iter)), POINTER(r2_client), c_char_p, POINTER(r2_list_options)]),
-    "r2_list_iter_next": (c_int32, [POINTER(r2_object_entry), POINTER(r2_list_iter)]),
-    "r2_list_objects": (c_int32, [POINTER(r2_list_result), POINTER(r2_client), c_char_p, POINTER(r2_list_options)]),
-    "r2_list_objects_async": (c_int32, [POINTER(POINTER(r2_op)), POINTER(r2_list_result), POINTER(r2_client), c_char_p, POINTER(r2_list_options), r2_done_cb, c_void_p, r2_free_cb]),
-    "r2_list_options_init": (c_int32, [POINTER(r2_list_options), c_uint32]),
-    "r2_list_parts_options_init": (c_int32, [POINTER(r2_list_parts_options), c_uint32]),
-    "r2_list_result_dispose": (None, [POINTER(r2_list_result)]),
-    "r2_list_uploads_options_init": (c_int32, [POINTER(r2_list_uploads_options), c_uint32]),
-    "r2_multipart_abort": (c_int32, [POINTER(r2_client), c_char_p, c_char_p, c_char_p]),
-    "r2_multipart_abort_async": (c_int32, [POINTER(POINTER(r2_op)), POINTER(r2_client), c_char_p, c_char_p, c_char_p, r2_done_cb, c_void_p, r2_free_cb]),
-    "r2_multipart_complete": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, c_char_p, POINTER(r2_completed_part), c_size_t, POINTER(r2_complete_options)]),
-    "r2_multipart_complete_async": (c_int32, [POINTER(POINTER(r2_op)), POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, c_char_p, POINTER(r2_completed_part), c_size_t, POINTER(r2_complete_options), r2_done_cb, c_void_p, r2_free_cb]),
-    "r2_multipart_create": (c_int32, [POINTER(r2_buf), POINTER(r2_client), c_char_p, c_char_p, POINTER(r2_put_options)]),
-    "r2_multipart_create_async": (c_int32, [POINTER(POINTER(r2_op)), POINTER(r2_buf), POINTER(r2_client), c_char_p, c_char_p, POINTER(r2_put_options), r2_done_cb, c_void_p, r2_free_cb]),
-    "r2_multipart_list_parts": (c_int32, [POINTER(r2_multipart_part_list), POINTER(r2_client), c_char_p, c_char_p, c_char_p, POINTER(r2_list_parts_options)]),
-    "r2_multipart_list_parts_async": (c_int32, [POINTER(POINTER(r2_op)), POINTER(r2_multipart_part_list), POINTER(r2_client), c_char_p, c_char_p, c_char_p, POINTER(r2_list_parts_options), r2_done_cb, c_void_p, r2_free_cb]),
-    "r2_multipart_list_uploads": (c_int32, [POINTER(r2_multipart_upload_list), POINTER(r2_client), c_char_p, POINTER(r2_list_uploads_options)]),
-    "r2_multipart_list_uploads_async": (c_int32, [POINTER(POINTER(r2_op)), POINTER(r2_multipart_upload_list), POINTER(r2_client), c_char_p, POINTER(r2_list_uploads_options), r2_done_cb, c_void_p, r2_free_cb]),
-    "r2_multipart_part_list_dispose": (None, [POINTER(r2_multipart_part_list)]),
-    "r2_multipart_upload_list_dispose": (None, [POINTER(r2_multipart_upload_list)]),
-    "r2_multipart_upload_part": (c_int32, [POINTER(r2_buf), POINTER(r2_client), c_char_p, c_char_p, c_char_p, c_uint32, POINTER(c_uint8), c_size_t, POINTER(r2_part_options)]),
-    "r2_multipart_upload_part_async": (c_int32, [POINTER(POINTER(r2_op)), POINTER(r2_buf), POINTER(r2_client), c_char_p, c_char_p, c_char_p, c_uint32, POINTER(c_uint8), c_size_t, POINTER(r2_part_options), r2_done_cb, c_void_p, r2_free_cb]),
-    "r2_multipart_upload_part_copy": (c_int32, [POINTER(r2_buf), POINTER(r2_client), c_char_p, c_char_p, c_char_p, c_uint32, c_char_p, c_char_p, c_int64, c_int64, POINTER(r2_part_options)]),
-    "r2_multipart_upload_part_copy_async": (c_int32, [POINTER(POINTER(r2_op)), POINTER(r2_buf), POINTER(r2_client), c_char_p, c_char_p, c_char_p, c_uint32, c_char_p, c_char_p, c_int64, c_int64, POINTER(r2_part_options), r2_done_cb, c_void_p, r2_free_cb]),
-    "r2_object_copy": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, c_char_p, c_char_p, POINTER(r2_copy_options)]),
-    "r2_object_copy_async": (c_int32, [POINTER(POINTER(r2_op)), POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, c_char_p, c_char_p, POINTER(r2_copy_options), r2_done_cb, c_void_p, r2_free_cb]),
-    "r2_object_delete": (c_int32, [POINTER(r2_client), c_char_p, c_char_p]),
-    "r2_object_delete_async": (c_int32, [POINTER(POINTER(r2_op)), POINTER(r2_client), c_char_p, c_char_p, r2_done_cb, c_void_p, r2_free_cb]),
-    "r2_object_delete_many": (c_int32, [POINTER(r2_delete_result), POINTER(r2_client), c_char_p, POINTER(c_char_p), c_size_t, POINTER(r2_delete_many_options)]),
-    "r2_object_delete_many_async": (c_int32, [POINTER(POINTER(r2_op)), POINTER(r2_delete_result), POINTER(r2_client), c_char_p, POINTER(c_char_p), c_size_t, POINTER(r2_delete_many_options), r2_done_cb, c_void_p, r2_free_cb]),
-    "r2_object_get": (c_int32, [POINTER(r2_buf), POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, POINTER(r2_get_options)]),
-    "r2_object_get_async": (c_int32, [POINTER(POINTER(r2_op)), POINTER(r2_buf), POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, POINTER(r2_get_options), r2_done_cb, c_void_p, r2_free_cb]),
-    "r2_object_get_stream": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, r2_write_cb, c_void_p, POINTER(r2_get_options)]),
-    "r2_object_get_stream_async": (c_int32, [POINTER(POINTER(r2_op)), POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, r2_write_cb, c_void_p, POINTER(r2_get_options), r2_done_cb, c_void_p, r2_free_cb]),
-    "r2_object_head": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, POINTER(r2_get_options)]),
-    "r2_object_head_async": (c_int32, [POINTER(POINTER(r2_op)), POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, POINTER(r2_get_options), r2_done_cb, c_void_p, r2_free_cb]),
-    "r2_object_info_dispose": (None, [POINTER(r2_object_info)]),
-    "r2_object_put": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, POINTER(c_uint8), c_size_t, POINTER(r2_put_options)]),
-    "r2_object_put_async": (c_int32, [POINTER(POINTER(r2_op)), POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, POINTER(c_uint8), c_size_t, POINTER(r2_put_options), r2_done_cb, c_void_p, r2_free_cb]),
-    "r2_object_put_stream": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, c_uint64, r2_read_cb, c_void_p, POINTER(r2_put_options)]),
-    "r2_object_put_stream_async": (c_int32, [POINTER(POINTER(r2_op)), POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, c_uint64, r2_read_cb, c_void_p, POINTER(r2_put_options), r2_done_cb, c_void_p, r2_free_cb]),
-    "r2_op_cancel": (c_int32, [POINTER(r2_op)]),
-    "r2_op_free": (None, [POINTER(r2_op)]),
-    "r2_op_resume": (c_int32, [POINTER(r2_op)]),
-    "r2_part_options_init": (c_int32, [POINTER(r2_part_options), c_uint32]),
-    "r2_presign_options_init": (c_int32, [POINTER(r2_presign_options), c_uint32]),
-    "r2_put_options_init": (c_int32, [POINTER(r2_put_options), c_uint32]),
-    "r2_sign_request_init": (c_int32, [POINTER(r2_sign_request), c_uint32]),
-    "r2_signed_authorization": (c_char_p, [POINTER(r2_signed)]),
-    "r2_signed_canonical_request": (c_char_p, [POINTER(r2_signed)]),
-    "r2_signed_free": (None, [POINTER(r2_signed)]),
-    "r2_signed_get": (c_int32, [POINTER(r2_signed_fields), POINTER(r2_signed)]),
-    "r2_signed_header": (c_int32, [POINTER(r2_header), POINTER(r2_signed), c_size_t]),
-    "r2_signed_header_count": (c_size_t, [POINTER(r2_signed)]),
-    "r2_signed_query": (c_char_p, [POINTER(r2_signed)]),
-    "r2_signed_signature": (c_char_p, [POINTER(r2_signed)]),
-    "r2_signed_string_to_sign": (c_char_p, [POINTER(r2_signed)]),
-    "r2_signer_free": (None, [POINTER(r2_signer)]),
-    "r2_signer_new": (c_int32, [POINTER(POINTER(r2_signer)), POINTER(r2_signer_options)]),
-    "r2_signer_options_init": (c_int32, [POINTER(r2_signer_options), c_uint32]),
-    "r2_signer_presign": (c_int32, [POINTER(POINTER(r2_signed)), POINTER(r2_signer), POINTER(r2_sign_request), c_int64]),
-    "r2_signer_sign": (c_int32, [POINTER(POINTER(r2_signed)), POINTER(r2_signer), POINTER(r2_sign_request)]),
-    "r2_status_string": (c_char_p, [c_int32]),
-    "r2_transfer_copy": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, c_char_p, c_char_p, POINTER(r2_transfer_options)]),
-    "r2_transfer_download_file": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, c_char_p, POINTER(r2_transfer_options)]),
-    "r2_transfer_download_stream": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, r2_write_cb, c_void_p, POINTER(r2_transfer_options)]),
-    "r2_transfer_options_init": (c_int32, [POINTER(r2_transfer_options), c_uint32]),
-    "r2_transfer_upload_buffer": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, POINTER(c_uint8), c_size_t, POINTER(r2_transfer_options)]),
-    "r2_transfer_upload_buffer_async": (c_int32, [POINTER(POINTER(r2_op)), POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, POINTER(c_uint8), c_size_t, POINTER(r2_transfer_options), r2_done_cb, c_void_p, r2_free_cb]),
-    "r2_transfer_upload_file": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, c_char_p, POINTER(r2_transfer_options)]),
-    "r2_transfer_upload_file_async": (c_int32, [POINTER(POINTER(r2_op)), POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, c_char_p, POINTER(r2_transfer_options), r2_done_cb, c_void_p, r2_free_cb]),
-    "r2_transfer_upload_stream": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, c_int64, r2_read_cb, c_void_p, POINTER(r2_transfer_options)]),
     "r2_version_number": (c_uint32, []),
     "r2_version_string": (c_char_p, []),
+    "r2_status_string": (c_char_p, [c_int32]),
+    "r2_error_last": (POINTER(r2_error), []),
+    "r2_buf_dispose": (None, [POINTER(r2_buf)]),
+    "r2_client_options_init": (c_int32, [POINTER(r2_client_options), c_uint32]),
+    "r2_client_new": (c_int32, [POINTER(POINTER(r2_client)), POINTER(r2_client_options)]),
+    "r2_client_new_from_env": (c_int32, [POINTER(POINTER(r2_client))]),
+    "r2_client_free": (None, [POINTER(r2_client)]),
+    "r2_bucket_validate": (c_int32, [c_char_p]),
+    "r2_key_validate": (c_int32, [c_char_p]),
+    "r2_cancel_new": (c_int32, [POINTER(POINTER(r2_cancel))]),
+    "r2_cancel_signal": (c_int32, [POINTER(r2_cancel)]),
+    "r2_cancel_free": (None, [POINTER(r2_cancel)]),
+    "r2_put_options_init": (c_int32, [POINTER(r2_put_options), c_uint32]),
+    "r2_get_options_init": (c_int32, [POINTER(r2_get_options), c_uint32]),
+    "r2_copy_options_init": (c_int32, [POINTER(r2_copy_options), c_uint32]),
+    "r2_object_info_dispose": (None, [POINTER(r2_object_info)]),
+    "r2_object_put": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, POINTER(c_uint8), c_size_t, POINTER(r2_put_options)]),
+    "r2_object_put_stream": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, c_uint64, r2_read_cb, c_void_p, POINTER(r2_put_options)]),
+    "r2_object_get": (c_int32, [POINTER(r2_buf), POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, POINTER(r2_get_options)]),
+    "r2_object_get_stream": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, r2_write_cb, c_void_p, POINTER(r2_get_options)]),
+    "r2_object_head": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, POINTER(r2_get_options)]),
+    "r2_object_delete": (c_int32, [POINTER(r2_client), c_char_p, c_char_p]),
+    "r2_delete_many_options_init": (c_int32, [POINTER(r2_delete_many_options), c_uint32]),
+    "r2_object_delete_many": (c_int32, [POINTER(r2_delete_result), POINTER(r2_client), c_char_p, POINTER(c_char_p), c_size_t, POINTER(r2_delete_many_options)]),
+    "r2_delete_result_dispose": (None, [POINTER(r2_delete_result)]),
+    "r2_object_copy": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, c_char_p, c_char_p, POINTER(r2_copy_options)]),
+    "r2_list_options_init": (c_int32, [POINTER(r2_list_options), c_uint32]),
+    "r2_list_objects": (c_int32, [POINTER(r2_list_result), POINTER(r2_client), c_char_p, POINTER(r2_list_options)]),
+    "r2_list_result_dispose": (None, [POINTER(r2_list_result)]),
+    "r2_list_iter_new": (c_int32, [POINTER(POINTER(r2_list_iter)), POINTER(r2_client), c_char_p, POINTER(r2_list_options)]),
+    "r2_list_iter_next": (c_int32, [POINTER(r2_object_entry), POINTER(r2_list_iter)]),
+    "r2_list_iter_free": (None, [POINTER(r2_list_iter)]),
+    "r2_multipart_create": (c_int32, [POINTER(r2_buf), POINTER(r2_client), c_char_p, c_char_p, POINTER(r2_put_options)]),
+    "r2_part_options_init": (c_int32, [POINTER(r2_part_options), c_uint32]),
+    "r2_multipart_upload_part": (c_int32, [POINTER(r2_buf), POINTER(r2_client), c_char_p, c_char_p, c_char_p, c_uint32, POINTER(c_uint8), c_size_t, POINTER(r2_part_options)]),
+    "r2_multipart_upload_part_copy": (c_int32, [POINTER(r2_buf), POINTER(r2_client), c_char_p, c_char_p, c_char_p, c_uint32, c_char_p, c_char_p, c_int64, c_int64, POINTER(r2_part_options)]),
+    "r2_complete_options_init": (c_int32, [POINTER(r2_complete_options), c_uint32]),
+    "r2_multipart_complete": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, c_char_p, POINTER(r2_completed_part), c_size_t, POINTER(r2_complete_options)]),
+    "r2_multipart_abort": (c_int32, [POINTER(r2_client), c_char_p, c_char_p, c_char_p]),
+    "r2_list_parts_options_init": (c_int32, [POINTER(r2_list_parts_options), c_uint32]),
+    "r2_multipart_list_parts": (c_int32, [POINTER(r2_multipart_part_list), POINTER(r2_client), c_char_p, c_char_p, c_char_p, POINTER(r2_list_parts_options)]),
+    "r2_multipart_part_list_dispose": (None, [POINTER(r2_multipart_part_list)]),
+    "r2_list_uploads_options_init": (c_int32, [POINTER(r2_list_uploads_options), c_uint32]),
+    "r2_multipart_list_uploads": (c_int32, [POINTER(r2_multipart_upload_list), POINTER(r2_client), c_char_p, POINTER(r2_list_uploads_options)]),
+    "r2_multipart_upload_list_dispose": (None, [POINTER(r2_multipart_upload_list)]),
+    "r2_transfer_options_init": (c_int32, [POINTER(r2_transfer_options), c_uint32]),
+    "r2_transfer_upload_file": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, c_char_p, POINTER(r2_transfer_options)]),
+    "r2_transfer_upload_buffer": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, POINTER(c_uint8), c_size_t, POINTER(r2_transfer_options)]),
+    "r2_transfer_upload_stream": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, c_int64, r2_read_cb, c_void_p, POINTER(r2_transfer_options)]),
+    "r2_transfer_download_file": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, c_char_p, POINTER(r2_transfer_options)]),
+    "r2_transfer_download_stream": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, r2_write_cb, c_void_p, POINTER(r2_transfer_options)]),
+    "r2_transfer_copy": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, c_char_p, c_char_p, POINTER(r2_transfer_options)]),
+    "r2_client_presign": (c_int32, [POINTER(r2_buf), POINTER(r2_client), c_char_p, c_char_p, c_char_p, c_int64, POINTER(r2_presign_options)]),
+    "r2_presign_options_init": (c_int32, [POINTER(r2_presign_options), c_uint32]),
+    "r2_signer_options_init": (c_int32, [POINTER(r2_signer_options), c_uint32]),
+    "r2_signer_new": (c_int32, [POINTER(POINTER(r2_signer)), POINTER(r2_signer_options)]),
+    "r2_signer_free": (None, [POINTER(r2_signer)]),
+    "r2_sign_request_init": (c_int32, [POINTER(r2_sign_request), c_uint32]),
+    "r2_signer_sign": (c_int32, [POINTER(POINTER(r2_signed)), POINTER(r2_signer), POINTER(r2_sign_request)]),
+    "r2_signer_presign": (c_int32, [POINTER(POINTER(r2_signed)), POINTER(r2_signer), POINTER(r2_sign_request), c_int64]),
+    "r2_signed_free": (None, [POINTER(r2_signed)]),
+    "r2_signed_get": (c_int32, [POINTER(r2_signed_fields), POINTER(r2_signed)]),
+    "r2_signed_authorization": (c_char_p, [POINTER(r2_signed)]),
+    "r2_signed_canonical_request": (c_char_p, [POINTER(r2_signed)]),
+    "r2_signed_string_to_sign": (c_char_p, [POINTER(r2_signed)]),
+    "r2_signed_signature": (c_char_p, [POINTER(r2_signed)]),
+    "r2_signed_query": (c_char_p, [POINTER(r2_signed)]),
+    "r2_signed_header_count": (c_size_t, [POINTER(r2_signed)]),
+    "r2_signed_header": (c_int32, [POINTER(r2_header), POINTER(r2_signed), c_size_t]),
+    "r2_client_breaker_state": (c_int32, [POINTER(c_int32), POINTER(r2_client)]),
+    "r2_client_metrics_prometheus": (c_int32, [POINTER(r2_buf), POINTER(r2_client)]),
+    "r2_client_metrics_json": (c_int32, [POINTER(r2_buf), POINTER(r2_client)]),
+    "r2_op_cancel": (c_int32, [POINTER(r2_op)]),
+    "r2_op_resume": (c_int32, [POINTER(r2_op)]),
+    "r2_op_free": (None, [POINTER(r2_op)]),
+    "r2_object_get_async": (c_int32, [POINTER(POINTER(r2_op)), POINTER(r2_buf), POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, POINTER(r2_get_options), r2_done_cb, c_void_p, r2_free_cb]),
+    "r2_object_get_stream_async": (c_int32, [POINTER(POINTER(r2_op)), POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, r2_write_cb, c_void_p, POINTER(r2_get_options), r2_done_cb, c_void_p, r2_free_cb]),
+    "r2_object_head_async": (c_int32, [POINTER(POINTER(r2_op)), POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, POINTER(r2_get_options), r2_done_cb, c_void_p, r2_free_cb]),
+    "r2_object_put_async": (c_int32, [POINTER(POINTER(r2_op)), POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, POINTER(c_uint8), c_size_t, POINTER(r2_put_options), r2_done_cb, c_void_p, r2_free_cb]),
+    "r2_object_put_stream_async": (c_int32, [POINTER(POINTER(r2_op)), POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, c_uint64, r2_read_cb, c_void_p, POINTER(r2_put_options), r2_done_cb, c_void_p, r2_free_cb]),
+    "r2_object_delete_async": (c_int32, [POINTER(POINTER(r2_op)), POINTER(r2_client), c_char_p, c_char_p, r2_done_cb, c_void_p, r2_free_cb]),
+    "r2_object_copy_async": (c_int32, [POINTER(POINTER(r2_op)), POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, c_char_p, c_char_p, POINTER(r2_copy_options), r2_done_cb, c_void_p, r2_free_cb]),
+    "r2_list_objects_async": (c_int32, [POINTER(POINTER(r2_op)), POINTER(r2_list_result), POINTER(r2_client), c_char_p, POINTER(r2_list_options), r2_done_cb, c_void_p, r2_free_cb]),
+    "r2_object_delete_many_async": (c_int32, [POINTER(POINTER(r2_op)), POINTER(r2_delete_result), POINTER(r2_client), c_char_p, POINTER(c_char_p), c_size_t, POINTER(r2_delete_many_options), r2_done_cb, c_void_p, r2_free_cb]),
+    "r2_multipart_create_async": (c_int32, [POINTER(POINTER(r2_op)), POINTER(r2_buf), POINTER(r2_client), c_char_p, c_char_p, POINTER(r2_put_options), r2_done_cb, c_void_p, r2_free_cb]),
+    "r2_multipart_upload_part_async": (c_int32, [POINTER(POINTER(r2_op)), POINTER(r2_buf), POINTER(r2_client), c_char_p, c_char_p, c_char_p, c_uint32, POINTER(c_uint8), c_size_t, POINTER(r2_part_options), r2_done_cb, c_void_p, r2_free_cb]),
+    "r2_multipart_upload_part_copy_async": (c_int32, [POINTER(POINTER(r2_op)), POINTER(r2_buf), POINTER(r2_client), c_char_p, c_char_p, c_char_p, c_uint32, c_char_p, c_char_p, c_int64, c_int64, POINTER(r2_part_options), r2_done_cb, c_void_p, r2_free_cb]),
+    "r2_multipart_complete_async": (c_int32, [POINTER(POINTER(r2_op)), POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, c_char_p, POINTER(r2_completed_part), c_size_t, POINTER(r2_complete_options), r2_done_cb, c_void_p, r2_free_cb]),
+    "r2_multipart_abort_async": (c_int32, [POINTER(POINTER(r2_op)), POINTER(r2_client), c_char_p, c_char_p, c_char_p, r2_done_cb, c_void_p, r2_free_cb]),
+    "r2_multipart_list_parts_async": (c_int32, [POINTER(POINTER(r2_op)), POINTER(r2_multipart_part_list), POINTER(r2_client), c_char_p, c_char_p, c_char_p, POINTER(r2_list_parts_options), r2_done_cb, c_void_p, r2_free_cb]),
+    "r2_multipart_list_uploads_async": (c_int32, [POINTER(POINTER(r2_op)), POINTER(r2_multipart_upload_list), POINTER(r2_client), c_char_p, POINTER(r2_list_uploads_options), r2_done_cb, c_void_p, r2_free_cb]),
+    "r2_transfer_upload_file_async": (c_int32, [POINTER(POINTER(r2_op)), POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, c_char_p, POINTER(r2_transfer_options), r2_done_cb, c_void_p, r2_free_cb]),
+    "r2_transfer_upload_buffer_async": (c_int32, [POINTER(POINTER(r2_op)), POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, POINTER(c_uint8), c_size_t, POINTER(r2_transfer_options), r2_done_cb, c_void_p, r2_free_cb]),
     "r2_xml_parse": (c_int32, [POINTER(r2_buf), c_char_p, POINTER(c_uint8), c_size_t]),
 }

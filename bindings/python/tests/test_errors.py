@@ -67,3 +67,26 @@ def test_validation_helpers():
         r2.validate_key("a\0b")
     with pytest.raises(r2.InvalidArgument, match="key"):
         r2.validate_key("bad \udcff surrogate")  # not UTF-8: refused by r2, which names the parameter
+
+
+def test_classes_take_name_retryable_and_doc_from_the_generated_table(lib):
+    from r2 import _status
+    for code, cls in _errors.BY_CODE.items():
+        assert cls.status == _status.NAMES[code] and cls.code == code
+        assert cls.__doc__ == _status.DESCRIPTIONS[code], cls
+    assert r2.ServerInternal.code == _ffi.R2_ERR_SERVER_INTERNAL == -600 and r2.ServerInternal.status == "ServerInternal"
+    assert r2.LibraryBug.code == _ffi.R2_ERR_LIBRARY_BUG == -5 and r2.LibraryBug.status == "LibraryBug"
+    assert _status.RETRYABLE == {_ffi.R2_ERR_SERVER_INTERNAL, _ffi.R2_ERR_SERVICE_UNAVAILABLE, _ffi.R2_ERR_SLOW_DOWN,
+                                 _ffi.R2_ERR_CONNECTION_FAILED, _ffi.R2_ERR_TIMEOUT, _ffi.R2_ERR_STREAM_INTERRUPTED,
+                                 _ffi.R2_ERR_INCOMPLETE_BODY}
+    assert _ffi.R2_ITER_OVER == 1 and lib.r2_status_string(_ffi.R2_ITER_OVER) == b"IterOver"
+    assert r2.SlowDown("x").code == _ffi.R2_ERR_SLOW_DOWN  # the class's code unless given
+
+
+def test_names_before_1_0_still_work_with_a_warning():
+    with pytest.warns(DeprecationWarning, match="r2.ServerInternal"):
+        assert r2.InternalError is r2.ServerInternal
+    with pytest.warns(DeprecationWarning, match="r2.LibraryBug"):
+        assert r2.InternalLibraryError is r2.LibraryBug
+    with pytest.raises(AttributeError):
+        r2.NoSuchThing  # noqa: B018
