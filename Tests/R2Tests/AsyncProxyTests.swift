@@ -20,7 +20,7 @@ final class FaultProxy {
 
     init(upstream: String) throws {
         var fds: [Int32] = [0, 0]
-        guard pipe(&fds) == 0 else { throw R2Error(.internalBug, "pipe") }
+        guard pipe(&fds) == 0 else { throw R2Error(.libraryBug, "pipe") }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -30,7 +30,7 @@ final class FaultProxy {
         var cargs = argv.map { strdup($0) } + [nil]
         defer { for a in cargs { free(a) } }
         var child = pid_t()
-        guard posix_spawnp(&child, "python3", &actions, nil, &cargs, environ) == 0 else { throw R2Error(.internalBug, "spawn python3") }
+        guard posix_spawnp(&child, "python3", &actions, nil, &cargs, environ) == 0 else { throw R2Error(.libraryBug, "spawn python3") }
         close(fds[1])
         pid = child
         var line: [UInt8] = []
@@ -38,7 +38,7 @@ final class FaultProxy {
         while read(fds[0], &byte, 1) == 1 && byte != 0x0A { line.append(byte) }
         close(fds[0])
         let ports = String(decoding: line, as: UTF8.self).split(separator: " ").compactMap { Int($0) }
-        guard ports.count == 2 else { throw R2Error(.internalBug, "fault proxy said \(String(decoding: line, as: UTF8.self))") }
+        guard ports.count == 2 else { throw R2Error(.libraryBug, "fault proxy said \(String(decoding: line, as: UTF8.self))") }
         (port, control) = (ports[0], ports[1])
     }
 

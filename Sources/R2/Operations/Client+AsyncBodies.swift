@@ -135,7 +135,7 @@ extension R2Client {
             info.contentLength = Int64(sent)
             return info
         } catch {
-            let failure = error as? R2Error ?? R2Error(.internalBug, "\(error)")
+            let failure = error as? R2Error ?? R2Error(.libraryBug, "\(error)")
             // Not cancelled with the task: the abort must run after a cancel too.
             await Task.detached { [self] in
                 do throws(R2Error) { try await abortMultipartUpload(upload) } catch { logAbortFailure(upload, error) }
