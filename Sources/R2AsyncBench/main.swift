@@ -32,6 +32,10 @@ extension String {
     func trimmingCharacters(in set: Character) -> String { String(self.filter { $0 != set }) }
 }
 
+final class Gauge: Sendable {
+    let state = Mutex((now: 0, peak: 0))
+}
+
 func usage() -> rusage {
     var u = rusage()
     getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &u)
@@ -95,9 +99,13 @@ func bench(client config: ClientConfig) async -> Int32 {
         let rssBefore = currentRSSKiB()
         let u0 = usage(), t0 = now()
         let peakThreads = Mutex(threadsBefore)
+        // Calls started and not yet returned, and the most of them at once.
+        let inFlight = Gauge()
         let (bytes, failures) = try await withThrowingTaskGroup(of: Int.self) { group in
             for _ in 0..<requests {
                 group.addTask {
+                    inFlight.state.withLock { $0.now += 1; $0.peak = max($0.peak, $0.now) }
+                    defer { inFlight.state.withLock { $0.now -= 1 } }
                     do { return try await client.getObject(bucket: bucket, key: key).body.count } catch { return -1 }
                 }
             }
@@ -126,7 +134,7 @@ func bench(client config: ClientConfig) async -> Int32 {
         let engineThreads: String = env("R2_ENGINE_THREADS") ?? "2"
         print("r2 Swift async: \(requests) concurrent getObject of \(size) B, one task each (R2_ENGINE_THREADS \(engineThreads))")
         print("  \(fmt(opsPerSecond)) ops/s   \(fmt(seconds, 2)) s   \(fmt(cpuPerOp)) us CPU/op (user+sys, whole process)")
-        print("  failures: \(failures); bytes: \(bytes)")
+        print("  failures: \(failures); bytes: \(bytes); calls in flight at once: up to \(inFlight.state.withLock { $0.peak })")
         print("  threads: \(threadsBefore.count) before, \(peak.count) at peak (r2 engine: \(engine)): " + named.joined(separator: ", "))
         print("  peak RSS \(fmt(Double(peakRSS) / 1024, 1)) MiB (\(fmt(Double(rssBefore) / 1024, 1)) MiB before the run): "
               + "\(fmt(perRequest, 1)) KiB per in-flight request")
