@@ -111,6 +111,10 @@ $(OUT)/test_proxy: Tests/CABITests/test_proxy.c Tests/CABITests/check.h Tests/CA
 $(OUT)/test_async: Tests/CABITests/test_async.c Tests/CABITests/check.h Tests/CABITests/control.h include/r2.h $(LIB) | $(OUT)
 	$(CC) $(CFLAGS_STRICT) -pthread Tests/CABITests/test_async.c $(CLINK) -o $@
 
+# The asynchronous C example (an event loop keeping requests in flight); compiled by make check, run by server-tests.
+$(OUT)/async_example: examples/c/async.c include/r2.h $(LIB) | $(OUT)
+	$(CC) $(CFLAGS_STRICT) -pthread examples/c/async.c $(CLINK) -o $@
+
 $(OUT)/bench_async: Tests/CABITests/bench_async.c include/r2.h $(LIB) | $(OUT)
 	$(CC) $(CFLAGS_STRICT) -pthread Tests/CABITests/bench_async.c $(CLINK) -o $@
 
@@ -172,7 +176,7 @@ xml-fixtures: build
 	done <<< "$$cases"; \
 	echo "xml-fixtures: $$n checked, $$fail failed"; test $$fail -eq 0
 
-ctests: build header-compile $(OUT)/test_abi $(OUT)/test_misuse $(OUT)/test_resilience $(OUT)/test_result_versions $(OUT)/vectors
+ctests: build header-compile $(OUT)/async_example $(OUT)/test_abi $(OUT)/test_misuse $(OUT)/test_resilience $(OUT)/test_result_versions $(OUT)/vectors
 	$(OUT)/test_abi
 	$(OUT)/test_misuse
 	$(OUT)/test_resilience
@@ -201,13 +205,15 @@ RULES = python3 Tests/RulesChecker/rules_checker.py --upstream "$${R2_TEST_ENDPO
 # tests (a 256 MiB download through resets, a stall, SlowDown, reset uploads),
 # then the Swift tests, which replay the C cassette and test against the server;
 # then the CLI, Python and Node suites.
-server-tests: build $(OUT)/test_objects $(OUT)/test_transfer $(OUT)/test_rules $(OUT)/test_proxy $(OUT)/test_async
+server-tests: build $(OUT)/test_objects $(OUT)/test_transfer $(OUT)/test_rules $(OUT)/test_proxy $(OUT)/test_async $(OUT)/async_example
 	R2_TEST_CASSETTE=$(abspath $(OUT))/c-session.json R2_TEST_BIG_MIB=$(BIG_MIB) $(RULES) bash -c '$(OUT)/test_objects "$$R2_TEST_ENDPOINT"'
 	$(OUT)/test_objects "$$R2_TEST_TLS_ENDPOINT" "$$R2_TEST_CA"
 	R2_TEST_BIG_MIB=$(BIG_MIB) $(RULES) bash -c '$(OUT)/test_transfer "$$R2_TEST_ENDPOINT"'
 	$(RULES) $(OUT)/test_rules
 	R2_TEST_PROXY_MIB=$(PROXY_MIB) $(OUT)/test_proxy "$$R2_TEST_ENDPOINT"
 	$(OUT)/test_async "$$R2_TEST_ENDPOINT"
+	R2_ENDPOINT="$$R2_TEST_ENDPOINT" R2_ALLOW_HTTP=1 R2_ACCESS_KEY_ID="$$R2_TEST_ACCESS_KEY_ID" \
+		R2_SECRET_ACCESS_KEY="$$R2_TEST_SECRET_ACCESS_KEY" R2_DEMO_BUCKET=r2-demo $(OUT)/async_example
 	R2_TEST_C_CASSETTE=$(abspath $(OUT))/c-session.json swift test
 	$(MAKE) --no-print-directory cli-test
 	$(MAKE) --no-print-directory python-test

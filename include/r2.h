@@ -957,7 +957,8 @@ typedef struct r2_object_entry {
 #define R2_OBJECT_ENTRY_INIT { .version = R2_OBJECT_ENTRY_VERSION }
 
 /** One page of ListObjectsV2, keys already URL-decoded. Owned by the struct:
- * release with r2_list_result_dispose(). */
+ * release with r2_list_result_dispose(). The entries are laid out as
+ * r2_object_entry version 1 (whatever the result's version). */
 typedef struct r2_list_result {
     uint32_t version;                     /**< R2_LIST_RESULT_VERSION, set by the caller */
     const r2_object_entry *objects;
@@ -968,9 +969,13 @@ typedef struct r2_list_result {
     const char *next_continuation_token;  /**< "" when not truncated */
     const char *request_id;
     void *internal;
+    /* Version 2. */
+    const char *strings;                  /**< every string of the result, each NUL-terminated, lies in [strings, strings + strings_size):
+                                               a binding can copy the page's text in one piece and read each string at its offset */
+    size_t strings_size;
 } r2_list_result;
 
-#define R2_LIST_RESULT_VERSION 1
+#define R2_LIST_RESULT_VERSION 2
 #define R2_LIST_RESULT_INIT { .version = R2_LIST_RESULT_VERSION }
 
 /** A lazy iterator over every object of a listing, fetching pages as it goes.
@@ -2342,6 +2347,97 @@ R2_API int32_t r2_transfer_upload_file_async(r2_op **op, r2_object_info *info, r
  * Threads: any thread; progress and done run on an r2 engine thread.
  */
 R2_API int32_t r2_transfer_upload_buffer_async(r2_op **op, r2_object_info *info, r2_client *client, const char *bucket, const char *key, const uint8_t *data, size_t len, const r2_transfer_options *opts, r2_done_cb done, void *userdata, r2_free_cb free_userdata);
+
+/**
+ * Starts r2_transfer_download_file() without blocking: a HEAD, then one GET below the threshold or
+ * ranged GETs (opts->concurrency at a time, on r2's engine, each pinned to the object's ETag) written
+ * into path.r2-partial, which is synced and renamed to path at the end (and removed after a failure).
+ * opts->state_path (resumable downloads) is refused: use the blocking call for it.
+ *
+ * @param op Out, may be NULL: the operation.
+ * @param info Out, may be NULL: the object's metadata (set info->version); release with r2_object_info_dispose().
+ * @param client The client.
+ * @param bucket Bucket name (NUL-terminated UTF-8).
+ * @param key Object key (NUL-terminated UTF-8).
+ * @param path Where the object goes (NUL-terminated).
+ * @param opts Transfer options, may be NULL; opts->progress runs on an r2 engine thread.
+ * @param done Runs once when the operation is over.
+ * @param userdata Passed to done and free_userdata.
+ * @param free_userdata May be NULL: runs once with userdata after done.
+ * @return R2_OK when started, or an error when not started. done gets the statuses of r2_transfer_download_file().
+ * Ownership: strings and opts are copied during the call; info must stay valid until done runs.
+ * Threads: any thread; progress and done run on an r2 engine thread.
+ */
+R2_API int32_t r2_transfer_download_file_async(r2_op **op, r2_object_info *info, r2_client *client, const char *bucket, const char *key, const char *path, const r2_transfer_options *opts, r2_done_cb done, void *userdata, r2_free_cb free_userdata);
+
+/**
+ * Starts r2_transfer_copy() without blocking: a HEAD of the source, then one CopyObject below the
+ * threshold, or a multipart copy whose UploadPartCopy parts run on r2's engine (aborted after a failure).
+ *
+ * @param op Out, may be NULL: the operation.
+ * @param info Out, may be NULL: the copy's ETag and size (set info->version); release with r2_object_info_dispose().
+ * @param client The client.
+ * @param src_bucket Source bucket (NUL-terminated UTF-8).
+ * @param src_key Source key (NUL-terminated UTF-8).
+ * @param bucket Destination bucket (NUL-terminated UTF-8).
+ * @param key Destination key (NUL-terminated UTF-8).
+ * @param opts Transfer options, may be NULL; opts->progress runs on an r2 engine thread.
+ * @param done Runs once when the operation is over.
+ * @param userdata Passed to done and free_userdata.
+ * @param free_userdata May be NULL: runs once with userdata after done.
+ * @return R2_OK when started, or an error when not started. done gets the statuses of r2_transfer_copy().
+ * Ownership: strings and opts are copied during the call; info must stay valid until done runs.
+ * Threads: any thread; progress and done run on an r2 engine thread.
+ */
+R2_API int32_t r2_transfer_copy_async(r2_op **op, r2_object_info *info, r2_client *client, const char *src_bucket, const char *src_key, const char *bucket, const char *key, const r2_transfer_options *opts, r2_done_cb done, void *userdata, r2_free_cb free_userdata);
+
+/**
+ * Starts r2_transfer_upload_stream() without blocking: with length >= 0 below the threshold one
+ * streamed PUT; otherwise (and always for length -1, unknown) a multipart upload whose parts are read in
+ * order from read (on an r2 engine thread, into at most concurrency + 1 part buffers) and sent as
+ * engine transfers. read returns the bytes it put in buf, 0 at the end, R2_READ_PAUSE when it has none
+ * yet (reading waits for r2_op_resume()), or another negative value to abort (the upload is aborted).
+ *
+ * @param op Out, may be NULL: the operation (needed to resume a paused source).
+ * @param info Out, may be NULL: the object's ETag and size (set info->version); release with r2_object_info_dispose().
+ * @param client The client.
+ * @param bucket Bucket name (NUL-terminated UTF-8).
+ * @param key Object key (NUL-terminated UTF-8).
+ * @param length The stream's length, or -1 when unknown.
+ * @param read Fills the body, in order.
+ * @param read_userdata Passed to read (and to opts->put->rewind).
+ * @param opts Transfer options, may be NULL; opts->state_path is refused; progress runs on an r2 engine thread.
+ * @param done Runs once when the operation is over.
+ * @param userdata Passed to done and free_userdata.
+ * @param free_userdata May be NULL: runs once with userdata after done.
+ * @return R2_OK when started, or an error when not started. done gets the statuses of r2_transfer_upload_stream().
+ * Ownership: strings and opts are copied during the call; info must stay valid until done runs.
+ * Threads: any thread; read, progress and done run on an r2 engine thread.
+ */
+R2_API int32_t r2_transfer_upload_stream_async(r2_op **op, r2_object_info *info, r2_client *client, const char *bucket, const char *key, int64_t length, r2_read_cb read, void *read_userdata, const r2_transfer_options *opts, r2_done_cb done, void *userdata, r2_free_cb free_userdata);
+
+/**
+ * Starts r2_transfer_download_stream() without blocking: a HEAD, then one GET below the threshold, else
+ * ranged GETs on r2's engine (opts->concurrency at a time, into at most concurrency + 1 part buffers)
+ * delivered to write in order. write runs on an r2 engine thread; it returns 0 to go on, R2_WRITE_PAUSE
+ * to pause (the same chunk comes again after r2_op_resume()), anything else to abort.
+ *
+ * @param op Out, may be NULL: the operation (needed to resume a paused stream).
+ * @param info Out, may be NULL: the object's metadata (set info->version); release with r2_object_info_dispose().
+ * @param client The client.
+ * @param bucket Bucket name (NUL-terminated UTF-8).
+ * @param key Object key (NUL-terminated UTF-8).
+ * @param write Receives the body, in order.
+ * @param write_userdata Passed to write.
+ * @param opts Transfer options, may be NULL; progress runs on an r2 engine thread.
+ * @param done Runs once when the operation is over.
+ * @param userdata Passed to done and free_userdata.
+ * @param free_userdata May be NULL: runs once with userdata after done.
+ * @return R2_OK when started, or an error when not started. done gets the statuses of r2_transfer_download_stream().
+ * Ownership: strings and opts are copied during the call; info must stay valid until done runs.
+ * Threads: any thread; write, progress and done run on an r2 engine thread.
+ */
+R2_API int32_t r2_transfer_download_stream_async(r2_op **op, r2_object_info *info, r2_client *client, const char *bucket, const char *key, r2_write_cb write, void *write_userdata, const r2_transfer_options *opts, r2_done_cb done, void *userdata, r2_free_cb free_userdata);
 
 /* Experimental functions: test hooks and calls not yet stable. They may change
  * or go in any release, and the ABI guard (make abi-check) does not hold them.

@@ -10,7 +10,9 @@ peers are boto3/botocore, awscrt, minio and the curl CLI.
 
   sign / presign         per call, µs (medians of rounds; C: median of 20 000)
   start-up               import + client in a fresh interpreter, ms (bench.py's, median of 7)
-  list 1 000             one ListObjectsV2 page of 1 000 objects, client CPU ms (median of 5)
+  list 1 000             one ListObjectsV2 page of 1 000 objects, client CPU ms (median of 5);
+                         r2 C beside expat alone on the same page in the same rounds (its floor),
+                         r2 Python with and without every entry read (list() makes them when read)
   SIZE_MIB up / down     a file, each transfer in its own process: wall, client CPU
                          per GiB (user + sys of the transfer; a Python child counts
                          the transfer only, not its imports), peak RSS (GNU time's
@@ -107,6 +109,9 @@ def child_list(tool, prefix):
     if tool == "r2":
         c = r2_client()
         call = lambda: len(c.list(bucket, prefix=prefix, max_keys=1000).objects)  # noqa: E731
+    elif tool == "r2-read":  # every entry made and its key read (list() makes them as they are read)
+        c = r2_client()
+        call = lambda: sum(1 for e in c.list(bucket, prefix=prefix, max_keys=1000).objects if e.key)  # noqa: E731
     elif tool == "boto3":
         s3 = boto3_client()
         call = lambda: len(s3.list_objects_v2(Bucket=bucket, Prefix=prefix, MaxKeys=1000)["Contents"])  # noqa: E731
@@ -283,11 +288,13 @@ def list_rows(prefix):
     for line in out.splitlines():
         m = re.match(r"\s*(.+?): median (\d+) us", line)
         if m and "r2_list_objects" in m.group(1):
-            row("list 1000", "r2 C: r2_list_objects, replayed page (wall)", int(m.group(2)) / 1000, "ms")
-    for tool in ("r2", "boto3", "minio"):
+            row("list 1000", "r2 C: r2_list_objects, replayed page (thread CPU)", int(m.group(2)) / 1000, "ms")
+        elif m and m.group(1).startswith("floor, same rounds"):  # the floor, timed in the same rounds as the call
+            row("list 1000", "floor: expat alone, empty handlers (thread CPU)", int(m.group(2)) / 1000, "ms")
+    names = {"r2": "r2 Python: list()", "r2-read": "r2 Python: list(), every entry read"}
+    for tool in ("r2", "r2-read", "boto3", "minio"):
         r = child("list", tool, prefix)[0]
-        row("list 1000", "r2 Python: list()" if tool == "r2" else tool, r["cpu_ms"], "client CPU ms",
-            f"wall {r['wall_ms']:.1f} ms")
+        row("list 1000", names.get(tool, tool), r["cpu_ms"], "client CPU ms", f"wall {r['wall_ms']:.1f} ms")
 
 
 def transfer_rows(tmp, size_mib):

@@ -1,3 +1,5 @@
+import Glibc
+
 /// A client for Cloudflare R2 (or any S3-compatible endpoint): configuration,
 /// signer and transport. Safe to share between threads and tasks.
 public final class R2Client: Sendable {
@@ -11,6 +13,8 @@ public final class R2Client: Sendable {
     /// Sizes of the parts this client sent per upload id (low-level multipart
     /// checks R2's equal-size rule before bytes go out, and at Complete).
     package let sentParts = SentParts()
+    /// `endpoint.hostHeader` as bytes, for presigned URLs.
+    private let hostHeaderBytes: [UInt8]
 
     /// - Throws: `R2Error` with code `.config` when the configuration is invalid.
     public convenience init(config: ClientConfig) throws(R2Error) {
@@ -23,6 +27,7 @@ public final class R2Client: Sendable {
         try config.validate()
         self.config = config
         self.endpoint = try config.resolvedEndpoint()
+        self.hostHeaderBytes = Array(endpoint.hostHeader.utf8)
         self.signer = SigV4Signer(credentials: config.credentials, region: config.region, service: "s3", clock: clock)
         var base: any Transport
         if let transport {
@@ -82,22 +87,105 @@ public final class R2Client: Sendable {
                         headers: [(name: String, value: String)] = [], query: [(String, String)] = [],
                         unixTime: Int64? = nil) throws(R2Error) -> String
     {
-        guard Self.presignMethods.contains(method) else {
-            throw R2Error.invalidArgument("presign method must be GET, PUT, HEAD or DELETE, not \"\(Validate.printable(method))\"")
+        var strings = [method, bucket, key ?? ""]
+        for h in headers { strings += [h.name, h.value] }
+        for q in query { strings += [q.0, q.1] }
+        let pairs = headers.count + query.count
+        let url: Result<PresignedURL, R2Error> = withUTF8(of: strings) { b in
+            withUnsafeTemporaryAllocation(of: HeaderBytes.self, capacity: pairs) { table in
+                for i in 0..<pairs { table[i] = HeaderBytes(name: b[3 + 2 * i], value: b[4 + 2 * i]) }
+                let all = UnsafeBufferPointer(table)
+                do throws(R2Error) {
+                    return .success(try presignedURL(method: b[0], bucket: b[1], key: key == nil ? nil : b[2], expiresIn: expiresIn,
+                                                     headers: UnsafeBufferPointer(rebasing: all[0..<headers.count]),
+                                                     query: UnsafeBufferPointer(rebasing: all[headers.count...]), unixTime: unixTime))
+                } catch { return .failure(error) }
+            }
         }
-        try Validate.bucket(bucket)
-        if let key { try Validate.key(key) }
+        let presigned = try url.get()
+        defer { free(presigned.pointer) }
+        return String(decoding: presigned.bytes, as: UTF8.self)
+    }
+
+    /// A presigned URL in one malloc'd, NUL-terminated buffer (release it with `free`).
+    package struct PresignedURL {
+        package let pointer: UnsafeMutablePointer<UInt8>
+        package let count: Int
+        package var bytes: Bytes { Bytes(start: pointer, count: count) }
+    }
+
+    /// `presign` on borrowed UTF-8 (the C ABI's strings, checked as UTF-8 by
+    /// the caller), built as bytes from start to end: the URL is written once,
+    /// into the buffer the caller receives.
+    package func presignedURL(method: Bytes, bucket: Bytes, key: Bytes?, expiresIn: Int64,
+                              headers: UnsafeBufferPointer<HeaderBytes>, query: UnsafeBufferPointer<HeaderBytes>,
+                              unixTime: Int64?) throws(R2Error) -> PresignedURL
+    {
+        guard Self.isPresignMethod(method) else {
+            let m = String(decoding: method, as: UTF8.self)
+            throw R2Error.invalidArgument("presign method must be GET, PUT, HEAD or DELETE, not \"\(Validate.printable(m))\"")
+        }
+        try Validate.bucket(utf8: bucket)
+        if let key { try Validate.key(utf8: key) }
         try Validate.presignExpiry(expiresIn)
-        for h in headers { try Self.validateHeader(h) }
-        let (baseURL, host, path) = location(bucket: bucket, key: key)
-        let rawQuery = query.isEmpty ? nil : query.map { URIEncoding.encode($0.0) + "=" + URIEncoding.encode($0.1) }.joined(separator: "&")
-        var signHeaders = [(name: "host", value: host)]
-        signHeaders += headers
-        let request = SigV4Signer.Request(method: method, path: path, query: rawQuery, headers: signHeaders,
-                                          payloadHash: SigV4Signer.unsignedPayload)
-        let time = unixTime.map { SigningTime(unixSeconds: $0) }
-        let presigned = signer.presign(request, expires: expiresIn, at: time)
-        return baseURL + path + "?" + presigned.query
+        for h in headers { try Self.validateHeader(name: h.name, value: h.value) }
+        let time = unixTime ?? signer.clock()
+        let virtualHosted = config.virtualHostedStyle
+        return hostHeaderBytes.withUnsafeBufferPointer { endpointHost in
+            // Path, host and query in one stack buffer sized for the worst case (it never grows).
+            var size = 2 + bucket.count + 3 * (key?.count ?? 0) + bucket.count + 1 + endpointHost.count
+            for q in query { size += 3 * (q.name.count + q.value.count) + 2 }
+            return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: size) { storage in
+                var b = ByteBuffer(borrowing: storage)
+                // The path-style `/<bucket>/<key>` or, virtual-hosted, `/<key>`; the key encoded once with `/` kept.
+                b.append(0x2f)
+                if !virtualHosted {
+                    b.append(bucket)
+                    if key != nil { b.append(0x2f) }
+                }
+                if let key { b.appendPathEncoded(key) }
+                let path = Span(offset: 0, count: b.count)
+                let hostStart = b.count
+                if virtualHosted { b.append(bucket); b.append(0x2e) }
+                b.append(endpointHost)
+                let host = Span(offset: hostStart, count: b.count - hostStart)
+                let queryStart = b.count
+                for (i, q) in query.enumerated() {
+                    if i > 0 { b.append(0x26) }
+                    b.appendEncoded(q.name); b.append(0x3d); b.appendEncoded(q.value)
+                }
+                let rawQuery = Span(offset: queryStart, count: b.count - queryStart)
+                precondition(!b.owned, "presign: the stack buffer was sized too small")
+                let result = withUnsafeTemporaryAllocation(of: HeaderBytes.self, capacity: headers.count + 1) { signed in
+                    signed[0] = HeaderBytes(name: Bytes(staticString: "host"), value: b.bytes(host))
+                    for (i, h) in headers.enumerated() { signed[i + 1] = h }
+                    let request = RequestBytes(method: method, path: b.bytes(path), query: b.bytes(rawQuery),
+                                               headers: UnsafeBufferPointer(signed), payloadHash: Bytes(staticString: "UNSIGNED-PAYLOAD"))
+                    return signer.presign(request, expires: expiresIn, unixSeconds: time)
+                }
+                // scheme://host, the path, '?', the presigned query, NUL.
+                let scheme = endpoint.scheme == "http" ? Bytes(staticString: "http://") : Bytes(staticString: "https://")
+                let signedQuery = result.bytes(result.query)
+                let count = scheme.count + host.count + path.count + 1 + signedQuery.count
+                let out = malloc(count + 1)!.assumingMemoryBound(to: UInt8.self)
+                memcpy(out, scheme.baseAddress!, scheme.count)
+                memcpy(out + scheme.count, storage.baseAddress! + host.offset, host.count)
+                var at = scheme.count + host.count
+                memcpy(out + at, storage.baseAddress!, path.count)
+                at += path.count
+                out[at] = 0x3f
+                memcpy(out + at + 1, signedQuery.baseAddress!, signedQuery.count)
+                out[count] = 0
+                return PresignedURL(pointer: out, count: count)
+            }
+        }
+    }
+
+    private static func isPresignMethod(_ m: Bytes) -> Bool {
+        func equals(_ s: StaticString) -> Bool {
+            m.count == s.utf8CodeUnitCount && memcmp(m.baseAddress!, s.utf8Start, m.count) == 0
+        }
+        return !m.isEmpty && (equals("GET") || equals("PUT") || equals("HEAD") || equals("DELETE"))
     }
 
     /// A presigned ListObjectsV2 URL (GET on the bucket) with the listing's
@@ -122,11 +210,31 @@ public final class R2Client: Sendable {
     }
 
     static func validateHeader(_ h: (name: String, value: String)) throws(R2Error) {
-        guard !h.name.isEmpty, h.name.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f && $0 != UInt8(ascii: ":") }) else {
-            throw R2Error.invalidArgument("invalid header name \"\(Validate.printable(h.name))\"")
+        try validateHeader(name: h.name.utf8, value: h.value.utf8)
+    }
+
+    static func validateHeader(name: some Collection<UInt8>, value: some Collection<UInt8>) throws(R2Error) {
+        guard !name.isEmpty, name.allSatisfy({ $0 > 0x20 && $0 < 0x7f && $0 != UInt8(ascii: ":") }) else {
+            throw R2Error.invalidArgument("invalid header name \"\(Validate.printable(String(decoding: name, as: UTF8.self)))\"")
         }
-        guard !h.value.utf8.contains(where: { $0 == 0x0a || $0 == 0x0d || $0 == 0 }) else {
-            throw R2Error.invalidArgument("header \(h.name) has a line break or NUL in its value")
+        guard !value.contains(where: { $0 == 0x0a || $0 == 0x0d || $0 == 0 }) else {
+            throw R2Error.invalidArgument("header \(String(decoding: name, as: UTF8.self)) has a line break or NUL in its value")
+        }
+    }
+}
+
+/// Calls `body` with the UTF-8 of each string, copied into one temporary buffer.
+private func withUTF8<R>(of strings: [String], _ body: (UnsafeBufferPointer<Bytes>) -> R) -> R {
+    let size = strings.reduce(0) { $0 + $1.utf8.count }
+    return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(size, 1)) { storage in
+        withUnsafeTemporaryAllocation(of: Bytes.self, capacity: strings.count) { spans in
+            var at = 0
+            for (i, s) in strings.enumerated() {
+                let n = UnsafeMutableBufferPointer(rebasing: storage[at...]).initialize(fromContentsOf: s.utf8)
+                spans[i] = Bytes(start: storage.baseAddress! + at, count: n)
+                at += n
+            }
+            return body(UnsafeBufferPointer(spans))
         }
     }
 }

@@ -378,7 +378,7 @@ func asyncWrite(_ write: r2_write_cb, _ userdata: UnsafeMutableRawPointer?) -> (
         guard out != nil else { throw invalid("out is NULL") }
         return try ResultOut(out, "out")
     }, { (c) throws(R2Error) in
-        try c.listObjectsExchange(bucket: string(bucket, "bucket"), options: listOptions(opts))
+        try c.objectListingExchange(bucket: string(bucket, "bucket"), options: listOptions(opts))
     }, deliver: fillList)
 }
 
@@ -713,5 +713,142 @@ func asyncTransferOptions(_ opts: UnsafePointer<r2_transfer_options>?, _ op: Asy
         guard len <= UInt(Int.max) else { throw invalid("len \(len) is out of range") }
         try c.startUpload(.bytes(UnsafeRawBufferPointer(start: data, count: Int(len))), bucket: string(bucket, "bucket"),
                           key: string(key, "key"), options: asyncTransferOptions(opts, asyncOp), op: asyncOp, done: finish)
+    }, deliver: fillInfo)
+}
+
+/// Starts r2_transfer_download_file() without blocking: a HEAD, then one GET below the threshold or
+/// ranged GETs (opts->concurrency at a time, on r2's engine, each pinned to the object's ETag) written
+/// into path.r2-partial, which is synced and renamed to path at the end (and removed after a failure).
+/// opts->state_path (resumable downloads) is refused: use the blocking call for it.
+///
+/// - Parameters:
+///   - op: Out, may be NULL: the operation.
+///   - info: Out, may be NULL: the object's metadata (set info->version); release with r2_object_info_dispose().
+///   - client: The client.
+///   - bucket: Bucket name (NUL-terminated UTF-8).
+///   - key: Object key (NUL-terminated UTF-8).
+///   - path: Where the object goes (NUL-terminated).
+///   - opts: Transfer options, may be NULL; opts->progress runs on an r2 engine thread.
+///   - done: Runs once when the operation is over.
+///   - userdata: Passed to done and free_userdata.
+///   - free_userdata: May be NULL: runs once with userdata after done.
+/// - Returns: R2_OK when started, or an error when not started. done gets the statuses of r2_transfer_download_file().
+/// - Ownership: strings and opts are copied during the call; info must stay valid until done runs.
+/// - Threads: any thread; progress and done run on an r2 engine thread.
+@c public func r2_transfer_download_file_async(_ op: UnsafeMutablePointer<OpaquePointer?>?, _ info: UnsafeMutablePointer<r2_object_info>?,
+                                               _ client: OpaquePointer?, _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?,
+                                               _ path: UnsafePointer<CChar>?, _ opts: UnsafePointer<r2_transfer_options>?,
+                                               _ done: r2_done_cb?, _ userdata: UnsafeMutableRawPointer?, _ free_userdata: r2_free_cb?) -> Int32 {
+    startAsync(op, client, done, userdata, free_userdata, prepare: { () throws(R2Error) in try ResultOut(info, "info") },
+               run: { (c, asyncOp, finish) throws(R2Error) in
+        try c.startDownloadFile(bucket: string(bucket, "bucket"), key: string(key, "key"), path: string(path, "path"),
+                                options: asyncTransferOptions(opts, asyncOp), op: asyncOp, done: finish)
+    }, deliver: fillInfo)
+}
+
+/// Starts r2_transfer_copy() without blocking: a HEAD of the source, then one CopyObject below the
+/// threshold, or a multipart copy whose UploadPartCopy parts run on r2's engine (aborted after a failure).
+///
+/// - Parameters:
+///   - op: Out, may be NULL: the operation.
+///   - info: Out, may be NULL: the copy's ETag and size (set info->version); release with r2_object_info_dispose().
+///   - client: The client.
+///   - src_bucket: Source bucket (NUL-terminated UTF-8).
+///   - src_key: Source key (NUL-terminated UTF-8).
+///   - bucket: Destination bucket (NUL-terminated UTF-8).
+///   - key: Destination key (NUL-terminated UTF-8).
+///   - opts: Transfer options, may be NULL; opts->progress runs on an r2 engine thread.
+///   - done: Runs once when the operation is over.
+///   - userdata: Passed to done and free_userdata.
+///   - free_userdata: May be NULL: runs once with userdata after done.
+/// - Returns: R2_OK when started, or an error when not started. done gets the statuses of r2_transfer_copy().
+/// - Ownership: strings and opts are copied during the call; info must stay valid until done runs.
+/// - Threads: any thread; progress and done run on an r2 engine thread.
+@c public func r2_transfer_copy_async(_ op: UnsafeMutablePointer<OpaquePointer?>?, _ info: UnsafeMutablePointer<r2_object_info>?,
+                                      _ client: OpaquePointer?, _ src_bucket: UnsafePointer<CChar>?, _ src_key: UnsafePointer<CChar>?,
+                                      _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?,
+                                      _ opts: UnsafePointer<r2_transfer_options>?,
+                                      _ done: r2_done_cb?, _ userdata: UnsafeMutableRawPointer?, _ free_userdata: r2_free_cb?) -> Int32 {
+    startAsync(op, client, done, userdata, free_userdata, prepare: { () throws(R2Error) in try ResultOut(info, "info") },
+               run: { (c, asyncOp, finish) throws(R2Error) in
+        try c.startCopyLarge(sourceBucket: string(src_bucket, "src_bucket"), sourceKey: string(src_key, "src_key"),
+                             bucket: string(bucket, "bucket"), key: string(key, "key"),
+                             options: asyncTransferOptions(opts, asyncOp), op: asyncOp, done: finish)
+    }, deliver: fillInfo)
+}
+
+/// Starts r2_transfer_upload_stream() without blocking: with length >= 0 below the threshold one
+/// streamed PUT; otherwise (and always for length -1, unknown) a multipart upload whose parts are read in
+/// order from read (on an r2 engine thread, into at most concurrency + 1 part buffers) and sent as
+/// engine transfers. read returns the bytes it put in buf, 0 at the end, R2_READ_PAUSE when it has none
+/// yet (reading waits for r2_op_resume()), or another negative value to abort (the upload is aborted).
+///
+/// - Parameters:
+///   - op: Out, may be NULL: the operation (needed to resume a paused source).
+///   - info: Out, may be NULL: the object's ETag and size (set info->version); release with r2_object_info_dispose().
+///   - client: The client.
+///   - bucket: Bucket name (NUL-terminated UTF-8).
+///   - key: Object key (NUL-terminated UTF-8).
+///   - length: The stream's length, or -1 when unknown.
+///   - read: Fills the body, in order.
+///   - read_userdata: Passed to read (and to opts->put->rewind).
+///   - opts: Transfer options, may be NULL; opts->state_path is refused; progress runs on an r2 engine thread.
+///   - done: Runs once when the operation is over.
+///   - userdata: Passed to done and free_userdata.
+///   - free_userdata: May be NULL: runs once with userdata after done.
+/// - Returns: R2_OK when started, or an error when not started. done gets the statuses of r2_transfer_upload_stream().
+/// - Ownership: strings and opts are copied during the call; info must stay valid until done runs.
+/// - Threads: any thread; read, progress and done run on an r2 engine thread.
+@c public func r2_transfer_upload_stream_async(_ op: UnsafeMutablePointer<OpaquePointer?>?, _ info: UnsafeMutablePointer<r2_object_info>?,
+                                               _ client: OpaquePointer?, _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?,
+                                               _ length: Int64, _ read: r2_read_cb?, _ read_userdata: UnsafeMutableRawPointer?,
+                                               _ opts: UnsafePointer<r2_transfer_options>?,
+                                               _ done: r2_done_cb?, _ userdata: UnsafeMutableRawPointer?, _ free_userdata: r2_free_cb?) -> Int32 {
+    startAsync(op, client, done, userdata, free_userdata, prepare: { () throws(R2Error) in try ResultOut(info, "info") },
+               run: { (c, asyncOp, finish) throws(R2Error) in
+        guard let read else { throw invalid("read is NULL") }
+        guard length >= -1 else { throw invalid("length \(length) must be >= 0, or -1 for unknown") }
+        try c.startUploadStream(bucket: string(bucket, "bucket"), key: string(key, "key"), length: length < 0 ? nil : UInt64(length),
+                                options: asyncTransferOptions(opts, asyncOp), rewind: rewindBody(opts?.pointee.put, read_userdata),
+                                read: { (buffer) throws(R2Error) -> Int in
+            let n = read(buffer.baseAddress!.assumingMemoryBound(to: UInt8.self), buffer.count, read_userdata)
+            if n == R2_READ_PAUSE { return RequestBody.readPaused }
+            guard n >= 0 else { throw R2Error(.aborted, "the read callback returned \(n): upload aborted") }
+            guard n <= buffer.count else { throw invalid("the read callback returned \(n) for a \(buffer.count)-byte buffer") }
+            return Int(n)
+        }, op: asyncOp, done: finish)
+    }, deliver: fillInfo)
+}
+
+/// Starts r2_transfer_download_stream() without blocking: a HEAD, then one GET below the threshold, else
+/// ranged GETs on r2's engine (opts->concurrency at a time, into at most concurrency + 1 part buffers)
+/// delivered to write in order. write runs on an r2 engine thread; it returns 0 to go on, R2_WRITE_PAUSE
+/// to pause (the same chunk comes again after r2_op_resume()), anything else to abort.
+///
+/// - Parameters:
+///   - op: Out, may be NULL: the operation (needed to resume a paused stream).
+///   - info: Out, may be NULL: the object's metadata (set info->version); release with r2_object_info_dispose().
+///   - client: The client.
+///   - bucket: Bucket name (NUL-terminated UTF-8).
+///   - key: Object key (NUL-terminated UTF-8).
+///   - write: Receives the body, in order.
+///   - write_userdata: Passed to write.
+///   - opts: Transfer options, may be NULL; progress runs on an r2 engine thread.
+///   - done: Runs once when the operation is over.
+///   - userdata: Passed to done and free_userdata.
+///   - free_userdata: May be NULL: runs once with userdata after done.
+/// - Returns: R2_OK when started, or an error when not started. done gets the statuses of r2_transfer_download_stream().
+/// - Ownership: strings and opts are copied during the call; info must stay valid until done runs.
+/// - Threads: any thread; write, progress and done run on an r2 engine thread.
+@c public func r2_transfer_download_stream_async(_ op: UnsafeMutablePointer<OpaquePointer?>?, _ info: UnsafeMutablePointer<r2_object_info>?,
+                                                 _ client: OpaquePointer?, _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?,
+                                                 _ write: r2_write_cb?, _ write_userdata: UnsafeMutableRawPointer?,
+                                                 _ opts: UnsafePointer<r2_transfer_options>?,
+                                                 _ done: r2_done_cb?, _ userdata: UnsafeMutableRawPointer?, _ free_userdata: r2_free_cb?) -> Int32 {
+    startAsync(op, client, done, userdata, free_userdata, prepare: { () throws(R2Error) in try ResultOut(info, "info") },
+               run: { (c, asyncOp, finish) throws(R2Error) in
+        guard let write else { throw invalid("write is NULL") }
+        try c.startDownloadStream(bucket: string(bucket, "bucket"), key: string(key, "key"), options: asyncTransferOptions(opts, asyncOp),
+                                  op: asyncOp, write: asyncWrite(write, write_userdata), done: finish)
     }, deliver: fillInfo)
 }

@@ -247,19 +247,44 @@ func clientConfig(_ o: r2_client_options) throws(R2Error) -> ClientConfig {
         guard let out else { throw invalid("out is NULL") }
         out.pointee = r2_buf(ptr: nil, size: 0)
         let c = try handle(client, as: R2Client.self, "client")
-        var extra: [(name: String, value: String)] = []
-        var query: [(String, String)] = []
+        let m = try cBytes(method, "method"), b = try cBytes(bucket, "bucket")
+        let k = key == nil ? nil : try cBytes(key, "key")
+        var headerCount = 0, queryCount = 0
         var time: Int64? = nil
         if let opts {
             try checkVersion(opts.pointee.version, current: 1, "r2_presign_options")
-            extra = try headers(opts.pointee.headers, opts.pointee.header_count, "opts->headers")
-            query = try headers(opts.pointee.query, opts.pointee.query_count, "opts->query").map { ($0.name, $0.value) }
+            headerCount = try pairCount(opts.pointee.headers, opts.pointee.header_count, "opts->headers")
+            queryCount = try pairCount(opts.pointee.query, opts.pointee.query_count, "opts->query")
             if opts.pointee.unix_time != 0 { time = try unixTime(opts.pointee.unix_time, "opts->unix_time") }
         }
-        let url = try c.presign(method: string(method, "method"), bucket: string(bucket, "bucket"),
-                                key: key == nil ? nil : string(key, "key"), expiresIn: expires_seconds, headers: extra, query: query, unixTime: time)
-        fill(out, url)
+        // The strings are borrowed as they are: nothing is copied before the URL is written.
+        let url = try withPairs(opts?.pointee.headers, headerCount, "opts->headers") { (headers) throws(R2Error) in
+            try withPairs(opts?.pointee.query, queryCount, "opts->query") { (query) throws(R2Error) in
+                try c.presignedURL(method: m, bucket: b, key: k, expiresIn: expires_seconds, headers: headers, query: query,
+                                   unixTime: time)
+            }
+        }
+        out.pointee = r2_buf(ptr: UnsafeMutableRawPointer(url.pointer).assumingMemoryBound(to: CChar.self), size: url.count)
     }
+}
+
+/// The count of a C array of r2_header, checked like `headers()` does.
+private func pairCount(_ p: UnsafePointer<r2_header>?, _ count: Int, _ name: String) throws(R2Error) -> Int {
+    guard count >= 0, count <= 10_000 else { throw invalid("\(name) count \(UInt(bitPattern: count)) is out of range (0...10000)") }
+    if count > 0 && p == nil { throw invalid("\(name) is NULL but its count is \(count)") }
+    return count
+}
+
+/// Calls `body` with `count` r2_header pairs as borrowed UTF-8 bytes.
+private func withPairs<R>(_ p: UnsafePointer<r2_header>?, _ count: Int, _ name: String,
+                          _ body: (UnsafeBufferPointer<HeaderBytes>) throws(R2Error) -> R) throws(R2Error) -> R {
+    guard count > 0, let p else { return try body(UnsafeBufferPointer(start: nil, count: 0)) }
+    let table = UnsafeMutableBufferPointer<HeaderBytes>.allocate(capacity: count)
+    defer { table.deallocate() }
+    for i in 0..<count {
+        table[i] = HeaderBytes(name: try cBytes(p[i].name, "\(name)[\(i)].name"), value: try cBytes(p[i].value, "\(name)[\(i)].value"))
+    }
+    return try body(UnsafeBufferPointer(table))
 }
 
 /// Sets an r2_presign_options to a version of the struct with every other field

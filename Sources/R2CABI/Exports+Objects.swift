@@ -580,9 +580,12 @@ func listOptions(_ p: UnsafePointer<r2_list_options>?) throws(R2Error) -> ListOp
     return o
 }
 
-func entry(_ e: ListBucketResult.Entry, _ a: Arena) -> r2_object_entry {
-    r2_object_entry(version: 0, key: a.string(e.key), etag: a.string(e.etag), last_modified: a.string(e.lastModified),
-                    storage_class: a.string(e.storageClass), size: e.size)
+/// Entry `i` of `page`, its strings pointing into the page's block.
+func entry(_ page: ObjectListing, _ i: Int) -> r2_object_entry {
+    let e = page.entries[i]
+    return r2_object_entry(version: 0, key: page.cString(e.key), etag: page.cString(e.etag),
+                           last_modified: page.cString(e.lastModified), storage_class: page.cString(e.storageClass),
+                           size: e.size)
 }
 
 /// Lists one page of bucket (ListObjectsV2; keys URL-decoded). Pass
@@ -606,20 +609,46 @@ func entry(_ e: ListBucketResult.Entry, _ a: Arena) -> r2_object_entry {
         guard out != nil else { throw invalid("out is NULL") }
         let result = try ResultOut(out, "out")
         let c = try handle(client, as: R2Client.self, "client")
-        fillList(result, try c.listObjects(bucket: string(bucket, "bucket"), options: listOptions(opts)))
+        fillList(result, try c.objectListing(bucket: string(bucket, "bucket"), options: listOptions(opts)))
     }
 }
 
-func fillList(_ result: ResultOut<r2_list_result>, _ page: ListPage) {
-    let a = Arena()
-    let objects = page.result.contents.map { entry($0, a) }
-    let prefixes: [UnsafePointer<CChar>?] = page.result.commonPrefixes.map { a.string($0) }
-    // Entries take the layout of the result's version (both have only version 1 so far).
-    result.store(r2_list_result(version: 0, objects: a.array(objects, version: result.version), object_count: objects.count,
-                                common_prefixes: a.array(prefixes), common_prefix_count: prefixes.count,
-                                is_truncated: page.result.isTruncated,
-                                next_continuation_token: a.string(page.result.nextContinuationToken ?? ""),
-                                request_id: a.string(page.requestID), internal: a.opaque))
+/// Fills a list result from a page: the result points into the page's one
+/// string block, which it keeps alive until r2_list_result_dispose().
+func fillList(_ result: ResultOut<r2_list_result>, _ page: ObjectListing) {
+    let storage = ListResultStorage(page)
+    result.store(r2_list_result(version: 0, objects: storage.objects, object_count: page.entries.count,
+                                common_prefixes: storage.prefixes, common_prefix_count: page.commonPrefixes.count,
+                                is_truncated: page.isTruncated,
+                                next_continuation_token: page.cString(page.nextContinuationToken ?? ObjectListing.empty),
+                                request_id: page.cString(page.requestID),
+                                internal: Unmanaged.passRetained(storage).toOpaque(),
+                                strings: page.cString(ObjectListing.empty), strings_size: page.byteCount))
+}
+
+/// What an r2_list_result owns: the page, whose one block holds every
+/// string, and the two arrays pointing into it (no string is copied again).
+final class ListResultStorage {
+    let page: ObjectListing
+    let objects: UnsafePointer<r2_object_entry>?
+    let prefixes: UnsafeMutablePointer<UnsafePointer<CChar>?>?
+
+    init(_ page: ObjectListing) {
+        self.page = page
+        // Every version of r2_list_result so far holds version 1 entries.
+        let entries = page.entries, version: UInt32 = 1, stride = r2_object_entry.stride(ofVersion: version)
+        let raw = entries.isEmpty ? nil : calloc(entries.count, stride)!
+        for i in entries.indices { writeVersioned(entry(page, i), version: version, to: raw! + i * stride) }
+        objects = raw.map { UnsafePointer($0.assumingMemoryBound(to: r2_object_entry.self)) }
+        let names = page.commonPrefixes
+        prefixes = names.isEmpty ? nil : .allocate(capacity: names.count)
+        for (i, t) in names.enumerated() { (prefixes! + i).initialize(to: page.cString(t)) }
+    }
+
+    deinit {
+        free(UnsafeMutableRawPointer(mutating: objects))
+        prefixes?.deallocate()
+    }
 }
 
 /// Releases what r2 stored in an r2_list_result and zeroes its fields (its
@@ -632,13 +661,13 @@ func fillList(_ result: ResultOut<r2_list_result>, _ page: ListPage) {
 /// - Threads: any thread; not while another thread reads the same struct.
 @c public func r2_list_result_dispose(_ result: UnsafeMutablePointer<r2_list_result>?) {
     guard let result else { return }
-    Arena.release(result.pointee.internal)
+    if let p = result.pointee.internal { Unmanaged<ListResultStorage>.fromOpaque(p).release() }
     clearResult(result)
 }
 
 final class ListIterBox {
+    /// Holds the current page, whose block the last entry's strings point into.
     var iterator: ListObjectsIterator
-    var current: Arena?
     init(_ iterator: ListObjectsIterator) { self.iterator = iterator }
 }
 
@@ -685,11 +714,8 @@ final class ListIterBox {
         guard out != nil else { throw invalid("out is NULL") }
         let entryOut = try ResultOut(out, "out")
         let box = try handle(iter, as: ListIterBox.self, "iter")
-        box.current = nil
-        guard let next = try box.iterator.next() else { over = true; return }
-        let a = Arena()
-        entryOut.store(R2CABI.entry(next, a))
-        box.current = a
+        guard let (page, i) = try box.iterator.nextInPage() else { over = true; return }
+        entryOut.store(entry(page, i))
     }
     return over ? R2_ITER_OVER.rawValue : status
 }

@@ -91,12 +91,11 @@ final class SignerBox {
 }
 
 /// A required NUL-terminated UTF-8 string as borrowed bytes (no copy).
-private func cBytes(_ p: UnsafePointer<CChar>?, _ name: @autoclosure () -> String) throws(R2Error) -> Bytes {
+/// A required NUL-terminated UTF-8 string as borrowed bytes (nothing copied).
+func cBytes(_ p: UnsafePointer<CChar>?, _ name: @autoclosure () -> String) throws(R2Error) -> Bytes {
     guard let p else { throw invalid("\(name()) is NULL") }
     let bytes = Bytes(start: UnsafeRawPointer(p).assumingMemoryBound(to: UInt8.self), count: strlen(p))
-    var high: UInt8 = 0
-    for b in bytes { high |= b }
-    if high >= 0x80 && String(validatingCString: p) == nil { throw invalid("\(name()) is not valid UTF-8") }
+    guard UTF8Check.isValid(bytes) else { throw invalid("\(name()) is not valid UTF-8") }
     return bytes
 }
 

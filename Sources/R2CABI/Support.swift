@@ -287,6 +287,10 @@ extension r2_object_entry: VersionedResult {
 extension r2_list_result: VersionedResult {
     static var currentVersion: UInt32 { UInt32(R2_LIST_RESULT_VERSION) }
     static var versionMacro: String { "R2_LIST_RESULT_VERSION" }
+    /// Version 2 added `strings` and `strings_size`.
+    static func size(ofVersion version: UInt32) -> Int {
+        version == 1 ? MemoryLayout<Self>.offset(of: \.strings)! : MemoryLayout<Self>.size
+    }
 }
 extension r2_delete_error: VersionedResult {
     static var currentVersion: UInt32 { UInt32(R2_DELETE_ERROR_VERSION) }

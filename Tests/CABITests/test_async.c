@@ -486,6 +486,89 @@ static void test_transfers(r2_client *c) {
     r2_object_info_dispose(&info);
     unlink(path);
 
+    /* downloads to a file: ranged parts on the engine, and one GET below the threshold */
+    char out[] = "/tmp/r2-test-async-out-XXXXXX";
+    close(mkstemp(out));
+    for (int small = 0; small < 2; small++) {
+        t.threshold = small ? 64u << 20 : 5u << 20;
+        RUN_ASYNC(w, "download file", r2_transfer_download_file_async(NULL, &info, c, bucket, "async/tm-buffer", out, &t, on_done, &w, on_free));
+        CHECK(w.status == R2_OK && info.content_length == (int64_t)size, "download_file_async (%s): %s", small ? "one GET" : "parts", w.message);
+        r2_object_info_dispose(&info);
+        FILE *f = fopen(out, "rb");
+        uint8_t *back = malloc(size + 1);
+        size_t got = f ? fread(back, 1, size + 1, f) : 0;
+        if (f) fclose(f);
+        CHECK(got == size && memcmp(back, data, size) == 0, "the downloaded file is the object (%zu bytes)", got);
+        free(back);
+    }
+    RUN_ASYNC(w, "download missing", r2_transfer_download_file_async(NULL, &info, c, bucket, "async/none", out, &t, on_done, &w, on_free));
+    CHECK(w.status == R2_ERR_NO_SUCH_KEY, "download of a missing key: %s", r2_status_string(w.status));
+    unlink(out);
+
+    /* a large copy: 3 UploadPartCopy parts on the engine; and one CopyObject below the threshold */
+    for (int small = 0; small < 2; small++) {
+        t.threshold = small ? 64u << 20 : 5u << 20;
+        const char *dest = small ? "async/tm-copy-small" : "async/tm-copy";
+        r2_object_info sync_copy = R2_OBJECT_INFO_INIT;
+        CHECK_OK(r2_transfer_copy(&sync_copy, c, bucket, "async/tm-buffer", bucket, "async/tm-copy-blocking", &t), "blocking transfer copy");
+        RUN_ASYNC(w, "transfer copy", r2_transfer_copy_async(NULL, &info, c, bucket, "async/tm-buffer", bucket, dest, &t, on_done, &w, on_free));
+        CHECK(w.status == R2_OK && info.content_length == (int64_t)size && strcmp(info.etag, sync_copy.etag) == 0
+              && (small || strstr(info.etag, "-3") != NULL),
+              "transfer_copy_async (%s): ETag %s, blocking %s: %s", small ? "one copy" : "parts", info.etag, sync_copy.etag, w.message);
+        r2_object_info_dispose(&info);
+        r2_object_info_dispose(&sync_copy);
+        CHECK_OK(r2_object_get(&body, NULL, c, bucket, dest, NULL), "get the copy");
+        CHECK(body.size == size && memcmp(body.ptr, data, size) == 0, "the copy is whole");
+        r2_buf_dispose(&body);
+    }
+
+    /* a streamed download: parts in parallel, delivered in order, the sink pausing now and then */
+    for (int small = 0; small < 2; small++) {
+        t.threshold = small ? 64u << 20 : 5u << 20;
+        t.concurrency = 3;
+        struct stream_sink sink = {malloc(size), 0, size, 1, 0, 0};
+        r2_op *dop = NULL;
+        waiter_init(&w);
+        CHECK_OK(r2_transfer_download_stream_async(&dop, &info, c, bucket, "async/tm-buffer", write_stream, &sink, &t, on_done, &w, on_free),
+                 "download_stream_async");
+        for (int i = 0; i < 1000 && w.free_calls == 0; i++) {
+            usleep(5000);
+            if (sink.pauses < 3 && !sink.pause_next) sink.pause_next = 1;
+            r2_op_resume(dop);
+        }
+        wait_for(&w, "download_stream_async");
+        CHECK(w.status == R2_OK && sink.pauses >= 1 && sink.size == size && memcmp(sink.data, data, size) == 0,
+              "download_stream_async (%s): %zu bytes in order, %d pauses: %s", small ? "one GET" : "parts", sink.size, sink.pauses, w.message);
+        r2_op_free(dop);
+        r2_object_info_dispose(&info);
+        free(sink.data);
+    }
+
+    /* a stream of unknown length, its source pausing now and then: parts read in order and sent on the engine */
+    for (int small = 0; small < 2; small++) {
+        t.threshold = 5u << 20;
+        size_t n = small ? 100000 : size;
+        struct stream_source src = {data, n, 0, 1, 0};
+        r2_op *sop = NULL;
+        waiter_init(&w);
+        CHECK_OK(r2_transfer_upload_stream_async(&sop, &info, c, bucket, "async/tm-stream", small ? (int64_t)n : -1, read_stream, &src, &t,
+                                                 on_done, &w, on_free), "upload_stream_async");
+        for (int i = 0; i < 1000 && w.free_calls == 0; i++) {
+            usleep(5000);
+            if (src.pauses < 5 && !src.pause_next) src.pause_next = 1;
+            r2_op_resume(sop);
+        }
+        wait_for(&w, "upload_stream_async");
+        CHECK(w.status == R2_OK && (small || info.content_length == (int64_t)n) && src.pauses >= 1
+              && (small ? strchr(info.etag, '-') == NULL : strstr(info.etag, "-3") != NULL),
+              "upload_stream_async (%s): ETag %s, %d pauses: %s", small ? "one PUT" : "parts", info.etag, src.pauses, w.message);
+        r2_op_free(sop);
+        r2_object_info_dispose(&info);
+        CHECK_OK(r2_object_get(&body, NULL, c, bucket, "async/tm-stream", NULL), "get the streamed upload");
+        CHECK(body.size == n && memcmp(body.ptr, data, n) == 0, "the streamed object is whole");
+        r2_buf_dispose(&body);
+    }
+
     /* cancelled while its parts are in flight: R2_ERR_CANCELLED, and the upload is aborted */
     t.threshold = 5u << 20;
     t.concurrency = 1;
@@ -504,6 +587,84 @@ static void test_transfers(r2_client *c) {
     CHECK_OK(r2_multipart_list_uploads(&left, c, bucket, &lu), "list uploads");
     CHECK(left.count == 0, "no unfinished upload is left after the cancel (%zu)", left.count);
     r2_multipart_upload_list_dispose(&left);
+    free(data);
+}
+
+static r2_client *make_cassette_client(const char *ep, const char *record, const char *replay) {
+    r2_client_options o = R2_CLIENT_OPTIONS_INIT;
+    o.endpoint = ep;
+    o.allow_http = true;
+    o.access_key_id = access_key;
+    o.secret_access_key = secret_key;
+    o.record_path = record;
+    o.replay_path = replay;
+    r2_client *c = NULL;
+    if (r2_client_new(&c, &o) != R2_OK) {
+        fprintf(stderr, "r2_client_new: %s\n", r2_error_last()->message);
+        exit(2);
+    }
+    return c;
+}
+
+/* Recorded in asynchronous mode, replayed in asynchronous mode (a paused stream too) and in blocking mode. */
+static void test_record_replay(void) {
+    struct waiter w;
+    char dir[] = "/tmp/r2-test-async-cassette-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL, "temp dir");
+    char path[128];
+    snprintf(path, sizeof path, "%s/async.json", dir);
+    size_t size = 200000;  /* over the inline limit: a side file */
+    uint8_t *data = pattern(size, 13);
+    r2_client *rec = make_cassette_client(endpoint, path, NULL);
+    RUN_ASYNC(w, "recorded put", r2_object_put_async(NULL, NULL, rec, bucket, "async/cassette", data, size, NULL, on_done, &w, on_free));
+    CHECK(w.status == R2_OK, "recorded put: %s", w.message);
+    r2_buf body = {0};
+    for (int i = 0; i < 2; i++) {  /* one for a get, one for a paused stream */
+        RUN_ASYNC(w, "recorded get", r2_object_get_async(NULL, &body, NULL, rec, bucket, "async/cassette", NULL, on_done, &w, on_free));
+        CHECK(w.status == R2_OK && body.size == size, "recorded get %d: %s", i, w.message);
+        r2_buf_dispose(&body);
+    }
+    RUN_ASYNC(w, "recorded miss", r2_object_get_async(NULL, &body, NULL, rec, bucket, "async/cassette-missing", NULL, on_done, &w, on_free));
+    CHECK(w.status == R2_ERR_NO_SUCH_KEY, "recorded error: %s", r2_status_string(w.status));
+    r2_client_free(rec);
+
+    /* replay, with an unreachable endpoint */
+    r2_client *rep = make_cassette_client("http://127.0.0.1:9", NULL, path);
+    RUN_ASYNC(w, "replayed put", r2_object_put_async(NULL, NULL, rep, bucket, "async/cassette", data, size, NULL, on_done, &w, on_free));
+    CHECK(w.status == R2_OK, "replayed put: %s", w.message);
+    RUN_ASYNC(w, "replayed get", r2_object_get_async(NULL, &body, NULL, rep, bucket, "async/cassette", NULL, on_done, &w, on_free));
+    CHECK(w.status == R2_OK && body.size == size && memcmp(body.ptr, data, size) == 0, "replayed get: %s", w.message);
+    r2_buf_dispose(&body);
+    struct stream_sink sink = {malloc(size), 0, size, 1, 0, 0};
+    r2_op *op = NULL;
+    waiter_init(&w);
+    CHECK_OK(r2_object_get_stream_async(&op, NULL, rep, bucket, "async/cassette", write_stream, &sink, NULL, on_done, &w, on_free),
+             "replayed stream");
+    for (int i = 0; i < 200 && w.free_calls == 0; i++) {
+        usleep(10000);
+        r2_op_resume(op);
+    }
+    wait_for(&w, "replayed stream");
+    CHECK(w.status == R2_OK && sink.pauses == 1 && sink.size == size && memcmp(sink.data, data, size) == 0,
+          "replayed stream paused %d time(s) and resumed: %s", sink.pauses, w.message);
+    r2_op_free(op);
+    free(sink.data);
+    RUN_ASYNC(w, "replayed miss", r2_object_get_async(NULL, &body, NULL, rep, bucket, "async/cassette-missing", NULL, on_done, &w, on_free));
+    CHECK(w.status == R2_ERR_NO_SUCH_KEY, "replayed error: %s", r2_status_string(w.status));
+    RUN_ASYNC(w, "unmatched", r2_object_get_async(NULL, &body, NULL, rep, bucket, "async/cassette", NULL, on_done, &w, on_free));
+    CHECK(w.status == R2_ERR_REPLAY_UNMATCHED, "a third get is not in the cassette: %s", r2_status_string(w.status));
+    r2_client_free(rep);
+
+    /* the same cassette, replayed by the blocking calls */
+    rep = make_cassette_client("http://127.0.0.1:9", NULL, path);
+    CHECK_OK(r2_object_put(NULL, rep, bucket, "async/cassette", data, size, NULL), "blocking replayed put");
+    CHECK_OK(r2_object_get(&body, NULL, rep, bucket, "async/cassette", NULL), "blocking replayed get");
+    CHECK(body.size == size && memcmp(body.ptr, data, size) == 0, "blocking replayed body");
+    r2_buf_dispose(&body);
+    r2_client_free(rep);
+    char cmd[200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK(system(cmd) == 0, "clean up");
     free(data);
 }
 
@@ -649,6 +810,7 @@ int main(int argc, char **argv) {
     test_streams(c);
     test_multipart(c);
     test_transfers(c);
+    test_record_replay();
     test_many(c);
     if (!getenv("R2_TEST_ASYNC_NO_PROXY")) test_faults(c);
     r2_client_free(c);

@@ -238,6 +238,29 @@ static void test_list(r2_client *c) {
     BAD_VERSIONS(r2_object_entry, r2_list_iter_next(out, it));
     r2_list_iter_free(it);
 
+    /* Version 2 adds the block every string of the result lies in. */
+    r2_list_result cur = R2_LIST_RESULT_INIT;
+    CHECK_OK(r2_list_objects(&cur, c, "bkt", NULL), "list at the current version");
+    const char *lo = cur.strings, *hi = cur.strings + cur.strings_size;
+    bool inside = lo != NULL && cur.strings_size > 0 && cur.object_count == 3 && cur.common_prefix_count == 1;
+#define INSIDE(s) (inside = inside && (s) >= lo && (s) + strlen(s) < hi)
+    for (size_t i = 0; inside && i < cur.object_count; i++) {
+        const r2_object_entry *o = &cur.objects[i];
+        INSIDE(o->key);
+        INSIDE(o->etag);
+        INSIDE(o->last_modified);
+        INSIDE(o->storage_class);
+    }
+    INSIDE(cur.common_prefixes[0]);
+    INSIDE(cur.next_continuation_token);
+    INSIDE(cur.request_id);
+#undef INSIDE
+    CHECK(inside && strcmp(cur.objects[2].key, "c") == 0 && strcmp(cur.objects[2].etag, "\"e2\"") == 0
+          && strcmp(cur.common_prefixes[0], "d/") == 0 && strcmp(cur.request_id, "req-ListObjectsV2") == 0,
+          "every string of a version 2 result lies in [strings, strings + strings_size)");
+    r2_list_result_dispose(&cur);
+    CHECK(cur.version == R2_LIST_RESULT_VERSION && cur.strings == NULL && cur.strings_size == 0, "version 2 dispose");
+
     BAD_VERSIONS(r2_list_result, r2_list_objects(out, c, "bkt", NULL));
 }
 

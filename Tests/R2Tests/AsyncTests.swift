@@ -399,12 +399,14 @@ struct AsyncServerTests {
         var options = TransferOptions()
         options.partSize = 5 << 20
         options.concurrency = 2
-        for (size, parts) in [(11 << 20, 3), (10 << 20, 2), (100_000, 0)] {
+        // (size, length told or not, parts: 0 for one PUT). An unknown length is always multipart.
+        for (size, told, parts) in [(11 << 20, false, 3), (10 << 20, false, 2), (100_000, false, 1), (100_000, true, 0)] {
             let body = Self.pattern(size, seed: size)
-            let info = try await c.uploadStream(bucket: bucket, key: "swift-aio-us/obj", body: Self.chunks(body, 300_007), options: options)
+            let info = try await c.uploadStream(bucket: bucket, key: "swift-aio-us/obj", length: told ? UInt64(size) : nil,
+                                                body: Self.chunks(body, 300_007), options: options)
             let got = try await c.getObject(bucket: bucket, key: "swift-aio-us/obj")
             #expect(got.body == body, "\(size)")
-            #expect(info.contentLength == Int64(size))
+            #expect(got.info.contentLength == Int64(size) && MultipartLimits.bareETag(info.etag) == MultipartLimits.bareETag(got.info.etag))
             #expect(parts == 0 ? !got.info.etag.contains("-") : MultipartLimits.bareETag(got.info.etag).hasSuffix("-\(parts)"))
         }
         // A source failing after two parts: the error, and no upload left behind.

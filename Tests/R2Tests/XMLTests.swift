@@ -660,17 +660,17 @@ extension [UInt8] {
 
 /// Collects the leaf texts of a document as (path, text).
 final class LeafSink: XMLSink {
-    let rootNames: [String]
+    let rootNames: [XMLName]
     var leaves: [(String, String)] = []
-    init(_ root: String) { rootNames = [root] }
-    func didEnd(_ path: [String], _ text: XMLText) throws(R2Error) {
-        guard path.count == 3 || path.last == "Quiet" else { return }
-        leaves.append((path.joined(separator: "/"), try text.string()))
+    init(_ root: XMLName) { rootNames = [root] }
+    func didEnd(_ path: XMLPath, _ text: XMLText) throws(R2Error) {
+        guard path.count == 3 || path.last == .quiet else { return }
+        leaves.append(((0..<path.count).map { path[$0].text }.joined(separator: "/"), try text.string()))
     }
 }
 
 @Suite struct XMLBuilderTests {
-    func leaves(_ body: [UInt8], _ root: String) throws -> [(String, String)] {
+    func leaves(_ body: [UInt8], _ root: XMLName) throws -> [(String, String)] {
         let sink = LeafSink(root)
         _ = try body.withUnsafeBytes { b in try XMLStreamParser.parse(b, into: sink) }
         return sink.leaves
@@ -688,7 +688,7 @@ final class LeafSink: XMLSink {
             <Object><Key> spaced </Key></Object><Object><Key>]]&gt;</Key></Object>\
             <Object><Key>v</Key><VersionId>1&amp;2</VersionId></Object></Delete>
             """)
-        let got = try leaves(body, "Delete")
+        let got = try leaves(body, .delete)
         #expect(got.filter { $0.0 == "Delete/Object/Key" }.map(\.1) == keys + ["v"])
         #expect(got.filter { $0.0 == "Delete/Object/VersionId" }.map(\.1) == ["1&2"])
         #expect(got.first! == ("Delete/Quiet", "true"))
@@ -729,7 +729,7 @@ final class LeafSink: XMLSink {
             <Part><PartNumber>2</PartNumber><ETag>&quot;b&amp;&quot;</ETag></Part>\
             <Part><PartNumber>3</PartNumber><ETag>&quot;c&quot;</ETag></Part></CompleteMultipartUpload>
             """)
-        let got = try leaves(body, "CompleteMultipartUpload")
+        let got = try leaves(body, .completeMultipartUpload)
         #expect(got.map(\.1) == ["1", "\"a\"", "2", "\"b&\"", "3", "\"c\""])
         #expect(throws: R2Error.invalidArgument("part number 2 appears more than once")) {
             try XMLBuilder.completeMultipartUpload([CompletedPart(partNumber: 2, etag: "a"), CompletedPart(partNumber: 2, etag: "b")])

@@ -513,7 +513,8 @@ typedef struct r2_object_entry {
 #define R2_OBJECT_ENTRY_INIT { .version = R2_OBJECT_ENTRY_VERSION }
 
 /** One page of ListObjectsV2, keys already URL-decoded. Owned by the struct:
- * release with r2_list_result_dispose(). */
+ * release with r2_list_result_dispose(). The entries are laid out as
+ * r2_object_entry version 1 (whatever the result's version). */
 typedef struct r2_list_result {
     uint32_t version;                     /**< R2_LIST_RESULT_VERSION, set by the caller */
     const r2_object_entry *objects;
@@ -524,9 +525,13 @@ typedef struct r2_list_result {
     const char *next_continuation_token;  /**< "" when not truncated */
     const char *request_id;
     void *internal;
+    /* Version 2. */
+    const char *strings;                  /**< every string of the result, each NUL-terminated, lies in [strings, strings + strings_size):
+                                               a binding can copy the page's text in one piece and read each string at its offset */
+    size_t strings_size;
 } r2_list_result;
 
-#define R2_LIST_RESULT_VERSION 1
+#define R2_LIST_RESULT_VERSION 2
 #define R2_LIST_RESULT_INIT { .version = R2_LIST_RESULT_VERSION }
 
 /** A lazy iterator over every object of a listing, fetching pages as it goes.

@@ -123,7 +123,14 @@ package struct BufferSink: ResponseSink {
 
     package init(limit: Int = Int.max) { self.limit = limit }
 
-    package mutating func head(_ head: ResponseHead) { self.head = head }
+    package mutating func head(_ head: ResponseHead) {
+        self.head = head
+        // The body arrives in pieces (16 KiB from libcurl): room for all of it
+        // at once, so that it is not copied again each time the array grows.
+        if let length = head.header("content-length").flatMap({ Int($0) }), length > 0, length <= limit {
+            bytes.reserveCapacity(length)
+        }
+    }
 
     package mutating func body(_ chunk: UnsafeRawBufferPointer) -> Bool {
         if bytes.count + chunk.count > limit { overflowed = true; return false }

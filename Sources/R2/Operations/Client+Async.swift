@@ -58,8 +58,8 @@ extension R2Client {
     /// Every object of a listing, as a typed `AsyncSequence`: one page
     /// (at most `maxKeys`, 1000) is held at a time and the next is fetched
     /// when the consumer reaches its end.
-    public func objects(bucket: String, options: ListOptions = ListOptions()) -> ObjectListing {
-        ObjectListing(client: self, bucket: bucket, options: options)
+    public func objects(bucket: String, options: ListOptions = ListOptions()) -> ListObjectsSequence {
+        ListObjectsSequence(client: self, bucket: bucket, options: options)
     }
 
     // MARK: Multipart
@@ -149,25 +149,31 @@ extension R2Client {
         }
     }
 
-    // The transfers below have no engine form yet (parallel ranged downloads,
-    // UploadPartCopy in parallel): each runs the blocking transfer manager on a
-    // thread of its own, its parts on the manager's worker threads.
-
-    /// Parallel ranged download to a file (a thread per call; see above).
+    /// Downloads to a file on the engine: one GET below the threshold, else
+    /// ranged GETs (`concurrency` at a time) written at their offsets into a
+    /// temporary file renamed into place at the end. With `statePath` (a
+    /// resumable download) it runs the blocking transfer manager on a thread
+    /// of its own instead.
     @discardableResult
     public func downloadFile(bucket: String, key: String, path: String, options: TransferOptions = TransferOptions()) async throws(R2Error) -> ObjectInfo {
-        let (o, cancellation) = withCancellation(options)
-        return try await offload(cancellation) { () throws(R2Error) in try self.downloadFile(bucket: bucket, key: key, path: path, options: o.value) }
+        guard options.statePath == nil else {
+            let (o, cancellation) = withCancellation(options)
+            return try await offload(cancellation) { () throws(R2Error) in try self.downloadFile(bucket: bucket, key: key, path: path, options: o.value) }
+        }
+        let op = AsyncOp(cancellation: options.cancellation ?? Cancellation())
+        return try await awaitEngine(op) { (done) throws(R2Error) in
+            try startDownloadFile(bucket: bucket, key: key, path: path, options: options, op: op, done: done)
+        }
     }
 
-    /// Server-side copy of any size: CopyObject, or UploadPartCopy in parallel
-    /// above the single-copy limit (a thread per call; see above).
+    /// Server-side copy of any size on the engine: CopyObject, or
+    /// UploadPartCopy (`concurrency` at a time) above the single-copy limit.
     @discardableResult
     public func copyLarge(sourceBucket: String, sourceKey: String, bucket: String, key: String,
                           options: TransferOptions = TransferOptions()) async throws(R2Error) -> ObjectInfo {
-        let (o, cancellation) = withCancellation(options)
-        return try await offload(cancellation) { () throws(R2Error) in
-            try self.copyLarge(sourceBucket: sourceBucket, sourceKey: sourceKey, bucket: bucket, key: key, options: o.value)
+        let op = AsyncOp(cancellation: options.cancellation ?? Cancellation())
+        return try await awaitEngine(op) { (done) throws(R2Error) in
+            try startCopyLarge(sourceBucket: sourceBucket, sourceKey: sourceKey, bucket: bucket, key: key, options: options, op: op, done: done)
         }
     }
 
@@ -223,8 +229,8 @@ struct UncheckedBox<T>: @unchecked Sendable {
 }
 
 /// Runs `body` on a new thread and resumes with its result; task
-/// cancellation trips `cancellation`. Only the transfers without an engine
-/// form use it (ranged downloads, large copies, resumable uploads).
+/// cancellation trips `cancellation`. Only resumable transfers (`statePath`)
+/// use it: resume state has no engine form.
 func offload<T: Sendable>(_ cancellation: Cancellation? = nil,
                           _ body: @escaping @Sendable () throws(R2Error) -> T) async throws(R2Error) -> T {
     let result: Result<T, R2Error> = await withTaskCancellationHandler {

@@ -42,17 +42,29 @@ extension R2Client {
                                                options: PutOptions = PutOptions(), bufferBytes: Int = 1 << 20)
         async throws(R2Error) -> ObjectInfo where Body.Element: Collection, Body.Element.Element == UInt8
     {
-        guard bufferBytes > 0 else { throw R2Error.invalidArgument("bufferBytes is \(bufferBytes); it must be positive") }
         let op = AsyncOp(cancellation: options.cancellation ?? Cancellation())
+        return try await sendStream(body, length: length, op: op, bufferBytes: bufferBytes) { (read, done) throws(R2Error) in
+            let put = try putObjectExchange(bucket: bucket, key: key, length: length, options: options, read: read)
+            start(put, op: op, done: done)
+        }
+    }
+
+    /// Starts an engine operation that reads its body from `read` (`start`),
+    /// feeds it from `body` on this task, and awaits the outcome.
+    private func sendStream<Body: AsyncSequence>(_ body: Body, length: UInt64?, op: AsyncOp, bufferBytes: Int,
+                                                 _ start: (@escaping (UnsafeMutableRawBufferPointer) throws(R2Error) -> Int,
+                                                           @escaping (Result<ObjectInfo, R2Error>) -> Void) throws(R2Error) -> Void)
+        async throws(R2Error) -> ObjectInfo where Body.Element: Collection, Body.Element.Element == UInt8
+    {
+        guard bufferBytes > 0 else { throw R2Error.invalidArgument("bufferBytes is \(bufferBytes); it must be positive") }
         let channel = UploadChannel(op: op, limit: bufferBytes)
-        let put = try putObjectExchange(bucket: bucket, key: key, length: length, options: options, read: channel.read)
         let outcome = Outcome<ObjectInfo>()
-        start(put, op: op) { result in
+        try start(channel.read) { result in
             channel.close()
             outcome.complete(result)
         }
         let sourceError: R2Error? = await withTaskCancellationHandler {
-            await channel.pump(body, length: length)
+            await channel.pump(body, length: length ?? .max)
         } onCancel: {
             op.cancel()
         }
@@ -64,127 +76,24 @@ extension R2Client {
 }
 
 extension R2Client {
-    /// Uploads an `AsyncSequence` of chunks of unknown length: one PUT when it
-    /// ends within the first part, else multipart, reading `partSize` bytes
-    /// per part and sending up to `concurrency` parts at once (child tasks
-    /// awaiting the engine, no threads); memory stays within about
-    /// (concurrency + 1) × partSize. The upload is aborted after a failure or
-    /// cancellation. `options.progress` is called on the calling task after
-    /// each part. Resume state (`statePath`) is refused: a stream cannot be read again.
+    /// Uploads an `AsyncSequence` of chunks through the transfer manager on
+    /// the engine: a known `length` below the threshold is one streamed PUT;
+    /// otherwise (and always for an unknown length) multipart, its parts read
+    /// in order from the sequence and sent `concurrency` at a time as engine
+    /// transfers. About `bufferBytes` wait between the sequence and the
+    /// engine's part buffers; the engine pauses while the sequence has nothing
+    /// yet. The upload is aborted after a failure or cancellation.
+    /// `options.progress` is called on an engine thread. Resume state
+    /// (`statePath`) is refused: a sequence cannot be read again.
     @discardableResult
-    public func uploadStream<Body: AsyncSequence>(bucket: String, key: String, body: Body, options: TransferOptions = TransferOptions())
+    public func uploadStream<Body: AsyncSequence>(bucket: String, key: String, length: UInt64? = nil, body: Body,
+                                                  options: TransferOptions = TransferOptions(), bufferBytes: Int = 1 << 20)
         async throws(R2Error) -> ObjectInfo where Body.Element: Collection, Body.Element.Element == UInt8
     {
-        try Validate.bucket(bucket)
-        try Validate.key(key)
-        guard options.statePath == nil else {
-            throw R2Error.invalidArgument("statePath (a resumable upload) needs a source that can be read again, not an AsyncSequence")
+        let op = AsyncOp(cancellation: options.cancellation ?? Cancellation())
+        return try await sendStream(body, length: length, op: op, bufferBytes: bufferBytes) { (read, done) throws(R2Error) in
+            try startUploadStream(bucket: bucket, key: key, length: length, options: options, rewind: nil, read: read, op: op, done: done)
         }
-        var options = options
-        let settings = try resolved(&options)
-        var reader = PartReader(body.makeAsyncIterator(), partSize: Int(settings.partSize))
-        let first = try await reader.next()
-        guard reader.more else {  // the whole stream fits in one part: one PUT
-            var info = try await putObject(bucket: bucket, key: key, body: first, options: options.put)
-            info.contentLength = Int64(first.count)
-            options.progress?(TransferProgress(bytesDone: UInt64(first.count), bytesTotal: UInt64(first.count)))
-            return info
-        }
-        let upload = try await createMultipartUpload(bucket: bucket, key: key, options: Self.withoutConditions(options.put))
-        do {
-            var parts: [(part: CompletedPart, size: UInt64)] = []
-            var sent: UInt64 = 0
-            let checksum = options.partChecksum, sseKey = options.sseCustomerKey, cancellation = options.cancellation
-            try await withThrowingTaskGroup(of: (CompletedPart, UInt64).self) { group in
-                var number = 0, inFlight = 0
-                var next: [UInt8]? = first
-                while let chunk = next {
-                    number += 1
-                    guard number <= MultipartLimits.maxParts else {
-                        throw R2Error(.entityTooLarge, "the stream needs more than \(MultipartLimits.maxParts) parts of \(settings.partSize) bytes; raise partSize")
-                    }
-                    let n = number
-                    group.addTask {
-                        let owned = OwnedBytes(chunk)
-                        let e = try self.uploadPartExchange(upload, partNumber: n, body: owned.bytes, checksum: checksum,
-                                                            cancellation: cancellation, sseCustomerKey: sseKey)
-                        let part = try await self.runOnEngine(e.map { (p) throws(R2Error) in withExtendedLifetime(owned) { p } })
-                        return (part, UInt64(chunk.count))
-                    }
-                    inFlight += 1
-                    if inFlight == settings.concurrency, let done = try await group.next() {
-                        inFlight -= 1
-                        parts.append(done)
-                        sent += done.1
-                        options.progress?(TransferProgress(bytesDone: sent, bytesTotal: nil))
-                    }
-                    next = reader.more ? try await reader.next() : nil
-                }
-                for try await done in group {
-                    parts.append(done)
-                    sent += done.1
-                    options.progress?(TransferProgress(bytesDone: sent, bytesTotal: nil))
-                }
-            }
-            parts.sort { $0.part.partNumber < $1.part.partNumber }
-            let result = try await completeMultipartUpload(upload, parts: parts.map(\.part), partSizes: parts.map(\.size),
-                                                           options: options.completeOptions)
-            options.progress?(TransferProgress(bytesDone: sent, bytesTotal: sent))
-            var info = ObjectInfo()
-            info.etag = result.etag
-            info.contentLength = Int64(sent)
-            return info
-        } catch {
-            let failure = error as? R2Error ?? R2Error(.libraryBug, "\(error)")
-            // Not cancelled with the task: the abort must run after a cancel too.
-            await Task.detached { [self] in
-                do throws(R2Error) { try await abortMultipartUpload(upload) } catch { logAbortFailure(upload, error) }
-            }.value
-            throw failure
-        }
-    }
-}
-
-/// Cuts an `AsyncSequence` of chunks into parts of `partSize` bytes (the last may be shorter).
-struct PartReader<Iterator: AsyncIteratorProtocol> where Iterator.Element: Collection, Iterator.Element.Element == UInt8 {
-    var iterator: Iterator
-    let partSize: Int
-    var carry: [UInt8] = []
-    /// False once the source ended and everything was handed out.
-    private(set) var more = true
-    private var ended = false
-
-    init(_ iterator: Iterator, partSize: Int) {
-        self.iterator = iterator
-        self.partSize = partSize
-    }
-
-    mutating func next() async throws(R2Error) -> [UInt8] {
-        var part = carry
-        carry = []
-        part.reserveCapacity(partSize)
-        while part.count < partSize && !ended {
-            let chunk: Iterator.Element?
-            do { chunk = try await iterator.next() } catch {
-                throw error as? R2Error ?? R2Error(.aborted, "the body sequence failed: \(error)")
-            }
-            guard let chunk else { ended = true; break }
-            part.append(contentsOf: chunk)
-        }
-        if part.count > partSize {
-            carry = Array(part[partSize...])
-            part.removeSubrange(partSize...)
-        }
-        // Peek: a source that ends exactly at a part boundary has no next part.
-        if ended && carry.isEmpty { more = false }
-        else if carry.isEmpty {
-            do {
-                if let chunk = try await iterator.next() { carry = Array(chunk) } else { ended = true; more = false }
-            } catch {
-                throw error as? R2Error ?? R2Error(.aborted, "the body sequence failed: \(error)")
-            }
-        }
-        return part
     }
 }
 
@@ -551,7 +460,7 @@ final class Outcome<T: Sendable>: Sendable {
 // MARK: Listing
 
 /// Every object of a listing, page after page (see `R2Client.objects`).
-public struct ObjectListing: AsyncSequence, Sendable {
+public struct ListObjectsSequence: AsyncSequence, Sendable {
     public typealias Element = ListBucketResult.Entry
     public typealias Failure = R2Error
     let client: R2Client

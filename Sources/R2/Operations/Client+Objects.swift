@@ -620,10 +620,25 @@ extension R2Client {
     /// One page of ListObjectsV2. Keys are requested URL-encoded (so any key
     /// survives XML) and decoded before they are returned.
     public func listObjects(bucket: String, options: ListOptions = ListOptions()) throws(R2Error) -> ListPage {
-        try run(listObjectsExchange(bucket: bucket, options: options))
+        let page = try objectListing(bucket: bucket, options: options)
+        return ListPage(result: page.result(), requestID: page.string(page.requestID))
     }
 
     package func listObjectsExchange(bucket: String, options: ListOptions = ListOptions()) throws(R2Error) -> Exchange<BufferSink, ListPage> {
+        try objectListingExchange(bucket: bucket, options: options).map { page in
+            ListPage(result: page.result(), requestID: page.string(page.requestID))
+        }
+    }
+
+    /// One page of ListObjectsV2 in its compact form (no String per entry), as
+    /// `listObjects` and the C ABI read it.
+    package func objectListing(bucket: String, options: ListOptions = ListOptions()) throws(R2Error) -> ObjectListing {
+        try run(objectListingExchange(bucket: bucket, options: options))
+    }
+
+    package func objectListingExchange(bucket: String, options: ListOptions = ListOptions()) throws(R2Error)
+        -> Exchange<BufferSink, ObjectListing>
+    {
         try Validate.bucket(bucket)
         var call = Call(operation: .listObjectsV2, method: "GET", bucket: bucket)
         call.query = [("list-type", "2"), ("encoding-type", "url")]
@@ -635,14 +650,15 @@ extension R2Client {
             guard (1...1000).contains(n) else { throw R2Error.invalidArgument("max-keys is \(n); it must be 1 to 1000") }
             call.query.append(("max-keys", String(n)))
         }
-        return bufferedExchange(call, limit: Self.maxListingBytes).map { (response) throws(R2Error) -> ListPage in
-            let result = try self.parse(response, S3XML.parseListObjectsV2)
+        return bufferedExchange(call, limit: Self.maxListingBytes).map { (response) throws(R2Error) -> ObjectListing in
+            let page = try self.parse(response, S3XML.parseObjectListing)
             // S3 counts keys and common prefixes together against max-keys (at most 1000).
-            guard result.contents.count + result.commonPrefixes.count <= (options.maxKeys ?? 1000) else {
-                throw R2Error(.malformedResponse, "ListObjectsV2 returned \(result.contents.count) keys and \(result.commonPrefixes.count) prefixes; "
+            guard page.entries.count + page.commonPrefixes.count <= (options.maxKeys ?? 1000) else {
+                throw R2Error(.malformedResponse, "ListObjectsV2 returned \(page.entries.count) keys and \(page.commonPrefixes.count) prefixes; "
                               + "max-keys is \(options.maxKeys ?? 1000)", httpStatus: response.head.status, requestID: response.head.requestID)
             }
-            return ListPage(result: result, requestID: response.head.requestID)
+            page.setRequestID(response.head.requestID)
+            return page
         }
     }
 
@@ -661,7 +677,7 @@ public struct ListObjectsIterator {
     let client: R2Client
     let bucket: String
     var options: ListOptions
-    var page: [ListBucketResult.Entry] = []
+    var page: ObjectListing?
     var index = 0
     var done = false
     /// Common prefixes seen so far (with a delimiter).
@@ -677,23 +693,29 @@ public struct ListObjectsIterator {
 
     /// The next object, nil at the end.
     public mutating func next() throws(R2Error) -> ListBucketResult.Entry? {
-        while index == page.count {
+        guard let (page, i) = try nextInPage() else { return nil }
+        return page.entry(i)
+    }
+
+    /// The next object as its page and its index there (no String made), nil at the end.
+    package mutating func nextInPage() throws(R2Error) -> (ObjectListing, Int)? {
+        while index == (page?.entries.count ?? 0) {
             if done { return nil }
-            let result = try client.listObjects(bucket: bucket, options: options).result
-            try progress.check(result, sentToken: options.continuationToken)
+            let next = try client.objectListing(bucket: bucket, options: options)
+            try progress.check(next, sentToken: options.continuationToken)
             pagesFetched += 1
-            page = result.contents
+            page = next
             index = 0
-            commonPrefixes += result.commonPrefixes
-            if result.isTruncated, let token = result.nextContinuationToken, !token.isEmpty {
-                options.continuationToken = token
+            commonPrefixes += next.commonPrefixes.map(next.string)
+            if next.isTruncated, let token = next.nextContinuationToken, token.count > 0 {
+                options.continuationToken = next.string(token)
                 options.startAfter = nil
             } else {
                 done = true
             }
         }
         defer { index += 1 }
-        return page[index]
+        return (page!, index)
     }
 }
 
@@ -772,8 +794,8 @@ enum ContentRange {
 /// Refuses a listing that does not advance, which would otherwise loop
 /// forever: every loop over ListObjectsV2 pages checks each page with it.
 package struct ListingProgress {
-    /// The greatest key or prefix so far: the next page must start after it.
-    private var lastName: String?
+    /// The greatest key or prefix so far (UTF-8): the next page must start after it.
+    private var lastName: [UInt8]?
 
     package init() {}
 
@@ -781,16 +803,27 @@ package struct ListingProgress {
     ///   asked with, or does not start after the previous page (keys and
     ///   common prefixes come in UTF-8 byte order across pages).
     package mutating func check(_ page: ListBucketResult, sentToken: String?) throws(R2Error) {
-        if page.isTruncated, let token = page.nextContinuationToken, token == sentToken {
+        try check(nextToken: page.isTruncated ? page.nextContinuationToken : nil, sentToken: sentToken,
+                  names: page.contents.lazy.map(\.key.utf8) + page.commonPrefixes.lazy.map(\.utf8))
+    }
+
+    /// `check` for a page in its compact form.
+    package mutating func check(_ page: ObjectListing, sentToken: String?) throws(R2Error) {
+        try check(nextToken: page.isTruncated ? page.nextContinuationToken.map(page.string) : nil, sentToken: sentToken,
+                  names: page.entries.lazy.map { page.buffer($0.key) } + page.commonPrefixes.lazy.map(page.buffer))
+    }
+
+    private mutating func check<Name: Collection<UInt8>>(nextToken: String?, sentToken: String?, names: [Name]) throws(R2Error) {
+        if let token = nextToken, token == sentToken {
             throw R2Error(.malformedResponse, "ListObjectsV2 returned the same continuation token again (the listing does not advance)")
         }
-        let names = page.contents.lazy.map(\.key) + page.commonPrefixes
-        let byBytes: (String, String) -> Bool = { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-        if let previous = lastName, let first = names.min(by: byBytes), !byBytes(previous, first) {
-            throw R2Error(.malformedResponse, "a ListObjectsV2 page starts at \"\(Validate.printable(first))\", not after "
-                          + "\"\(Validate.printable(previous))\" where the last page ended (the listing does not advance)")
+        let byBytes: (Name, Name) -> Bool = { $0.lexicographicallyPrecedes($1) }
+        if let previous = lastName, let first = names.min(by: byBytes), !previous.lexicographicallyPrecedes(first) {
+            let firstText = String(decoding: first, as: UTF8.self), previousText = String(decoding: previous, as: UTF8.self)
+            throw R2Error(.malformedResponse, "a ListObjectsV2 page starts at \"\(Validate.printable(firstText))\", not after "
+                          + "\"\(Validate.printable(previousText))\" where the last page ended (the listing does not advance)")
         }
-        if let last = names.max(by: byBytes) { lastName = last }
+        if let last = names.max(by: byBytes) { lastName = Array(last) }
     }
 }
 

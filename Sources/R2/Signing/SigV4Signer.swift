@@ -449,6 +449,16 @@ struct ByteBuffer {
         }
     }
     @inline(__always) mutating func appendEncoded(byte b: UInt8) { write(max: 3) { encode(b, $0) } }
+    /// Appends `bytes` encoded like a path: unreserved bytes and `/` kept, the rest `%XX`.
+    mutating func appendPathEncoded(_ bytes: Bytes) {
+        write(max: bytes.count * 3) { out in
+            var o = 0
+            for b in bytes {
+                if b == 0x2f { out[o] = b; o += 1 } else { o += encode(b, out + o) }
+            }
+            return o
+        }
+    }
     func bytes(_ s: Span) -> Bytes { Bytes(start: base + s.offset, count: s.count) }
 }
 
@@ -891,7 +901,11 @@ extension SigV4Signer {
                         return withUnsafeTemporaryAllocation(of: QueryParam.self, capacity: slots) { params in
                             withUnsafeTemporaryAllocation(of: Int.self, capacity: slots) { qorder in
                                 var n = Self.recodeQuery(r.query, into: params, &scratch)
-                                func add(_ name: StaticString, _ write: (inout ByteBuffer) -> Void) {
+                                // Each X-Amz-* parameter is written to `scratch` and recorded in `params`
+                                // (both passed inout: a nested function capturing them costs an
+                                // exclusivity check on each access).
+                                func add(_ name: StaticString, _ scratch: inout ByteBuffer, _ n: inout Int,
+                                         _ write: (inout ByteBuffer) -> Void) {
                                     let nameStart = scratch.count
                                     scratch.append(name)
                                     let valueStart = scratch.count
@@ -900,15 +914,17 @@ extension SigV4Signer {
                                                            value: Span(offset: valueStart, count: scratch.count - valueStart))
                                     n += 1
                                 }
-                                add("X-Amz-Algorithm") { $0.append("AWS4-HMAC-SHA256") }
-                                add("X-Amz-Credential") { s in d.credential.withUnsafeBufferPointer { s.appendEncoded($0) } }
-                                add("X-Amz-Date") { $0.append(amzDate) }
-                                add("X-Amz-Expires") { s in
+                                add("X-Amz-Algorithm", &scratch, &n) { $0.append("AWS4-HMAC-SHA256") }
+                                add("X-Amz-Credential", &scratch, &n) { s in d.credential.withUnsafeBufferPointer { s.appendEncoded($0) } }
+                                add("X-Amz-Date", &scratch, &n) { $0.append(amzDate) }
+                                add("X-Amz-Expires", &scratch, &n) { s in
                                     var e = String(expires)
                                     e.withUTF8 { s.append($0) }
                                 }
-                                add("X-Amz-SignedHeaders") { Self.appendSignedHeaderNames(headers, order, signedCount, encoded: true, to: &$0) }
-                                if let token { add("X-Amz-Security-Token") { $0.appendEncoded(token) } }
+                                add("X-Amz-SignedHeaders", &scratch, &n) {
+                                    Self.appendSignedHeaderNames(headers, order, signedCount, encoded: true, to: &$0)
+                                }
+                                if let token { add("X-Amz-Security-Token", &scratch, &n) { $0.appendEncoded(token) } }
                                 return presign(r, headers, order, signedCount, params, n, scratch, qorder, amzDate, d)
                             }
                         }

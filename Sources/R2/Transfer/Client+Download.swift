@@ -267,7 +267,7 @@ struct GatheredWrites {
 }
 
 /// Writes all of `chunk` at `offset` (pwrite is safe from many threads at once).
-private func writeAll(_ fd: Int32, _ chunk: UnsafeRawBufferPointer, at offset: UInt64) throws(R2Error) {
+func writeAll(_ fd: Int32, _ chunk: UnsafeRawBufferPointer, at offset: UInt64) throws(R2Error) {
     var done = 0
     while done < chunk.count {
         let n = pwrite(fd, chunk.baseAddress! + done, chunk.count - done, off_t(offset) + off_t(done))

@@ -272,6 +272,45 @@ extension R2Client {
         }
     }
 
+    /// A copy of fewer bytes than this is one CopyObject.
+    static func largeCopyThreshold(_ options: TransferOptions) -> UInt64 { options.threshold ?? maxSinglePutSize + 1 }
+
+    /// Headers given in `options.put` replace the source's (all of them, as
+    /// S3's REPLACE directive does); none given keeps the source's.
+    static func largeCopyReplaces(_ put: PutOptions) -> Bool {
+        put.contentType != nil || !put.metadata.isEmpty || put.cacheControl != nil || put.contentDisposition != nil || put.contentEncoding != nil
+    }
+
+    /// CopyObject's options for a copy below the threshold.
+    static func largeCopyOptions(_ options: TransferOptions) -> CopyOptions {
+        let put = options.put
+        var copy = CopyOptions()
+        copy.sseCustomerKey = options.sseCustomerKey
+        copy.sourceSSECustomerKey = options.sourceSSECustomerKey
+        if largeCopyReplaces(put) {
+            copy.replaceMetadata = true
+            copy.contentType = put.contentType
+            copy.cacheControl = put.cacheControl
+            copy.contentDisposition = put.contentDisposition
+            copy.contentEncoding = put.contentEncoding
+            copy.metadata = put.metadata
+        }
+        return copy
+    }
+
+    /// The multipart copy's object headers: the caller's, else the source's.
+    static func largeCopyPut(_ options: TransferOptions, source: ObjectInfo) -> PutOptions {
+        var put = options.put
+        if !largeCopyReplaces(put) {
+            put.contentType = source.contentType.isEmpty ? nil : source.contentType
+            put.cacheControl = source.cacheControl.isEmpty ? nil : source.cacheControl
+            put.contentDisposition = source.contentDisposition.isEmpty ? nil : source.contentDisposition
+            put.contentEncoding = source.contentEncoding.isEmpty ? nil : source.contentEncoding
+            put.metadata = source.metadata
+        }
+        return put
+    }
+
     /// Put options for CreateMultipartUpload: the object's headers without
     /// the conditions, which go on CompleteMultipartUpload.
     static func withoutConditions(_ put: PutOptions) -> PutOptions {
@@ -730,26 +769,9 @@ extension R2Client {
         sourceOptions.sseCustomerKey = options.sourceSSECustomerKey
         let source = try transferHead(bucket: sourceBucket, key: sourceKey, sourceOptions)
         let size = UInt64(max(source.contentLength, 0))
-        let threshold = options.threshold ?? Self.maxSinglePutSize + 1
-        // Headers given in `options.put` replace the source's (all of them, as
-        // S3's REPLACE directive does); none given keeps the source's.
-        var put = options.put
-        let replaces = put.contentType != nil || !put.metadata.isEmpty || put.cacheControl != nil
-            || put.contentDisposition != nil || put.contentEncoding != nil
-        if size < threshold {
-            var copy = CopyOptions()
-            copy.sseCustomerKey = options.sseCustomerKey
-            copy.sourceSSECustomerKey = options.sourceSSECustomerKey
-            if replaces {
-                copy.replaceMetadata = true
-                copy.contentType = put.contentType
-                copy.cacheControl = put.cacheControl
-                copy.contentDisposition = put.contentDisposition
-                copy.contentEncoding = put.contentEncoding
-                copy.metadata = put.metadata
-            }
+        if size < Self.largeCopyThreshold(options) {
             let (result, response) = try copyObject(sourceBucket: sourceBucket, sourceKey: sourceKey, bucket: bucket,
-                                                    key: key, options: copy)
+                                                    key: key, options: Self.largeCopyOptions(options))
             var reporter = ProgressReporter(options, total: size)
             reporter.finish(size)
             // What the multipart path returns, from CopyObject's answer (its body has the ETag, not its headers).
@@ -760,13 +782,7 @@ extension R2Client {
             info.requestID = response.requestID
             return info
         }
-        if !replaces {
-            put.contentType = source.contentType.isEmpty ? nil : source.contentType
-            put.cacheControl = source.cacheControl.isEmpty ? nil : source.cacheControl
-            put.contentDisposition = source.contentDisposition.isEmpty ? nil : source.contentDisposition
-            put.contentEncoding = source.contentEncoding.isEmpty ? nil : source.contentEncoding
-            put.metadata = source.metadata
-        }
+        let put = Self.largeCopyPut(options, source: source)
         let plan = try UploadPlan(size: size, partSize: MultipartLimits.partSize(for: size, preferred: settings.partSize))
         let upload = try createMultipartUpload(bucket: bucket, key: key, options: Self.withoutConditions(put))
         let sseKey = options.sseCustomerKey, sourceSSEKey = options.sourceSSECustomerKey

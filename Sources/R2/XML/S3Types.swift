@@ -153,9 +153,15 @@ public enum S3XML {
     ///   a bad number, a `<Contents>` without `<Key>` or `<Size>`, a truncated page without
     ///   `<NextContinuationToken>` (e.g. a ListObjects v1 answer), or bad URL encoding.
     public static func parseListObjectsV2(_ body: UnsafeRawBufferPointer) throws(R2Error) -> ListBucketResult {
-        let sink = ListBucketSink()
+        try parseObjectListing(body).result()
+    }
+
+    /// Parses a ListObjectsV2 response body into its compact form (no String
+    /// per entry); `parseListObjectsV2` is this, then `result()`.
+    package static func parseObjectListing(_ body: UnsafeRawBufferPointer) throws(R2Error) -> ObjectListing {
+        let sink = ListBucketSink(capacity: body.count / 2)
         try XMLStreamParser.parse(body, into: sink)
-        return try sink.result()
+        return try sink.listing()
     }
 
     /// Parses an S3 error body (root `Error`).
@@ -175,7 +181,7 @@ public enum S3XML {
     public static func parseInitiateMultipartUpload(_ body: UnsafeRawBufferPointer) throws(R2Error)
         -> InitiateMultipartUploadResult
     {
-        let sink = FlatSink(roots: ["InitiateMultipartUploadResult"], fields: ["Bucket", "Key", "UploadId"])
+        let sink = FlatSink(roots: [.initiateMultipartUploadResult], fields: [.bucket, .key, .uploadID])
         try XMLStreamParser.parse(body, into: sink)
         guard let id = sink.values[2], !id.isEmpty else {
             throw XMLFailure.missing("UploadId", in: "InitiateMultipartUploadResult")
@@ -193,7 +199,7 @@ public enum S3XML {
     public static func parseCompleteMultipartUpload(_ body: UnsafeRawBufferPointer) throws(R2Error)
         -> CompleteMultipartUploadResult
     {
-        let sink = FlatSink(roots: ["CompleteMultipartUploadResult"], fields: ["Location", "Bucket", "Key", "ETag"])
+        let sink = FlatSink(roots: [.completeMultipartUploadResult], fields: [.location, .bucket, .key, .etag])
         try parseAllowingEmbeddedError(body, into: sink)
         guard let etag = sink.values[3] else { throw XMLFailure.missing("ETag", in: "CompleteMultipartUploadResult") }
         return CompleteMultipartUploadResult(location: sink.values[0] ?? "", bucket: sink.values[1] ?? "",
@@ -235,7 +241,7 @@ public enum S3XML {
     /// - Throws: the mapped `R2Error` when the root is `Error`; `R2Error(.malformedResponse)`
     ///   for invalid XML, another root or no `<ETag>`.
     public static func parseCopyObject(_ body: UnsafeRawBufferPointer) throws(R2Error) -> CopyObjectResult {
-        let sink = FlatSink(roots: ["CopyObjectResult", "CopyPartResult"], fields: ["ETag", "LastModified"])
+        let sink = FlatSink(roots: [.copyObjectResult, .copyPartResult], fields: [.etag, .lastModified])
         try parseAllowingEmbeddedError(body, into: sink)
         guard let etag = sink.values[0] else { throw XMLFailure.missing("ETag", in: "CopyObjectResult") }
         return CopyObjectResult(etag: etag, lastModified: sink.values[1] ?? "")
@@ -261,7 +267,7 @@ public enum S3XML {
             try parser.feed(body)
             try parser.finish()
         } catch {
-            guard parser.rootName == "Error" else { throw error }
+            guard parser.rootName == .error else { throw error }
             let e = try parseError(body)
             let text = e.message.isEmpty ? e.code : e.message
             throw R2Error.fromResponse(status: 200, s3Code: e.code, message: "\(text) (an error document in a 200 response)",
@@ -276,6 +282,11 @@ extension S3XML {
     /// Parses a ListObjectsV2 response body; see `parseListObjectsV2(_:)` taking a buffer.
     public static func parseListObjectsV2(_ body: [UInt8]) throws(R2Error) -> ListBucketResult {
         try withBytes(body) { b throws(R2Error) in try parseListObjectsV2(b) }
+    }
+
+    /// Parses a ListObjectsV2 response body; see `parseObjectListing(_:)` taking a buffer.
+    package static func parseObjectListing(_ body: [UInt8]) throws(R2Error) -> ObjectListing {
+        try withBytes(body) { b throws(R2Error) in try parseObjectListing(b) }
     }
 
     /// Parses an S3 error body; see `parseError(_:)` taking a buffer.
@@ -342,7 +353,7 @@ enum URLDecoding {
             case 0x2B: out.append(0x20)
             case 0x25:
                 guard let h = it.next().flatMap(hex), let l = it.next().flatMap(hex) else {
-                    throw XMLFailure.error("<\(element)> has a broken %-escape: \(XMLFailure.quote(XMLText(Array(utf8))))")
+                    throw XMLFailure.error("<\(element)> has a broken %-escape: \(XMLFailure.quote(utf8))")
                 }
                 out.append(h << 4 | l)
             default: out.append(b)
@@ -351,10 +362,10 @@ enum URLDecoding {
         // A NUL would cut the value short in every C string downstream (a
         // list-then-delete loop would delete another key): refuse it.
         guard !out.contains(0) else {
-            throw XMLFailure.error("<\(element)> contains a NUL after URL-decoding: \(XMLFailure.quote(XMLText(Array(utf8))))")
+            throw XMLFailure.error("<\(element)> contains a NUL after URL-decoding: \(XMLFailure.quote(utf8))")
         }
         guard let r = String(validating: out, as: UTF8.self) else {
-            throw XMLFailure.error("<\(element)> is not UTF-8 after URL-decoding: \(XMLFailure.quote(XMLText(Array(utf8))))")
+            throw XMLFailure.error("<\(element)> is not UTF-8 after URL-decoding: \(XMLFailure.quote(utf8))")
         }
         return r
     }
@@ -373,7 +384,7 @@ enum URLDecoding {
         switch encodingType {
         case "": return false
         case "url", "URL", "Url": return true
-        default: throw XMLFailure.error("unsupported <EncodingType> \(XMLFailure.quote(XMLText(Array(encodingType.utf8))))")
+        default: throw XMLFailure.error("unsupported <EncodingType> \(XMLFailure.quote(encodingType.utf8))")
         }
     }
 }
@@ -382,28 +393,27 @@ enum URLDecoding {
 
 /// Leaf children of the root, by name; everything else is ignored.
 final class FlatSink: XMLSink {
-    let rootNames: [String]
-    let fields: [String]
+    let rootNames: [XMLName]
+    let fields: [XMLName]
     var values: [String?]
 
-    init(roots: [String], fields: [String]) {
+    init(roots: [XMLName], fields: [XMLName]) {
         rootNames = roots
         self.fields = fields
         values = Array(repeating: nil, count: fields.count)
     }
 
-    func didEnd(_ path: [String], _ text: XMLText) throws(R2Error) {
+    func didEnd(_ path: XMLPath, _ text: XMLText) throws(R2Error) {
         guard path.count == 2, let i = fields.firstIndex(of: path[1]) else { return }
-        try assignOnce(&values[i], try text.string(), path[1])
+        try assignOnce(&values[i], try text.string(), path[1].text)
     }
 }
 
 final class ErrorSink: XMLSink {
-    let rootNames = ["Error"]
-    private static let fields = ["Code", "Message", "RequestId", "Resource", "Key", "BucketName", "HostId"]
-    private let flat = FlatSink(roots: ["Error"], fields: ErrorSink.fields)
+    let rootNames: [XMLName] = [.error]
+    private let flat = FlatSink(roots: [.error], fields: [.code, .message, .requestID, .resource, .key, .bucketName, .hostID])
 
-    func didEnd(_ path: [String], _ text: XMLText) throws(R2Error) { try flat.didEnd(path, text) }
+    func didEnd(_ path: XMLPath, _ text: XMLText) throws(R2Error) { try flat.didEnd(path, text) }
 
     func result() -> S3ErrorResponse {
         let v = flat.values.map { $0 ?? "" }
@@ -412,89 +422,8 @@ final class ErrorSink: XMLSink {
     }
 }
 
-final class ListBucketSink: XMLSink {
-    let rootNames = ["ListBucketResult"]
-    private var name, prefix, delimiter, continuationToken, nextContinuationToken, startAfter, encodingType: String?
-    private var maxKeys, keyCount: Int?
-    private var isTruncated: Bool?
-    @exclusivity(unchecked) private var contents: [ListBucketResult.Entry] = []
-    private var commonPrefixes: [String] = []
-    // The <Contents> or <CommonPrefixes> being read (touched once per element: no exclusivity checks).
-    @exclusivity(unchecked) private var key: String?
-    @exclusivity(unchecked) private var lastModified: String?
-    @exclusivity(unchecked) private var etag: String?
-    @exclusivity(unchecked) private var storageClass: String?
-    @exclusivity(unchecked) private var size: UInt64?
-    private var commonPrefix: String?
-
-    init() { contents.reserveCapacity(1000) }
-
-    func didEnd(_ path: [String], _ text: XMLText) throws(R2Error) {
-        switch path.count {
-        case 3 where path[1] == "Contents":
-            switch path[2] {
-            case "Key": try assignOnce(&key, try text.string(), "Key")
-            case "LastModified": try assignOnce(&lastModified, try text.string(), "LastModified")
-            case "ETag": try assignOnce(&etag, try text.string(), "ETag")
-            case "Size": try assignOnce(&size, try text.uint64("Size"), "Size")
-            case "StorageClass": try assignOnce(&storageClass, try text.string(), "StorageClass")
-            default: break
-            }
-        case 3 where path[1] == "CommonPrefixes" && path[2] == "Prefix":
-            try assignOnce(&commonPrefix, try text.string(), "Prefix")
-        case 2:
-            switch path[1] {
-            case "Contents":
-                guard let k = key else { throw XMLFailure.missing("Key", in: "Contents") }
-                guard let s = size else { throw XMLFailure.missing("Size", in: "Contents") }
-                contents.append(.init(key: k, lastModified: lastModified ?? "", etag: etag ?? "", size: s,
-                                      storageClass: storageClass ?? ""))
-                key = nil; lastModified = nil; etag = nil; size = nil; storageClass = nil
-            case "CommonPrefixes":
-                guard let p = commonPrefix else { throw XMLFailure.missing("Prefix", in: "CommonPrefixes") }
-                commonPrefixes.append(p)
-                commonPrefix = nil
-            case "Name": try assignOnce(&name, try text.string(), "Name")
-            case "Prefix": try assignOnce(&prefix, try text.string(), "Prefix")
-            case "Delimiter": try assignOnce(&delimiter, try text.string(), "Delimiter")
-            case "MaxKeys": try assignOnce(&maxKeys, try text.int("MaxKeys"), "MaxKeys")
-            case "KeyCount": try assignOnce(&keyCount, try text.int("KeyCount"), "KeyCount")
-            case "IsTruncated": try assignOnce(&isTruncated, try text.bool("IsTruncated"), "IsTruncated")
-            case "ContinuationToken": try assignOnce(&continuationToken, try text.string(), "ContinuationToken")
-            case "NextContinuationToken":
-                try assignOnce(&nextContinuationToken, try text.string(), "NextContinuationToken")
-            case "StartAfter": try assignOnce(&startAfter, try text.string(), "StartAfter")
-            case "EncodingType": try assignOnce(&encodingType, try text.string(), "EncodingType")
-            default: break
-            }
-        default: break
-        }
-    }
-
-    func result() throws(R2Error) -> ListBucketResult {
-        guard let isTruncated else { throw XMLFailure.missing("IsTruncated", in: "ListBucketResult") }
-        if isTruncated, (nextContinuationToken ?? "").isEmpty {
-            throw XMLFailure.error("<IsTruncated> is true but <NextContinuationToken> is missing (not a ListObjectsV2 answer?)")
-        }
-        var r = ListBucketResult(name: name ?? "", prefix: prefix ?? "", delimiter: delimiter ?? "", maxKeys: maxKeys,
-                                 keyCount: keyCount, isTruncated: isTruncated, continuationToken: continuationToken,
-                                 nextContinuationToken: nextContinuationToken, startAfter: startAfter ?? "",
-                                 encodingType: encodingType ?? "", contents: contents, commonPrefixes: commonPrefixes)
-        if try URLDecoding.isURL(r.encodingType) {
-            r.prefix = try URLDecoding.decode(r.prefix, "Prefix")
-            r.delimiter = try URLDecoding.decode(r.delimiter, "Delimiter")
-            r.startAfter = try URLDecoding.decode(r.startAfter, "StartAfter")
-            for i in r.contents.indices { r.contents[i].key = try URLDecoding.decode(r.contents[i].key, "Key") }
-            for i in r.commonPrefixes.indices {
-                r.commonPrefixes[i] = try URLDecoding.decode(r.commonPrefixes[i], "Prefix")
-            }
-        }
-        return r
-    }
-}
-
 final class ListPartsSink: XMLSink {
-    let rootNames = ["ListPartsResult", "ListPartsResponse"]
+    let rootNames: [XMLName] = [.listPartsResult, .listPartsResponse]
     private var bucket, key, uploadID: String?
     private var partNumberMarker, nextPartNumberMarker, maxParts: Int?
     private var isTruncated: Bool?
@@ -503,32 +432,32 @@ final class ListPartsSink: XMLSink {
     private var lastModified, etag: String?
     private var size: UInt64?
 
-    func didEnd(_ path: [String], _ text: XMLText) throws(R2Error) {
+    func didEnd(_ path: XMLPath, _ text: XMLText) throws(R2Error) {
         switch path.count {
-        case 3 where path[1] == "Part":
+        case 3 where path[1] == .part:
             switch path[2] {
-            case "PartNumber": try assignOnce(&partNumber, try text.int("PartNumber"), "PartNumber")
-            case "LastModified": try assignOnce(&lastModified, try text.string(), "LastModified")
-            case "ETag": try assignOnce(&etag, try text.string(), "ETag")
-            case "Size": try assignOnce(&size, try text.uint64("Size"), "Size")
+            case .partNumber: try assignOnce(&partNumber, try text.int("PartNumber"), "PartNumber")
+            case .lastModified: try assignOnce(&lastModified, try text.string(), "LastModified")
+            case .etag: try assignOnce(&etag, try text.string(), "ETag")
+            case .size: try assignOnce(&size, try text.uint64("Size"), "Size")
             default: break
             }
         case 2:
             switch path[1] {
-            case "Part":
+            case .part:
                 guard let n = partNumber else { throw XMLFailure.missing("PartNumber", in: "Part") }
                 guard let e = etag else { throw XMLFailure.missing("ETag", in: "Part") }
                 guard let s = size else { throw XMLFailure.missing("Size", in: "Part") }
                 parts.append(.init(partNumber: n, lastModified: lastModified ?? "", etag: e, size: s))
                 partNumber = nil; lastModified = nil; etag = nil; size = nil
-            case "Bucket": try assignOnce(&bucket, try text.string(), "Bucket")
-            case "Key": try assignOnce(&key, try text.string(), "Key")
-            case "UploadId": try assignOnce(&uploadID, try text.string(), "UploadId")
-            case "PartNumberMarker": try assignOnce(&partNumberMarker, try text.int("PartNumberMarker"), "PartNumberMarker")
-            case "NextPartNumberMarker":
+            case .bucket: try assignOnce(&bucket, try text.string(), "Bucket")
+            case .key: try assignOnce(&key, try text.string(), "Key")
+            case .uploadID: try assignOnce(&uploadID, try text.string(), "UploadId")
+            case .partNumberMarker: try assignOnce(&partNumberMarker, try text.int("PartNumberMarker"), "PartNumberMarker")
+            case .nextPartNumberMarker:
                 try assignOnce(&nextPartNumberMarker, try text.int("NextPartNumberMarker"), "NextPartNumberMarker")
-            case "MaxParts": try assignOnce(&maxParts, try text.int("MaxParts"), "MaxParts")
-            case "IsTruncated": try assignOnce(&isTruncated, try text.bool("IsTruncated"), "IsTruncated")
+            case .maxParts: try assignOnce(&maxParts, try text.int("MaxParts"), "MaxParts")
+            case .isTruncated: try assignOnce(&isTruncated, try text.bool("IsTruncated"), "IsTruncated")
             default: break
             }
         default: break
@@ -547,7 +476,7 @@ final class ListPartsSink: XMLSink {
 }
 
 final class ListUploadsSink: XMLSink {
-    let rootNames = ["ListMultipartUploadsResult"]
+    let rootNames: [XMLName] = [.listMultipartUploadsResult]
     private var bucket, keyMarker, uploadIDMarker, nextKeyMarker, nextUploadIDMarker, prefix, delimiter,
         encodingType: String?
     private var maxUploads: Int?
@@ -556,38 +485,38 @@ final class ListUploadsSink: XMLSink {
     private var commonPrefixes: [String] = []
     private var key, uploadID, initiated, commonPrefix: String?
 
-    func didEnd(_ path: [String], _ text: XMLText) throws(R2Error) {
+    func didEnd(_ path: XMLPath, _ text: XMLText) throws(R2Error) {
         switch path.count {
-        case 3 where path[1] == "Upload":
+        case 3 where path[1] == .upload:
             switch path[2] {
-            case "Key": try assignOnce(&key, try text.string(), "Key")
-            case "UploadId": try assignOnce(&uploadID, try text.string(), "UploadId")
-            case "Initiated": try assignOnce(&initiated, try text.string(), "Initiated")
+            case .key: try assignOnce(&key, try text.string(), "Key")
+            case .uploadID: try assignOnce(&uploadID, try text.string(), "UploadId")
+            case .initiated: try assignOnce(&initiated, try text.string(), "Initiated")
             default: break
             }
-        case 3 where path[1] == "CommonPrefixes" && path[2] == "Prefix":
+        case 3 where path[1] == .commonPrefixes && path[2] == .prefix:
             try assignOnce(&commonPrefix, try text.string(), "Prefix")
         case 2:
             switch path[1] {
-            case "Upload":
+            case .upload:
                 guard let k = key else { throw XMLFailure.missing("Key", in: "Upload") }
                 guard let u = uploadID, !u.isEmpty else { throw XMLFailure.missing("UploadId", in: "Upload") }
                 uploads.append(.init(key: k, uploadID: u, initiated: initiated ?? ""))
                 key = nil; uploadID = nil; initiated = nil
-            case "CommonPrefixes":
+            case .commonPrefixes:
                 guard let p = commonPrefix else { throw XMLFailure.missing("Prefix", in: "CommonPrefixes") }
                 commonPrefixes.append(p)
                 commonPrefix = nil
-            case "Bucket": try assignOnce(&bucket, try text.string(), "Bucket")
-            case "KeyMarker": try assignOnce(&keyMarker, try text.string(), "KeyMarker")
-            case "UploadIdMarker": try assignOnce(&uploadIDMarker, try text.string(), "UploadIdMarker")
-            case "NextKeyMarker": try assignOnce(&nextKeyMarker, try text.string(), "NextKeyMarker")
-            case "NextUploadIdMarker": try assignOnce(&nextUploadIDMarker, try text.string(), "NextUploadIdMarker")
-            case "Prefix": try assignOnce(&prefix, try text.string(), "Prefix")
-            case "Delimiter": try assignOnce(&delimiter, try text.string(), "Delimiter")
-            case "EncodingType": try assignOnce(&encodingType, try text.string(), "EncodingType")
-            case "MaxUploads": try assignOnce(&maxUploads, try text.int("MaxUploads"), "MaxUploads")
-            case "IsTruncated": try assignOnce(&isTruncated, try text.bool("IsTruncated"), "IsTruncated")
+            case .bucket: try assignOnce(&bucket, try text.string(), "Bucket")
+            case .keyMarker: try assignOnce(&keyMarker, try text.string(), "KeyMarker")
+            case .uploadIDMarker: try assignOnce(&uploadIDMarker, try text.string(), "UploadIdMarker")
+            case .nextKeyMarker: try assignOnce(&nextKeyMarker, try text.string(), "NextKeyMarker")
+            case .nextUploadIDMarker: try assignOnce(&nextUploadIDMarker, try text.string(), "NextUploadIdMarker")
+            case .prefix: try assignOnce(&prefix, try text.string(), "Prefix")
+            case .delimiter: try assignOnce(&delimiter, try text.string(), "Delimiter")
+            case .encodingType: try assignOnce(&encodingType, try text.string(), "EncodingType")
+            case .maxUploads: try assignOnce(&maxUploads, try text.int("MaxUploads"), "MaxUploads")
+            case .isTruncated: try assignOnce(&isTruncated, try text.bool("IsTruncated"), "IsTruncated")
             default: break
             }
         default: break
@@ -619,30 +548,30 @@ final class ListUploadsSink: XMLSink {
 }
 
 final class DeleteResultSink: XMLSink {
-    let rootNames = ["DeleteResult"]
+    let rootNames: [XMLName] = [.deleteResult]
     private(set) var result = DeleteResult(deleted: [], errors: [])
     private var key, versionID, deleteMarkerVersionID, code, message: String?
     private var deleteMarker: Bool?
 
-    func didEnd(_ path: [String], _ text: XMLText) throws(R2Error) {
+    func didEnd(_ path: XMLPath, _ text: XMLText) throws(R2Error) {
         switch path.count {
-        case 3 where path[1] == "Deleted" || path[1] == "Error":
+        case 3 where path[1] == .deleted || path[1] == .error:
             switch path[2] {
-            case "Key": try assignOnce(&key, try text.string(), "Key")
-            case "VersionId": try assignOnce(&versionID, try text.string(), "VersionId")
-            case "DeleteMarker": try assignOnce(&deleteMarker, try text.bool("DeleteMarker"), "DeleteMarker")
-            case "DeleteMarkerVersionId":
+            case .key: try assignOnce(&key, try text.string(), "Key")
+            case .versionID: try assignOnce(&versionID, try text.string(), "VersionId")
+            case .deleteMarker: try assignOnce(&deleteMarker, try text.bool("DeleteMarker"), "DeleteMarker")
+            case .deleteMarkerVersionID:
                 try assignOnce(&deleteMarkerVersionID, try text.string(), "DeleteMarkerVersionId")
-            case "Code": try assignOnce(&code, try text.string(), "Code")
-            case "Message": try assignOnce(&message, try text.string(), "Message")
+            case .code: try assignOnce(&code, try text.string(), "Code")
+            case .message: try assignOnce(&message, try text.string(), "Message")
             default: break
             }
-        case 2 where path[1] == "Deleted":
+        case 2 where path[1] == .deleted:
             guard let k = key else { throw XMLFailure.missing("Key", in: "Deleted") }
             result.deleted.append(.init(key: k, versionID: versionID, deleteMarker: deleteMarker ?? false,
                                         deleteMarkerVersionID: deleteMarkerVersionID))
             reset()
-        case 2 where path[1] == "Error":
+        case 2 where path[1] == .error:
             guard let k = key else { throw XMLFailure.missing("Key", in: "Error") }
             result.errors.append(.init(key: k, code: code ?? "", message: message ?? "", versionID: versionID))
             reset()

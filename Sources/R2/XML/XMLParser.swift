@@ -9,8 +9,10 @@ import Glibc
 // `XMLLimits.maxDepth`, a text node longer than `maxTextBytes`, a document
 // longer than `maxDocumentBytes`, invalid UTF-8, a truncated document and
 // anything after the root element. Elements are reported by their *local*
-// name (namespace prefixes are dropped, xmlns attributes ignored); sinks
-// match them by name and path, never by position.
+// name (namespace prefixes are dropped, xmlns attributes ignored), interned
+// as an `XMLName`; sinks match them by name and path, never by position. The
+// text and the path a sink sees are borrowed from the reader's buffers, so
+// reading allocates nothing per element.
 
 /// Bounds on what the reader accepts.
 package struct XMLLimits: Sendable {
@@ -24,42 +26,195 @@ package struct XMLLimits: Sendable {
     package init() {}
 }
 
-/// Receives a document's elements. `path` holds the local names from the
-/// root (`path[0]`) to the current element.
+/// The element names r2's sinks read. The reader reports every element by
+/// one of these (`other` for any name no sink reads), so reading a document
+/// makes no String per element.
+package enum XMLName: UInt8, CaseIterable, Sendable {
+    case other
+    // Roots.
+    case listBucketResult, error, initiateMultipartUploadResult, completeMultipartUploadResult, listPartsResult,
+         listPartsResponse, listMultipartUploadsResult, copyObjectResult, copyPartResult, deleteResult,
+         // the request bodies r2 writes (read back by its tests)
+         delete, completeMultipartUpload
+    // Everything else.
+    case contents, key, lastModified, etag, size, storageClass, commonPrefixes, prefix, name, delimiter, maxKeys,
+         keyCount, isTruncated, continuationToken, nextContinuationToken, startAfter, encodingType, code, message,
+         requestID, resource, bucketName, hostID, bucket, uploadID, location, part, partNumber, partNumberMarker,
+         nextPartNumberMarker, maxParts, upload, initiated, keyMarker, uploadIDMarker, nextKeyMarker,
+         nextUploadIDMarker, maxUploads, deleted, versionID, deleteMarker, deleteMarkerVersionID, object, quiet
+
+    /// The element's local name in the document.
+    package var text: String {
+        switch self {
+        case .other: "?"
+        case .listBucketResult: "ListBucketResult"
+        case .error: "Error"
+        case .initiateMultipartUploadResult: "InitiateMultipartUploadResult"
+        case .completeMultipartUploadResult: "CompleteMultipartUploadResult"
+        case .listPartsResult: "ListPartsResult"
+        case .listPartsResponse: "ListPartsResponse"
+        case .listMultipartUploadsResult: "ListMultipartUploadsResult"
+        case .copyObjectResult: "CopyObjectResult"
+        case .copyPartResult: "CopyPartResult"
+        case .deleteResult: "DeleteResult"
+        case .delete: "Delete"
+        case .completeMultipartUpload: "CompleteMultipartUpload"
+        case .contents: "Contents"
+        case .key: "Key"
+        case .lastModified: "LastModified"
+        case .etag: "ETag"
+        case .size: "Size"
+        case .storageClass: "StorageClass"
+        case .commonPrefixes: "CommonPrefixes"
+        case .prefix: "Prefix"
+        case .name: "Name"
+        case .delimiter: "Delimiter"
+        case .maxKeys: "MaxKeys"
+        case .keyCount: "KeyCount"
+        case .isTruncated: "IsTruncated"
+        case .continuationToken: "ContinuationToken"
+        case .nextContinuationToken: "NextContinuationToken"
+        case .startAfter: "StartAfter"
+        case .encodingType: "EncodingType"
+        case .code: "Code"
+        case .message: "Message"
+        case .requestID: "RequestId"
+        case .resource: "Resource"
+        case .bucketName: "BucketName"
+        case .hostID: "HostId"
+        case .bucket: "Bucket"
+        case .uploadID: "UploadId"
+        case .location: "Location"
+        case .part: "Part"
+        case .partNumber: "PartNumber"
+        case .partNumberMarker: "PartNumberMarker"
+        case .nextPartNumberMarker: "NextPartNumberMarker"
+        case .maxParts: "MaxParts"
+        case .upload: "Upload"
+        case .initiated: "Initiated"
+        case .keyMarker: "KeyMarker"
+        case .uploadIDMarker: "UploadIdMarker"
+        case .nextKeyMarker: "NextKeyMarker"
+        case .nextUploadIDMarker: "NextUploadIdMarker"
+        case .maxUploads: "MaxUploads"
+        case .deleted: "Deleted"
+        case .versionID: "VersionId"
+        case .deleteMarker: "DeleteMarker"
+        case .deleteMarkerVersionID: "DeleteMarkerVersionId"
+        case .object: "Object"
+        case .quiet: "Quiet"
+        }
+    }
+}
+
+/// Finds an element's `XMLName` from its bytes: an open-addressing hash
+/// table built once, so a lookup is a hash of the name and one memcmp.
+private struct XMLNameTable: @unchecked Sendable {
+    private static let slotCount = 256
+    /// Raw value of the name in each slot (0: empty).
+    private let slots: UnsafeMutablePointer<UInt8>
+    /// Every name's bytes, by raw value: `offsets[r]..<offsets[r + 1]` in `bytes`.
+    private let bytes: UnsafeMutablePointer<UInt8>
+    private let offsets: UnsafeMutablePointer<Int>
+
+    static let shared = XMLNameTable()
+
+    private init() {
+        let names = XMLName.allCases.map { Array($0.text.utf8) }
+        slots = .allocate(capacity: Self.slotCount)
+        slots.initialize(repeating: 0, count: Self.slotCount)
+        bytes = .allocate(capacity: names.reduce(0) { $0 + $1.count })
+        offsets = .allocate(capacity: names.count + 1)
+        var at = 0
+        for (raw, name) in names.enumerated() {
+            offsets[raw] = at
+            for b in name { bytes[at] = b; at += 1 }
+            guard raw != 0 else { continue }
+            var slot = name.withUnsafeBufferPointer { Self.hash($0.baseAddress!, $0.count) }
+            while slots[slot] != 0 { slot = (slot + 1) & (Self.slotCount - 1) }
+            slots[slot] = UInt8(raw)
+        }
+        offsets[names.count] = at
+    }
+
+    /// The hash of a name: `step` over its bytes from 0, then `finish`.
+    @inline(__always) static func step(_ h: UInt32, _ b: UInt8) -> UInt32 { h &* 31 &+ UInt32(b) }
+
+    @inline(__always) static func finish(_ h: UInt32, _ n: Int) -> Int {
+        let h = h &+ UInt32(truncatingIfNeeded: n) &* 0x9E37_79B9
+        return Int(h ^ (h >> 16)) & (slotCount - 1)
+    }
+
+    private static func hash(_ p: UnsafePointer<UInt8>, _ n: Int) -> Int {
+        var h: UInt32 = 0
+        for i in 0..<n { h = step(h, p[i]) }
+        return finish(h, n)
+    }
+
+    /// The name of the `n` bytes at `p`, whose `step` hash is `h`.
+    @inline(__always)
+    func lookup(_ p: UnsafePointer<UInt8>, _ n: Int, hash h: UInt32) -> XMLName {
+        var slot = Self.finish(h, n)
+        while true {
+            let raw = slots[slot]
+            if raw == 0 { return .other }
+            let start = offsets[Int(raw)]
+            if offsets[Int(raw) + 1] - start == n {
+                var k = 0
+                while k < n, bytes[start + k] == p[k] { k += 1 }
+                if k == n { return XMLName(rawValue: raw)! }
+            }
+            slot = (slot + 1) & (Self.slotCount - 1)
+        }
+    }
+}
+
+/// The elements from the root (`path[0]`) to the current one. Valid only
+/// during the sink call it is passed to.
+package struct XMLPath {
+    private let names: UnsafePointer<XMLName>
+    package let count: Int
+
+    init(_ names: UnsafePointer<XMLName>, _ count: Int) {
+        self.names = names
+        self.count = count
+    }
+
+    package subscript(_ i: Int) -> XMLName {
+        precondition(i >= 0 && i < count, "XMLPath index out of range")
+        return names[i]
+    }
+
+    package var last: XMLName { self[count - 1] }
+}
+
+/// Receives a document's elements.
 package protocol XMLSink: AnyObject {
-    /// Local names accepted as the root element; the first one is named in
-    /// the error when the root is something else.
-    var rootNames: [String] { get }
-    /// An element opened.
-    func didStart(_ path: [String]) throws(R2Error)
+    /// Names accepted as the root element; the first one is named in the
+    /// error when the root is something else.
+    var rootNames: [XMLName] { get }
     /// An element closed; `text` is its character data after its last child
-    /// (for a leaf, all of it), already XML-unescaped.
-    func didEnd(_ path: [String], _ text: XMLText) throws(R2Error)
+    /// (for a leaf, all of it), already XML-unescaped. Both are valid only
+    /// during the call.
+    func didEnd(_ path: XMLPath, _ text: XMLText) throws(R2Error)
 }
 
-extension XMLSink {
-    package func didStart(_ path: [String]) throws(R2Error) {}
-}
-
-/// The character data of one element, as UTF-8 bytes.
+/// The character data of one element, as UTF-8 bytes borrowed from the
+/// reader: valid only during the `didEnd` call it is passed to.
 package struct XMLText {
-    package let bytes: [UInt8]
+    package let bytes: UnsafeBufferPointer<UInt8>
 
-    package init(_ bytes: [UInt8]) { self.bytes = bytes }
+    package init(_ bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
     /// The text exactly as sent (after XML unescaping).
     package func string() throws(R2Error) -> String {
         if bytes.isEmpty { return "" }
-        // Most S3 text is ASCII, which needs no validation pass.
-        if bytes.allSatisfy({ $0 < 0x80 }) { return String(decoding: bytes, as: UTF8.self) }
-        guard let s = bytes.withUnsafeBufferPointer({ String(validating: $0, as: UTF8.self) }) else {
-            throw XMLFailure.error("text is not valid UTF-8")
-        }
+        guard let s = String(validating: bytes, as: UTF8.self) else { throw XMLFailure.error("text is not valid UTF-8") }
         return s
     }
 
     /// The bytes with XML whitespace (space, tab, CR, LF) trimmed on both ends.
-    private func trimmed() -> ArraySlice<UInt8> {
+    private func trimmed() -> Slice<UnsafeBufferPointer<UInt8>> {
         var lo = bytes.startIndex, hi = bytes.endIndex
         while lo < hi, Self.isSpace(bytes[lo]) { lo += 1 }
         while hi > lo, Self.isSpace(bytes[hi - 1]) { hi -= 1 }
@@ -71,13 +226,13 @@ package struct XMLText {
     /// A decimal unsigned integer; surrounding whitespace is allowed.
     package func uint64(_ element: String) throws(R2Error) -> UInt64 {
         let digits = trimmed()
-        guard !digits.isEmpty, digits.count <= 20 else { throw XMLFailure.badNumber(element, self) }
+        guard !digits.isEmpty, digits.count <= 20 else { throw XMLFailure.badNumber(element, bytes) }
         var value: UInt64 = 0
         for b in digits {
-            guard b >= 0x30, b <= 0x39 else { throw XMLFailure.badNumber(element, self) }
+            guard b >= 0x30, b <= 0x39 else { throw XMLFailure.badNumber(element, bytes) }
             let (m, o1) = value.multipliedReportingOverflow(by: 10)
             let (s, o2) = m.addingReportingOverflow(UInt64(b - 0x30))
-            guard !o1, !o2 else { throw XMLFailure.badNumber(element, self) }
+            guard !o1, !o2 else { throw XMLFailure.badNumber(element, bytes) }
             value = s
         }
         return value
@@ -86,7 +241,7 @@ package struct XMLText {
     /// A decimal integer in 0...Int32.max (counts, part numbers, markers).
     package func int(_ element: String) throws(R2Error) -> Int {
         let v = try uint64(element)
-        guard v <= UInt64(Int32.max) else { throw XMLFailure.badNumber(element, self) }
+        guard v <= UInt64(Int32.max) else { throw XMLFailure.badNumber(element, bytes) }
         return Int(v)
     }
 
@@ -95,7 +250,56 @@ package struct XMLText {
         let t = trimmed()
         if t.elementsEqual("true".utf8) { return true }
         if t.elementsEqual("false".utf8) { return false }
-        throw XMLFailure.error("<\(element)> is not true or false: \(XMLFailure.quote(self))")
+        throw XMLFailure.error("<\(element)> is not true or false: \(XMLFailure.quote(bytes))")
+    }
+}
+
+/// Checks UTF-8 one byte at a time (so bytes can be checked as they are
+/// decoded): shortest forms only, no surrogates, nothing above U+10FFFF.
+package struct UTF8Check {
+    private var pending = 0
+    private var low: UInt8 = 0x80, high: UInt8 = 0xBF
+
+    package init() {}
+
+    /// Takes the next byte; false when the bytes so far cannot be UTF-8.
+    @inline(__always)
+    package mutating func take(_ b: UInt8) -> Bool {
+        if pending == 0 {
+            switch b {
+            case 0x00...0x7F: return true
+            case 0xC2...0xDF: pending = 1
+            case 0xE0: pending = 2; low = 0xA0
+            case 0xE1...0xEC, 0xEE, 0xEF: pending = 2
+            case 0xED: pending = 2; high = 0x9F
+            case 0xF0: pending = 3; low = 0x90
+            case 0xF1...0xF3: pending = 3
+            case 0xF4: pending = 3; high = 0x8F
+            default: return false
+            }
+            return true
+        }
+        guard b >= low, b <= high else { return false }
+        pending -= 1
+        low = 0x80; high = 0xBF
+        return true
+    }
+
+    /// Whether the bytes taken end on a whole character.
+    package var isComplete: Bool { pending == 0 }
+
+    /// Whether `bytes` are UTF-8 (ASCII runs are checked eight bytes at a time).
+    package static func isValid(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = bytes.baseAddress else { return true }
+        let n = bytes.count
+        var i = 0
+        while i + 8 <= n, UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self) & 0x8080_8080_8080_8080 == 0 { i += 8 }
+        var check = UTF8Check()
+        while i < n {
+            guard check.take(base[i]) else { return false }
+            i += 1
+        }
+        return check.isComplete
     }
 }
 
@@ -103,7 +307,7 @@ package struct XMLText {
 package enum XMLFailure {
     package static func error(_ message: String) -> R2Error { R2Error(.malformedResponse, "XML: " + message) }
 
-    static func badNumber(_ element: String, _ text: XMLText) -> R2Error {
+    static func badNumber(_ element: String, _ text: UnsafeBufferPointer<UInt8>) -> R2Error {
         error("<\(element)> is not a valid number: \(quote(text))")
     }
 
@@ -114,13 +318,13 @@ package enum XMLFailure {
     }
 
     /// The start of `text`, quoted, for messages.
-    static func quote(_ text: XMLText) -> String {
-        let head = String(decoding: text.bytes.prefix(40), as: UTF8.self)
+    static func quote(_ text: some Collection<UInt8>) -> String {
+        let head = String(decoding: text.prefix(40), as: UTF8.self)
         var out = "\""
         for u in head.unicodeScalars {
             if u.value < 0x20 || u.value == 0x7F { out += "\\u{\(String(u.value, radix: 16))}" } else { out.unicodeScalars.append(u) }
         }
-        return out + (text.bytes.count > 40 ? "...\"" : "\"")
+        return out + (text.count > 40 ? "...\"" : "\"")
     }
 }
 
@@ -137,25 +341,22 @@ package final class XMLStreamParser {
     private let parser: XML_Parser
     private let sink: any XMLSink
     private let limits: XMLLimits
+    private let names = XMLNameTable.shared
     // Only expat's callbacks on the parsing thread touch these, one at a time,
-    // so the runtime's exclusivity checks (a third of the Swift-side cost) are off.
-    @exclusivity(unchecked) private var path: [String] = []
-    @exclusivity(unchecked) private var text: [UInt8] = []
-    /// Element names seen in this document, so each is made into a String once.
-    @exclusivity(unchecked) private var names: [InternedName] = []
-    /// A struct, not a tuple: iterating an array of tuples looks up the tuple's
-    /// type metadata at run time on each call.
-    private struct InternedName {
-        let bytes: [UInt8]
-        let name: String
-    }
+    // so the runtime's exclusivity checks are off. The path and the text are
+    // raw buffers allocated once per document: an element costs no allocation.
+    private let path: UnsafeMutablePointer<XMLName>
+    @exclusivity(unchecked) private var depth = 0
+    @exclusivity(unchecked) private var text: UnsafeMutablePointer<UInt8>
+    @exclusivity(unchecked) private var textCount = 0
+    @exclusivity(unchecked) private var textCapacity = 256
     private var total = 0
     @exclusivity(unchecked) private var failure: R2Error?
     /// `failure != nil`, as a flag the callbacks test without copying the error.
     @exclusivity(unchecked) private var failed = false
     private var finished = false
-    /// The root element's local name, once seen.
-    package private(set) var rootName: String?
+    /// The root element's name, once seen (`.other` for a name no sink reads).
+    package private(set) var rootName: XMLName?
 
     /// - Throws: `R2Error(.libraryBug)` if expat cannot allocate a parser.
     package init(sink: any XMLSink, limits: XMLLimits = XMLLimits()) throws(R2Error) {
@@ -164,34 +365,41 @@ package final class XMLStreamParser {
         parser = p
         self.sink = sink
         self.limits = limits
-        path.reserveCapacity(8)
-        text.reserveCapacity(256)
+        path = .allocate(capacity: max(limits.maxDepth, 1))
+        textCapacity = max(1, min(textCapacity, limits.maxTextBytes))
+        text = .allocate(capacity: textCapacity)
         XML_SetUserData(p, Unmanaged.passUnretained(self).toOpaque())
         XML_SetParamEntityParsing(p, XML_PARAM_ENTITY_PARSING_NEVER)
         XML_SetStartDoctypeDeclHandler(p) { ud, _, _, _, _ in
-            XMLStreamParser.from(ud).stop(XMLFailure.error("DOCTYPE is not allowed"))
+            XMLStreamParser.with(ud) { $0.stop(XMLFailure.error("DOCTYPE is not allowed")) }
         }
         XML_SetEntityDeclHandler(p) { ud, _, _, _, _, _, _, _, _ in
-            XMLStreamParser.from(ud).stop(XMLFailure.error("entity declarations are not allowed"))
+            XMLStreamParser.with(ud) { $0.stop(XMLFailure.error("entity declarations are not allowed")) }
         }
         // Called with the parser, not the user data; returning 0 fails the parse.
         XML_SetExternalEntityRefHandler(p) { _, _, _, _, _ in 0 }
         XML_SetElementHandler(p, { ud, name, _ in
             guard let name else { return }
-            XMLStreamParser.from(ud).start(name)
+            XMLStreamParser.with(ud) { $0.start(name) }
         }, { ud, _ in
-            XMLStreamParser.from(ud).end()
+            XMLStreamParser.with(ud) { $0.end() }
         })
         XML_SetCharacterDataHandler(p) { ud, s, len in
             guard let s, len > 0 else { return }
-            XMLStreamParser.from(ud).characters(UnsafeRawPointer(s), Int(len))
+            XMLStreamParser.with(ud) { $0.characters(UnsafeRawPointer(s), Int(len)) }
         }
     }
 
-    deinit { XML_ParserFree(parser) }
+    deinit {
+        XML_ParserFree(parser)
+        path.deallocate()
+        text.deallocate()
+    }
 
-    @inline(__always) private static func from(_ ud: UnsafeMutableRawPointer?) -> XMLStreamParser {
-        Unmanaged<XMLStreamParser>.fromOpaque(ud!).takeUnretainedValue()
+    /// Runs `body` on the parser behind expat's user data without retaining it
+    /// (expat calls back only while `parse` runs, which holds the parser).
+    @inline(__always) private static func with(_ ud: UnsafeMutableRawPointer?, _ body: (XMLStreamParser) -> Void) {
+        Unmanaged<XMLStreamParser>.fromOpaque(ud!)._withUnsafeGuaranteedRef(body)
     }
 
     private func stop(_ error: R2Error) {
@@ -201,51 +409,59 @@ package final class XMLStreamParser {
 
     private func start(_ name: UnsafePointer<XML_Char>) {
         guard !failed else { return }
-        // The local name: whatever follows the last ':' of a prefixed name.
-        var local = name
-        var p = name
+        // The local name: whatever follows the last ':' of a prefixed name,
+        // hashed in the same pass.
+        let raw = UnsafeRawPointer(name).assumingMemoryBound(to: UInt8.self)
+        var local = raw, p = raw
+        var hash: UInt32 = 0
         while p.pointee != 0 {
-            if p.pointee == 0x3A { local = p + 1 }
+            if p.pointee == 0x3A {
+                local = p + 1
+                hash = 0
+            } else {
+                hash = XMLNameTable.step(hash, p.pointee)
+            }
             p += 1
         }
-        let element = intern(UnsafeRawPointer(local).assumingMemoryBound(to: UInt8.self))
-        if path.isEmpty {
+        let element = names.lookup(local, p - local, hash: hash)
+        if depth == 0 {
             rootName = element
-            guard sink.rootNames.contains(element) else {
-                return stop(XMLFailure.error("expected root element <\(sink.rootNames.first ?? "?")>, found <\(element)>"))
+            guard element != .other, sink.rootNames.contains(element) else {
+                let found = String(decoding: UnsafeBufferPointer(start: local, count: p - local), as: UTF8.self)
+                return stop(XMLFailure.error("expected root element <\(sink.rootNames.first?.text ?? "?")>, found <\(found)>"))
             }
         }
-        guard path.count < limits.maxDepth else { return stop(XMLFailure.error("nesting deeper than \(limits.maxDepth)")) }
-        path.append(element)
-        if !text.isEmpty { text.removeAll(keepingCapacity: true) }
-        do { try sink.didStart(path) } catch { stop(error) }
-    }
-
-    private func intern(_ name: UnsafePointer<UInt8>) -> String {
-        let n = strlen(UnsafeRawPointer(name).assumingMemoryBound(to: CChar.self))
-        let bytes = UnsafeBufferPointer(start: name, count: n)
-        for entry in names where entry.bytes.count == n && entry.bytes.withUnsafeBufferPointer({ n == 0 || memcmp($0.baseAddress!, name, n) == 0 }) {
-            return entry.name
-        }
-        let s = String(decoding: bytes, as: UTF8.self)
-        if names.count < 64 { names.append(InternedName(bytes: Array(bytes), name: s)) }
-        return s
+        guard depth < limits.maxDepth else { return stop(XMLFailure.error("nesting deeper than \(limits.maxDepth)")) }
+        path[depth] = element
+        depth += 1
+        textCount = 0
     }
 
     private func end() {
         guard !failed else { return }
-        do { try sink.didEnd(path, XMLText(text)) } catch { return stop(error) }
-        path.removeLast()
-        if !text.isEmpty { text.removeAll(keepingCapacity: true) }
+        do {
+            try sink.didEnd(XMLPath(path, depth), XMLText(UnsafeBufferPointer(start: text, count: textCount)))
+        } catch { return stop(error) }
+        depth -= 1
+        textCount = 0
     }
 
     private func characters(_ s: UnsafeRawPointer, _ len: Int) {
         guard !failed else { return }
-        guard text.count + len <= limits.maxTextBytes else {
-            return stop(XMLFailure.error("text node larger than \(limits.maxTextBytes) bytes"))
+        let needed = textCount + len
+        if needed > textCapacity {
+            guard needed <= limits.maxTextBytes else {
+                return stop(XMLFailure.error("text node larger than \(limits.maxTextBytes) bytes"))
+            }
+            let capacity = min(max(needed, textCapacity * 2), limits.maxTextBytes)
+            let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
+            grown.update(from: text, count: textCount)
+            text.deallocate()
+            text = grown
+            textCapacity = capacity
         }
-        // Typed bytes: Array's contiguous (memcpy) append, not the element-wise one.
-        text.append(contentsOf: UnsafeBufferPointer(start: s.assumingMemoryBound(to: UInt8.self), count: len))
+        (text + textCount).update(from: s.assumingMemoryBound(to: UInt8.self), count: len)
+        textCount = needed
     }
 
     /// Parses the next piece of the document.
@@ -277,7 +493,7 @@ package final class XMLStreamParser {
             throw failure!
         }
         try parse(UnsafeRawBufferPointer(start: nil, count: 0), isFinal: true)
-        guard rootName != nil, path.isEmpty else {
+        guard rootName != nil, depth == 0 else {
             failed = true; failure = XMLFailure.error("document has no complete root element")
             throw failure!
         }
@@ -297,14 +513,11 @@ package final class XMLStreamParser {
     }
 
     /// Reads a whole document into `sink`.
-    /// - Returns: the root element's local name.
     /// - Throws: `.malformedResponse` for anything the reader refuses.
-    @discardableResult
     package static func parse(_ body: UnsafeRawBufferPointer, into sink: any XMLSink,
-                              limits: XMLLimits = XMLLimits()) throws(R2Error) -> String {
+                              limits: XMLLimits = XMLLimits()) throws(R2Error) {
         let p = try XMLStreamParser(sink: sink, limits: limits)
         try p.feed(body)
         try p.finish()
-        return p.rootName ?? ""
     }
 }

@@ -27,27 +27,32 @@ class _InUse:
     """``with client._in_use as handle``: the client's handle for one C call.
 
     r2_client is thread-safe, but r2_client_free must not run while another
-    thread is inside a call, so calls are counted and close() waits for them."""
+    thread is inside a call, so calls are counted and close() waits for them.
+    The count is a list (append and pop are atomic), so a call takes no lock:
+    it counts itself first, then checks that the client is not closing, and
+    close() marks the client closing before it waits for the count to drop to
+    zero; either close() sees the call, or the call sees close()."""
 
-    __slots__ = ("client",)
+    __slots__ = ("client", "calls")
 
     def __init__(self, client: ClientBase) -> None:
         self.client = client
+        self.calls: list[None] = []
 
     def __enter__(self) -> Any:
+        self.calls.append(None)
         c = self.client
-        with c._lock:
-            if c._closing:
-                raise ValueError("the r2 client is closed")
-            handle = c._ptr()
-            c._calls += 1
-            return handle
+        handle = getattr(c, "_handle", None)
+        if c._closing or handle is None:
+            self.__exit__()
+            raise ValueError("the r2 client is closed")
+        return handle
 
     def __exit__(self, *exc: object) -> None:
+        self.calls.pop()
         c = self.client
-        with c._lock:
-            c._calls -= 1
-            if c._closing and c._calls == 0:
+        if c._closing:
+            with c._lock:
                 c._lock.notify_all()
 
 
@@ -62,7 +67,6 @@ class ClientBase(Managed):
         self._own(lib, handle)
         self._description = description
         self._lock = threading.Condition()
-        self._calls = 0
         self._closing = False
         self._in_use = _InUse(self)
         self._children: weakref.WeakSet = weakref.WeakSet()  # open streams and list iterators
@@ -84,7 +88,7 @@ class ClientBase(Managed):
             child.close()
         with self._lock:
             self._closing = True
-            self._lock.wait_for(lambda: self._calls == 0)
+            self._lock.wait_for(lambda: not self._in_use.calls)
         self._release()
 
     def _adopt(self, child: Any) -> None:

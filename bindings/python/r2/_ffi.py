@@ -24,7 +24,7 @@ R2_DELETE_MANY_OPTIONS_VERSION = 1
 R2_DELETE_RESULT_VERSION = 1
 R2_LIST_OPTIONS_VERSION = 1
 R2_OBJECT_ENTRY_VERSION = 1
-R2_LIST_RESULT_VERSION = 1
+R2_LIST_RESULT_VERSION = 2
 R2_COMPLETE_OPTIONS_VERSION = 1
 R2_PART_OPTIONS_VERSION = 1
 R2_LIST_PARTS_OPTIONS_VERSION = 1
@@ -406,6 +406,8 @@ class r2_list_result(Structure):
         ("next_continuation_token", c_char_p),
         ("request_id", c_char_p),
         ("internal", c_void_p),
+        ("strings", c_char_p),
+        ("strings_size", c_size_t),
     ]
 
 
@@ -687,5 +689,9 @@ FUNCTIONS = {
     "r2_multipart_list_uploads_async": (c_int32, [POINTER(POINTER(r2_op)), POINTER(r2_multipart_upload_list), POINTER(r2_client), c_char_p, POINTER(r2_list_uploads_options), r2_done_cb, c_void_p, r2_free_cb]),
     "r2_transfer_upload_file_async": (c_int32, [POINTER(POINTER(r2_op)), POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, c_char_p, POINTER(r2_transfer_options), r2_done_cb, c_void_p, r2_free_cb]),
     "r2_transfer_upload_buffer_async": (c_int32, [POINTER(POINTER(r2_op)), POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, POINTER(c_uint8), c_size_t, POINTER(r2_transfer_options), r2_done_cb, c_void_p, r2_free_cb]),
+    "r2_transfer_download_file_async": (c_int32, [POINTER(POINTER(r2_op)), POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, c_char_p, POINTER(r2_transfer_options), r2_done_cb, c_void_p, r2_free_cb]),
+    "r2_transfer_copy_async": (c_int32, [POINTER(POINTER(r2_op)), POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, c_char_p, c_char_p, POINTER(r2_transfer_options), r2_done_cb, c_void_p, r2_free_cb]),
+    "r2_transfer_upload_stream_async": (c_int32, [POINTER(POINTER(r2_op)), POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, c_int64, r2_read_cb, c_void_p, POINTER(r2_transfer_options), r2_done_cb, c_void_p, r2_free_cb]),
+    "r2_transfer_download_stream_async": (c_int32, [POINTER(POINTER(r2_op)), POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, r2_write_cb, c_void_p, POINTER(r2_transfer_options), r2_done_cb, c_void_p, r2_free_cb]),
     "r2_xml_parse": (c_int32, [POINTER(r2_buf), c_char_p, POINTER(c_uint8), c_size_t]),
 }

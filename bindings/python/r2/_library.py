@@ -39,6 +39,7 @@ class Library:
             function.restype = restype
             function.argtypes = argtypes
             setattr(self, name, function)
+        self.unchecked = _Unchecked(cdll)
         self.version = self.r2_version_string().decode()
         # The ABI may grow within a minor version, never shrink: the library's
         # MAJOR.MINOR must be the header's, and its PATCH may be anything.
@@ -52,6 +53,22 @@ class Library:
 
     def __repr__(self) -> str:
         return f"<r2.Library {self.version} from {self.path}>"
+
+
+class _Unchecked:
+    """The calls made once per presigned URL or per listed page, bound a second
+    time without argtypes: ctypes then converts nothing (its per-argument
+    checks cost more than the C call itself). Callers pass exactly the C
+    types: bytes or None for strings, ctypes pointers and byref() for
+    pointers, c_int64 for int64_t."""
+
+    __slots__ = ("r2_client_presign", "r2_buf_dispose", "r2_list_objects", "r2_list_result_dispose")
+
+    def __init__(self, cdll: ctypes.CDLL) -> None:
+        for name in self.__slots__:
+            function = cdll[name]  # a new function object: the checked one keeps its argtypes
+            function.restype = _ffi.FUNCTIONS[name][0]
+            setattr(self, name, function)
 
 
 _lock = threading.Lock()

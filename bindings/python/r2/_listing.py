@@ -3,20 +3,25 @@ an ObjectIterator over r2_list_iter)."""
 from __future__ import annotations
 
 import threading
-from ctypes import POINTER, byref
+from ctypes import POINTER, byref, c_void_p, sizeof, string_at
 
 from . import _ffi
 from ._base import ClientBase
 from ._convert import check, cstr
 from ._managed import Managed
 from ._options import list_options
-from ._types import ListPage, ObjectEntry, text
+from ._types import ListPage, ObjectEntries, ObjectEntry, text
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up (mypy knows the name)
 if TYPE_CHECKING:
     from typing import Any, Iterator, Optional
 
     from ._library import Library
+
+
+_OBJECTS = _ffi.r2_list_result.objects.offset
+_STRINGS = _ffi.r2_list_result.strings.offset
+_ENTRY_SIZE = sizeof(_ffi.r2_object_entry)  # r2 lays the entries out as version 1, this struct
 
 
 class ListingMixin(ClientBase):
@@ -30,17 +35,25 @@ class ListingMixin(ClientBase):
                             continuation_token=continuation_token, max_keys=max_keys)
         b = cstr(bucket, "bucket")
         page = _ffi.r2_list_result(_ffi.R2_LIST_RESULT_VERSION)
+        out = byref(page)
+        lib = self._lib.unchecked  # every argument is already its C type (see Library.unchecked)
         with self._in_use as handle:
-            code = self._lib.r2_list_objects(byref(page), handle, b, opts)
+            code = lib.r2_list_objects(out, handle, b, opts)
         try:
             check(self._lib, code)
-            return ListPage(
-                objects=[ObjectEntry.from_c(page.objects[i]) for i in range(page.object_count)],
-                common_prefixes=[text(page.common_prefixes[i]) or "" for i in range(page.common_prefix_count)],
-                is_truncated=page.is_truncated, next_continuation_token=text(page.next_continuation_token),
-                request_id=text(page.request_id))
+            # The page's text and its entry table, copied in one piece each; the
+            # entries are made when read (ObjectEntries).
+            count = page.object_count
+            base = c_void_p.from_buffer(page, _STRINGS).value or 0
+            table = string_at(c_void_p.from_buffer(page, _OBJECTS).value, count * _ENTRY_SIZE) if count else b""
+            objects = ObjectEntries(string_at(base, page.strings_size) if base else b"", base,
+                                    memoryview(table).cast("Q"), count)
+            return ListPage(objects=objects,
+                            common_prefixes=[text(p) or "" for p in page.common_prefixes[:page.common_prefix_count]],
+                            is_truncated=page.is_truncated, next_continuation_token=text(page.next_continuation_token),
+                            request_id=text(page.request_id))
         finally:
-            self._lib.r2_list_result_dispose(byref(page))
+            lib.r2_list_result_dispose(out)
 
     def list_all(self, bucket: str, *, prefix: Optional[str] = None, delimiter: Optional[str] = None,
                  start_after: Optional[str] = None, page_size: Optional[int] = None) -> ObjectIterator:

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import datetime
-from ctypes import byref, string_at
+import threading
+from ctypes import byref, c_int64
 from collections.abc import Mapping
 
 from . import _ffi
@@ -15,6 +16,30 @@ if TYPE_CHECKING:
     from typing import Any, Optional, Union
 
     from ._convert import Headers
+
+
+# A presigned URL costs a few µs, so the Python around the C call counts:
+# the method and bucket names a program uses (a handful) are encoded once, and
+# each thread reuses one r2_presign_options for a signing time alone.
+_names: dict[str, bytes] = {}
+_local = threading.local()
+
+
+def _name(value: str, what: str) -> bytes:
+    b = _names.get(value) if type(value) is str else None
+    if b is None:
+        b = cstr(value, what)
+        if len(_names) < 256 and type(value) is str:
+            _names[value] = b
+    return b  # type: ignore[return-value]
+
+
+def _time_options(unix_time: Any) -> Any:
+    o = getattr(_local, "options", None)
+    if o is None:
+        o = _local.options = _ffi.r2_presign_options(_ffi.R2_PRESIGN_OPTIONS_VERSION)
+    o.unix_time = unix_time if type(unix_time) is int else to_unix_time(unix_time)
+    return byref(o)
 
 
 class PresignMixin(ClientBase):
@@ -43,13 +68,14 @@ class PresignMixin(ClientBase):
                             "x-amz-server-side-encryption-customer-key-MD5":
                                 base64.b64encode(hashlib.md5(bytes(sse_customer_key)).digest()).decode()})
         opts = None
-        if headers or query or unix_time is not None:
+        if headers or query:
             # Every field given at once.
             header_list, header_count = header_array(headers, "headers")
             query_list, query_count = header_array(query, "query")
-            o = _ffi.r2_presign_options(_ffi.R2_PRESIGN_OPTIONS_VERSION, header_list, header_count,
-                                        to_unix_time(unix_time), query_list, query_count)
-            opts = byref(o)
+            opts = byref(_ffi.r2_presign_options(_ffi.R2_PRESIGN_OPTIONS_VERSION, header_list, header_count,
+                                                 to_unix_time(unix_time), query_list, query_count))
+        elif unix_time is not None:
+            opts = _time_options(unix_time)
         return self._presign(method, bucket, cstr(key, "key"), expires, opts)
 
     def presign_list_objects(self, bucket: str, expires: Union[int, datetime.timedelta] = 3600, *,
@@ -72,11 +98,14 @@ class PresignMixin(ClientBase):
 
     def _presign(self, method: str, bucket: str, k: Optional[bytes], expires: Any, opts: Any) -> str:
         url = _ffi.r2_buf()
-        m, b = cstr(method, "method"), cstr(bucket, "bucket")
+        out = byref(url)
+        m, b = _name(method, "method"), _name(bucket, "bucket")
+        e = c_int64(expires if type(expires) is int else seconds(expires))
+        lib = self._lib.unchecked  # every argument is already its C type (see Library.unchecked)
         with self._in_use as handle:
-            code = self._lib.r2_client_presign(byref(url), handle, m, b, k, seconds(expires), opts)
+            code = lib.r2_client_presign(out, handle, m, b, k, e, opts)
         check(self._lib, code)
         try:
-            return string_at(url.ptr, url.size).decode()
+            return url.ptr[:url.size].decode()
         finally:
-            self._lib.r2_buf_dispose(byref(url))
+            lib.r2_buf_dispose(out)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime
 import io
+import pickle
 
 import pytest
 
@@ -220,6 +221,26 @@ def test_list_pages_delimiters_and_list_all(client, bucket, prefix):
     assert list(it) == []  # closed early
     with pytest.raises(r2.InvalidArgument):
         client.list(bucket, max_keys=5000)
+
+
+def test_a_listed_page_reads_like_a_list_of_what_list_all_yields(client, bucket, prefix):
+    # list() keeps the page's text and makes each ObjectEntry when it is read;
+    # list_all() copies each entry out of r2_list_iter: both must agree field by field.
+    keys = [f"{prefix}{name}" for name in ("a", "b c", "d+e", "f%20g", "z" * 200, "ü/ñ")]  # in UTF-8 byte order
+    for i, key in enumerate(keys):
+        client.put(bucket, key, b"x" * i)
+    objects = client.list(bucket, prefix=prefix).objects
+    assert objects == list(client.list_all(bucket, prefix=prefix)) and len(objects) == len(keys)
+    assert [e.key for e in objects] == keys and [e.size for e in objects] == list(range(len(keys)))
+    assert all(e.etag.startswith('"') and e.last_modified and e.storage_class for e in objects)
+    assert objects[-1] is objects[len(keys) - 1] and objects[1:3] == list(objects)[1:3]
+    assert [e.key for e in objects[::-2]] == keys[::-2]
+    assert list(objects) == list(objects) and objects.index(objects[2]) == 2 and objects[0] in objects
+    with pytest.raises(IndexError):
+        objects[len(keys)]
+    assert pickle.loads(pickle.dumps(objects)) == objects and repr(objects) == repr(list(objects))
+    with pytest.raises(TypeError):
+        hash(objects)
 
 
 def test_delete_objects_many_and_quiet(client, bucket, prefix):
