@@ -212,6 +212,12 @@ struct AsyncServerTests {
         do { _ = try await c.getObjectStream(bucket: bucket, key: "swift-aio/none"); Issue.record("must fail") } catch {
             #expect(error.code == .noSuchKey && error.httpStatus == 404)
         }
+        do {
+            for try await _ in try c.downloadStream(bucket: bucket, key: "swift-aio/none") { Issue.record("no chunk") }
+            Issue.record("must fail")
+        } catch {
+            #expect(error.code == .noSuchKey)
+        }
     }
 
     @Test func putFromAnAsyncSequence() async throws {
@@ -374,10 +380,19 @@ struct AsyncServerTests {
         _ = try await c.uploadFile(path: path, bucket: bucket, key: "swift-aio-tm/one-put", options: small)
         #expect(try await c.headObject(bucket: bucket, key: "swift-aio-tm/one-put").contentLength == Int64(body.count))
 
-        // The transfers without an engine form yet (a thread per call) give the same bytes.
+        // A large copy (UploadPartCopy above the threshold) and a ranged download, on the engine too.
         let copied = try await c.copyLarge(sourceBucket: bucket, sourceKey: "swift-aio-tm/file", bucket: bucket, key: "swift-aio-tm/copy",
                                            options: options)
         #expect(copied.contentLength == Int64(body.count))
+        // The same as a stream of ranged parts, read by a slow consumer.
+        var got: [UInt8] = []
+        let parts = try c.downloadStream(bucket: bucket, key: "swift-aio-tm/copy", options: options, bufferBytes: 1 << 20)
+        for try await chunk in parts {
+            got += chunk
+            try? await Task.sleep(nanoseconds: 20_000_000)
+        }
+        #expect(got == body)
+        #expect(parts.owner.channel.backpressure.pauses > 0)
         let out = path + ".out"
         defer { unlink(out) }
         _ = try await c.downloadFile(bucket: bucket, key: "swift-aio-tm/copy", path: out, options: options)

@@ -30,6 +30,22 @@ extension R2Client {
         return ObjectStream(info: info, body: ObjectBody(owner: owner))
     }
 
+    /// The transfer manager's download as a stream: HEAD, then one GET below
+    /// the threshold, else ranged GETs (`concurrency` at a time) on the
+    /// engine, delivered in order as the body's chunks (a whole part per chunk
+    /// above the threshold). A consumer that is behind pauses the delivery
+    /// when `bufferBytes` wait. Failures (also those before the first byte)
+    /// are thrown by the body's `next()`; dropping the body cancels the download.
+    public func downloadStream(bucket: String, key: String, options: TransferOptions = TransferOptions(),
+                               bufferBytes: Int = 1 << 20) throws(R2Error) -> ObjectBody {
+        guard bufferBytes > 0 else { throw R2Error.invalidArgument("bufferBytes is \(bufferBytes); it must be positive") }
+        let op = AsyncOp(cancellation: options.cancellation ?? Cancellation())
+        let channel = DownloadChannel(op: op, limit: bufferBytes)
+        let owner = DownloadOwner(channel)
+        try startDownloadStream(bucket: bucket, key: key, options: options, op: op, write: channel.offer) { channel.finish($0) }
+        return ObjectBody(owner: owner)
+    }
+
     /// PutObject of exactly `length` bytes from an `AsyncSequence` of chunks,
     /// sent as they come (UNSIGNED-PAYLOAD; a checksum needs
     /// `options.checksumValue`). At most about `bufferBytes` wait between the
