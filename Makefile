@@ -20,6 +20,7 @@ NODE_ADDON := $(NODE_DIR)/build/r2.node
 .PHONY: node node-test node-integration node-types node-pack node-bench bench-peers
 .PHONY: async-test bench-async
 .PHONY: all build header check-header gen-header-test check check-ffi check-symbols abi-check abi-update abi-check-test python-unit dist wheel dist-test lib ctests hostile-tests vectors parse-xml xml-fixtures swift-test server-tests integration test demo install setup clean cli cli-test python-test python-integration python-ffi python-bench bench-resilience fuzz fuzz-smoke sanitize tsan
+.PHONY: python-bench-aio
 
 all: build
 
@@ -249,6 +250,14 @@ python-bench: build
 		.venv/bin/pip install -q --disable-pip-version-check boto3 botocore awscrt
 	@bash scripts/test-server.sh run .build/bench-server-python -- .venv/bin/python bindings/python/bench.py $(BENCH_ARGS)
 
+# r2.aio.Client (500 GETs of 4 KiB in flight on r2's engine, one event loop) beside r2.Client on 16
+# threads, in one run, with its own server: ops/s, client CPU per op, most threads in the process.
+# BENCH_AIO_ARGS passes options (--op get|put, --gets, --size, --in-flight, --threads, --rounds).
+BENCH_AIO_ARGS ?=
+python-bench-aio: build
+	@test -x .venv/bin/python || bash scripts/setup.sh
+	@bash scripts/test-server.sh run .build/bench-server-aio -- .venv/bin/python bindings/python/bench_aio.py $(BENCH_AIO_ARGS)
+
 # Regenerates bindings/python/r2/_ffi.py from include/r2.h (tests fail when they differ).
 python-ffi:
 	python3 bindings/python/tools/gen_ffi.py
@@ -422,7 +431,7 @@ bench-transfers: setup build $(OUT)/bench_multipart
 # venv (.build/bench-venv, from PyPI), never in the library's dependencies. Not part of `make test`.
 SIZE_MIB ?= 1024
 BENCH_VENV := .build/bench-venv
-bench-peers: setup build $(OUT)/bench_sign $(OUT)/bench_list $(OUT)/bench_multipart $(OUT)/bench_transfer
+bench-peers: setup build $(OUT)/bench_sign $(OUT)/bench_list $(OUT)/bench_multipart $(OUT)/bench_transfer $(OUT)/bench_async
 	@test -x $(BENCH_VENV)/bin/python || python3 -m venv $(BENCH_VENV)
 	@$(BENCH_VENV)/bin/python -c 'import boto3, awscrt, minio' 2>/dev/null || \
 		$(BENCH_VENV)/bin/pip install -q --disable-pip-version-check boto3 awscrt minio

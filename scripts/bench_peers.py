@@ -17,11 +17,15 @@ peers are boto3/botocore, awscrt, minio and the curl CLI.
                          per GiB (user + sys of the transfer; a Python child counts
                          the transfer only, not its imports), peak RSS (GNU time's
                          maxrss of the process), SHA-256 of what came back checked
-  2 000 x 4 KiB          GETs and PUTs, 16 in flight: client CPU µs per op, and ops/s
+  2 000 x 4 KiB          GETs and PUTs at 16 and at 256 in flight (SMALL_IN_FLIGHT): client CPU µs per op,
+                         and ops/s; r2 C blocking (one thread per request in flight) and asynchronous (one
+                         thread, bench_async), awscrt's S3Client (a window of requests), curl --parallel; r2
+                         Python, boto3 and minio (threads) at 16
 
 Prints one table; "vs best peer" is r2's figure over the best peer's for that
 row's measure (lower is better: < 1 means r2 is ahead). JSON: .build/bench-peers.json.
-env: SIZE_MIB (default 1024), SMALL_OPS (default 2000), BENCH_OUT.
+env: SIZE_MIB (default 1024), SMALL_OPS (default 2000), SMALL_IN_FLIGHT (default 16,256),
+BENCH_ONLY (sections to run, default sign,list,small,transfer,node), BENCH_OUT.
 """
 import json
 import os
@@ -40,6 +44,7 @@ CBIN = os.path.join(ROOT, ".build", "r2-c")
 NODE_ADDON = os.path.join(ROOT, "bindings", "node", "build", "r2.node")
 MIB = 1 << 20
 THREADS = 16
+IN_FLIGHT = [int(n) for n in os.environ.get("SMALL_IN_FLIGHT", "16,256").split(",")]
 
 
 def env(name):
@@ -180,10 +185,12 @@ def awscrt_transfer(direction, path, key):
                                        recv_filepath=path).finished_future.result(600)
 
 
-def child_small(tool, op, prefix, ops):
-    """`ops` 4 KiB GETs or PUTs, THREADS in flight (a thread pool), timed as a whole."""
+def child_small(tool, op, prefix, ops, in_flight=str(THREADS)):
+    """`ops` 4 KiB GETs or PUTs, `in_flight` at once (a thread pool; awscrt: a window of requests), timed as a whole."""
     from concurrent.futures import ThreadPoolExecutor
-    bucket, body, ops = env("R2_TEST_BUCKET"), os.urandom(4096), int(ops)
+    bucket, body, ops, in_flight = env("R2_TEST_BUCKET"), os.urandom(4096), int(ops), int(in_flight)
+    if tool == "awscrt":
+        return awscrt_small(op, prefix, ops, in_flight, body)
     if tool == "r2-python":
         c = r2_client()
         put = lambda k: c.put(bucket, k, body)  # noqa: E731
@@ -206,8 +213,8 @@ def child_small(tool, op, prefix, ops):
                 r.release_conn()
     keys = [f"{prefix}{i % 100:03d}" for i in range(ops)]
     fn = put if op == "put" else get
-    with ThreadPoolExecutor(THREADS) as pool:
-        list(pool.map(fn, keys[:THREADS]))  # warm up: connections open
+    with ThreadPoolExecutor(in_flight) as pool:
+        list(pool.map(fn, keys[:in_flight]))  # warm up: connections open
         u0, s0 = rusage()
         t0 = time.perf_counter()
         sizes = list(pool.map(fn, keys))
@@ -215,6 +222,66 @@ def child_small(tool, op, prefix, ops):
         u1, s1 = rusage()
     if op == "get":
         assert all(s == 4096 for s in sizes)
+    return {"wall_s": wall, "user_s": u1 - u0, "sys_s": s1 - s0, "ops": ops}
+
+
+def awscrt_small(op, prefix, ops, in_flight, body):
+    """awscrt's S3Client (its own event loops) with `in_flight` requests outstanding at once."""
+    import io
+    import threading
+    from urllib.parse import quote, urlsplit
+
+    from awscrt.auth import AwsCredentialsProvider, AwsSigningConfig
+    from awscrt.http import HttpHeaders, HttpRequest
+    from awscrt.io import ClientBootstrap, DefaultHostResolver, EventLoopGroup
+    from awscrt.s3 import S3Client, S3RequestTlsMode, S3RequestType
+    elg = EventLoopGroup()
+    provider = AwsCredentialsProvider.new_static(env("R2_TEST_ACCESS_KEY_ID"), env("R2_TEST_SECRET_ACCESS_KEY"))
+    client = S3Client(bootstrap=ClientBootstrap(elg, DefaultHostResolver(elg)), region="us-east-1",
+                      tls_mode=S3RequestTlsMode.DISABLED, signing_config=AwsSigningConfig(
+                          credentials_provider=provider, region="us-east-1", service="s3",
+                          use_double_uri_encode=False, should_normalize_uri_path=False))
+    host = urlsplit(env("R2_TEST_ENDPOINT")).netloc
+    window = threading.Semaphore(in_flight)
+    sizes, lock = [], threading.Lock()
+
+    def start(key):
+        target = f"/{env('R2_TEST_BUCKET')}/{quote(key)}"
+        headers = HttpHeaders([("Host", host)])
+        got = [0]
+        if op == "put":
+            headers.add("Content-Length", str(len(body)))
+            request = HttpRequest("PUT", target, headers, body_stream=io.BytesIO(body))
+            r = client.make_request(type=S3RequestType.PUT_OBJECT, request=request)
+        else:
+            def on_body(chunk, **kwargs):
+                got[0] += len(chunk)
+            r = client.make_request(type=S3RequestType.GET_OBJECT, request=HttpRequest("GET", target, headers), on_body=on_body)
+
+        def finished(f):
+            with lock:
+                sizes.append(got[0])
+            window.release()
+        r.finished_future.add_done_callback(finished)
+        return r.finished_future
+
+    def run(keys):
+        futures = []
+        for k in keys:
+            window.acquire()
+            futures.append(start(k))
+        for f in futures:
+            f.result(600)
+    keys = [f"{prefix}{i % 100:03d}" for i in range(ops)]
+    run(keys[:in_flight])  # warm up: connections open
+    sizes.clear()
+    u0, s0 = rusage()
+    t0 = time.perf_counter()
+    run(keys)
+    wall = time.perf_counter() - t0
+    u1, s1 = rusage()
+    if op == "get":
+        assert all(s == 4096 for s in sizes), sizes[:5]
     return {"wall_s": wall, "user_s": u1 - u0, "sys_s": s1 - s0, "ops": ops}
 
 
@@ -331,30 +398,42 @@ def transfer_rows(tmp, size_mib):
 
 
 def small_rows(prefix, ops):
-    env_c = dict(os.environ, BENCH_MIB="0", BENCH_SMALL_OPS=str(ops), BENCH_THREADS=str(THREADS))
-    out = subprocess.run([os.path.join(CBIN, "bench_transfer"), env("R2_TEST_ENDPOINT")], env=env_c,
-                         capture_output=True, text=True, check=True).stdout
-    for line in out.splitlines():
-        m = re.match(r"(\d+) x 4 KiB (GET|PUT), \d+ threads: (\d+) ops/s, client CPU (\d+) us/op", line)
-        if m:
-            row(f"4 KiB {m.group(2)}", "r2 C (16 threads)", float(m.group(4)), "CPU µs/op", f"{m.group(3)} ops/s")
-    for op in ("put", "get"):
-        for tool in ("r2-python", "boto3", "minio"):
-            j = child("small", tool, op, prefix, str(ops))[0]
-            row(f"4 KiB {op.upper()}", "r2 Python" if tool == "r2-python" else tool,
-                (j["user_s"] + j["sys_s"]) / ops * 1e6, "CPU µs/op", f"{ops / j['wall_s']:.0f} ops/s")
-        # curl: one process, --parallel with 16 in flight, every request signed by curl itself
-        with tempfile.NamedTemporaryFile("w", suffix=".curlrc") as cfg, tempfile.NamedTemporaryFile() as body:
-            body.write(os.urandom(4096))
-            body.flush()
-            for i in range(ops):
-                cfg.write(f'url = "{url(f"{prefix}{i % 100:03d}")}"\n')
-                cfg.write(f'upload-file = "{body.name}"\n' if op == "put" else 'output = "/dev/null"\n')
-            cfg.flush()
-            _, wall, user, sys_, _ = timed(["curl", "-sS", "--fail", "--parallel", "--parallel-max", str(THREADS)]
-                                           + curl_auth() + ["-K", cfg.name])
-        row(f"4 KiB {op.upper()}", "curl --parallel", (user + sys_) / ops * 1e6, "CPU µs/op",
-            f"{ops / wall:.0f} ops/s (process start-up included)")
+    for n in IN_FLIGHT:
+        # r2 C blocking: one thread per request in flight (bench_transfer)
+        env_c = dict(os.environ, BENCH_MIB="0", BENCH_SMALL_OPS=str(ops), BENCH_THREADS=str(n))
+        out = subprocess.run([os.path.join(CBIN, "bench_transfer"), env("R2_TEST_ENDPOINT")], env=env_c,
+                             capture_output=True, text=True, check=True).stdout
+        for line in out.splitlines():
+            m = re.match(r"(\d+) x 4 KiB (GET|PUT), \d+ threads: (\d+) ops/s, client CPU (\d+) us/op", line)
+            if m:
+                row(f"4 KiB {m.group(2)} x{n}", f"r2 C blocking ({n} threads)", float(m.group(4)), "CPU µs/op",
+                    f"{m.group(3)} ops/s")
+        for op in ("put", "get"):
+            section = f"4 KiB {op.upper()} x{n}"
+            # r2 C asynchronous: one thread keeps n in flight on the engine (bench_async)
+            out = subprocess.run([os.path.join(CBIN, "bench_async"), env("R2_TEST_ENDPOINT"), str(n), str(ops), op],
+                                 capture_output=True, text=True, check=True).stdout
+            m = re.search(r"in flight \(async\): (\d+) ops/s, client CPU (\d+) us/op", out)
+            threads = re.search(r"threads in the process: (\d+) at most, of which r2 engine threads: (\d+)", out)
+            row(section, "r2 C async (1 thread + engine)", float(m.group(2)), "CPU µs/op",
+                f"{m.group(1)} ops/s, {threads.group(1)} threads ({threads.group(2)} r2)")
+            tools = ("awscrt",) + (("r2-python", "boto3", "minio") if n == THREADS else ())
+            for tool in tools:
+                j = child("small", tool, op, prefix, str(ops), str(n))[0]
+                name = {"r2-python": f"r2 Python ({n} threads)", "awscrt": "awscrt S3Client"}.get(tool, f"{tool} ({n} threads)")
+                row(section, name, (j["user_s"] + j["sys_s"]) / ops * 1e6, "CPU µs/op", f"{ops / j['wall_s']:.0f} ops/s")
+            # curl: one process, --parallel with n in flight, every request signed by curl itself
+            with tempfile.NamedTemporaryFile("w", suffix=".curlrc") as cfg, tempfile.NamedTemporaryFile() as body:
+                body.write(os.urandom(4096))
+                body.flush()
+                for i in range(ops):
+                    cfg.write(f'url = "{url(f"{prefix}{i % 100:03d}")}"\n')
+                    cfg.write(f'upload-file = "{body.name}"\n' if op == "put" else 'output = "/dev/null"\n')
+                cfg.flush()
+                _, wall, user, sys_, _ = timed(["curl", "-sS", "--fail", "--parallel", "--parallel-max", str(n)]
+                                               + curl_auth() + ["-K", cfg.name])
+            row(section, "curl --parallel", (user + sys_) / ops * 1e6, "CPU µs/op",
+                f"{ops / wall:.0f} ops/s (process start-up included)")
 
 
 def node_rows(size_mib):
@@ -395,15 +474,22 @@ def main():
     size_mib = int(os.environ.get("SIZE_MIB", "1024"))
     ops = int(os.environ.get("SMALL_OPS", "2000"))
     prefix = f"peers-{os.getpid()}/"
-    print(f"bench-peers: {size_mib} MiB files, {ops} x 4 KiB, {THREADS} in flight, server {env('R2_TEST_ENDPOINT')}",
+    only = os.environ.get("BENCH_ONLY", "sign,list,small,transfer,node").split(",")
+    print(f"bench-peers: {size_mib} MiB files, {ops} x 4 KiB at {IN_FLIGHT} in flight, server {env('R2_TEST_ENDPOINT')}",
           flush=True)
-    sign_rows()
-    r2_put_many([f"{prefix}list/{i:04d}" for i in range(1000)], b"x")
-    list_rows(f"{prefix}list/")
-    small_rows(f"{prefix}small/", ops)
-    with tempfile.TemporaryDirectory(prefix="r2-bench-peers-", dir=os.environ.get("BENCH_DIR")) as tmp:
-        transfer_rows(tmp, size_mib)
-    node_rows(size_mib)
+    if "sign" in only:
+        sign_rows()
+    if "list" in only:
+        r2_put_many([f"{prefix}list/{i:04d}" for i in range(1000)], b"x")
+        list_rows(f"{prefix}list/")
+    if "small" in only:
+        r2_put_many([f"{prefix}small/{i:03d}" for i in range(100)], os.urandom(4096))
+        small_rows(f"{prefix}small/", ops)
+    if "transfer" in only:
+        with tempfile.TemporaryDirectory(prefix="r2-bench-peers-", dir=os.environ.get("BENCH_DIR")) as tmp:
+            transfer_rows(tmp, size_mib)
+    if "node" in only:
+        node_rows(size_mib)
     text = table()
     print("\n" + text)
     out = os.environ.get("BENCH_OUT", os.path.join(ROOT, ".build", "bench-peers.json"))

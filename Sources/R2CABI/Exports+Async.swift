@@ -57,6 +57,7 @@ func startAsync<Outputs, O>(_ op: UnsafeMutablePointer<OpaquePointer?>?, _ clien
         // The handle exists before the operation starts: done may run at once.
         let h = op.map { _ in retain(OpHandle(asyncOp)) }
         completion.handle = h
+        op?.pointee = h  // before the start: done may read the caller's copy
         do throws(R2Error) {
             try run(c, asyncOp) { result in
                 switch result {
@@ -68,10 +69,10 @@ func startAsync<Outputs, O>(_ op: UnsafeMutablePointer<OpaquePointer?>?, _ clien
                 }
             }
         } catch {
+            op?.pointee = nil
             release(h, as: OpHandle.self)
             throw error
         }
-        op?.pointee = h
     }
 }
 

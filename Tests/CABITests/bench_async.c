@@ -3,7 +3,7 @@
  * many are r2's engine threads), peak resident memory per in-flight request,
  * operations per second and client CPU per operation.
  *
- * usage: bench_async ENDPOINT [IN_FLIGHT [TOTAL]]
+ * usage: bench_async ENDPOINT [IN_FLIGHT [TOTAL [get|put]]]  (put: 4 KiB PUTs to 100 keys instead)
  *        (R2_TEST_ACCESS_KEY_ID, R2_TEST_SECRET_ACCESS_KEY, R2_TEST_BUCKET; `make bench-async`) */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -21,7 +21,7 @@ static long in_flight, completed, failures, wrong;
 static int *free_slots;
 static long free_count;
 static r2_buf *bodies;
-static int max_threads, max_engine_threads;
+static int max_threads, max_engine_threads, putting;
 
 static long status_kib(const char *field) {
     FILE *f = fopen("/proc/self/status", "r");
@@ -66,7 +66,7 @@ static double cpu_s(void) {
 static void on_done(r2_op *op, int32_t status, void *userdata) {
     (void)op;
     int slot = (int)(intptr_t)userdata;
-    int bad = status == R2_OK && bodies[slot].size != 4096;
+    int bad = !putting && status == R2_OK && bodies[slot].size != 4096;
     r2_buf_dispose(&bodies[slot]);
     pthread_mutex_lock(&lock);
     if (status != R2_OK) {
@@ -84,6 +84,9 @@ int main(int argc, char **argv) {
     if (argc < 2) { fprintf(stderr, "usage: %s ENDPOINT [IN_FLIGHT [TOTAL]]\n", argv[0]); return 2; }
     long want = argc > 2 ? atol(argv[2]) : 10000;
     long total = argc > 3 ? atol(argv[3]) : 50000;
+    putting = argc > 4 && strcmp(argv[4], "put") == 0;
+    static char keys[100][32];
+    for (int i = 0; i < 100; i++) snprintf(keys[i], sizeof keys[i], "bench/async-put-%02d", i);
     const char *bucket = getenv("R2_TEST_BUCKET") ? getenv("R2_TEST_BUCKET") : "r2-test";
     r2_client_options o = R2_CLIENT_OPTIONS_INIT;
     o.endpoint = argv[1];
@@ -116,8 +119,11 @@ int main(int argc, char **argv) {
             int slot = free_slots[--free_count];
             in_flight++;
             pthread_mutex_unlock(&lock);
-            int32_t rc = r2_object_get_async(NULL, &bodies[slot], NULL, c, bucket, "bench/async-4k", NULL, on_done,
-                                             (void *)(intptr_t)slot, NULL);
+            int32_t rc = putting
+                ? r2_object_put_async(NULL, NULL, c, bucket, keys[started % 100], object, sizeof object, NULL, on_done,
+                                      (void *)(intptr_t)slot, NULL)
+                : r2_object_get_async(NULL, &bodies[slot], NULL, c, bucket, "bench/async-4k", NULL, on_done,
+                                      (void *)(intptr_t)slot, NULL);
             pthread_mutex_lock(&lock);
             if (rc != R2_OK) {
                 fprintf(stderr, "not started: %s\n", r2_error_last()->message);
@@ -138,12 +144,16 @@ int main(int argc, char **argv) {
     double seconds = now_s() - t0, cpu = cpu_s() - cpu0;
     long hwm = status_kib("VmHWM:");
 
-    printf("bench_async: %ld GETs of 4 KiB, %ld in flight at once from one thread (peak %ld)\n", total, want, peak_in_flight);
+    printf("bench_async: %ld %ss of 4 KiB, %ld in flight at once from one thread (peak %ld)\n", total, putting ? "PUT" : "GET", want,
+           peak_in_flight);
     printf("  threads in the process: %d at most, of which r2 engine threads: %d\n", max_threads, max_engine_threads);
     printf("  peak RSS %.1f MiB (%.1f MiB before the run): %.1f KiB per in-flight request\n", hwm / 1024.0, rss_before / 1024.0,
            (double)(hwm - rss_before) / (double)want);
     printf("  %.0f ops/s, %.1f us client CPU per op (user+sys, all threads), %.2f s\n", total / seconds, cpu / total * 1e6, seconds);
     printf("  failures %ld, wrong bodies %ld\n", failures, wrong);
+    /* One line for scripts/bench_peers.py. */
+    printf("%ld x 4 KiB %s, %ld in flight (async): %.0f ops/s, client CPU %.0f us/op\n", total, putting ? "PUT" : "GET", want,
+           total / seconds, cpu / total * 1e6);
     r2_object_delete(c, bucket, "bench/async-4k");
     r2_client_free(c);
     free(bodies);

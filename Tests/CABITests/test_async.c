@@ -301,6 +301,9 @@ static void test_objects(r2_client *c) {
           "bad bucket");
     CHECK(r2_object_get_async(NULL, &body, NULL, c, bucket, "k", NULL, NULL, &w, on_free) == R2_ERR_INVALID_ARGUMENT, "NULL done");
     CHECK(r2_object_get_async(NULL, &body, NULL, NULL, bucket, "k", NULL, on_done, &w, on_free) == R2_ERR_INVALID_ARGUMENT, "NULL client");
+    r2_op *none = (r2_op *)&w;
+    CHECK(r2_object_head_async(&none, &info, c, bucket, "", NULL, on_done, &w, on_free) == R2_ERR_INVALID_OBJECT_NAME && none == NULL,
+          "an operation that did not start hands back no op");
     usleep(50000);
     CHECK(w.done_calls == 0 && w.free_calls == 0, "no callback for a call that did not start");
     CHECK(r2_op_cancel(NULL) == R2_ERR_INVALID_ARGUMENT && r2_op_resume((r2_op *)c) == R2_ERR_INVALID_ARGUMENT, "op checks");

@@ -343,7 +343,7 @@ def _(h, sock, req):
              b"<Error><Code>SlowDown</Code><Message>later</Message></Error>")
 
 
-@case("complete-200-with-error-body", error="InternalError", seconds=5, http_status=200)
+@case("complete-200-with-error-body", error="ServerInternal", seconds=5, http_status=200)
 def _(h, sock, req):
     h.answer(sock, 200, [], b"<?xml version=\"1.0\"?>\n<Error><Code>InternalError</Code><Message>boom</Message></Error>")
 

@@ -94,6 +94,7 @@ package final class RetryMachine<S: ResponseSink> {
         case .backingOff, .attempting:
             return beginAttempt()
         case .limited:
+            if let c = call.cancellation, c.isCancelled { return fail(R2Error(.cancelled, "\(call.operation) cancelled")) }
             return send()
         case .sending, .finished:
             preconditionFailure("RetryMachine.advance() in state \(state)")

@@ -14,6 +14,7 @@ from . import _ffi
 from ._convert import JURISDICTIONS, PAYLOAD_MODES, check, choice, cstr
 from ._errors import ConfigError
 from ._library import Library, load_library
+from ._base import ClientBase
 from ._listing import ListingMixin, ObjectIterator
 from ._multipart import MultipartMixin
 from ._objects import ObjectsMixin
@@ -23,11 +24,13 @@ from ._transfers import TransfersMixin
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up (mypy knows the name)
 if TYPE_CHECKING:
-    from typing import Any, Optional, Union
+    from typing import Any, Optional, TypeVar, Union
 
     from ._options import PathLike
 
-__all__ = ["Client", "ObjectIterator"]
+    _Self = TypeVar("_Self", bound="ClientSettings")
+
+__all__ = ["Client", "ClientSettings", "ObjectIterator"]
 
 # In r2_client_options zero means the default, so a 0 given here must be
 # told apart: these fields turn off with R2_OFF, these default to "none"
@@ -46,24 +49,11 @@ def _nonzero(value: Any, name: str) -> Any:
                       code=_ffi.R2_ERR_CONFIG)
 
 
-class Client(ObjectsMixin, ListingMixin, MultipartMixin, TransfersMixin, PresignMixin):
-    """A client for one R2 account (or any S3-compatible endpoint).
+class ClientSettings(ClientBase):
+    """The constructor, ``from_env`` and ``repr`` shared by r2.Client and
+    r2.aio.Client: one way to turn settings into an r2_client."""
 
-    Safe to share between threads; calls release the GIL while r2 works.
-    Use it as a context manager, or call close(). Strings are str; bodies are
-    bytes. Failures raise r2.R2Error subclasses (r2.NoSuchKey, ...).
-
-    ``replay="cassette.json"`` serves every request from a cassette recorded
-    by any r2 binding (no network); ``record="cassette.json"`` records one.
-    ``library`` is a path to libr2.so (or an r2.Library) when the default
-    search (see r2.load_library) is not wanted.
-
-    None (the default of every setting) means r2's default. 0 turns off
-    ``list_timeout`` and the minimum rate of ``stall_min_rate`` (only the
-    no-byte check stays); ``transfer_timeout``, ``part_timeout``,
-    ``deadline`` and ``rate_limit`` are off unless set; any other setting
-    refuses 0 (r2.ConfigError).
-    """
+    _public_name = "r2.Client"
 
     def __init__(self, account_id: Optional[str] = None, access_key_id: Optional[str] = None,
                  secret_access_key: Optional[str] = None, *, session_token: Optional[str] = None,
@@ -119,7 +109,7 @@ class Client(ObjectsMixin, ListingMixin, MultipartMixin, TransfersMixin, Presign
         self._start(lib, handle, ", ".join(f"{k}={v!r}" for k, v in shown.items() if v))
 
     @classmethod
-    def from_env(cls, *, library: Union[Library, PathLike, None] = None) -> Client:
+    def from_env(cls: type[_Self], *, library: Union[Library, PathLike, None] = None) -> _Self:
         """A client configured by r2 from R2_ACCOUNT_ID, R2_ACCESS_KEY_ID,
         R2_SECRET_ACCESS_KEY, R2_ENDPOINT, R2_ALLOW_HTTP, R2_CA_BUNDLE, ...
         (see the README); a missing or invalid one raises r2.ConfigError."""
@@ -132,4 +122,24 @@ class Client(ObjectsMixin, ListingMixin, MultipartMixin, TransfersMixin, Presign
 
     def __repr__(self) -> str:  # never the secret or the session token
         state = " closed" if self.closed else ""
-        return f"<r2.Client {getattr(self, '_description', '')}{state}>"
+        return f"<{self._public_name} {getattr(self, '_description', '')}{state}>"
+
+
+class Client(ObjectsMixin, ListingMixin, MultipartMixin, TransfersMixin, PresignMixin, ClientSettings):
+    """A client for one R2 account (or any S3-compatible endpoint).
+
+    Safe to share between threads; calls release the GIL while r2 works.
+    Use it as a context manager, or call close(). Strings are str; bodies are
+    bytes. Failures raise r2.R2Error subclasses (r2.NoSuchKey, ...).
+
+    ``replay="cassette.json"`` serves every request from a cassette recorded
+    by any r2 binding (no network); ``record="cassette.json"`` records one.
+    ``library`` is a path to libr2.so (or an r2.Library) when the default
+    search (see r2.load_library) is not wanted.
+
+    None (the default of every setting) means r2's default. 0 turns off
+    ``list_timeout`` and the minimum rate of ``stall_min_rate`` (only the
+    no-byte check stays); ``transfer_timeout``, ``part_timeout``,
+    ``deadline`` and ``rate_limit`` are off unless set; any other setting
+    refuses 0 (r2.ConfigError).
+    """

@@ -41,17 +41,7 @@ class ListingMixin(ClientBase):
             code = lib.r2_list_objects(out, handle, b, opts)
         try:
             check(self._lib, code)
-            # The page's text and its entry table, copied in one piece each; the
-            # entries are made when read (ObjectEntries).
-            count = page.object_count
-            base = c_void_p.from_buffer(page, _STRINGS).value or 0
-            table = string_at(c_void_p.from_buffer(page, _OBJECTS).value, count * _ENTRY_SIZE) if count else b""
-            objects = ObjectEntries(string_at(base, page.strings_size) if base else b"", base,
-                                    memoryview(table).cast("Q"), count)
-            return ListPage(objects=objects,
-                            common_prefixes=[text(p) or "" for p in page.common_prefixes[:page.common_prefix_count]],
-                            is_truncated=page.is_truncated, next_continuation_token=text(page.next_continuation_token),
-                            request_id=text(page.request_id))
+            return list_page(page)
         finally:
             lib.r2_list_result_dispose(out)
 
@@ -69,6 +59,20 @@ class ListingMixin(ClientBase):
         iterator = ObjectIterator(self, handle)
         self._adopt(iterator)
         return iterator
+
+
+def list_page(page: Any) -> ListPage:
+    """The ListPage of a filled r2_list_result: the page's text and its entry
+    table, copied in one piece each; the entries are made when read (ObjectEntries)."""
+    count = page.object_count
+    base = c_void_p.from_buffer(page, _STRINGS).value or 0
+    table = string_at(c_void_p.from_buffer(page, _OBJECTS).value, count * _ENTRY_SIZE) if count else b""
+    objects = ObjectEntries(string_at(base, page.strings_size) if base else b"", base,
+                            memoryview(table).cast("Q"), count)
+    return ListPage(objects=objects,
+                    common_prefixes=[text(p) or "" for p in page.common_prefixes[:page.common_prefix_count]],
+                    is_truncated=page.is_truncated, next_continuation_token=text(page.next_continuation_token),
+                    request_id=text(page.request_id))
 
 
 class ObjectIterator(Managed):

@@ -18,6 +18,44 @@ if TYPE_CHECKING:
     from ._convert import Headers, HTTPDate
 
 
+def part_options(checksum: Optional[str], sse_customer_key: Optional[bytes],
+                 source_sse_customer_key: Optional[bytes] = None) -> Any:
+    """The r2_part_options of upload_part (checksum: "md5", "crc32", "crc32c") or upload_part_copy."""
+    return _ffi.r2_part_options(_ffi.R2_PART_OPTIONS_VERSION, choice(checksum, PART_CHECKSUMS, "checksum"),
+                                sse_key(sse_customer_key), sse_key(source_sse_customer_key, "source_sse_customer_key"))
+
+
+def part_copy_args(bucket: str, key: str, upload_id: str, part_number: int, src_bucket: str, src_key: str,
+                   range: Optional[tuple[int, int]]) -> tuple:
+    """r2_multipart_upload_part_copy's arguments from bucket to last (range: (first, last) or the whole source)."""
+    first, last = (-1, -1) if range is None else range
+    return (cstr(bucket, "bucket"), cstr(key, "key"), cstr(upload_id, "upload_id"), checked_part_number(part_number),
+            cstr(src_bucket, "src_bucket"), cstr(src_key, "src_key"), first, last)
+
+
+def completed_parts(parts: Iterable[Any]) -> tuple[Any, int]:
+    """(r2_completed_part array, count) from CompletedPart values, (number, etag) pairs or boto3's dicts."""
+    pairs = [completed(p) for p in parts]
+    array = (_ffi.r2_completed_part * len(pairs))()
+    for i, (number, etag) in enumerate(pairs):
+        array[i].part_number = number
+        array[i].etag = cstr(etag, "etag")
+    return array, len(pairs)
+
+
+def complete_options(if_match: Optional[str], if_none_match: Optional[str],
+                     sse_customer_key: Optional[bytes]) -> Any:
+    """byref(r2_complete_options), or None when nothing is set."""
+    if if_match is None and if_none_match is None and sse_customer_key is None:
+        return None
+    return byref(_ffi.r2_complete_options(_ffi.R2_COMPLETE_OPTIONS_VERSION, cstr(if_match, "if_match"),
+                                          cstr(if_none_match, "if_none_match"), sse_key(sse_customer_key)))
+
+
+def list_uploads_options(prefix: Optional[str]) -> Any:
+    return _ffi.r2_list_uploads_options(_ffi.R2_LIST_UPLOADS_OPTIONS_VERSION, cstr(prefix, "prefix"))
+
+
 class MultipartMixin(ClientBase):
     """create_multipart_upload, upload_part, upload_part_copy,
     complete_multipart_upload, abort_multipart_upload, list_parts,
@@ -47,10 +85,9 @@ class MultipartMixin(ClientBase):
         if isinstance(body, str):
             body = body.encode()
         data, size, _owner = byte_pointer(body)
-        algorithm = choice(checksum, PART_CHECKSUMS, "checksum")
         b, k, u = cstr(bucket, "bucket"), cstr(key, "key"), cstr(upload_id, "upload_id")
         number = checked_part_number(part_number)
-        o = _ffi.r2_part_options(_ffi.R2_PART_OPTIONS_VERSION, algorithm, sse_key(sse_customer_key))
+        o = part_options(checksum, sse_customer_key)
         etag = self._buf_call(lambda out, h: self._lib.r2_multipart_upload_part(out, h, b, k, u, number, data, size,
                                                                                   byref(o)))
         return CompletedPart(part_number, etag)
@@ -62,11 +99,8 @@ class MultipartMixin(ClientBase):
         """Copies bytes of src_bucket/src_key as part ``part_number``
         (UploadPartCopy): ``range=(first, last)`` with an inclusive last byte,
         or the whole source without it."""
-        first, last = (-1, -1) if range is None else range
-        args = (cstr(bucket, "bucket"), cstr(key, "key"), cstr(upload_id, "upload_id"),
-                checked_part_number(part_number), cstr(src_bucket, "src_bucket"), cstr(src_key, "src_key"), first, last)
-        o = _ffi.r2_part_options(_ffi.R2_PART_OPTIONS_VERSION, 0, sse_key(sse_customer_key),
-                                 sse_key(source_sse_customer_key, "source_sse_customer_key"))
+        args = part_copy_args(bucket, key, upload_id, part_number, src_bucket, src_key, range)
+        o = part_options(None, sse_customer_key, source_sse_customer_key)
         etag = self._buf_call(lambda out, h: self._lib.r2_multipart_upload_part_copy(out, h, *args, byref(o)))
         return CompletedPart(part_number, etag)
 
@@ -86,19 +120,10 @@ class MultipartMixin(ClientBase):
         answer) r2 reads the object back and compares its multipart ETag
         instead of re-sending blindly; a multipart ETag that does not match
         the parts is r2.ChecksumMismatch."""
-        pairs = [completed(p) for p in parts]
-        array = (_ffi.r2_completed_part * len(pairs))()
-        for i, (number, etag) in enumerate(pairs):
-            array[i].part_number = number
-            array[i].etag = cstr(etag, "etag")
+        array, count = completed_parts(parts)
         b, k, u = cstr(bucket, "bucket"), cstr(key, "key"), cstr(upload_id, "upload_id")
-        opts = None
-        if if_match is not None or if_none_match is not None or sse_customer_key is not None:
-            o = _ffi.r2_complete_options(_ffi.R2_COMPLETE_OPTIONS_VERSION, cstr(if_match, "if_match"),
-                                         cstr(if_none_match, "if_none_match"), sse_key(sse_customer_key))
-            opts = byref(o)
-        return self._info_call(lambda info, h: self._lib.r2_multipart_complete(info, h, b, k, u, array, len(pairs),
-                                                                               opts))
+        opts = complete_options(if_match, if_none_match, sse_customer_key)
+        return self._info_call(lambda info, h: self._lib.r2_multipart_complete(info, h, b, k, u, array, count, opts))
 
     def abort_multipart_upload(self, bucket: str, key: str, upload_id: str) -> None:
         """Aborts an upload and frees its parts on the server."""
@@ -123,7 +148,7 @@ class MultipartMixin(ClientBase):
     def list_multipart_uploads(self, bucket: str, prefix: Optional[str] = None) -> list[MultipartUpload]:
         """Every unfinished multipart upload of bucket (whose key starts with ``prefix``)."""
         b = cstr(bucket, "bucket")
-        o = _ffi.r2_list_uploads_options(_ffi.R2_LIST_UPLOADS_OPTIONS_VERSION, cstr(prefix, "prefix"))
+        o = list_uploads_options(prefix)
         result = _ffi.r2_multipart_upload_list(_ffi.R2_MULTIPART_UPLOAD_LIST_VERSION)
         with self._in_use as handle:
             code = self._lib.r2_multipart_list_uploads(byref(result), handle, b, byref(o))

@@ -29,6 +29,45 @@ if TYPE_CHECKING:
 _SINGLE_COPY_LIMIT = 5 * 1024 ** 3 - 5 * 1024 ** 2
 
 
+def copy_is_managed(*settings: Any) -> bool:
+    """Whether copy goes through the transfer manager: when any transfer setting is given."""
+    return any(v is not None for v in settings)
+
+
+def copy_without_conditions(conditions: tuple) -> None:
+    if any(c is not None for c in conditions):
+        raise invalid_argument("copy conditions (if_match, ...) need a single CopyObject: they cannot be combined "
+                               "with multipart_threshold, part_size, concurrency, config, callback, progress or "
+                               "cancel")
+
+
+def copy_transfer_call(lib: Any, *, replace_metadata: bool, content_type: Optional[str],
+                       cache_control: Optional[str], content_disposition: Optional[str],
+                       content_encoding: Optional[str], metadata: Headers, config: Any, threshold: Optional[int],
+                       part_size: Optional[int], concurrency: Optional[int], callback: Progress,
+                       progress: ProgressCallback, cancel: Optional[CancelToken], sse_customer_key: Optional[bytes],
+                       source_sse_customer_key: Optional[bytes]) -> TransferCall:
+    """The TransferCall of r2_transfer_copy. It replaces the source's headers and
+    metadata with the ones in its put options, on both of its paths (one
+    CopyObject below the threshold, UploadPartCopy above it)."""
+    put = put_struct(lib, content_type=content_type, cache_control=cache_control,
+                     content_disposition=content_disposition, content_encoding=content_encoding,
+                     metadata=metadata) if replace_metadata else None
+    tc = TransferCall(lib, config=config, threshold=threshold, part_size=part_size, concurrency=concurrency,
+                      callback=callback, progress=progress, cancel=cancel, put=put)
+    tc.options.sse_customer_key = sse_key(sse_customer_key)
+    tc.options.source_sse_customer_key = sse_key(source_sse_customer_key, "source_sse_customer_key")
+    return tc
+
+
+def delete_result(result: Any) -> DeleteResult:
+    """The DeleteResult of a filled r2_delete_result."""
+    return DeleteResult(
+        deleted=[text(result.deleted[i]) or "" for i in range(result.deleted_count)],
+        errors=[DeleteError(text(e.key) or "", text(e.code) or "", text(e.message) or "")
+                for e in (result.errors[i] for i in range(result.error_count))])
+
+
 class ObjectsMixin(ClientBase):
     """put, get, open, head, delete, delete_objects, copy."""
 
@@ -163,10 +202,7 @@ class ObjectsMixin(ClientBase):
             code = self._lib.r2_object_delete_many(byref(result), handle, b, array, len(encoded), byref(o))
         try:
             check(self._lib, code)
-            return DeleteResult(
-                deleted=[text(result.deleted[i]) or "" for i in range(result.deleted_count)],
-                errors=[DeleteError(text(e.key) or "", text(e.code) or "", text(e.message) or "")
-                        for e in (result.errors[i] for i in range(result.error_count))])
+            return delete_result(result)
         finally:
             self._lib.r2_delete_result_dispose(byref(result))
 
@@ -200,8 +236,7 @@ class ObjectsMixin(ClientBase):
         sets the ones given with ``replace_metadata``; it takes no conditions.
         """
         conditions = (if_match, if_none_match, if_modified_since, if_unmodified_since)
-        managed = any(v is not None for v in (multipart_threshold, part_size, concurrency, callback, progress,
-                                              config, cancel))
+        managed = copy_is_managed(multipart_threshold, part_size, concurrency, callback, progress, config, cancel)
         if not managed:
             try:
                 opts = copy_options(self._lib, replace_metadata=replace_metadata, content_type=content_type,
@@ -221,18 +256,13 @@ class ObjectsMixin(ClientBase):
                 if any(c is not None for c in conditions):
                     raise
                 multipart_threshold = _SINGLE_COPY_LIMIT + 1
-        elif any(c is not None for c in conditions):
-            raise invalid_argument("copy conditions (if_match, ...) need a single CopyObject: they cannot be combined "
-                                   "with multipart_threshold, part_size, concurrency, config, callback, progress or "
-                                   "cancel")
-        # r2_transfer_copy replaces the source's headers and metadata with the ones in its put options, on both of
-        # its paths (one CopyObject below the threshold, UploadPartCopy above it).
-        put = put_struct(self._lib, content_type=content_type, cache_control=cache_control,
-                         content_disposition=content_disposition, content_encoding=content_encoding,
-                         metadata=metadata) if replace_metadata else None
-        tc = TransferCall(self._lib, config=config, threshold=multipart_threshold, part_size=part_size,
-                          concurrency=concurrency, callback=callback, progress=progress, cancel=cancel, put=put)
-        tc.options.sse_customer_key = sse_key(sse_customer_key)
-        tc.options.source_sse_customer_key = sse_key(source_sse_customer_key, "source_sse_customer_key")
+        else:
+            copy_without_conditions(conditions)
+        tc = copy_transfer_call(self._lib, replace_metadata=replace_metadata, content_type=content_type,
+                                cache_control=cache_control, content_disposition=content_disposition,
+                                content_encoding=content_encoding, metadata=metadata, config=config,
+                                threshold=multipart_threshold, part_size=part_size, concurrency=concurrency,
+                                callback=callback, progress=progress, cancel=cancel,
+                                sse_customer_key=sse_customer_key, source_sse_customer_key=source_sse_customer_key)
         args = (cstr(src_bucket, "src_bucket"), cstr(src_key, "src_key"), cstr(bucket, "bucket"), cstr(key, "key"))
         return self._transfer(tc, lambda info, h, o: self._lib.r2_transfer_copy(info, h, *args, o))

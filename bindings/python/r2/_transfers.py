@@ -159,7 +159,7 @@ class TransfersMixin(ClientBase):
         b, k = cstr(bucket, "bucket"), cstr(key, "key")
         opts = get_options(self._lib, **get)
         if opts is not None:  # a condition (or the SSE-C key): one conditional GET
-            _no_transfer_options(threshold, part_size, concurrency, cancel, config)
+            no_transfer_options(threshold, part_size, concurrency, cancel, config)
             return self._get_stream(b, k, opts, _reporting(lambda chunk, size: fileobj.write(string_at(chunk, size)),
                                                            tc))
 
@@ -214,7 +214,7 @@ class TransfersMixin(ClientBase):
         tc.options.skip_fsync = 0 if fsync else 1
         b, k = cstr(bucket, "bucket"), cstr(key, "key")
         if get_options(self._lib, **dict(get, sse_customer_key=None)) is not None:  # a condition: one conditional GET
-            _no_transfer_options(threshold, part_size, concurrency, cancel, config, state_path)
+            no_transfer_options(threshold, part_size, concurrency, cancel, config, state_path)
             return self._download_file_conditional(b, k, filename, get_options(self._lib, **get), tc, fsync)
         file = path(filename, "filename")
         return self._transfer(tc, lambda info, h, o: self._lib.r2_transfer_download_file(info, h, b, k, file, o))
@@ -241,7 +241,7 @@ class TransfersMixin(ClientBase):
             raise
 
 
-def _no_transfer_options(*values: Any) -> None:
+def no_transfer_options(*values: Any) -> None:
     if any(v is not None for v in values):
         raise invalid_argument("conditions (range, if_match, ...) make a download one conditional GET: they cannot "
                                "be combined with threshold, part_size, concurrency, config, cancel or state_path")

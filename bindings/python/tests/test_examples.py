@@ -18,6 +18,7 @@ EXAMPLES = ROOT / "examples" / "python"
     ("streaming.py", ["{bucket}", "{tmp}/data.bin"]),
     ("transfer.py", ["{bucket}", "{tmp}/data.bin"]),
     ("replay.py", ["{bucket}", "{tmp}/session.json"]),
+    ("aio.py", ["{bucket}", "{tmp}/data.bin"]),
 ])
 def test_example_runs(server, tmp_path, example, args):
     (tmp_path / "data.bin").write_bytes(os.urandom(300_000))
@@ -33,5 +34,8 @@ def test_example_runs(server, tmp_path, example, args):
     if example == "transfer.py":
         assert (tmp_path / "data.bin.downloaded").read_bytes() == (tmp_path / "data.bin").read_bytes()
         assert "unfinished uploads: []" in result.stdout and not (tmp_path / "data.bin.r2-upload").exists()
+    if example == "aio.py":
+        assert (tmp_path / "data.bin.downloaded").read_bytes() == (tmp_path / "data.bin").read_bytes()
+        assert "200 puts and 200 gets" in result.stdout and "deleted 201 errors []" in result.stdout
     if example == "replay.py":
         assert "replayed: b'recorded once'" in result.stdout and "unmatched:" in result.stdout
