@@ -30,6 +30,8 @@ let package = Package(
             "R2", "CR2Types", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .target(name: "R2Testing", dependencies: ["R2"]),
+        // `make bench-swift-async`: concurrent async GETs against a local server.
+        .executableTarget(name: "R2AsyncBench", dependencies: ["R2"]),
         .testTarget(name: "R2Tests", dependencies: ["R2", "R2Testing"]),
     ]
 )

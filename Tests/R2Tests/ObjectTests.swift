@@ -472,7 +472,7 @@ extension ServerTests {
         } catch let error as R2Error {
             #expect(error.code == .cancelled)
         }
-        #expect(try c.listMultipartUploads(bucket: bucket, prefix: "swift-async/").isEmpty)
+        #expect(try await c.listMultipartUploads(bucket: bucket, prefix: "swift-async/").isEmpty)
         unlink(path)
     }
 }
