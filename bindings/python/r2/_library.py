@@ -63,11 +63,15 @@ class _Unchecked:
     pointers, c_int64 for int64_t."""
 
     __slots__ = ("r2_client_presign", "r2_buf_dispose", "r2_list_objects", "r2_list_result_dispose")
+    r2_client_presign: Any
+    r2_buf_dispose: Any
+    r2_list_objects: Any
+    r2_list_result_dispose: Any
 
     def __init__(self, cdll: ctypes.CDLL) -> None:
         for name in self.__slots__:
             function = cdll[name]  # a new function object: the checked one keeps its argtypes
-            function.restype = _ffi.FUNCTIONS[name][0]
+            function.restype = _ffi.FUNCTIONS[name][0]  # type: ignore[assignment]
             setattr(self, name, function)
 
 

@@ -66,7 +66,7 @@ def list_page(page: Any) -> ListPage:
     table, copied in one piece each; the entries are made when read (ObjectEntries)."""
     count = page.object_count
     base = c_void_p.from_buffer(page, _STRINGS).value or 0
-    table = string_at(c_void_p.from_buffer(page, _OBJECTS).value, count * _ENTRY_SIZE) if count else b""
+    table = string_at(c_void_p.from_buffer(page, _OBJECTS).value or 0, count * _ENTRY_SIZE) if count else b""
     objects = ObjectEntries(string_at(base, page.strings_size) if base else b"", base,
                             memoryview(table).cast("Q"), count)
     return ListPage(objects=objects,

@@ -25,13 +25,13 @@ _names: dict[str, bytes] = {}
 _local = threading.local()
 
 
-def _name(value: str, what: str) -> bytes:
+def _name(value: str, what: str) -> Optional[bytes]:
     b = _names.get(value) if type(value) is str else None
     if b is None:
         b = cstr(value, what)
-        if len(_names) < 256 and type(value) is str:
+        if b is not None and len(_names) < 256 and type(value) is str:
             _names[value] = b
-    return b  # type: ignore[return-value]
+    return b
 
 
 def _time_options(unix_time: Any) -> Any:
