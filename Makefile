@@ -18,7 +18,7 @@ NODE_DIR := bindings/node
 NODE_ADDON := $(NODE_DIR)/build/r2.node
 
 .PHONY: node node-test node-integration node-types node-pack node-bench bench-peers
-.PHONY: async-test bench-async
+.PHONY: async-test bench-async python-types
 .PHONY: all build header check-header gen-header-test check check-ffi check-symbols abi-check abi-update abi-check-test python-unit dist wheel dist-test lib ctests hostile-tests vectors parse-xml xml-fixtures swift-test server-tests integration test demo install setup clean cli cli-test python-test python-integration python-ffi python-bench bench-resilience fuzz fuzz-smoke sanitize tsan
 .PHONY: python-bench-aio
 
@@ -313,7 +313,7 @@ hostile-tests: build
 # the Swift unit tests (their server suites are off without R2_TEST_ENDPOINT);
 # and the ABI guard with its own test.
 check: build
-	@$(MAKE) --no-print-directory check-header gen-header-test check-ffi check-symbols abi-check abi-check-test ctests xml-fixtures python-unit swift-test
+	@$(MAKE) --no-print-directory check-header gen-header-test check-ffi check-symbols abi-check abi-check-test ctests xml-fixtures python-unit python-types swift-test
 
 # Fails if bindings/python/r2/_ffi.py differs from what include/r2.h generates.
 check-ffi:
@@ -348,6 +348,16 @@ python-unit: build
 	@test -x .venv/bin/python || bash scripts/setup.sh
 	@.venv/bin/python -c 'import pytest' 2>/dev/null || .venv/bin/pip install -q --disable-pip-version-check pytest botocore
 	cd bindings/python && R2_TEST_STRICT=1 ../../.venv/bin/python -m pytest -q tests/test_ffi.py tests/test_library.py tests/test_errors.py tests/test_signer.py tests/test_types.py tests/test_managed.py
+
+# The Python package type-checks (mypy, strict on the package's own annotations):
+# the keyword-only options mean a misspelt option is an error here, not at run time.
+python-types:
+	@.venv/bin/python -c 'import mypy' 2>/dev/null || .venv/bin/pip install -q --disable-pip-version-check mypy
+	cd bindings/python && ../../.venv/bin/python -m mypy r2
+	@mkdir -p $(OUT) && printf 'import r2\nr2.Client.from_env().put("b", "k", b"x", content_typ="text/plain")\n' > $(OUT)/misspelt_option.py
+	@cd bindings/python && if ../../.venv/bin/python -m mypy $(CURDIR)/$(OUT)/misspelt_option.py >/dev/null; then \
+		echo "python-types: mypy accepted a misspelt option (content_typ)"; exit 1; \
+	else echo "python-types: a misspelt option is a type error (as it should be)"; fi
 
 # Everything, from a fresh machine: packages, build, the no-server tier, then
 # the hostile servers, a short fuzzing pass, the tests against a local server, then the install and
