@@ -409,6 +409,9 @@ def make_handler(state):
 
 class Server(ThreadingHTTPServer):
     daemon_threads = True
+    # Asynchronous clients open 100+ connections at once (r2's engine: up to 64 per loop);
+    # socketserver's default backlog of 5 would drop their handshakes.
+    request_queue_size = 1024
 
     def handle_error(self, request, client_address):
         if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
