@@ -2012,7 +2012,10 @@ R2_API int32_t r2_object_get_async(r2_op **op, r2_buf *body, r2_object_info *inf
  * the transfer (backpressure) until r2_op_resume(); 0 to go on; anything else aborts.
  *
  * @param op Out, may be NULL: the operation (needed to resume a paused stream).
- * @param info Out, may be NULL: the object's metadata; release with r2_object_info_dispose().
+ * @param info Out, may be NULL: the object's metadata, filled once, when the first successful response head
+ *        arrives: before the first write (before done for an empty body), and not changed afterwards (a
+ *        resumed download is pinned to that object's ETag); content_length is the head's Content-Length.
+ *        Release with r2_object_info_dispose().
  * @param client The client.
  * @param bucket Bucket name (NUL-terminated UTF-8).
  * @param key Object key (NUL-terminated UTF-8).

@@ -179,7 +179,10 @@ func asyncWrite(_ write: r2_write_cb, _ userdata: UnsafeMutableRawPointer?) -> (
 ///
 /// - Parameters:
 ///   - op: Out, may be NULL: the operation (needed to resume a paused stream).
-///   - info: Out, may be NULL: the object's metadata; release with r2_object_info_dispose().
+///   - info: Out, may be NULL: the object's metadata, filled once, when the first successful response head
+///     arrives: before the first write (before done for an empty body), and not changed afterwards (a
+///     resumed download is pinned to that object's ETag); content_length is the head's Content-Length.
+///     Release with r2_object_info_dispose().
 ///   - client: The client.
 ///   - bucket: Bucket name (NUL-terminated UTF-8).
 ///   - key: Object key (NUL-terminated UTF-8).
@@ -198,12 +201,30 @@ func asyncWrite(_ write: r2_write_cb, _ userdata: UnsafeMutableRawPointer?) -> (
                                           _ write: r2_write_cb?, _ write_userdata: UnsafeMutableRawPointer?,
                                           _ opts: UnsafePointer<r2_get_options>?,
                                           _ done: r2_done_cb?, _ userdata: UnsafeMutableRawPointer?, _ free_userdata: r2_free_cb?) -> Int32 {
-    startAsync(op, client, done, userdata, free_userdata, prepare: { () throws(R2Error) in try ResultOut(info, "info") },
-               { (c) throws(R2Error) in
+    let out = InfoAtHead()
+    return startAsync(op, client, done, userdata, free_userdata, prepare: { () throws(R2Error) in
+        out.target = try ResultOut(info, "info")
+        return out
+    }, { (c) throws(R2Error) in
         guard let write else { throw invalid("write is NULL") }
         return try c.getObjectExchange(bucket: string(bucket, "bucket"), key: string(key, "key"), options: getOptions(opts),
-                                       write: asyncWrite(write, write_userdata))
-    }, deliver: fillInfo)
+                                       write: asyncWrite(write, write_userdata)).tappingHead { out.fill(ObjectInfo($0)) }
+    }, deliver: { out, info in out.fill(info) })
+}
+
+/// A caller's r2_object_info filled once, from the response head (on the
+/// engine's loop thread, before the body's first write), so that a caller
+/// may read it while the body streams; the final result only fills it when
+/// no head came.
+final class InfoAtHead {
+    var target: ResultOut<r2_object_info>?
+    private var filled = false
+
+    func fill(_ info: ObjectInfo) {
+        guard !filled, let target else { return }
+        filled = true
+        fillInfo(target, info)
+    }
 }
 
 /// Starts r2_object_head() without blocking.

@@ -161,6 +161,25 @@ static int write_stream(const uint8_t *chunk, size_t len, void *userdata) {
     return 0;
 }
 
+/* A sink that notes what the caller's info holds when the first chunk comes. */
+struct info_sink {
+    const r2_object_info *info;
+    int writes;
+    char etag[128];
+    int64_t length;
+};
+
+static int write_noting_info(const uint8_t *chunk, size_t len, void *userdata) {
+    struct info_sink *k = userdata;
+    (void)chunk;
+    (void)len;
+    if (k->writes++ == 0) {
+        snprintf(k->etag, sizeof k->etag, "%s", k->info->etag ? k->info->etag : "(null)");
+        k->length = k->info->content_length;
+    }
+    return 0;
+}
+
 /* A source that says "no data yet" every other call until resumed. */
 struct stream_source {
     const uint8_t *data;
@@ -351,6 +370,19 @@ static void test_streams(r2_client *c) {
     CHECK(sink.on_engine, "write ran on an engine thread");
     CHECK(info.content_length == (int64_t)size, "info: %lld", (long long)info.content_length);
     r2_op_free(op);
+    r2_object_info_dispose(&info);
+
+    /* the info is filled when the head arrives: already set inside the first write, as HEAD has it */
+    r2_object_info headed = R2_OBJECT_INFO_INIT;
+    CHECK_OK(r2_object_head(&headed, c, bucket, "async/stream", NULL), "head async/stream");
+    struct info_sink noted = {&info, 0, "", -1};
+    RUN_ASYNC(w, "get_stream_async noting info",
+              r2_object_get_stream_async(NULL, &info, c, bucket, "async/stream", write_noting_info, &noted, NULL, on_done, &w, on_free));
+    CHECK(w.status == R2_OK && noted.writes > 0, "get_stream_async noting info: %d writes: %s", noted.writes, w.message);
+    CHECK(headed.etag[0] && strcmp(noted.etag, headed.etag) == 0, "etag in the first write %s, HEAD says %s", noted.etag, headed.etag);
+    CHECK(noted.length == headed.content_length && noted.length == (int64_t)size, "content_length in the first write %lld, HEAD says %lld",
+          (long long)noted.length, (long long)headed.content_length);
+    r2_object_info_dispose(&headed);
     r2_object_info_dispose(&info);
 
     /* cancel a paused stream: done comes with R2_ERR_CANCELLED */

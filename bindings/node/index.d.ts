@@ -294,9 +294,9 @@ export interface GetResult extends ObjectInfo {
   body: Bytes;
 }
 
-/** getStream's Readable: `info` is set (and emitted as 'info') before 'end'. */
+/** getStream's Readable: `info` (from the response head) is set when getStream resolves, and emitted as 'info' before 'end'. */
 export interface ObjectStream extends NodeReadable {
-  info?: ObjectInfo;
+  info: ObjectInfo;
 }
 
 export type Body = string | Uint8Array | ArrayBuffer | NodeReadable | WebReadableStream<Uint8Array> | AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>;

@@ -20,12 +20,8 @@ extension R2Client {
         let op = AsyncOp(cancellation: options.cancellation ?? Cancellation())
         let channel = DownloadChannel(op: op, limit: bufferBytes)
         let get = try getObjectExchange(bucket: bucket, key: key, options: options, write: channel.offer)
-        var tapped = Exchange(call: get.call, body: get.body, sink: HeadTap(inner: get.sink, onHead: channel.head)) {
-            (head, sink) throws(R2Error) in try get.finish(head, &sink.inner)
-        }
-        tapped.failure = { error, sink in get.failure(error, &sink.inner) }
         let owner = DownloadOwner(channel)
-        start(tapped, op: op) { channel.finish($0) }
+        start(get.tappingHead(channel.head), op: op) { channel.finish($0) }
         let info = try await channel.awaitHead()
         return ObjectStream(info: info, body: ObjectBody(owner: owner))
     }
@@ -308,17 +304,31 @@ final class DownloadChannel: Sendable {
 }
 
 /// Tells `onHead` the head the inner sink gets (the first 2xx attempt's).
-struct HeadTap<Inner: ResponseSink>: ResponseSink {
+package struct HeadTap<Inner: ResponseSink>: ResponseSink {
     var inner: Inner
     let onHead: (ResponseHead) -> Void
 
-    mutating func head(_ head: ResponseHead) {
+    package mutating func head(_ head: ResponseHead) {
         inner.head(head)
         if (200..<300).contains(head.status) { onHead(head) }
     }
 
-    mutating func body(_ chunk: UnsafeRawBufferPointer) -> Bool { inner.body(chunk) }
-    mutating func offer(_ chunk: UnsafeRawBufferPointer) -> SinkVerdict { inner.offer(chunk) }
+    package mutating func body(_ chunk: UnsafeRawBufferPointer) -> Bool { inner.body(chunk) }
+    package mutating func offer(_ chunk: UnsafeRawBufferPointer) -> SinkVerdict { inner.offer(chunk) }
+}
+
+extension Exchange {
+    /// The same request, telling `onHead` the response head its sink gets:
+    /// the first 2xx attempt's, before any of the body (a later attempt
+    /// resumes that object, pinned to its ETag, and its head is not passed on).
+    package func tappingHead(_ onHead: @escaping (ResponseHead) -> Void) -> Exchange<HeadTap<S>, Output> {
+        let finish = self.finish, failure = self.failure
+        var e = Exchange<HeadTap<S>, Output>(call: call, body: body, sink: HeadTap(inner: sink, onHead: onHead)) {
+            (head, sink) throws(R2Error) in try finish(head, &sink.inner)
+        }
+        e.failure = { error, sink in failure(error, &sink.inner) }
+        return e
+    }
 }
 
 // MARK: Streamed PUT

@@ -354,8 +354,9 @@ class Client {
   }
 
   /** A Readable of the object's body that honours backpressure. It resolves
-   * once the first bytes arrived (or the body ended); the object's metadata is
-   * emitted as 'info' just before 'end' (and kept as `stream.info`). */
+   * once the response head arrived, with the object's metadata already in
+   * `stream.info` (as get has it), before the body is read; 'info' is still
+   * emitted just before 'end'. */
   getStream(bucket, key, opts = {}) {
     const signal = opts.signal;
     return new Promise((resolve, reject) => {
@@ -385,7 +386,8 @@ class Client {
         if (started) stream.destroy(abortError(signal, 'getStream'));
       };
       if (signal) signal.addEventListener('abort', onAbort, { once: true });
-      const onEvent = (kind, chunk) => {
+      const onEvent = (kind, chunk, headInfo) => {
+        if (headInfo) stream.info = objectInfo(headInfo);
         if (!started) {
           started = true;
           resolve(stream);
@@ -403,7 +405,7 @@ class Client {
       }
       promise.then((info) => {
         finished = true;
-        stream.info = objectInfo(info);
+        if (!stream.info) stream.info = objectInfo(info);
         if (!started) resolve(stream);
         started = true;
         stream.emit('info', stream.info);

@@ -574,6 +574,7 @@ struct job {
     int32_t rc;
     err_info err;
     msg done; /* its completion message, posted once (no allocation that could fail) */
+    const r2_object_info *head_info; /* getStream: filled by r2 at the response head, handed to JS with the first chunk */
 };
 
 /* Messages from engine threads wait in one FIFO queue; the threadsafe function only
@@ -656,7 +657,8 @@ static void deliver_blocks(napi_env env, job *j) {
     pthread_mutex_unlock(&c->mu);
     while (b) {
         block *next = b->next;
-        napi_value args[2], ret = NULL;
+        napi_value args[3], ret = NULL;
+        size_t argc = 2;
         napi_create_string_utf8(env, "chunk", NAPI_AUTO_LENGTH, &args[0]);
         void *dst;
         int64_t ignored;
@@ -667,7 +669,11 @@ static void deliver_blocks(napi_env env, job *j) {
             napi_create_buffer_copy(env, b->len, b->data, &dst, &args[1]);
             free(b);
         }
-        call_on_event(env, j, args, 2, &ret);
+        if (j->head_info) { /* r2 filled it before the first write and leaves it alone until done */
+            args[argc++] = info_value(env, j->head_info);
+            j->head_info = NULL;
+        }
+        call_on_event(env, j, args, argc, &ret);
         b = next;
     }
 }
@@ -1488,7 +1494,8 @@ static int32_t start_get_stream(job *jj) {
 }
 
 /* getStream(client, bucket, key, getOpts, ctl, onEvent): blocks as "chunk" events
- * (ctlAck them); resolves to the info at the end. */
+ * (ctlAck them), the first with the object's info (from the response head) as a
+ * third argument; resolves to the info at the end. */
 static napi_value js_get_stream(napi_env env, napi_callback_info info) {
     ARGS(6);
     obj_job *o = obj_begin(env, argv, NULL, result_info);
@@ -1501,6 +1508,7 @@ static napi_value js_get_stream(napi_env env, napi_callback_info info) {
         OBJ_FAIL(o);
     }
     o->j.start = start_get_stream;
+    o->j.head_info = &o->info;
     return job_start(env, &o->j);
 }
 

@@ -90,6 +90,10 @@ test('a getStream nobody reads pauses the transfer: bounded buffering, then the 
   const window = 2 * MiB;
   const highWaterMark = MiB;
   const s = await c.getStream(BUCKET, key, { window, highWaterMark });
+  // the metadata is there at once, though the body cannot have ended (the transfer pauses at `window`)
+  const headed = await c.head(BUCKET, key);
+  assert.equal(s.info.size, mib * MiB);
+  assert.equal(s.info.etag, headed.etag);
   // nobody reads for a while: without the pause the whole object would pile up in the Readable
   await new Promise((r) => setTimeout(r, 1500));
   const held = s.readableLength;

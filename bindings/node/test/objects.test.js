@@ -50,6 +50,10 @@ for (const tls of [false, true]) {
     // getStream
     const s = await c.getStream(BUCKET, p + 'a.txt');
     assert.ok(s instanceof Readable);
+    // the metadata comes with the response head, before the body is read, as get has it
+    for (const field of ['etag', 'size', 'contentType', 'cacheControl', 'lastModified', 'metadata']) {
+      assert.deepEqual(s.info[field], got[field], field);
+    }
     const chunks = [];
     for await (const ch of s) chunks.push(ch);
     assert.equal(Buffer.concat(chunks).toString(), 'alpha ✓');
