@@ -18,10 +18,9 @@
 #include "r2.h"
 
 #include "check.h"
-#include "control.h"
+#include "fault_proxy.h"
 
 static const char *endpoint, *bucket, *access_key, *secret_key;
-static int proxy_port, control_port;
 
 /* --- waiting for an operation --- */
 
@@ -119,12 +118,7 @@ static r2_client *make_client(const char *ep, uint32_t stall_ms, struct trace_se
         o.trace_cb = on_trace;
         o.trace_userdata = seen;
     }
-    r2_client *c = NULL;
-    if (r2_client_new(&c, &o) != R2_OK) {
-        fprintf(stderr, "r2_client_new: %s\n", r2_error_last()->message);
-        exit(2);
-    }
-    return c;
+    return client_or_exit(&o);
 }
 
 static uint8_t *pattern(size_t n, uint32_t seed) {
@@ -601,12 +595,7 @@ static r2_client *make_cassette_client(const char *ep, const char *record, const
     o.secret_access_key = secret_key;
     o.record_path = record;
     o.replay_path = replay;
-    r2_client *c = NULL;
-    if (r2_client_new(&c, &o) != R2_OK) {
-        fprintf(stderr, "r2_client_new: %s\n", r2_error_last()->message);
-        exit(2);
-    }
-    return c;
+    return client_or_exit(&o);
 }
 
 /* Recorded in asynchronous mode, replayed in asynchronous mode (a paused stream too) and in blocking mode. */
@@ -712,31 +701,6 @@ static void test_many(r2_client *c) {
 }
 
 /* --- through the fault proxy --- */
-
-static FILE *start_proxy(const char *script, const char *upstream) {
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "exec python3 '%s' --upstream '%s'", script, upstream);
-    FILE *p = popen(cmd, "r");
-    if (!p || fscanf(p, "%d %d", &proxy_port, &control_port) != 2) {
-        fprintf(stderr, "cannot start the proxy: %s\n", cmd);
-        exit(2);
-    }
-    return p;
-}
-
-static const char *control(const char *line) {
-    char *answer = control_line(control_port, line);
-    answer[strcspn(answer, "\n")] = 0;
-    return answer;
-}
-
-static long stat_value(const char *name) {
-    const char *s = control("stats");
-    char key[64];
-    snprintf(key, sizeof key, "%s=", name);
-    const char *p = strstr(s, key);
-    return p ? atol(p + strlen(key)) : -1;
-}
 
 static void test_faults(r2_client *direct) {
     const char *script = getenv("R2_FAULT_PROXY") ? getenv("R2_FAULT_PROXY") : "Tests/FaultProxy/fault_proxy.py";

@@ -25,38 +25,9 @@
 #include "r2.h"
 
 #include "check.h"
-#include "control.h"
+#include "fault_proxy.h"
 
 static const char *endpoint, *bucket, *access_key, *secret_key;
-static int proxy_port, control_port;
-
-/* --- the proxy --- */
-
-static FILE *start_proxy(const char *script, const char *upstream) {
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "exec python3 '%s' --upstream '%s'", script, upstream);
-    FILE *p = popen(cmd, "r");
-    if (!p || fscanf(p, "%d %d", &proxy_port, &control_port) != 2) {
-        fprintf(stderr, "cannot start the proxy: %s\n", cmd);
-        exit(2);
-    }
-    return p;
-}
-
-/* Sends one control line; returns the answer's first line (static buffer). */
-static const char *control(const char *line) {
-    char *answer = control_line(control_port, line);
-    answer[strcspn(answer, "\n")] = 0;
-    return answer;
-}
-
-static long stat_value(const char *name) {
-    const char *s = control("stats");
-    char key[64];
-    snprintf(key, sizeof key, "%s=", name);
-    const char *p = strstr(s, key);
-    return p ? atol(p + strlen(key)) : -1;
-}
 
 /* --- clients, bodies, records --- */
 
@@ -78,12 +49,7 @@ static r2_client *make_client(const char *ep, uint32_t stall_ms, struct trace_se
     if (stall_ms) o.stall_timeout_ms = stall_ms;
     o.trace_cb = on_trace;
     o.trace_userdata = seen;
-    r2_client *c = NULL;
-    if (r2_client_new(&c, &o) != R2_OK) {
-        fprintf(stderr, "r2_client_new: %s\n", r2_error_last()->message);
-        exit(2);
-    }
-    return c;
+    return client_or_exit(&o);
 }
 
 /* A deterministic pseudo-random body, generated as it is read. */
