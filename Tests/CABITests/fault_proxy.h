@@ -1,6 +1,7 @@
 /* The fault-injecting proxy (Tests/FaultProxy/fault_proxy.py) in front of the
  * local server: started as a child process that prints its two ports, then
- * steered through its control port (plans, stats, quit). */
+ * steered through its control port (plans, stats, quit); the clients that go
+ * through it, with the retries their trace reports. Include after check.h. */
 #ifndef R2_TEST_FAULT_PROXY_H
 #define R2_TEST_FAULT_PROXY_H
 
@@ -34,6 +35,33 @@ static long stat_value(const char *name) {
     snprintf(key, sizeof key, "%s=", name);
     const char *p = strstr(s, key);
     return p ? atol(p + strlen(key)) : -1;
+}
+
+/* What a client's trace callback saw: calls, and the last one's retries and error. */
+struct trace_seen { int calls, retries, error; };
+
+static void on_trace(const r2_trace_record *t, void *userdata) {
+    struct trace_seen *s = userdata;
+    s->calls++;
+    s->retries = (int)t->retries;
+    s->error = t->error_code;
+}
+
+/* A client over plain http (the proxy's side), its trace in *seen when seen is not NULL;
+ * stall_ms 0 keeps the default stall timeout. */
+static r2_client *traced_client(const char *ep, const char *access_key, const char *secret_key, uint32_t stall_ms,
+                                struct trace_seen *seen) {
+    r2_client_options o = R2_CLIENT_OPTIONS_INIT;
+    o.endpoint = ep;
+    o.allow_http = true;
+    o.access_key_id = access_key;
+    o.secret_access_key = secret_key;
+    if (stall_ms) o.stall_timeout_ms = stall_ms;
+    if (seen) {
+        o.trace_cb = on_trace;
+        o.trace_userdata = seen;
+    }
+    return client_or_exit(&o);
 }
 
 #endif

@@ -98,27 +98,8 @@ static double now_ms(void) {
 
 /* --- clients and bodies --- */
 
-struct trace_seen { int calls, retries, error; };
-
-static void on_trace(const r2_trace_record *t, void *userdata) {
-    struct trace_seen *s = userdata;
-    s->calls++;
-    s->retries = (int)t->retries;
-    s->error = t->error_code;
-}
-
 static r2_client *make_client(const char *ep, uint32_t stall_ms, struct trace_seen *seen) {
-    r2_client_options o = R2_CLIENT_OPTIONS_INIT;
-    o.endpoint = ep;
-    o.allow_http = true;
-    o.access_key_id = access_key;
-    o.secret_access_key = secret_key;
-    if (stall_ms) o.stall_timeout_ms = stall_ms;
-    if (seen) {
-        o.trace_cb = on_trace;
-        o.trace_userdata = seen;
-    }
-    return client_or_exit(&o);
+    return traced_client(ep, access_key, secret_key, stall_ms, seen);
 }
 
 static uint8_t *pattern(size_t n, uint32_t seed) {
