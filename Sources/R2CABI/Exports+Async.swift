@@ -256,9 +256,10 @@ func asyncWrite(_ write: r2_write_cb, _ userdata: UnsafeMutableRawPointer?) -> (
                                    _ done: r2_done_cb?, _ userdata: UnsafeMutableRawPointer?, _ free_userdata: r2_free_cb?) -> Int32 {
     startAsync(op, client, done, userdata, free_userdata, prepare: { () throws(R2Error) in try ResultOut(info, "info") },
                { (c) throws(R2Error) in
-        let body = try bytes(data, len)
+        guard data != nil || len == 0 else { throw invalid("data is NULL but len is \(len)") }
+        guard len <= UInt(Int.max) else { throw invalid("len \(len) is out of range") }
         return try c.putObjectExchange(bucket: string(bucket, "bucket"), key: string(key, "key"),
-                                       body: body, options: putOptions(opts))
+                                       body: UnsafeRawBufferPointer(start: data, count: Int(len)), options: putOptions(opts))
     }, deliver: fillInfo)
 }
 
@@ -292,8 +293,13 @@ func asyncWrite(_ write: r2_write_cb, _ userdata: UnsafeMutableRawPointer?) -> (
                { (c) throws(R2Error) in
         guard let read else { throw invalid("read is NULL") }
         return try c.putObjectExchange(bucket: string(bucket, "bucket"), key: string(key, "key"), length: length,
-                                       options: putOptions(opts), rewind: rewindBody(opts, read_userdata),
-                                       read: bodyReader(read, read_userdata, pausable: true))
+                                       options: putOptions(opts), rewind: rewindBody(opts, read_userdata)) { (buffer) throws(R2Error) -> Int in
+            let n = read(buffer.baseAddress!.assumingMemoryBound(to: UInt8.self), buffer.count, read_userdata)
+            if n == R2_READ_PAUSE { return RequestBody.readPaused }
+            guard n >= 0 else { throw R2Error(.aborted, "the read callback returned \(n): upload aborted") }
+            guard n <= buffer.count else { throw invalid("the read callback returned \(n) for a \(buffer.count)-byte buffer") }
+            return Int(n)
+        }
     }, deliver: fillInfo)
 }
 
@@ -478,10 +484,11 @@ func asyncWrite(_ write: r2_write_cb, _ userdata: UnsafeMutableRawPointer?) -> (
         etag.pointee = r2_buf(ptr: nil, size: 0)
         return etag
     }, { (c) throws(R2Error) in
-        let body = try bytes(data, len)
+        guard data != nil || len == 0 else { throw invalid("data is NULL but len is \(len)") }
+        guard len <= UInt(Int.max) else { throw invalid("len \(len) is out of range") }
         let (checksum, sse, _) = try partOptions(opts)
         return try c.uploadPartExchange(upload(bucket, key, upload_id), partNumber: Int(part_number),
-                                        body: body, checksum: checksum, sseCustomerKey: sse)
+                                        body: UnsafeRawBufferPointer(start: data, count: Int(len)), checksum: checksum, sseCustomerKey: sse)
     }, deliver: { out, part in fill(out, part.etag) })
 }
 
@@ -703,8 +710,9 @@ func asyncTransferOptions(_ opts: UnsafePointer<r2_transfer_options>?, _ op: Asy
                                                _ done: r2_done_cb?, _ userdata: UnsafeMutableRawPointer?, _ free_userdata: r2_free_cb?) -> Int32 {
     startAsync(op, client, done, userdata, free_userdata, prepare: { () throws(R2Error) in try ResultOut(info, "info") },
                run: { (c, asyncOp, finish) throws(R2Error) in
-        let body = try bytes(data, len)
-        try c.startUpload(.bytes(body), bucket: string(bucket, "bucket"),
+        guard data != nil || len == 0 else { throw invalid("data is NULL but len is \(len)") }
+        guard len <= UInt(Int.max) else { throw invalid("len \(len) is out of range") }
+        try c.startUpload(.bytes(UnsafeRawBufferPointer(start: data, count: Int(len))), bucket: string(bucket, "bucket"),
                           key: string(key, "key"), options: asyncTransferOptions(opts, asyncOp), op: asyncOp, done: finish)
     }, deliver: fillInfo)
 }
@@ -803,7 +811,13 @@ func asyncTransferOptions(_ opts: UnsafePointer<r2_transfer_options>?, _ op: Asy
         guard length >= -1 else { throw invalid("length \(length) must be >= 0, or -1 for unknown") }
         try c.startUploadStream(bucket: string(bucket, "bucket"), key: string(key, "key"), length: length < 0 ? nil : UInt64(length),
                                 options: asyncTransferOptions(opts, asyncOp), rewind: rewindBody(opts?.pointee.put, read_userdata),
-                                read: bodyReader(read, read_userdata, pausable: true), op: asyncOp, done: finish)
+                                read: { (buffer) throws(R2Error) -> Int in
+            let n = read(buffer.baseAddress!.assumingMemoryBound(to: UInt8.self), buffer.count, read_userdata)
+            if n == R2_READ_PAUSE { return RequestBody.readPaused }
+            guard n >= 0 else { throw R2Error(.aborted, "the read callback returned \(n): upload aborted") }
+            guard n <= buffer.count else { throw invalid("the read callback returned \(n) for a \(buffer.count)-byte buffer") }
+            return Int(n)
+        }, op: asyncOp, done: finish)
     }, deliver: fillInfo)
 }
 
