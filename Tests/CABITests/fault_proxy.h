@@ -11,6 +11,21 @@
 
 static int proxy_port, control_port;
 
+/* The local server from argv[1] (http://, which the proxy speaks) and R2_TEST_ACCESS_KEY_ID,
+ * R2_TEST_SECRET_ACCESS_KEY and R2_TEST_BUCKET (default r2-test); exits 2 without them. */
+static void http_server_from_env(int argc, char **argv, const char **endpoint, const char **bucket,
+                                 const char **access_key, const char **secret_key) {
+    if (argc < 2) { fprintf(stderr, "usage: %s ENDPOINT\n", argv[0]); exit(2); }
+    *endpoint = argv[1];
+    *access_key = getenv("R2_TEST_ACCESS_KEY_ID");
+    *secret_key = getenv("R2_TEST_SECRET_ACCESS_KEY");
+    *bucket = getenv("R2_TEST_BUCKET") ? getenv("R2_TEST_BUCKET") : "r2-test";
+    if (!*access_key || !*secret_key || strncmp(*endpoint, "http://", 7) != 0) {
+        fprintf(stderr, "needs an http:// ENDPOINT and R2_TEST_ACCESS_KEY_ID / R2_TEST_SECRET_ACCESS_KEY\n");
+        exit(2);
+    }
+}
+
 static FILE *start_proxy(const char *script, const char *upstream) {
     char cmd[512];
     snprintf(cmd, sizeof cmd, "exec python3 '%s' --upstream '%s'", script, upstream);

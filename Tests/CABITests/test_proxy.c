@@ -119,15 +119,7 @@ static void report(r2_client *c, const char *phase) {
 }
 
 int main(int argc, char **argv) {
-    if (argc < 2) { fprintf(stderr, "usage: %s ENDPOINT\n", argv[0]); return 2; }
-    endpoint = argv[1];
-    access_key = getenv("R2_TEST_ACCESS_KEY_ID");
-    secret_key = getenv("R2_TEST_SECRET_ACCESS_KEY");
-    bucket = getenv("R2_TEST_BUCKET") ? getenv("R2_TEST_BUCKET") : "r2-test";
-    if (!access_key || !secret_key || strncmp(endpoint, "http://", 7) != 0) {
-        fprintf(stderr, "needs an http:// ENDPOINT and R2_TEST_ACCESS_KEY_ID / R2_TEST_SECRET_ACCESS_KEY\n");
-        return 2;
-    }
+    http_server_from_env(argc, argv, &endpoint, &bucket, &access_key, &secret_key);
     uint64_t big = (uint64_t)(getenv("R2_TEST_PROXY_MIB") ? atoi(getenv("R2_TEST_PROXY_MIB")) : 256) << 20;
     const char *script = getenv("R2_FAULT_PROXY") ? getenv("R2_FAULT_PROXY") : "Tests/FaultProxy/fault_proxy.py";
     FILE *proxy = start_proxy(script, endpoint + 7);
