@@ -96,7 +96,7 @@ $(OUT)/test_result_versions: Tests/CABITests/test_result_versions.c Tests/CABITe
 $(OUT)/test_resilience: Tests/CABITests/test_resilience.c Tests/CABITests/check.h include/r2.h $(LIB) | $(OUT)
 	$(CC) $(CFLAGS_STRICT) Tests/CABITests/test_resilience.c $(CLINK) -o $@
 
-$(OUT)/test_objects: Tests/CABITests/test_objects.c Tests/CABITests/check.h include/r2.h $(LIB) | $(OUT)
+$(OUT)/test_objects: Tests/CABITests/test_objects.c Tests/CABITests/check.h Tests/CABITests/measure.h include/r2.h $(LIB) | $(OUT)
 	$(CC) $(CFLAGS_STRICT) -pthread Tests/CABITests/test_objects.c $(CLINK) -lcrypto -o $@
 
 $(OUT)/test_transfer: Tests/CABITests/test_transfer.c Tests/CABITests/check.h include/r2.h $(LIB) | $(OUT)
@@ -105,18 +105,18 @@ $(OUT)/test_transfer: Tests/CABITests/test_transfer.c Tests/CABITests/check.h in
 $(OUT)/test_rules: Tests/CABITests/test_rules.c Tests/CABITests/check.h Tests/CABITests/control.h include/r2.h $(LIB) | $(OUT)
 	$(CC) $(CFLAGS_STRICT) Tests/CABITests/test_rules.c $(CLINK) -o $@
 
-$(OUT)/test_proxy: Tests/CABITests/test_proxy.c Tests/CABITests/check.h Tests/CABITests/control.h include/r2.h $(LIB) | $(OUT)
+$(OUT)/test_proxy: Tests/CABITests/test_proxy.c Tests/CABITests/check.h Tests/CABITests/control.h Tests/CABITests/fault_proxy.h include/r2.h $(LIB) | $(OUT)
 	$(CC) $(CFLAGS_STRICT) Tests/CABITests/test_proxy.c $(CLINK) -lcrypto -o $@
 
 # The asynchronous C ABI against the server and through the fault proxy (issue 12).
-$(OUT)/test_async: Tests/CABITests/test_async.c Tests/CABITests/check.h Tests/CABITests/control.h include/r2.h $(LIB) | $(OUT)
+$(OUT)/test_async: Tests/CABITests/test_async.c Tests/CABITests/check.h Tests/CABITests/control.h Tests/CABITests/fault_proxy.h include/r2.h $(LIB) | $(OUT)
 	$(CC) $(CFLAGS_STRICT) -pthread Tests/CABITests/test_async.c $(CLINK) -o $@
 
 # The asynchronous C example (an event loop keeping requests in flight); compiled by make check, run by server-tests.
 $(OUT)/async_example: examples/c/async.c include/r2.h $(LIB) | $(OUT)
 	$(CC) $(CFLAGS_STRICT) -pthread examples/c/async.c $(CLINK) -o $@
 
-$(OUT)/bench_async: Tests/CABITests/bench_async.c include/r2.h $(LIB) | $(OUT)
+$(OUT)/bench_async: Tests/CABITests/bench_async.c Tests/CABITests/measure.h include/r2.h $(LIB) | $(OUT)
 	$(CC) $(CFLAGS_STRICT) -pthread Tests/CABITests/bench_async.c $(CLINK) -o $@
 
 # One thread keeps ASYNC_IN_FLIGHT (10 000) 4 KiB GETs in flight through the async C ABI, ASYNC_TOTAL in all,
@@ -262,7 +262,7 @@ python-bench-aio: build
 python-ffi:
 	python3 bindings/python/tools/gen_ffi.py
 
-$(OUT)/bench_transfer: Tests/CABITests/bench_transfer.c include/r2.h $(LIB) | $(OUT)
+$(OUT)/bench_transfer: Tests/CABITests/bench_transfer.c Tests/CABITests/measure.h include/r2.h $(LIB) | $(OUT)
 	$(CC) $(CFLAGS_STRICT) -pthread Tests/CABITests/bench_transfer.c $(CLINK) -o $@
 
 $(OUT)/bench_list: Tests/CABITests/bench_list.c include/r2.h $(LIB) | $(OUT)
@@ -425,7 +425,7 @@ clean:
 # process per run) next to boto3 and awscrt, in scripts/bench_transfers.py; table on
 # stdout, JSON in .build/bench-transfers.json. Set R2_TEST_PORT / R2_TEST_TLS_PORT
 # when another server uses 8333/8443. The server's data (GiBs) is removed at the end.
-$(OUT)/bench_multipart: Tests/CABITests/bench_multipart.c include/r2.h $(LIB) | $(OUT)
+$(OUT)/bench_multipart: Tests/CABITests/bench_multipart.c Tests/CABITests/measure.h include/r2.h $(LIB) | $(OUT)
 	$(CC) $(CFLAGS_STRICT) Tests/CABITests/bench_multipart.c $(CLINK) -o $@
 
 .PHONY: bench-transfers

@@ -14,6 +14,7 @@
 #include <sys/resource.h>
 #include <time.h>
 #include "r2.h"
+#include "measure.h"
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t changed = PTHREAD_COND_INITIALIZER;
@@ -22,17 +23,6 @@ static int *free_slots;
 static long free_count;
 static r2_buf *bodies;
 static int max_threads, max_engine_threads, putting;
-
-static long status_kib(const char *field) {
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    long v = -1;
-    size_t n = strlen(field);
-    while (f && fgets(line, sizeof line, f))
-        if (strncmp(line, field, n) == 0) v = atol(line + n + 1);
-    if (f) fclose(f);
-    return v;
-}
 
 /* Threads in the process, and how many of them are r2's (named r2-engine-N). */
 static void count_threads(int *all, int *engine) {
@@ -49,18 +39,6 @@ static void count_threads(int *all, int *engine) {
         if (f) fclose(f);
     }
     if (d) closedir(d);
-}
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static double cpu_s(void) {
-    struct rusage u;
-    getrusage(RUSAGE_SELF, &u);
-    return u.ru_utime.tv_sec + u.ru_utime.tv_usec / 1e6 + u.ru_stime.tv_sec + u.ru_stime.tv_usec / 1e6;
 }
 
 static void on_done(r2_op *op, int32_t status, void *userdata) {

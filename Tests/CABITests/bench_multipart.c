@@ -16,24 +16,9 @@
 #include <sys/resource.h>
 #include <time.h>
 #include "r2.h"
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
+#include "measure.h"
 
 static double tv(struct timeval t) { return t.tv_sec + t.tv_usec / 1e6; }
-
-static long hwm_kib(void) {
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    long v = -1;
-    while (f && fgets(line, sizeof line, f))
-        if (strncmp(line, "VmHWM:", 6) == 0) v = atol(line + 6);
-    if (f) fclose(f);
-    return v;
-}
 
 /* An environment switch: set and not empty. */
 static int flag(const char *name) {
@@ -76,10 +61,10 @@ int main(int argc, char **argv) {
     if (no_fsync) t.skip_fsync = 1;
     else t.version = 2;  /* the fields of version 2 only: the same program runs against an older libr2 (A/B) */
 
-    double t0 = now();
+    double t0 = now_s();
     int32_t rc = upload ? r2_transfer_upload_file(NULL, client, bucket, key, path, &t)
                         : r2_transfer_download_file(NULL, client, bucket, key, path, &t);
-    double wall = now() - t0;
+    double wall = now_s() - t0;
     if (rc != R2_OK) die(argv[2]);
     r2_client_free(client);
 
@@ -89,7 +74,7 @@ int main(int argc, char **argv) {
            "\"wall_s\": %.3f, \"cpu_user_s\": %.3f, \"cpu_sys_s\": %.3f, \"cpu_s\": %.3f, "
            "\"peak_rss_mib\": %.1f, \"mode\": \"%s, no checksum%s\"}\n",
            argv[2], concurrency, argv[6], wall, tv(ru.ru_utime), tv(ru.ru_stime),
-           tv(ru.ru_utime) + tv(ru.ru_stime), hwm_kib() / 1024.0,
+           tv(ru.ru_utime) + tv(ru.ru_stime), status_kib("VmHWM:") / 1024.0,
            signed_payload ? "signed payload" : "UNSIGNED-PAYLOAD", upload ? "" : no_fsync ? ", no fsync" : ", fsync");
     return 0;
 }

@@ -13,31 +13,10 @@
 #include <sys/resource.h>
 #include <time.h>
 #include "r2.h"
+#include "measure.h"
 
 static const char *bucket;
 static r2_client *client;
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static double cpu(void) {
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
-}
-
-static long hwm_kib(void) {
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    long v = -1;
-    while (f && fgets(line, sizeof line, f))
-        if (strncmp(line, "VmHWM:", 6) == 0) v = atol(line + 6);
-    if (f) fclose(f);
-    return v;
-}
 
 static void die(const char *what) {
     fprintf(stderr, "%s: %s (%s)\n", what, r2_error_last()->message, r2_status_string(r2_error_last()->code));
@@ -72,15 +51,15 @@ static void big(uint64_t mib, int unsigned_payload) {
     source s = {size};
     r2_put_options p = R2_PUT_OPTIONS_INIT;
     p.payload_mode = unsigned_payload ? R2_PAYLOAD_UNSIGNED : R2_PAYLOAD_SIGNED;
-    long hwm0 = hwm_kib();
-    double t0 = now(), c0 = cpu();
+    long hwm0 = status_kib("VmHWM:");
+    double t0 = now_s(), c0 = cpu_s();
     if (r2_object_put_stream(NULL, client, bucket, "bench/big", size, read_source, &s, &p) != R2_OK) die("put");
-    double t1 = now(), c1 = cpu();
-    long hwm1 = hwm_kib();
+    double t1 = now_s(), c1 = cpu_s();
+    long hwm1 = status_kib("VmHWM:");
     uint64_t got = 0;
     if (r2_object_get_stream(NULL, client, bucket, "bench/big", discard, &got, NULL) != R2_OK) die("get");
-    double t2 = now(), c2 = cpu();
-    long hwm2 = hwm_kib();
+    double t2 = now_s(), c2 = cpu_s();
+    long hwm2 = status_kib("VmHWM:");
     if (got != size) { fprintf(stderr, "get returned %llu bytes\n", (unsigned long long)got); exit(1); }
     double gib = size / 1073741824.0;
     printf("PUT %llu MiB streamed: wall %.2f s (%.0f MiB/s), client CPU %.3f s/GiB, peak RSS %ld MiB (+%ld KiB)\n",
@@ -112,13 +91,13 @@ static void *small_worker(void *arg) {
 static void small(int ops, int threads, int get) {
     pthread_t t[256];
     job jobs[256];
-    double t0 = now(), c0 = cpu();
+    double t0 = now_s(), c0 = cpu_s();
     for (int i = 0; i < threads; i++) {
         jobs[i] = (job){ops / threads * i, ops / threads, get};
         pthread_create(&t[i], NULL, small_worker, &jobs[i]);
     }
     for (int i = 0; i < threads; i++) pthread_join(t[i], NULL);
-    double wall = now() - t0, used = cpu() - c0;
+    double wall = now_s() - t0, used = cpu_s() - c0;
     int done = ops / threads * threads;
     printf("%d x 4 KiB %s, %d threads: %.0f ops/s, client CPU %.0f us/op\n", done, get ? "GET" : "PUT", threads,
            done / wall, used / done * 1e6);

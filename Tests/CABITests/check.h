@@ -4,6 +4,7 @@
 #define R2_TEST_CHECK_H
 
 #include <stdio.h>
+#include <stdlib.h>
 
 static int passed, failed;
 
@@ -26,5 +27,15 @@ static int passed, failed;
         CHECK(rc_ == R2_OK, "%s: %s (%s)", what, r2_error_last()->message,     \
               r2_status_string(rc_));                                          \
     } while (0)
+
+/* A client the test cannot run without: exits 2 (the test cannot start) when r2_client_new refuses the options. */
+static inline r2_client *client_or_exit(const r2_client_options *o) {
+    r2_client *c = NULL;
+    if (r2_client_new(&c, o) != R2_OK) {
+        fprintf(stderr, "r2_client_new: %s\n", r2_error_last()->message);
+        exit(2);
+    }
+    return c;
+}
 
 #endif

@@ -17,6 +17,7 @@
 #include "r2.h"
 
 #include "check.h"
+#include "measure.h"
 
 static const char *endpoint, *ca, *bucket, *access_key, *secret_key;
 
@@ -29,12 +30,7 @@ static r2_client *make_client(const char *secret, const char *record, const char
     o.secret_access_key = secret;
     o.record_path = record;
     o.replay_path = replay;
-    r2_client *c = NULL;
-    if (r2_client_new(&c, &o) != R2_OK) {
-        fprintf(stderr, "r2_client_new: %s\n", r2_error_last()->message);
-        exit(2);
-    }
-    return c;
+    return client_or_exit(&o);
 }
 
 static int put_text(r2_client *c, const char *key, const char *text) {
@@ -451,17 +447,6 @@ static int write_sink(const uint8_t *chunk, size_t len, void *userdata) {
     return k->abort_after && k->bytes >= k->abort_after ? 1 : 0;
 }
 
-static long rss_kib(const char *field) {
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    long v = -1;
-    size_t n = strlen(field);
-    while (f && fgets(line, sizeof line, f))
-        if (strncmp(line, field, n) == 0) v = atol(line + n + 1);
-    if (f) fclose(f);
-    return v;
-}
-
 static void test_streaming(r2_client *c, uint64_t big) {
     source src = {0, 3 * 1024 * 1024 + 17, 0, 7};
     CHECK_OK(r2_object_put_stream(NULL, c, bucket, "stream/3m", src.total, read_source, &src, NULL), "put stream");
@@ -494,21 +479,21 @@ static void test_streaming(r2_client *c, uint64_t big) {
 
     if (!big) return;
     /* A big object through callbacks: bytes equal, memory bounded. */
-    long hwm_before = rss_kib("VmHWM:");
+    long hwm_before = status_kib("VmHWM:");
     source bs = {0, big, 0, 12345};
     CHECK_OK(r2_object_put_stream(NULL, c, bucket, "stream/big", big, read_source, &bs, NULL), "big put stream");
-    long hwm_put = rss_kib("VmHWM:");
+    long hwm_put = status_kib("VmHWM:");
     SHA256_CTX want;
     SHA256_Init(&want);
     source again = {0, big, 0, 12345};
     uint8_t *chunk = malloc(1 << 16);
     for (int64_t n; (n = read_source(chunk, 1 << 16, &again)) > 0;) SHA256_Update(&want, chunk, (size_t)n);
     free(chunk);
-    long hwm_mid = rss_kib("VmHWM:");
+    long hwm_mid = status_kib("VmHWM:");
     sink bk = {.abort_after = 0};
     SHA256_Init(&bk.sha);
     CHECK_OK(r2_object_get_stream(NULL, c, bucket, "stream/big", write_sink, &bk, NULL), "big get stream");
-    long hwm_get = rss_kib("VmHWM:");
+    long hwm_get = status_kib("VmHWM:");
     uint8_t a[32], b[32];
     SHA256_Final(a, &want);
     SHA256_Final(b, &bk.sha);

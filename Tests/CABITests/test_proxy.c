@@ -25,65 +25,14 @@
 #include "r2.h"
 
 #include "check.h"
-#include "control.h"
+#include "fault_proxy.h"
 
 static const char *endpoint, *bucket, *access_key, *secret_key;
-static int proxy_port, control_port;
-
-/* --- the proxy --- */
-
-static FILE *start_proxy(const char *script, const char *upstream) {
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "exec python3 '%s' --upstream '%s'", script, upstream);
-    FILE *p = popen(cmd, "r");
-    if (!p || fscanf(p, "%d %d", &proxy_port, &control_port) != 2) {
-        fprintf(stderr, "cannot start the proxy: %s\n", cmd);
-        exit(2);
-    }
-    return p;
-}
-
-/* Sends one control line; returns the answer's first line (static buffer). */
-static const char *control(const char *line) {
-    char *answer = control_line(control_port, line);
-    answer[strcspn(answer, "\n")] = 0;
-    return answer;
-}
-
-static long stat_value(const char *name) {
-    const char *s = control("stats");
-    char key[64];
-    snprintf(key, sizeof key, "%s=", name);
-    const char *p = strstr(s, key);
-    return p ? atol(p + strlen(key)) : -1;
-}
 
 /* --- clients, bodies, records --- */
 
-struct trace_seen { int calls, retries, error; };
-
-static void on_trace(const r2_trace_record *t, void *userdata) {
-    struct trace_seen *s = userdata;
-    s->calls++;
-    s->retries = (int)t->retries;
-    s->error = t->error_code;
-}
-
 static r2_client *make_client(const char *ep, uint32_t stall_ms, struct trace_seen *seen) {
-    r2_client_options o = R2_CLIENT_OPTIONS_INIT;
-    o.endpoint = ep;
-    o.allow_http = true;
-    o.access_key_id = access_key;
-    o.secret_access_key = secret_key;
-    if (stall_ms) o.stall_timeout_ms = stall_ms;
-    o.trace_cb = on_trace;
-    o.trace_userdata = seen;
-    r2_client *c = NULL;
-    if (r2_client_new(&c, &o) != R2_OK) {
-        fprintf(stderr, "r2_client_new: %s\n", r2_error_last()->message);
-        exit(2);
-    }
-    return c;
+    return traced_client(ep, access_key, secret_key, stall_ms, seen);
 }
 
 /* A deterministic pseudo-random body, generated as it is read. */
@@ -170,15 +119,7 @@ static void report(r2_client *c, const char *phase) {
 }
 
 int main(int argc, char **argv) {
-    if (argc < 2) { fprintf(stderr, "usage: %s ENDPOINT\n", argv[0]); return 2; }
-    endpoint = argv[1];
-    access_key = getenv("R2_TEST_ACCESS_KEY_ID");
-    secret_key = getenv("R2_TEST_SECRET_ACCESS_KEY");
-    bucket = getenv("R2_TEST_BUCKET") ? getenv("R2_TEST_BUCKET") : "r2-test";
-    if (!access_key || !secret_key || strncmp(endpoint, "http://", 7) != 0) {
-        fprintf(stderr, "needs an http:// ENDPOINT and R2_TEST_ACCESS_KEY_ID / R2_TEST_SECRET_ACCESS_KEY\n");
-        return 2;
-    }
+    http_server_from_env(argc, argv, &endpoint, &bucket, &access_key, &secret_key);
     uint64_t big = (uint64_t)(getenv("R2_TEST_PROXY_MIB") ? atoi(getenv("R2_TEST_PROXY_MIB")) : 256) << 20;
     const char *script = getenv("R2_FAULT_PROXY") ? getenv("R2_FAULT_PROXY") : "Tests/FaultProxy/fault_proxy.py";
     FILE *proxy = start_proxy(script, endpoint + 7);

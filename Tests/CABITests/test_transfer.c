@@ -32,9 +32,7 @@ static r2_client *make_client(const char *record) {
     o.access_key_id = getenv("R2_TEST_ACCESS_KEY_ID");
     o.secret_access_key = getenv("R2_TEST_SECRET_ACCESS_KEY");
     o.record_path = record;
-    r2_client *c = NULL;
-    if (r2_client_new(&c, &o) != R2_OK) { fprintf(stderr, "client: %s\n", r2_error_last()->message); exit(2); }
-    return c;
+    return client_or_exit(&o);
 }
 
 /* Deterministic content: byte i of a file is a function of (seed, i). */

@@ -29,6 +29,17 @@ if TYPE_CHECKING:
     from ._transfer import CancelToken, ProgressCallback, TransferConfig
 
 
+def upload_transfer_call(lib: Any, args: Mapping[str, Any], **more: Any) -> TransferCall:
+    """The TransferCall of an upload method, from its ``locals()``: its settings
+    over ``config`` (else boto3's ``Config``) and its put options with boto3's
+    ``ExtraArgs``; ``more`` (state_path, callback, progress, cancel) as given."""
+    put = with_extra_args(picked(args, PUT_FIELDS), args["ExtraArgs"], UPLOAD_EXTRA_ARGS)
+    config = args["config"] if args["config"] is not None else args["Config"]
+    return TransferCall(lib, config=config, threshold=args["threshold"], part_size=args["part_size"],
+                        concurrency=args["concurrency"], part_checksum=args["part_checksum"],
+                        put=put_struct(lib, **put), **more)
+
+
 class TransfersMixin(ClientBase):
     """upload_file, upload_fileobj, download_file, download_fileobj."""
 
@@ -70,11 +81,9 @@ class TransfersMixin(ClientBase):
         ``Callback``, ``Config`` and ``ExtraArgs`` (ContentType, Metadata, ...)
         are accepted too.
         """
-        put = with_extra_args(picked(locals(), PUT_FIELDS), ExtraArgs, UPLOAD_EXTRA_ARGS)
-        tc = TransferCall(self._lib, config=config if config is not None else Config, threshold=threshold,
-                          part_size=part_size, concurrency=concurrency, part_checksum=part_checksum,
-                          state_path=path(state_path, "state_path"), put=put_struct(self._lib, **put),
-                          callback=callback if callback is not None else Callback, progress=progress, cancel=cancel)
+        tc = upload_transfer_call(self._lib, locals(), state_path=path(state_path, "state_path"),
+                                  callback=callback if callback is not None else Callback, progress=progress,
+                                  cancel=cancel)
         file = path(filename, "filename")
         with builtins.open(filename, "rb"):  # FileNotFoundError, PermissionError, ... as Python reports them
             pass
@@ -113,11 +122,8 @@ class TransfersMixin(ClientBase):
                                    "stopped")
         if not (hasattr(fileobj, "readinto") or hasattr(fileobj, "read")):
             raise TypeError(f"fileobj must be a binary file-like object, not {type(fileobj).__name__}")
-        put = with_extra_args(picked(locals(), PUT_FIELDS), ExtraArgs, UPLOAD_EXTRA_ARGS)
-        tc = TransferCall(self._lib, config=config if config is not None else Config, threshold=threshold,
-                          part_size=part_size, concurrency=concurrency, part_checksum=part_checksum,
-                          put=put_struct(self._lib, **put), callback=callback if callback is not None else Callback,
-                          progress=progress, cancel=cancel)
+        tc = upload_transfer_call(self._lib, locals(), callback=callback if callback is not None else Callback,
+                                  progress=progress, cancel=cancel)
         b, k = cstr(bucket, "bucket"), cstr(key, "key")
         if isinstance(fileobj, io.BytesIO) and length is None:
             start = fileobj.tell()

@@ -42,12 +42,13 @@ from ._errors import EntityTooLarge, InvalidRequest, invalid_argument, last_erro
 from ._listing import list_page
 from ._multipart import complete_options, completed_parts, list_uploads_options, part_copy_args, part_options
 from ._objects import copy_is_managed, copy_transfer_call, copy_without_conditions, delete_result
-from ._options import (DOWNLOAD_EXTRA_ARGS, GET_FIELDS, PUT_FIELDS, UPLOAD_EXTRA_ARGS, by_ref, copy_options,
+from ._options import (DOWNLOAD_EXTRA_ARGS, GET_FIELDS, PUT_FIELDS, by_ref, copy_options,
                        get_options, list_options, part_number as checked_part_number, path, picked, put_struct, sse_key,
                        with_extra_args)
 from ._presign import PresignMixin
 from ._streams import ReadSource, c_buffer, remaining_length
 from ._transfer import TransferCall
+from ._transfers import upload_transfer_call
 from ._transfers import no_transfer_options
 from ._types import CompletedPart, MultipartUpload, Object, ObjectInfo, PartInfo
 
@@ -1001,10 +1002,7 @@ class Client(PresignMixin, ClientSettings):
         an exception in either cancels the upload and is raised. Settings,
         ``cancel`` (an r2.CancelToken) and put options as for r2.Client's
         (no ``state_path``: resumable uploads are blocking only)."""
-        put = with_extra_args(picked(locals(), PUT_FIELDS), ExtraArgs, UPLOAD_EXTRA_ARGS)
-        tc = TransferCall(self._lib, config=config if config is not None else Config, threshold=threshold,
-                          part_size=part_size, concurrency=concurrency, part_checksum=part_checksum,
-                          put=put_struct(self._lib, **put), cancel=cancel)
+        tc = upload_transfer_call(self._lib, locals(), cancel=cancel)
         file = path(filename, "filename")
         with builtins.open(filename, "rb") as f:  # FileNotFoundError, PermissionError, ... as Python reports them
             size = os.fstat(f.fileno()).st_size
@@ -1040,10 +1038,7 @@ class Client(PresignMixin, ClientSettings):
         is known (``length``, or found for files) and below the threshold,
         else a multipart upload whose parts are transfers on r2's engine.
         Settings and callbacks as for upload_file."""
-        put = with_extra_args(picked(locals(), PUT_FIELDS), ExtraArgs, UPLOAD_EXTRA_ARGS)
-        tc = TransferCall(self._lib, config=config if config is not None else Config, threshold=threshold,
-                          part_size=part_size, concurrency=concurrency, part_checksum=part_checksum,
-                          put=put_struct(self._lib, **put), cancel=cancel)
+        tc = upload_transfer_call(self._lib, locals(), cancel=cancel)
         if length is None and not hasattr(fileobj, "__aiter__"):
             length = remaining_length(fileobj)
         b, k = cstr(bucket, "bucket"), cstr(key, "key")
