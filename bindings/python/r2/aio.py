@@ -1131,7 +1131,14 @@ class Client(PresignMixin, ClientSettings):
         report.operation = self._begin_info(lambda i, op, h, d, u, f: self._lib.r2_transfer_download_file_async(
             op, i, h, b, k, file, opts, d, u, f), keep=(tc, on_progress), errors=report.errors)
         info = await report.operation.outcome()
-        report.finish(info.content_length)
+        try:
+            report.finish(info.content_length)
+        except BaseException:
+            # A progress callback raised after r2 had put the file in place (callbacks run on the
+            # loop, after the fact): the caller asked to stop, so leave nothing, as a cancelled download does.
+            if os.path.exists(filename):
+                os.unlink(filename)
+            raise
         return info
 
     async def _download_conditional(self, b: Optional[bytes], k: Optional[bytes], filename: PathLike, opts: Any,
@@ -1162,6 +1169,10 @@ class Client(PresignMixin, ClientSettings):
                 f.close()
                 os.unlink(partial)
                 raise
+        try:
+            report.finish(info.content_length)  # a callback that raised leaves nothing at filename
+        except BaseException:
+            os.unlink(partial)
+            raise
         os.replace(partial, filename)
-        report.finish(info.content_length)
         return info
