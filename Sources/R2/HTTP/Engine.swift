@@ -4,9 +4,10 @@ import Synchronization
 
 /// The asynchronous engine: one per process, started on first use, with a
 /// small fixed set of r2-owned event-loop threads (`R2_ENGINE_THREADS`,
-/// default 2, at most 4). Each loop drives a libcurl multi handle with
-/// `curl_multi_poll`; other threads hand it work through a queue and
-/// `curl_multi_wakeup`. Timers (retry delays, rate-limiter waits, deadlines)
+/// default 2, at most 4). Each loop drives a libcurl multi handle through
+/// `curl_multi_socket_action`, waiting in epoll for the sockets curl names, so
+/// curl touches only the transfers whose sockets are ready; other threads hand
+/// it work through a queue and an eventfd. Timers (retry delays, rate-limiter waits, deadlines)
 /// are events in the loop's min-heap, which bounds the poll's timeout: no
 /// thread sleeps for a request. An operation stays on the loop it started on,
 /// so its state is touched by that one thread only.
@@ -50,8 +51,18 @@ protocol LoopTransfer: AnyObject {
 package final class EventLoop: @unchecked Sendable {
     /// Work handed over by other threads (closures run on the loop's thread).
     private struct Work: @unchecked Sendable { let run: () -> Void }
-    private let inbox = Mutex<[Work]>([])
+    /// The queue, and whether the loop is (about to be) asleep in `curl_multi_poll`:
+    /// only then does a submitter pay for `curl_multi_wakeup` (a syscall here and
+    /// a wake-up there); a running loop looks at the queue before it sleeps.
+    private struct Inbox {
+        var work: [Work] = []
+        var asleep = false
+    }
+    private let inbox = Mutex(Inbox())
     private let multi: UnsafeMutableRawPointer
+    private let epoll: Int32
+    /// Written by `submit` to wake the loop from `epoll_wait`.
+    private let wakeFD: Int32
     private var thread = pthread_t()
     package let index: Int
 
@@ -61,6 +72,8 @@ package final class EventLoop: @unchecked Sendable {
     private var waiting: [any LoopTransfer] = []
     private var waitingHead = 0
     private var idle: [UnsafeMutableRawPointer] = []
+    /// When curl wants `curl_multi_socket_action(CURL_SOCKET_TIMEOUT)` (its timer callback).
+    private var curlDeadline: UInt64? = nil
     /// Transfers on easy handles at once; more wait (cheaply) for a slot. The
     /// multi handle keeps their connections open for the next ones.
     private let slots: Int
@@ -73,6 +86,23 @@ package final class EventLoop: @unchecked Sendable {
         if let p = getenv("R2_ENGINE_CONNECTIONS"), let n = Int(String(cString: p)), n > 0 { slots = min(n, 4096) }
         self.slots = slots
         _ = r2_curl_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, slots)
+        epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
+        wakeFD = eventfd(0, Int32(EFD_CLOEXEC | EFD_NONBLOCK))
+        precondition(epoll >= 0 && wakeFD >= 0, "r2: cannot make an engine loop's epoll/eventfd (errno \(errno))")
+        _ = r2_epoll_watch(epoll, EPOLL_CTL_ADD, wakeFD, EPOLLIN.rawValue)
+        // Curl's callbacks run inside curl_multi_socket_action on this loop's thread.
+        let me = Unmanaged.passUnretained(self).toOpaque()
+        _ = r2_curl_multi_setopt_ptr(multi, CURLMOPT_SOCKETDATA, me)
+        _ = r2_curl_multi_setopt_ptr(multi, CURLMOPT_TIMERDATA, me)
+        _ = r2_curl_multi_socket_function(multi) { _, fd, what, loop, watched in
+            Unmanaged<EventLoop>.fromOpaque(loop!).takeUnretainedValue().watch(fd, what, watched: watched != nil)
+            return 0
+        }
+        _ = r2_curl_multi_timer_function(multi) { _, ms, loop in
+            Unmanaged<EventLoop>.fromOpaque(loop!).takeUnretainedValue().curlDeadline =
+                ms < 0 ? nil : monotonicNanos() &+ UInt64(ms) &* 1_000_000
+            return 0
+        }
         let box = Unmanaged.passRetained(self).toOpaque()
         var attr = pthread_attr_t()
         pthread_attr_init(&attr)
@@ -93,8 +123,15 @@ package final class EventLoop: @unchecked Sendable {
     /// Runs `work` on the loop's thread, soon. Callable from any thread.
     package func submit(_ work: @escaping () -> Void) {
         let w = Work(run: work)
-        inbox.withLock { $0.append(w) }
-        curl_multi_wakeup(multi)
+        let wake = inbox.withLock { box -> Bool in
+            box.work.append(w)
+            defer { box.asleep = false }
+            return box.asleep
+        }
+        if wake {
+            var one: UInt64 = 1
+            _ = write(wakeFD, &one, 8)
+        }
     }
 
     /// Runs `action` on the loop's thread after `nanos`; returns the timer's id. Loop thread only.
@@ -154,34 +191,80 @@ package final class EventLoop: @unchecked Sendable {
         }
     }
 
+    /// Curl's socket callback: what to wait for on `fd` (CURL_POLL_IN 1, OUT 2, INOUT 3,
+    /// REMOVE 4). `watched`: already in the epoll set (curl keeps that mark for us).
+    private func watch(_ fd: Int32, _ what: Int32, watched: Bool) {
+        if what == CURL_POLL_REMOVE {
+            _ = r2_epoll_watch(epoll, EPOLL_CTL_DEL, fd, 0)  // may be closed already: nothing to undo
+            return
+        }
+        var events: UInt32 = 0
+        if what & CURL_POLL_IN != 0 { events |= EPOLLIN.rawValue }
+        if what & CURL_POLL_OUT != 0 { events |= EPOLLOUT.rawValue }
+        if watched {
+            _ = r2_epoll_watch(epoll, EPOLL_CTL_MOD, fd, events)
+        } else {
+            var rc = r2_epoll_watch(epoll, EPOLL_CTL_ADD, fd, events)
+            if rc != 0 && errno == EEXIST { rc = r2_epoll_watch(epoll, EPOLL_CTL_MOD, fd, events) }
+            if rc == 0 { curl_multi_assign(multi, fd, UnsafeMutableRawPointer(bitPattern: 1)) }
+        }
+    }
+
     private func run() {
         var running: Int32 = 0
+        var ready = [r2_epoll_ready](repeating: r2_epoll_ready(), count: Int(R2_EPOLL_BATCH))
         while true {
-            let work = inbox.withLock { q -> [Work] in
-                let w = q
-                q.removeAll(keepingCapacity: true)
+            let work = inbox.withLock { box -> [Work] in
+                box.asleep = false
+                let w = box.work
+                box.work.removeAll(keepingCapacity: true)
                 return w
             }
             for w in work { w.run() }
             timers.runDue(now: monotonicNanos())
-            curl_multi_perform(multi, &running)
-            var left: Int32 = 0
-            while let msg = curl_multi_info_read(multi, &left) {
-                guard msg.pointee.msg == CURLMSG_DONE, let easy = msg.pointee.easy_handle else { continue }
-                let code = msg.pointee.data.result
-                curl_multi_remove_handle(multi, easy)
-                guard let transfer = active.removeValue(forKey: easy) else { continue }
-                if transfer.ended(code) && idle.count < slots { idle.append(easy) } else { curl_easy_cleanup(easy) }
+            if let at = curlDeadline, at <= monotonicNanos() {
+                curlDeadline = nil
+                curl_multi_socket_action(multi, CURL_SOCKET_TIMEOUT, 0, &running)
             }
+            finishTransfers()
             admitWaiting()
-            // Sleep until curl's next event, the next timer, or a wake-up.
+            // Sleep until a socket is ready, the next timer (ours or curl's), or a wake-up.
             var timeoutMs: Int32 = 1000
-            if let at = timers.nextDeadline {
+            for at in [timers.nextDeadline, curlDeadline] {
+                guard let at else { continue }
                 let now = monotonicNanos()
-                timeoutMs = at <= now ? 0 : Int32(min((at - now + 999_999) / 1_000_000, 1000))
+                timeoutMs = min(timeoutMs, at <= now ? 0 : Int32(min((at - now + 999_999) / 1_000_000, 1000)))
             }
-            if inbox.withLock({ !$0.isEmpty }) { timeoutMs = 0 }
-            curl_multi_poll(multi, nil, 0, timeoutMs, nil)
+            // Asleep from here unless work arrived meanwhile (the flag is set under
+            // the queue's lock, so a submitter either sees it or its work is seen).
+            if inbox.withLock({ box -> Bool in box.asleep = box.work.isEmpty; return !box.asleep }) { timeoutMs = 0 }
+            let n = ready.withUnsafeMutableBufferPointer { r2_epoll_wait(epoll, $0.baseAddress, timeoutMs) }
+            for i in 0..<Int(max(n, 0)) {
+                let fd = ready[i].fd, events = ready[i].events
+                if fd == wakeFD {
+                    var count: UInt64 = 0
+                    _ = read(wakeFD, &count, 8)
+                    continue
+                }
+                var select: Int32 = 0
+                if events & EPOLLIN.rawValue != 0 { select |= CURL_CSELECT_IN }
+                if events & EPOLLOUT.rawValue != 0 { select |= CURL_CSELECT_OUT }
+                if events & (EPOLLERR.rawValue | EPOLLHUP.rawValue) != 0 { select |= CURL_CSELECT_ERR }
+                curl_multi_socket_action(multi, fd, select, &running)
+            }
+            finishTransfers()
+        }
+    }
+
+    /// Hands the transfers curl has finished to their owners, keeping reusable handles.
+    private func finishTransfers() {
+        var left: Int32 = 0
+        while let msg = curl_multi_info_read(multi, &left) {
+            guard msg.pointee.msg == CURLMSG_DONE, let easy = msg.pointee.easy_handle else { continue }
+            let code = msg.pointee.data.result
+            curl_multi_remove_handle(multi, easy)
+            guard let transfer = active.removeValue(forKey: easy) else { continue }
+            if transfer.ended(code) && idle.count < slots { idle.append(easy) } else { curl_easy_cleanup(easy) }
         }
     }
 }
