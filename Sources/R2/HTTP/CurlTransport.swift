@@ -365,11 +365,14 @@ private let curlHeader: r2_curl_data_cb = { data, size, count, user in
         ctx.headerProblem = "the response head is larger than \(maxResponseHeadBytes) bytes or \(maxResponseHeaders) headers"
         return 0
     }
-    var body = line[...]
-    while let l = body.last, l == 0x0d || l == 0x0a { body = body.dropLast() }
-    if body.contains(where: { ($0 < 0x20 && $0 != 0x09) || $0 == 0x7f }) {
-        ctx.headerProblem = "a response header contains a control character"
-        return 0
+    var end = n
+    while end > 0, line[end - 1] == 0x0d || line[end - 1] == 0x0a { end -= 1 }
+    for i in 0..<end {
+        let c = line[i]
+        if (c < 0x20 && c != 0x09) || c == 0x7f {
+            ctx.headerProblem = "a response header contains a control character"
+            return 0
+        }
     }
     switch HeaderLine.parse(line) {
     case .status(let status):
@@ -386,6 +389,7 @@ private let curlHeader: r2_curl_data_cb = { data, size, count, user in
 enum HeaderLine: Equatable {
     /// `HTTP/x 200 OK`: the status code, 0 when it is not a number.
     case status(Int)
+    /// The name lower-cased (ASCII); invalid UTF-8 is repaired, as in the value.
     case field(name: String, value: String)
     /// The blank line that ends the head, or a line without a colon.
     case other
@@ -395,12 +399,18 @@ enum HeaderLine: Equatable {
             let parts = line.split(separator: 0x20, maxSplits: 2)
             return .status(parts.count >= 2 ? Int(String(decoding: parts[1], as: UTF8.self)) ?? 0 : 0)
         }
-        guard let colon = line.firstIndex(of: 0x3a) else { return .other }
-        let name = String(decoding: line[..<colon], as: UTF8.self)
-        var value = line[(colon + 1)...]
-        while let f = value.first, f == 0x20 || f == 0x09 { value = value.dropFirst() }
-        while let l = value.last, l == 0x0d || l == 0x0a || l == 0x20 { value = value.dropLast() }
-        return .field(name: name, value: String(decoding: value, as: UTF8.self))
+        var colon = 0
+        while colon < line.count && line[colon] != 0x3a { colon += 1 }
+        guard colon < line.count else { return .other }
+        // Names lower-cased here, once: every reader compares them without case.
+        let name = String(unsafeUninitializedCapacity: colon) { out in
+            for i in 0..<colon { out[i] = asciiLower(line[i]) }
+            return colon
+        }
+        var start = colon + 1, end = line.count
+        while start < end, line[start] == 0x20 || line[start] == 0x09 { start += 1 }
+        while end > start, line[end - 1] == 0x0d || line[end - 1] == 0x0a || line[end - 1] == 0x20 { end -= 1 }
+        return .field(name: name, value: String(decoding: UnsafeRawBufferPointer(rebasing: line[start..<end]), as: UTF8.self))
     }
 }
 

@@ -225,10 +225,29 @@ func asciiLowercase(_ s: String) -> String {
 }
 
 package func asciiEqualsIgnoringCase(_ a: String, _ b: String) -> Bool {
+    // Over the contiguous UTF-8 (every response header is looked up this way).
+    var a = a, b = b
     guard a.utf8.count == b.utf8.count else { return false }
-    return zip(a.utf8, b.utf8).allSatisfy { x, y in
-        (x >= 0x41 && x <= 0x5a ? x + 0x20 : x) == (y >= 0x41 && y <= 0x5a ? y + 0x20 : y)
+    return a.withUTF8 { x in
+        b.withUTF8 { y in
+            for i in 0..<x.count where asciiLower(x[i]) != asciiLower(y[i]) { return false }
+            return true
+        }
     }
+}
+
+@inline(__always) func asciiLower(_ c: UInt8) -> UInt8 { c >= 0x41 && c <= 0x5a ? c | 0x20 : c }
+
+/// `s` with ASCII letters lowered (header names); `s` itself when it has no upper-case letter.
+package func asciiLowercased(_ s: String) -> String {
+    var s = s
+    return s.withUTF8 { u -> String? in
+        guard u.contains(where: { $0 >= 0x41 && $0 <= 0x5a }) else { return nil }
+        return String(unsafeUninitializedCapacity: u.count) { out in
+            for i in 0..<u.count { out[i] = asciiLower(u[i]) }
+            return u.count
+        }
+    } ?? s
 }
 
 /// RFC 3986 percent-encoding as SigV4 wants it: unreserved bytes kept,
@@ -553,13 +572,11 @@ package final class SigningResult: @unchecked Sendable {
 /// The headers SigV4 never signs, lower-case.
 private let unsignedHeaderNames: [StaticString] = ["authorization", "expect", "user-agent", "x-amzn-trace-id", "transfer-encoding"]
 
-@inline(__always) private func lower(_ b: UInt8) -> UInt8 { b >= 0x41 && b <= 0x5a ? b + 0x20 : b }
-
 /// Case-insensitive equality with a lower-case ASCII literal.
 private func equalsLowercase(_ a: Bytes, _ literal: StaticString) -> Bool {
     guard a.count == literal.utf8CodeUnitCount else { return false }
     let l = literal.utf8Start
-    for i in 0..<a.count where lower(a[i]) != l[i] { return false }
+    for i in 0..<a.count where asciiLower(a[i]) != l[i] { return false }
     return true
 }
 
@@ -568,7 +585,7 @@ private func lowercaseLess(_ a: Bytes, _ b: Bytes) -> Int {
     if a.baseAddress == b.baseAddress && a.count == b.count { return 0 }
     let n = min(a.count, b.count)
     for i in 0..<n {
-        let x = lower(a[i]), y = lower(b[i])
+        let x = asciiLower(a[i]), y = asciiLower(b[i])
         if x != y { return x < y ? -1 : 1 }
     }
     return a.count == b.count ? 0 : (a.count < b.count ? -1 : 1)
@@ -630,7 +647,7 @@ extension SigV4Signer {
             if let p = previous, lowercaseLess(p, name) == 0 { continue }
             if encoded {
                 if previous != nil { out.append("%3B") }
-                for b in name { out.appendEncoded(byte: lower(b)) }
+                for b in name { out.appendEncoded(byte: asciiLower(b)) }
             } else {
                 if previous != nil { out.append(0x3b) }
                 appendLowercased(name, to: &out)
@@ -641,7 +658,7 @@ extension SigV4Signer {
 
     @inline(__always) private static func appendLowercased(_ name: Bytes, to out: inout ByteBuffer) {
         out.write(max: name.count) { p in
-            for i in 0..<name.count { p[i] = lower(name[i]) }
+            for i in 0..<name.count { p[i] = asciiLower(name[i]) }
             return name.count
         }
     }
