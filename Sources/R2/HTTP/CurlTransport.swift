@@ -27,6 +27,8 @@ package final class CurlTransport: Transport, AsyncTransport {
     private let options: Options
     static let bulkReceiveBufferBytes = 512 * 1024
     static let bulkSendBufferBytes = 128 * 1024
+    /// Bodies in memory up to this size are sent with the head (curl's limit for that).
+    static let inlineBodyBytes = 64 * 1024
     /// An idle easy handle; only one thread holds it at a time.
     private struct Handle: @unchecked Sendable { let raw: UnsafeMutableRawPointer }
     private let idle = Mutex<[Handle]>([])
@@ -104,10 +106,21 @@ package final class CurlTransport: Transport, AsyncTransport {
     func configure(_ h: UnsafeMutableRawPointer, _ ctx: TransferContext) -> Setup {
         let request = ctx.request
         let body = ctx.body
+        // A small body in memory goes out with the head in one send (curl sends
+        // POSTFIELDS of up to 64 KiB that way); through the read callback it takes
+        // a second send, and on the server a second read.
+        var inlineBody: UnsafeRawBufferPointer? = nil
+        if request.method == "PUT" || request.method == "POST", case .bytes(let b) = body, b.count > 0, b.count <= Self.inlineBodyBytes {
+            inlineBody = b
+        }
         var headerList: UnsafeMutablePointer<curl_slist>? = nil
+        var hasContentType = false
         for (name, value) in request.headers {
             headerList = curl_slist_append(headerList, value.isEmpty ? "\(name);" : "\(name): \(value)")
+            if asciiEqualsIgnoringCase(name, "content-type") { hasContentType = true }
         }
+        // Without this, curl would add its form default to an inline body.
+        if inlineBody != nil && !hasContentType { headerList = curl_slist_append(headerList, "Content-Type:") }
         // R2 does not support 100-continue; bodies always have a Content-Length.
         headerList = curl_slist_append(headerList, "Expect:")
         headerList = curl_slist_append(headerList, "Accept:")
@@ -146,6 +159,12 @@ package final class CurlTransport: Transport, AsyncTransport {
         case "GET": break
         case "HEAD": _ = r2_curl_setopt_long(h, CURLOPT_NOBODY, 1)
         case "PUT", "POST":
+            if let b = inlineBody, let base = b.baseAddress {
+                _ = r2_curl_setopt_off(h, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(b.count))
+                _ = r2_curl_setopt_ptr(h, CURLOPT_POSTFIELDS, UnsafeMutableRawPointer(mutating: base))
+                if request.method == "PUT" { _ = r2_curl_setopt_str(h, CURLOPT_CUSTOMREQUEST, "PUT") }
+                break
+            }
             _ = r2_curl_setopt_long(h, CURLOPT_UPLOAD, 1)
             _ = r2_curl_setopt_off(h, CURLOPT_INFILESIZE_LARGE, curl_off_t(body.length))
             if request.method == "POST" { _ = r2_curl_setopt_str(h, CURLOPT_CUSTOMREQUEST, "POST") }
