@@ -131,7 +131,7 @@ func bench(client config: ClientConfig) async -> Int32 {
         let peakRSS: Int = Int(u1.ru_maxrss)  // KiB
         let perRequest: Double = Double(peakRSS - rssBefore) / Double(requests)
         let named: [String] = byName.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
-        let engineThreads: String = env("R2_ENGINE_THREADS") ?? "2"
+        let engineThreads: String = env("R2_ENGINE_THREADS") ?? "default \(Engine.defaultThreads)"
         print("r2 Swift async: \(requests) concurrent getObject of \(size) B, one task each (R2_ENGINE_THREADS \(engineThreads))")
         print("  \(fmt(opsPerSecond)) ops/s   \(fmt(seconds, 2)) s   \(fmt(cpuPerOp)) us CPU/op (user+sys, whole process)")
         print("  failures: \(failures); bytes: \(bytes); calls in flight at once: up to \(inFlight.state.withLock { $0.peak })")

@@ -706,8 +706,8 @@ typedef int64_t (*r2_read_cb)(uint8_t *buf, size_t cap, void *userdata);
 
 /** @name Asynchronous operations
  * Every `_async` call returns at once and reports its outcome later through an
- * r2_done_cb, on one of r2's engine threads (R2_ENGINE_THREADS, default 2, at
- * most 4; started on first use). */
+ * r2_done_cb, on one of r2's engine threads (R2_ENGINE_THREADS, at most 4;
+ * by default 1, or 2 with four or more CPUs; started on first use). */
 
 /** An asynchronous operation in flight: cancel it with r2_op_cancel(), resume
  * its paused stream with r2_op_resume(), release it with r2_op_free() (at any
