@@ -18,7 +18,9 @@ process that started it exits. Control: connect, send one line, read one:
         stall_down=N     pause a connection once N bytes went server -> client on it ...
         stall_ms=T       ... for T milliseconds
         stalls=K         how many stalls in all
-        slowdown=K       the next K connections get "503 SlowDown" (Retry-After below) and are closed
+        slowdown=K       the next K requests get "503 SlowDown" (Retry-After below) and their connection
+                         is closed: the first request of a new connection, or the next request on a
+                         kept-alive connection after the plan was set (clients share pooled connections)
         retry_after=S    seconds, default 1
     stats                "connections=.. resets=.. stalls=.. slowdowns=.. bytes_down=.. bytes_up=.."
     quit
@@ -127,8 +129,14 @@ class Connection:
                 if not data:
                     break
                 with self.proxy.lock:
+                    replanned = generation != -1 and generation != self.proxy.generation
                     if generation != self.proxy.generation:
                         generation, plan, moved = self.proxy.generation, dict(self.proxy.plan), 0
+                # A kept-alive connection's first request under a new plan is a next request too.
+                if direction == "up" and replanned and self.proxy.take("slowdown", "slowdowns"):
+                    slow_down(self.client, plan["retry_after"], data)
+                    self.server.close()
+                    return
                 reset_at = plan["reset_" + direction]
                 stall_at = plan["stall_down"] if direction == "down" else 0
                 start, end = moved, moved + len(data)
@@ -166,10 +174,9 @@ class Connection:
             self.server.close()
 
 
-def slow_down(client, retry_after):
-    """Reads the request head, answers 503 SlowDown and closes (no upstream)."""
+def slow_down(client, retry_after, head=b""):
+    """Reads the request head (`head`: what was read of it already), answers 503 SlowDown and closes."""
     client.settimeout(5)
-    head = b""
     try:
         while b"\r\n\r\n" not in head and len(head) < 65536:
             data = client.recv(4096)
