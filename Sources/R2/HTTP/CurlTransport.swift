@@ -108,9 +108,13 @@ package final class CurlTransport: Transport, AsyncTransport {
         let body = ctx.body
         // A small body in memory goes out with the head in one send (curl sends
         // POSTFIELDS of up to 64 KiB that way); through the read callback it takes
-        // a second send, and on the server a second read.
+        // a second send, and on the server a second read. Only for an unconditional
+        // PUT: curl re-sends a body it can rewind on its own when a reused connection
+        // dies before the answer, and only a request that may run twice (not a
+        // conditional PUT, not Complete or Create) can be sent that way.
         var inlineBody: UnsafeRawBufferPointer? = nil
-        if request.method == "PUT" || request.method == "POST", case .bytes(let b) = body, b.count > 0, b.count <= Self.inlineBodyBytes {
+        if request.method == "PUT", case .bytes(let b) = body, b.count > 0, b.count <= Self.inlineBodyBytes,
+           !request.headers.contains(where: { isConditionalHeader($0.name) }) {
             inlineBody = b
         }
         var headerList: UnsafeMutablePointer<curl_slist>? = nil
@@ -162,7 +166,7 @@ package final class CurlTransport: Transport, AsyncTransport {
             if let b = inlineBody, let base = b.baseAddress {
                 _ = r2_curl_setopt_off(h, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(b.count))
                 _ = r2_curl_setopt_ptr(h, CURLOPT_POSTFIELDS, UnsafeMutableRawPointer(mutating: base))
-                if request.method == "PUT" { _ = r2_curl_setopt_str(h, CURLOPT_CUSTOMREQUEST, "PUT") }
+                _ = r2_curl_setopt_str(h, CURLOPT_CUSTOMREQUEST, "PUT")
                 break
             }
             _ = r2_curl_setopt_long(h, CURLOPT_UPLOAD, 1)
@@ -402,6 +406,12 @@ private let curlHeader: r2_curl_data_cb = { data, size, count, user in
     case .other: break
     }
     return n
+}
+
+/// A precondition header: a request carrying one must not be re-sent blindly.
+func isConditionalHeader(_ name: String) -> Bool {
+    asciiEqualsIgnoringCase(name, "if-match") || asciiEqualsIgnoringCase(name, "if-none-match")
+        || asciiEqualsIgnoringCase(name, "if-modified-since") || asciiEqualsIgnoringCase(name, "if-unmodified-since")
 }
 
 /// One line of a response head as curl hands it over (CRLF included).
