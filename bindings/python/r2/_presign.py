@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime
 import threading
-from ctypes import byref, c_int64
+from ctypes import byref, c_int64, c_size_t, create_string_buffer
 from collections.abc import Mapping
 
 from . import _ffi
@@ -18,20 +18,34 @@ if TYPE_CHECKING:
     from ._convert import Headers
 
 
-# A presigned URL costs a few µs, so the Python around the C call counts:
-# the method and bucket names a program uses (a handful) are encoded once, and
-# each thread reuses one r2_presign_options for a signing time alone.
-_names: dict[str, bytes] = {}
+# A presigned URL costs a few µs, so the Python around the C call counts (a
+# ctypes call costs ~0.8 µs, each ctypes object made per call ~0.1 µs): one
+# foreign call per URL, r2_client_presign_into, which writes the URL into a
+# buffer each thread keeps (taken out while in use: a signal handler may
+# presign on this thread between the call and the read); the (method, bucket,
+# expiry) triples a program uses (a handful) are converted once; each thread
+# reuses one r2_presign_options for a signing time alone.
+_arguments: dict[tuple, tuple] = {}
 _local = threading.local()
 
 
-def _name(value: str, what: str) -> Optional[bytes]:
-    b = _names.get(value) if type(value) is str else None
-    if b is None:
-        b = cstr(value, what)
-        if b is not None and len(_names) < 256 and type(value) is str:
-            _names[value] = b
-    return b
+def _c_arguments(method: str, bucket: str, expires: Union[int, datetime.timedelta]) -> tuple[Any, Any, Any]:
+    """(method, bucket, expires) as C arguments (int64_t as c_int64.from_param's
+    object: passed as it is, where a c_int64 would make a new one per call),
+    remembered for exact str, str, int (an equal key of another type, such as
+    3600.0 or a str subclass, converts to the same)."""
+    m, b = cstr(method, "method"), cstr(bucket, "bucket")
+    e = c_int64.from_param(expires if type(expires) is int else seconds(expires))
+    if type(method) is str and type(bucket) is str and type(expires) is int and len(_arguments) < 256:
+        _arguments[method, bucket, expires] = (m, b, e)
+    return m, b, e
+
+
+def _url_buffer(capacity: int) -> tuple[Any, Any, Any, int, Any, Any]:
+    """(buffer, byref(buffer), its size_t capacity argument, capacity,
+    byref(length), length) for r2_client_presign_into."""
+    buf, length = create_string_buffer(capacity), c_size_t()
+    return buf, byref(buf), c_size_t.from_param(capacity), capacity, byref(length), length
 
 
 def _time_options(unix_time: Any) -> Any:
@@ -58,6 +72,15 @@ class PresignMixin(ClientBase):
         ``unix_time`` (int or aware datetime) fixes the signing time.
         ``sse_customer_key`` signs the SSE-C headers (the URL's user must send
         them too: the algorithm, the base64 key and its MD5). No network call."""
+        k = key.encode("utf-8", "surrogatepass") if type(key) is str and "\0" not in key else cstr(key, "key")
+        if headers or query or unix_time is not None or sse_customer_key is not None:
+            return self._presign(method, bucket, k, expires, self._presign_options(headers, query, unix_time,
+                                                                                 sse_customer_key))
+        return self._presign(method, bucket, k, expires, None)
+
+    @staticmethod
+    def _presign_options(headers: Headers, query: Headers, unix_time: Any, sse_customer_key: Optional[bytes]) -> Any:
+        """byref(r2_presign_options) for presign's options (or None)."""
         if sse_customer_key is not None:
             sse_key(sse_customer_key)
             import base64
@@ -67,16 +90,15 @@ class PresignMixin(ClientBase):
                             "x-amz-server-side-encryption-customer-key": base64.b64encode(bytes(sse_customer_key)).decode(),
                             "x-amz-server-side-encryption-customer-key-MD5":
                                 base64.b64encode(hashlib.md5(bytes(sse_customer_key)).digest()).decode()})
-        opts = None
         if headers or query:
             # Every field given at once.
             header_list, header_count = header_array(headers, "headers")
             query_list, query_count = header_array(query, "query")
-            opts = byref(_ffi.r2_presign_options(_ffi.R2_PRESIGN_OPTIONS_VERSION, header_list, header_count,
+            return byref(_ffi.r2_presign_options(_ffi.R2_PRESIGN_OPTIONS_VERSION, header_list, header_count,
                                                  to_unix_time(unix_time), query_list, query_count))
-        elif unix_time is not None:
-            opts = _time_options(unix_time)
-        return self._presign(method, bucket, cstr(key, "key"), expires, opts)
+        if unix_time is not None:
+            return _time_options(unix_time)
+        return None
 
     def presign_list_objects(self, bucket: str, expires: Union[int, datetime.timedelta] = 3600, *,
                              prefix: Optional[str] = None, delimiter: Optional[str] = None,
@@ -97,15 +119,25 @@ class PresignMixin(ClientBase):
         return self._presign("GET", bucket, None, expires, byref(o))
 
     def _presign(self, method: str, bucket: str, k: Optional[bytes], expires: Any, opts: Any) -> str:
-        url = _ffi.r2_buf()
-        out = byref(url)
-        m, b = _name(method, "method"), _name(bucket, "bucket")
-        e = c_int64(expires if type(expires) is int else seconds(expires))
-        lib = self._lib.unchecked  # every argument is already its C type (see Library.unchecked)
-        with self._in_use as handle:
-            code = lib.r2_client_presign(out, handle, m, b, k, e, opts)
-        check(self._lib, code)
         try:
-            return url.ptr[:url.size].decode()
-        finally:
-            lib.r2_buf_dispose(out)
+            args = _arguments.get((method, bucket, expires))
+        except TypeError:  # unhashable: _c_arguments names the argument
+            args = None
+        m, b, e = args or _c_arguments(method, bucket, expires)
+        try:
+            spare = _local.urls
+        except AttributeError:
+            spare = _local.urls = []
+        buf, buf_ref, capacity_arg, capacity, length_ref, length = out = spare.pop() if spare else _url_buffer(4096)
+        presign_into = self._lib.unchecked.r2_client_presign_into  # every argument is already its C type
+        while True:
+            with self._in_use as handle:
+                code = presign_into(buf_ref, capacity_arg, length_ref, handle, m, b, k, e, opts)
+            if not code:
+                url = buf[:length.value].decode()
+                spare.append(out)
+                return url
+            if length.value < capacity:  # not a URL longer than the buffer: a real error
+                spare.append(out)
+                check(self._lib, code)
+            buf, buf_ref, capacity_arg, capacity, length_ref, length = out = _url_buffer(length.value + 1)
