@@ -120,9 +120,9 @@ def test_client_presign_arguments_of_other_types():
 
 
 def test_client_presign_from_threads_and_a_signal_handler():
-    # Each thread has its own buffer; a signal handler that presigns on the main
-    # thread between the C call and the read of the buffer must not change the
-    # URL that call returns (the buffer is taken out while in use).
+    # Each thread has its own buffer and signing-time options; a signal handler
+    # that presigns (at another time) on the main thread between two steps of a
+    # call must not change the URL that call returns (they are taken out while in use).
     import signal
     import threading
 
@@ -140,7 +140,7 @@ def test_client_presign_from_threads_and_a_signal_handler():
 
         def handler(signum, frame) -> None:
             handled[0] += 1
-            c.presign("PUT", "other-bucket", "from-the-handler/" + "x" * handled[0], 600)
+            c.presign("PUT", "other-bucket", "from-the-handler/" + "x" * handled[0], 600, unix_time=1600000000)
 
         previous = signal.signal(signal.SIGALRM, handler)
         signal.setitimer(signal.ITIMER_REAL, 0.0005, 0.0005)
