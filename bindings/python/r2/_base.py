@@ -31,7 +31,9 @@ class _InUse:
     The count is a list (append and pop are atomic), so a call takes no lock:
     it counts itself first, then checks that the client is not closing, and
     close() marks the client closing before it waits for the count to drop to
-    zero; either close() sees the call, or the call sees close()."""
+    zero; either close() sees the call, or the call sees close(). A call that
+    ends uncounts itself first, then wakes a closing client's close().
+    PresignMixin.presign writes these steps out (its hot path)."""
 
     __slots__ = ("client", "calls")
 
@@ -52,10 +54,14 @@ class _InUse:
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         self.calls.pop()
+        if self.client._closing:
+            self.wake()
+
+    def wake(self) -> None:
+        """Wakes close(), waiting for the calls in flight to end."""
         c = self.client
-        if c._closing:
-            with c._lock:
-                c._lock.notify_all()
+        with c._lock:
+            c._lock.notify_all()
 
 
 class ClientBase(Managed):

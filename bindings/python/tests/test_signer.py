@@ -155,3 +155,31 @@ def test_client_presign_from_threads_and_a_signal_handler():
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, previous)
         assert not wrong and handled[0] > 0
+
+
+def test_client_close_while_threads_presign():
+    # close() waits for the presigns in flight (presign counts itself in the
+    # client like every call) and returns; later ones raise ValueError.
+    import threading
+
+    c = offline_client()
+    outcomes: list = []
+    started = threading.Barrier(5)
+
+    def presign_until_closed() -> None:
+        started.wait()
+        try:
+            while True:
+                c.presign("GET", "my-bucket", "k", 60)
+        except ValueError as e:
+            outcomes.append(str(e))
+
+    threads = [threading.Thread(target=presign_until_closed) for _ in range(4)]
+    for t in threads:
+        t.start()
+    started.wait()
+    c.close()
+    for t in threads:
+        t.join(timeout=30)
+    assert not any(t.is_alive() for t in threads)
+    assert outcomes == ["the r2 client is closed"] * 4
