@@ -1676,6 +1676,33 @@ typedef struct r2_presign_options {
 R2_API int32_t r2_client_presign(r2_buf *out, r2_client *client, const char *method, const char *bucket, const char *key, int64_t expires_seconds, const r2_presign_options *opts);
 
 /**
+ * Presigns a URL like r2_client_presign(), but writes it into the caller's
+ * buffer: one call and nothing to release, for bindings whose every foreign
+ * call is costly (Python's ctypes), which keep one buffer per thread.
+ *
+ * @param buf Out: on R2_OK, the URL, NUL-terminated; untouched on failure. May be
+ *        NULL only when capacity is 0.
+ * @param capacity The size of buf in bytes. A URL is a few hundred bytes (its key
+ *        percent-encoded, up to 3 bytes per key byte, plus opts' headers and query).
+ * @param len Out: on R2_OK, the URL's length in bytes (without the NUL); when buf is
+ *        too small, the same length, and the call fails with R2_ERR_INVALID_ARGUMENT
+ *        (call again with a buffer of at least *len + 1 bytes); 0 on any other failure.
+ * @param client The client whose credentials and endpoint sign the URL.
+ * @param method "GET", "PUT", "HEAD" or "DELETE".
+ * @param bucket Bucket name (NUL-terminated UTF-8).
+ * @param key Object key, or NULL for a bucket-level request (see r2_client_presign()).
+ * @param expires_seconds 1 to 604800 (R2_MIN_PRESIGN_EXPIRES to R2_MAX_PRESIGN_EXPIRES).
+ * @param opts May be NULL: extra signed headers and query parameters, the signing time.
+ * @return R2_OK; R2_ERR_INVALID_ARGUMENT (NULL len, NULL buf with a non-zero
+ *         capacity, buf too small, or any argument r2_client_presign() refuses),
+ *         R2_ERR_INVALID_BUCKET_NAME or R2_ERR_INVALID_OBJECT_NAME.
+ * Ownership: everything is borrowed for the call; buf stays the caller's.
+ * Threads: any thread; the client may be shared by many threads at once (each
+ *     with its own buf).
+ */
+R2_API int32_t r2_client_presign_into(char *buf, size_t capacity, size_t *len, r2_client *client, const char *method, const char *bucket, const char *key, int64_t expires_seconds, const r2_presign_options *opts);
+
+/**
  * Sets an r2_presign_options to a version of the struct with every other field
  * zero, which means the default. The same as R2_PRESIGN_OPTIONS_INIT, for
  * bindings that cannot use the macro.

@@ -87,7 +87,7 @@ FUNCTION_RULES = [
     (r"r2_(status|error)_", "errors"),
     (r"r2_buf_", "buffers"),
     (r"r2_op_|r2_\w+_async$", "async"),
-    (r"r2_client_presign$|r2_presign$|r2_presign_|r2_signer_|r2_signed_|r2_sign_", "presign"),
+    (r"r2_client_presign(_into)?$|r2_presign$|r2_presign_|r2_signer_|r2_signed_|r2_sign_", "presign"),
     (r"r2_client_(metrics|breaker)_|r2_log_|r2_trace_", "observability"),
     (r"r2_cassette_|r2_replay_|r2_record_", "replay"),
     (r"r2_client_|r2_cancel_|r2_bucket_validate$|r2_key_validate$|r2_validate_", "client"),

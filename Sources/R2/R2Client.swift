@@ -114,12 +114,28 @@ public final class R2Client: Sendable {
         package var bytes: Bytes { Bytes(start: pointer, count: count) }
     }
 
-    /// `presign` on borrowed UTF-8 (the C ABI's strings, checked as UTF-8 by
-    /// the caller), built as bytes from start to end: the URL is written once,
-    /// into the buffer the caller receives.
+    /// `presignedURL(..., into:)` into a malloc'd buffer.
     package func presignedURL(method: Bytes, bucket: Bytes, key: Bytes?, expiresIn: Int64,
                               headers: UnsafeBufferPointer<HeaderBytes>, query: UnsafeBufferPointer<HeaderBytes>,
                               unixTime: Int64?) throws(R2Error) -> PresignedURL
+    {
+        var pointer: UnsafeMutablePointer<UInt8>? = nil
+        let count = try presignedURL(method: method, bucket: bucket, key: key, expiresIn: expiresIn, headers: headers,
+                                     query: query, unixTime: unixTime) { size in
+            pointer = malloc(size)!.assumingMemoryBound(to: UInt8.self)
+            return pointer
+        }
+        return PresignedURL(pointer: pointer!, count: count)
+    }
+
+    /// `presign` on borrowed UTF-8 (the C ABI's strings, checked as UTF-8 by
+    /// the caller), built as bytes from start to end: the URL is written once,
+    /// NUL-terminated, into the buffer `into(size)` returns for its `size`
+    /// bytes (the NUL included); `into` returning nil leaves it unwritten (a
+    /// caller's buffer too small). Returns the URL's length without the NUL.
+    package func presignedURL(method: Bytes, bucket: Bytes, key: Bytes?, expiresIn: Int64,
+                              headers: UnsafeBufferPointer<HeaderBytes>, query: UnsafeBufferPointer<HeaderBytes>,
+                              unixTime: Int64?, into: (Int) -> UnsafeMutablePointer<UInt8>?) throws(R2Error) -> Int
     {
         guard Self.isPresignMethod(method) else {
             let m = String(decoding: method, as: UTF8.self)
@@ -167,7 +183,7 @@ public final class R2Client: Sendable {
                 let scheme = endpoint.scheme == "http" ? Bytes(staticString: "http://") : Bytes(staticString: "https://")
                 let signedQuery = result.bytes(result.query)
                 let count = scheme.count + host.count + path.count + 1 + signedQuery.count
-                let out = malloc(count + 1)!.assumingMemoryBound(to: UInt8.self)
+                guard let out = into(count + 1) else { return count }
                 memcpy(out, scheme.baseAddress!, scheme.count)
                 memcpy(out + scheme.count, storage.baseAddress! + host.offset, host.count)
                 var at = scheme.count + host.count
@@ -176,7 +192,7 @@ public final class R2Client: Sendable {
                 out[at] = 0x3f
                 memcpy(out + at + 1, signedQuery.baseAddress!, signedQuery.count)
                 out[count] = 0
-                return PresignedURL(pointer: out, count: count)
+                return count
             }
         }
     }

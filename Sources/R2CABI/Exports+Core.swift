@@ -246,25 +246,83 @@ func clientConfig(_ o: r2_client_options) throws(R2Error) -> ClientConfig {
     guarded { () throws(R2Error) in
         guard let out else { throw invalid("out is NULL") }
         out.pointee = r2_buf(ptr: nil, size: 0)
-        let c = try handle(client, as: R2Client.self, "client")
-        let m = try cBytes(method, "method"), b = try cBytes(bucket, "bucket")
-        let k = key == nil ? nil : try cBytes(key, "key")
-        var headerCount = 0, queryCount = 0
-        var time: Int64? = nil
-        if let opts {
-            try checkVersion(opts.pointee.version, current: 1, "r2_presign_options")
-            headerCount = try pairCount(opts.pointee.headers, opts.pointee.header_count, "opts->headers")
-            queryCount = try pairCount(opts.pointee.query, opts.pointee.query_count, "opts->query")
-            if opts.pointee.unix_time != 0 { time = try unixTime(opts.pointee.unix_time, "opts->unix_time") }
+        var url: UnsafeMutablePointer<UInt8>? = nil
+        let count = try presign(client, method, bucket, key, expires_seconds, opts) { size in
+            url = malloc(size)!.assumingMemoryBound(to: UInt8.self)
+            return url
         }
-        // The strings are borrowed as they are: nothing is copied before the URL is written.
-        let url = try withPairs(opts?.pointee.headers, headerCount, "opts->headers") { (headers) throws(R2Error) in
-            try withPairs(opts?.pointee.query, queryCount, "opts->query") { (query) throws(R2Error) in
-                try c.presignedURL(method: m, bucket: b, key: k, expiresIn: expires_seconds, headers: headers, query: query,
-                                   unixTime: time)
-            }
+        out.pointee = r2_buf(ptr: UnsafeMutableRawPointer(url!).assumingMemoryBound(to: CChar.self), size: count)
+    }
+}
+
+/// Presigns a URL like r2_client_presign(), but writes it into the caller's
+/// buffer: one call and nothing to release, for bindings whose every foreign
+/// call is costly (Python's ctypes), which keep one buffer per thread.
+///
+/// - Parameters:
+///   - buf: Out: on R2_OK, the URL, NUL-terminated; untouched on failure. May be
+///     NULL only when capacity is 0.
+///   - capacity: The size of buf in bytes. A URL is a few hundred bytes (its key
+///     percent-encoded, up to 3 bytes per key byte, plus opts' headers and query).
+///   - len: Out: on R2_OK, the URL's length in bytes (without the NUL); when buf is
+///     too small, the same length, and the call fails with R2_ERR_INVALID_ARGUMENT
+///     (call again with a buffer of at least *len + 1 bytes); 0 on any other failure.
+///   - client: The client whose credentials and endpoint sign the URL.
+///   - method: "GET", "PUT", "HEAD" or "DELETE".
+///   - bucket: Bucket name (NUL-terminated UTF-8).
+///   - key: Object key, or NULL for a bucket-level request (see r2_client_presign()).
+///   - expires_seconds: 1 to 604800 (R2_MIN_PRESIGN_EXPIRES to R2_MAX_PRESIGN_EXPIRES).
+///   - opts: May be NULL: extra signed headers and query parameters, the signing time.
+/// - Returns: R2_OK; R2_ERR_INVALID_ARGUMENT (NULL len, NULL buf with a non-zero
+///   capacity, buf too small, or any argument r2_client_presign() refuses),
+///   R2_ERR_INVALID_BUCKET_NAME or R2_ERR_INVALID_OBJECT_NAME.
+/// - Ownership: everything is borrowed for the call; buf stays the caller's.
+/// - Threads: any thread; the client may be shared by many threads at once (each
+///   with its own buf).
+@c public func r2_client_presign_into(_ buf: UnsafeMutablePointer<CChar>?, _ capacity: UInt, _ len: UnsafeMutablePointer<UInt>?,
+                                      _ client: OpaquePointer?, _ method: UnsafePointer<CChar>?,
+                                      _ bucket: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?, _ expires_seconds: Int64,
+                                      _ opts: UnsafePointer<r2_presign_options>?) -> Int32
+{
+    guarded { () throws(R2Error) in
+        guard let len else { throw invalid("len is NULL") }
+        len.pointee = 0
+        if buf == nil && capacity > 0 { throw invalid("buf is NULL but its capacity is \(capacity)") }
+        var fits = false
+        let count = try presign(client, method, bucket, key, expires_seconds, opts) { size in
+            fits = UInt(size) <= capacity
+            return fits ? UnsafeMutableRawPointer(buf!).assumingMemoryBound(to: UInt8.self) : nil
         }
-        out.pointee = r2_buf(ptr: UnsafeMutableRawPointer(url.pointer).assumingMemoryBound(to: CChar.self), size: url.count)
+        len.pointee = UInt(count)
+        guard fits else {
+            throw invalid("buf is too small for the URL: capacity \(capacity), the URL needs \(count + 1) bytes with its NUL")
+        }
+    }
+}
+
+/// r2_client_presign and r2_client_presign_into: the arguments checked, then
+/// the URL written into `into(size)` (see R2Client.presignedURL); returns its length.
+private func presign(_ client: OpaquePointer?, _ method: UnsafePointer<CChar>?, _ bucket: UnsafePointer<CChar>?,
+                     _ key: UnsafePointer<CChar>?, _ expires_seconds: Int64, _ opts: UnsafePointer<r2_presign_options>?,
+                     into: (Int) -> UnsafeMutablePointer<UInt8>?) throws(R2Error) -> Int
+{
+    let c = try handle(client, as: R2Client.self, "client")
+    let m = try cBytes(method, "method"), b = try cBytes(bucket, "bucket")
+    let k = key == nil ? nil : try cBytes(key, "key")
+    var headerCount = 0, queryCount = 0
+    var time: Int64? = nil
+    if let opts {
+        try checkVersion(opts.pointee.version, current: 1, "r2_presign_options")
+        headerCount = try pairCount(opts.pointee.headers, opts.pointee.header_count, "opts->headers")
+        queryCount = try pairCount(opts.pointee.query, opts.pointee.query_count, "opts->query")
+        if opts.pointee.unix_time != 0 { time = try unixTime(opts.pointee.unix_time, "opts->unix_time") }
+    }
+    // The strings are borrowed as they are: nothing is copied before the URL is written.
+    return try withPairs(opts?.pointee.headers, headerCount, "opts->headers") { (headers) throws(R2Error) in
+        try withPairs(opts?.pointee.query, queryCount, "opts->query") { (query) throws(R2Error) in
+            try c.presignedURL(method: m, bucket: b, key: k, expiresIn: expires_seconds, headers: headers, query: query,
+                               unixTime: time, into: into)
+        }
     }
 }
 

@@ -128,6 +128,56 @@ static void test_handles(void) {
     r2_client_free(c);
 }
 
+/* r2_client_presign_into writes what r2_client_presign returns, into the
+ * caller's buffer; a buffer too small is refused with the length needed and left
+ * untouched; its own arguments are checked. */
+static void test_presign_into(void) {
+    r2_client *c = new_client();
+    r2_presign_options po = R2_PRESIGN_OPTIONS_INIT;
+    po.unix_time = 1700000000;
+    r2_buf url = {NULL, 0};
+    CHECK(r2_client_presign(&url, c, "GET", "my-bucket", "a b/\xc3\xbc.txt", 60, &po) == R2_OK, "presign");
+    char buf[2048];
+    size_t len = 7;
+    CHECK(r2_client_presign_into(NULL, 0, &len, c, "GET", "my-bucket", "a b/\xc3\xbc.txt", 60, &po) == R2_ERR_INVALID_ARGUMENT
+          && len == url.size && strstr(last_message(), "too small") != NULL, "no buffer: the length needed (%zu)", len);
+    memset(buf, '#', sizeof buf);
+    len = 0;
+    CHECK(r2_client_presign_into(buf, url.size, &len, c, "GET", "my-bucket", "a b/\xc3\xbc.txt", 60, &po) == R2_ERR_INVALID_ARGUMENT
+          && len == url.size && buf[0] == '#', "no room for the NUL: refused, buffer untouched");
+    len = 0;
+    CHECK(r2_client_presign_into(buf, url.size + 1, &len, c, "GET", "my-bucket", "a b/\xc3\xbc.txt", 60, &po) == R2_OK
+          && len == url.size && memcmp(buf, url.ptr, url.size) == 0 && buf[len] == '\0', "exact fit: the same URL");
+    r2_buf_dispose(&url);
+    CHECK(r2_client_presign(&url, c, "GET", "bucket", NULL, 60, NULL) == R2_OK, "bucket-level presign");
+    CHECK(r2_client_presign_into(buf, sizeof buf, &len, c, "GET", "bucket", NULL, 60, NULL) == R2_OK && len == url.size
+          && strstr(buf, "/bucket?X-Amz-") != NULL, "NULL key presigns the bucket");
+    r2_buf_dispose(&url);
+
+    CHECK(r2_client_presign_into(buf, sizeof buf, NULL, c, "GET", "bucket", "key", 60, NULL) == R2_ERR_INVALID_ARGUMENT
+          && strstr(last_message(), "len") != NULL, "NULL len");
+    len = 7;
+    CHECK(r2_client_presign_into(NULL, 16, &len, c, "GET", "bucket", "key", 60, NULL) == R2_ERR_INVALID_ARGUMENT
+          && len == 0 && strstr(last_message(), "buf is NULL") != NULL, "NULL buf with a capacity");
+    len = 7;
+    CHECK(r2_client_presign_into(buf, sizeof buf, &len, NULL, "GET", "bucket", "key", 60, NULL) == R2_ERR_INVALID_ARGUMENT
+          && len == 0, "NULL client");
+    CHECK(r2_client_presign_into(buf, sizeof buf, &len, c, NULL, "bucket", "key", 60, NULL) == R2_ERR_INVALID_ARGUMENT, "NULL method");
+    CHECK(r2_client_presign_into(buf, sizeof buf, &len, c, "POST", "bucket", "key", 60, NULL) == R2_ERR_INVALID_ARGUMENT, "POST");
+    CHECK(r2_client_presign_into(buf, sizeof buf, &len, c, "GET", "bucket", "bad\xff", 60, NULL) == R2_ERR_INVALID_ARGUMENT
+          && len == 0, "key not UTF-8");
+    CHECK(r2_client_presign_into(buf, sizeof buf, &len, c, "GET", "Bucket", "key", 60, NULL) == R2_ERR_INVALID_BUCKET_NAME,
+          "bad bucket name");
+    CHECK(r2_client_presign_into(buf, sizeof buf, &len, c, "GET", "bucket", "key", 604801, NULL) == R2_ERR_INVALID_ARGUMENT,
+          "expiry 604801");
+    po.version = 99;
+    CHECK(r2_client_presign_into(buf, sizeof buf, &len, c, "GET", "bucket", "key", 60, &po) == R2_ERR_INVALID_ARGUMENT,
+          "options of a newer version");
+    r2_client_free(c);
+    CHECK(r2_client_presign_into(buf, sizeof buf, &len, c, "GET", "bucket", "key", 60, NULL) == R2_ERR_INVALID_ARGUMENT,
+          "freed client");
+}
+
 static void test_presign_validation(void) {
     r2_client *c = new_client();
     r2_buf url = {NULL, 0};
@@ -493,6 +543,7 @@ int main(void) {
     test_client_options();
     test_handles();
     test_presign_validation();
+    test_presign_into();
     test_presign_matches_botocore();
     test_signer_validation();
     test_from_env();

@@ -50,6 +50,9 @@ static void client_calls(r2_client *c, const char *what) {
     const char *keys[1] = {"k"};
     r2_completed_part part = {1, "\"e\""};
     CALL(r2_client_presign(&buf, c, "GET", "bucket", "k", 60, NULL), "r2_client_presign");
+    char url[1024];
+    size_t url_len = 0;
+    CALL(r2_client_presign_into(url, sizeof url, &url_len, c, "GET", "bucket", "k", 60, NULL), "r2_client_presign_into");
     CALL(r2_client_breaker_state(&state, c), "r2_client_breaker_state");
     CALL(r2_client_metrics_json(&buf, c), "r2_client_metrics_json");
     CALL(r2_client_metrics_prometheus(&buf, c), "r2_client_metrics_prometheus");
@@ -94,6 +97,11 @@ static void bad_strings(r2_client *c, const char *bad, const char *what) {
     CALL(r2_client_presign(&buf, c, bad, "bucket", "k", 60, NULL), "presign method");
     CALL(r2_client_presign(&buf, c, "GET", bad, "k", 60, NULL), "presign bucket");
     CALL(r2_client_presign(&buf, c, "GET", "bucket", bad, 60, NULL), "presign key");
+    char url[1024];
+    size_t url_len = 0;
+    CALL(r2_client_presign_into(url, sizeof url, &url_len, c, bad, "bucket", "k", 60, NULL), "presign_into method");
+    CALL(r2_client_presign_into(url, sizeof url, &url_len, c, "GET", bad, "k", 60, NULL), "presign_into bucket");
+    CALL(r2_client_presign_into(url, sizeof url, &url_len, c, "GET", "bucket", bad, 60, NULL), "presign_into key");
     CALL(r2_object_put(&info, c, bad, "k", (const uint8_t *)"x", 1, NULL), "put bucket");
     CALL(r2_object_put(&info, c, "bucket", bad, (const uint8_t *)"x", 1, NULL), "put key");
     CALL(r2_object_get(&buf, &info, c, "bucket", bad, NULL), "get key");

@@ -649,6 +649,7 @@ FUNCTIONS = {
     "r2_transfer_download_stream": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, r2_write_cb, c_void_p, POINTER(r2_transfer_options)]),
     "r2_transfer_copy": (c_int32, [POINTER(r2_object_info), POINTER(r2_client), c_char_p, c_char_p, c_char_p, c_char_p, POINTER(r2_transfer_options)]),
     "r2_client_presign": (c_int32, [POINTER(r2_buf), POINTER(r2_client), c_char_p, c_char_p, c_char_p, c_int64, POINTER(r2_presign_options)]),
+    "r2_client_presign_into": (c_int32, [POINTER(c_char), c_size_t, POINTER(c_size_t), POINTER(r2_client), c_char_p, c_char_p, c_char_p, c_int64, POINTER(r2_presign_options)]),
     "r2_presign_options_init": (c_int32, [POINTER(r2_presign_options), c_uint32]),
     "r2_signer_options_init": (c_int32, [POINTER(r2_signer_options), c_uint32]),
     "r2_signer_new": (c_int32, [POINTER(POINTER(r2_signer)), POINTER(r2_signer_options)]),

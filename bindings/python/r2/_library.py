@@ -56,15 +56,20 @@ class Library:
 
 
 class _Unchecked:
-    """The calls made once per presigned URL or per listed page, bound a second
+    """The calls made once per presigned URL, signature or listed page, bound a second
     time without argtypes: ctypes then converts nothing (its per-argument
     checks cost more than the C call itself). Callers pass exactly the C
     types: bytes or None for strings, ctypes pointers and byref() for
-    pointers, c_int64 for int64_t."""
+    pointers, c_int64 or c_int64.from_param(n) for int64_t, c_size_t.from_param(n)
+    for size_t (a bare int would be passed as a C int)."""
 
-    __slots__ = ("r2_client_presign", "r2_buf_dispose", "r2_list_objects", "r2_list_result_dispose")
-    r2_client_presign: Any
-    r2_buf_dispose: Any
+    __slots__ = ("r2_client_presign_into", "r2_list_objects", "r2_list_result_dispose", "r2_signer_sign",
+                 "r2_signer_presign", "r2_signed_get", "r2_signed_free")
+    r2_client_presign_into: Any
+    r2_signer_sign: Any
+    r2_signer_presign: Any
+    r2_signed_get: Any
+    r2_signed_free: Any
     r2_list_objects: Any
     r2_list_result_dispose: Any
 

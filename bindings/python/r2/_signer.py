@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 import os
-from ctypes import POINTER, byref, string_at
+from ctypes import POINTER, byref, c_int64, string_at
 
 from . import _ffi
 from ._convert import byte_pointer, check, cstr, header_array, seconds, to_unix_time
@@ -14,7 +14,7 @@ from ._types import Signed
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up (mypy knows the name)
 if TYPE_CHECKING:
-    from typing import Optional, Union
+    from typing import Any, Optional, Union
 
     from ._convert import Headers
 
@@ -29,12 +29,12 @@ class _SignedResult(Managed):
         self._own(lib, handle)
 
     def _free(self, lib: Library, handle) -> None:
-        lib.r2_signed_free(handle)
+        lib.unchecked.r2_signed_free(handle)
 
     def read(self) -> tuple:
         f = _ffi.r2_signed_fields()
         f.version = _ffi.R2_SIGNED_FIELDS_VERSION
-        check(self._lib, self._lib.r2_signed_get(byref(f), self._ptr()))
+        check(self._lib, self._lib.unchecked.r2_signed_get(byref(f), self._ptr()))
         parts = string_at(f.header_block, f.header_block_len).decode().split("\0")
         headers = list(zip(parts[0:-1:2], parts[1:-1:2]))
         return (f.authorization.decode(), headers, f.query.decode(), f.signature.decode(),
@@ -81,9 +81,11 @@ class Signer(Managed):
                                  to_unix_time(unix_time), not content_sha256_header, omit_session_token)
         return r, owner
 
-    def _signed(self, call) -> Signed:
+    def _signed(self, function, request: _ffi.r2_sign_request, *expires: Any) -> Signed:
+        """Calls ``function(&result, signer, &request, *expires)`` (an unchecked
+        r2_signer_sign or r2_signer_presign: every argument is already its C type)."""
         result = POINTER(_ffi.r2_signed)()
-        check(self._lib, call(byref(result)))
+        check(self._lib, function(byref(result), self._ptr(), byref(request), *expires))
         return Signed._lazy(_SignedResult(self._lib, result))
 
     def sign(self, method: str, path: str, *, query: Optional[str] = None, headers: Headers = None,
@@ -97,7 +99,7 @@ class Signer(Managed):
         "UNSIGNED-PAYLOAD")."""
         r, _owner = self._request(method, path, query, headers, body, payload_hash, unix_time, content_sha256_header,
                                   omit_session_token)
-        return self._signed(lambda out: self._lib.r2_signer_sign(out, self._ptr(), byref(r)))
+        return self._signed(self._lib.unchecked.r2_signer_sign, r)
 
     def presign(self, method: str, path: str, *, expires: Union[int, datetime.timedelta] = 3600,
                 query: Optional[str] = None, headers: Headers = None, payload_hash: Optional[str] = None,
@@ -105,4 +107,4 @@ class Signer(Managed):
         """Presigns a request (query-string auth) for ``expires`` seconds; the
         result's ``query`` is the whole query string to send."""
         r, _owner = self._request(method, path, query, headers, b"", payload_hash, unix_time, True, omit_session_token)
-        return self._signed(lambda out: self._lib.r2_signer_presign(out, self._ptr(), byref(r), seconds(expires)))
+        return self._signed(self._lib.unchecked.r2_signer_presign, r, c_int64(seconds(expires)))
