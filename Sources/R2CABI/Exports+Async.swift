@@ -277,10 +277,9 @@ final class InfoAtHead {
                                    _ done: r2_done_cb?, _ userdata: UnsafeMutableRawPointer?, _ free_userdata: r2_free_cb?) -> Int32 {
     startAsync(op, client, done, userdata, free_userdata, prepare: { () throws(R2Error) in try ResultOut(info, "info") },
                { (c) throws(R2Error) in
-        guard data != nil || len == 0 else { throw invalid("data is NULL but len is \(len)") }
-        guard len <= UInt(Int.max) else { throw invalid("len \(len) is out of range") }
+        let body = try bytes(data, len)
         return try c.putObjectExchange(bucket: string(bucket, "bucket"), key: string(key, "key"),
-                                       body: UnsafeRawBufferPointer(start: data, count: Int(len)), options: putOptions(opts))
+                                       body: body, options: putOptions(opts))
     }, deliver: fillInfo)
 }
 
@@ -314,13 +313,8 @@ final class InfoAtHead {
                { (c) throws(R2Error) in
         guard let read else { throw invalid("read is NULL") }
         return try c.putObjectExchange(bucket: string(bucket, "bucket"), key: string(key, "key"), length: length,
-                                       options: putOptions(opts), rewind: rewindBody(opts, read_userdata)) { (buffer) throws(R2Error) -> Int in
-            let n = read(buffer.baseAddress!.assumingMemoryBound(to: UInt8.self), buffer.count, read_userdata)
-            if n == R2_READ_PAUSE { return RequestBody.readPaused }
-            guard n >= 0 else { throw R2Error(.aborted, "the read callback returned \(n): upload aborted") }
-            guard n <= buffer.count else { throw invalid("the read callback returned \(n) for a \(buffer.count)-byte buffer") }
-            return Int(n)
-        }
+                                       options: putOptions(opts), rewind: rewindBody(opts, read_userdata),
+                                       read: bodyReader(read, read_userdata, pausable: true))
     }, deliver: fillInfo)
 }
 
@@ -505,11 +499,10 @@ final class InfoAtHead {
         etag.pointee = r2_buf(ptr: nil, size: 0)
         return etag
     }, { (c) throws(R2Error) in
-        guard data != nil || len == 0 else { throw invalid("data is NULL but len is \(len)") }
-        guard len <= UInt(Int.max) else { throw invalid("len \(len) is out of range") }
+        let body = try bytes(data, len)
         let (checksum, sse, _) = try partOptions(opts)
         return try c.uploadPartExchange(upload(bucket, key, upload_id), partNumber: Int(part_number),
-                                        body: UnsafeRawBufferPointer(start: data, count: Int(len)), checksum: checksum, sseCustomerKey: sse)
+                                        body: body, checksum: checksum, sseCustomerKey: sse)
     }, deliver: { out, part in fill(out, part.etag) })
 }
 
@@ -731,9 +724,8 @@ func asyncTransferOptions(_ opts: UnsafePointer<r2_transfer_options>?, _ op: Asy
                                                _ done: r2_done_cb?, _ userdata: UnsafeMutableRawPointer?, _ free_userdata: r2_free_cb?) -> Int32 {
     startAsync(op, client, done, userdata, free_userdata, prepare: { () throws(R2Error) in try ResultOut(info, "info") },
                run: { (c, asyncOp, finish) throws(R2Error) in
-        guard data != nil || len == 0 else { throw invalid("data is NULL but len is \(len)") }
-        guard len <= UInt(Int.max) else { throw invalid("len \(len) is out of range") }
-        try c.startUpload(.bytes(UnsafeRawBufferPointer(start: data, count: Int(len))), bucket: string(bucket, "bucket"),
+        let body = try bytes(data, len)
+        try c.startUpload(.bytes(body), bucket: string(bucket, "bucket"),
                           key: string(key, "key"), options: asyncTransferOptions(opts, asyncOp), op: asyncOp, done: finish)
     }, deliver: fillInfo)
 }
@@ -832,13 +824,7 @@ func asyncTransferOptions(_ opts: UnsafePointer<r2_transfer_options>?, _ op: Asy
         guard length >= -1 else { throw invalid("length \(length) must be >= 0, or -1 for unknown") }
         try c.startUploadStream(bucket: string(bucket, "bucket"), key: string(key, "key"), length: length < 0 ? nil : UInt64(length),
                                 options: asyncTransferOptions(opts, asyncOp), rewind: rewindBody(opts?.pointee.put, read_userdata),
-                                read: { (buffer) throws(R2Error) -> Int in
-            let n = read(buffer.baseAddress!.assumingMemoryBound(to: UInt8.self), buffer.count, read_userdata)
-            if n == R2_READ_PAUSE { return RequestBody.readPaused }
-            guard n >= 0 else { throw R2Error(.aborted, "the read callback returned \(n): upload aborted") }
-            guard n <= buffer.count else { throw invalid("the read callback returned \(n) for a \(buffer.count)-byte buffer") }
-            return Int(n)
-        }, op: asyncOp, done: finish)
+                                read: bodyReader(read, read_userdata, pausable: true), op: asyncOp, done: finish)
     }, deliver: fillInfo)
 }
 

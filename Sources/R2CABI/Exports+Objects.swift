@@ -254,10 +254,9 @@ func fillInfo(_ out: ResultOut<r2_object_info>, _ info: ObjectInfo) {
     guarded { () throws(R2Error) in
         let infoOut = try ResultOut(info, "info")
         let c = try handle(client, as: R2Client.self, "client")
-        guard data != nil || len == 0 else { throw invalid("data is NULL but len is \(len)") }
-        guard len <= UInt(Int.max) else { throw invalid("len \(len) is out of range") }
+        let body = try bytes(data, len)
         let result = try c.putObject(bucket: string(bucket, "bucket"), key: string(key, "key"),
-                                     body: UnsafeRawBufferPointer(start: data, count: Int(len)), options: putOptions(opts))
+                                     body: body, options: putOptions(opts))
         fillInfo(infoOut, result)
     }
 }
@@ -294,12 +293,8 @@ func fillInfo(_ out: ResultOut<r2_object_info>, _ info: ObjectInfo) {
         let c = try handle(client, as: R2Client.self, "client")
         guard let read else { throw invalid("read is NULL") }
         let result = try c.putObject(bucket: string(bucket, "bucket"), key: string(key, "key"), length: length,
-                                     options: putOptions(opts), rewind: rewindBody(opts, userdata)) { (buffer) throws(R2Error) -> Int in
-            let n = read(buffer.baseAddress!.assumingMemoryBound(to: UInt8.self), buffer.count, userdata)
-            guard n >= 0 else { throw R2Error(.aborted, "the read callback returned \(n): upload aborted") }
-            guard n <= buffer.count else { throw invalid("the read callback returned \(n) for a \(buffer.count)-byte buffer") }
-            return Int(n)
-        }
+                                     options: putOptions(opts), rewind: rewindBody(opts, userdata),
+                                     read: bodyReader(read, userdata, pausable: false))
         fillInfo(infoOut, result)
     }
 }

@@ -160,9 +160,8 @@ func transferOptions(_ p: UnsafePointer<r2_transfer_options>?) throws(R2Error) -
     guarded { () throws(R2Error) in
         let infoOut = try ResultOut(info, "info")
         let c = try handle(client, as: R2Client.self, "client")
-        guard data != nil || len == 0 else { throw invalid("data is NULL but len is \(len)") }
-        guard len <= UInt(Int.max) else { throw invalid("len \(len) is out of range") }
-        let result = try c.uploadBytes(UnsafeRawBufferPointer(start: data, count: Int(len)), bucket: string(bucket, "bucket"),
+        let body = try bytes(data, len)
+        let result = try c.uploadBytes(body, bucket: string(bucket, "bucket"),
                                        key: string(key, "key"), options: transferOptions(opts))
         fillInfo(infoOut, result)
     }
@@ -201,12 +200,8 @@ func transferOptions(_ p: UnsafePointer<r2_transfer_options>?) throws(R2Error) -
         guard length >= -1 else { throw invalid("length \(length) must be >= 0, or -1 for unknown") }
         let result = try c.uploadStream(bucket: string(bucket, "bucket"), key: string(key, "key"),
                                         length: length < 0 ? nil : UInt64(length), options: transferOptions(opts),
-                                        rewind: rewindBody(opts?.pointee.put, userdata)) { (buffer) throws(R2Error) -> Int in
-            let n = read(buffer.baseAddress!.assumingMemoryBound(to: UInt8.self), buffer.count, userdata)
-            guard n >= 0 else { throw R2Error(.aborted, "the read callback returned \(n): upload aborted") }
-            guard n <= buffer.count else { throw invalid("the read callback returned \(n) for a \(buffer.count)-byte buffer") }
-            return Int(n)
-        }
+                                        rewind: rewindBody(opts?.pointee.put, userdata),
+                                        read: bodyReader(read, userdata, pausable: false))
         fillInfo(infoOut, result)
     }
 }
@@ -406,11 +401,10 @@ func partOptions(_ p: UnsafePointer<r2_part_options>?) throws(R2Error) -> (Check
         guard let etag else { throw invalid("etag is NULL") }
         etag.pointee = r2_buf(ptr: nil, size: 0)
         let c = try handle(client, as: R2Client.self, "client")
-        guard data != nil || len == 0 else { throw invalid("data is NULL but len is \(len)") }
-        guard len <= UInt(Int.max) else { throw invalid("len \(len) is out of range") }
+        let body = try bytes(data, len)
         let (checksum, sse, _) = try partOptions(opts)
         let part = try c.uploadPart(upload(bucket, key, upload_id), partNumber: Int(part_number),
-                                    body: UnsafeRawBufferPointer(start: data, count: Int(len)), checksum: checksum,
+                                    body: body, checksum: checksum,
                                     sseCustomerKey: sse)
         fill(etag, part.etag)
     }

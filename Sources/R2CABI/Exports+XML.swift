@@ -33,9 +33,8 @@ import R2
         guard let out else { throw invalid("out is NULL") }
         out.pointee = r2_buf(ptr: nil, size: 0)
         let name = try string(type, "type")
-        guard data != nil || len == 0 else { throw invalid("data is NULL but len is \(len)") }
-        guard len <= UInt(Int.max) else { throw invalid("len \(len) is out of range") }
-        let json = try S3XML.parseToJSON(type: name, body: UnsafeRawBufferPointer(start: data, count: Int(len)))
+        let body = try bytes(data, len)
+        let json = try S3XML.parseToJSON(type: name, body: body)
         fill(out, json)
     }
 }

@@ -80,6 +80,27 @@ func string(_ p: UnsafePointer<CChar>?, _ name: String) throws(R2Error) -> Strin
     return s
 }
 
+/// The len bytes at data, a body the caller lends: NULL only with len 0.
+func bytes(_ data: UnsafePointer<UInt8>?, _ len: UInt) throws(R2Error) -> UnsafeRawBufferPointer {
+    guard data != nil || len == 0 else { throw invalid("data is NULL but len is \(len)") }
+    guard len <= UInt(Int.max) else { throw invalid("len \(len) is out of range") }
+    return UnsafeRawBufferPointer(start: data, count: Int(len))
+}
+
+/// The caller's read callback as the body r2 pulls from: n >= 0 is n bytes, a
+/// negative n aborts the upload; with `pausable` (the asynchronous forms)
+/// R2_READ_PAUSE pauses the body until the operation is resumed.
+func bodyReader(_ read: r2_read_cb, _ userdata: UnsafeMutableRawPointer?,
+                pausable: Bool) -> (UnsafeMutableRawBufferPointer) throws(R2Error) -> Int {
+    { (buffer) throws(R2Error) -> Int in
+        let n = read(buffer.baseAddress!.assumingMemoryBound(to: UInt8.self), buffer.count, userdata)
+        if pausable && n == R2_READ_PAUSE { return RequestBody.readPaused }
+        guard n >= 0 else { throw R2Error(.aborted, "the read callback returned \(n): upload aborted") }
+        guard n <= buffer.count else { throw invalid("the read callback returned \(n) for a \(buffer.count)-byte buffer") }
+        return Int(n)
+    }
+}
+
 /// An optional string: NULL and "" both mean "not set".
 func optionalString(_ p: UnsafePointer<CChar>?, _ name: String) throws(R2Error) -> String? {
     guard let p else { return nil }

@@ -233,16 +233,7 @@ extension R2Client {
         call.payloadHash = (payloadMode ?? config.payloadMode) == .signed
             ? Payload.sha256Hex(body.baseAddress?.assumingMemoryBound(to: UInt8.self), body.count)
             : SigV4Signer.unsignedPayload
-        var e = Exchange(call: call, body: .bytes(body), sink: BufferSink(limit: 1 << 16)) { (head, _) throws(R2Error) -> CompletedPart in
-            let part = try Self.completedPart(partNumber, head)
-            self.recordMultipartPart(bucket: upload.bucket, succeeded: true)
-            return part
-        }
-        e.failure = { error, _ in
-            if error.code != .cancelled { self.recordMultipartPart(bucket: upload.bucket, succeeded: false) }
-            return error
-        }
-        return e
+        return partExchange(call, body: .bytes(body), upload: upload, partNumber: partNumber)
     }
 
     /// Uploads part `partNumber` = bytes `range` of `file`, read at their offset
@@ -288,16 +279,7 @@ extension R2Client {
             offset.value += UInt64(n)
             return n
         }
-        var e = Exchange(call: call, body: body, sink: BufferSink(limit: 1 << 16)) { (head, _) throws(R2Error) -> CompletedPart in
-            let part = try Self.completedPart(partNumber, head)
-            self.recordMultipartPart(bucket: upload.bucket, succeeded: true)
-            return part
-        }
-        e.failure = { error, _ in
-            if error.code != .cancelled { self.recordMultipartPart(bucket: upload.bucket, succeeded: false) }
-            return error
-        }
-        return e
+        return partExchange(call, body: body, upload: upload, partNumber: partNumber)
     }
 
     /// The buffer of the digest pass over a part read from a file.
@@ -324,6 +306,22 @@ extension R2Client {
         let part = try Self.completedPart(partNumber, head)
         sentParts.record(upload.uploadID, number: partNumber, size: length)
         return part
+    }
+
+    /// The UploadPart exchange of `call`: the part's ETag, the part counted in
+    /// the multipart metrics as sent or failed (a cancel is not a failure).
+    private func partExchange(_ call: Call, body: RequestBody, upload: MultipartUpload,
+                              partNumber: Int) -> Exchange<BufferSink, CompletedPart> {
+        var e = Exchange(call: call, body: body, sink: BufferSink(limit: 1 << 16)) { (head, _) throws(R2Error) -> CompletedPart in
+            let part = try Self.completedPart(partNumber, head)
+            self.recordMultipartPart(bucket: upload.bucket, succeeded: true)
+            return part
+        }
+        e.failure = { error, _ in
+            if error.code != .cancelled { self.recordMultipartPart(bucket: upload.bucket, succeeded: false) }
+            return error
+        }
+        return e
     }
 
     private func partCall(_ upload: MultipartUpload, partNumber: Int, size: UInt64, checksum: ChecksumAlgorithm) throws(R2Error) -> Call {

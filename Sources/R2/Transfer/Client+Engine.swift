@@ -195,6 +195,23 @@ final class EngineParts {
 }
 
 extension R2Client {
+    /// The HEAD an engine transfer starts with (its size, its ETag): `then`
+    /// gets the object's info, a failure ends the transfer through `done`.
+    func startHead(bucket: String, key: String, sseCustomerKey: SSECustomerKey?, op: AsyncOp,
+                   done: @escaping (Result<ObjectInfo, R2Error>) -> Void,
+                   then: @escaping (ObjectInfo) -> Void) throws(R2Error) {
+        var head = GetOptions()
+        head.sseCustomerKey = sseCustomerKey
+        start(try headObjectExchange(bucket: bucket, key: key, options: head), op: op) { headed in
+            switch headed {
+            case .success(let info): then(info)
+            case .failure(let error): done(.failure(error))
+            }
+        }
+    }
+}
+
+extension R2Client {
     /// `downloadFile` on the engine: HEAD, then one GET below the threshold or
     /// ranged GETs (`concurrency` at a time, each pinned to the ETag with
     /// If-Match) written at their offsets into `<path>.r2-partial`, which is
@@ -210,15 +227,8 @@ extension R2Client {
         var options = options
         options.cancellation = op.cancellation
         let settings = try resolved(&options)
-        var head = GetOptions()
-        head.sseCustomerKey = options.sseCustomerKey
         let temporary = path + ".r2-partial"
-        start(try headObjectExchange(bucket: bucket, key: key, options: head), op: op) { [self] headed in
-            let info: ObjectInfo
-            switch headed {
-            case .success(let i): info = i
-            case .failure(let error): return done(.failure(error))
-            }
+        try startHead(bucket: bucket, key: key, sseCustomerKey: options.sseCustomerKey, op: op, done: done) { [self] info in
             let size = UInt64(max(info.contentLength, 0))
             let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
             guard fd >= 0 else {
@@ -322,14 +332,8 @@ extension R2Client {
         var options = options
         options.cancellation = op.cancellation
         let settings = try resolved(&options)
-        var head = GetOptions()
-        head.sseCustomerKey = options.sourceSSECustomerKey
-        start(try headObjectExchange(bucket: sourceBucket, key: sourceKey, options: head), op: op) { [self] headed in
-            let source: ObjectInfo
-            switch headed {
-            case .success(let s): source = s
-            case .failure(let error): return done(.failure(error))
-            }
+        try startHead(bucket: sourceBucket, key: sourceKey, sseCustomerKey: options.sourceSSECustomerKey, op: op,
+                      done: done) { [self] source in
             let size = UInt64(max(source.contentLength, 0))
             let reporter = Box(ProgressReporter(options, total: size))
             if size < Self.largeCopyThreshold(options) {
@@ -645,14 +649,7 @@ extension R2Client {
         var options = options
         options.cancellation = op.cancellation
         let settings = try resolved(&options)
-        var head = GetOptions()
-        head.sseCustomerKey = options.sseCustomerKey
-        start(try headObjectExchange(bucket: bucket, key: key, options: head), op: op) { [self] headed in
-            let info: ObjectInfo
-            switch headed {
-            case .success(let i): info = i
-            case .failure(let error): return done(.failure(error))
-            }
+        try startHead(bucket: bucket, key: key, sseCustomerKey: options.sseCustomerKey, op: op, done: done) { [self] info in
             let size = UInt64(max(info.contentLength, 0))
             if size < settings.threshold || settings.concurrency == 1 {
                 var get = GetOptions()
