@@ -355,6 +355,8 @@ package final class XMLStreamParser {
     /// `failure != nil`, as a flag the callbacks test without copying the error.
     @exclusivity(unchecked) private var failed = false
     private var finished = false
+    /// Whether expat has parsed the final buffer (`feed(_:last: true)`).
+    private var finalParsed = false
     /// The root element's name, once seen (`.other` for a name no sink reads).
     package private(set) var rootName: XMLName?
 
@@ -465,10 +467,14 @@ package final class XMLStreamParser {
     }
 
     /// Parses the next piece of the document.
+    /// - Parameter last: whether this is the document's end (`finish()` must
+    ///   still be called). Saying so lets expat parse it as the final buffer:
+    ///   after a non-final one expat walks every byte again to count lines and
+    ///   columns, which costs a sixth of parsing a listing page.
     /// - Throws: `.malformedResponse` when the document is invalid or too large.
-    package func feed(_ bytes: UnsafeRawBufferPointer) throws(R2Error) {
+    package func feed(_ bytes: UnsafeRawBufferPointer, last: Bool = false) throws(R2Error) {
         if let failure { throw failure }
-        guard !finished else { throw R2Error(.libraryBug, "XML: feed after finish") }
+        guard !finished, !finalParsed else { throw R2Error(.libraryBug, "XML: feed after finish") }
         guard bytes.count <= limits.maxDocumentBytes - total else {
             failed = true; failure = XMLFailure.error("document larger than \(limits.maxDocumentBytes) bytes")
             throw failure!
@@ -477,7 +483,9 @@ package final class XMLStreamParser {
         var rest = bytes
         while !rest.isEmpty {
             let n = min(rest.count, 1 << 20)
-            try parse(UnsafeRawBufferPointer(rebasing: rest.prefix(n)), isFinal: false)
+            let final = last && n == rest.count
+            try parse(UnsafeRawBufferPointer(rebasing: rest.prefix(n)), isFinal: final)
+            if final { finalParsed = true }
             rest = UnsafeRawBufferPointer(rebasing: rest.dropFirst(n))
         }
     }
@@ -492,7 +500,7 @@ package final class XMLStreamParser {
             failed = true; failure = XMLFailure.error("empty document")
             throw failure!
         }
-        try parse(UnsafeRawBufferPointer(start: nil, count: 0), isFinal: true)
+        if !finalParsed { try parse(UnsafeRawBufferPointer(start: nil, count: 0), isFinal: true) }
         guard rootName != nil, depth == 0 else {
             failed = true; failure = XMLFailure.error("document has no complete root element")
             throw failure!
@@ -517,7 +525,7 @@ package final class XMLStreamParser {
     package static func parse(_ body: UnsafeRawBufferPointer, into sink: any XMLSink,
                               limits: XMLLimits = XMLLimits()) throws(R2Error) {
         let p = try XMLStreamParser(sink: sink, limits: limits)
-        try p.feed(body)
+        try p.feed(body, last: true)
         try p.finish()
     }
 }
