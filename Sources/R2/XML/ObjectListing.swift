@@ -51,14 +51,35 @@ package final class ObjectListing: @unchecked Sendable {
     /// Copies `text` into the block. Expat hands over UTF-8 already; a non-ASCII
     /// text is checked again so the C strings are UTF-8 whatever the parser.
     fileprivate func store(_ text: UnsafeBufferPointer<UInt8>) throws(R2Error) -> Text {
-        guard UTF8Check.isValid(text) else { throw XMLFailure.error("text is not valid UTF-8") }
         let n = text.count
         if byteCount + n + 1 > capacity {
             capacity = max(capacity * 2, byteCount + n + 1)
             bytes = realloc(bytes, capacity)!.assumingMemoryBound(to: UInt8.self)
         }
-        if n > 0 { (bytes + byteCount).update(from: text.baseAddress!, count: n) }
-        bytes[byteCount + n] = 0
+        // Copied a word at a time, noting any byte above 0x7F on the way: texts
+        // are short (keys, dates, ETags), so one pass beats memcpy and a check.
+        let to = UnsafeMutableRawPointer(bytes + byteCount)
+        var high: UInt64 = 0
+        if n > 0 {
+            let from = UnsafeRawPointer(text.baseAddress!)
+            var i = 0
+            while i + 8 <= n {
+                let w = from.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                high |= w
+                to.storeBytes(of: w, toByteOffset: i, as: UInt64.self)
+                i += 8
+            }
+            while i < n {
+                let b = from.load(fromByteOffset: i, as: UInt8.self)
+                high |= UInt64(b)
+                to.storeBytes(of: b, toByteOffset: i, as: UInt8.self)
+                i += 1
+            }
+        }
+        guard high & 0x8080_8080_8080_8080 == 0 || UTF8Check.isValid(text) else {
+            throw XMLFailure.error("text is not valid UTF-8")
+        }
+        to.storeBytes(of: 0, toByteOffset: n, as: UInt8.self)
         defer { byteCount += n + 1 }
         return Text(offset: UInt32(byteCount), count: UInt32(n))
     }

@@ -264,7 +264,7 @@ package enum S3XML {
     {
         let parser = try XMLStreamParser(sink: sink)
         do {
-            try parser.feed(body)
+            try parser.feed(body, last: true)
             try parser.finish()
         } catch {
             guard parser.rootName == .error else { throw error }

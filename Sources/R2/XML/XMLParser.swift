@@ -108,62 +108,80 @@ package enum XMLName: UInt8, CaseIterable, Sendable {
 }
 
 /// Finds an element's `XMLName` from its bytes: an open-addressing hash
-/// table built once, so a lookup is a hash of the name and one memcmp.
+/// table built once. The hash reads only the length and three bytes of the
+/// name and the check compares it a word at a time, so a lookup costs a few
+/// loads (it runs for every element of every document).
 private struct XMLNameTable: @unchecked Sendable {
     private static let slotCount = 256
-    /// Raw value of the name in each slot (0: empty).
-    private let slots: UnsafeMutablePointer<UInt8>
-    /// Every name's bytes, by raw value: `offsets[r]..<offsets[r + 1]` in `bytes`.
+    /// The name in each slot (`.other`: empty), where its bytes start in
+    /// `bytes` and how many there are.
+    private let slotName: UnsafeMutablePointer<XMLName>
+    private let slotStart: UnsafeMutablePointer<Int>
+    private let slotCountOfBytes: UnsafeMutablePointer<Int>
     private let bytes: UnsafeMutablePointer<UInt8>
-    private let offsets: UnsafeMutablePointer<Int>
 
     static let shared = XMLNameTable()
 
     private init() {
-        let names = XMLName.allCases.map { Array($0.text.utf8) }
-        slots = .allocate(capacity: Self.slotCount)
-        slots.initialize(repeating: 0, count: Self.slotCount)
-        bytes = .allocate(capacity: names.reduce(0) { $0 + $1.count })
-        offsets = .allocate(capacity: names.count + 1)
+        let names = XMLName.allCases.filter { $0 != .other }
+        slotName = .allocate(capacity: Self.slotCount)
+        slotName.initialize(repeating: .other, count: Self.slotCount)
+        slotStart = .allocate(capacity: Self.slotCount)
+        slotStart.initialize(repeating: 0, count: Self.slotCount)
+        slotCountOfBytes = .allocate(capacity: Self.slotCount)
+        slotCountOfBytes.initialize(repeating: 0, count: Self.slotCount)
+        bytes = .allocate(capacity: names.reduce(0) { $0 + $1.text.utf8.count })
         var at = 0
-        for (raw, name) in names.enumerated() {
-            offsets[raw] = at
-            for b in name { bytes[at] = b; at += 1 }
-            guard raw != 0 else { continue }
-            var slot = name.withUnsafeBufferPointer { Self.hash($0.baseAddress!, $0.count) }
-            while slots[slot] != 0 { slot = (slot + 1) & (Self.slotCount - 1) }
-            slots[slot] = UInt8(raw)
+        for name in names {
+            let text = Array(name.text.utf8)
+            for (k, b) in text.enumerated() { bytes[at + k] = b }
+            var slot = text.withUnsafeBufferPointer { Self.hash($0.baseAddress!, $0.count) }
+            while slotName[slot] != .other { slot = (slot + 1) & (Self.slotCount - 1) }
+            slotName[slot] = name
+            slotStart[slot] = at
+            slotCountOfBytes[slot] = text.count
+            at += text.count
         }
-        offsets[names.count] = at
     }
 
-    /// The hash of a name: `step` over its bytes from 0, then `finish`.
-    @inline(__always) static func step(_ h: UInt32, _ b: UInt8) -> UInt32 { h &* 31 &+ UInt32(b) }
-
-    @inline(__always) static func finish(_ h: UInt32, _ n: Int) -> Int {
-        let h = h &+ UInt32(truncatingIfNeeded: n) &* 0x9E37_79B9
-        return Int(h ^ (h >> 16)) & (slotCount - 1)
+    /// The slot to start probing at for the `n` (> 0) bytes at `p`.
+    @inline(__always) private static func hash(_ p: UnsafePointer<UInt8>, _ n: Int) -> Int {
+        let h = (UInt32(p[0]) | UInt32(p[n >> 1]) << 8 | UInt32(p[n - 1]) << 16 | UInt32(truncatingIfNeeded: n) << 24)
+            &* 0x9E37_79B1
+        return Int(h >> 24)
     }
 
-    private static func hash(_ p: UnsafePointer<UInt8>, _ n: Int) -> Int {
-        var h: UInt32 = 0
-        for i in 0..<n { h = step(h, p[i]) }
-        return finish(h, n)
-    }
-
-    /// The name of the `n` bytes at `p`, whose `step` hash is `h`.
-    @inline(__always)
-    func lookup(_ p: UnsafePointer<UInt8>, _ n: Int, hash h: UInt32) -> XMLName {
-        var slot = Self.finish(h, n)
-        while true {
-            let raw = slots[slot]
-            if raw == 0 { return .other }
-            let start = offsets[Int(raw)]
-            if offsets[Int(raw) + 1] - start == n {
-                var k = 0
-                while k < n, bytes[start + k] == p[k] { k += 1 }
-                if k == n { return XMLName(rawValue: raw)! }
+    /// Whether the `n` bytes at `a` and at `b` are equal, compared a word at a
+    /// time (loads stay inside the `n` bytes: the last word overlaps).
+    @inline(__always) private static func equal(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ n: Int) -> Bool {
+        let a = UnsafeRawPointer(a), b = UnsafeRawPointer(b)
+        if n >= 8 {
+            var i = 0
+            while i + 8 < n {
+                guard a.loadUnaligned(fromByteOffset: i, as: UInt64.self) == b.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                else { return false }
+                i += 8
             }
+            return a.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self) == b.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
+        }
+        if n >= 4 {
+            return a.loadUnaligned(as: UInt32.self) == b.loadUnaligned(as: UInt32.self)
+                && a.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self) == b.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self)
+        }
+        var k = 0
+        while k < n, a.load(fromByteOffset: k, as: UInt8.self) == b.load(fromByteOffset: k, as: UInt8.self) { k += 1 }
+        return k == n
+    }
+
+    /// The name of the `n` bytes at `p` (`.other` for a name no sink reads).
+    @inline(__always)
+    func lookup(_ p: UnsafePointer<UInt8>, _ n: Int) -> XMLName {
+        guard n > 0 else { return .other }
+        var slot = Self.hash(p, n)
+        while true {
+            let name = slotName[slot]
+            if name == .other { return .other }
+            if slotCountOfBytes[slot] == n, Self.equal(bytes + slotStart[slot], p, n) { return name }
             slot = (slot + 1) & (Self.slotCount - 1)
         }
     }
@@ -355,6 +373,8 @@ package final class XMLStreamParser {
     /// `failure != nil`, as a flag the callbacks test without copying the error.
     @exclusivity(unchecked) private var failed = false
     private var finished = false
+    /// Whether expat has parsed the final buffer (`feed(_:last: true)`).
+    private var finalParsed = false
     /// The root element's name, once seen (`.other` for a name no sink reads).
     package private(set) var rootName: XMLName?
 
@@ -409,25 +429,27 @@ package final class XMLStreamParser {
 
     private func start(_ name: UnsafePointer<XML_Char>) {
         guard !failed else { return }
-        // The local name: whatever follows the last ':' of a prefixed name,
-        // hashed in the same pass.
         let raw = UnsafeRawPointer(name).assumingMemoryBound(to: UInt8.self)
-        var local = raw, p = raw
-        var hash: UInt32 = 0
-        while p.pointee != 0 {
-            if p.pointee == 0x3A {
-                local = p + 1
-                hash = 0
-            } else {
-                hash = XMLNameTable.step(hash, p.pointee)
+        var n = 0
+        while raw[n] != 0 { n += 1 }
+        // Reported by its local name: whatever follows the last ':' of a
+        // prefixed name. No name r2 reads has a ':', so a name found as it is
+        // has no prefix; only the others are searched for one.
+        var local = raw, localCount = n
+        var element = names.lookup(raw, n)
+        if element == .other {
+            var at = n
+            while at > 0, raw[at - 1] != 0x3A { at -= 1 }
+            if at > 0 {
+                local = raw + at
+                localCount = n - at
+                element = names.lookup(local, localCount)
             }
-            p += 1
         }
-        let element = names.lookup(local, p - local, hash: hash)
         if depth == 0 {
             rootName = element
             guard element != .other, sink.rootNames.contains(element) else {
-                let found = String(decoding: UnsafeBufferPointer(start: local, count: p - local), as: UTF8.self)
+                let found = String(decoding: UnsafeBufferPointer(start: local, count: localCount), as: UTF8.self)
                 return stop(XMLFailure.error("expected root element <\(sink.rootNames.first?.text ?? "?")>, found <\(found)>"))
             }
         }
@@ -465,10 +487,14 @@ package final class XMLStreamParser {
     }
 
     /// Parses the next piece of the document.
+    /// - Parameter last: whether this is the document's end (`finish()` must
+    ///   still be called). Saying so lets expat parse it as the final buffer:
+    ///   after a non-final one expat walks every byte again to count lines and
+    ///   columns, which costs a sixth of parsing a listing page.
     /// - Throws: `.malformedResponse` when the document is invalid or too large.
-    package func feed(_ bytes: UnsafeRawBufferPointer) throws(R2Error) {
+    package func feed(_ bytes: UnsafeRawBufferPointer, last: Bool = false) throws(R2Error) {
         if let failure { throw failure }
-        guard !finished else { throw R2Error(.libraryBug, "XML: feed after finish") }
+        guard !finished, !finalParsed else { throw R2Error(.libraryBug, "XML: feed after finish") }
         guard bytes.count <= limits.maxDocumentBytes - total else {
             failed = true; failure = XMLFailure.error("document larger than \(limits.maxDocumentBytes) bytes")
             throw failure!
@@ -477,7 +503,9 @@ package final class XMLStreamParser {
         var rest = bytes
         while !rest.isEmpty {
             let n = min(rest.count, 1 << 20)
-            try parse(UnsafeRawBufferPointer(rebasing: rest.prefix(n)), isFinal: false)
+            let final = last && n == rest.count
+            try parse(UnsafeRawBufferPointer(rebasing: rest.prefix(n)), isFinal: final)
+            if final { finalParsed = true }
             rest = UnsafeRawBufferPointer(rebasing: rest.dropFirst(n))
         }
     }
@@ -492,7 +520,7 @@ package final class XMLStreamParser {
             failed = true; failure = XMLFailure.error("empty document")
             throw failure!
         }
-        try parse(UnsafeRawBufferPointer(start: nil, count: 0), isFinal: true)
+        if !finalParsed { try parse(UnsafeRawBufferPointer(start: nil, count: 0), isFinal: true) }
         guard rootName != nil, depth == 0 else {
             failed = true; failure = XMLFailure.error("document has no complete root element")
             throw failure!
@@ -517,7 +545,7 @@ package final class XMLStreamParser {
     package static func parse(_ body: UnsafeRawBufferPointer, into sink: any XMLSink,
                               limits: XMLLimits = XMLLimits()) throws(R2Error) {
         let p = try XMLStreamParser(sink: sink, limits: limits)
-        try p.feed(body)
+        try p.feed(body, last: true)
         try p.finish()
     }
 }
