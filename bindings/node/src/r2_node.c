@@ -402,7 +402,7 @@ static bool read_transfer_options(napi_env env, napi_value o, arena *a, r2_trans
 
 /* ---- results to JS ---- */
 
-/* The factories lib/native.js registers with setFactories(makeInfo, makeError):
+/* The factories lib/index.js registers with setFactories(makeInfo, makeError):
  * JS functions that build the results and errors the API returns from their
  * fields. One call into JS that makes the object from a literal costs the JS
  * thread a fraction of a property set per field from C (each of which looks
@@ -832,7 +832,7 @@ static napi_value js_set_factories(napi_env env, napi_callback_info info) {
     napi_value fn[2];
     CHECK(napi_get_cb_info(env, info, &argc, fn, NULL, NULL));
     napi_valuetype t0 = napi_undefined, t1 = napi_undefined;
-    if (argc == 2) { napi_typeof(env, fn[0], &t0); napi_typeof(env, fn[1], &t1); }
+    if (argc >= 2) { napi_typeof(env, fn[0], &t0); napi_typeof(env, fn[1], &t1); }
     if (t0 != napi_function || t1 != napi_function) {
         napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "setFactories(makeInfo, makeError) takes two functions");
         return NULL;
