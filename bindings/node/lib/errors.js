@@ -73,19 +73,25 @@ for (const [status, name] of STATUSES) {
   byStatus.set(status, cls);
 }
 
-// The addon's plain Error (r2Status, httpStatus, ...) → its R2Error subclass.
+// The error of a failed call from its r2 fields: its R2Error subclass. The
+// addon calls this (native.setFactories) for every failed call.
+function makeError(r2Status, message, r2Name, httpStatus, s3Code, requestId, retryable, retryAfterMs) {
+  const cls = byStatus.get(r2Status) ?? R2Error;
+  return new cls(message, {
+    code: cls === R2Error ? r2Name : cls.name,
+    status: httpStatus,
+    s3Code,
+    requestId,
+    retryable,
+    retryAfterMs,
+  });
+}
+
+// The addon's plain Error (r2Status, httpStatus, ...: made before makeError
+// was registered) → its R2Error subclass; anything else as it is.
 function fromNative(e) {
   if (e instanceof R2Error || e === null || typeof e !== 'object' || typeof e.r2Status !== 'number') return e;
-  const cls = byStatus.get(e.r2Status) ?? R2Error;
-  const err = new cls(e.message, {
-    code: cls === R2Error ? e.r2Name : cls.name,
-    status: e.httpStatus,
-    s3Code: e.s3Code,
-    requestId: e.requestId,
-    retryable: e.retryable,
-    retryAfterMs: e.retryAfterMs,
-  });
-  return err;
+  return makeError(e.r2Status, e.message, e.r2Name, e.httpStatus, e.s3Code, e.requestId, e.retryable, e.retryAfterMs);
 }
 
 // The error of a call stopped by its AbortSignal: Cancelled, named AbortError
@@ -97,4 +103,4 @@ function abortError(signal, what) {
   return err;
 }
 
-module.exports = { ...classes, fromNative, abortError, STATUSES };
+module.exports = { ...classes, fromNative, makeError, abortError, STATUSES };

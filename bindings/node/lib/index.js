@@ -19,67 +19,146 @@ function checkSignal(signal, what) {
 }
 
 // Starting a call costs the JS thread ~10 µs (arguments, N-API, r2_X_async).
-// A burst of thousands started in one turn would hold the event loop for tens
-// of milliseconds, so starts are paced: a turn starts calls directly for its
-// first SUBMIT_BUDGET_MS; later ones wait in a FIFO that setImmediate drains
-// SUBMIT_BUDGET_MS at a time, letting timers and I/O run in between.
+// A caller that starts thousands in one turn would hold the event loop for
+// tens of milliseconds, so in the caller's turn a call only records itself (a
+// Call and its promise); a FIFO drained by setImmediate, SUBMIT_BUDGET_MS per
+// turn, marshals the arguments and starts the calls in order, letting timers
+// and I/O run in between.
 const SUBMIT_BUDGET_MS = 2;
-const pending = [];
-let pendingHead = 0;
-let turnStart = -1;
+const queue = [];
+let queueHead = 0;
 
-function paced(start) {
-  if (pendingHead === pending.length) {
-    const now = performance.now();
-    if (turnStart < 0) {
-      turnStart = now;
-      setImmediate(() => { turnStart = -1; });
-    }
-    if (now - turnStart < SUBMIT_BUDGET_MS) {
-      try { return start(); } catch (e) { return Promise.reject(e); }
-    }
+// A call waiting for its start, in one shape for every call (no closure per
+// call on the way in). start(call, ctl) marshals a..d and returns the addon's
+// promise, which settles with the final result (native.setFactories: the
+// addon makes objectInfo's and makeError's objects). A start function may
+// carry `stream` (the call needs a control block even without a signal) and
+// `fail(call, err)` (maps its errors).
+class Call {
+  constructor(start, client, a, b, c, d, signal, what) {
+    this.start = start;
+    this.client = client;
+    this.a = a;
+    this.b = b;
+    this.c = c;
+    this.d = d;
+    this.signal = signal;
+    this.what = what;
+    this.resolve = undefined;
+    this.reject = undefined;
   }
-  return new Promise((resolve, reject) => {
-    if (pending.push({ start, resolve, reject }) - pendingHead === 1) setImmediate(drainPending);
+}
+
+// The executor of every call's promise: hands its resolving functions over
+// without a closure per call.
+let resolved;
+let rejected;
+function capture(resolve, reject) {
+  resolved = resolve;
+  rejected = reject;
+}
+
+function submit(start, client, a, b, c, d, signal, what) {
+  if (signal && signal.aborted) return Promise.reject(abortError(signal, what));
+  const call = new Call(start, client, a, b, c, d, signal, what);
+  const promise = new Promise(capture);
+  call.resolve = resolved;
+  call.reject = rejected;
+  if (queue.push(call) - queueHead === 1) setImmediate(drainQueue);
+  return promise;
+}
+
+function drainQueue() {
+  const t0 = performance.now();
+  while (queueHead < queue.length) {
+    const call = queue[queueHead];
+    queue[queueHead++] = undefined;
+    begin(call);
+    if ((queueHead & 15) === 0 && performance.now() - t0 >= SUBMIT_BUDGET_MS) break;
+  }
+  if (queueHead < queue.length) {
+    setImmediate(drainQueue);
+  } else {
+    queue.length = 0;
+    queueHead = 0;
+  }
+}
+
+// Starts a call: with a signal (or for a stream) under a control block the
+// signal cancels (r2_op_cancel); without, ctl is null (no block to make for
+// a small call). A call stopped by the signal rejects with an AbortError
+// (r2.Cancelled).
+function begin(call) {
+  const signal = call.signal;
+  let ctl = null;
+  if (signal || call.start.stream) {
+    if (signal && signal.aborted) {
+      call.reject(abortError(signal, call.what));
+      return;
+    }
+    ctl = native.ctlNew();
+  }
+  let promise;
+  try {
+    promise = call.start(call, ctl);
+  } catch (e) {
+    call.reject(failure(call, e));
+    return;
+  }
+  if (!signal) {
+    promise.then(call.resolve, (e) => call.reject(failure(call, e)));
+    return;
+  }
+  const onAbort = () => native.ctlCancel(ctl);
+  signal.addEventListener('abort', onAbort, { once: true });
+  promise.then((v) => {
+    signal.removeEventListener('abort', onAbort);
+    call.resolve(v);
+  }, (e) => {
+    signal.removeEventListener('abort', onAbort);
+    call.reject(failure(call, e));
   });
 }
 
-function drainPending() {
-  const t0 = performance.now();
-  while (pendingHead < pending.length) {
-    const { start, resolve, reject } = pending[pendingHead];
-    pending[pendingHead++] = undefined;
-    try { start().then(resolve, reject); } catch (e) { reject(e); }
-    if ((pendingHead & 15) === 0 && performance.now() - t0 >= SUBMIT_BUDGET_MS) break;
-  }
-  if (pendingHead < pending.length) {
-    setImmediate(drainPending);
-  } else {
-    pending.length = 0;
-    pendingHead = 0;
-  }
+function failure(call, e) {
+  if (call.signal && call.signal.aborted) return abortError(call.signal, call.what);
+  e = fromNative(e);
+  return call.start.fail ? call.start.fail(call, e) : e;
 }
 
-// Runs start(ctl) with a control block the signal cancels (r2_op_cancel);
-// without a signal and when the call needs no flow control, ctl is null (no
-// block to make for a small call).
-// A call stopped by the signal rejects with an AbortError (r2.Cancelled).
-async function controlled(signal, what, start, { stream = false, window } = {}) {
-  checkSignal(signal, what);
-  if (!signal && !stream) {
-    try { return await paced(() => start(null)); } catch (e) { throw fromNative(e); }
-  }
-  const ctl = native.ctlNew(window);
-  const onAbort = () => native.ctlCancel(ctl);
-  if (signal) signal.addEventListener('abort', onAbort, { once: true });
-  try {
-    return await paced(() => { checkSignal(signal, what); return start(ctl); });
-  } catch (e) {
-    if (signal && signal.aborted) throw abortError(signal, what);
-    throw fromNative(e);
-  } finally {
-    if (signal) signal.removeEventListener('abort', onAbort);
-  }
+// The less frequent calls: start(ctl) is the caller's closure.
+function controlled(signal, what, start, { stream = false } = {}) {
+  return submit(stream ? startStreamThunk : startThunk, null, start, undefined, undefined, undefined, signal, what);
+}
+function startThunk(call, ctl) { return call.a(ctl); }
+function startStreamThunk(call, ctl) { return call.a(ctl); }
+startStreamThunk.stream = true;
+
+// The frequent calls, without a closure: call.client and a..d are their arguments.
+function startGet(call, ctl) {
+  return native.get(call.client._h, call.a, call.b, getOptions(call.c), ctl);
+}
+startGet.fail = (call, e) => {
+  if (!(e instanceof errors.EntityTooLarge)) return e;
+  return new errors.EntityTooLarge(`the body of ${call.b} is larger than maxGetBytes (${call.client._maxGetBytes}); use getStream or downloadFile`,
+    { code: 'EntityTooLarge', status: e.status, requestId: e.requestId });
+};
+
+function startHead(call, ctl) {
+  return native.head(call.client._h, call.a, call.b, getOptions(call.c), ctl);
+}
+
+function startDelete(call, ctl) {
+  return native.delete(call.client._h, call.a, call.b, ctl);
+}
+
+// One PUT on r2's engine; the transfer manager (multipart) from the threshold on.
+function startPut(call, ctl) {
+  const opts = call.d;
+  const put = putOptions(opts);
+  const threshold = opts.threshold || call.client._threshold;
+  const viaTransfer = !put.checksum && call.c.byteLength >= threshold;
+  return native.put(call.client._h, call.a, call.b, call.c, viaTransfer ? {} : put, viaTransfer ? transferOptions(opts, put) : null, ctl);
 }
 
 function sync(fn) {
@@ -161,7 +240,10 @@ function putOptions(o = {}) {
   };
 }
 
+// null when none is set (most calls): the addon then reads no options object.
 function getOptions(o = {}) {
+  if (o.range == null && o.ifMatch == null && o.ifNoneMatch == null && o.ifModifiedSince == null &&
+    o.ifUnmodifiedSince == null && o.validateChecksum == null && o.sseCustomerKey == null) return null;
   return {
     range: o.range,
     ifMatch: o.ifMatch,
@@ -188,28 +270,52 @@ function transferOptions(o = {}, put) {
   };
 }
 
-// r2_object_info → what the API returns for put, head, copy and get.
-function objectInfo(i) {
-  const out = {
-    etag: i.etag,
-    size: i.contentLength,
-    contentType: i.contentType || undefined,
-    lastModified: toDate(i.lastModified),
-    metadata: i.metadata,
-    versionId: i.versionId || undefined,
-    contentRange: i.contentRange || undefined,
-    cacheControl: i.cacheControl || undefined,
-    contentDisposition: i.contentDisposition || undefined,
-    contentEncoding: i.contentEncoding || undefined,
-    contentLanguage: i.contentLanguage || undefined,
-    expires: i.expires || undefined,
-    storageClass: i.storageClass || undefined,
-    checksums: i.checksums,
-    requestId: i.requestId,
-    httpStatus: i.httpStatus,
+// What put, head, copy, complete, the file transfers and get (with `body`)
+// resolve to, from r2_object_info's fields: the addon calls this for each
+// (native.setFactories), so the object is made once, from a literal.
+function objectInfo(body, etag, size, contentType, lastModified, metadata, versionId, contentRange, cacheControl,
+  contentDisposition, contentEncoding, contentLanguage, expires, storageClass, checksums, requestId, httpStatus) {
+  if (body !== undefined) {
+    return {
+      body,
+      etag,
+      size,
+      contentType: contentType || undefined,
+      lastModified: toDate(lastModified),
+      metadata,
+      versionId: versionId || undefined,
+      contentRange: contentRange || undefined,
+      cacheControl: cacheControl || undefined,
+      contentDisposition: contentDisposition || undefined,
+      contentEncoding: contentEncoding || undefined,
+      contentLanguage: contentLanguage || undefined,
+      expires: expires || undefined,
+      storageClass: storageClass || undefined,
+      checksums,
+      requestId,
+      httpStatus,
+    };
+  }
+  return {
+    etag,
+    size,
+    contentType: contentType || undefined,
+    lastModified: toDate(lastModified),
+    metadata,
+    versionId: versionId || undefined,
+    contentRange: contentRange || undefined,
+    cacheControl: cacheControl || undefined,
+    contentDisposition: contentDisposition || undefined,
+    contentEncoding: contentEncoding || undefined,
+    contentLanguage: contentLanguage || undefined,
+    expires: expires || undefined,
+    storageClass: storageClass || undefined,
+    checksums,
+    requestId,
+    httpStatus,
   };
-  return out;
 }
+native.setFactories(objectInfo, errors.makeError);
 
 function listPage(p) {
   return {
@@ -289,18 +395,16 @@ class Client {
     return this._handle;
   }
 
-  async put(bucket, key, body, opts = {}) {
-    const signal = opts.signal;
+  put(bucket, key, body, opts = {}) {
     const bytes = bytesOf(body);
+    if (bytes) return submit(startPut, this, bucket, key, bytes, opts, opts ? opts.signal : undefined, 'put');
+    return this._putStream(bucket, key, body, opts);
+  }
+
+  async _putStream(bucket, key, body, opts) {
+    const signal = opts.signal;
     const put = putOptions(opts);
     const threshold = opts.threshold || this._threshold;
-    if (bytes) {
-      // One PUT on r2's engine; the transfer manager (multipart) from the threshold on.
-      const viaTransfer = !put.checksum && bytes.byteLength >= threshold;
-      const info = await controlled(signal, 'put', (ctl) =>
-        native.put(this._h, bucket, key, bytes, viaTransfer ? {} : put, viaTransfer ? transferOptions(opts, put) : null, ctl));
-      return objectInfo(info);
-    }
     // A stream: fed chunk by chunk when r2 asks ("need"), a few chunks ahead. A known
     // length below the threshold is one streamed PUT on the engine (it pauses while
     // nothing is fed); otherwise the transfer manager uploads parts.
@@ -311,7 +415,7 @@ class Client {
     let chain = Promise.resolve();
     const length = opts.length === undefined || opts.length === null ? -1 : opts.length;
     const single = length >= 0 && length < threshold;
-    const info = await controlled(signal, 'put', (ctl) => {
+    return controlled(signal, 'put', (ctl) => {
       const onEvent = (kind) => {
         if (kind !== 'need') return;
         chain = chain.then(async () => {
@@ -338,19 +442,11 @@ class Client {
       if (!ended && typeof iterator.return === 'function') await Promise.resolve(iterator.return()).catch(() => {});
       throw feedError !== undefined ? feedError : e;
     });
-    return objectInfo(info);
   }
 
   /** The whole body in memory (r2_object_get on the engine): at most maxGetBytes (1 GiB); more rejects with EntityTooLarge. */
-  async get(bucket, key, opts = {}) {
-    const r = await controlled(opts.signal, 'get', (ctl) => native.get(this._h, bucket, key, getOptions(opts), ctl)).catch((e) => {
-      if (e instanceof errors.EntityTooLarge) {
-        throw new errors.EntityTooLarge(`the body of ${key} is larger than maxGetBytes (${this._maxGetBytes}); use getStream or downloadFile`,
-          { code: 'EntityTooLarge', status: e.status, requestId: e.requestId });
-      }
-      throw e;
-    });
-    return { body: r.body, ...objectInfo(r) };
+  get(bucket, key, opts = {}) {
+    return submit(startGet, this, bucket, key, opts, undefined, opts ? opts.signal : undefined, 'get');
   }
 
   /** A Readable of the object's body that honours backpressure. It resolves
@@ -387,7 +483,7 @@ class Client {
       };
       if (signal) signal.addEventListener('abort', onAbort, { once: true });
       const onEvent = (kind, chunk, headInfo) => {
-        if (headInfo) stream.info = objectInfo(headInfo);
+        if (headInfo) stream.info = headInfo;
         if (!started) {
           started = true;
           resolve(stream);
@@ -405,7 +501,7 @@ class Client {
       }
       promise.then((info) => {
         finished = true;
-        if (!stream.info) stream.info = objectInfo(info);
+        if (!stream.info) stream.info = info;
         if (!started) resolve(stream);
         started = true;
         stream.emit('info', stream.info);
@@ -421,12 +517,12 @@ class Client {
     });
   }
 
-  async head(bucket, key, opts = {}) {
-    return objectInfo(await controlled(opts.signal, 'head', (ctl) => native.head(this._h, bucket, key, getOptions(opts), ctl)));
+  head(bucket, key, opts = {}) {
+    return submit(startHead, this, bucket, key, opts, undefined, opts ? opts.signal : undefined, 'head');
   }
 
-  async delete(bucket, key, opts = {}) {
-    await controlled(opts.signal, 'delete', (ctl) => native.delete(this._h, bucket, key, ctl));
+  delete(bucket, key, opts = {}) {
+    return submit(startDelete, this, bucket, key, undefined, undefined, opts ? opts.signal : undefined, 'delete');
   }
 
   /** Deletes many keys (batches of 1000); per-key failures are in `errors`, not thrown. */
@@ -438,8 +534,8 @@ class Client {
   async copy(srcBucket, srcKey, bucket, key, opts = {}) {
     if (opts.multipart) {
       const put = opts.replaceMetadata ? putOptions(opts) : undefined;
-      return objectInfo(await controlled(opts.signal, 'copy', (ctl) =>
-        native.copyLarge(this._h, bucket, key, srcBucket, srcKey, transferOptions(opts, put), ctl)));
+      return controlled(opts.signal, 'copy', (ctl) =>
+        native.copyLarge(this._h, bucket, key, srcBucket, srcKey, transferOptions(opts, put), ctl));
     }
     const copyOpts = {
       replaceMetadata: !!opts.replaceMetadata,
@@ -455,7 +551,7 @@ class Client {
       sseCustomerKey: sseKey(opts.sseCustomerKey),
       sourceSseCustomerKey: sseKey(opts.sourceSseCustomerKey, 'sourceSseCustomerKey'),
     };
-    return objectInfo(await controlled(opts.signal, 'copy', (ctl) => native.copy(this._h, bucket, key, srcBucket, srcKey, copyOpts, ctl)));
+    return controlled(opts.signal, 'copy', (ctl) => native.copy(this._h, bucket, key, srcBucket, srcKey, copyOpts, ctl));
   }
 
   /** One page of ListObjectsV2. */
@@ -502,8 +598,8 @@ class Client {
   /** ifNoneMatch '*' (create-only) / ifMatch (an ETag) are checked by the server when the object is published. */
   async completeMultipartUpload(bucket, key, uploadId, parts, opts = {}) {
     const completeOpts = { ifMatch: opts.ifMatch, ifNoneMatch: opts.ifNoneMatch, sseCustomerKey: sseKey(opts.sseCustomerKey) };
-    return objectInfo(await controlled(opts.signal, 'completeMultipartUpload', (ctl) =>
-      native.multipartComplete(this._h, bucket, key, uploadId, parts, completeOpts, ctl)));
+    return controlled(opts.signal, 'completeMultipartUpload', (ctl) =>
+      native.multipartComplete(this._h, bucket, key, uploadId, parts, completeOpts, ctl));
   }
 
   async abortMultipartUpload(bucket, key, uploadId, opts = {}) {
@@ -533,10 +629,9 @@ class Client {
   async _transferFile(direction, file, bucket, key, opts) {
     const onProgress = typeof opts.onProgress === 'function' ? opts.onProgress : null;
     const put = direction === 'upload' ? putOptions(opts) : undefined;
-    const info = await controlled(opts.signal, direction === 'upload' ? 'uploadFile' : 'downloadFile', (ctl) =>
+    return controlled(opts.signal, direction === 'upload' ? 'uploadFile' : 'downloadFile', (ctl) =>
       native.transferFile(this._h, bucket, key, path.resolve(String(file)), direction, transferOptions(opts, put), ctl,
         onProgress && ((kind, done, total) => onProgress({ bytes: done, total: total < 0 ? undefined : total }))));
-    return objectInfo(info);
   }
 
   /** A presigned URL (no I/O): method GET, PUT, HEAD or DELETE; 1 s to 7 days. */
@@ -622,4 +717,5 @@ Object.defineProperties(module.exports, {
   createR2SigningClientFromEnv: { enumerable: true, get: () => require('./seed').createR2SigningClientFromEnv },
 });
 delete module.exports.fromNative;
+delete module.exports.makeError;
 delete module.exports.STATUSES;

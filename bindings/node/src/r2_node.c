@@ -402,32 +402,50 @@ static bool read_transfer_options(napi_env env, napi_value o, arena *a, r2_trans
 
 /* ---- results to JS ---- */
 
-static napi_value info_value(napi_env env, const r2_object_info *i) {
-    napi_value o, meta, sums;
-    napi_create_object(env, &o);
-    set_str(env, o, "etag", i->etag);
-    set_str(env, o, "versionId", i->version_id);
-    set_str(env, o, "contentType", i->content_type);
-    set_str(env, o, "contentRange", i->content_range);
-    set_str(env, o, "lastModified", i->last_modified);
-    set_str(env, o, "cacheControl", i->cache_control);
-    set_str(env, o, "contentDisposition", i->content_disposition);
-    set_str(env, o, "contentEncoding", i->content_encoding);
-    set_str(env, o, "contentLanguage", i->content_language);
-    set_str(env, o, "expires", i->expires);
-    set_str(env, o, "storageClass", i->storage_class);
-    set_str(env, o, "requestId", i->request_id);
-    set_num(env, o, "contentLength", (double)i->content_length);
-    set_num(env, o, "httpStatus", i->http_status);
+/* The factories lib/index.js registers with setFactories(makeInfo, makeError):
+ * JS functions that build the results and errors the API returns from their
+ * fields. One call into JS that makes the object from a literal costs the JS
+ * thread a fraction of a property set per field from C (each of which looks
+ * the name up in V8's string table and changes the object's shape). */
+static napi_ref make_info_ref, make_error_ref;
+
+/* r2_object_info → makeInfo(body, etag, contentLength, contentType, lastModified,
+ * metadata, versionId, contentRange, cacheControl, contentDisposition,
+ * contentEncoding, contentLanguage, expires, storageClass, checksums, requestId,
+ * httpStatus): the object put/head/copy/get resolve to (`body` undefined but
+ * for get). NULL with a JS exception pending when that fails. */
+static napi_value info_value(napi_env env, const r2_object_info *i, napi_value body) {
+    napi_value fn = NULL, global, argv[17], meta, sums, o = NULL;
+    if (!make_info_ref || napi_get_reference_value(env, make_info_ref, &fn) != napi_ok || !fn) {
+        napi_throw_error(env, "ERR_R2_ADDON", "r2: setFactories() was not called");
+        return NULL;
+    }
+    if (body) argv[0] = body; else napi_get_undefined(env, &argv[0]);
+    argv[1] = str_value(env, i->etag);
+    napi_create_double(env, (double)i->content_length, &argv[2]);
+    argv[3] = str_value(env, i->content_type);
+    argv[4] = str_value(env, i->last_modified);
+    napi_create_object(env, &meta);
+    for (size_t k = 0; k < i->metadata_count; k++) set_str(env, meta, i->metadata[k].name, i->metadata[k].value);
+    argv[5] = meta;
+    argv[6] = str_value(env, i->version_id);
+    argv[7] = str_value(env, i->content_range);
+    argv[8] = str_value(env, i->cache_control);
+    argv[9] = str_value(env, i->content_disposition);
+    argv[10] = str_value(env, i->content_encoding);
+    argv[11] = str_value(env, i->content_language);
+    argv[12] = str_value(env, i->expires);
+    argv[13] = str_value(env, i->storage_class);
     napi_create_object(env, &sums);
     if (i->checksum_crc32 && *i->checksum_crc32) set_str(env, sums, "crc32", i->checksum_crc32);
     if (i->checksum_crc32c && *i->checksum_crc32c) set_str(env, sums, "crc32c", i->checksum_crc32c);
     if (i->checksum_sha1 && *i->checksum_sha1) set_str(env, sums, "sha1", i->checksum_sha1);
     if (i->checksum_sha256 && *i->checksum_sha256) set_str(env, sums, "sha256", i->checksum_sha256);
-    napi_set_named_property(env, o, "checksums", sums);
-    napi_create_object(env, &meta);
-    for (size_t k = 0; k < i->metadata_count; k++) set_str(env, meta, i->metadata[k].name, i->metadata[k].value);
-    napi_set_named_property(env, o, "metadata", meta);
+    argv[14] = sums;
+    argv[15] = str_value(env, i->request_id);
+    napi_create_double(env, i->http_status, &argv[16]);
+    napi_get_global(env, &global);
+    if (napi_call_function(env, global, fn, 17, argv, &o) != napi_ok) return NULL;
     return o;
 }
 
@@ -459,10 +477,28 @@ static void err_info_free(err_info *e) {
     memset(e, 0, sizeof *e);
 }
 
-/* A plain Error with the r2 fields; lib/errors.js turns it into its R2Error subclass. */
+/* The error of a failed call: makeError(r2Status, message, r2Name, httpStatus,
+ * s3Code, requestId, retryable, retryAfterMs) makes lib/errors.js's R2Error
+ * subclass; before setFactories (or should it throw), a plain Error with those
+ * fields, which lib/errors.js's fromNative converts. */
 static napi_value error_value(napi_env env, const err_info *e) {
-    napi_value msg, err;
+    napi_value msg, err, fn = NULL;
     napi_create_string_utf8(env, e->message && *e->message ? e->message : R2(r2_status_string)(e->code), NAPI_AUTO_LENGTH, &msg);
+    if (make_error_ref && napi_get_reference_value(env, make_error_ref, &fn) == napi_ok && fn) {
+        napi_value argv[8], global;
+        napi_create_int32(env, e->code, &argv[0]);
+        argv[1] = msg;
+        argv[2] = str_value(env, R2(r2_status_string)(e->code));
+        napi_create_int32(env, e->http_status, &argv[3]);
+        argv[4] = str_value(env, e->s3_code);
+        argv[5] = str_value(env, e->request_id);
+        napi_get_boolean(env, e->retryable, &argv[6]);
+        napi_create_double(env, (double)e->retry_after_ms, &argv[7]);
+        napi_get_global(env, &global);
+        if (napi_call_function(env, global, fn, 8, argv, &err) == napi_ok) return err;
+        napi_value ignored;
+        napi_get_and_clear_last_exception(env, &ignored);
+    }
     napi_create_error(env, NULL, msg, &err);
     set_num(env, err, "r2Status", e->code);
     set_str(env, err, "r2Name", R2(r2_status_string)(e->code));
@@ -670,7 +706,9 @@ static void deliver_blocks(napi_env env, job *j) {
             free(b);
         }
         if (j->head_info) { /* r2 filled it before the first write and leaves it alone until done */
-            args[argc++] = info_value(env, j->head_info);
+            napi_value head = info_value(env, j->head_info, NULL);
+            if (head) args[argc++] = head;
+            else { napi_value ignored; napi_get_and_clear_last_exception(env, &ignored); } /* the info comes again at the end */
             j->head_info = NULL;
         }
         call_on_event(env, j, args, argc, &ret);
@@ -709,8 +747,15 @@ static void handle_message(napi_env env, addon *ad, msg *m) {
         j->op = NULL;
         if (j->rc == R2_OK) {
             napi_value v = j->result ? j->result(env, j) : NULL;
-            if (!v) napi_get_undefined(env, &v);
-            napi_resolve_deferred(env, j->deferred, v);
+            bool pending = false;
+            napi_is_exception_pending(env, &pending);
+            if (pending) { /* a result factory threw: the call rejects with that */
+                napi_get_and_clear_last_exception(env, &v);
+                napi_reject_deferred(env, j->deferred, v);
+            } else {
+                if (!v) napi_get_undefined(env, &v);
+                napi_resolve_deferred(env, j->deferred, v);
+            }
         } else {
             napi_reject_deferred(env, j->deferred, error_value(env, &j->err));
         }
@@ -778,6 +823,25 @@ static napi_value js_set_scheduler(napi_env env, napi_callback_info info) {
     CHECK(napi_get_cb_info(env, info, &argc, &fn, NULL, NULL));
     if (the_addon->scheduler) napi_delete_reference(env, the_addon->scheduler);
     CHECK(napi_create_reference(env, fn, 1, &the_addon->scheduler));
+    return NULL;
+}
+
+/* setFactories(makeInfo, makeError): see info_value and error_value. */
+static napi_value js_set_factories(napi_env env, napi_callback_info info) {
+    size_t argc = 2;
+    napi_value fn[2];
+    CHECK(napi_get_cb_info(env, info, &argc, fn, NULL, NULL));
+    napi_valuetype t0 = napi_undefined, t1 = napi_undefined;
+    if (argc >= 2) { napi_typeof(env, fn[0], &t0); napi_typeof(env, fn[1], &t1); }
+    if (t0 != napi_function || t1 != napi_function) {
+        napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "setFactories(makeInfo, makeError) takes two functions");
+        return NULL;
+    }
+    if (make_info_ref) napi_delete_reference(env, make_info_ref);
+    if (make_error_ref) napi_delete_reference(env, make_error_ref);
+    make_info_ref = make_error_ref = NULL;
+    CHECK(napi_create_reference(env, fn[0], 1, &make_info_ref));
+    CHECK(napi_create_reference(env, fn[1], 1, &make_error_ref));
     return NULL;
 }
 
@@ -1361,7 +1425,7 @@ static void obj_cleanup(job *jj) {
     R2(r2_multipart_upload_list_dispose)(&o->uploads);
 }
 
-static napi_value result_info(napi_env env, job *jj) { return info_value(env, &((obj_job *)jj)->info); }
+static napi_value result_info(napi_env env, job *jj) { return info_value(env, &((obj_job *)jj)->info, NULL); }
 
 static napi_value result_buf(napi_env env, job *jj) { return str_value(env, ((obj_job *)jj)->buf.ptr); }
 
@@ -1458,10 +1522,13 @@ static void body_finalize(napi_env env, void *data, void *hint) {
     free(b);
 }
 
-/* The info with `body`: the buffer r2 filled, handed to JS without a copy. */
+/* The info with `body`: the buffer r2 filled, handed to JS without a copy
+ * (also for a small body: a copy would malloc on this thread, which for
+ * sizes from 1 KiB up consolidates glibc's fastbins and costs more than
+ * wrapping r2's buffer). */
 static napi_value result_get(napi_env env, job *jj) {
     obj_job *o = (obj_job *)jj;
-    napi_value v = info_value(env, &o->info), body = NULL;
+    napi_value body = NULL;
     r2_buf *b = malloc(sizeof *b);
     int64_t ignored;
     if (b && o->buf.size > 0 &&
@@ -1474,8 +1541,7 @@ static napi_value result_get(napi_env env, job *jj) {
         void *dst;
         napi_create_buffer_copy(env, o->buf.size, o->buf.ptr ? o->buf.ptr : "", &dst, &body);
     }
-    napi_set_named_property(env, v, "body", body);
-    return v;
+    return info_value(env, &o->info, body);
 }
 
 /* get(client, bucket, key, getOpts, ctl|null): resolves to the info with `body` (a Buffer). */
@@ -1969,6 +2035,7 @@ static napi_value Init(napi_env env, napi_value exports) {
         FN("listParts", js_mp_list_parts), FN("listUploads", js_mp_list_uploads),
         FN("transferFile", js_transfer_file), FN("statusName", js_status_name), FN("validate", js_validate),
         FN("drainMessages", js_drain_messages), FN("setScheduler", js_set_scheduler),
+        FN("setFactories", js_set_factories),
 #undef FN
     };
     CHECK(napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
