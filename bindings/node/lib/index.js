@@ -275,6 +275,8 @@ function transferOptions(o = {}, put) {
 // (native.setFactories), so the object is made once, from a literal.
 function objectInfo(body, etag, size, contentType, lastModified, metadata, versionId, contentRange, cacheControl,
   contentDisposition, contentEncoding, contentLanguage, expires, storageClass, checksums, requestId, httpStatus) {
+  // Two literals on purpose: a get's result has `body` first, a head's has no
+  // `body` key at all, and each kind keeps one shape (no spread, no delete).
   if (body !== undefined) {
     return {
       body,
