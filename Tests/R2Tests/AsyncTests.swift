@@ -387,6 +387,13 @@ struct AsyncServerTests {
         // The same as a stream of ranged parts, read by a slow consumer.
         var got: [UInt8] = []
         let parts = try c.downloadStream(bucket: bucket, key: "swift-aio-tm/copy", options: options, bufferBytes: 1 << 20)
+        // Nobody reads yet, so the engine must stop at the buffer's size: wait for that pause
+        // (a slow reader alone is not enough on a loaded machine, where the network may be slower).
+        var waitedMs = 0
+        while parts.owner.channel.backpressure.pauses == 0 && waitedMs < 10_000 {
+            try? await Task.sleep(nanoseconds: 10_000_000)
+            waitedMs += 10
+        }
         for try await chunk in parts {
             got += chunk
             try? await Task.sleep(nanoseconds: 20_000_000)
