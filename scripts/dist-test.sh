@@ -33,7 +33,9 @@ mount --bind "$dir/empty" "$toolchain"
 step "toolchain hidden: $toolchain is empty, no swift on PATH, no Swift library for the loader"
 [ -z "$(ls -A "$toolchain")" ] || fail "$toolchain is still visible"
 ! command -v swift >/dev/null || fail "swift is still on PATH: $(command -v swift)"
-! ldconfig -p | grep -q libswiftCore || fail "the loader cache has libswiftCore"
+# grep reads all its input (no -q): under pipefail, grep -q quitting at the first match
+# can kill the writer with SIGPIPE and fail the pipeline although the line was there.
+! ldconfig -p | grep libswiftCore >/dev/null || fail "the loader cache has libswiftCore"
 for f in "$prefix/lib/libr2.so" "$prefix/bin/r2"; do
     ! ldd "$f" | grep -E 'not found|swift|dispatch' || fail "$f needs a library that is not here"
 done
@@ -43,7 +45,7 @@ step "C: examples/c/demo.c built with pkg-config against $prefix, over TLS"
 export PKG_CONFIG_PATH=$prefix/lib/pkgconfig
 # shellcheck disable=SC2046  # pkg-config output is a list of flags
 cc -std=c99 -Wall -Werror "$ROOT/examples/c/demo.c" $(pkg-config --cflags --libs r2 libcurl) -o demo
-ldd ./demo | grep -q "$prefix/lib/libr2.so" || fail "demo does not load $prefix/lib/libr2.so"
+ldd ./demo | grep "$prefix/lib/libr2.so" >/dev/null || fail "demo does not load $prefix/lib/libr2.so"
 R2_ENDPOINT=$R2_TEST_TLS_ENDPOINT R2_CA_BUNDLE=$R2_TEST_CA R2_ACCESS_KEY_ID=$R2_TEST_ACCESS_KEY_ID \
     R2_SECRET_ACCESS_KEY=$R2_TEST_SECRET_ACCESS_KEY R2_DEMO_BUCKET=$R2_TEST_BUCKET ./demo > demo.out ||
     { cat demo.out; fail "the C example failed"; }
@@ -77,7 +79,7 @@ export R2_ENDPOINT=$R2_TEST_ENDPOINT R2_ALLOW_HTTP=1 R2_ACCESS_KEY_ID=$R2_TEST_A
     R2_SECRET_ACCESS_KEY=$R2_TEST_SECRET_ACCESS_KEY
 head -c 300000 /dev/urandom > blob
 "$prefix/bin/r2" cp --no-progress blob "r2://$R2_TEST_BUCKET/dist-test/blob"
-"$prefix/bin/r2" ls "r2://$R2_TEST_BUCKET/dist-test/" | grep -q ' blob$' || fail "r2 ls does not list the upload"
+"$prefix/bin/r2" ls "r2://$R2_TEST_BUCKET/dist-test/" | grep ' blob$' >/dev/null || fail "r2 ls does not list the upload"
 "$prefix/bin/r2" cat "r2://$R2_TEST_BUCKET/dist-test/blob" | cmp - blob || fail "r2 cat differs from the upload"
 "$prefix/bin/r2" rm "r2://$R2_TEST_BUCKET/dist-test/blob"
 echo "dist-test: passed (C example, Python wheel, CLI, with $toolchain hidden)"
