@@ -4,11 +4,12 @@ import Synchronization
 
 /// The asynchronous engine: one per process, started on first use, with a
 /// small fixed set of r2-owned event-loop threads (`R2_ENGINE_THREADS`, at
-/// most 4; by default one, two on machines with four or more CPUs). Each loop drives a libcurl multi handle through
-/// `curl_multi_socket_action`, waiting in epoll for the sockets curl names, so
-/// curl touches only the transfers whose sockets are ready; other threads hand
-/// /// it work through a queue and an eventfd. Timers (retry delays, rate-limiter
-/// waits, deadlines) are events in the loop's min-heap, which bounds the wait: no
+/// most 4; by default one, two on machines with four or more CPUs). Each loop
+/// drives a libcurl multi handle through `curl_multi_socket_action`, waiting
+/// in epoll for the sockets curl names, so curl touches only the transfers
+/// whose sockets are ready; other threads hand it work through a queue and an
+/// eventfd. Timers (retry delays, rate-limiter waits, deadlines) are events in
+/// the loop's min-heap, which bounds the wait: no
 /// thread sleeps for a request. An operation stays on the loop it started on,
 /// so its state is touched by that one thread only.
 package final class Engine: Sendable {
@@ -54,9 +55,9 @@ protocol LoopTransfer: AnyObject {
 package final class EventLoop: @unchecked Sendable {
     /// Work handed over by other threads (closures run on the loop's thread).
     private struct Work: @unchecked Sendable { let run: () -> Void }
-    /// The queue, and whether the loop is (about to be) asleep in `curl_multi_poll`:
-    /// only then does a submitter pay for `curl_multi_wakeup` (a syscall here and
-    /// a wake-up there); a running loop looks at the queue before it sleeps.
+    /// The queue, and whether the loop is (about to be) asleep in `epoll_wait`:
+    /// only then does a submitter write the eventfd (a syscall here and a
+    /// wake-up there); a running loop looks at the queue before it sleeps.
     private struct Inbox {
         var work: [Work] = []
         var asleep = false

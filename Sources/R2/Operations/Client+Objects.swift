@@ -91,7 +91,7 @@ public struct ObjectInfo: Sendable {
         httpStatus = head.status
         requestID = head.requestID
         for (rawName, value) in head.headers {
-            let name = asciiLowercased(rawName)
+            let name = asciiLowercase(rawName)
             switch name {
             case "etag": etag = value
             case "x-amz-version-id": versionID = value

@@ -219,10 +219,6 @@ extension Array where Element == UInt8 {
     }
 }
 
-func asciiLowercase(_ s: String) -> String {
-    if !s.utf8.contains(where: { $0 >= 0x41 && $0 <= 0x5a }) { return s }
-    return String(decoding: s.utf8.map { $0 >= 0x41 && $0 <= 0x5a ? $0 + 0x20 : $0 }, as: UTF8.self)
-}
 
 package func asciiEqualsIgnoringCase(_ a: String, _ b: String) -> Bool {
     // Over the contiguous UTF-8 (every response header is looked up this way).
@@ -239,7 +235,7 @@ package func asciiEqualsIgnoringCase(_ a: String, _ b: String) -> Bool {
 @inline(__always) func asciiLower(_ c: UInt8) -> UInt8 { c >= 0x41 && c <= 0x5a ? c | 0x20 : c }
 
 /// `s` with ASCII letters lowered (header names); `s` itself when it has no upper-case letter.
-package func asciiLowercased(_ s: String) -> String {
+package func asciiLowercase(_ s: String) -> String {
     var s = s
     return s.withUTF8 { u -> String? in
         guard u.contains(where: { $0 >= 0x41 && $0 <= 0x5a }) else { return nil }
