@@ -141,6 +141,7 @@ export R2_TEST_CA=$DIR/ca.pem
 export R2_TEST_ACCESS_KEY_ID=$ACCESS_KEY
 export R2_TEST_SECRET_ACCESS_KEY=$SECRET
 export R2_TEST_BUCKET=${BUCKETS[0]}
+export R2_TEST_SERVER_PID=$pid
 EOF
     # stderr, so `run` leaves CMD's stdout untouched.
     printf 'test-server: up in %d ms (pid %s): %s %s, buckets %s; env in %s/env\n' \
