@@ -2,6 +2,7 @@
 """The Python binding's side of `make node-bench` (bench.js runs it, one case per process).
 
   small get|put N THREADS   N x 4 KiB with THREADS in flight (a thread pool of blocking calls)
+  list PREFIX               one ListObjectsV2 page of the 1000 objects under PREFIX (median of 5)
   up|down FILE KEY          a file through the transfer manager (r2's defaults)
 
 Prints one JSON line: wall, user + sys CPU of the measured part, peak RSS of the process.
@@ -48,6 +49,17 @@ def main():
         if op == "get":
             assert all(s == 4096 for s in sizes)
         out = {"wall": wall, "cpu": used, "ops": n}
+    elif case == "list":
+        prefix = sys.argv[2]
+        assert len(c.list(bucket, prefix=prefix, max_keys=1000).objects) == 1000  # warm up
+        runs = []
+        for _ in range(5):
+            c0, t0 = cpu(), time.perf_counter()
+            n = len(c.list(bucket, prefix=prefix, max_keys=1000).objects)
+            runs.append((time.perf_counter() - t0, cpu() - c0))
+            assert n == 1000
+        runs.sort()
+        out = {"wall": runs[2][0], "cpu": sorted(r[1] for r in runs)[2]}
     else:
         path, key = sys.argv[2], sys.argv[3]
         (u0, s0), t0 = cpu_split(), time.perf_counter()
