@@ -493,6 +493,16 @@ node-bench: setup node $(OUT)/bench_transfer $(OUT)/bench_multipart
 	@rc=0; bash scripts/test-server.sh run .build/bench-server-node -- node $(NODE_DIR)/bench.js $(NODE_BENCH_ARGS) || rc=$$?; \
 		rm -rf .build/bench-server-node/data; exit $$rc
 
+# The event loop's delay while r2 works, beside Node's own http module sending the
+# same requests (bindings/node/bench_eventloop.js): 2000 concurrent 4 KiB GETs and
+# a 1 GiB upload, with the server on the client's CPUs and held to one CPU.
+NODE_BENCH_LOOP_ARGS ?=
+.PHONY: node-bench-loop
+node-bench-loop: setup node
+	@bash scripts/test-server.sh run .build/bench-server-node-loop -- bash -c \
+		'node --expose-gc $(NODE_DIR)/bench_eventloop.js $(NODE_BENCH_LOOP_ARGS) && node --expose-gc $(NODE_DIR)/bench_eventloop.js --server-cpu $(NODE_BENCH_LOOP_ARGS)'; \
+		rc=$$?; rm -rf .build/bench-server-node-loop/data; exit $$rc
+
 # An installable tarball (npm pack, no registry) with libr2 bundled next to the addon.
 node-pack: node
 	cp --remove-destination $(abspath $(LIB)) $(NODE_DIR)/build/libr2.so
