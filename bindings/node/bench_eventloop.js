@@ -16,6 +16,7 @@
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const http = require('node:http');
+const { execFileSync } = require('node:child_process');
 const os = require('node:os');
 const path = require('node:path');
 const { monitorEventLoopDelay } = require('node:perf_hooks');
@@ -35,9 +36,12 @@ function jsThreadMs() {
   return Number(fs.readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
 }
 
-// Runs fn once under the delay monitor: { maxMs, p99Ms, cpuMs, sec }.
+// Runs fn once under the delay monitor: { maxMs, p99Ms, cpuMs, sec }. First a
+// settled heap and `sync`, so neither the garbage nor the server's dirty pages
+// of the round before (written back 30 s later) land in this one.
 async function measured(fn) {
   if (global.gc) global.gc();
+  execFileSync('sync');
   const h = monitorEventLoopDelay({ resolution: 5 });
   h.enable();
   await new Promise((r) => setTimeout(r, 20)); // its first sample
