@@ -319,9 +319,27 @@ function objectInfo(body, etag, size, contentType, lastModified, metadata, versi
 }
 native.setFactories(objectInfo, errors.makeError);
 
+// A page from the addon's three pieces (src/r2_node.c result_list): the
+// page's text, each entry's strings as start and length in it (table: key,
+// etag, last-modified, storage class) and its numbers (size, last-modified
+// in ms, NaN where the server's date did not parse in C).
 function listPage(p) {
+  const { text, table, numbers } = p;
+  const n = numbers.length / 2;
+  const objects = new Array(n);
+  for (let i = 0, t = 0; i < n; i++, t += 8) {
+    const ms = numbers[2 * i + 1];
+    const storageClass = text.substring(table[t + 6], table[t + 6] + table[t + 7]);
+    objects[i] = {
+      key: text.substring(table[t], table[t] + table[t + 1]),
+      size: numbers[2 * i],
+      etag: text.substring(table[t + 2], table[t + 2] + table[t + 3]),
+      lastModified: ms === ms ? new Date(ms) : toDate(text.substring(table[t + 4], table[t + 4] + table[t + 5])),
+      storageClass: storageClass || undefined,
+    };
+  }
   return {
-    objects: p.objects.map((o) => ({ key: o.key, size: o.size, etag: o.etag, lastModified: toDate(o.lastModified), storageClass: o.storageClass || undefined })),
+    objects,
     commonPrefixes: p.commonPrefixes,
     isTruncated: p.isTruncated,
     nextContinuationToken: p.nextContinuationToken || undefined,

