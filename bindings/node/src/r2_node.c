@@ -1754,8 +1754,9 @@ static bool all_ascii(const char *p, size_t n) {
  * page's text as one JS string, where each entry's strings are in it
  * (Int32Array: key, etag, last-modified, storage class as start and length)
  * and its numbers (Float64Array: size, last-modified in ms or NaN where it
- * does not parse). No N-API call per entry: the JS thread's CPU for a page of
- * 1 000 went from 2.8 ms to ~1.4 (the engine's parse included). */
+ * does not parse). No N-API call per entry: for a page of 1 000 the JS
+ * thread's CPU went from 1.5 ms (an object per entry, its properties set by
+ * name, dates parsed by JS) to 0.5 ms. */
 static napi_value result_list(napi_env env, job *jj) {
     obj_job *o = (obj_job *)jj;
     const r2_list_result *l = &o->list_result;
