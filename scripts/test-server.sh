@@ -3,7 +3,8 @@
 # Virtual-hosted-style requests work as <bucket>.localhost:<port> (libcurl
 # resolves *.localhost to the loopback address).
 #
-#   scripts/test-server.sh start DIR            start; writes DIR/env
+#   scripts/test-server.sh start DIR            start; writes DIR/env (R2_TEST_*, and
+#                                               R2_TEST_SERVER_PID: the server's pid)
 #   scripts/test-server.sh stop DIR             stop (idempotent)
 #   scripts/test-server.sh run DIR -- CMD...    start, run CMD with DIR/env, stop
 #

@@ -1761,6 +1761,10 @@ static napi_value result_list(napi_env env, job *jj) {
     obj_job *o = (obj_job *)jj;
     const r2_list_result *l = &o->list_result;
     size_t n = l->object_count;
+    if (n > 0 && !l->strings) {
+        napi_throw_error(env, "ERR_R2_LIBRARY", "libr2 did not hand over the listed page's text (r2_list_result version 2): it is older than this addon");
+        return NULL;
+    }
     text_cursor cur = { .text = l->strings ? l->strings : "", .size = l->strings ? l->strings_size : 0 };
     cur.ascii = all_ascii(cur.text, cur.size);
     napi_value r, text, buffer, numbers, table, prefixes;
@@ -1768,7 +1772,10 @@ static napi_value result_list(napi_env env, job *jj) {
     napi_create_object(env, &r);
     if (cur.ascii) napi_create_string_latin1(env, cur.text, cur.size, &text);
     else napi_create_string_utf8(env, cur.text, cur.size, &text);
-    if (napi_create_arraybuffer(env, n * (2 * sizeof(double) + 8 * sizeof(int32_t)), &data, &buffer) != napi_ok) return NULL;
+    if (napi_create_arraybuffer(env, n * (2 * sizeof(double) + 8 * sizeof(int32_t)), &data, &buffer) != napi_ok) {
+        napi_throw_error(env, NULL, "out of memory for a listed page");
+        return NULL;
+    }
     double *num = data;
     int32_t *span = (int32_t *)(num + 2 * n);
     for (size_t i = 0; i < n; i++) {
