@@ -22,6 +22,10 @@ public struct R2Error: Error, Sendable, CustomStringConvertible, Equatable {
     public let requestID: String
     /// Server-requested delay before a retry, in milliseconds.
     public let retryAfterMs: Int64?
+    /// The call's last answer came after an earlier attempt whose answer was
+    /// lost (a network failure once the request was out), which may have taken
+    /// effect: a PreconditionFailed then may be that attempt's own doing.
+    package var afterLostAnswer = false
 
     public init(_ code: Code, _ message: String, httpStatus: Int = 0, s3Code: String = "",
                 requestID: String = "", retryAfterMs: Int64? = nil) {

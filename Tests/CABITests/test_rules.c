@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,6 +102,64 @@ static void test_streamed_put_retries(r2_client *c, const uint8_t *data) {
     CHECK_OK(r2_transfer_upload_file(NULL, c, bucket, key("file"), path, NULL), "upload_file through a 503");
     CHECK(seen("PutObject") == 2 && body_is(c, key("file"), data, 200000), "upload_file re-sent its PUT");
     unlink(path);
+}
+
+/* An async call's end, waited for on the calling thread. */
+typedef struct { pthread_mutex_t mu; pthread_cond_t cv; int done; int32_t status; } waiter;
+static void waiter_done(r2_op *op, int32_t status, void *ud) {
+    (void)op;
+    waiter *w = ud;
+    pthread_mutex_lock(&w->mu);
+    w->status = status;
+    w->done = 1;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+}
+static int32_t waited(waiter *w) {
+    pthread_mutex_lock(&w->mu);
+    while (!w->done) pthread_cond_wait(&w->cv, &w->mu);
+    pthread_mutex_unlock(&w->mu);
+    return w->status;
+}
+
+/* A conditional PUT whose answer is lost is sent again, and fails its
+ * condition on its own first write: r2 finds the object's ETag is the body's
+ * MD5 and reports the PUT's success; when it is not (another writer's object),
+ * the PreconditionFailed stands and says so. Blocking and on the engine. */
+static void test_conditional_put_lost(r2_client *c) {
+    r2_put_options po = R2_PUT_OPTIONS_INIT;
+    po.if_none_match = "*";
+    r2_object_info info = R2_OBJECT_INFO_INIT;
+    const char *mine = "created by this PUT";
+
+    rules("clear");
+    rules("inject PutObject lose");
+    CHECK_OK(r2_object_put(&info, c, bucket, key("create-once"), (const uint8_t *)mine, strlen(mine), &po),
+             "If-None-Match: * with a lost answer");
+    CHECK(seen("PutObject") == 2 && seen("HeadObject") == 1 && info.etag && strstr(info.etag, "d47c8eb1ccae05f3d1c7cbe5c2023c8f"),
+          "sent twice, then one HEAD: PUTs %d, HEADs %d, ETag %s", seen("PutObject"), seen("HeadObject"), info.etag);
+    CHECK(body_is(c, key("create-once"), (const uint8_t *)mine, strlen(mine)), "the object is this PUT's body");
+    r2_object_info_dispose(&info);
+
+    rules("clear");
+    CHECK_OK(r2_object_put(NULL, c, bucket, key("taken"), (const uint8_t *)"theirs", 6, NULL), "another writer's object");
+    rules("inject PutObject lose");
+    int32_t rc = r2_object_put(NULL, c, bucket, key("taken"), (const uint8_t *)mine, strlen(mine), &po);
+    CHECK(rc == R2_ERR_PRECONDITION_FAILED && strstr(r2_error_last()->message, "did not write it"),
+          "another writer's object: %s (%s)", r2_status_string(rc), rc ? r2_error_last()->message : "");
+    CHECK(body_is(c, key("taken"), (const uint8_t *)"theirs", 6), "their object is untouched");
+
+    rules("clear");
+    rules("inject PutObject lose");
+    waiter w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0};
+    r2_op *op = NULL;
+    r2_object_info ainfo = R2_OBJECT_INFO_INIT;
+    CHECK_OK(r2_object_put_async(&op, &ainfo, c, bucket, key("create-once-async"), (const uint8_t *)mine, strlen(mine), &po,
+                                 waiter_done, &w, NULL), "start the async PUT");
+    CHECK(waited(&w) == R2_OK && seen("PutObject") == 2 && seen("HeadObject") == 1 && ainfo.etag && *ainfo.etag,
+          "on the engine too: %s, PUTs %d, HEADs %d", r2_status_string(w.status), seen("PutObject"), seen("HeadObject"));
+    r2_op_free(op);
+    r2_object_info_dispose(&ainfo);
 }
 
 /* Parts 1 (5 MiB) and 2 (1000 bytes) of a new upload of `k`. */
@@ -383,6 +442,7 @@ int main(void) {
     for (size_t i = 0; i < 12 * MiB; i++) data[i] = (uint8_t)(i * 2654435761u >> 13);
     r2_client *c = make_client();
     test_streamed_put_retries(c, data);
+    test_conditional_put_lost(c);
     test_complete(c, data);
     test_part_rules(c, data);
     test_headers(c);

@@ -193,7 +193,41 @@ extension R2Client {
             : SigV4Signer.unsignedPayload
         call.isLargeTransfer = body.count > 8 * 1024 * 1024
         call.cancellation = options.cancellation
-        return Exchange(call: call, body: .bytes(body), sink: BufferSink(limit: 1 << 20)) { head, _ in ObjectInfo(head) }
+        var put = Exchange(call: call, body: .bytes(body), sink: BufferSink(limit: 1 << 20)) { head, _ in ObjectInfo(head) }
+        let conditional = [options.ifMatch, options.ifNoneMatch, options.ifModifiedSince, options.ifUnmodifiedSince]
+            .contains { !($0 ?? "").isEmpty }
+        // SSE-C objects' ETags are not MD5s of their bytes: nothing to compare then.
+        if conditional && options.sseCustomerKey == nil {
+            put.afterLostAnswer = { [self] failure in
+                self.lostPutResolution(bucket: bucket, key: key, body: body, failure: failure, cancellation: options.cancellation)
+            }
+        }
+        return put
+    }
+
+    /// After a conditional PUT failed its condition following an attempt whose
+    /// answer was lost: a HEAD of the key. The object is this PUT's when its
+    /// ETag is the MD5 of `body`, and the PUT succeeded; otherwise the failure
+    /// stands, saying that the lost attempt did not write the object. S3
+    /// clients re-send and report the PreconditionFailed their own first write
+    /// caused (a "create if absent" caller would think another writer won).
+    private func lostPutResolution(bucket: String, key: String, body: UnsafeRawBufferPointer, failure: R2Error,
+                                   cancellation: Cancellation?) -> Exchange<BufferSink, ObjectInfo>? {
+        var options = GetOptions()
+        options.cancellation = cancellation
+        guard var head = try? headObjectExchange(bucket: bucket, key: key, options: options) else { return nil }
+        let md5 = Hex.encode(Digest.md5(body))
+        head.finish = { (head, _) throws(R2Error) -> ObjectInfo in
+            let info = ObjectInfo(head)
+            guard MultipartLimits.bareETag(info.etag) == md5 else {
+                throw failure.withMessage(failure.message + "; the object's ETag \(info.etag) is not this body's MD5: the lost attempt did not write it")
+            }
+            return info
+        }
+        // The HEAD's own failure (404: no object, a network error) leaves the
+        // PUT's; the finish's PreconditionFailed above passes through.
+        head.failure = { error, _ in error.code == .preconditionFailed ? error : failure }
+        return head
     }
 
     @discardableResult

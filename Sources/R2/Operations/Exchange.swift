@@ -10,6 +10,10 @@ package struct Exchange<S: ResponseSink, Output> {
     package var finish: (ResponseHead, inout S) throws(R2Error) -> Output
     /// Rewrites any error of the call (a limit the sink hit, say), given the sink.
     package var failure: (R2Error, inout S) -> R2Error = { e, _ in e }
+    /// For a failure after a lost answer (`R2Error.afterLostAnswer`): the
+    /// exchange that finds out what happened (a conditional PUT: the object's
+    /// ETag against the body's MD5), run in its place; nil leaves the failure.
+    package var afterLostAnswer: ((R2Error) -> Exchange<BufferSink, Output>?)? = nil
 
     package init(call: R2Client.Call, body: RequestBody = .empty, sink: S,
                  finish: @escaping (ResponseHead, inout S) throws(R2Error) -> Output) {
@@ -30,6 +34,9 @@ package struct Exchange<S: ResponseSink, Output> {
             let inner = failure(error, &sink)
             return outer?(inner) ?? inner
         }
+        if let resolve = afterLostAnswer {
+            e.afterLostAnswer = { error in resolve(error)?.map(transform, failure: outer) }
+        }
         return e
     }
 }
@@ -42,7 +49,9 @@ extension R2Client {
             let head = try perform(e.call, body: e.body, sink: &sink)
             return try e.finish(head, &sink)
         } catch {
-            throw e.failure(error, &sink)
+            let failure = e.failure(error, &sink)
+            if failure.afterLostAnswer, let resolve = e.afterLostAnswer?(failure) { return try run(resolve) }
+            throw failure
         }
     }
 
@@ -58,7 +67,12 @@ extension R2Client {
                 case .success(let head):
                     do throws(R2Error) { done(.success(try e.finish(head, &sink))) } catch { done(.failure(e.failure(error, &sink))) }
                 case .failure(let error):
-                    done(.failure(e.failure(error, &sink)))
+                    let failure = e.failure(error, &sink)
+                    if failure.afterLostAnswer, let resolve = e.afterLostAnswer?(failure) {
+                        self.start(resolve, op: op, done: done)
+                    } else {
+                        done(.failure(failure))
+                    }
                 }
             }
             engineCall.start()

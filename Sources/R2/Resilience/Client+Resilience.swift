@@ -277,6 +277,8 @@ package struct AttemptSink<Inner: ResponseSink>: ResponseSink {
 extension R2Error {
     /// The same error with another message.
     func withMessage(_ message: String) -> R2Error {
-        R2Error(code, message, httpStatus: httpStatus, s3Code: s3Code, requestID: requestID, retryAfterMs: retryAfterMs)
+        var e = R2Error(code, message, httpStatus: httpStatus, s3Code: s3Code, requestID: requestID, retryAfterMs: retryAfterMs)
+        e.afterLostAnswer = afterLostAnswer
+        return e
     }
 }

@@ -60,6 +60,9 @@ package final class RetryMachine<S: ResponseSink> {
     private var trial = false
     private var request: HTTPRequest? = nil
     private var attemptStart: UInt64 = 0
+    /// An attempt failed on the network once it had started: the server may
+    /// have done the work and only its answer was lost.
+    private var answerLost = false
 
     package init(client: R2Client, call: R2Client.Call, body: RequestBody, sink: S) {
         self.client = client
@@ -151,6 +154,7 @@ package final class RetryMachine<S: ResponseSink> {
             failure = e
         }
         if let f = failure { failure = f.withMessage(Redact.scrub(f.message, Redact.secrets(of: request))) }
+        if let f = transportError, head.status == 0, RetryClass(f) == .network { answerLost = true }
         let seconds = Double(r.clock.now() - attemptStart) / 1e9
         let bodySent = head.status > 0 ? sendBody.length : tracker.consumed
         sent += bodySent
@@ -238,6 +242,12 @@ package final class RetryMachine<S: ResponseSink> {
     }
 
     private func fail(_ error: R2Error) -> Step {
+        var error = error
+        if answerLost && error.code == .preconditionFailed {
+            // The condition may have failed on this call's own earlier write.
+            error = error.withMessage(error.message + " (an earlier attempt's answer was lost: that attempt may have taken effect)")
+            error.afterLostAnswer = true
+        }
         outcome = CircuitBreaker.outcome(of: error)
         if error.code == .notModified {
             // A conditional GET's 304 is an answer (not modified), not a failure.
