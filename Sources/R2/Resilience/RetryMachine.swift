@@ -243,7 +243,7 @@ package final class RetryMachine<S: ResponseSink> {
 
     private func fail(_ error: R2Error) -> Step {
         var error = error
-        if answerLost && error.code == .preconditionFailed {
+        if answerLost && error.code == .preconditionFailed && call.method != "GET" && call.method != "HEAD" {
             // The condition may have failed on this call's own earlier write.
             error = error.withMessage(error.message + " (an earlier attempt's answer was lost: that attempt may have taken effect)")
             error.afterLostAnswer = true
