@@ -208,9 +208,9 @@ extension R2Client {
     /// After a conditional PUT failed its condition following an attempt whose
     /// answer was lost: a HEAD of the key. The object is this PUT's when its
     /// ETag is the MD5 of `body`, and the PUT succeeded; otherwise the failure
-    /// stands, saying that the lost attempt did not write the object. S3
-    /// clients re-send and report the PreconditionFailed their own first write
-    /// caused (a "create if absent" caller would think another writer won).
+    /// stands, saying that the lost attempt did not write the object. A plain
+    /// re-send reports the PreconditionFailed its own first write caused (a
+    /// "create if absent" caller would think another writer won).
     private func lostPutResolution(bucket: String, key: String, body: UnsafeRawBufferPointer, failure: R2Error,
                                    cancellation: Cancellation?) -> Exchange<BufferSink, ObjectInfo>? {
         var options = GetOptions()
