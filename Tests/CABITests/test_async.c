@@ -162,6 +162,20 @@ struct stream_source {
     int pause_next, pauses;
 };
 
+/* Cancels a transfer once `after` bytes are through and some are still to go,
+ * from its progress report (an engine thread); `op` is set once the start
+ * call has returned. */
+typedef struct { r2_op *op; uint64_t after; int cancels; } canceller;
+static int cancel_midway(uint64_t done, int64_t total, void *ud) {
+    canceller *k = ud;
+    r2_op *op = __atomic_load_n(&k->op, __ATOMIC_ACQUIRE);
+    if (op && done >= k->after && (int64_t)done < total && __atomic_load_n(&k->cancels, __ATOMIC_ACQUIRE) == 0) {
+        __atomic_store_n(&k->cancels, 1, __ATOMIC_RELEASE);
+        r2_op_cancel(op);
+    }
+    return 0;
+}
+
 static int64_t read_stream(uint8_t *buf, size_t cap, void *userdata) {
     struct stream_source *s = userdata;
     if (s->pause_next) {
@@ -579,16 +593,23 @@ static void test_transfers(r2_client *c) {
         r2_buf_dispose(&body);
     }
 
-    /* cancelled while its parts are in flight: R2_ERR_CANCELLED, and the upload is aborted */
+    /* cancelled while its parts are in flight: R2_ERR_CANCELLED, and the upload is aborted. The
+     * cancel comes from the progress report once the first part is through (a fixed sleep lost
+     * the race when the whole upload took less). */
     t.threshold = 5u << 20;
     t.concurrency = 1;
+    t.progress = cancel_midway;
+    t.progress_interval_ms = 1;
+    canceller k = {NULL, t.part_size, 0};
+    t.progress_userdata = &k;
     r2_op *op = NULL;
     waiter_init(&w);
     CHECK_OK(r2_transfer_upload_buffer_async(&op, &info, c, bucket, "async/tm-cancel", data, size, &t, on_done, &w, on_free),
              "upload to cancel");
-    usleep(100000);
-    r2_op_cancel(op);
+    __atomic_store_n(&k.op, op, __ATOMIC_RELEASE);
     wait_for(&w, "cancelled upload");
+    t.progress = NULL;
+    CHECK(__atomic_load_n(&k.cancels, __ATOMIC_ACQUIRE) == 1, "cancelled from the progress report after %llu bytes", (unsigned long long)k.after);
     CHECK(w.status == R2_ERR_CANCELLED, "cancelled: %s (%s)", r2_status_string(w.status), w.message);
     r2_op_free(op);
     r2_multipart_upload_list left = R2_MULTIPART_UPLOAD_LIST_INIT;
