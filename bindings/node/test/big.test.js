@@ -151,7 +151,6 @@ async function smallGets(t, c, p, where) {
   const sec = Number(process.hrtime.bigint() - t0) / 1e9;
   const d = stop();
   t.diagnostic(`2000 concurrent 4 KiB GETs, ${where}: ${(2000 / sec).toFixed(0)}/s; the caller's loop starting them took ${submitMs.toFixed(1)} ms (${submitJs}); ${delayText(d)}; ${d.js} (${(d.cpuMs * 1000 / 2000).toFixed(0)} µs per call)`);
-  assert.equal(got.length, 2000);
   assert.ok(got.every((g) => g.body.length === 4096));
 }
 
